@@ -1,0 +1,297 @@
+import { readFileSync, existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Calibration, CommandMode, JointCalibration, JointLimits, PassiveJointCalibration, SafetySettings, TwinRealism, TwinSpec } from './types.js';
+
+/** The `calibration/` folder of the package: where `--sim NAME` and `--robot NAME` look first. */
+export const CALIBRATION_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../calibration');
+
+/** A calibration file that cannot be used; the message names the file, the field and the problem. */
+export class CalibrationError extends Error {
+  constructor(
+    readonly file: string,
+    readonly field: string,
+    problem: string,
+  ) {
+    super(`${file}: ${field} ${problem}`);
+    this.name = 'CalibrationError';
+  }
+}
+
+/**
+ * Finds a calibration by robot name (`sim-reacher` → `calibration/sim-reacher.json`) or by path.
+ * Throws a `CalibrationError` that lists the robots available when nothing matches.
+ */
+export function resolveCalibrationPath(nameOrPath: string): string {
+  if (nameOrPath.endsWith('.json') || nameOrPath.includes('/')) return resolve(nameOrPath);
+  const candidate = join(CALIBRATION_DIR, `${nameOrPath}.json`);
+  if (existsSync(candidate)) return candidate;
+  throw new CalibrationError(candidate, 'file', `does not exist: no calibration named '${nameOrPath}'`);
+}
+
+export function loadCalibration(nameOrPath: string): Calibration {
+  const path = resolveCalibrationPath(nameOrPath);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new CalibrationError(path, 'file', `cannot be read (${(error as Error).message})`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new CalibrationError(path, 'file', `is not valid JSON (${(error as Error).message})`);
+  }
+  return parseCalibration(json, path);
+}
+
+/** Joints in a joint state: the driven ones, then the passive ones. */
+export function measuredJointNames(calibration: Calibration): string[] {
+  return [...calibration.joints, ...calibration.passiveJoints].map((joint) => joint.name);
+}
+
+/** Validates a parsed calibration file. Every error names the field path, e.g. `joints[1].limits.maxVelocityRadS`. */
+export function parseCalibration(json: unknown, sourcePath: string): Calibration {
+  const root = FieldReader.root(json, sourcePath);
+  const schemaVersion = root.number('schemaVersion');
+  if (schemaVersion !== 1) root.fail('schemaVersion', `must be 1 (this robo-train reads calibration format 1; got ${schemaVersion})`);
+  const commandMode = root.oneOf<CommandMode>('commandMode', ['position', 'effort']);
+  const jointsReader = root.array('joints');
+  if (jointsReader.length === 0) root.fail('joints', 'must list at least one joint');
+  const joints = jointsReader.map((joint) => parseJoint(joint, commandMode));
+  const passiveReader = root.optionalArray('passiveJoints');
+  const passiveJoints = passiveReader ? passiveReader.map(parsePassiveJoint) : [];
+  const names = new Set<string>();
+  [...joints.map((joint, i) => [`joints[${i}].name`, joint.name]), ...passiveJoints.map((joint, i) => [`passiveJoints[${i}].name`, joint.name])].forEach(([field, name]) => {
+    if (names.has(name!)) root.fail(field!, `repeats '${name}': joint names must be unique`);
+    names.add(name!);
+  });
+  const twinJson = root.optional('twin');
+  const safetyJson = root.optional('safety');
+  const calibration: Calibration = {
+    schemaVersion: 1,
+    robot: root.identifier('robot'),
+    description: root.string('description'),
+    controlHz: root.positive('controlHz'),
+    commandMode,
+    joints,
+    passiveJoints,
+    safety: safetyJson ? parseSafety(safetyJson) : { ...DEFAULT_SAFETY_SETTINGS },
+    twin: twinJson ? parseTwin(twinJson, sourcePath) : null,
+    sourcePath,
+  };
+  return calibration;
+}
+
+function parseJoint(reader: FieldReader, commandMode: CommandMode): JointCalibration {
+  const direction = reader.number('direction');
+  if (direction !== 1 && direction !== -1) reader.fail('direction', `must be 1 or -1 (got ${direction})`);
+  const limits = parseLimits(reader.object('limits'), commandMode);
+  const homeRad = reader.finite('homeRad');
+  if (limits.minPositionRad !== null && limits.maxPositionRad !== null) {
+    const low = limits.minPositionRad + limits.softMarginRad;
+    const high = limits.maxPositionRad - limits.softMarginRad;
+    if (homeRad < low || homeRad > high) {
+      reader.fail('homeRad', `must lie inside the soft position range [${low}, ${high}] (got ${homeRad})`);
+    }
+  }
+  return { name: reader.identifier('name'), offsetRad: reader.finite('offsetRad'), direction, homeRad, limits };
+}
+
+function parsePassiveJoint(reader: FieldReader): PassiveJointCalibration {
+  const direction = reader.number('direction');
+  if (direction !== 1 && direction !== -1) reader.fail('direction', `must be 1 or -1 (got ${direction})`);
+  return { name: reader.identifier('name'), offsetRad: reader.finite('offsetRad'), direction };
+}
+
+function parseLimits(reader: FieldReader, commandMode: CommandMode): JointLimits {
+  const minPositionRad = reader.finiteOrNull('minPositionRad');
+  const maxPositionRad = reader.finiteOrNull('maxPositionRad');
+  if ((minPositionRad === null) !== (maxPositionRad === null)) {
+    reader.fail('minPositionRad', 'and maxPositionRad must both be numbers, or both null for a continuous joint');
+  }
+  const softMarginRad = reader.nonNegative('softMarginRad');
+  if (minPositionRad !== null && maxPositionRad !== null && maxPositionRad - minPositionRad <= 2 * softMarginRad) {
+    reader.fail('maxPositionRad', `must exceed minPositionRad by more than twice softMarginRad (range ${minPositionRad}..${maxPositionRad}, margin ${softMarginRad})`);
+  }
+  if (commandMode === 'position' && minPositionRad === null) {
+    reader.fail('minPositionRad', 'is required (not null) when commandMode is "position": position targets need a range');
+  }
+  const maxEffortNm = reader.finiteOrNull('maxEffortNm');
+  if (maxEffortNm !== null && maxEffortNm <= 0) reader.fail('maxEffortNm', `must be positive or null (got ${maxEffortNm})`);
+  if (commandMode === 'effort' && maxEffortNm === null) {
+    reader.fail('maxEffortNm', 'is required (not null) when commandMode is "effort": effort commands need a range');
+  }
+  return {
+    minPositionRad,
+    maxPositionRad,
+    softMarginRad,
+    maxVelocityRadS: reader.positive('maxVelocityRadS'),
+    maxAccelerationRadS2: reader.positive('maxAccelerationRadS2'),
+    maxJerkRadS3: reader.positive('maxJerkRadS3'),
+    maxEffortNm,
+  };
+}
+
+/** Safety options when a calibration file does not set them. */
+export const DEFAULT_SAFETY_SETTINGS: SafetySettings = { maxLeadRad: null, effortRiseTimeS: 0.05 };
+
+function parseSafety(reader: FieldReader): SafetySettings {
+  const maxLeadRad = reader.optionalNumber('maxLeadRad');
+  if (maxLeadRad !== null && !(maxLeadRad > 0)) reader.fail('maxLeadRad', `must be positive or null (got ${maxLeadRad})`);
+  const effortRiseTimeS = reader.optionalNumber('effortRiseTimeS') ?? DEFAULT_SAFETY_SETTINGS.effortRiseTimeS;
+  if (effortRiseTimeS < 0) reader.fail('effortRiseTimeS', `must not be negative (got ${effortRiseTimeS})`);
+  return { maxLeadRad, effortRiseTimeS };
+}
+
+function parseTwin(reader: FieldReader, sourcePath: string): TwinSpec {
+  const mjcf = reader.string('mjcf');
+  const mjcfPath = resolve(dirname(sourcePath), mjcf);
+  if (!existsSync(mjcfPath)) reader.fail('mjcf', `names a file that does not exist: ${mjcfPath}`);
+  const realismReader = reader.object('realism');
+  const realism: TwinRealism = {
+    latencyTicks: realismReader.nonNegativeInteger('latencyTicks'),
+    positionNoiseRad: realismReader.nonNegative('positionNoiseRad'),
+    velocityNoiseRadS: realismReader.nonNegative('velocityNoiseRadS'),
+    encoderResolutionRad: realismReader.nonNegative('encoderResolutionRad'),
+  };
+  const velocityClampRadS = reader.optionalNumber('velocityClampRadS');
+  if (velocityClampRadS !== null && !(velocityClampRadS > 0)) reader.fail('velocityClampRadS', `must be positive or absent (got ${velocityClampRadS})`);
+  return { mjcf: mjcfPath, realism, velocityClampRadS };
+}
+
+/** Walks a JSON value, failing with the full path of the field when a value has the wrong shape. */
+class FieldReader {
+  static root(json: unknown, file: string): FieldReader {
+    return new FieldReader(json, '', file).asObject();
+  }
+
+  private constructor(
+    private readonly value: unknown,
+    private readonly path: string,
+    private readonly file: string,
+  ) {}
+
+  fail(field: string, problem: string): never {
+    throw new CalibrationError(this.file, this.fieldPath(field), problem);
+  }
+
+  get length(): number {
+    return Array.isArray(this.value) ? this.value.length : 0;
+  }
+
+  map<T>(fn: (item: FieldReader, index: number) => T): T[] {
+    const items = this.value as unknown[];
+    return items.map((item, i) => fn(new FieldReader(item, `${this.path}[${i}]`, this.file).asObject(), i));
+  }
+
+  object(field: string): FieldReader {
+    return new FieldReader(this.raw(field), this.fieldPath(field), this.file).asObject();
+  }
+
+  optional(field: string): FieldReader | null {
+    const value = this.record()[field];
+    return value === undefined || value === null ? null : this.object(field);
+  }
+
+  optionalArray(field: string): FieldReader | null {
+    const value = this.record()[field];
+    return value === undefined || value === null ? null : this.array(field);
+  }
+
+  array(field: string): FieldReader {
+    const value = this.raw(field);
+    if (!Array.isArray(value)) this.fail(field, `must be an array (got ${describe(value)})`);
+    return new FieldReader(value, this.fieldPath(field), this.file);
+  }
+
+  string(field: string): string {
+    const value = this.raw(field);
+    if (typeof value !== 'string') this.fail(field, `must be a string (got ${describe(value)})`);
+    return value;
+  }
+
+  identifier(field: string): string {
+    const value = this.string(field);
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(value)) {
+      this.fail(field, `must be 1 to 64 letters, digits, '_', '.' or '-' (got '${value}')`);
+    }
+    return value;
+  }
+
+  oneOf<T extends string>(field: string, allowed: readonly T[]): T {
+    const value = this.string(field);
+    if (!(allowed as readonly string[]).includes(value)) this.fail(field, `must be one of ${allowed.join(', ')} (got '${value}')`);
+    return value as T;
+  }
+
+  number(field: string): number {
+    const value = this.raw(field);
+    if (typeof value !== 'number') this.fail(field, `must be a number (got ${describe(value)})`);
+    return value;
+  }
+
+  finite(field: string): number {
+    const value = this.number(field);
+    if (!Number.isFinite(value)) this.fail(field, `must be finite (got ${value})`);
+    return value;
+  }
+
+  /** A finite number, or null when the field is absent or null. */
+  optionalNumber(field: string): number | null {
+    const value = this.record()[field];
+    return value === undefined || value === null ? null : this.finite(field);
+  }
+
+  finiteOrNull(field: string): number | null {
+    return this.raw(field) === null ? null : this.finite(field);
+  }
+
+  positive(field: string): number {
+    const value = this.finite(field);
+    if (value <= 0) this.fail(field, `must be positive (got ${value})`);
+    return value;
+  }
+
+  nonNegative(field: string): number {
+    const value = this.finite(field);
+    if (value < 0) this.fail(field, `must not be negative (got ${value})`);
+    return value;
+  }
+
+  nonNegativeInteger(field: string): number {
+    const value = this.nonNegative(field);
+    if (!Number.isInteger(value)) this.fail(field, `must be a whole number (got ${value})`);
+    return value;
+  }
+
+  private asObject(): FieldReader {
+    if (typeof this.value !== 'object' || this.value === null || Array.isArray(this.value)) {
+      throw new CalibrationError(this.file, this.path || '(root)', `must be an object (got ${describe(this.value)})`);
+    }
+    return this;
+  }
+
+  private record(): Record<string, unknown> {
+    return this.value as Record<string, unknown>;
+  }
+
+  private raw(field: string): unknown {
+    const value = this.record()[field];
+    if (value === undefined) this.fail(field, 'is missing');
+    return value;
+  }
+
+  private fieldPath(field: string): string {
+    return this.path ? `${this.path}.${field}` : field;
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return `'${value}'`;
+  if (typeof value === 'object') return 'an object';
+  return String(value);
+}

@@ -1,0 +1,189 @@
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { createInterface, type Interface } from 'node:readline';
+import type { Argv } from 'yargs';
+import { CALIBRATION_DIR, CalibrationError, loadCalibration, parseCalibration, resolveCalibrationPath } from '../calibration/load.js';
+import type { Calibration } from '../calibration/types.js';
+import { buildCalibrationJson, type JointRecording } from '../device/calibrate.js';
+import { hostTransport } from '../device/connect.js';
+import { RobotLinkError } from '../device/errors.js';
+import { DeviceSession } from '../device/session.js';
+import { CommandModeBit } from '../protocol/index.js';
+import { EXIT } from './exit-codes.js';
+import { formatTable } from './table.js';
+
+export function withCalibrateOptions<T>(yargs: Argv<T>) {
+  return yargs
+    .option('robot', { type: 'string', demandOption: true, describe: 'robot id: names the file calibration/<robot>.json and the MQTT topics' })
+    .option('port', { type: 'string', describe: 'serial port of the robot' })
+    .option('baud', { type: 'number', default: 1_000_000, describe: 'serial baud rate' })
+    .option('mqtt', { type: 'string', describe: 'MQTT broker of the robot bridge' })
+    .option('from', { type: 'string', describe: "calibration to take limits, rate, mode and twin from (default: the robot's current file, if any)" })
+    .option('out', { type: 'string', describe: 'file to write (default: calibration/<robot>.json)' })
+    .option('yes', { type: 'boolean', default: false, describe: 'write without asking' })
+    .check((args) => {
+      if ((args.port === undefined) === (args.mqtt === undefined)) throw new Error('say where the robot is: exactly one of --port PATH or --mqtt URL');
+      return true;
+    });
+}
+
+export interface CalibrateArgs {
+  robot: string;
+  port?: string;
+  baud: number;
+  mqtt?: string;
+  from?: string;
+  out?: string;
+  yes: boolean;
+}
+
+/** A joint moved less than this while it was being recorded did not move [rad]. */
+const MIN_RANGE_RAD = 0.1;
+
+/**
+ * `robo-train calibrate`: with torque off, the operator moves each joint through its range and puts
+ * the robot in its home pose; the ranges and the pose (read from the state frames) become
+ * `calibration/<robot>.json`, validated before it is written.
+ */
+export async function calibrateCommand(args: CalibrateArgs): Promise<number> {
+  const template = args.from ? loadCalibration(args.from) : currentCalibration(args.robot);
+  const outPath = resolve(args.out ?? join(CALIBRATION_DIR, `${args.robot}.json`));
+  const transport = hostTransport({ port: args.port ?? null, baud: args.baud, mqtt: args.mqtt ?? null }, args.robot);
+  const session = new DeviceSession({ transport, expectation: { jointNames: null, commandMode: 0, stateRateHz: 0 }, hostName: 'robo-train calibrate' });
+  const operator = new OperatorInput();
+  const positions: number[] = [];
+  let recording: { joint: number; min: number; max: number } | null = null;
+  const states = session.states$.subscribe(({ message }) => {
+    message.positionRad.forEach((value, j) => (positions[j] = value));
+    if (recording) {
+      const value = message.positionRad[recording.joint]!;
+      recording.min = Math.min(recording.min, value);
+      recording.max = Math.max(recording.max, value);
+    }
+  });
+  const notices = session.events$.subscribe((event) => {
+    if (event.type === 'notice') console.log(`robot: ${event.text}`);
+  });
+  try {
+    console.log(`connecting to '${args.robot}' over ${transport.description} ...`);
+    session.start();
+    await session.whenReady(session.clock.nowMs() + 15_000);
+    const info = session.deviceInfo!;
+    await session.torqueOff();
+    console.log(`connected to '${info.deviceId}' (${info.jointNames.length} joints: ${info.jointNames.join(', ')}); torque is off, the joints move freely by hand.`);
+    if (template) console.log(`limits, control rate and twin come from ${template.sourcePath}`);
+    const recordings: JointRecording[] = info.jointNames.map((name) => ({ name, minRaw: 0, maxRaw: 0, homeRaw: 0 }));
+    for (let j = 0; j < recordings.length; j++) {
+      for (let attempt = 1; ; attempt++) {
+        recording = { joint: j, min: positions[j] ?? Number.POSITIVE_INFINITY, max: positions[j] ?? Number.NEGATIVE_INFINITY };
+        console.log(`[${j + 1}/${recordings.length}] move '${recordings[j]!.name}' slowly through its whole range, to both ends, then press Enter`);
+        await operator.next();
+        const { min, max } = recording;
+        recording = null;
+        if (max - min >= MIN_RANGE_RAD) {
+          recordings[j]!.minRaw = min;
+          recordings[j]!.maxRaw = max;
+          console.log(`    ${recordings[j]!.name}: ${min.toFixed(3)} .. ${max.toFixed(3)} rad (raw)`);
+          break;
+        }
+        if (attempt === 3) throw new CalibrationAborted(`'${recordings[j]!.name}' moved only ${(max - min).toFixed(3)} rad in three tries: is it really free to move?`);
+        console.log(`    '${recordings[j]!.name}' moved only ${(max - min).toFixed(3)} rad; move it through its whole range`);
+      }
+    }
+    console.log('put the robot in its home pose (where episodes start), hold it still, then press Enter');
+    await operator.next();
+    recordings.forEach((joint, j) => (joint.homeRaw = positions[j]!));
+    const json = buildCalibrationJson({
+      robot: args.robot,
+      joints: recordings,
+      defaultStateRateHz: info.defaultStateRateHz,
+      supportsPosition: (info.supportedModes & CommandModeBit.POSITION) !== 0,
+      supportsEffort: (info.supportedModes & CommandModeBit.EFFORT) !== 0,
+      template,
+      twinMjcf: template?.twin ? relative(dirname(outPath), template.twin.mjcf) : null,
+    });
+    const calibration = parseCalibration(json, outPath);
+    console.log(
+      formatTable(
+        ['joint', 'offset rad', 'direction', 'min rad', 'max rad', 'home rad'],
+        calibration.joints.map((joint) => [joint.name, joint.offsetRad, joint.direction, joint.limits.minPositionRad, joint.limits.maxPositionRad, joint.homeRad]),
+      ),
+    );
+    if (!args.yes) {
+      console.log(`write ${outPath}? [y/N]`);
+      if ((await operator.next()).trim().toLowerCase() !== 'y') {
+        console.log('nothing written');
+        return EXIT.ok;
+      }
+    }
+    mkdirSync(dirname(outPath), { recursive: true });
+    const temporary = `${outPath}.tmp-${process.pid}`;
+    writeFileSync(temporary, `${JSON.stringify(json, null, 2)}\n`);
+    renameSync(temporary, outPath);
+    console.log(`wrote ${outPath}`);
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof RobotLinkError || error instanceof CalibrationError || error instanceof RangeError || error instanceof CalibrationAborted) {
+      console.error(`robo-train: calibration failed: ${error.message}`);
+      return EXIT.failed;
+    }
+    throw error;
+  } finally {
+    states.unsubscribe();
+    notices.unsubscribe();
+    operator.close();
+    await session.close();
+  }
+}
+
+/** The robot's present calibration file, used as the template when `--from` is not given. */
+function currentCalibration(robot: string): Calibration | null {
+  try {
+    resolveCalibrationPath(robot);
+  } catch {
+    return null;
+  }
+  return loadCalibration(robot);
+}
+
+/** The operator's part went wrong (no input, a joint that did not move). */
+class CalibrationAborted extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CalibrationAborted';
+  }
+}
+
+const inputEnded = (): CalibrationAborted => new CalibrationAborted('the input ended before the calibration was complete');
+
+/** Lines from stdin, in order, whenever they were typed (a script may type ahead). */
+class OperatorInput {
+  private readonly lines: string[] = [];
+  private readonly waiting: { resolve: (line: string) => void; reject: (error: Error) => void }[] = [];
+  private ended = false;
+  private readonly reader: Interface;
+
+  constructor() {
+    this.reader = createInterface({ input: process.stdin });
+    this.reader.on('line', (line) => {
+      const waiter = this.waiting.shift();
+      if (waiter) waiter.resolve(line);
+      else this.lines.push(line);
+    });
+    this.reader.on('close', () => {
+      this.ended = true;
+      for (const waiter of this.waiting.splice(0)) waiter.reject(inputEnded());
+    });
+  }
+
+  next(): Promise<string> {
+    const line = this.lines.shift();
+    if (line !== undefined) return Promise.resolve(line);
+    if (this.ended) return Promise.reject(inputEnded());
+    return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
+  }
+
+  close(): void {
+    this.reader.close();
+  }
+}

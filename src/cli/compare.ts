@@ -1,0 +1,66 @@
+import { openForReading } from '../store/database.js';
+import { runReport, type RunReport } from '../store/queries.js';
+import { EXIT } from './exit-codes.js';
+import { resolveRun } from './inspect.js';
+import { formatTable, type Cell } from './table.js';
+
+export interface CompareArgs {
+  db: string;
+  runs: string[];
+  json: boolean;
+}
+
+/**
+ * `robo-train compare RUN RUN ...`: runs side by side, one column each, typically a robot next to
+ * its twin: where each ran (source, robot), then return, continuity cost (policy and applied), jerk,
+ * high-frequency share and safety interventions, as means over training episodes.
+ */
+export function compareCommand(args: CompareArgs): number {
+  if (args.runs.length < 2) {
+    console.error('robo-train: compare needs at least two runs (ids or names)');
+    return EXIT.usage;
+  }
+  const db = openForReading(args.db);
+  try {
+    const reports: RunReport[] = [];
+    for (const ref of args.runs) {
+      const run = resolveRun(db, ref, args.db);
+      if (!run) return EXIT.usage;
+      reports.push(runReport(db, run));
+    }
+    if (args.json) {
+      for (const report of reports) console.log(JSON.stringify(report));
+      return EXIT.ok;
+    }
+    const headers = ['', ...reports.map((report) => `run ${report.run.id}`)];
+    const identity: Cell[][] = [
+      ['source', ...reports.map((r) => r.run.source)],
+      ['robot', ...reports.map((r) => r.run.robot)],
+      ['task', ...reports.map((r) => r.run.task)],
+      ['learner', ...reports.map((r) => r.run.algo)],
+      ['noise', ...reports.map((r) => `${r.run.noise} k=${r.run.noise_interval === -1 ? 'ep' : r.run.noise_interval}`)],
+      ['status', ...reports.map((r) => r.run.status)],
+    ];
+    const limits = [...new Set(reports.flatMap((r) => Object.keys(r.interventions)))].sort();
+    const kinds = [...new Set(reports.flatMap((r) => Object.keys(r.event_counts)))].filter((kind) => kind !== 'checkpoint').sort();
+    const figures: Cell[][] = [
+      ['training episodes', ...reports.map((r) => r.training.episodes)],
+      ['training steps', ...reports.map((r) => r.training.steps)],
+      ['mean return', ...reports.map((r) => r.training.mean_return)],
+      ['evaluation return', ...reports.map((r) => r.evaluation.mean_return)],
+      ['raw continuity %', ...reports.map((r) => r.training.raw_continuity_cost)],
+      ['applied continuity %', ...reports.map((r) => r.training.continuity_cost)],
+      ['mean squared jerk', ...reports.map((r) => r.training.mean_squared_jerk)],
+      ['high-frequency share', ...reports.map((r) => r.training.high_freq_share)],
+      ['clipped steps %', ...reports.map((r) => (r.training.clipped_share === null ? null : 100 * r.training.clipped_share))],
+      ...limits.map((limit): Cell[] => [`  clipped by ${limit}`, ...reports.map((r) => r.interventions[limit] ?? 0)]),
+      ...kinds.map((kind): Cell[] => [`${kind} events`, ...reports.map((r) => r.event_counts[kind] ?? 0)]),
+    ];
+    console.log(formatTable(headers, identity));
+    console.log('');
+    console.log(formatTable(headers, figures));
+    return EXIT.ok;
+  } finally {
+    db.close();
+  }
+}

@@ -1,0 +1,208 @@
+import yargs from 'yargs';
+import { CalibrationError } from '../calibration/load.js';
+import { DEFAULT_DB_PATH, StoreError } from '../store/database.js';
+import { EXIT } from './exit-codes.js';
+import { brokerCommand, withBrokerOptions } from './broker.js';
+import { calibrateCommand, withCalibrateOptions } from './calibrate.js';
+import { portsCommand, withPortsOptions } from './ports.js';
+import { simDeviceCommand, withSimDeviceOptions } from './sim-device.js';
+import { runsCommand } from './runs.js';
+import { inspectCommand } from './inspect.js';
+import { compareCommand } from './compare.js';
+import { exportCommand } from './export.js';
+import { trainCommand, withTrainOptions } from './train.js';
+import { reportCommand, withReportOptions } from './report.js';
+import { sweepCommand, withSweepOptions } from './sweep.js';
+
+/**
+ * The `robo-train` command line. Returns the exit code (see exit-codes.ts) instead of exiting, so
+ * that tests can call it in-process.
+ */
+export async function main(argv: string[]): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const parser = yargs(argv)
+    .scriptName('robo-train')
+    .usage('$0 [command] [options]\n\nTrain RL policies on a robot (or its MuJoCo twin), safely, with every step logged to SQLite.')
+    .command(
+      ['train', '$0'],
+      'train a policy (the default command)',
+      (y) => withTrainOptions(y).example('$0 --sim sim-reacher --steps 3000', 'train on the simulated 2-joint arm').example('$0 --port /dev/ttyUSB0 --robot my-arm --noise gsde --interval 8', 'train a real robot with gSDE resampled every 8 steps'),
+      async (args) => {
+        exitCode = await trainCommand(camelCaseKeys(args));
+      },
+    )
+    .command(
+      'runs',
+      'list the runs in the database',
+      (y) =>
+        y
+          .option('db', { type: 'string', default: DEFAULT_DB_PATH, describe: 'run database' })
+          .option('source', { type: 'string', choices: ['hardware', 'sim', 'replay'], describe: 'only runs of this source' })
+          .option('noise', { type: 'string', describe: 'only runs with this exploration noise' })
+          .option('robot', { type: 'string', describe: 'only runs of this robot' })
+          .option('sweep', { type: 'string', describe: 'only runs of this sweep' })
+          .option('status', { type: 'string', describe: 'only runs with this status (running, finished, interrupted, failed, crashed)' })
+          .option('since', { type: 'string', describe: 'only runs started at or after this date (2026-11-25, 2026-11-25T14:00)' })
+          .option('json', { type: 'boolean', default: false, describe: 'one JSON object per run instead of a table' }),
+      (args) => {
+        exitCode = runsCommand(args);
+      },
+    )
+    .command(
+      'inspect <run>',
+      'one run: its summary (return, continuity cost, jerk, safety interventions), every episode, its events',
+      (y) =>
+        y
+          .positional('run', { type: 'string', demandOption: true, describe: 'run id or name (robo-train runs lists them)' })
+          .option('db', { type: 'string', default: DEFAULT_DB_PATH, describe: 'run database' })
+          .option('events', { type: 'number', default: 20, describe: 'how many of the newest events to list' })
+          .option('json', { type: 'boolean', default: false, describe: 'one JSON object (summary, episodes, all events) instead of tables' }),
+      (args) => {
+        exitCode = inspectCommand(args);
+      },
+    )
+    .command(
+      'compare <runs..>',
+      'runs side by side (for example a robot next to its twin): return, continuity cost, jerk, safety interventions',
+      (y) =>
+        y
+          .positional('runs', { type: 'string', array: true, demandOption: true, describe: 'two or more run ids or names' })
+          .option('db', { type: 'string', default: DEFAULT_DB_PATH, describe: 'run database' })
+          .option('json', { type: 'boolean', default: false, describe: 'one JSON object per run instead of a table' }),
+      (args) => {
+        exitCode = compareCommand(args);
+      },
+    )
+    .command(
+      'export <run>',
+      "a run's steps (arrays expanded into named columns) and episodes as CSV or JSON lines",
+      (y) =>
+        y
+          .positional('run', { type: 'string', demandOption: true, describe: 'run id or name' })
+          .option('db', { type: 'string', default: DEFAULT_DB_PATH, describe: 'run database' })
+          .option('format', { type: 'string', choices: ['csv', 'jsonl'] as const, default: 'csv' as const, describe: 'csv (one table per file) or jsonl (both tables, each line tagged with "table")' })
+          .option('out', { type: 'string', describe: 'file to write instead of stdout (csv: the episodes go beside it, as NAME.episodes.csv)' })
+          .option('table', { type: 'string', choices: ['steps', 'episodes'] as const, describe: 'only this table (csv to stdout: steps unless episodes)' }),
+      async (args) => {
+        exitCode = await exportCommand(args);
+      },
+    )
+    .command(
+      'replay',
+      'replay a logged episode in the twin (open loop, or the checkpoint closed loop with --policy); report tracking error, continuity and limit compliance',
+      (y) =>
+        y
+          .option('db', { type: 'string', default: DEFAULT_DB_PATH, describe: 'run database' })
+          .option('run', { type: 'number', demandOption: true, describe: 'run id' })
+          .option('episode', { type: 'number', demandOption: true, describe: 'episode number in the run (from 0)' })
+          .option('policy', { type: 'boolean', default: false, describe: "re-run the run's checkpoint closed loop instead of the logged commands" })
+          .option('json', { type: 'boolean', default: false, describe: 'one JSON object instead of tables' }),
+      async (args) => {
+        exitCode = await (await import('./replay.js')).replayCommand(args);
+      },
+    )
+    .command(
+      'fixture',
+      'write a logged episode as a small JSON fixture for replay tests',
+      (y) =>
+        y
+          .option('db', { type: 'string', default: DEFAULT_DB_PATH, describe: 'run database' })
+          .option('run', { type: 'number', demandOption: true, describe: 'run id' })
+          .option('episode', { type: 'number', demandOption: true, describe: 'episode number in the run (from 0)' })
+          .option('out', { type: 'string', demandOption: true, describe: 'fixture file to write, e.g. test/fixtures/reacher.json' }),
+      async (args) => {
+        exitCode = (await import('./fixture.js')).fixtureCommand(args);
+      },
+    )
+    .command(
+      'sweep <name>',
+      'run a grid of training runs on a twin (in parallel, resumable): noise x interval x layer norm x adaptation x seeds',
+      (y) =>
+        withSweepOptions(y)
+          .example("$0 sweep k --sim pendulum --task swingup --steps 20000 --grid 'noise=param,gsde;interval=1,8,episode' --seeds 5", 'a 30-run interval sweep')
+          .example('$0 sweep study-pendulum --sim pendulum --task swingup --preset study --seeds 10', "the study's four questions"),
+      async (args) => {
+        exitCode = await sweepCommand(camelCaseKeys(args), argv);
+      },
+    )
+    .command(
+      'report <sweeps..>',
+      'tables (Markdown, CSV) and plots (SVG, PNG) of sweeps: IQM with bootstrap CIs over seeds of return, continuity cost and safety interventions',
+      (y) => withReportOptions(y),
+      async (args) => {
+        exitCode = await reportCommand(args);
+      },
+    )
+    .command('ports', 'list the serial ports with their USB ids', (y) => withPortsOptions(y), async (args) => {
+      exitCode = await portsCommand(args);
+    })
+    .command('sim-device', 'serve the MuJoCo twin behind the real protocol (a simulated firmware) on a serial port or MQTT', (y) => withSimDeviceOptions(y), async (args) => {
+      exitCode = await simDeviceCommand(args);
+    })
+    .command('broker', 'run the embedded MQTT broker (aedes) on this machine', (y) => withBrokerOptions(y), async (args) => {
+      exitCode = await brokerCommand(args);
+    })
+    .command('calibrate', 'calibrate a robot: record its joint ranges and home pose by hand, write calibration/<robot>.json', (y) => withCalibrateOptions(y), async (args) => {
+      exitCode = await calibrateCommand(args);
+    })
+    .strict()
+    .recommendCommands()
+    .help()
+    .alias('h', 'help')
+    .version()
+    .wrap(Math.min(110, process.stdout.columns ?? 110))
+    .fail((message, error) => {
+      // Throwing stops yargs before it runs the command's handler with arguments it rejected.
+      throw error ?? new UsageError(message);
+    });
+  try {
+    await parser.parseAsync();
+  } catch (error) {
+    return reportError(error);
+  }
+  return exitCode;
+}
+
+/** Arguments that yargs rejected (unknown flag, missing value, invalid choice). */
+class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** Known failures get one clear line; anything else also gets its stack, since it is a bug. */
+function reportError(error: unknown): number {
+  if (error instanceof UsageError) {
+    console.error(`robo-train: ${error.message}\nRun 'robo-train --help' for the options.`);
+    return EXIT.usage;
+  }
+  if (error instanceof CalibrationError) {
+    console.error(`robo-train: invalid calibration: ${error.message}`);
+    return EXIT.usage;
+  }
+  if (error instanceof Error && (error.name === 'LearnerConfigError' || error.name === 'SafetyError' || error instanceof RangeError)) {
+    // Options that only the learner, the safety layer or a noise process can judge.
+    console.error(`robo-train: ${error.message}`);
+    return EXIT.usage;
+  }
+  if (error instanceof StoreError) {
+    console.error(`robo-train: ${error.message}`);
+    return EXIT.failed;
+  }
+  if (error instanceof Error && (error.name === 'LearnerDivergedError' || error.name === 'RobotLinkError')) {
+    console.error(`robo-train: ${error.message}`);
+    return EXIT.failed;
+  }
+  console.error(`robo-train: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  return EXIT.failed;
+}
+
+function camelCaseKeys(args: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(args)) {
+    if (key === '_' || key === '$0' || key.includes('-')) continue;
+    out[key] = value;
+  }
+  return out;
+}

@@ -1,0 +1,88 @@
+import { dirname, join, relative, resolve } from 'node:path';
+import type { Argv } from 'yargs';
+import { DEFAULT_CURVE_BINS } from '../report/definitions.js';
+import { DEFAULT_BOOTSTRAP } from '../report/stats.js';
+import type { SweepReport } from '../report/write.js';
+import { openForReading } from '../store/database.js';
+import { DEFAULT_TRAIN_CONFIG } from '../training/config.js';
+import { EXIT } from './exit-codes.js';
+
+export function withReportOptions<T>(yargs: Argv<T>) {
+  return yargs
+    .positional('sweeps', { type: 'string', array: true, demandOption: true, describe: 'one or more sweep names' })
+    .option('db', { type: 'string', default: DEFAULT_TRAIN_CONFIG.db, describe: 'run database' })
+    .option('out', { type: 'string', describe: 'folder of the tables and plots (default: logs/reports/, or the folder study/ beside --doc); one subfolder per sweep' })
+    .option('doc', { type: 'string', describe: 'also write the study document here (e.g. docs/study.md), with the comparison to the published figures' })
+    .option('reps', { type: 'number', default: DEFAULT_BOOTSTRAP.reps, describe: 'bootstrap resamples of the confidence intervals' })
+    .option('bootstrap-seed', { type: 'number', default: DEFAULT_BOOTSTRAP.seed, describe: 'seed of the bootstrap (the report is reproducible)' })
+    .option('bins', { type: 'number', default: DEFAULT_CURVE_BINS, describe: 'bins of the learning curves over the step budget' });
+}
+
+export interface ReportArgs {
+  sweeps: string[];
+  db: string;
+  out?: string;
+  doc?: string;
+  reps: number;
+  bootstrapSeed: number;
+  bins: number;
+}
+
+/**
+ * `robo-train report SWEEP...`: per sweep, a folder with summary.md/.csv, runs.csv and the plots
+ * (SVG and PNG); with `--doc`, the study document that presents them. The Markdown table goes to
+ * stdout too.
+ */
+export async function reportCommand(args: ReportArgs): Promise<number> {
+  for (const [flag, value, minimum] of [['--reps', args.reps, 1], ['--bins', args.bins, 1], ['--bootstrap-seed', args.bootstrapSeed, 0]] as const) {
+    if (!(Number.isInteger(value) && value >= minimum)) {
+      console.error(`robo-train report: ${flag} must be a whole number >= ${minimum} (got ${value})`);
+      return EXIT.usage;
+    }
+  }
+  // The plotting stack (vega, resvg) loads only when a report is made, not with every CLI command.
+  const { ReportError, writeSweepReport } = await import('../report/write.js');
+  const { pngFonts } = await import('../report/render.js');
+  const out = resolve(args.out ?? (args.doc ? join(dirname(args.doc), 'study') : 'logs/reports'));
+  const db = openForReading(args.db);
+  const reports: SweepReport[] = [];
+  try {
+    for (const sweep of args.sweeps) {
+      const report = await writeSweepReport(db, sweep, join(out, safeName(sweep)), {
+        bootstrap: { reps: args.reps, confidence: 0.95, seed: args.bootstrapSeed },
+        curveBins: args.bins,
+      });
+      reports.push(report);
+      console.log(`## ${sweep} (${report.robot}, ${report.task}): ${report.runs.length} runs, ${report.summaries.length} configurations\n`);
+      console.log(report.markdown);
+      console.log(`tables and plots: ${shortPath(report.folder)}/ (${report.plots.map((plot) => plot.kind).join(', ')})\n`);
+    }
+  } catch (error) {
+    if (error instanceof ReportError) {
+      console.error(`robo-train report: ${error.message}`);
+      return EXIT.failed;
+    }
+    throw error;
+  } finally {
+    db.close();
+  }
+  const fonts = pngFonts();
+  if (!fonts.carriesText) console.error('robo-train report: warning: resvg found no font, so the PNGs have no text (the SVGs do): install the npm package dejavu-fonts-ttf or a system font (fonts-dejavu-core)');
+  if (args.doc) {
+    const { writeStudyDocument } = await import('../report/doc.js');
+    writeStudyDocument(args.doc, reports, { db: args.db, reps: args.reps });
+    console.log(`study document: ${args.doc}`);
+  }
+  return EXIT.ok;
+}
+
+/** Relative to the working directory when inside it, else absolute. */
+function shortPath(path: string): string {
+  const inside = relative(process.cwd(), path);
+  return inside === '' ? '.' : inside.startsWith('..') ? path : inside;
+}
+
+/** A sweep name as a folder name. */
+export function safeName(sweep: string): string {
+  return sweep.replace(/[^A-Za-z0-9._-]/g, '_');
+}

@@ -1,0 +1,42 @@
+import { openForReading } from '../store/database.js';
+import { listRuns, type RunFilter } from '../store/queries.js';
+import { EXIT } from './exit-codes.js';
+import { formatTable } from './table.js';
+
+export interface RunsArgs extends RunFilter {
+  db: string;
+  json: boolean;
+}
+
+/** `robo-train runs`: one line per run, from the `run_summary` view (a run whose process died shows as crashed). */
+export function runsCommand(args: RunsArgs): number {
+  if (args.since !== undefined && Number.isNaN(Date.parse(args.since))) {
+    console.error(`robo-train: --since must be a date like 2026-11-25 or 2026-11-25T14:00 (got '${args.since}')`);
+    return EXIT.usage;
+  }
+  const db = openForReading(args.db);
+  try {
+    const runs = listRuns(db, args);
+    if (args.json) {
+      for (const run of runs) console.log(JSON.stringify(run));
+      return EXIT.ok;
+    }
+    if (runs.length === 0) {
+      const filtered = [args.source, args.noise, args.robot, args.sweep, args.since, args.status].some((value) => value !== undefined);
+      console.log(`no runs in ${args.db}${filtered ? ' matching the filters' : ''}`);
+      return EXIT.ok;
+    }
+    console.log(
+      formatTable(
+        ['run', 'status', 'source', 'robot', 'task', 'algo', 'noise', 'k', 'seed', 'episodes', 'steps', 'mean return', 'raw cont. %', 'applied cont. %', 'clipped', 'started'],
+        runs.map((run) => [
+          run.run, run.status, run.source, run.robot, run.task, run.algo, run.noise, run.interval === -1 ? 'ep' : run.interval, run.seed,
+          run.episodes, run.steps, run.mean_return, run.mean_raw_continuity_cost, run.mean_continuity_cost, run.clipped_steps, run.started_at.slice(0, 19).replace('T', ' '),
+        ]),
+      ),
+    );
+    return EXIT.ok;
+  } finally {
+    db.close();
+  }
+}

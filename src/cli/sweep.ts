@@ -1,0 +1,218 @@
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import type { Argv } from 'yargs';
+import { openDatabase } from '../store/database.js';
+import { expandCells, type SweepCell } from '../sweep/cells.js';
+import { GridError, parseGrid, type GridBlock } from '../sweep/grid.js';
+import { PRESET_NAMES, presetGrids, STUDY_SCHEDULE } from '../sweep/presets.js';
+import { formatDuration, formatSweepProgress, type SweepProgress } from '../sweep/progress.js';
+import { runCells, type CellOutcome } from '../sweep/runner.js';
+import { configMismatches, finishedCells, recordInvocation, sweepRuns, type SweepInvocation } from '../sweep/store.js';
+import { DEFAULT_TRAIN_CONFIG, flagName, TRAIN_OPTIONS } from '../training/config.js';
+import { EXIT } from './exit-codes.js';
+import { withTrainOptions } from './train.js';
+
+/** Training flags that a sweep sets itself or that make no sense for a sweep on a twin. */
+const REFUSED = ['sweep', 'sweepCell', 'resume', 'port', 'mqtt', 'robot', 'baud'] as const;
+
+/** The `robo-train` entry point the cells run. */
+const BIN = fileURLToPath(new URL('../../../bin/robo-train.js', import.meta.url));
+
+export function withSweepOptions<T>(yargs: Argv<T>): Argv<T> {
+  return withTrainOptions(yargs)
+    .positional('name', { type: 'string', describe: 'name of the sweep: its runs are tagged with it (resuming uses the same name)' })
+    .option('grid', {
+      type: 'string',
+      array: true,
+      group: 'Sweep:',
+      describe:
+        "axes of the grid: 'noise=param,gsde;interval=1,8,episode;layer-norm=on,off;seed=0..2' (any training flag; `;` between axes, `,` between values; " +
+        'a..b ranges, on/off, hidden=64x64); repeat --grid for a union of grids',
+    })
+    .option('preset', {
+      type: 'string',
+      array: true,
+      group: 'Sweep:',
+      choices: PRESET_NAMES,
+      describe: "grids of the study's questions, with its baselines and its schedule (--train-every episode --gradient-steps -1); study = all four",
+    })
+    .option('seeds', { type: 'number', group: 'Sweep:', describe: 'add seed=0..N-1 to every grid that has no seed axis' })
+    .option('jobs', { type: 'number', group: 'Sweep:', describe: 'cells run at once (default: the number of cores)' })
+    .option('dry-run', { type: 'boolean', default: false, group: 'Sweep:', describe: 'list the cells and their state, run nothing' });
+}
+
+export interface SweepArgs {
+  name?: string;
+  grid?: string[];
+  preset?: string[];
+  seeds?: number;
+  jobs?: number;
+  dryRun?: boolean;
+  [flag: string]: unknown;
+}
+
+/**
+ * `robo-train sweep NAME`: every cell of the grid is a training run in the store, tagged with the
+ * sweep; cells whose run finished are skipped, so rerunning the same command resumes. Exit 0 when
+ * every cell has finished, 1 when one failed (rerun to retry it), 2 for a bad grid, 130 when
+ * stopped by Ctrl-C.
+ */
+export async function sweepCommand(args: SweepArgs, argv: readonly string[]): Promise<number> {
+  const name = args.name;
+  if (!name) return usage('name the sweep: robo-train sweep NAME --sim TWIN ...');
+  for (const key of REFUSED) {
+    if (args[key] !== undefined) return usage(`--${flagName(key)} cannot be used with sweep${key === 'sweep' ? ' (the sweep name is the first argument)' : ''}`);
+  }
+  const jobs = args.jobs ?? availableParallelism();
+  if (!(Number.isInteger(jobs) && jobs >= 1)) return usage(`--jobs must be a positive whole number (got ${jobs})`);
+  if (args.seeds !== undefined && !(Number.isInteger(args.seeds) && args.seeds >= 1)) return usage(`--seeds must be a positive whole number (got ${args.seeds})`);
+
+  let cells: SweepCell[];
+  try {
+    const presets = args.preset ?? [];
+    const blocks: GridBlock[] = [...presetGrids(presets), ...(args.grid ?? [])].map(parseGrid);
+    // Every training flag given is applied to every cell (the sweep's own options are not training options).
+    const given = Object.fromEntries(Object.entries(args).filter(([key, value]) => value !== undefined && key in TRAIN_OPTIONS));
+    const base = { ...(presets.length > 0 ? STUDY_SCHEDULE : {}), ...given };
+    const seeds = args.seeds === undefined ? undefined : Array.from({ length: args.seeds }, (_, seed) => seed);
+    cells = expandCells(blocks, base, name, seeds);
+  } catch (error) {
+    if (error instanceof GridError || error instanceof RangeError) return usage(error.message);
+    throw error;
+  }
+  const dbPath = typeof args['db'] === 'string' ? args['db'] : DEFAULT_TRAIN_CONFIG.db;
+
+  // Opening here creates and migrates the database once, before children open it in parallel.
+  const db = openDatabase(dbPath);
+  let finished: ReturnType<typeof finishedCells>;
+  try {
+    finished = finishedCells(sweepRuns(db, name));
+  } finally {
+    db.close();
+  }
+  const pending: SweepCell[] = [];
+  const priorDurationsS: number[] = [];
+  for (const cell of cells) {
+    const run = finished.get(cell.key);
+    if (!run) {
+      pending.push(cell);
+      continue;
+    }
+    const mismatches = configMismatches(run.config, cell);
+    if (mismatches.length > 0) {
+      return usage(
+        `sweep '${name}' already has a finished run (${run.runId}) of cell ${cell.key} with other options: ${mismatches.join('; ')}. ` +
+          'Give the same flags as before to resume it, or choose a new sweep name.',
+      );
+    }
+    if (run.seconds !== null) priorDurationsS.push(run.seconds);
+  }
+  const skipped = cells.length - pending.length;
+
+  if (args.dryRun) {
+    console.log(`sweep ${name}: ${cells.length} cells, ${skipped} finished, ${pending.length} to run (${jobs} at a time)`);
+    for (const cell of cells) console.log(`${finished.has(cell.key) ? 'finished' : 'pending '}  ${cell.key}\n          ${shellCommand(['robo-train', ...cell.args])}`);
+    return EXIT.ok;
+  }
+
+  const invocation: SweepInvocation = {
+    startedAt: new Date().toISOString(),
+    endedAt: null,
+    command: shellCommand(['robo-train', ...argv]),
+    jobs,
+    cores: availableParallelism(),
+    cells: cells.length,
+    skipped,
+    finished: 0,
+    failed: 0,
+    interrupted: false,
+  };
+  recordInvocation(dbPath, name, invocation);
+  console.log(`sweep ${name}: ${cells.length} cells, ${skipped} already finished, running ${pending.length} (${Math.min(jobs, pending.length)} at a time) → ${dbPath}`);
+
+  const stop = new AbortController();
+  const force = new AbortController();
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stop.signal.aborted) {
+      console.error(`\nrobo-train sweep: second ${signal}, ending the runs now`);
+      force.abort(signal);
+      return;
+    }
+    console.error(`\nrobo-train sweep: ${signal} received, stopping the running cells cleanly (again to force); rerun the same command to resume`);
+    stop.abort(signal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const display = new ProgressDisplay(name, Boolean(process.stdout.isTTY));
+  let outcomes: CellOutcome[];
+  try {
+    outcomes = await runCells(pending, { jobs, bin: BIN, skipped, priorDurationsS }, display, stop.signal, force.signal);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    display.close();
+  }
+
+  const failed = outcomes.filter((outcome) => outcome.status === 'failed');
+  invocation.endedAt = new Date().toISOString();
+  invocation.finished = outcomes.filter((outcome) => outcome.status === 'finished').length;
+  invocation.failed = failed.length;
+  invocation.interrupted = stop.signal.aborted;
+  recordInvocation(dbPath, name, invocation);
+
+  const done = skipped + invocation.finished;
+  console.log(`sweep ${name}: ${done}/${cells.length} cells finished${skipped > 0 ? ` (${skipped} before this run)` : ''}${failed.length > 0 ? `, ${failed.length} failed` : ''}`);
+  for (const outcome of failed) console.log(`  failed: ${outcome.cell.key}: ${outcome.detail}`);
+  if (stop.signal.aborted) {
+    console.log(`stopped: rerun the same command to resume (finished cells are skipped)`);
+    return EXIT.interrupted;
+  }
+  if (failed.length > 0) {
+    console.log('rerun the same command to retry the failed cells');
+    return EXIT.failed;
+  }
+  console.log(`report: robo-train report ${name}${dbPath === DEFAULT_TRAIN_CONFIG.db ? '' : ` --db ${dbPath}`}`);
+  return EXIT.ok;
+}
+
+/** One updating line on a terminal; plain lines (one per ended cell) otherwise. */
+class ProgressDisplay {
+  private drawn = false;
+
+  constructor(
+    private readonly name: string,
+    private readonly tty: boolean,
+  ) {}
+
+  progress(progress: SweepProgress): void {
+    if (!this.tty) return;
+    process.stdout.write(`\r\x1b[2K${formatSweepProgress(progress)}`);
+    this.drawn = true;
+  }
+
+  cellEnded(outcome: CellOutcome, progress: SweepProgress): void {
+    const run = outcome.runId === null ? '' : ` (run ${outcome.runId})`;
+    const detail = outcome.status === 'failed' ? `: ${outcome.detail}` : '';
+    const line = `${outcome.status} ${outcome.cell.key} in ${formatDuration(outcome.seconds)}${run}${detail}`;
+    if (this.tty) {
+      process.stdout.write(`\r\x1b[2K${line}\n`);
+      this.progress(progress);
+    } else {
+      console.log(`${this.name}: ${line}  ${formatSweepProgress(progress, 0).replace(/^\[\] /, '')}`);
+    }
+  }
+
+  close(): void {
+    if (this.drawn) process.stdout.write('\n');
+  }
+}
+
+/** The command as one could paste it into a shell: arguments with shell syntax in single quotes. */
+export function shellCommand(words: readonly string[]): string {
+  return words.map((word) => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`)).join(' ');
+}
+
+function usage(message: string): number {
+  console.error(`robo-train sweep: ${message}`);
+  return EXIT.usage;
+}

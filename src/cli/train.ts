@@ -1,0 +1,64 @@
+import type { Argv } from 'yargs';
+import { ConfigError, DEFAULT_TRAIN_CONFIG, flagName, resolveTrainConfig, TRAIN_OPTIONS, type TrainConfig } from '../training/config.js';
+import { CheckpointError, readCheckpointMeta } from '../training/checkpoint.js';
+import { EXIT } from './exit-codes.js';
+
+/** Adds every training flag (from the one option table) to a yargs command. */
+export function withTrainOptions<T>(yargs: Argv<T>): Argv<T> {
+  let out = yargs;
+  for (const [key, spec] of Object.entries(TRAIN_OPTIONS)) {
+    const defaultValue = DEFAULT_TRAIN_CONFIG[key as keyof TrainConfig];
+    out = out.option(flagName(key), {
+      type: spec.kind === 'number' ? 'number' : spec.kind === 'boolean' ? 'boolean' : 'string',
+      describe: spec.describe,
+      group: spec.group,
+      ...(spec.choices ? { choices: spec.choices as string[] } : {}),
+      // Defaults are applied by resolveTrainConfig; shown here for the help text only.
+      defaultDescription: defaultValue === null ? undefined : Array.isArray(defaultValue) ? defaultValue.join(',') : String(defaultValue),
+    });
+  }
+  return out;
+}
+
+/**
+ * `robo-train [train] ...`: runs until `--steps` or SIGINT/SIGTERM. The first signal stops cleanly
+ * (episode marked interrupted, database flushed, checkpoint written); a second one exits at once.
+ */
+export async function trainCommand(values: Record<string, unknown>): Promise<number> {
+  let config: TrainConfig;
+  try {
+    // --resume continues with the checkpoint's options; flags given on the command line override them.
+    const resumed = typeof values['resume'] === 'string' ? readCheckpointMeta(values['resume']).config : {};
+    const given = Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined));
+    config = resolveTrainConfig({ ...resumed, ...given });
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof RangeError || error instanceof CheckpointError) {
+      console.error(`robo-train: ${error.message}`);
+      return EXIT.usage;
+    }
+    throw error;
+  }
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (controller.signal.aborted) {
+      console.error(`robo-train: second ${signal}, exiting now`);
+      process.exit(EXIT.interrupted);
+    }
+    console.error(`robo-train: ${signal} received, stopping cleanly (again to force)`);
+    controller.abort(signal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    // tfjs and MuJoCo load here, not with every CLI command.
+    const { runTraining } = await import('../training/run.js');
+    const result = await runTraining(config, { log: (line) => console.log(line) }, controller.signal);
+    console.log(
+      `run ${result.runId} ${result.status}${result.reason ? ` (${result.reason})` : ''}: ${result.totalSteps} steps, ${result.episodes.length} episodes; checkpoint ${result.checkpointPath}`,
+    );
+    return EXIT.ok;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

@@ -1,0 +1,20 @@
+import type { JointCommand, JointState } from '../device/types.js';
+import type { EpisodeStart } from '../tasks/task.js';
+
+/**
+ * A robot as the episode runner drives it, whatever carries it. Methods may answer synchronously
+ * (the in-process twin) or asynchronously (a serial or MQTT device session).
+ */
+export interface Robot {
+  readonly source: 'sim' | 'hardware';
+  /**
+   * Brings the robot to the episode's start and returns its state there: the twin is teleported, a
+   * real robot follows the jerk-limited homing trajectory through the safety layer.
+   */
+  startEpisode(start: EpisodeStart): JointState | Promise<JointState>;
+  /** Sends one command and returns the next state (one control period later). */
+  step(command: JointCommand): JointState | Promise<JointState>;
+  /** Puts the robot in a safe state (hold position, or zero effort) before a pause or exit. */
+  stop(reason: string): void | Promise<void>;
+  close(): void | Promise<void>;
+}

@@ -1,0 +1,57 @@
+/**
+ * The robot a training run drives, from its config: the in-process MuJoCo twin for `--sim`, a device
+ * session over a serial port for `--port`, or over an MQTT broker for `--mqtt` (topics named by the
+ * calibration's robot id).
+ */
+import type { Calibration } from '../calibration/types.js';
+import type { Robot } from '../control/robot.js';
+import { SimRobot } from '../sim/sim-robot.js';
+import type { TrainConfig } from '../training/config.js';
+import type { Transport } from '../transport/interface.js';
+import { MqttTransport } from '../transport/mqtt.js';
+import { SerialTransport } from '../transport/serial.js';
+import { codeVersion } from '../util/version.js';
+import { DeviceRobot } from './device-robot.js';
+import { expectationFromCalibration } from './joint-map.js';
+import { DeviceSession } from './session.js';
+
+export interface RobotConnectOptions {
+  /** Seeds the twin's sensor noise (`--sim`). */
+  seed: number;
+  log: (line: string) => void;
+  /** The run's stop signal: waits for a lost robot end when it aborts. */
+  signal: AbortSignal;
+  /** Records a run event (a hardware robot reports its link figures as a 'link' event when it stops). */
+  event?: (kind: string, detail: string) => void;
+}
+
+/**
+ * Returns at once: a device robot connects in the background, and its first `startEpisode` waits for
+ * the link (up to `--reconnect-s`), so that connection failures are recorded on the run.
+ */
+export async function connectRobot(config: TrainConfig, calibration: Calibration, options: RobotConnectOptions): Promise<Robot> {
+  if (config.sim !== null) return SimRobot.create(calibration, options.seed);
+  const transport = hostTransport(config, calibration.robot);
+  const session = new DeviceSession({
+    transport,
+    expectation: expectationFromCalibration(calibration),
+    timing: config.watchdogMs === null ? {} : { watchdogMs: config.watchdogMs },
+    hostVersion: hostVersion(),
+  });
+  const robot = new DeviceRobot({ calibration, session, reconnectTimeoutMs: config.reconnectS * 1000, signal: options.signal, log: options.log, event: options.event });
+  session.start();
+  return robot;
+}
+
+/** The host end of the link the options name (`--port` or `--mqtt`); `robotId` names the MQTT topics. */
+export function hostTransport(link: { port: string | null; baud: number; mqtt: string | null }, robotId: string): Transport {
+  if (link.port !== null) return new SerialTransport({ path: link.port, baudRate: link.baud });
+  if (link.mqtt !== null) return new MqttTransport({ url: link.mqtt, robotId, role: 'host' });
+  throw new RangeError('a hardware robot needs --port PATH or --mqtt URL');
+}
+
+/** robo-train's version as HELLO carries it. */
+function hostVersion(): { major: number; minor: number; patch: number } {
+  const [major = 0, minor = 0, patch = 0] = codeVersion().split(/[.+-]/).map(Number);
+  return { major, minor, patch };
+}

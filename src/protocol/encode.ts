@@ -1,0 +1,241 @@
+/**
+ * Message → packet → frame. Pure; the `...Into` forms write into the caller's buffer and allocate
+ * nothing, for the control tick.
+ *
+ * The encoder refuses (with an `EncodeError`) any message a receiver would reject: integers out of
+ * their wire range, non-finite floats, per-joint arrays of unequal length or outside 1–32 joints,
+ * strings too long or not printable ASCII, a mode that is not exactly one bit.
+ */
+import { cobsEncodeInto, cobsMaxEncodedLength } from './cobs.js';
+import {
+  DEVICE_ID_LEN,
+  FAULT_TEXT_LEN,
+  HEADER_LEN,
+  HOST_NAME_LEN,
+  JOINT_NAME_LEN,
+  MAX_JOINTS,
+  MAX_PACKET_LEN,
+  MAX_TIME_US,
+  MessageType,
+  PROTOCOL_MAJOR,
+} from './constants.js';
+import { CRC32C_INIT, crc32cFinish, crc32cUpdate, crc32cUpdateU32 } from './crc32c.js';
+import type { Message, SoftwareVersion } from './messages.js';
+import { layoutOfType } from './schema.js';
+
+/** A message that cannot be put on the wire; `field` names the offending field. */
+export class EncodeError extends Error {
+  constructor(
+    readonly field: string,
+    problem: string,
+  ) {
+    super(`${field} ${problem}`);
+    this.name = 'EncodeError';
+  }
+}
+
+// One packet is assembled here before it is copied or COBS-encoded into the caller's buffer.
+// JavaScript runs one encode at a time per thread, so a module-level scratch is safe.
+const packet = new Uint8Array(MAX_PACKET_LEN);
+const view = new DataView(packet.buffer);
+const P = HEADER_LEN;
+
+/** Encodes `message` with header sequence number `seq` into a new packet (header ‖ payload ‖ CRC). */
+export function encodePacket(message: Message, seq: number): Uint8Array {
+  const length = assemble(message, seq);
+  return packet.slice(0, length);
+}
+
+/** Writes the packet at `out[offset]` and returns its length; `out` needs up to `MAX_PACKET_LEN` bytes there. */
+export function encodePacketInto(message: Message, seq: number, out: Uint8Array, offset = 0): number {
+  const length = assemble(message, seq);
+  if (offset + length > out.length) throw new EncodeError('out', `has ${out.length - offset} bytes free; the packet needs ${length}`);
+  for (let i = 0; i < length; i++) out[offset + i] = packet[i];
+  return length;
+}
+
+/** Encodes `message` into a new byte-stream frame: COBS(packet) followed by the 0x00 delimiter. */
+export function encodeFrame(message: Message, seq: number): Uint8Array {
+  const length = assemble(message, seq);
+  const out = new Uint8Array(cobsMaxEncodedLength(length) + 1);
+  const written = cobsEncodeInto(packet, 0, length, out, 0);
+  out[written] = 0;
+  return out.slice(0, written + 1);
+}
+
+/** Writes the frame (delimiter included) at `out[offset]` and returns its length; up to `MAX_FRAME_LEN` bytes. */
+export function encodeFrameInto(message: Message, seq: number, out: Uint8Array, offset = 0): number {
+  const length = assemble(message, seq);
+  const needed = cobsMaxEncodedLength(length) + 1;
+  if (offset + needed > out.length) throw new EncodeError('out', `has ${out.length - offset} bytes free; the frame may need ${needed}`);
+  const written = cobsEncodeInto(packet, 0, length, out, offset);
+  out[offset + written] = 0;
+  return written + 1;
+}
+
+/** Fills the scratch packet and returns its length. */
+function assemble(message: Message, seq: number): number {
+  const layout = layoutOfType(message.type);
+  if (layout === undefined) throw new EncodeError('type', `${String(message.type)} is not a v1 message id`);
+  checkUint(seq, 0xffff, 'seq');
+  const payloadLen = writePayload(message);
+  packet[0] = PROTOCOL_MAJOR;
+  packet[1] = 0;
+  view.setUint16(2, message.type, true);
+  view.setUint16(4, seq, true);
+  view.setUint16(6, payloadLen, true);
+  const end = HEADER_LEN + payloadLen;
+  const crc = crc32cFinish(crc32cUpdateU32(crc32cUpdate(CRC32C_INIT, packet, 0, end), layout.seed));
+  view.setUint32(end, crc, true);
+  return end + 4;
+}
+
+/** Writes the payload at offset P and returns its length. */
+function writePayload(message: Message): number {
+  switch (message.type) {
+    case MessageType.HELLO:
+      writeProtocolVersion(message.protocolMajor, message.protocolMinor);
+      writeSoftwareVersion(P + 2, message.hostVersion, 'hostVersion');
+      writeU16(P + 6, message.stateRateHz, 'stateRateHz');
+      writeChars(P + 8, HOST_NAME_LEN, message.hostName, 'hostName');
+      return 8 + HOST_NAME_LEN;
+    case MessageType.DEVICE_INFO: {
+      const n = checkJointCount(message.jointNames.length, 'jointNames');
+      writeProtocolVersion(message.protocolMajor, message.protocolMinor);
+      writeSoftwareVersion(P + 2, message.firmwareVersion, 'firmwareVersion');
+      packet[P + 6] = n;
+      writeU8(P + 7, message.supportedModes, 'supportedModes');
+      writeU16(P + 8, message.minStateRateHz, 'minStateRateHz');
+      writeU16(P + 10, message.maxStateRateHz, 'maxStateRateHz');
+      writeU16(P + 12, message.defaultStateRateHz, 'defaultStateRateHz');
+      writeU16(P + 14, message.defaultWatchdogMs, 'defaultWatchdogMs');
+      writeChars(P + 16, DEVICE_ID_LEN, message.deviceId, 'deviceId');
+      const namesAt = 16 + DEVICE_ID_LEN;
+      for (let j = 0; j < n; j++) writeChars(P + namesAt + j * JOINT_NAME_LEN, JOINT_NAME_LEN, message.jointNames[j], `jointNames[${j}]`);
+      return namesAt + n * JOINT_NAME_LEN;
+    }
+    case MessageType.HEARTBEAT:
+      writeTimeUs(P, message.timeUs, 'timeUs');
+      writeU16(P + 8, message.status, 'status');
+      return 10;
+    case MessageType.JOINT_STATE: {
+      const n = checkJointCount(message.positionRad.length, 'positionRad');
+      checkSameLength(message.velocityRadS.length, n, 'velocityRadS');
+      checkSameLength(message.effortNm.length, n, 'effortNm');
+      checkSameLength(message.jointStatus.length, n, 'jointStatus');
+      writeTimeUs(P, message.deviceTimeUs, 'deviceTimeUs');
+      writeU16(P + 8, message.deviceStatus, 'deviceStatus');
+      writeU16(P + 10, message.lastCommandSeq, 'lastCommandSeq');
+      writeU16(P + 12, message.commandsRejected, 'commandsRejected');
+      if (message.activeMode !== 0) checkOneBit(message.activeMode, 'activeMode');
+      packet[P + 14] = message.activeMode;
+      packet[P + 15] = n;
+      writeF32s(P + 16, message.positionRad, 'positionRad');
+      writeF32s(P + 16 + 4 * n, message.velocityRadS, 'velocityRadS');
+      writeF32s(P + 16 + 8 * n, message.effortNm, 'effortNm');
+      const statusAt = P + 16 + 12 * n;
+      for (let j = 0; j < n; j++) packet[statusAt + j] = message.jointStatus[j];
+      return 16 + 13 * n;
+    }
+    case MessageType.JOINT_COMMAND: {
+      const n = checkJointCount(message.target.length, 'target');
+      writeTimeUs(P, message.deadlineUs, 'deadlineUs');
+      writeU16(P + 8, message.stateSeq, 'stateSeq');
+      checkOneBit(message.mode, 'mode');
+      packet[P + 10] = message.mode;
+      packet[P + 11] = n;
+      writeF32s(P + 12, message.target, 'target');
+      return 12 + 4 * n;
+    }
+    case MessageType.TORQUE:
+      packet[P] = message.enable ? 1 : 0;
+      return 1;
+    case MessageType.ESTOP:
+    case MessageType.ESTOP_CLEAR:
+      return 0;
+    case MessageType.CONFIGURE:
+      writeU16(P, message.watchdogTimeoutMs, 'watchdogTimeoutMs');
+      writeU16(P + 2, message.stateRateHz, 'stateRateHz');
+      return 4;
+    case MessageType.FAULT:
+      writeTimeUs(P, message.deviceTimeUs, 'deviceTimeUs');
+      writeU16(P + 8, message.code, 'code');
+      writeU8(P + 10, message.joint, 'joint');
+      writeU8(P + 11, message.flags, 'flags');
+      writeChars(P + 12, FAULT_TEXT_LEN, message.text, 'text');
+      return 12 + FAULT_TEXT_LEN;
+    case MessageType.ACK:
+      writeU16(P, message.ackedType, 'ackedType');
+      writeU16(P + 2, message.ackedSeq, 'ackedSeq');
+      writeU16(P + 4, message.result, 'result');
+      return 6;
+  }
+}
+
+function checkUint(value: number, max: number, field: string): void {
+  if (!Number.isInteger(value) || value < 0 || value > max) throw new EncodeError(field, `must be an integer in 0..${max}; got ${value}`);
+}
+
+function writeU8(offset: number, value: number, field: string): void {
+  checkUint(value, 0xff, field);
+  packet[offset] = value;
+}
+
+function writeU16(offset: number, value: number, field: string): void {
+  checkUint(value, 0xffff, field);
+  view.setUint16(offset, value, true);
+}
+
+function writeTimeUs(offset: number, value: number, field: string): void {
+  checkUint(value, MAX_TIME_US, field);
+  view.setUint32(offset, value % 0x1_0000_0000, true);
+  view.setUint32(offset + 4, Math.floor(value / 0x1_0000_0000), true);
+}
+
+function writeF32s(offset: number, values: Float32Array, field: string): void {
+  for (let j = 0; j < values.length; j++) {
+    const value = values[j];
+    if (!Number.isFinite(value)) throw new EncodeError(`${field}[${j}]`, `must be finite; got ${value}`);
+    view.setFloat32(offset + 4 * j, value, true);
+  }
+}
+
+function writeChars(offset: number, width: number, text: string, field: string): void {
+  if (text.length > width) throw new EncodeError(field, `has ${text.length} characters; at most ${width} fit`);
+  for (let i = 0; i < width; i++) {
+    if (i >= text.length) {
+      packet[offset + i] = 0;
+      continue;
+    }
+    const code = text.charCodeAt(i);
+    if (code < 0x20 || code > 0x7e) throw new EncodeError(field, `must be printable ASCII; character ${i} is U+${code.toString(16).padStart(4, '0')}`);
+    packet[offset + i] = code;
+  }
+}
+
+function writeProtocolVersion(major: number, minor: number): void {
+  if (major !== PROTOCOL_MAJOR) throw new EncodeError('protocolMajor', `must be ${PROTOCOL_MAJOR} (the header's version); got ${major}`);
+  packet[P] = major;
+  writeU8(P + 1, minor, 'protocolMinor');
+}
+
+function writeSoftwareVersion(offset: number, version: SoftwareVersion, field: string): void {
+  writeU8(offset, version.major, `${field}.major`);
+  writeU8(offset + 1, version.minor, `${field}.minor`);
+  writeU16(offset + 2, version.patch, `${field}.patch`);
+}
+
+function checkJointCount(n: number, field: string): number {
+  if (n < 1 || n > MAX_JOINTS) throw new EncodeError(field, `must hold 1..${MAX_JOINTS} joints; got ${n}`);
+  return n;
+}
+
+function checkSameLength(length: number, n: number, field: string): void {
+  if (length !== n) throw new EncodeError(field, `has ${length} joints; positionRad has ${n}`);
+}
+
+function checkOneBit(mode: number, field: string): void {
+  if (!Number.isInteger(mode) || mode <= 0 || mode > 0xff || (mode & (mode - 1)) !== 0) {
+    throw new EncodeError(field, `must be exactly one command mode bit; got ${mode}`);
+  }
+}

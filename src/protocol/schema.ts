@@ -1,0 +1,195 @@
+/**
+ * The payload layout of every v1 message, as data: field order, wire types and per-joint arrays.
+ *
+ * Each layout yields a canonical schema string, e.g. `TORQUE:u8 enable`, and its CRC-32C is the
+ * message's *schema seed*. The seed is fed into every packet's CRC after the packet bytes (it is not
+ * transmitted), so two sides that disagree on a layout reject each other's frames instead of misreading
+ * them. The layouts are pinned by `test/protocol/schema.test.ts`: v1 evolves only by appending.
+ */
+import { DEVICE_ID_LEN, FAULT_TEXT_LEN, HOST_NAME_LEN, JOINT_NAME_LEN, MessageType, type MessageName } from './constants.js';
+import { CRC32C_INIT, crc32cFinish, crc32cUpdate } from './crc32c.js';
+
+export type WireType = 'u8' | 'u16' | 'u32' | 'u64' | 'f32' | 'char';
+
+export interface FieldSpec {
+  /** snake_case, as in PROTOCOL.md and the vectors. */
+  readonly name: string;
+  readonly type: WireType;
+  /** For `char` only: the string's fixed width [bytes], NUL-padded. */
+  readonly length?: number;
+  /** 'n': one value per joint; absent: one value. */
+  readonly count?: 'n';
+}
+
+export type Direction = 'host_to_device' | 'device_to_host' | 'both';
+
+export interface MessageSpec {
+  readonly type: MessageType;
+  readonly name: MessageName;
+  readonly direction: Direction;
+  readonly fields: readonly FieldSpec[];
+}
+
+export interface MessageLayout extends MessageSpec {
+  readonly schema: string;
+  readonly seed: number;
+  /** Bytes of the fields that do not repeat per joint. */
+  readonly fixedLen: number;
+  /** Bytes added per joint (0 for messages without per-joint arrays). */
+  readonly perJointLen: number;
+  /** Offset of `joint_count` in the payload, or -1. */
+  readonly jointCountOffset: number;
+}
+
+const WIRE_SIZE: Record<WireType, number> = { u8: 1, u16: 2, u32: 4, u64: 8, f32: 4, char: 1 };
+
+const SPECS: readonly MessageSpec[] = [
+  {
+    type: MessageType.HELLO,
+    name: 'HELLO',
+    direction: 'host_to_device',
+    fields: [
+      { name: 'protocol_major', type: 'u8' },
+      { name: 'protocol_minor', type: 'u8' },
+      { name: 'host_major', type: 'u8' },
+      { name: 'host_minor', type: 'u8' },
+      { name: 'host_patch', type: 'u16' },
+      { name: 'state_rate_hz', type: 'u16' },
+      { name: 'host_name', type: 'char', length: HOST_NAME_LEN },
+    ],
+  },
+  {
+    type: MessageType.DEVICE_INFO,
+    name: 'DEVICE_INFO',
+    direction: 'device_to_host',
+    fields: [
+      { name: 'protocol_major', type: 'u8' },
+      { name: 'protocol_minor', type: 'u8' },
+      { name: 'firmware_major', type: 'u8' },
+      { name: 'firmware_minor', type: 'u8' },
+      { name: 'firmware_patch', type: 'u16' },
+      { name: 'joint_count', type: 'u8' },
+      { name: 'supported_modes', type: 'u8' },
+      { name: 'min_state_rate_hz', type: 'u16' },
+      { name: 'max_state_rate_hz', type: 'u16' },
+      { name: 'default_state_rate_hz', type: 'u16' },
+      { name: 'default_watchdog_ms', type: 'u16' },
+      { name: 'device_id', type: 'char', length: DEVICE_ID_LEN },
+      { name: 'joint_names', type: 'char', length: JOINT_NAME_LEN, count: 'n' },
+    ],
+  },
+  {
+    type: MessageType.HEARTBEAT,
+    name: 'HEARTBEAT',
+    direction: 'both',
+    fields: [
+      { name: 'time_us', type: 'u64' },
+      { name: 'status', type: 'u16' },
+    ],
+  },
+  {
+    type: MessageType.JOINT_STATE,
+    name: 'JOINT_STATE',
+    direction: 'device_to_host',
+    fields: [
+      { name: 'device_time_us', type: 'u64' },
+      { name: 'device_status', type: 'u16' },
+      { name: 'last_command_seq', type: 'u16' },
+      { name: 'commands_rejected', type: 'u16' },
+      { name: 'active_mode', type: 'u8' },
+      { name: 'joint_count', type: 'u8' },
+      { name: 'position_rad', type: 'f32', count: 'n' },
+      { name: 'velocity_rad_s', type: 'f32', count: 'n' },
+      { name: 'effort_nm', type: 'f32', count: 'n' },
+      { name: 'joint_status', type: 'u8', count: 'n' },
+    ],
+  },
+  {
+    type: MessageType.JOINT_COMMAND,
+    name: 'JOINT_COMMAND',
+    direction: 'host_to_device',
+    fields: [
+      { name: 'deadline_us', type: 'u64' },
+      { name: 'state_seq', type: 'u16' },
+      { name: 'mode', type: 'u8' },
+      { name: 'joint_count', type: 'u8' },
+      { name: 'target', type: 'f32', count: 'n' },
+    ],
+  },
+  { type: MessageType.TORQUE, name: 'TORQUE', direction: 'host_to_device', fields: [{ name: 'enable', type: 'u8' }] },
+  { type: MessageType.ESTOP, name: 'ESTOP', direction: 'host_to_device', fields: [] },
+  { type: MessageType.ESTOP_CLEAR, name: 'ESTOP_CLEAR', direction: 'host_to_device', fields: [] },
+  {
+    type: MessageType.CONFIGURE,
+    name: 'CONFIGURE',
+    direction: 'host_to_device',
+    fields: [
+      { name: 'watchdog_timeout_ms', type: 'u16' },
+      { name: 'state_rate_hz', type: 'u16' },
+    ],
+  },
+  {
+    type: MessageType.FAULT,
+    name: 'FAULT',
+    direction: 'device_to_host',
+    fields: [
+      { name: 'device_time_us', type: 'u64' },
+      { name: 'code', type: 'u16' },
+      { name: 'joint', type: 'u8' },
+      { name: 'flags', type: 'u8' },
+      { name: 'text', type: 'char', length: FAULT_TEXT_LEN },
+    ],
+  },
+  {
+    type: MessageType.ACK,
+    name: 'ACK',
+    direction: 'device_to_host',
+    fields: [
+      { name: 'acked_type', type: 'u16' },
+      { name: 'acked_seq', type: 'u16' },
+      { name: 'result', type: 'u16' },
+    ],
+  },
+];
+
+/** `NAME:type name;...`, e.g. `char[32] device_id` for a string, `f32[n] position_rad` for a per-joint array. */
+export function schemaString(spec: MessageSpec): string {
+  const fields = spec.fields.map((field) => {
+    const width = field.length === undefined ? '' : `[${field.length}]`;
+    const count = field.count === 'n' ? '[n]' : '';
+    return `${field.type}${width}${count} ${field.name}`;
+  });
+  return `${spec.name}:${fields.join(';')}`;
+}
+
+function layoutOf(spec: MessageSpec): MessageLayout {
+  let fixedLen = 0;
+  let perJointLen = 0;
+  let jointCountOffset = -1;
+  for (const field of spec.fields) {
+    const size = WIRE_SIZE[field.type] * (field.length ?? 1);
+    if (field.count === 'n') perJointLen += size;
+    else {
+      if (field.name === 'joint_count') jointCountOffset = fixedLen;
+      fixedLen += size;
+    }
+  }
+  const schema = schemaString(spec);
+  const seed = crc32cFinish(crc32cUpdate(CRC32C_INIT, new TextEncoder().encode(schema)));
+  return { ...spec, schema, seed, fixedLen, perJointLen, jointCountOffset };
+}
+
+/** Every v1 message layout, in id order. */
+export const LAYOUTS: readonly MessageLayout[] = SPECS.map(layoutOf);
+
+const BY_TYPE = new Map<number, MessageLayout>(LAYOUTS.map((layout) => [layout.type, layout]));
+
+/** The layout of a message id, or undefined when v1 does not define it. */
+export function layoutOfType(type: number): MessageLayout | undefined {
+  return BY_TYPE.get(type);
+}
+
+/** The v1 payload size of a message with `jointCount` joints (ignored for messages without joints). */
+export function payloadLength(layout: MessageLayout, jointCount: number): number {
+  return layout.fixedLen + layout.perJointLen * jointCount;
+}

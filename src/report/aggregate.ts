@@ -1,0 +1,181 @@
+import { parseCellKey } from '../sweep/cells.js';
+import { formatOptionValue, type OptionKey } from '../sweep/grid.js';
+import { flagName, TRAIN_OPTIONS } from '../training/config.js';
+import type { ReturnSource, RunFigures } from './data.js';
+import { iqm, mean, sampleStd, stratifiedBootstrapCi, type BootstrapOptions, type Interval } from './stats.js';
+
+/** One figure over the seeds of a configuration. */
+export interface MetricSummary {
+  /** Runs (seeds) with a finite value. */
+  n: number;
+  mean: number;
+  /** Sample standard deviation (n − 1). */
+  std: number;
+  /** Interquartile mean. */
+  iqm: number;
+  /** Percentile bootstrap confidence interval of the IQM. */
+  ci: Interval;
+}
+
+/** A configuration of a sweep (a cell without its seed), aggregated over its seeds. */
+export interface ConfigurationSummary {
+  sweep: string;
+  robot: string;
+  task: string;
+  /** The configuration key, e.g. `noise=param;interval=-1` ('' = the sweep's base). */
+  configuration: string;
+  /** Short human name: `param k=ep adaptive`. */
+  label: string;
+  /** Value of every option that varies in the sweep (flag → value as the grid writes it). */
+  axes: Record<string, string>;
+  noise: string;
+  /** Sampling interval k in steps; -1 = once per episode. */
+  interval: number;
+  /** Steps of a full episode of the task. */
+  episodeSteps: number;
+  seeds: number[];
+  returnSource: string;
+  finalReturn: MetricSummary;
+  rawContinuity: MetricSummary;
+  appliedContinuity: MetricSummary;
+  interventionsPct: MetricSummary;
+  /** Training steps per run (the largest, if runs differ). */
+  stepsPerRun: number;
+  /** Wall-clock seconds of all its runs together (≈ CPU seconds: a run uses one core). */
+  runSeconds: number;
+}
+
+export function summarise(values: readonly number[], bootstrap: BootstrapOptions): MetricSummary {
+  const finite = values.filter((value) => Number.isFinite(value));
+  return { n: finite.length, mean: mean(finite), std: sampleStd(finite), iqm: iqm(finite), ci: stratifiedBootstrapCi([finite], iqm, bootstrap) };
+}
+
+/** Options (flags) that vary between the configurations of these runs, in the option table's order. */
+export function varyingOptions(runs: readonly RunFigures[]): string[] {
+  const named = new Set(runs.flatMap((run) => parseCellKey(run.configuration).map(([flag]) => flag)));
+  return (Object.keys(TRAIN_OPTIONS) as OptionKey[]).map(flagName).filter((flag) => named.has(flag));
+}
+
+/** Configurations in the order of their first run; each sweep apart. */
+export function summariseConfigurations(runs: readonly RunFigures[], bootstrap: BootstrapOptions): ConfigurationSummary[] {
+  const groups = new Map<string, RunFigures[]>();
+  for (const run of runs) {
+    const id = `${run.sweep}\u0000${run.configuration}`;
+    groups.set(id, [...(groups.get(id) ?? []), run]);
+  }
+  const axesBySweep = new Map<string, string[]>();
+  for (const sweep of new Set(runs.map((run) => run.sweep))) axesBySweep.set(sweep, varyingOptions(runs.filter((run) => run.sweep === sweep)));
+  return [...groups.values()].map((group) => {
+    const first = group[0]!;
+    const axes = Object.fromEntries(axesBySweep.get(first.sweep)!.map((flag) => [flag, optionValue(first, flag)]));
+    return {
+      sweep: first.sweep,
+      robot: first.robot,
+      task: first.task,
+      configuration: first.configuration,
+      label: configurationLabel(first),
+      axes,
+      noise: String(first.options['noise']),
+      interval: Number(first.options['interval']),
+      episodeSteps: first.episodeSteps,
+      seeds: group.map((run) => run.seed).sort((a, b) => a - b),
+      returnSource: describeReturnSource(group),
+      finalReturn: summarise(group.map((run) => run.finalReturn), bootstrap),
+      rawContinuity: summarise(group.map((run) => run.rawContinuity), bootstrap),
+      appliedContinuity: summarise(group.map((run) => run.appliedContinuity), bootstrap),
+      interventionsPct: summarise(group.map((run) => run.interventionsPct), bootstrap),
+      stepsPerRun: Math.max(...group.map((run) => run.steps)),
+      runSeconds: group.reduce((sum, run) => sum + (Number.isFinite(run.seconds) ? run.seconds : 0), 0),
+    };
+  });
+}
+
+/** The value of a flag for a run: from its cell key when the key names it, else from its stored options. */
+export function optionValue(run: RunFigures, flag: string): string {
+  const named = parseCellKey(run.configuration).find(([name]) => name === flag);
+  if (named) return named[1];
+  const key = (Object.keys(TRAIN_OPTIONS) as OptionKey[]).find((candidate) => flagName(candidate) === flag);
+  return key === undefined ? '' : formatOptionValue(key, run.options[key]);
+}
+
+/** `param k=ep adaptive no-layer-norm param-target=0.2`: the noise, its interval, then the rest of the key. */
+export function configurationLabel(run: RunFigures): string {
+  const noise = String(run.options['noise']);
+  const interval = Number(run.options['interval']);
+  const parts = [noise];
+  if (noise !== 'none') parts.push(`k=${interval === -1 ? 'ep' : interval}`);
+  for (const [flag, value] of parseCellKey(run.configuration)) {
+    if (flag === 'noise' || flag === 'interval') continue;
+    parts.push(value === 'on' ? flag : value === 'off' ? `no-${flag}` : `${flag}=${value}`);
+  }
+  return parts.join(' ');
+}
+
+function describeReturnSource(group: readonly RunFigures[]): string {
+  const sources = new Set<ReturnSource>(group.map((run) => run.returnSource));
+  if (sources.size > 1) return 'mixed: evaluation where the run evaluated, else last 10 % of training episodes';
+  if (sources.has('evaluation')) {
+    const episodes = Math.min(...group.map((run) => run.returnEpisodes));
+    return `final evaluation (${episodes} episode${episodes === 1 ? '' : 's'})`;
+  }
+  return 'last 10 % of training episodes';
+}
+
+/** One point of an aggregated learning curve. */
+export interface CurveSummaryPoint {
+  sweep: string;
+  configuration: string;
+  label: string;
+  /** Training steps at the right edge of the bin. */
+  steps: number;
+  /** IQM over runs of their mean return in the bin (or their last value before it). */
+  iqm: number;
+  ci: Interval;
+  runs: number;
+}
+
+/**
+ * Learning curves over seeds. Steps are cut into `bins` equal bins up to the longest run; a run's
+ * value in a bin is the mean return of its training episodes that ended there, or its last value
+ * before (episodes may end at different steps in different runs). Bins where no run has a value yet
+ * are left out.
+ */
+export function learningCurves(runs: readonly RunFigures[], bins: number, bootstrap: BootstrapOptions): CurveSummaryPoint[] {
+  const points: CurveSummaryPoint[] = [];
+  const groups = new Map<string, RunFigures[]>();
+  for (const run of runs) groups.set(`${run.sweep}\u0000${run.configuration}`, [...(groups.get(`${run.sweep}\u0000${run.configuration}`) ?? []), run]);
+  for (const group of groups.values()) {
+    const maxSteps = Math.max(...group.map((run) => run.steps));
+    const width = maxSteps / bins;
+    const series = group.map((run) => binned(run, bins, width));
+    for (let bin = 0; bin < bins; bin++) {
+      const values = series.map((values) => values[bin]!).filter((value) => Number.isFinite(value));
+      if (values.length === 0) continue;
+      points.push({
+        sweep: group[0]!.sweep,
+        configuration: group[0]!.configuration,
+        label: configurationLabel(group[0]!),
+        steps: Math.round((bin + 1) * width),
+        iqm: iqm(values),
+        ci: stratifiedBootstrapCi([values], iqm, bootstrap),
+        runs: values.length,
+      });
+    }
+  }
+  return points;
+}
+
+/** A run's returns per bin [bins]: mean of the episodes ending in the bin, carried forward, NaN before the first. */
+function binned(run: RunFigures, bins: number, width: number): number[] {
+  const out = new Array<number>(bins).fill(Number.NaN);
+  let at = 0;
+  let last = Number.NaN;
+  for (let bin = 0; bin < bins; bin++) {
+    const edge = (bin + 1) * width;
+    const inBin: number[] = [];
+    while (at < run.curve.length && (run.curve[at]!.steps <= edge || bin === bins - 1)) inBin.push(run.curve[at++]!.return);
+    if (inBin.length > 0) last = mean(inBin);
+    out[bin] = last;
+  }
+  return out;
+}

@@ -1,0 +1,159 @@
+import { endianness } from 'node:os';
+import type { Db } from './database.js';
+import { guardWrite, StoreError } from './errors.js';
+import type { EpisodeSummary, RunStatus } from './recorder.js';
+import { ARRAY_COLUMNS, StepRing, type StepRingLayout } from './step-ring.js';
+
+/**
+ * The database side of one run, synchronous, used by the writer worker: commits the step rows waiting
+ * in the ring in transactions of at most `maxBatchRows`, and writes episodes, events and the run's
+ * status, each in the transaction that commits the step rows pushed before it. Every failure is a
+ * `StoreError` naming the file and the likely cause.
+ */
+export class RunWriter {
+  private ring: StepRing | null = null;
+  private readonly scalars = new Float64Array(5);
+  private readonly insertStep;
+  private readonly insertEpisode;
+  private readonly updateEpisode;
+  private readonly insertEvent;
+  private readonly updateHeartbeat;
+  private readonly closeEpisodes;
+  private readonly updateRun;
+  /** performance.now() of the last transaction [ms]. */
+  lastWriteMs = performance.now();
+
+  constructor(
+    private readonly db: Db,
+    private readonly runId: number,
+    private readonly maxBatchRows: number,
+  ) {
+    // Step arrays go from the ring to the BLOBs as native float32, and the file format is little-endian.
+    if (endianness() !== 'LE') throw new StoreError('the run store writes little-endian float32 arrays, and this host is big-endian: not supported');
+    this.insertStep = db.prepare(
+      `INSERT INTO steps (run_id, episode, step, device_time_s, ${ARRAY_COLUMNS.join(', ')}, reward, flags)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.insertEpisode = db.prepare(`INSERT INTO episodes (run_id, episode, started_at, evaluation) VALUES (?, ?, ?, ?)`);
+    this.updateEpisode = db.prepare(
+      `UPDATE episodes SET ended_at = ?, steps = ?, return = ?, termination = ?, reason = ?, continuity_cost = ?,
+         continuity_per_joint = ?, raw_continuity_cost = ?, mean_squared_jerk = ?, high_freq_share = ?, safety_clipped_steps = ?,
+         safety_clips = ?, seconds = ?
+       WHERE run_id = ? AND episode = ?`,
+    );
+    this.insertEvent = db.prepare(`INSERT INTO events (run_id, episode, step, at, kind, detail) VALUES (?, ?, ?, ?, ?, ?)`);
+    this.updateHeartbeat = db.prepare(`UPDATE runs SET heartbeat_at = ? WHERE id = ?`);
+    this.closeEpisodes = db.prepare(
+      `UPDATE episodes SET termination = ?, reason = ?, ended_at = ? WHERE run_id = ? AND termination IS NULL`,
+    );
+    this.updateRun = db.prepare(`UPDATE runs SET status = ?, exit_reason = ?, ended_at = ?, heartbeat_at = ? WHERE id = ?`);
+  }
+
+  attach(layout: StepRingLayout): void {
+    this.ring = StepRing.attach(layout);
+  }
+
+  /** Step rows committed so far. */
+  get committed(): number {
+    return this.ring?.released ?? 0;
+  }
+
+  /** Step rows pushed so far. */
+  published(): number {
+    return this.ring?.published() ?? 0;
+  }
+
+  /**
+   * Commits step rows until `rows` of them are on disk, in transactions of at most `maxBatchRows`
+   * (a slot is released to the producer only after its transaction commits); `then` runs inside the
+   * last transaction, so what it writes is durable together with the rows before it.
+   */
+  commit(rows: number, what = 'write step rows', then?: () => void): void {
+    const ring = this.ring;
+    for (;;) {
+      const from = this.committed;
+      const count = ring ? Math.max(0, Math.min(rows - from, this.maxBatchRows)) : 0;
+      const last = from + count >= rows;
+      if (count === 0 && !then) return;
+      guardWrite(count > 0 ? 'write step rows' : what, this.db.name, () =>
+        this.db
+          .transaction(() => {
+            if (ring) this.insertRows(ring, from, count);
+            this.updateHeartbeat.run(new Date().toISOString(), this.runId);
+            if (last) then?.();
+          })
+          .immediate(),
+      );
+      this.lastWriteMs = performance.now();
+      ring?.release(count);
+      if (last) return;
+    }
+  }
+
+  beginEpisode(rowsBefore: number, episode: number, evaluation: boolean, at: string): void {
+    this.commit(rowsBefore, 'record the episode start', () => this.insertEpisode.run(this.runId, episode, at, evaluation ? 1 : 0));
+  }
+
+  endEpisode(rowsBefore: number, episode: number, summary: EpisodeSummary, at: string): void {
+    this.commit(rowsBefore, 'record the episode end', () =>
+      this.updateEpisode.run(
+        at, summary.steps, finiteOrNull(summary.return), summary.termination, summary.reason,
+        finiteOrNull(summary.continuityCost), JSON.stringify(summary.continuityPerJoint.map(finiteOrNull)), finiteOrNull(summary.rawContinuityCost),
+        finiteOrNull(summary.meanSquaredJerk), finiteOrNull(summary.highFrequencyShare), summary.safetyClippedSteps,
+        JSON.stringify(summary.safetyClips), summary.seconds, this.runId, episode,
+      ),
+    );
+  }
+
+  event(rowsBefore: number, kind: string, detail: string, episode: number | null, step: number | null, at: string): void {
+    this.commit(rowsBefore, 'record an event', () => this.insertEvent.run(this.runId, episode, step, at, kind, detail));
+  }
+
+  /**
+   * Closes the run: its status, and any episode left open (a run that failed mid-episode) ends as
+   * 'interrupted' or 'aborted' with the run's reason.
+   */
+  finish(rowsBefore: number, status: Exclude<RunStatus, 'running' | 'crashed'>, reason: string | null, at: string): void {
+    this.commit(rowsBefore, 'close the run', () => this.closeRun(status, reason, at));
+  }
+
+  /** Writes only the run's status, after a failure that stopped step rows from being committed. */
+  finishAfterFailure(status: Exclude<RunStatus, 'running' | 'crashed'>, reason: string | null, at: string): void {
+    guardWrite('close the run', this.db.name, () => this.db.transaction(() => this.closeRun(status, reason, at)).immediate());
+  }
+
+  /** Refreshes the run's heartbeat (which tells other hosts the run is alive) in its own transaction. */
+  heartbeat(): void {
+    guardWrite('refresh the run heartbeat', this.db.name, () => this.updateHeartbeat.run(new Date().toISOString(), this.runId));
+    this.lastWriteMs = performance.now();
+  }
+
+  private closeRun(status: Exclude<RunStatus, 'running' | 'crashed'>, reason: string | null, at: string): void {
+    this.closeEpisodes.run(status === 'interrupted' ? 'interrupted' : 'aborted', reason ?? `run ${status}`, at, this.runId);
+    this.updateRun.run(status, reason, at, at, this.runId);
+  }
+
+  private insertRows(ring: StepRing, from: number, count: number): void {
+    const { scalars, insertStep, runId } = this;
+    const buffer = ring.buffer;
+    const widths = ring.widths;
+    for (let index = from; index < from + count; index++) {
+      ring.scalarsOf(index, scalars);
+      // Views into the shared ring: SQLite copies the bytes while binding, before the slot is released.
+      insertStep.run(
+        runId, scalars[0], scalars[1], scalars[2],
+        new Uint8Array(buffer, ring.arrayByteOffset(index, 0), widths[0] * 4),
+        new Uint8Array(buffer, ring.arrayByteOffset(index, 1), widths[1] * 4),
+        new Uint8Array(buffer, ring.arrayByteOffset(index, 2), widths[2] * 4),
+        new Uint8Array(buffer, ring.arrayByteOffset(index, 3), widths[3] * 4),
+        new Uint8Array(buffer, ring.arrayByteOffset(index, 4), widths[4] * 4),
+        new Uint8Array(buffer, ring.arrayByteOffset(index, 5), widths[5] * 4),
+        scalars[3], scalars[4],
+      );
+    }
+  }
+}
+
+function finiteOrNull(value: number): number | null {
+  return Number.isFinite(value) ? value : null;
+}

@@ -1,0 +1,125 @@
+/**
+ * The store writer: a `worker_threads` worker with its own connection to the run database. It commits
+ * step rows from the shared ring on its own clock (every `maxBatchAgeMs`, or as soon as `maxBatchRows`
+ * wait), and episode, event and status messages as they arrive. The control thread never waits for it.
+ *
+ * After the first failed write it commits nothing more and answers every request with the error;
+ * `finish` still tries to record the run's status, which is tiny and may fit where step rows did not.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { openDatabase, type Db } from './database.js';
+import { RunWriter } from './run-writer.js';
+import type { FromWriter, ToWriter, WriterInit } from './writer-protocol.js';
+
+/** How often the writer looks at the ring [ms]: a row waits at most `maxBatchAgeMs` plus this. */
+const POLL_MS = 10;
+/** Without writes, the heartbeat is refreshed this often [ms] (other hosts call a run crashed after 600 s of silence). */
+const IDLE_HEARTBEAT_MS = 30_000;
+
+const init = workerData as WriterInit;
+const port = parentPort!;
+let db: Db | null = null;
+let writer: RunWriter | null = null;
+let failure: Error | null = null;
+/** performance.now() when the oldest row waiting was pushed, or first seen waiting [ms]. */
+let waitingSinceMs: number | null = null;
+
+function reply(message: FromWriter): void {
+  init.replies.postMessage(message);
+}
+
+function fail(error: unknown, id: number | null): void {
+  failure ??= error instanceof Error ? error : new Error(String(error));
+  reply({ type: 'error', message: failure.message, id });
+  // After the message is queued, so that the control thread, seeing the flag, finds it.
+  Atomics.store(init.failedFlag, 0, 1);
+}
+
+try {
+  db = openDatabase(init.path);
+  writer = new RunWriter(db, init.runId, init.maxBatchRows);
+} catch (error) {
+  fail(error, null);
+}
+
+const poll = setInterval(() => {
+  if (!writer || failure) return;
+  const now = performance.now();
+  try {
+    const waiting = writer.published() - writer.committed;
+    if (waiting === 0) {
+      waitingSinceMs = null;
+      if (now - writer.lastWriteMs > IDLE_HEARTBEAT_MS) writer.heartbeat();
+      return;
+    }
+    waitingSinceMs ??= now;
+    if (waiting >= init.maxBatchRows || now - waitingSinceMs >= init.maxBatchAgeMs) {
+      writer.commit(writer.published());
+      waitingSinceMs = null;
+    }
+  } catch (error) {
+    fail(error, null);
+  }
+}, POLL_MS);
+
+function close(): void {
+  clearInterval(poll);
+  try {
+    db?.close();
+  } catch {
+    // Closing only checkpoints the WAL; the data is committed already.
+  }
+}
+
+port.on('message', (message: ToWriter) => {
+  switch (message.type) {
+    case 'ring':
+      writer?.attach(message.layout);
+      // The first row may have been pushed before this writer was running: its age counts from then.
+      waitingSinceMs = performance.now() - Math.max(0, Date.now() - message.firstRowAtMs);
+      return;
+    case 'finish':
+      finish(message);
+      return;
+  }
+  const id = message.type === 'flush' ? message.id : null;
+  if (!writer || failure) {
+    if (id !== null) fail(failure, id);
+    return;
+  }
+  try {
+    switch (message.type) {
+      case 'beginEpisode':
+        writer.beginEpisode(message.rowsBefore, message.episode, message.evaluation, message.at);
+        break;
+      case 'endEpisode':
+        writer.endEpisode(message.rowsBefore, message.episode, message.summary, message.at);
+        break;
+      case 'event':
+        writer.event(message.rowsBefore, message.kind, message.detail, message.episode, message.step, message.at);
+        break;
+      case 'flush':
+        writer.commit(message.rowsBefore);
+        reply({ type: 'done', id: message.id });
+        break;
+    }
+  } catch (error) {
+    fail(error, id);
+  }
+});
+
+function finish(message: Extract<ToWriter, { type: 'finish' }>): void {
+  try {
+    if (!writer || failure) throw failure ?? new Error('the writer did not start');
+    writer.finish(message.rowsBefore, message.status, message.reason, message.at);
+    reply({ type: 'done', id: message.id });
+  } catch (error) {
+    fail(error, message.id);
+    try {
+      writer?.finishAfterFailure(message.status, message.reason, message.at);
+    } catch {
+      // The first error is the one reported.
+    }
+  }
+  close();
+}

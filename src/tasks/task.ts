@@ -1,0 +1,43 @@
+import type { Calibration } from '../calibration/types.js';
+import type { JointState } from '../device/types.js';
+import type { Rng } from '../util/rng.js';
+
+/**
+ * A task turns joint readings into observations and rewards, and says where each episode starts.
+ * It is pure: no I/O, no clock; the control loop calls it once per tick.
+ */
+export interface Task {
+  readonly name: string;
+  /** Length of the observation vector. */
+  readonly obsDim: number;
+  /** Steps after which an episode is truncated (a time limit, not a terminal state). */
+  readonly episodeSteps: number;
+  /**
+   * Draws the episode's goal and returns where the episode starts. In simulation the twin is put
+   * there directly; on hardware the homing trajectory drives the robot to the pose, at rest.
+   */
+  beginEpisode(rng: Rng): EpisodeStart;
+  /**
+   * Writes the observation for a state. `previousAction` [joints] is the last applied command
+   * expressed as an action in [-1, 1] (part of the robot's state once rate limits apply).
+   */
+  observe(state: JointState, previousAction: Float32Array, out: Float32Array): void;
+  /**
+   * Reward of one step: from `previous`, the applied `command` [joints, joint units] led to `next`.
+   * (Gymnasium's Pendulum scores the state the step started from, a reacher the one it reached.)
+   */
+  reward(previous: JointState, command: Float64Array, next: JointState): number;
+  /** True when `state` ends the episode for good (no bootstrapping past it). */
+  isTerminal(state: JointState): boolean;
+  /** Task parameters, stored with the run. */
+  describe(): Record<string, number | string>;
+}
+
+export interface EpisodeStart {
+  /** [joints] rad */
+  positionRad: Float64Array;
+  /** [joints] rad/s; honoured by simulation only (hardware starts at rest), null = at rest. */
+  velocityRadS: Float64Array | null;
+}
+
+export type TaskFactory = (calibration: Calibration) => Task;

@@ -1,0 +1,279 @@
+import { NOISE_NAMES, type NoiseName } from '../rl/exploration/strategy.js';
+
+/**
+ * Every option of a training run, with its default. One table drives the CLI help (`robo-train
+ * --help`), the validation, and the `config` column of the run in the store, so that a run can be
+ * reproduced from its row. Learner defaults are SB3's.
+ */
+export interface TrainConfig {
+  // where the robot is
+  sim: string | null;
+  port: string | null;
+  baud: number;
+  mqtt: string | null;
+  robot: string | null;
+  watchdogMs: number | null;
+  reconnectS: number;
+  // what it learns
+  task: string;
+  episodeSteps: number | null;
+  algo: 'sac' | 'td3';
+  hidden: number[];
+  learningRate: number;
+  batchSize: number;
+  bufferSize: number;
+  tau: number;
+  gamma: number;
+  learningStarts: number;
+  trainEvery: number | 'episode';
+  gradientSteps: number;
+  entCoef: number | 'auto';
+  targetEntropy: number | 'auto';
+  policyDelay: number;
+  targetPolicyNoise: number;
+  targetNoiseClip: number;
+  // how it explores
+  noise: NoiseName;
+  interval: number;
+  noiseStd: number;
+  ouTheta: number;
+  ouDt: number;
+  pinkBeta: number;
+  paramStd: number;
+  layerNorm: boolean;
+  adaptive: boolean;
+  paramTarget: number;
+  paramAdaptEvery: number;
+  paramAdaptFactor: number;
+  gsdeLogStdInit: number;
+  gsdeFullStd: boolean;
+  gsdeExpln: boolean;
+  // the run
+  steps: number | null;
+  seed: number;
+  db: string;
+  sweep: string | null;
+  sweepCell: string | null;
+  evalEvery: number;
+  evalEpisodes: number;
+  evalStochastic: boolean;
+  checkpointEvery: number;
+  saveReplay: boolean;
+  resume: string | null;
+  backend: 'auto' | 'wasm' | 'node' | 'cpu';
+  learner: 'auto' | 'inline' | 'worker';
+  weightSyncMs: number;
+  quiet: boolean;
+}
+
+type OptionKind = 'string' | 'number' | 'boolean';
+
+export interface OptionSpec {
+  kind: OptionKind;
+  group: string;
+  describe: string;
+  choices?: readonly string[];
+}
+
+const ROBOT = 'Robot:';
+const LEARNER = 'Learner (defaults as in stable-baselines3):';
+const EXPLORATION = 'Exploration:';
+const RUN = 'Run:';
+
+/** The CLI flag of every option (kebab-case of the field name) with its help text. */
+export const TRAIN_OPTIONS: Record<keyof TrainConfig, OptionSpec> = {
+  sim: { kind: 'string', group: ROBOT, describe: 'train on the MuJoCo twin of this robot: a calibration name (sim-reacher) or file' },
+  port: { kind: 'string', group: ROBOT, describe: 'serial port of a real robot, e.g. /dev/ttyUSB0' },
+  baud: { kind: 'number', group: ROBOT, describe: 'serial baud rate' },
+  mqtt: { kind: 'string', group: ROBOT, describe: 'MQTT broker of a robot bridge, e.g. mqtt://localhost:1883' },
+  robot: { kind: 'string', group: ROBOT, describe: 'robot id: its calibration name and MQTT topic (with --port/--mqtt)' },
+  watchdogMs: { kind: 'number', group: ROBOT, describe: 'hardware: no state frame for this long aborts the episode and sends an e-stop [ms] (default: 500, or 5 state periods if longer)' },
+  reconnectS: { kind: 'number', group: ROBOT, describe: 'hardware: a lost link that does not come back within this time fails the run [s]' },
+  task: { kind: 'string', group: LEARNER, describe: 'task: observation and reward' },
+  episodeSteps: { kind: 'number', group: LEARNER, describe: "steps per episode (default: the task's)" },
+  algo: { kind: 'string', group: LEARNER, describe: 'learner', choices: ['sac', 'td3'] },
+  hidden: { kind: 'string', group: LEARNER, describe: 'hidden layer widths of actor and critics, e.g. 256,256' },
+  learningRate: { kind: 'number', group: LEARNER, describe: 'Adam learning rate' },
+  batchSize: { kind: 'number', group: LEARNER, describe: 'minibatch size' },
+  bufferSize: { kind: 'number', group: LEARNER, describe: 'replay buffer capacity (transitions)' },
+  tau: { kind: 'number', group: LEARNER, describe: 'target network Polyak coefficient' },
+  gamma: { kind: 'number', group: LEARNER, describe: 'discount factor' },
+  learningStarts: { kind: 'number', group: LEARNER, describe: 'transitions collected before training starts' },
+  trainEvery: { kind: 'string', group: LEARNER, describe: 'train after every N steps, or "episode" for once at the end of each episode' },
+  gradientSteps: { kind: 'number', group: LEARNER, describe: 'gradient steps per training round (-1: as many as steps collected)' },
+  entCoef: { kind: 'string', group: LEARNER, describe: 'SAC entropy coefficient: a number, or "auto" (learned from 1.0)' },
+  targetEntropy: { kind: 'string', group: LEARNER, describe: 'SAC target entropy: a number, or "auto" (-action dimensions)' },
+  policyDelay: { kind: 'number', group: LEARNER, describe: 'TD3: critic updates per actor update' },
+  targetPolicyNoise: { kind: 'number', group: LEARNER, describe: 'TD3: std of the target policy smoothing noise' },
+  targetNoiseClip: { kind: 'number', group: LEARNER, describe: 'TD3: clip of the target policy smoothing noise' },
+  noise: { kind: 'string', group: EXPLORATION, describe: 'exploration strategy', choices: NOISE_NAMES },
+  interval: { kind: 'number', group: EXPLORATION, describe: 'resample the noise every k steps (1: every step, -1: once per episode)' },
+  noiseStd: { kind: 'number', group: EXPLORATION, describe: "TD3: action-space noise std (SAC's std is learned)" },
+  ouTheta: { kind: 'number', group: EXPLORATION, describe: 'ou: mean reversion rate θ' },
+  ouDt: { kind: 'number', group: EXPLORATION, describe: 'ou: time step dt of the process' },
+  pinkBeta: { kind: 'number', group: EXPLORATION, describe: 'pink: spectral exponent β (0 white, 1 pink, 2 red)' },
+  paramStd: { kind: 'number', group: EXPLORATION, describe: 'param: initial std σ of the weight perturbation' },
+  layerNorm: { kind: 'boolean', group: EXPLORATION, describe: "layer normalisation in the actor's hidden layers (never perturbed)" },
+  adaptive: { kind: 'boolean', group: EXPLORATION, describe: 'param: adapt σ toward the target action-space distance' },
+  paramTarget: { kind: 'number', group: EXPLORATION, describe: 'param: target action-space distance δ' },
+  paramAdaptEvery: { kind: 'number', group: EXPLORATION, describe: 'param: adapt σ every N training steps' },
+  paramAdaptFactor: { kind: 'number', group: EXPLORATION, describe: 'param: σ is divided or multiplied by this factor' },
+  gsdeLogStdInit: { kind: 'number', group: EXPLORATION, describe: 'gsde: initial log σ' },
+  gsdeFullStd: { kind: 'boolean', group: EXPLORATION, describe: 'gsde: one σ per (feature, action) pair instead of per feature' },
+  gsdeExpln: { kind: 'boolean', group: EXPLORATION, describe: 'gsde: σ = expln(log σ) instead of exp, to keep σ from exploding' },
+  steps: { kind: 'number', group: RUN, describe: 'stop after this many control steps (default: run until SIGINT/SIGTERM)' },
+  seed: { kind: 'number', group: RUN, describe: 'seed of every random draw of the run' },
+  db: { kind: 'string', group: RUN, describe: 'run database (SQLite)' },
+  sweep: { kind: 'string', group: RUN, describe: 'tag the run as a cell of this sweep' },
+  sweepCell: { kind: 'string', group: RUN, describe: 'set by robo-train sweep: which cell of the sweep this run is (its axis values, e.g. noise=gsde;interval=8;seed=2)' },
+  evalEvery: { kind: 'number', group: RUN, describe: 'evaluate every N training episodes (0: never)' },
+  evalEpisodes: { kind: 'number', group: RUN, describe: 'episodes per evaluation' },
+  evalStochastic: { kind: 'boolean', group: RUN, describe: 'evaluate with exploration noise (resampled as in training) instead of the mean action' },
+  checkpointEvery: { kind: 'number', group: RUN, describe: 'write a checkpoint every N episodes (0: only at the end)' },
+  saveReplay: { kind: 'boolean', group: RUN, describe: 'include the replay buffer in checkpoints' },
+  resume: { kind: 'string', group: RUN, describe: 'continue from a checkpoint file' },
+  backend: { kind: 'string', group: RUN, describe: 'tfjs backend: auto uses tfjs-node when installed, else WASM', choices: ['auto', 'wasm', 'node', 'cpu'] },
+  learner: {
+    kind: 'string',
+    group: RUN,
+    describe: 'where the learner trains: inline (between ticks, exact schedule, reproducible) or worker (its own thread, never blocks a tick); auto: inline in simulation, worker on hardware',
+    choices: ['auto', 'inline', 'worker'],
+  },
+  weightSyncMs: { kind: 'number', group: RUN, describe: 'worker learner: shortest time between two hand-overs of new actor weights [ms]' },
+  quiet: { kind: 'boolean', group: RUN, describe: 'no progress lines' },
+};
+
+export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
+  sim: null,
+  port: null,
+  baud: 1_000_000,
+  mqtt: null,
+  robot: null,
+  watchdogMs: null,
+  reconnectS: 60,
+  task: 'reach',
+  episodeSteps: null,
+  algo: 'sac',
+  hidden: [256, 256],
+  learningRate: 3e-4,
+  batchSize: 256,
+  bufferSize: 1_000_000,
+  tau: 0.005,
+  gamma: 0.99,
+  learningStarts: 100,
+  trainEvery: 1,
+  gradientSteps: 1,
+  entCoef: 'auto',
+  targetEntropy: 'auto',
+  policyDelay: 2,
+  targetPolicyNoise: 0.2,
+  targetNoiseClip: 0.5,
+  noise: 'gaussian',
+  interval: 1,
+  noiseStd: 0.1,
+  ouTheta: 0.15,
+  ouDt: 0.01,
+  pinkBeta: 1,
+  paramStd: 0.1,
+  layerNorm: false,
+  adaptive: false,
+  paramTarget: 0.1,
+  paramAdaptEvery: 50,
+  paramAdaptFactor: 1.01,
+  gsdeLogStdInit: -3,
+  gsdeFullStd: true,
+  gsdeExpln: false,
+  steps: null,
+  seed: 0,
+  db: 'logs/robo-train.db',
+  sweep: null,
+  sweepCell: null,
+  evalEvery: 0,
+  evalEpisodes: 5,
+  evalStochastic: false,
+  checkpointEvery: 0,
+  saveReplay: false,
+  resume: null,
+  backend: 'auto',
+  learner: 'auto',
+  weightSyncMs: 20,
+  quiet: false,
+};
+
+export function flagName(key: string): string {
+  return key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+}
+
+/**
+ * Builds a validated config from parsed CLI values (kebab or camel case keys), filling defaults.
+ * Errors name the flag and the accepted values.
+ */
+export function resolveTrainConfig(values: Partial<Record<string, unknown>>): TrainConfig {
+  const config: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, hidden: [...DEFAULT_TRAIN_CONFIG.hidden] };
+  const target = config as unknown as Record<string, unknown>;
+  for (const key of Object.keys(TRAIN_OPTIONS) as (keyof TrainConfig)[]) {
+    const value = values[key];
+    if (value === undefined || value === null) continue;
+    target[key] = parseOption(key, value);
+  }
+  const targets = [config.sim, config.port, config.mqtt].filter((value) => value !== null);
+  if (targets.length !== 1) throw new ConfigError('say where the robot is: exactly one of --sim NAME, --port PATH or --mqtt URL');
+  if (config.watchdogMs !== null && !(config.watchdogMs >= 10)) throw new ConfigError(`--watchdog-ms must be at least 10 ms (got ${config.watchdogMs})`);
+  if (!(config.reconnectS > 0)) throw new ConfigError(`--reconnect-s must be a positive number of seconds (got ${config.reconnectS})`);
+  if (config.noise === 'gsde' && config.algo !== 'sac') throw new ConfigError('--noise gsde needs --algo sac (gSDE replaces the Gaussian policy head of SAC)');
+  if (config.steps !== null && !(Number.isInteger(config.steps) && config.steps > 0)) throw new ConfigError(`--steps must be a positive whole number (got ${config.steps})`);
+  if (!(Number.isInteger(config.interval) && (config.interval >= 1 || config.interval === -1))) {
+    throw new ConfigError(`--interval must be a positive whole number of steps, or -1 for once per episode (got ${config.interval})`);
+  }
+  for (const key of ['batchSize', 'bufferSize', 'evalEpisodes'] as const) {
+    if (!(Number.isInteger(config[key]) && config[key] >= 1)) throw new ConfigError(`--${flagName(key)} must be a positive whole number (got ${config[key]})`);
+  }
+  for (const key of ['learningStarts', 'evalEvery', 'checkpointEvery', 'seed'] as const) {
+    if (!(Number.isInteger(config[key]) && config[key] >= 0)) throw new ConfigError(`--${flagName(key)} must be a whole number >= 0 (got ${config[key]})`);
+  }
+  return config;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+function parseOption(key: keyof TrainConfig, value: unknown): unknown {
+  const flag = `--${flagName(key)}`;
+  const spec = TRAIN_OPTIONS[key];
+  switch (key) {
+    case 'hidden': {
+      const widths = String(value).split(',').map((part) => Number(part.trim()));
+      if (widths.length === 0 || widths.some((width) => !Number.isInteger(width) || width < 1)) {
+        throw new ConfigError(`${flag} must list positive layer widths separated by commas, e.g. 256,256 (got '${value}')`);
+      }
+      return widths;
+    }
+    case 'trainEvery':
+      return value === 'episode' ? 'episode' : wholeNumber(flag, value, 1);
+    case 'entCoef':
+    case 'targetEntropy':
+      return value === 'auto' ? 'auto' : finiteNumber(flag, value);
+    default:
+      break;
+  }
+  if (spec.choices && !spec.choices.includes(String(value))) throw new ConfigError(`${flag} must be one of ${spec.choices.join(', ')} (got '${value}')`);
+  if (spec.kind === 'number') return finiteNumber(flag, value);
+  if (spec.kind === 'boolean') return Boolean(value);
+  return String(value);
+}
+
+function finiteNumber(flag: string, value: unknown): number {
+  const number = typeof value === 'number' ? value : Number(value);
+  if (!Number.isFinite(number)) throw new ConfigError(`${flag} must be a number (got '${String(value)}')`);
+  return number;
+}
+
+function wholeNumber(flag: string, value: unknown, minimum: number): number {
+  const number = finiteNumber(flag, value);
+  if (!Number.isInteger(number) || number < minimum) throw new ConfigError(`${flag} must be a whole number >= ${minimum} (got ${number})`);
+  return number;
+}

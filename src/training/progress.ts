@@ -1,0 +1,34 @@
+import type { EpisodeResult } from '../control/loop.js';
+import { formatCell } from '../cli/table.js';
+
+export interface ProgressContext {
+  totalSteps: number;
+  stepsPerSecond: number;
+  updates: number;
+  /** Gradient updates per collected transition since the start. */
+  updateToData: number;
+}
+
+/**
+ * One line per episode, for people watching a run:
+ * `ep 12  steps 1200  return -23.41  continuity 4.1% raw, 0.52% applied  clipped 3/100 (velocity 3)  1840 steps/s  updates 1100 (0.92/step)`.
+ * Continuity is the gSDE paper's cost (100 × mean squared change over the range) of the policy's raw
+ * actions and of the commands the safety layer let through.
+ */
+export function formatProgress(episode: EpisodeResult, context: ProgressContext): string {
+  const clips = Object.entries(episode.safetyClips)
+    .filter(([, count]) => count > 0)
+    .map(([limit, count]) => `${limit} ${count}`)
+    .join(', ');
+  const parts = [
+    `${episode.evaluation ? 'eval' : 'ep'} ${episode.episode}`,
+    `steps ${context.totalSteps}`,
+    `return ${formatCell(episode.return)}`,
+    `continuity ${formatCell(episode.rawContinuityCost)}% raw, ${formatCell(episode.continuityCost)}% applied`,
+    `clipped ${episode.safetyClippedSteps}/${episode.steps}${clips ? ` (${clips})` : ''}`,
+    `${Math.round(context.stepsPerSecond)} steps/s`,
+    `updates ${context.updates} (${context.updateToData.toFixed(2)}/step)`,
+  ];
+  if (episode.termination !== 'truncated' && episode.termination !== 'terminated') parts.push(`${episode.termination}: ${episode.reason ?? ''}`);
+  return parts.join('  ');
+}

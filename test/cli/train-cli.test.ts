@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { openDatabase } from '../../src/store/database.js';
+
+const bin = fileURLToPath(new URL('../../../bin/robo-train.js', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'robo-train-cli-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function robotrain(args: string[]) {
+  return spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 120_000 });
+}
+
+describe('robo-train CLI', () => {
+  test('a short run on the twin: progress lines, runs in the store, a checkpoint, then `runs` lists it', () => {
+    const db = join(dir, 'short.db');
+    const run = robotrain(['--sim', 'sim-reacher', '--steps', '250', '--hidden', '32,32', '--db', db, '--seed', '4']);
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stdout, /backend: /);
+    assert.match(run.stdout, /^ep 0 +steps 100 +return -?\d/m);
+    assert.match(run.stdout, /run 1 finished: 250 steps, 3 episodes; checkpoint .*checkpoint\.json/);
+    assert.ok(existsSync(join(dir, 'runs', 'short-1', 'checkpoint.json')));
+    const store = openDatabase(db, { readonly: true });
+    assert.equal((store.prepare('SELECT COUNT(*) AS n FROM steps').get() as { n: number }).n, 250);
+    const last = store.prepare('SELECT termination, reason FROM episodes ORDER BY episode DESC LIMIT 1').get() as { termination: string; reason: string };
+    assert.deepEqual(last, { termination: 'interrupted', reason: 'step budget (--steps) reached' });
+    store.close();
+
+    const runs = robotrain(['runs', '--db', db]);
+    assert.equal(runs.status, 0, runs.stderr);
+    assert.match(runs.stdout, /^ +1 +finished +sim +sim-reacher +reach +sac +gaussian +1 +4 +3 +250 /m);
+    const json = robotrain(['runs', '--db', db, '--json', '--noise', 'gaussian']);
+    assert.equal(JSON.parse(json.stdout.trim()).steps, 250);
+  });
+
+  test('SIGINT stops cleanly: episode interrupted, rows flushed, checkpoint written, exit 0', async () => {
+    const db = join(dir, 'signal.db');
+    const child = spawn(process.execPath, [bin, '--sim', 'sim-reacher', '--hidden', '32,32', '--db', db], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exitCode = await new Promise<number | null>((resolve) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        // Interrupt once a few episodes have been reported.
+        if (/^ep 2 /m.test(stdout) && !child.killed) child.kill('SIGINT');
+      });
+      child.on('exit', (code) => resolve(code));
+    });
+    assert.equal(exitCode, 0, stderr);
+    assert.match(stderr, /SIGINT received, stopping cleanly/);
+    assert.match(stdout, /run 1 interrupted \(stopped by SIGINT\)/);
+    const store = openDatabase(db, { readonly: true });
+    const run = store.prepare('SELECT status, exit_reason FROM runs').get() as { status: string; exit_reason: string };
+    assert.deepEqual(run, { status: 'interrupted', exit_reason: 'stopped by SIGINT' });
+    const last = store.prepare('SELECT episode, steps, termination FROM episodes ORDER BY episode DESC LIMIT 1').get() as { episode: number; steps: number; termination: string };
+    assert.equal(last.termination, 'interrupted');
+    const stepRows = (store.prepare('SELECT COUNT(*) AS n FROM steps WHERE episode = ?').get(last.episode) as { n: number }).n;
+    assert.equal(stepRows, last.steps, 'every step of the interrupted episode is in the database');
+    store.close();
+    assert.ok(existsSync(join(dir, 'runs', 'signal-1', 'checkpoint.json')));
+  });
+
+  test('bad input: a clear message and exit code 2', () => {
+    const cases: [string[], RegExp][] = [
+      [['--sim', 'sim-reacher', '--interval', '0'], /--interval must be a positive whole number of steps, or -1/],
+      [['--sim', 'no-such-robot'], /no calibration named 'no-such-robot'/],
+      [['--sim', 'sim-reacher', '--noise', 'brown'], /Invalid values:[\s\S]*noise/],
+      [['--steps', '10'], /exactly one of --sim NAME, --port PATH or --mqtt URL/],
+      [['--sim', 'sim-reacher', '--algo', 'td3', '--noise', 'gsde'], /--noise gsde needs --algo sac/],
+    ];
+    for (const [args, message] of cases) {
+      const run = robotrain([...args, '--db', join(dir, 'unused.db')]);
+      assert.equal(run.status, 2, `${args.join(' ')}: ${run.stderr}`);
+      assert.match(run.stderr, message);
+      assert.doesNotMatch(run.stderr, /^\s+at /m, 'no stack trace for a usage error');
+    }
+  });
+});

@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { learningCurves, summariseConfigurations } from '../../src/report/aggregate.js';
+import { compareWithPublished } from '../../src/report/compare.js';
+import { runFigures, type EpisodeRow, type RunFigures } from '../../src/report/data.js';
+import { matchedGroups } from '../../src/report/doc.js';
+import { episodePosition, paretoSpec } from '../../src/report/plots.js';
+import { csvTable, markdownTable } from '../../src/report/tables.js';
+
+function episode(index: number, fields: Partial<EpisodeRow>): EpisodeRow {
+  return { episode: index, evaluation: 0, steps: 100, return: 0, termination: 'truncated', raw_continuity_cost: 1, continuity_cost: 0.5, safety_clipped_steps: 0, ...fields };
+}
+
+describe('one run: final return, continuity, interventions', () => {
+  test('runs that evaluated: the last evaluation round', () => {
+    const episodes = [
+      episode(0, { return: -10, raw_continuity_cost: 2, continuity_cost: 1, safety_clipped_steps: 10 }),
+      episode(1, { return: -8, raw_continuity_cost: 4, continuity_cost: 3, safety_clipped_steps: 0 }),
+      episode(2, { evaluation: 1, return: -100 }), // an earlier round: not the final one
+      episode(3, { return: -6, raw_continuity_cost: 6, continuity_cost: 5, safety_clipped_steps: 20 }),
+      episode(4, { evaluation: 1, return: -3 }),
+      episode(5, { evaluation: 1, return: -5 }),
+    ];
+    const figures = runFigures(episodes)!;
+    assert.equal(figures.returnSource, 'evaluation');
+    assert.equal(figures.finalReturn, -4);
+    assert.equal(figures.returnEpisodes, 2);
+    assert.equal(figures.rawContinuity, 4);
+    assert.equal(figures.appliedContinuity, 3);
+    assert.equal(figures.steps, 300);
+    assert.equal(figures.interventionsPct, 10);
+    assert.deepEqual(figures.curve, [
+      { steps: 100, return: -10 },
+      { steps: 200, return: -8 },
+      { steps: 300, return: -6 },
+    ]);
+  });
+
+  test('runs that never evaluated: the last 10 % of complete training episodes (at least one)', () => {
+    // 25 complete episodes → ceil(2.5) = 3 last ones (returns 22, 23, 24); the interrupted 26th is not complete.
+    const episodes = Array.from({ length: 25 }, (_, index) => episode(index, { return: index }));
+    episodes.push(episode(25, { return: 1000, steps: 40, termination: 'interrupted', raw_continuity_cost: 99 }));
+    const figures = runFigures(episodes)!;
+    assert.equal(figures.returnSource, 'training');
+    assert.equal(figures.returnEpisodes, 3);
+    assert.equal(figures.finalReturn, 23);
+    assert.equal(figures.rawContinuity, 1, 'the interrupted episode does not count');
+    assert.equal(figures.steps, 2540, 'but its steps do');
+    assert.equal(runFigures([episode(0, { return: 7 })])!.finalReturn, 7);
+    assert.equal(runFigures([episode(0, { termination: 'aborted' })]), null);
+  });
+});
+
+function run(configuration: string, seed: number, finalReturn: number, rawContinuity: number, options: Record<string, unknown>): RunFigures {
+  return {
+    sweep: 's', runId: seed, cell: `${configuration ? `${configuration};` : ''}seed=${seed}`, configuration, seed, robot: 'pendulum', task: 'swingup', episodeSteps: 200,
+    options: { noise: 'gaussian', interval: 1, ...options }, steps: 1000, seconds: 10, finalReturn, returnSource: 'training', returnEpisodes: 1,
+    rawContinuity, appliedContinuity: rawContinuity / 2, interventionsPct: 0, curve: [{ steps: 500, return: finalReturn - 10 }, { steps: 1000, return: finalReturn }],
+  };
+}
+
+describe('over seeds', () => {
+  const runs = [
+    ...[-200, -150, -160, -155, -152, -100].map((value, seed) => run('noise=gsde;interval=8', seed, value, 2 + seed, { noise: 'gsde', interval: 8 })),
+    ...[-300, -290, -310].map((value, seed) => run('', seed, value, 10, {})),
+  ];
+  const bootstrap = { reps: 500, confidence: 0.95, seed: 3 };
+  const summaries = summariseConfigurations(runs, bootstrap);
+
+  test('mean ± std, IQM (hand-computed) and a CI around it', () => {
+    const gsde = summaries.find((summary) => summary.noise === 'gsde')!;
+    assert.equal(gsde.label, 'gsde k=8');
+    assert.deepEqual(gsde.seeds, [0, 1, 2, 3, 4, 5]);
+    // Sorted: -200 -160 -155 -152 -150 -100; cut 1 each side → mean(-160, -155, -152, -150) = -154.25.
+    assert.equal(gsde.finalReturn.iqm, -154.25);
+    assert.ok(Math.abs(gsde.finalReturn.mean - -152.8333333333) < 1e-9);
+    // Squared deviations from the mean sum to 5080.8333 (47.17² + 2.83² + 7.17² + 2.17² + 0.83² + 52.83²), over n − 1 = 5.
+    assert.ok(Math.abs(gsde.finalReturn.std - Math.sqrt(5080.833333333333 / 5)) < 1e-9);
+    assert.ok(gsde.finalReturn.ci.low <= -154.25 && -154.25 <= gsde.finalReturn.ci.high);
+    // Continuity 2..7: IQM mean(3, 4, 5, 6) = 4.5.
+    assert.equal(gsde.rawContinuity.iqm, 4.5);
+    assert.equal(gsde.axes['noise'], 'gsde');
+    assert.equal(gsde.axes['interval'], '8');
+    const gaussian = summaries.find((summary) => summary.configuration === '')!;
+    assert.equal(gaussian.label, 'gaussian k=1');
+    assert.equal(gaussian.axes['noise'], 'gaussian', 'options not in the key come from the stored config');
+    assert.equal(gaussian.finalReturn.iqm, -300, 'three runs: nothing trimmed');
+  });
+
+  test('tables: Markdown with units and CIs, CSV with every statistic', () => {
+    const markdown = markdownTable(summaries);
+    assert.match(markdown, /\| `gsde k=8` \| 6 \| -154\.3 \[-?\d/);
+    assert.match(markdown, /raw continuity %: IQM \[95 % CI\]/);
+    const csv = csvTable(summaries).trim().split('\n');
+    const header = csv[0]!.split(',');
+    const row = csv[1]!.split(',');
+    assert.equal(row[header.indexOf('return_iqm')], '-154.25');
+    assert.equal(row[header.indexOf('raw_continuity_pct_iqm')], '4.5');
+    assert.equal(row[header.indexOf('axis_interval')], '8');
+    assert.equal(row[header.indexOf('seeds')], '0 1 2 3 4 5');
+  });
+
+  test('learning curves: IQM per step bin', () => {
+    const points = learningCurves(runs, 2, bootstrap).filter((point) => point.configuration === '');
+    assert.deepEqual(points.map((point) => [point.steps, point.iqm, point.runs]), [[500, -310, 3], [1000, -300, 3]]);
+  });
+
+  test('comparison with the published figure: continuity normalised to Gaussian = 1', () => {
+    const comparison = compareWithPublished(summaries)!;
+    assert.deepEqual(comparison.rows.map((row) => row.published.label), ['unstructured Gaussian', 'gSDE-8']);
+    assert.equal(comparison.rows[0]!.continuityNorm, 1);
+    assert.equal(comparison.rows[1]!.continuityNorm, 0.45);
+    assert.deepEqual([comparison.rows[0]!.returnNorm, comparison.rows[1]!.returnNorm], [0, 1]);
+    assert.ok(comparison.findings.some((finding) => /return orders the compared configurations as published/.test(finding)));
+  });
+
+  test('matched groups isolate one question', () => {
+    assert.deepEqual(matchedGroups(summaries, ['layer-norm']), []);
+    assert.equal(matchedGroups(summaries, ['noise', 'interval'])[0]!.length, 2);
+  });
+
+  test('the Pareto plot marks the front', () => {
+    const spec = JSON.stringify(paretoSpec(summaries, { sweep: 's', robot: 'pendulum', task: 'swingup' }));
+    assert.match(spec, /"front":"on the Pareto front","label":"gsde k=8"|"label":"gsde k=8"[^}]*"front":"on the Pareto front"/);
+    assert.match(spec, /"label":"gaussian k=1"[^}]*"front":"dominated"/);
+  });
+
+  test('once per episode sits at the episode length, or an octave past the longest interval', () => {
+    assert.equal(episodePosition([1, 2, 64], 200), 200);
+    assert.equal(episodePosition([1, 2, 64], 50), 128);
+  });
+});
