@@ -9,7 +9,9 @@
  *
  * Printed per transport: `p50_ms`, `p99_ms`, `max_ms` of that latency; `missed`: ticks whose command
  * left more than one control period after the state arrived, plus states superseded before any
- * command answered them (`late`, `skipped`); `updates`: gradient steps the learner took meanwhile.
+ * command answered them (`late`, `skipped`); `updates`: gradient steps the learner took meanwhile;
+ * `state_interval_*`: device time between consecutive states (the simulated robot's own timing, which
+ * shares the machine: two states that arrive together make the first one `skipped`).
  * `TICK_BENCH_SECONDS` sets the robot time per transport (default 20 s).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -102,6 +104,8 @@ async function measure(link: { port?: string; mqtt?: string }, calibration: stri
     aborted_episodes: aborted,
     updates: checkpoint?.updates ?? null,
     round_trip_p50_ms: round(report.session.roundTrip.p50Ms),
+    state_interval_p99_ms: round(report.stateInterval.p99Ms),
+    state_interval_max_ms: round(report.stateInterval.maxMs),
     wall_s: round(wallS),
   };
 }

@@ -3,7 +3,7 @@
 // skipped, so an interrupted study continues where it stopped), then writes the report and the
 // document. Run after a build (`npm run build`).
 //
-//   node scripts/study.mjs [--twins pendulum,arm] [--seeds 10] [--jobs N] [--db logs/study.db]
+//   node scripts/study.mjs [--twins pendulum,sim-reacher] [--seeds 3] [--jobs N] [--db logs/study.db]
 //                          [--doc docs/study.md] [--report-only] [--dry-run]
 //
 // Ctrl-C stops the running cells cleanly; run the same command again to resume.
@@ -24,8 +24,8 @@ const TWINS = {
 
 const { values } = parseArgs({
   options: {
-    twins: { type: 'string', default: 'pendulum,arm' },
-    seeds: { type: 'string', default: '10' },
+    twins: { type: 'string', default: 'pendulum,sim-reacher' },
+    seeds: { type: 'string', default: '3' },
     jobs: { type: 'string' },
     db: { type: 'string', default: 'logs/study.db' },
     doc: { type: 'string', default: 'docs/study.md' },

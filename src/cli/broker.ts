@@ -1,7 +1,6 @@
 import type { Argv } from 'yargs';
 import { startBroker } from '../transport/broker.js';
 import { EXIT } from './exit-codes.js';
-import { untilSignal } from './signals.js';
 
 export function withBrokerOptions<T>(yargs: Argv<T>) {
   return yargs
@@ -17,4 +16,17 @@ export async function brokerCommand(args: { port: number; host: string }): Promi
   await broker.close();
   console.log(`broker: stopped by ${signal}`);
   return EXIT.ok;
+}
+
+/** Resolves on the first SIGINT or SIGTERM (for commands that run until stopped), with the signal's name. */
+export function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolve(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
 }

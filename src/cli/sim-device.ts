@@ -7,7 +7,7 @@ import type { InjectableTransport } from '../transport/interface.js';
 import { MqttTransport } from '../transport/mqtt.js';
 import { SerialTransport } from '../transport/serial.js';
 import { EXIT } from './exit-codes.js';
-import { untilSignal } from './signals.js';
+import { untilSignal } from './broker.js';
 
 export function withSimDeviceOptions<T>(yargs: Argv<T>) {
   return yargs

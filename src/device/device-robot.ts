@@ -46,6 +46,8 @@ export interface LinkReport {
   tick: LatencySummary;
   /** States that were superseded by a newer one before a command answered them. */
   skippedStates: number;
+  /** Device time between consecutive states [ms]: the robot's own cycle time (`missed`: gaps over 1.5 periods). */
+  stateInterval: LatencySummary;
   session: SessionStats;
 }
 
@@ -55,10 +57,13 @@ const SETTLE_POSITION_RAD = 0.02;
 const SETTLE_VELOCITY_RAD_S = 0.05;
 /** NAKs of one kind are logged the first time and then every this many. */
 const NAK_LOG_EVERY = 100;
+/** States remembered to count the skipped ones. */
+const STATE_MEMORY = 32;
 
 export class DeviceRobot implements Robot {
   readonly source = 'hardware' as const;
   readonly tickLatency = new LatencyRecorder();
+  readonly stateInterval = new LatencyRecorder();
   private readonly calibration: Calibration;
   private readonly session: DeviceSession;
   private readonly state: JointState;
@@ -82,6 +87,10 @@ export class DeviceRobot implements Robot {
   private episodeEpoch = -1;
   private lastAnsweredSeq = -1;
   private skipped = 0;
+  /** The latest states' sequence numbers and their running index (states counted since the start), a ring of STATE_MEMORY. */
+  private readonly recentSeqs = new Int32Array(STATE_MEMORY).fill(-1);
+  private readonly recentIndices = new Float64Array(STATE_MEMORY);
+  private statesSeen = 0;
   private readonly naksSeen: Record<string, number> = {};
   private readonly unsubscribe: () => void;
 
@@ -116,7 +125,14 @@ export class DeviceRobot implements Robot {
   async startEpisode(start: EpisodeStart): Promise<JointState> {
     const now = this.session.clock.nowMs();
     const deadlineMs = (this.session.downSinceMs ?? now) + this.options.reconnectTimeoutMs;
-    await this.session.prepareToMove(deadlineMs, this.options.signal);
+    try {
+      await this.session.prepareToMove(deadlineMs, this.options.signal);
+    } catch (error) {
+      if (error instanceof RobotLinkError && error.kind === 'link_down') {
+        throw new RobotLinkError('link_down', `${error.message} (gave up after ${this.options.reconnectTimeoutMs / 1000} s: --reconnect-s)`, { cause: error });
+      }
+      throw error;
+    }
     this.episodeEpoch = this.session.faultEpoch;
     this.lastAnsweredSeq = -1;
     let state = await this.nextState(this.rawSeq);
@@ -156,7 +172,12 @@ export class DeviceRobot implements Robot {
   }
 
   report(): LinkReport {
-    return { tick: this.tickLatency.summary(this.periodMs), skippedStates: this.skipped, session: this.session.stats };
+    return {
+      tick: this.tickLatency.summary(this.periodMs),
+      skippedStates: this.skipped,
+      stateInterval: this.stateInterval.summary(1.5 * this.periodMs),
+      session: this.session.stats,
+    };
   }
 
   /** Sends the command answering state `answersSeq`: `target` [driven joints] in calibrated units. */
@@ -170,8 +191,20 @@ export class DeviceRobot implements Robot {
     }
     const now = this.session.clock.nowMs();
     this.tickLatency.add(now - this.rawReceivedAtMs);
-    if (this.lastAnsweredSeq >= 0) this.skipped += Math.max(0, seqDelta(answersSeq, this.lastAnsweredSeq) - 1);
+    // States that arrived between the previous answered one and this one were never answered.
+    const previous = this.lastAnsweredSeq >= 0 ? this.stateIndex(this.lastAnsweredSeq) : -1;
+    const current = this.stateIndex(answersSeq);
+    if (previous >= 0 && current > previous) this.skipped += current - previous - 1;
     this.lastAnsweredSeq = answersSeq;
+  }
+
+  /** Running index of a recent state, or -1 when it is no longer remembered. */
+  private stateIndex(seq: number): number {
+    for (let back = 1; back <= Math.min(STATE_MEMORY, this.statesSeen); back++) {
+      const slot = (this.statesSeen - back) % STATE_MEMORY;
+      if (this.recentSeqs[slot] === seq) return this.recentIndices[slot]!;
+    }
+    return -1;
   }
 
   /** The first state newer than `afterSeq` (at once if it already arrived). */
@@ -194,6 +227,10 @@ export class DeviceRobot implements Robot {
     }
     const map = this.map;
     if (!map) return;
+    if (this.raw !== null && this.rawSeq >= 0 && seqDelta(frame.seq, this.rawSeq) === 1) this.stateInterval.add((frame.message.deviceTimeUs - this.raw.deviceTimeUs) / 1000);
+    this.recentSeqs[this.statesSeen % STATE_MEMORY] = frame.seq;
+    this.recentIndices[this.statesSeen % STATE_MEMORY] = this.statesSeen;
+    this.statesSeen++;
     this.raw = copyInto(this.raw, frame.message);
     this.rawSeq = frame.seq;
     this.rawReceivedAtMs = frame.receivedAtMs;

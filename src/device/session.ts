@@ -175,6 +175,8 @@ export class DeviceSession {
   private heartbeat: Subscription | null = null;
   /** The link fault of the current attempt, for waits that begin after it was raised. */
   private attemptFault: RobotLinkError | null = null;
+  /** Why the latest connection attempt failed, for the message when waiting ends. */
+  private lastAttemptError: RobotLinkError | null = null;
   private latest: JointStateMessage | null = null;
   private lastStateAtMs = 0;
   private seq = 0;
@@ -240,8 +242,9 @@ export class DeviceSession {
     if (outcome === 'ready') return;
     if (outcome === 'failed') throw this.failure!;
     if (outcome === 'timeout') {
-      const since = this.downSinceMs === null ? '' : ` (down for ${((this.clock.nowMs() - this.downSinceMs) / 1000).toFixed(1)} s)`;
-      throw new RobotLinkError('link_down', `the robot did not come back in time${since}: ${this.transport.description}`);
+      const what = this.sessions === 0 ? 'did not answer' : 'did not come back';
+      const last = this.lastAttemptError ? `; last attempt: ${this.lastAttemptError.message}` : '';
+      throw new RobotLinkError('link_down', `the robot ${what} in time on ${this.transport.description}${last}`);
     }
     throw new RobotLinkError('closed', outcome === 'aborted' ? 'interrupted while waiting for the robot' : 'the device session is closed');
   }
@@ -357,6 +360,7 @@ export class DeviceSession {
         return;
       }
       this.downSinceMs ??= this.clock.nowMs();
+      this.lastAttemptError = failure;
       this.setPhase('recovering', failure.message);
       // A transport that still works is kept for the next HELLO, unless the attempt timed out (a
       // serial reopen also resets many boards); a failed one is reopened.

@@ -139,6 +139,7 @@ export class SimulatedFirmware {
   private nakSentThisPeriod = false;
   private limitActive = false;
   private handStartedAtMs: number | null = null;
+  private handDoneReported = false;
   /** The previous control message's seq and type, and the answers it got (for redelivery). */
   private lastControl: { seq: number; type: number; answers: Message[] } | null = null;
 
@@ -455,7 +456,14 @@ export class SimulatedFirmware {
     const position = this.calibration.commandMode === 'position';
     const periodS = this.periodMs / 1000;
     const handActive = !this.enabled && this.hand !== null && this.handStartedAtMs !== null;
-    if (handActive) this.hand!.targetAt((nowMs - this.handStartedAtMs!) / 1000, this.twinTarget);
+    if (handActive) {
+      const handS = (nowMs - this.handStartedAtMs!) / 1000;
+      this.hand!.targetAt(handS, this.twinTarget);
+      if (!this.handDoneReported && this.hand!.doneAt(handS)) {
+        this.handDoneReported = true;
+        this.onEvent('operator: the arm is back in its home pose');
+      }
+    }
     for (let j = 0; j < this.requested.length; j++) {
       const joint = this.calibration.joints[j]!;
       if (handActive) {

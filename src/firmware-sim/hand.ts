@@ -33,12 +33,16 @@ export class HandSweep {
     this.home = Float64Array.from(calibration.joints, (joint) => joint.homeRad);
   }
 
-  /** Joint targets [rad] at `tS` seconds after the hand started, into `out`, shape (driven joints,). */
-  targetAt(tS: number, out: Float64Array): void {
+  /** The hand has put the arm back in its home pose, `tS` seconds after it started. */
+  doneAt(tS: number): boolean {
     const { periodS, durationS } = this.options;
     // The last sweep is finished even past durationS, so that the arm ends at home without a jump.
-    const sweeping = tS < Math.ceil(durationS / periodS) * periodS;
-    const phase = sweeping ? (tS % periodS) / periodS : 0;
+    return tS >= Math.ceil(durationS / periodS) * periodS;
+  }
+
+  /** Joint targets [rad] at `tS` seconds after the hand started, into `out`, shape (driven joints,). */
+  targetAt(tS: number, out: Float64Array): void {
+    const phase = this.doneAt(tS) ? 0 : (tS % this.options.periodS) / this.options.periodS;
     for (let j = 0; j < out.length; j++) {
       const home = this.home[j]!;
       const high = this.high[j]!;

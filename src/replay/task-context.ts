@@ -3,13 +3,14 @@ import { ActionMap } from '../control/action-map.js';
 import { createJointState } from '../device/types.js';
 import { createTask } from '../tasks/index.js';
 import type { Task } from '../tasks/task.js';
-import { Rng } from '../util/rng.js';
+import { runStreams } from '../training/streams.js';
+import type { Rng } from '../util/rng.js';
 import type { StoredEpisode } from './store.js';
 
 /**
  * The task of a logged episode, rebuilt so that its next `beginEpisode(taskRng)` draws the goal that
- * episode had. A training run draws every episode's goal from the first fork of `Rng(seed)` (see
- * `runTraining`), one `beginEpisode` per episode, evaluations included: replaying the draws of the
+ * episode had. A training run draws every episode's goal from the task stream of `runStreams(seed)`,
+ * one `beginEpisode` per episode, evaluations included: replaying the draws of the
  * earlier episodes brings a fresh generator to the same point. A resumed run restarted its
  * generator from a checkpoint, so its goals cannot be rebuilt this way; `observesLikeLog` tells
  * whether the rebuild worked.
@@ -19,7 +20,7 @@ import type { StoredEpisode } from './store.js';
  */
 export function rebuildTask(calibration: Calibration, stored: StoredEpisode, episodeSteps: number): { task: Task; taskRng: Rng } {
   const task = createTask(stored.run.task, calibration, episodeSteps);
-  const taskRng = new Rng(stored.run.seed).fork();
+  const taskRng = runStreams(stored.run.seed).task;
   for (let e = 0; e < stored.episode; e++) task.beginEpisode(taskRng);
   return { task, taskRng };
 }

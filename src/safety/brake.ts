@@ -64,12 +64,10 @@ export class BrakeModel {
     return r > 0 ? r : 0;
   }
 
-  /** F(x) = h x + R(x) for x >= 0; odd extension for x < 0. */
-  signedRampVelocity(x: number): number {
-    return x >= 0 ? this.periodS * x + this.rampVelocity(x) : -(this.periodS * -x + this.rampVelocity(-x));
-  }
-
-  /** The inverse of `signedRampVelocity`: the acceleration x whose full ramp to zero, this tick included, changes the velocity by `y`. */
+  /**
+   * The inverse of F (odd extension for y < 0): the acceleration x whose full ramp to zero, this tick
+   * included, changes the velocity by `y`.
+   */
   signedRampAcceleration(y: number): number {
     return y >= 0 ? this.rampAcceleration(y) : -this.rampAcceleration(-y);
   }

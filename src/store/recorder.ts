@@ -145,11 +145,8 @@ export class RunRecorder {
     return recorder;
   }
 
-  /**
-   * Creates the run's row and starts its writer without waiting for it: rows queued before the writer
-   * has started (0.1 to 0.3 s) are committed once it has. `open` is the safer way to start a run.
-   */
-  constructor(db: Db, info: RunInfo, options: Partial<RecorderOptions> = {}) {
+  /** Creates the run's row and starts its writer; `open` waits until the writer has the file. */
+  private constructor(db: Db, info: RunInfo, options: Partial<RecorderOptions> = {}) {
     this.options = { ...DEFAULT_RECORDER_OPTIONS, ...options };
     for (const key of ['maxBatchRows', 'maxBatchAgeMs', 'maxQueuedRows'] as const) {
       const value = this.options[key];

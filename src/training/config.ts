@@ -218,6 +218,7 @@ export function resolveTrainConfig(values: Partial<Record<string, unknown>>): Tr
   }
   const targets = [config.sim, config.port, config.mqtt].filter((value) => value !== null);
   if (targets.length !== 1) throw new ConfigError('say where the robot is: exactly one of --sim NAME, --port PATH or --mqtt URL');
+  if (config.sim === null && config.robot === null) throw new ConfigError('--port and --mqtt need --robot NAME: the calibration of the robot behind them (calibration/NAME.json)');
   if (config.watchdogMs !== null && !(config.watchdogMs >= 10)) throw new ConfigError(`--watchdog-ms must be at least 10 ms (got ${config.watchdogMs})`);
   if (!(config.reconnectS > 0)) throw new ConfigError(`--reconnect-s must be a positive number of seconds (got ${config.reconnectS})`);
   if (config.noise === 'gsde' && config.algo !== 'sac') throw new ConfigError('--noise gsde needs --algo sac (gSDE replaces the Gaussian policy head of SAC)');

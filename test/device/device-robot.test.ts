@@ -60,7 +60,7 @@ function hold(state: JointState, joints: number): JointCommand {
 
 describe('device robot over the simulated firmware (virtual time)', () => {
   test('startEpisode homes the arm to the start pose, jerk-limited, and step answers each state', async () => {
-    const { robot, drive, sentToDevice, calibration } = await rig();
+    const { robot, drive, sentToDevice, calibration, clock } = await rig();
     const target = Float64Array.of(1.0, -0.8);
     const start = await drive(robot.startEpisode({ positionRad: target, velocityRadS: Float64Array.of(3, 3) }));
     for (let j = 0; j < 2; j++) assert.ok(Math.abs(start.positionRad[j]! - target[j]!) < 0.03, `joint ${j} at ${start.positionRad[j]} rad, target ${target[j]}`);
@@ -82,9 +82,15 @@ describe('device robot over the simulated firmware (virtual time)', () => {
       assert.ok(next.ageUs < 1000, `age ${next.ageUs} µs`);
       state = next;
     }
+    assert.equal(robot.report().skippedStates, 0);
+    // A tick that comes late: a newer state arrived meanwhile, and the one before it was never answered.
+    await clock.advance(25);
+    await drive(robot.step(hold(state, 2)));
     const report = robot.report();
+    assert.equal(report.skippedStates, 1);
     assert.ok(report.tick.count > 60);
     assert.equal(report.session.naks.STALE ?? 0, 0);
+    assert.ok(Math.abs(report.stateInterval.p50Ms - 20) < 1, `state interval ${report.stateInterval.p50Ms} ms at 50 Hz`);
   });
 
   test('a stalled device: the pending step rejects (watchdog), the next episode starts once it is back', async () => {

@@ -308,6 +308,7 @@ describe('device session: faults and e-stops', () => {
     await clock.advance(2100);
     const lateError = await late;
     assert.ok(lateError instanceof RobotLinkError && lateError.kind === 'link_down' && lateError.fatal);
+    assert.match(lateError.message, /the robot did not answer in time on memory wire \(host end\)/);
     const controller = new AbortController();
     const waiting = rejection(session.whenReady(clock.nowMs() + 60_000, controller.signal));
     controller.abort('SIGINT');

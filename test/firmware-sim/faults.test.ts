@@ -66,6 +66,7 @@ describe('the simulated operator', () => {
     assert.ok(Math.abs(low + 2.59) < 0.03 && Math.abs(high - 2.59) < 0.03, `swept ${low}..${high}`);
     hand.targetAt(8.5, out);
     assert.deepEqual([...out], [0, 0], 'two whole sweeps (8 s), then home');
+    assert.deepEqual([hand.doneAt(7.99), hand.doneAt(8)], [false, true]);
     assert.throws(() => new HandSweep(loadCalibration('pendulum'), { periodS: 1, durationS: 1 }), /position-servo twins only/);
   });
 });

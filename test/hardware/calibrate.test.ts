@@ -13,8 +13,9 @@ describe('robo-train calibrate', () => {
     if (!haveTools(t, 'socat')) return;
     const folder = tempFolder('robo-train-calibrate-');
     const pair = await PtyPair.open(folder);
-    // The simulated operator sweeps every joint through its range for 6 s (3 s a sweep), then holds the home pose.
-    const device = new RoboTrain(['sim-device', '--port', pair.device, '--twin', 'sim-reacher', '--hand-period', '3', '--hand-duration', '6']);
+    // The simulated operator sweeps every joint through its range (3 s a sweep) for 12 s, then holds
+    // the home pose: each 3.3 s recording window holds a whole sweep, however late the prompts come.
+    const device = new RoboTrain(['sim-device', '--port', pair.device, '--twin', 'sim-reacher', '--hand-period', '3', '--hand-duration', '12']);
     await device.output(/sim-device: 'sim-reacher' on /, 30_000);
     const out = join(folder, 'test-arm.json');
     const calibrate = new RoboTrain(['calibrate', '--port', pair.host, '--robot', 'test-arm', '--from', 'sim-reacher', '--out', out], { stdin: true });
@@ -27,7 +28,8 @@ describe('robo-train calibrate', () => {
     await sleep(3300);
     calibrate.type('');
     await calibrate.output(/put the robot in its home pose/, 5000);
-    await sleep(800);
+    await device.output(/sim-device: operator: the arm is back in its home pose/, 20_000);
+    await sleep(500);
     calibrate.type('');
     await calibrate.output(/write .*test-arm\.json\? \[y\/N\]/, 5000);
     calibrate.type('y');

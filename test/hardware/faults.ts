@@ -13,14 +13,14 @@ export interface FaultStep {
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * For each fault: wait for an episode to be reported after the previous one (training goes on), let
- * the next episode get going, inject, and wait for the abort line. Returns the offsets in stdout
- * where each abort was printed.
+ * For each fault: wait for an episode that ended normally after the previous fault (training goes
+ * on), let the next episode get going, inject, and wait for the abort line.
  */
 export async function runFaults(train: RoboTrain, steps: FaultStep[]): Promise<void> {
   let from = 0;
   for (const step of steps) {
-    await train.output(/^ep \d+ /m, 60_000, from);
+    // An episode that ended normally: the robot is back and training again.
+    await train.output(/^ep \d+ (?!.*aborted: ).*$/m, 60_000, from);
     from = train.stdout.length;
     await sleep(1000);
     await step.inject();

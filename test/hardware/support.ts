@@ -101,14 +101,16 @@ export class Mosquitto {
   private constructor(
     readonly port: number,
     folder: string,
+    extra: string | null,
   ) {
     this.url = `mqtt://127.0.0.1:${port}`;
     this.config = join(folder, 'mosquitto.conf');
-    writeFileSync(this.config, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest stderr\n`);
+    writeFileSync(this.config, `listener ${port} 127.0.0.1\npersistence false\nlog_dest stderr\n${extra ?? 'allow_anonymous true\n'}`);
   }
 
-  static async start(folder: string): Promise<Mosquitto> {
-    const broker = new Mosquitto(await freePort(), folder);
+  /** `extra`: more configuration lines for the listener (TLS files, authentication); default anonymous. */
+  static async start(folder: string, options: { port?: number; extra?: string } = {}): Promise<Mosquitto> {
+    const broker = new Mosquitto(options.port ?? (await freePort()), folder, options.extra ?? null);
     await broker.start();
     return broker;
   }
@@ -152,8 +154,8 @@ export class RoboTrain {
   readonly exited: Promise<number | null>;
   private readonly child: ChildProcess;
 
-  constructor(args: string[], options: { stdin?: boolean } = {}) {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+  constructor(args: string[], options: { stdin?: boolean; env?: Record<string, string> } = {}) {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
     children.add(child);
     this.child = child;
     child.stdout!.on('data', (chunk: Buffer) => (this.stdout += chunk.toString()));

@@ -7,6 +7,15 @@ import { readRun, reportedSteps } from './store.js';
 after(cleanup);
 
 describe('training over a serial link (socat pseudo-terminal pair) against the simulated firmware', () => {
+  test('usage errors name the flag: a link without --robot, a watchdog below 10 ms (exit code 2, nothing started)', async () => {
+    const noRobot = new RoboTrain(['--port', '/dev/ttyUSB0']);
+    assert.equal(await noRobot.exited, 2);
+    assert.match(noRobot.stderr, /--port and --mqtt need --robot NAME/);
+    const watchdog = new RoboTrain(['--mqtt', 'mqtt://127.0.0.1:1', '--robot', 'sim-reacher', '--watchdog-ms', '5']);
+    assert.equal(await watchdog.exited, 2);
+    assert.match(watchdog.stderr, /--watchdog-ms must be at least 10 ms \(got 5\)/);
+  });
+
   test('a few hundred steps end to end: handshake, homing, every step stored; Ctrl-C leaves the robot with torque off', async (t) => {
     if (!haveTools(t, 'socat')) return;
     const folder = tempFolder('robo-train-pty-');
@@ -48,5 +57,20 @@ describe('training over a serial link (socat pseudo-terminal pair) against the s
 
     assert.equal(await device.stop(), 0);
     assert.match(device.stdout, /sim-device: stopped by SIGINT/);
+  });
+
+  test('a robot that never answers fails the run after --reconnect-s, with a clear message and exit code 1', async (t) => {
+    if (!haveTools(t, 'socat')) return;
+    const folder = tempFolder('robo-train-pty-');
+    const pair = await PtyPair.open(folder);
+    const db = join(folder, 'silent.db');
+    const train = new RoboTrain(['--port', pair.host, '--robot', 'sim-reacher', '--steps', '100', '--hidden', '32,32', '--db', db, '--reconnect-s', '7']);
+    assert.equal(await train.exited, 1, train.stdout);
+    assert.match(train.stderr, /robo-train: the robot did not answer in time on .*tty-host at 1000000 Bd; last attempt: no answer to HELLO within 5 s .* \(gave up after 7 s: --reconnect-s\)/);
+    assert.match(train.stdout, /no answer to HELLO within 5 s on .*tty-host at 1000000 Bd: is the robot powered, does its firmware speak the robo-train protocol, is the baud rate right \(--baud\)\?/);
+    const run = readRun(db);
+    assert.equal(run.status, 'failed');
+    assert.match(run.reason ?? '', /did not answer in time/);
+    assert.equal(run.stepRows, 0);
   });
 });

@@ -1,0 +1,72 @@
+import type { ControlLoop, EpisodeResult } from '../control/loop.js';
+import type { Robot } from '../control/robot.js';
+import { RobotLinkError } from '../device/errors.js';
+import type { RunRecorder } from '../store/recorder.js';
+
+/** How often an episode lets timers and signal handlers run while a fast simulation steps [ms]. */
+const YIELD_EVERY_MS = 50;
+
+/**
+ * Runs episodes on a robot through the control loop: the robot is brought to the episode's start,
+ * then each state is answered by one tick until the task, the step budget or a stop request ends the
+ * episode.
+ *
+ * A robot fault (lost link, watchdog, device fault) ends the episode as 'aborted' with its reason,
+ * records an event of the fault's kind and puts the robot in its safe state; the run goes on, and the
+ * next `startEpisode` waits for the robot to come back (or fails after `--reconnect-s`). Fatal faults
+ * (version mismatch, e-stop set on the robot, ...) propagate and end the run.
+ */
+export class EpisodeRunner {
+  constructor(
+    private readonly loop: ControlLoop,
+    private readonly robot: Robot,
+    private readonly recorder: RunRecorder,
+    private readonly log: (line: string) => void,
+    private readonly stop: AbortSignal,
+  ) {}
+
+  /**
+   * One episode. `budgetLeft` says whether another training step may be taken (the run's `--steps`);
+   * `onStep` counts each one. Evaluation episodes ignore the budget and are not counted.
+   */
+  async run(evaluation: boolean, budgetLeft: () => boolean, onStep: () => void): Promise<EpisodeResult> {
+    try {
+      return await this.steps(evaluation, budgetLeft, onStep);
+    } catch (error) {
+      const { loop, stop } = this;
+      if (!(error instanceof RobotLinkError) || (error.fatal && !stop.aborted) || !loop.inEpisode) throw error;
+      const episode = loop.endEpisode(stop.aborted ? 'interrupted' : 'aborted', error.message);
+      if (!stop.aborted) {
+        this.recorder.event(error.kind, error.message, episode.episode);
+        this.log(`episode ${episode.episode} aborted (${error.kind}): ${error.message}; waiting for the robot`);
+      }
+      await Promise.resolve(this.robot.stop(error.message)).catch(() => undefined);
+      return episode;
+    }
+  }
+
+  /**
+   * The tick itself is synchronous; the runner awaits the robot (a device session answers
+   * asynchronously, the twin at once) and yields to the event loop every `YIELD_EVERY_MS`.
+   */
+  private async steps(evaluation: boolean, budgetLeft: () => boolean, onStep: () => void): Promise<EpisodeResult> {
+    const { loop, robot, stop } = this;
+    const start = loop.beginEpisode(evaluation);
+    let state = await robot.startEpisode(start);
+    loop.robotReady(state);
+    let lastYield = performance.now();
+    for (;;) {
+      if (stop.aborted) return loop.interruptAt(state, `stopped by ${String(stop.reason ?? 'request')}`);
+      // The step budget ends the run, not the task: the episode is cut like a time limit.
+      if (!evaluation && !budgetLeft() && !loop.atTimeLimit) return loop.interruptAt(state, 'step budget (--steps) reached');
+      const command = loop.tick(state);
+      if (command === null) return loop.endEpisode();
+      if (!evaluation) onStep();
+      state = await robot.step(command);
+      if (performance.now() - lastYield > YIELD_EVERY_MS) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        lastYield = performance.now();
+      }
+    }
+  }
+}

@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { cleanup, freePort, haveTools, Mosquitto, RoboTrain, tempFolder } from '../hardware/support.js';
+
+after(cleanup);
+
+/** A private CA, a certificate for 127.0.0.1 signed by it, and a password file with user `robot`. */
+function credentials(folder: string): void {
+  const run = (command: string, args: string[]): void => {
+    const result = spawnSync(command, args, { cwd: folder, encoding: 'utf8' });
+    assert.equal(result.status, 0, `${command} ${args.join(' ')}: ${result.stderr}`);
+  };
+  run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=robo-train test CA']);
+  run('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1']);
+  writeFileSync(join(folder, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
+  run('openssl', ['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '1', '-extfile', 'san.ext']);
+  run('mosquitto_passwd', ['-c', '-b', 'passwd', 'robot', 'secret']);
+  // mosquitto reads them after dropping root to its own user.
+  chmodSync(folder, 0o755);
+  for (const file of readdirSync(folder)) chmodSync(join(folder, file), 0o644);
+}
+
+describe('MQTT over TLS with a user and password (mosquitto)', () => {
+  test('connects with mqtts:// and credentials (the password from the URL or ROBO_TRAIN_MQTT_PASSWORD); bad credentials fail the run at once', async (t) => {
+    if (!haveTools(t, 'mosquitto', 'mosquitto_passwd', 'openssl')) return;
+    const folder = tempFolder('robo-train-tls-');
+    credentials(folder);
+    const port = await freePort();
+    const broker = await Mosquitto.start(folder, {
+      port,
+      extra: `cafile ${folder}/ca.crt\ncertfile ${folder}/server.crt\nkeyfile ${folder}/server.key\nallow_anonymous false\npassword_file ${folder}/passwd\n`,
+    });
+    const env = { NODE_EXTRA_CA_CERTS: join(folder, 'ca.crt') };
+
+    const device = new RoboTrain(['sim-device', '--mqtt', `mqtts://robot@127.0.0.1:${port}`, '--twin', 'sim-reacher'], { env: { ...env, ROBO_TRAIN_MQTT_PASSWORD: 'secret' } });
+    await device.output(new RegExp(`sim-device: 'sim-reacher' on mqtts://robot@127\\.0\\.0\\.1:${port} as device of sim-reacher`), 30_000);
+
+    const db = join(folder, 'run.db');
+    const train = new RoboTrain(['--mqtt', `mqtts://robot:secret@127.0.0.1:${port}`, '--robot', 'sim-reacher', '--steps', '60', '--episode-steps', '30', '--hidden', '16,16', '--db', db], { env });
+    assert.equal(await train.exited, 0, `${train.stdout}\n${train.stderr}`);
+    assert.match(train.stdout, new RegExp(`robot: connected to 'sim-reacher' .* over mqtts://robot:\\*\\*\\*@127\\.0\\.0\\.1:${port} as host`), 'the password never shows');
+    assert.doesNotMatch(train.stdout + train.stderr, /secret/);
+
+    const refused = new RoboTrain(['--mqtt', `mqtts://robot:wrong@127.0.0.1:${port}`, '--robot', 'sim-reacher', '--steps', '60', '--hidden', '16,16', '--db', join(folder, 'refused.db')], { env });
+    assert.equal(await refused.exited, 1, refused.stdout);
+    assert.match(refused.stderr, /refused the connection: .*\(check the user name and password\)/);
+    assert.equal(await device.stop(), 0);
+    await broker.stop();
+  });
+});
