@@ -82,6 +82,9 @@ async function initNode(): Promise<BackendInfo> {
     const specifier: string = TFJS_NODE;
     await import(specifier);
   } catch (error) {
+    if ((error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') {
+      throw new Error(`${TFJS_NODE} is not installed (optional: install it where its install script can download libtensorflow)`);
+    }
     throw new Error(`${TFJS_NODE} cannot be imported (${firstLine(error)})`);
   }
   await activate('tensorflow');
