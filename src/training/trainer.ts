@@ -113,17 +113,21 @@ export class InlineTrainer implements Trainer {
     if (gradientSteps === 0) return;
     for (let g = 0; g < gradientSteps; g++) {
       this.lastStats = this.learner.update(this.buffer.sample(this.schedule.batchSize, this.rng, this.batch));
+      this.adaptParameterNoise();
     }
     this.actor.setWeights(this.learner.actorWeights());
-    this.adaptParameterNoise();
   }
 
-  /** Adaptive parameter noise measures its action-space distance on a replay batch every N gradient steps. */
+  /**
+   * Adaptive parameter noise measures its action-space distance on a replay batch every N gradient
+   * steps (within a training round too), against the actor as it is at that step.
+   */
   private adaptParameterNoise(): void {
     if (!(this.exploration instanceof ParameterNoise)) return;
     const every = this.exploration.adaptEvery;
     if (every === null || this.learner.updates - this.lastAdaptation < every) return;
     this.lastAdaptation = this.learner.updates;
+    this.actor.setWeights(this.learner.actorWeights());
     const sample = this.buffer.sample(this.schedule.batchSize, this.rng, this.batch);
     this.exploration.adapt(this.actor, sample.obs, sample.batchSize);
   }
