@@ -51,13 +51,19 @@ export interface LearnerCore {
   writeEntropy(entropy: EntropyState | null): void;
   /** A copy of the actor's flat parameters. */
   actorParams(): Float32Array;
-  /** tfjs tensors held by this core (0 for the kernel engine, whose buffers are counted by `bufferCount`). */
-  tensorCount(): number;
-  /** Kernel-engine buffers registered with the WASM backend (0 for autodiff). */
-  bufferCount(): number;
-  /** Bytes of the WASM heap, or null when the core does not use it. */
-  heapBytes(): number | null;
-  /** Direct WASM kernel calls made so far (0 for autodiff, whose tfjs kernels `tf.profile` counts). */
-  kernelCalls(): number;
+  /** What the engine holds outside tfjs's own tensor count. */
+  usage(): EngineUsage;
   dispose(): void;
 }
+
+export interface EngineUsage {
+  /** Kernel-engine buffers registered with the WASM backend (0 for autodiff). */
+  buffers: number;
+  /** Bytes of the WASM heap, or null when the engine does not use it directly. */
+  heapBytes: number | null;
+  /** Direct WASM kernel calls made so far (0 for autodiff, whose tfjs kernels `tf.profile` counts). */
+  kernelCalls: number;
+}
+
+/** The autodiff engine holds nothing beyond tfjs tensors. */
+export const TFJS_ONLY_USAGE: EngineUsage = { buffers: 0, heapBytes: null, kernelCalls: 0 };

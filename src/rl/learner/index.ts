@@ -205,15 +205,16 @@ class Learner implements OffPolicyLearner {
   }
 
   tensorCount(): number {
-    return tf.memory().numTensors + this.core.bufferCount();
+    return tf.memory().numTensors + this.core.usage().buffers;
   }
 
   memoryStats(): LearnerMemoryStats {
-    return { tfjsTensors: tf.memory().numTensors, kernelBuffers: this.core.bufferCount(), wasmHeapBytes: this.core.heapBytes() };
+    const usage = this.core.usage();
+    return { tfjsTensors: tf.memory().numTensors, kernelBuffers: usage.buffers, wasmHeapBytes: usage.heapBytes };
   }
 
   kernelCalls(): number {
-    return this.core.kernelCalls();
+    return this.core.usage().kernelCalls;
   }
 
   dispose(): void {

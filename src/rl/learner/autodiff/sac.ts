@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { POLICY_CONSTANTS, type Batch } from '../../types.js';
 import { targetEntropyOf, type LearnerConfig } from '../config.js';
-import type { LearnerCore, StepCounters, UpdateStats } from '../core.js';
+import { TFJS_ONLY_USAGE, type EngineUsage, type LearnerCore, type StepCounters, type UpdateStats } from '../core.js';
 import { entropyAdamStep } from '../entropy.js';
 import { LearnerDivergedError } from '../errors.js';
 import type { UpdateNoise } from '../noise.js';
@@ -196,20 +196,8 @@ export class AutodiffSac implements LearnerCore {
     return this.actor.network.read();
   }
 
-  tensorCount(): number {
-    return tf.memory().numTensors;
-  }
-
-  bufferCount(): number {
-    return 0;
-  }
-
-  heapBytes(): null {
-    return null;
-  }
-
-  kernelCalls(): number {
-    return 0;
+  usage(): EngineUsage {
+    return TFJS_ONLY_USAGE;
   }
 
   dispose(): void {

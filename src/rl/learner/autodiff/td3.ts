@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Batch } from '../../types.js';
 import type { LearnerConfig } from '../config.js';
-import type { LearnerCore, StepCounters, UpdateStats } from '../core.js';
+import { TFJS_ONLY_USAGE, type EngineUsage, type LearnerCore, type StepCounters, type UpdateStats } from '../core.js';
 import { LearnerDivergedError } from '../errors.js';
 import type { UpdateNoise } from '../noise.js';
 import { actorLayout, criticLayout, type ActorLayout } from '../params.js';
@@ -108,20 +108,8 @@ export class AutodiffTd3 implements LearnerCore {
     return this.actor.read();
   }
 
-  tensorCount(): number {
-    return tf.memory().numTensors;
-  }
-
-  bufferCount(): number {
-    return 0;
-  }
-
-  heapBytes(): null {
-    return null;
-  }
-
-  kernelCalls(): number {
-    return 0;
+  usage(): EngineUsage {
+    return TFJS_ONLY_USAGE;
   }
 
   dispose(): void {

@@ -6,7 +6,7 @@
  */
 import type { Batch } from '../../types.js';
 import { targetEntropyOf, type LearnerConfig } from '../config.js';
-import type { LearnerCore, StepCounters, UpdateStats } from '../core.js';
+import type { EngineUsage, LearnerCore, StepCounters, UpdateStats } from '../core.js';
 import { entropyAdamStep } from '../entropy.js';
 import { isFiniteFloat32, LearnerDivergedError } from '../errors.js';
 import type { UpdateNoise } from '../noise.js';
@@ -204,20 +204,8 @@ export class KernelSac implements LearnerCore {
     return this.actor.read(this.actor.params);
   }
 
-  tensorCount(): number {
-    return 0;
-  }
-
-  bufferCount(): number {
-    return this.kernels.regionCount;
-  }
-
-  heapBytes(): number {
-    return this.kernels.heapBytes;
-  }
-
-  kernelCalls(): number {
-    return this.kernels.calls;
+  usage(): EngineUsage {
+    return this.kernels.usage();
   }
 
   dispose(): void {

@@ -5,7 +5,7 @@
  */
 import type { Batch } from '../../types.js';
 import type { LearnerConfig } from '../config.js';
-import type { LearnerCore, StepCounters, UpdateStats } from '../core.js';
+import type { EngineUsage, LearnerCore, StepCounters, UpdateStats } from '../core.js';
 import { isFiniteFloat32, LearnerDivergedError } from '../errors.js';
 import type { UpdateNoise } from '../noise.js';
 import { actorLayout, criticLayout, type ActorLayout } from '../params.js';
@@ -184,20 +184,8 @@ export class KernelTd3 implements LearnerCore {
     return this.actor.read(this.actor.params);
   }
 
-  tensorCount(): number {
-    return 0;
-  }
-
-  bufferCount(): number {
-    return this.kernels.regionCount;
-  }
-
-  heapBytes(): number {
-    return this.kernels.heapBytes;
-  }
-
-  kernelCalls(): number {
-    return this.kernels.calls;
+  usage(): EngineUsage {
+    return this.kernels.usage();
   }
 
   dispose(): void {

@@ -15,6 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { instantiateSimdKernels, type SimdKernels, type WasmMemory } from './simd.js';
+import type { EngineUsage } from '../core.js';
 
 /** The part of the backend's Emscripten module used here (names as exported by tfjs-backend-wasm 4.x). */
 interface WasmBackendModule {
@@ -239,6 +240,11 @@ export class WasmKernels {
   }
 
   /** Regions alive (registered ids). */
+  /** Buffers, heap size and calls, as `LearnerCore.usage` reports them. */
+  usage(): EngineUsage {
+    return { buffers: this.regionCount, heapBytes: this.heapBytes, kernelCalls: this.calls };
+  }
+
   get regionCount(): number {
     return this.regions.size;
   }
