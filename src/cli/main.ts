@@ -22,7 +22,8 @@ export async function main(argv: string[]): Promise<number> {
   let exitCode: number = EXIT.ok;
   const parser = yargs(argv)
     .scriptName('robo-train')
-    .usage('$0 [command] [options]\n\nTrain RL policies on a robot (or its MuJoCo twin), safely, with every step logged to SQLite.')
+    .usage('$0 [command] [options]')
+    .epilogue('Trains RL policies on a robot or its MuJoCo twin, safely, with every step logged to SQLite. See README.md.')
     .command(
       ['train', '$0'],
       'train a policy (the default command)',
