@@ -1,6 +1,7 @@
 import yargs from 'yargs';
 import { CalibrationError } from '../calibration/load.js';
 import { DEFAULT_DB_PATH, StoreError } from '../store/database.js';
+import { estopCommand, withEStopOptions } from './estop.js';
 import { EXIT } from './exit-codes.js';
 import { brokerCommand, withBrokerOptions } from './broker.js';
 import { calibrateCommand, withCalibrateOptions } from './calibrate.js';
@@ -145,6 +146,9 @@ export async function main(argv: string[]): Promise<number> {
     })
     .command('calibrate', 'calibrate a robot: record its joint ranges and home pose by hand, write calibration/<robot>.json', (y) => withCalibrateOptions(y), async (args) => {
       exitCode = await calibrateCommand(args);
+    })
+    .command('estop', "latch (or --clear) the operator's e-stop of a training running on this machine", (y) => withEStopOptions(y), (args) => {
+      exitCode = estopCommand(args);
     })
     .strict()
     .recommendCommands()

@@ -1,6 +1,7 @@
 import type { Argv } from 'yargs';
 import { ConfigError, DEFAULT_TRAIN_CONFIG, flagName, resolveTrainConfig, TRAIN_OPTIONS, type TrainConfig } from '../training/config.js';
 import { CheckpointError, readCheckpointMeta } from '../training/checkpoint.js';
+import { OperatorEStop } from '../control/operator-estop.js';
 import { EXIT } from './exit-codes.js';
 
 /** Adds every training flag (from the one option table) to a yargs command. */
@@ -49,10 +50,22 @@ export async function trainCommand(values: Record<string, unknown>): Promise<num
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // The operator's e-stop: SIGUSR1 latches it (what `robo-train estop` sends), SIGUSR2 clears it.
+  const operatorEStop = new OperatorEStop();
+  const onEStop = (): void => {
+    console.error(`robo-train: e-stop (SIGUSR1): holding the robot until \`robo-train estop --clear\` (SIGUSR2)`);
+    operatorEStop.trigger('robo-train estop / SIGUSR1');
+  };
+  const onClear = (): void => {
+    console.error('robo-train: e-stop cleared (SIGUSR2)');
+    operatorEStop.clear();
+  };
+  process.on('SIGUSR1', onEStop);
+  process.on('SIGUSR2', onClear);
   try {
     // tfjs and MuJoCo load here, not with every CLI command.
     const { runTraining } = await import('../training/run.js');
-    const result = await runTraining(config, { log: (line) => console.log(line) }, controller.signal);
+    const result = await runTraining(config, { log: (line) => console.log(line) }, controller.signal, operatorEStop);
     console.log(
       `run ${result.runId} ${result.status}${result.reason ? ` (${result.reason})` : ''}: ${result.totalSteps} steps, ${result.episodes.length} episodes; checkpoint ${result.checkpointPath}`,
     );
@@ -60,5 +73,7 @@ export async function trainCommand(values: Record<string, unknown>): Promise<num
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('SIGUSR1', onEStop);
+    process.off('SIGUSR2', onClear);
   }
 }

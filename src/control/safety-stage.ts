@@ -1,6 +1,6 @@
 import type { Calibration } from '../calibration/types.js';
 import type { JointState } from '../device/types.js';
-import { InterventionStats, REASON_NAMES, SafetyFilter, SafetyStatus, safetySpecFromCalibration, type RobotReading, type SafetyOptions } from '../safety/index.js';
+import { InterventionStats, REASON_NAMES, SafetyFilter, SafetyStatus, type RobotReading } from '../safety/index.js';
 import { STEP_FLAGS } from '../store/schema.js';
 import type { SafetyStage } from './loop.js';
 
@@ -10,12 +10,12 @@ import type { SafetyStage } from './loop.js';
  * flags for the store.
  */
 export class CalibratedSafetyStage implements SafetyStage {
-  readonly filter: SafetyFilter;
+  private readonly filter: SafetyFilter;
   private readonly stats = new InterventionStats();
   private readonly reading: RobotReading;
 
-  constructor(calibration: Calibration, options: SafetyOptions = {}) {
-    this.filter = new SafetyFilter(safetySpecFromCalibration(calibration, { ...calibration.safety, ...options }));
+  constructor(calibration: Calibration) {
+    this.filter = SafetyFilter.fromCalibration(calibration);
     const joints = calibration.joints.length;
     this.reading = { positionRad: new Float64Array(joints), velocityRadS: new Float64Array(joints), ageUs: 0 };
   }

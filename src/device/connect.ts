@@ -3,6 +3,7 @@
  * session over a serial port for `--port`, or over an MQTT broker for `--mqtt` (topics named by the
  * calibration's robot id).
  */
+import type { OperatorEStop } from '../control/operator-estop.js';
 import type { Calibration } from '../calibration/types.js';
 import type { Robot } from '../control/robot.js';
 import { SimRobot } from '../sim/sim-robot.js';
@@ -23,6 +24,8 @@ export interface RobotConnectOptions {
   signal: AbortSignal;
   /** Records a run event (a hardware robot reports its link figures as a 'link' event when it stops). */
   event?: (kind: string, detail: string) => void;
+  /** The operator's e-stop, which a hardware robot's homing move obeys too. */
+  operatorEStop?: OperatorEStop;
 }
 
 /**
@@ -38,7 +41,15 @@ export async function connectRobot(config: TrainConfig, calibration: Calibration
     timing: config.watchdogMs === null ? {} : { watchdogMs: config.watchdogMs },
     hostVersion: hostVersion(),
   });
-  const robot = new DeviceRobot({ calibration, session, reconnectTimeoutMs: config.reconnectS * 1000, signal: options.signal, log: options.log, event: options.event });
+  const robot = new DeviceRobot({
+    calibration,
+    session,
+    reconnectTimeoutMs: config.reconnectS * 1000,
+    signal: options.signal,
+    log: options.log,
+    event: options.event,
+    operatorEStop: options.operatorEStop,
+  });
   session.start();
   return robot;
 }

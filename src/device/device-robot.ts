@@ -13,6 +13,7 @@
  *   `RobotLinkError`; so does any later `step` of the same episode.
  * - `stop` disables torque (the protocol's safe state); `close` also closes the session.
  */
+import type { OperatorEStop } from '../control/operator-estop.js';
 import type { Calibration } from '../calibration/types.js';
 import type { Robot } from '../control/robot.js';
 import { CommandModeBit, DeviceStatus, MessageType, ResultCode, seqDelta, seqIsNewer, type JointStateMessage } from '../protocol/index.js';
@@ -38,6 +39,8 @@ export interface DeviceRobotOptions {
   homingLimitScale?: number;
   /** Longest wait for the robot to settle at the start pose [ms]; default 1000 (position) or 3000 (effort). */
   settleTimeoutMs?: number;
+  /** The operator's e-stop: checked at every tick of a homing move, which it stops at once. */
+  operatorEStop?: OperatorEStop;
 }
 
 /** Link figures of a run, for the log and the benchmark. */
@@ -283,6 +286,8 @@ export class DeviceRobot implements Robot {
     let arrived = false;
     let settled = 0;
     for (;;) {
+      const eStop = this.options.operatorEStop?.reason ?? null;
+      if (eStop !== null) throw new RobotLinkError('operator_estop', `homing stopped by the operator's e-stop (${eStop})`);
       if (!arrived) arrived = homing.next(command);
       this.readInto(state);
       filter.step(command, this.reading);

@@ -31,7 +31,9 @@ export type RobotLinkErrorKind =
   /** The link did not come back within the reconnect time. Fatal. */
   | 'link_down'
   /** The session was closed or the wait interrupted (Ctrl-C). */
-  | 'closed';
+  | 'closed'
+  /** The operator's e-stop (`robo-train estop`) stopped a homing move; the run waits for `--clear`. */
+  | 'operator_estop';
 
 const FATAL: ReadonlySet<RobotLinkErrorKind> = new Set(['estop', 'reboot_required', 'version_mismatch', 'device_mismatch', 'out_of_range', 'permanent', 'link_down', 'closed']);
 

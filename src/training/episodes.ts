@@ -1,6 +1,7 @@
 import type { ControlLoop, EpisodeResult } from '../control/loop.js';
 import type { Robot } from '../control/robot.js';
 import { RobotLinkError } from '../device/errors.js';
+import type { OperatorEStop } from '../control/operator-estop.js';
 import type { RunRecorder } from '../store/recorder.js';
 
 /** How often an episode lets timers and signal handlers run while a fast simulation steps [ms]. */
@@ -15,6 +16,9 @@ const YIELD_EVERY_MS = 50;
  * records an event of the fault's kind and puts the robot in its safe state; the run goes on, and the
  * next `startEpisode` waits for the robot to come back (or fails after `--reconnect-s`). Fatal faults
  * (version mismatch, e-stop set on the robot, ...) propagate and end the run.
+ *
+ * The operator's e-stop ends the episode at once as 'aborted' (no further command is sent) and puts
+ * the robot in its safe state; `waitWhileEStopped` then holds the run until the operator clears it.
  */
 export class EpisodeRunner {
   constructor(
@@ -23,7 +27,23 @@ export class EpisodeRunner {
     private readonly recorder: RunRecorder,
     private readonly log: (line: string) => void,
     private readonly stop: AbortSignal,
+    private readonly operatorEStop: OperatorEStop,
   ) {}
+
+  /**
+   * Before an episode: while the operator's e-stop is latched, record it, say how to clear it and
+   * wait (a stop request ends the wait). Recorded again as `estop_clear` when released.
+   */
+  async waitWhileEStopped(): Promise<void> {
+    const reason = this.operatorEStop.reason;
+    if (reason === null) return;
+    this.log(`e-stopped (${reason}): the robot is held; clear with \`robo-train estop --clear\` or SIGUSR2 to process ${process.pid}`);
+    await this.operatorEStop.waitForClear(this.stop);
+    if (!this.operatorEStop.latched) {
+      this.recorder.event('estop_clear', `cleared by the operator (was: ${reason})`);
+      this.log('e-stop cleared: training continues with a new episode');
+    }
+  }
 
   /**
    * One episode. `budgetLeft` says whether another training step may be taken (the run's `--steps`);
@@ -57,6 +77,7 @@ export class EpisodeRunner {
     let lastYield = performance.now();
     for (;;) {
       if (stop.aborted) return loop.interruptAt(state, `stopped by ${String(stop.reason ?? 'request')}`);
+      if (this.operatorEStop.latched) return this.eStopped();
       // The step budget ends the run, not the task: the episode is cut like a time limit.
       if (!evaluation && !budgetLeft() && !loop.atTimeLimit) return loop.interruptAt(state, 'step budget (--steps) reached');
       const command = loop.tick(state);
@@ -68,5 +89,14 @@ export class EpisodeRunner {
         lastYield = performance.now();
       }
     }
+  }
+
+  /** The operator's e-stop fired during the episode: end it here, safe state, event. */
+  private async eStopped(): Promise<EpisodeResult> {
+    const reason = `e-stop by the operator (${this.operatorEStop.reason})`;
+    const episode = this.loop.endEpisode('aborted', reason);
+    this.recorder.event('operator_estop', reason, episode.episode);
+    await this.robot.stop(reason);
+    return episode;
   }
 }

@@ -2,6 +2,7 @@ import { loadCalibration, measuredJointNames } from '../calibration/load.js';
 import type { Calibration } from '../calibration/types.js';
 import { ControlLoop, type EpisodeResult } from '../control/loop.js';
 import type { Robot } from '../control/robot.js';
+import { OperatorEStop } from '../control/operator-estop.js';
 import { CalibratedSafetyStage } from '../control/safety-stage.js';
 import { connectRobot } from '../device/connect.js';
 import { createExploration, ParameterNoise, type ExplorationStrategy } from '../rl/exploration/index.js';
@@ -43,7 +44,7 @@ export interface TrainResult {
  * flushes the store and writes a final checkpoint. Errors are recorded on the run ('failed', with the
  * message) before they propagate; the robot is stopped first.
  */
-export async function runTraining(config: TrainConfig, io: TrainIo, stop: AbortSignal): Promise<TrainResult> {
+export async function runTraining(config: TrainConfig, io: TrainIo, stop: AbortSignal, operatorEStop = new OperatorEStop()): Promise<TrainResult> {
   const resumed: Checkpoint | null = config.resume ? readCheckpoint(config.resume) : null;
   const calibration = loadCalibration(robotName(config));
   const task = createTask(config.task, calibration, config.episodeSteps ?? undefined);
@@ -101,7 +102,13 @@ export async function runTraining(config: TrainConfig, io: TrainIo, stop: AbortS
     );
     io.log(`run ${recorder.runId} → ${config.db}  (${calibration.robot}, ${task.name}, ${config.algo}, noise ${config.noise} every ${config.interval === -1 ? 'episode' : `${config.interval} steps`}, seed ${config.seed}, learner ${trainerKind})`);
 
-    robot = await connectRobot(config, calibration, { seed: streams.twin.nextUint32(), log: io.log, signal: stop, event: (kind, detail) => recorder.event(kind, detail) });
+    robot = await connectRobot(config, calibration, {
+      seed: streams.twin.nextUint32(),
+      log: io.log,
+      signal: stop,
+      event: (kind, detail) => recorder.event(kind, detail),
+      operatorEStop,
+    });
     const loop = new ControlLoop({
       calibration,
       task,
@@ -151,7 +158,7 @@ export async function runTraining(config: TrainConfig, io: TrainIo, stop: AbortS
       );
     };
 
-    const runner = new EpisodeRunner(loop, robot, recorder, io.log, stop);
+    const runner = new EpisodeRunner(loop, robot, recorder, io.log, stop, operatorEStop);
     const budgetLeft = (): boolean => config.steps === null || progress.totalSteps < config.steps;
     const countStep = (): void => {
       progress.totalSteps++;
@@ -160,6 +167,8 @@ export async function runTraining(config: TrainConfig, io: TrainIo, stop: AbortS
     let checkpointPath: string | null = null;
     try {
       while (budgetLeft() && !stop.aborted) {
+        await runner.waitWhileEStopped();
+        if (stop.aborted) break;
         const episode = await runner.run(false, budgetLeft, countStep);
         progress.episodes++;
         await trainer.onEpisodeEnd();
@@ -168,7 +177,7 @@ export async function runTraining(config: TrainConfig, io: TrainIo, stop: AbortS
         report(episode);
         if (episode.termination === 'interrupted') break;
         if (config.evalEvery > 0 && progress.episodes % config.evalEvery === 0) {
-          for (let e = 0; e < config.evalEpisodes && !stop.aborted; e++) report(await runner.run(true, () => true, () => {}));
+          for (let e = 0; e < config.evalEpisodes && !stop.aborted && !operatorEStop.latched; e++) report(await runner.run(true, () => true, () => {}));
         }
         if (config.checkpointEvery > 0 && progress.episodes % config.checkpointEvery === 0) checkpointPath = await saveCheckpoint();
       }
