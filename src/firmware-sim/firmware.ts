@@ -228,7 +228,7 @@ export class SimulatedFirmware {
   /** One control period: watchdog and session timeout, physics, then JOINT_STATE (or a heartbeat without a session). */
   tick(): void {
     const now = this.clock.nowMs();
-    if (this.enabled && now - this.lastFeedAtMs > this.watchdogMs) this.expireWatchdog();
+    this.checkWatchdog(now);
     if (this.session && now - this.lastHostFrameAtMs > Math.max(5000, 2 * this.watchdogMs)) {
       this.session = false;
       this.disable('the host is silent: session ended');
@@ -288,6 +288,9 @@ export class SimulatedFirmware {
   // ---------------------------------------------------------------- receiving
 
   receive(message: Message, seq: number): void {
+    // A frame that arrives after the deadline (the control loop hung, or the host was late) must
+    // not revive the session silently: the watchdog expires first, then the frame is handled.
+    this.checkWatchdog(this.clock.nowMs());
     this.lastHostFrameAtMs = this.clock.nowMs();
     if (message.type === MessageType.JOINT_COMMAND) {
       this.command(message, seq);
@@ -433,6 +436,10 @@ export class SimulatedFirmware {
     this.enabled = false;
     this.activeMode = 0;
     this.holdWhereMeasured();
+  }
+
+  private checkWatchdog(now: number): void {
+    if (this.enabled && now - this.lastFeedAtMs > this.watchdogMs) this.expireWatchdog();
   }
 
   private expireWatchdog(): void {

@@ -222,6 +222,18 @@ describe('simulated firmware: commands', () => {
     assert.equal(lastState().deviceStatus & DeviceStatus.WATCHDOG_EXPIRED, 0, 'a TORQUE enable clears it');
   });
 
+  test('a frame that arrives after the watchdog deadline, before the next period, finds the watchdog expired', async () => {
+    // A hung control loop that resumes: the late frame must not count as fresh feeding.
+    const { open, enable, host, firmware, of, command, clock } = await bench();
+    await open();
+    await enable();
+    const lateCommand = command([0.1, 0.1], { deadlineUs: 10_000_000 });
+    await clock.advance(600);
+    host(lateCommand);
+    assert.equal(firmware.torqueEnabled, false);
+    assert.equal(of<FaultMessage>(MessageType.FAULT).at(-1)!.code, FaultCode.WATCHDOG_EXPIRED);
+  });
+
   test('the host going offline (MQTT) counts as an expired watchdog', async () => {
     const { open, enable, firmware, lastState, tick } = await bench();
     await open();
