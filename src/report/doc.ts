@@ -67,7 +67,9 @@ export function writeStudyDocument(path: string, reports: readonly SweepReport[]
 function sweepCommands(db: string, sweep: string): string[] {
   const manifest = readManifest(db, sweep);
   if (!manifest) return [`# ${sweep}: no sweep manifest beside ${db} (the runs were not started by robo-train sweep)`];
-  return [...new Set(manifest.invocations.map((invocation) => invocation.command))];
+  // A resumed sweep may have been started from another folder (an absolute --db): the cells are the
+  // same, so the command is shown once, with the database this report reads.
+  return [...new Set(manifest.invocations.map((invocation) => invocation.command.replace(/ --db (?:'[^']*'|\S+)/, ` --db ${db}`)))];
 }
 
 function budgetRow(db: string, report: SweepReport): string {

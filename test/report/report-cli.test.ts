@@ -66,6 +66,12 @@ describe('robo-train report on a small real sweep', () => {
       '--grid', 'interval=1,episode', '--seeds', '2', '--jobs', '2', '--db', db,
     ]);
     assert.equal(sweep.status, 0, `${sweep.stdout}\n${sweep.stderr}`);
+    // Resumed from the database's own folder (a relative --db): every cell is skipped, and the
+    // document still shows the sweep's command once.
+    const resumed = spawnSync(process.execPath, [bin, 'sweep', 'small', '--sim', 'sim-reacher', '--hidden', '16,16', '--steps', '200', '--noise', 'gsde', '--eval-every', '2', '--eval-episodes', '1',
+      '--grid', 'interval=1,episode', '--seeds', '2', '--jobs', '2', '--db', 'runs.db'], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+    assert.equal(resumed.status, 0, `${resumed.stdout}\n${resumed.stderr}`);
+    assert.match(resumed.stdout, /4 already finished, running 0/);
     report = robotrain(['report', 'small', '--db', db, '--doc', doc, '--reps', '300']);
     assert.equal(report.status, 0, `${report.stdout}\n${report.stderr}`);
   });
@@ -126,7 +132,7 @@ describe('robo-train report on a small real sweep', () => {
   test('the study document: commands, budget, plots that exist, the published comparison', () => {
     const text = readFileSync(doc, 'utf8');
     assert.match(text, /## How it was produced/);
-    assert.match(text, /robo-train sweep small --sim sim-reacher .*--grid interval=1,episode --seeds 2/);
+    assert.equal(text.match(/robo-train sweep small --sim sim-reacher .*--grid interval=1,episode --seeds 2 --jobs 2 --db \S+/g)?.length, 1, text);
     assert.match(text, /\| small \| sim-reacher \| reach \| 4 \| 2 \| 2 \| 200 \| /);
     assert.match(text, /### 3\. Sampling interval/);
     assert.match(text, /### Comparison with the published figure/);
