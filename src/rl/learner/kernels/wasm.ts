@@ -239,12 +239,12 @@ export class WasmKernels {
     return this.simd.polyak(target * 4, source * 4, count, 1 - tau, tau);
   }
 
-  /** Regions alive (registered ids). */
   /** Buffers, heap size and calls, as `LearnerCore.usage` reports them. */
   usage(): EngineUsage {
     return { buffers: this.regionCount, heapBytes: this.heapBytes, kernelCalls: this.calls };
   }
 
+  /** Regions alive (registered ids). */
   get regionCount(): number {
     return this.regions.size;
   }
