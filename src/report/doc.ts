@@ -5,6 +5,7 @@ import { formatDuration } from '../sweep/progress.js';
 import type { ConfigurationSummary } from './aggregate.js';
 import { compareWithPublished, type Comparison } from './compare.js';
 import { CONTINUITY_DEFINITION } from './definitions.js';
+import { paretoFront } from './stats.js';
 import { formatIqm, formatNumber, markdownTable } from './tables.js';
 import type { PlotKind, SweepReport } from './write.js';
 
@@ -58,10 +59,40 @@ export function writeStudyDocument(path: string, reports: readonly SweepReport[]
     '|---|---|---|---:|---:|---|---:|---:|---:|---:|',
     ...reports.map((report) => budgetRow(options.db, report)),
     '',
+    ...answersInBrief(reports),
   ];
   for (const report of reports) lines.push(...sweepSection(report, base));
   mkdirSync(base, { recursive: true });
   writeFileSync(path, `${lines.join('\n')}\n`);
+}
+
+/**
+ * The answer to each question on each twin in a sentence or two, drawn from the same contrasts as the
+ * sections below, so that the summary cannot drift from the tables.
+ */
+function answersInBrief(reports: readonly SweepReport[]): string[] {
+  const lines = [
+    '## Answers in brief',
+    '',
+    "The draft study's claim: the noise sampling interval, more than the kind of noise, decides how smooth exploration is. What these sweeps establish, question by question, with the configurations held equal in each comparison (IQMs; \"no difference established\": the 95 % CIs overlap; details, tables and plots below):",
+    '',
+  ];
+  for (const question of QUESTIONS) {
+    lines.push(`**${question.title}.** ${question.question}`, '');
+    for (const report of reports) {
+      const groups = question.axes === null ? [report.summaries] : matchedGroups(report.summaries, question.axes);
+      const clauses = groups.map((group) => briefContrast(group, question.axes)).filter((clause) => clause !== null);
+      if (question.axes === null) clauses.push(paretoClause(report.summaries));
+      lines.push(`- *${report.robot}*: ${clauses.length > 0 ? `${clauses.join('. ')}.` : 'not asked by this sweep.'}`);
+    }
+    lines.push('');
+  }
+  return lines;
+}
+
+function paretoClause(summaries: readonly ConfigurationSummary[]): string {
+  const front = paretoFront(summaries.map((summary) => ({ x: summary.rawContinuity.iqm, y: summary.finalReturn.iqm }))).map((index) => summaries[index]!);
+  return `Pareto front (IQMs; no other configuration has a higher return at a lower cost), smoothest first: ${front.map((summary) => `\`${summary.label}\``).join(', ')}`;
 }
 
 function sweepCommands(db: string, sweep: string): string[] {
@@ -129,29 +160,68 @@ export function matchedGroups(summaries: readonly ConfigurationSummary[], axes: 
   return [...groups.values()].filter((group) => group.length >= 2);
 }
 
-/** Sentences comparing the best and worst of a group on return and on continuity cost, with CI overlap. */
-export function contrast(group: readonly ConfigurationSummary[]): string[] {
+/** The extremes of a group on return and on continuity cost, and whether their CIs are disjoint. */
+interface Contrast {
+  best: ConfigurationSummary;
+  worst: ConfigurationSummary;
+  returnSeparated: boolean;
+  /** Lowest and highest continuity cost; null when fewer than two configurations have one. */
+  cost: { smooth: ConfigurationSummary; rough: ConfigurationSummary; separated: boolean } | null;
+}
+
+function contrastOf(group: readonly ConfigurationSummary[]): Contrast | null {
   const finite = group.filter((summary) => Number.isFinite(summary.finalReturn.iqm));
-  if (finite.length < 2) return [];
+  if (finite.length < 2) return null;
   const byReturn = [...finite].sort((a, b) => b.finalReturn.iqm - a.finalReturn.iqm);
   const best = byReturn[0]!;
   const worst = byReturn[byReturn.length - 1]!;
-  const returnSeparated = best.finalReturn.ci.low > worst.finalReturn.ci.high;
-  const byCost = [...finite].filter((summary) => Number.isFinite(summary.rawContinuity.iqm)).sort((a, b) => a.rawContinuity.iqm - b.rawContinuity.iqm);
+  const byCost = finite.filter((summary) => Number.isFinite(summary.rawContinuity.iqm)).sort((a, b) => a.rawContinuity.iqm - b.rawContinuity.iqm);
+  const smooth = byCost[0];
+  const rough = byCost[byCost.length - 1];
+  return {
+    best,
+    worst,
+    returnSeparated: best.finalReturn.ci.low > worst.finalReturn.ci.high,
+    cost: byCost.length >= 2 && smooth && rough ? { smooth, rough, separated: smooth.rawContinuity.ci.high < rough.rawContinuity.ci.low } : null,
+  };
+}
+
+/** Sentences comparing the best and worst of a group on return and on continuity cost, with CI overlap. */
+export function contrast(group: readonly ConfigurationSummary[]): string[] {
+  const found = contrastOf(group);
+  if (found === null) return [];
+  const { best, worst, cost } = found;
   const out = [
     `Return: best \`${best.label}\` ${formatIqm(best.finalReturn)}, worst \`${worst.label}\` ${formatIqm(worst.finalReturn)}: ` +
-      (returnSeparated ? 'the CIs do not overlap.' : 'the CIs overlap, so no difference is established with these seeds.'),
+      (found.returnSeparated ? 'the CIs do not overlap.' : 'the CIs overlap, so no difference is established with these seeds.'),
   ];
-  if (byCost.length >= 2) {
-    const smooth = byCost[0]!;
-    const rough = byCost[byCost.length - 1]!;
-    const costSeparated = smooth.rawContinuity.ci.high < rough.rawContinuity.ci.low;
+  if (cost) {
     out.push(
-      `Continuity cost: lowest \`${smooth.label}\` ${formatIqm(smooth.rawContinuity)} %, highest \`${rough.label}\` ${formatIqm(rough.rawContinuity)} %` +
-        (costSeparated ? ` (×${formatNumber(rough.rawContinuity.iqm / smooth.rawContinuity.iqm)}; the CIs do not overlap).` : ': the CIs overlap.'),
+      `Continuity cost: lowest \`${cost.smooth.label}\` ${formatIqm(cost.smooth.rawContinuity)} %, highest \`${cost.rough.label}\` ${formatIqm(cost.rough.rawContinuity)} %` +
+        (cost.separated ? ` (×${formatNumber(cost.rough.rawContinuity.iqm / cost.smooth.rawContinuity.iqm)}; the CIs do not overlap).` : ': the CIs overlap.'),
     );
   }
   return out;
+}
+
+/** One clause per group for the summary: what changes return and continuity, or that nothing is established. */
+function briefContrast(group: readonly ConfigurationSummary[], axes: readonly string[] | null): string | null {
+  const found = contrastOf(group);
+  if (found === null) return null;
+  const { best, worst, cost } = found;
+  // The group's name: the words all its labels share (`gsde k=8` for gsde k=8 with and without layer norm).
+  const shared = group[0]!.label.split(' ').filter((word) => group.every((summary) => summary.label.split(' ').includes(word)));
+  const held = axes === null ? 'all configurations' : `\`${shared.join(' ')}\``;
+  const ret = found.returnSeparated
+    ? `return higher with \`${best.label}\` (${formatNumber(best.finalReturn.iqm)}) than \`${worst.label}\` (${formatNumber(worst.finalReturn.iqm)})`
+    : 'return: no difference established';
+  const smoothness =
+    cost === null
+      ? ''
+      : cost.separated
+        ? `; continuity cost ×${formatNumber(cost.rough.rawContinuity.iqm / cost.smooth.rawContinuity.iqm)} from \`${cost.smooth.label}\` (${formatNumber(cost.smooth.rawContinuity.iqm)} %) to \`${cost.rough.label}\` (${formatNumber(cost.rough.rawContinuity.iqm)} %)`
+        : '; continuity cost: no difference established';
+  return `${held}: ${ret}${smoothness}`;
 }
 
 function comparisonSection(comparison: Comparison | null): string[] {

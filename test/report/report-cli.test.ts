@@ -135,6 +135,7 @@ describe('robo-train report on a small real sweep', () => {
     assert.equal(text.match(/robo-train sweep small --sim sim-reacher .*--grid interval=1,episode --seeds 2 --jobs 2 --db \S+/g)?.length, 1, text);
     assert.match(text, /\| small \| sim-reacher \| reach \| 4 \| 2 \| 2 \| 200 \| /);
     assert.match(text, /### 3\. Sampling interval/);
+    assert.match(text, /## Answers in brief[\s\S]*\*\*3\. Sampling interval\.\*\*[^\n]*\n\n- \*sim-reacher\*: `gsde`: return[^\n]*; continuity cost/);
     assert.match(text, /### Comparison with the published figure/);
     const images = [...text.matchAll(/!\[[^\]]*\]\(([^)]+)\)/g)].map((match) => match[1]!);
     assert.ok(images.includes('study/small/interval.png') && images.includes('study/small/pareto.png'), images.join(' '));
