@@ -17,7 +17,7 @@
  * Time comes from an injected `Clock` (rxjs timers run on a `ClockScheduler` over it), so all of this
  * is tested in virtual time.
  */
-import { BehaviorSubject, filter, firstValueFrom, map, mergeMap, of, race, startWith, Subject, switchMap, throwError, timer, type Observable, type Subscription } from 'rxjs';
+import { BehaviorSubject, filter, firstValueFrom, map, mergeMap, of, race, Subject, throwError, timer, type Observable, type Subscription } from 'rxjs';
 import {
   DeviceStatus,
   FaultCode,
@@ -166,12 +166,14 @@ export class DeviceSession {
   private readonly linkFault$ = new Subject<RobotLinkError>();
   private readonly deviceInfo$ = new Subject<DeviceInfoMessage>();
   private readonly acks$ = new Subject<AckMessage>();
-  private readonly stateArrived$ = new Subject<void>();
   private readonly peerOnline$ = new Subject<void>();
   private readonly tracker = new SequenceTracker();
   private readonly roundTrip = new LatencyRecorder(4096);
   private readonly naks: Record<string, number> = {};
-  private watchdog: Subscription | null = null;
+  /** Cancels the host watchdog's pending timer. */
+  private cancelWatchdog: (() => void) | null = null;
+  /** Bumped by every stop, so that a check started before it stays quiet. */
+  private watchdogEpoch = 0;
   private heartbeat: Subscription | null = null;
   /** The link fault of the current attempt, for waits that begin after it was raised. */
   private attemptFault: RobotLinkError | null = null;
@@ -574,7 +576,6 @@ export class DeviceSession {
         this.commandSeqs[slot] = -1;
       }
     }
-    this.stateArrived$.next();
     if (this.phase === 'ready') this.checkStatus(latest.deviceStatus);
     this.states$.next({ seq, message: latest, receivedAtMs });
   }
@@ -646,28 +647,39 @@ export class DeviceSession {
 
   // ---------------------------------------------------------------- host watchdog
 
+  /**
+   * One timer per timeout, not one per state: states only record their arrival time (they are on the
+   * hot path of every tick), and the timer, when it fires, either trips or re-arms for the time left.
+   */
   private startWatchdog(): void {
     this.stopWatchdog();
+    const epoch = this.watchdogEpoch;
     const timeoutMs = this.timing.watchdogMs;
     this.lastStateAtMs = this.clock.nowMs();
-    this.watchdog = this.stateArrived$
-      .pipe(
-        startWith(undefined),
-        switchMap(() => timer(timeoutMs, this.scheduler)),
-      )
-      .subscribe(() =>
-        // A busy thread fires timers before it reads the bytes that arrived meanwhile: look again after I/O.
-        this.clock.afterIo(() => {
-          if (this.phase !== 'ready' || this.clock.nowMs() - this.lastStateAtMs < timeoutMs) return;
-          this.estop();
-          this.raiseLinkFault(new RobotLinkError('watchdog', `no state frame for ${timeoutMs} ms from ${this.transport.description}: e-stop sent`));
-        }),
-      );
+    const quietMs = (): number => this.clock.nowMs() - this.lastStateAtMs;
+    const arm = (delayMs: number): void => {
+      this.cancelWatchdog = this.clock.setTimer(check, delayMs);
+    };
+    const check = (): void => {
+      const quiet = quietMs();
+      if (quiet < timeoutMs) return arm(timeoutMs - quiet);
+      // A busy thread fires timers before it reads the bytes that arrived meanwhile: look again after I/O.
+      this.clock.afterIo(() => {
+        if (epoch !== this.watchdogEpoch) return;
+        const after = quietMs();
+        if (this.phase !== 'ready' || after < timeoutMs) return arm(after < timeoutMs ? timeoutMs - after : timeoutMs);
+        this.estop();
+        this.raiseLinkFault(new RobotLinkError('watchdog', `no state frame for ${timeoutMs} ms from ${this.transport.description}: e-stop sent`));
+      });
+    };
+    arm(timeoutMs);
   }
 
   private stopWatchdog(): void {
-    this.watchdog?.unsubscribe();
-    this.watchdog = null;
+    this.cancelWatchdog?.();
+    this.cancelWatchdog = null;
+    // A check already waiting for I/O sees the new epoch and does nothing.
+    this.watchdogEpoch++;
   }
 
   // ---------------------------------------------------------------- sending

@@ -67,7 +67,7 @@ export class EpisodeRunner {
 
   /**
    * The tick itself is synchronous; the runner awaits the robot (a device session answers
-   * asynchronously, the twin at once) and yields to the event loop every `YIELD_EVERY_MS`.
+   * asynchronously, the twin at once); with the twin it yields to the event loop every `YIELD_EVERY_MS`.
    */
   private async steps(evaluation: boolean, budgetLeft: () => boolean, onStep: () => void): Promise<EpisodeResult> {
     const { loop, robot, stop } = this;
@@ -83,10 +83,17 @@ export class EpisodeRunner {
       const command = loop.tick(state);
       if (command === null) return loop.endEpisode();
       if (!evaluation) onStep();
-      state = await robot.step(command);
-      if (performance.now() - lastYield > YIELD_EVERY_MS) {
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        lastYield = performance.now();
+      const next = robot.step(command);
+      if (next instanceof Promise) {
+        // A device's state arrives as I/O: the event loop runs while we wait, and the next tick
+        // starts as soon as the state is in (no extra turn between them).
+        state = await next;
+      } else {
+        state = next;
+        if (performance.now() - lastYield > YIELD_EVERY_MS) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          lastYield = performance.now();
+        }
       }
     }
   }

@@ -12,6 +12,7 @@ import { createLearner, initBackend, type OffPolicyLearner, type UpdateStats } f
 import { allocateBatch, ReplayBuffer, type Transition } from '../rl/replay-buffer.js';
 import { ScheduleCounter } from '../rl/schedule.js';
 import { Rng } from '../util/rng.js';
+import { lowerThisThreadPriority } from '../util/thread-priority.js';
 import type { FromWorker, ToWorker, TransitionChunk, WorkerInit } from './worker-protocol.js';
 
 const port = parentPort;
@@ -32,7 +33,15 @@ function weightBuffers(weights: ReturnType<OffPolicyLearner['actorWeights']>): A
   return arrays.map((array) => array.buffer as ArrayBuffer);
 }
 
+/**
+ * The learner never competes with the control loop for a core: with two cores, the learner, the
+ * control loop and the link's other processes share them, and at equal priority the scheduler may
+ * let a gradient step finish its time slice before the tick runs (p99 of several ms).
+ */
+const LEARNER_NICE = 19;
+
 async function start(): Promise<void> {
+  const priority = lowerThisThreadPriority(LEARNER_NICE);
   const backend = await initBackend(init.backend);
   const learner = await createLearner(init.learner);
   const { obsDim, actionDim } = init.learner.actor;
@@ -138,7 +147,7 @@ async function start(): Promise<void> {
     }
   });
   const weights = learner.actorWeights();
-  post({ type: 'ready', weights, backend: backend.name, engine: learner.engine }, weightBuffers(weights));
+  post({ type: 'ready', weights, backend: backend.name, engine: learner.engine, priority }, weightBuffers(weights));
 }
 
 start().catch((error: unknown) => {

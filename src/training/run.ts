@@ -100,7 +100,7 @@ export async function runTraining(config: TrainConfig, io: TrainIo, stop: AbortS
       },
       { onBackpressure: (queued, limit) => io.log(`warning: the run database is falling behind: ${queued} step rows wait to be written (the run stops at ${limit})`) },
     );
-    io.log(`run ${recorder.runId} → ${config.db}  (${calibration.robot}, ${task.name}, ${config.algo}, noise ${config.noise} every ${config.interval === -1 ? 'episode' : `${config.interval} steps`}, seed ${config.seed}, learner ${trainerKind})`);
+    io.log(`run ${recorder.runId} → ${config.db}  (${calibration.robot}, ${task.name}, ${config.algo}, noise ${config.noise} every ${config.interval === -1 ? 'episode' : `${config.interval} steps`}, seed ${config.seed}, learner ${trainer.description})`);
 
     robot = await connectRobot(config, calibration, {
       seed: streams.twin.nextUint32(),

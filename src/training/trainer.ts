@@ -22,6 +22,8 @@ export interface TrainerSnapshot {
  */
 export interface Trainer extends PolicySource {
   readonly kind: 'inline' | 'worker';
+  /** Where the learner runs, for the run's log: `inline`, or `worker (nice 19)`. */
+  readonly description: string;
   /** Gradient steps taken so far. */
   readonly updates: number;
   /** Transitions collected so far. */
@@ -49,6 +51,7 @@ export interface Trainer extends PolicySource {
  */
 export class InlineTrainer implements Trainer {
   readonly kind = 'inline' as const;
+  readonly description = 'inline';
   readonly buffer: ReplayBuffer;
   private readonly counter: ScheduleCounter;
   private readonly actor: ActorForward;

@@ -44,7 +44,8 @@ export type ToWorker =
   | { type: 'close' };
 
 export type FromWorker =
-  | { type: 'ready'; weights: ActorWeights; backend: string; engine: string }
+  /** `priority`: the worker thread's scheduling priority, as `lowerThisThreadPriority` reports it. */
+  | { type: 'ready'; weights: ActorWeights; backend: string; engine: string; priority: string }
   /** `idle`: every gradient step due for the `collected` transitions has been taken. */
   | { type: 'weights'; weights: ActorWeights; updates: number; collected: number; idle: boolean; stats: UpdateStats | null }
   | { type: 'adapt'; obs: Float32Array; count: number }

@@ -20,6 +20,7 @@ const CHUNK_ROWS = 32;
  */
 export class WorkerTrainer implements Trainer {
   readonly kind = 'worker' as const;
+  readonly description: string;
   private readonly worker: Worker;
   private readonly actor: ActorForward;
   private readonly obsDim: number;
@@ -35,11 +36,12 @@ export class WorkerTrainer implements Trainer {
   updates = 0;
   lastStats: UpdateStats | null = null;
 
-  private constructor(worker: Worker, init: WorkerInit, initialWeights: ActorForward['weights'], private readonly exploration: ExplorationStrategy) {
+  private constructor(worker: Worker, init: WorkerInit, ready: Extract<FromWorker, { type: 'ready' }>, private readonly exploration: ExplorationStrategy) {
     this.worker = worker;
+    this.description = `worker (${ready.priority})`;
     this.obsDim = init.learner.actor.obsDim;
     this.actionDim = init.learner.actor.actionDim;
-    this.actor = new ActorForward(initialWeights);
+    this.actor = new ActorForward(ready.weights);
     this.chunk = this.emptyChunk();
     worker.on('message', (message: FromWorker) => this.receive(message));
     worker.on('error', (error) => (this.failure = error));
@@ -59,7 +61,7 @@ export class WorkerTrainer implements Trainer {
       worker.once('message', onMessage);
       worker.once('error', reject);
     });
-    return new WorkerTrainer(worker, init, ready.weights, exploration);
+    return new WorkerTrainer(worker, init, ready, exploration);
   }
 
   /** The policy for the next tick; newest weights are swapped in here, between ticks. */
