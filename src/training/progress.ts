@@ -32,3 +32,14 @@ export function formatProgress(episode: EpisodeResult, context: ProgressContext)
   if (episode.termination !== 'truncated' && episode.termination !== 'terminated') parts.push(`${episode.termination}: ${episode.reason ?? ''}`);
   return parts.join('  ');
 }
+
+/**
+ * The line after an evaluation round, the figure to watch for learning (training returns carry the
+ * exploration noise): `evaluation after 8000 steps: return -18.31 ± 6.02 (mean ± std of 5 episodes)`.
+ */
+export function formatEvaluation(round: readonly EpisodeResult[], totalSteps: number): string {
+  const returns = round.map((episode) => episode.return);
+  const mean = returns.reduce((sum, value) => sum + value, 0) / returns.length;
+  const std = Math.sqrt(returns.reduce((sum, value) => sum + (value - mean) ** 2, 0) / returns.length);
+  return `evaluation after ${totalSteps} steps: return ${formatCell(mean)} ± ${formatCell(std)} (mean ± std of ${returns.length} episode${returns.length === 1 ? '' : 's'})`;
+}

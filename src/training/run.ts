@@ -17,7 +17,7 @@ import { codeVersion } from '../util/version.js';
 import { checkpointFolder, readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js';
 import type { TrainConfig } from './config.js';
 import { EpisodeRunner } from './episodes.js';
-import { formatProgress } from './progress.js';
+import { formatEvaluation, formatProgress } from './progress.js';
 import { runStreams, type RunStreams } from './streams.js';
 import { InlineTrainer, type Trainer } from './trainer.js';
 import { WorkerTrainer } from './worker-trainer.js';
@@ -177,7 +177,13 @@ export async function runTraining(config: TrainConfig, io: TrainIo, stop: AbortS
         report(episode);
         if (episode.termination === 'interrupted') break;
         if (config.evalEvery > 0 && progress.episodes % config.evalEvery === 0) {
-          for (let e = 0; e < config.evalEpisodes && !stop.aborted && !operatorEStop.latched; e++) report(await runner.run(true, () => true, () => {}));
+          const round: EpisodeResult[] = [];
+          for (let e = 0; e < config.evalEpisodes && !stop.aborted && !operatorEStop.latched; e++) {
+            const evaluation = await runner.run(true, () => true, () => {});
+            report(evaluation);
+            if (evaluation.termination !== 'aborted' && evaluation.termination !== 'interrupted') round.push(evaluation);
+          }
+          if (round.length > 0 && !config.quiet) io.log(formatEvaluation(round, progress.totalSteps));
         }
         if (config.checkpointEvery > 0 && progress.episodes % config.checkpointEvery === 0) checkpointPath = await saveCheckpoint();
       }

@@ -37,6 +37,19 @@ describe('robo-train CLI', () => {
     assert.equal(JSON.parse(json.stdout.trim()).steps, 250);
   });
 
+  test('evaluation rounds end with their mean return, computed from their episodes', () => {
+    const run = robotrain(['--sim', 'sim-reacher', '--steps', '200', '--hidden', '16,16', '--eval-every', '1', '--eval-episodes', '2', '--db', join(dir, 'eval.db')]);
+    assert.equal(run.status, 0, run.stderr);
+    const rounds = [...run.stdout.matchAll(/((?:^eval \d+ .*\n)+)^evaluation after (\d+) steps: return (\S+) ± (\S+) \(mean ± std of 2 episodes\)$/gm)];
+    assert.deepEqual(rounds.map((round) => Number(round[2])), [100, 200], run.stdout);
+    for (const round of rounds) {
+      const returns = [...round[1]!.matchAll(/return (\S+)/g)].map((match) => Number(match[1]));
+      const mean = (returns[0]! + returns[1]!) / 2;
+      assert.ok(Math.abs(Number(round[3]) - mean) <= 0.01 + 1e-3 * Math.abs(mean), `${round[3]} vs ${mean}`);
+      assert.ok(Math.abs(Number(round[4]) - Math.abs(returns[0]! - returns[1]!) / 2) <= 0.01 + 1e-3 * Math.abs(mean));
+    }
+  });
+
   test('SIGINT stops cleanly: episode interrupted, rows flushed, checkpoint written, exit 0', async () => {
     const db = join(dir, 'signal.db');
     const child = spawn(process.execPath, [bin, '--sim', 'sim-reacher', '--hidden', '32,32', '--db', db], { stdio: ['ignore', 'pipe', 'pipe'] });
