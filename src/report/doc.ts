@@ -44,6 +44,7 @@ export function writeStudyDocument(path: string, reports: readonly SweepReport[]
     '- Baselines: no noise; no noise with the policy trained every 8 steps (`--train-every 8 --gradient-steps 8`); unstructured Gaussian noise resampled every step (the reference of normalised continuity).',
     '- Return: the mean return of the final evaluation round (deterministic policy) when the runs evaluated, else the mean return of the last 10 % of training episodes; every table says which.',
     `- Continuity cost: ${CONTINUITY_DEFINITION} Of the policy's raw actions (the gSDE paper's measure) unless marked applied (the commands after the safety layer); a run's value is its mean over complete training episodes.`,
+    '- Interventions: training steps whose command the safety layer changed, in %. Where the actions are absolute joint position targets (the arm twins), the velocity, acceleration and jerk limits shape nearly every command, so the column is near 100 % for every configuration: there it says that the limits made the motion, not that the policy misbehaved, and the applied continuity is that of the limited motion.',
     `- Aggregation over seeds: interquartile mean (IQM, mean of the middle 50 % of runs, as \`rliable\` computes it) with a 95 % percentile bootstrap confidence interval over runs (${options.reps} resamples, fixed seed), beside mean ± std. "Within the CI" below means the intervals overlap: no claim of a difference.`,
     '',
     '## How it was produced',

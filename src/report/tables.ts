@@ -61,7 +61,7 @@ export function tableNotes(bootstrapReps: number): string {
   `- IQM: interquartile mean over seeds (mean of the middle 50 % of runs, as \`rliable\` computes it); 95 % CI: percentile bootstrap over runs (${bootstrapReps} resamples, fixed seed).`,
   '- Return: the mean return of the final evaluation round (deterministic policy) when the runs evaluated, else the mean return of the last 10 % of training episodes; the "return from" column says which.',
   `- Continuity cost: ${CONTINUITY_DEFINITION} Raw: of the policy's actions (the gSDE paper's measure); applied: of the commands after the safety layer. Mean over the complete training episodes of a run.`,
-  '- Interventions: training steps whose command the safety layer changed, in % of training steps.',
+  '- Interventions: training steps whose command the safety layer changed, in % of training steps (near 100 % when absolute position targets meet velocity, acceleration and jerk limits: the limits then make the motion).',
   ].join('\n');
 }
 
