@@ -7,7 +7,7 @@
  * Euler step) rather than with mj_step, so its overhead also holds that difference.
  */
 import { loadCalibration } from '../src/calibration/load.js';
-import { createJointState } from '../src/device/types.js';
+import { createJointState } from '../src/core/joint-state.js';
 import { loadMjcf } from '../src/sim/mujoco.js';
 import { MujocoTwin } from '../src/sim/twin.js';
 import type { BenchResult } from './registry.js';

@@ -5,12 +5,12 @@ import type { Argv } from 'yargs';
 import { CALIBRATION_DIR, CalibrationError, loadCalibration, parseCalibration, resolveCalibrationPath } from '../calibration/load.js';
 import type { Calibration } from '../calibration/types.js';
 import { buildCalibrationJson, type JointRecording } from '../device/calibrate.js';
-import { hostTransport } from '../device/connect.js';
+import { hostTransport } from '../training/connect.js';
 import { RobotLinkError } from '../device/errors.js';
 import { DeviceSession } from '../device/session.js';
 import { CommandModeBit } from '../protocol/index.js';
 import { EXIT } from './exit-codes.js';
-import { formatTable } from './table.js';
+import { formatTable } from '../util/table.js';
 
 export function withCalibrateOptions<T>(yargs: Argv<T>) {
   return yargs

@@ -2,7 +2,7 @@ import { openForReading } from '../store/database.js';
 import { runReport, type RunReport } from '../store/queries.js';
 import { EXIT } from './exit-codes.js';
 import { resolveRun } from './inspect.js';
-import { formatTable, type Cell } from './table.js';
+import { formatTable, type Cell } from '../util/table.js';
 
 export interface CompareArgs {
   db: string;

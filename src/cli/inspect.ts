@@ -1,7 +1,7 @@
 import { openForReading, type Db } from '../store/database.js';
 import { findRun, runEpisodes, runEvents, runReport, type RunReport, type RunRow } from '../store/queries.js';
 import { EXIT } from './exit-codes.js';
-import { formatCell, formatTable } from './table.js';
+import { formatCell, formatTable } from '../util/table.js';
 
 export interface InspectArgs {
   db: string;

@@ -1,7 +1,7 @@
 import type { Argv } from 'yargs';
 import { listSerialPorts } from '../transport/serial-ports.js';
 import { EXIT } from './exit-codes.js';
-import { formatTable } from './table.js';
+import { formatTable } from '../util/table.js';
 
 export function withPortsOptions<T>(yargs: Argv<T>) {
   return yargs.option('json', { type: 'boolean', default: false, describe: 'one JSON object per port instead of a table' });

@@ -2,7 +2,7 @@ import { ReplayError } from '../replay/episode.js';
 import { COMPLIANCE_SLACK, worstRatio, type JointCompliance } from '../replay/compliance.js';
 import { replayEpisode, type ReplayReport } from '../replay/replay.js';
 import { EXIT } from './exit-codes.js';
-import { formatTable, type Cell } from './table.js';
+import { formatTable, type Cell } from '../util/table.js';
 
 export interface ReplayArgs {
   db: string;

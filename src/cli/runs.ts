@@ -1,7 +1,7 @@
 import { openForReading } from '../store/database.js';
 import { listRuns, type RunFilter } from '../store/queries.js';
 import { EXIT } from './exit-codes.js';
-import { formatTable } from './table.js';
+import { formatTable } from '../util/table.js';
 
 export interface RunsArgs extends RunFilter {
   db: string;

@@ -1,7 +1,7 @@
 import type { Argv } from 'yargs';
 import { ConfigError, DEFAULT_TRAIN_CONFIG, flagName, resolveTrainConfig, TRAIN_OPTIONS, type TrainConfig } from '../training/config.js';
 import { CheckpointError, readCheckpointMeta } from '../training/checkpoint.js';
-import { OperatorEStop } from '../control/operator-estop.js';
+import { OperatorEStop } from '../core/operator-estop.js';
 import { EXIT } from './exit-codes.js';
 
 /** Adds every training flag (from the one option table) to a yargs command. */

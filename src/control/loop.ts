@@ -1,13 +1,13 @@
 import type { Calibration } from '../calibration/types.js';
-import { copyJointState, createJointState, type JointCommand, type JointState } from '../device/types.js';
+import { copyJointState, createJointState, type JointCommand, type JointState } from '../core/joint-state.js';
 import { ContinuityCostAccumulator } from '../metrics/continuity.js';
 import { highFrequencyShare, meanSquaredJerk } from '../metrics/smoothness.js';
 import type { ExplorationStrategy, Policy } from '../rl/exploration/strategy.js';
 import { meanAction } from '../rl/exploration/strategy.js';
 import type { Transition } from '../rl/replay-buffer.js';
-import type { EpisodeSummary, RunRecorder, Termination } from '../store/recorder.js';
-import { STEP_FLAGS } from '../store/schema.js';
-import type { EpisodeStart, Task } from '../tasks/task.js';
+import type { EpisodeStart } from '../core/robot.js';
+import { STEP_FLAGS, type EpisodeSummary, type StepSink, type Termination } from '../core/step-sink.js';
+import type { Task } from '../tasks/task.js';
 import type { Rng } from '../util/rng.js';
 import { ActionMap } from './action-map.js';
 
@@ -41,7 +41,7 @@ export interface ControlLoopParts {
   safety: SafetyStage;
   /** Receives every training transition (not those of evaluation episodes). */
   onTransition: (transition: Transition) => void;
-  recorder: RunRecorder | null;
+  recorder: StepSink | null;
   /** Draws the tasks' goals. */
   taskRng: Rng;
   /** Cut-off of the high-frequency share [Hz]; default a tenth of the control rate. */

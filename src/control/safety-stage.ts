@@ -1,7 +1,7 @@
 import type { Calibration } from '../calibration/types.js';
-import type { JointState } from '../device/types.js';
+import type { JointState } from '../core/joint-state.js';
 import { InterventionStats, REASON_NAMES, SafetyFilter, SafetyStatus, type RobotReading } from '../safety/index.js';
-import { STEP_FLAGS } from '../store/schema.js';
+import { STEP_FLAGS } from '../core/step-sink.js';
 import type { SafetyStage } from './loop.js';
 
 /**

@@ -13,17 +13,16 @@
  *   `RobotLinkError`; so does any later `step` of the same episode.
  * - `stop` disables torque (the protocol's safe state); `close` also closes the session.
  */
-import type { OperatorEStop } from '../control/operator-estop.js';
+import type { OperatorEStop } from '../core/operator-estop.js';
 import type { Calibration } from '../calibration/types.js';
-import type { Robot } from '../control/robot.js';
+import type { EpisodeStart, Robot } from '../core/robot.js';
 import { CommandModeBit, DeviceStatus, MessageType, ResultCode, seqDelta, seqIsNewer, type JointStateMessage } from '../protocol/index.js';
 import { HomingTrajectory, SafetyError, SafetyFilter, type RobotReading } from '../safety/index.js';
-import type { EpisodeStart } from '../tasks/task.js';
 import { RobotLinkError } from './errors.js';
 import { JointMap } from './joint-map.js';
 import { LatencyRecorder, type LatencySummary } from './latency.js';
 import { messageName, resultName, type DeviceSession, type DeviceStateFrame, type SessionStats } from './session.js';
-import { createJointState, type JointCommand, type JointState } from './types.js';
+import { createJointState, type JointCommand, type JointState } from '../core/joint-state.js';
 
 export interface DeviceRobotOptions {
   calibration: Calibration;

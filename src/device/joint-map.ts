@@ -6,7 +6,7 @@
  */
 import type { Calibration } from '../calibration/types.js';
 import { CommandModeBit, type JointStateMessage } from '../protocol/index.js';
-import type { JointState } from './types.js';
+import type { JointState } from '../core/joint-state.js';
 
 /** How a calibrated robot must look on the wire. */
 export interface DeviceExpectation {

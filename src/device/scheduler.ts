@@ -1,5 +1,5 @@
 import { Subscription, type SchedulerAction, type SchedulerLike } from 'rxjs';
-import type { Clock } from './clock.js';
+import type { Clock } from '../core/clock.js';
 
 /**
  * An rxjs scheduler whose time and timers come from a `Clock`, so that `timer`, `interval` and

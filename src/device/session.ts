@@ -41,7 +41,7 @@ import {
 import { TransportError } from '../transport/errors.js';
 import type { PeerStatus, Transport } from '../transport/interface.js';
 import { Backoff, DEFAULT_BACKOFF, type BackoffSettings } from './backoff.js';
-import { sleep, systemClock, type Clock } from './clock.js';
+import { sleep, systemClock, type Clock } from '../core/clock.js';
 import { RobotLinkError, type RobotLinkErrorKind } from './errors.js';
 import { deviceMismatches, type DeviceExpectation } from './joint-map.js';
 import { LatencyRecorder, type LatencySummary } from './latency.js';

@@ -7,7 +7,7 @@
  * reboots (a USB-powered board that is plugged in again boots); an MQTT device only reconnects.
  */
 import type { Calibration } from '../calibration/types.js';
-import { sleep, systemClock, type Clock } from '../device/clock.js';
+import { sleep, systemClock, type Clock } from '../core/clock.js';
 import { cobsEncode, encodePacket, FaultCode, FaultFlag, type Message } from '../protocol/index.js';
 import { MujocoTwin } from '../sim/twin.js';
 import type { InjectableTransport } from '../transport/interface.js';

@@ -15,8 +15,8 @@
  * driver (`SimDevice`) calls it at the calibration's control rate.
  */
 import type { Calibration } from '../calibration/types.js';
-import { createJointState, type JointState } from '../device/types.js';
-import type { Clock } from '../device/clock.js';
+import { createJointState, type JointState } from '../core/joint-state.js';
+import type { Clock } from '../core/clock.js';
 import {
   COMMAND_HORIZON_US,
   CommandModeBit,

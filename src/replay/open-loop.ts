@@ -1,4 +1,4 @@
-import { createJointState, type JointState } from '../device/types.js';
+import { createJointState, type JointState } from '../core/joint-state.js';
 import type { MujocoTwin } from '../sim/twin.js';
 import type { LoggedEpisode } from './episode.js';
 

@@ -1,6 +1,6 @@
 import type { Calibration } from '../calibration/types.js';
 import { ActionMap } from '../control/action-map.js';
-import { createJointState } from '../device/types.js';
+import { createJointState } from '../core/joint-state.js';
 import { createTask } from '../tasks/index.js';
 import type { Task } from '../tasks/task.js';
 import { runStreams } from '../training/streams.js';

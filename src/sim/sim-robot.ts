@@ -1,7 +1,6 @@
 import type { Calibration } from '../calibration/types.js';
-import type { Robot } from '../control/robot.js';
-import { createJointState, type JointCommand, type JointState } from '../device/types.js';
-import type { EpisodeStart } from '../tasks/task.js';
+import type { EpisodeStart, Robot } from '../core/robot.js';
+import { createJointState, type JointCommand, type JointState } from '../core/joint-state.js';
 import { MujocoTwin } from './twin.js';
 
 /**

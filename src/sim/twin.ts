@@ -1,5 +1,5 @@
 import type { Calibration, CommandMode, TwinRealism } from '../calibration/types.js';
-import type { JointState } from '../device/types.js';
+import type { JointState } from '../core/joint-state.js';
 import { Rng } from '../util/rng.js';
 import { loadMjcf, type LoadedModel } from './mujoco.js';
 

@@ -1,67 +1,11 @@
 import { hostname } from 'node:os';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import type { EpisodeSummary, StepRow, StepSink } from '../core/step-sink.js';
 import type { Db } from './database.js';
 import { guardWrite, StoreError } from './errors.js';
 import { StepRing } from './step-ring.js';
+import type { RunInfo, RunStatus } from './run-info.js';
 import type { FromWriter, ToWriter, WriterInit } from './writer-protocol.js';
-
-export type RunSource = 'hardware' | 'sim' | 'replay';
-export type RunStatus = 'running' | 'finished' | 'interrupted' | 'failed' | 'crashed';
-export type Termination = 'terminated' | 'truncated' | 'aborted' | 'interrupted';
-
-export interface RunInfo {
-  name: string;
-  source: RunSource;
-  robot: string;
-  task: string;
-  algo: string;
-  noise: string;
-  noiseInterval: number;
-  seed: number;
-  sweep: string | null;
-  jointNames: string[];
-  config: Record<string, unknown>;
-  calibration: unknown;
-  codeVersion: string;
-}
-
-/** One control step as the store keeps it. Arrays are copied when the row is queued. */
-export interface StepRow {
-  episode: number;
-  step: number;
-  deviceTimeS: number;
-  /** [joints] rad */
-  positionRad: ArrayLike<number>;
-  /** [joints] rad/s */
-  velocityRadS: ArrayLike<number>;
-  /** [obsDim] */
-  obs: ArrayLike<number>;
-  /** [joints] in [-1, 1] */
-  rawAction: ArrayLike<number>;
-  /** [joints] */
-  noise: ArrayLike<number>;
-  /** [joints] joint units */
-  command: ArrayLike<number>;
-  reward: number | null;
-  flags: number;
-}
-
-export interface EpisodeSummary {
-  steps: number;
-  return: number;
-  termination: Termination;
-  reason: string | null;
-  /** Continuity cost of the applied commands (after safety). */
-  continuityCost: number;
-  continuityPerJoint: number[];
-  /** Continuity cost of the policy's raw actions in [-1, 1] (before safety). */
-  rawContinuityCost: number;
-  meanSquaredJerk: number;
-  highFrequencyShare: number;
-  safetyClippedSteps: number;
-  safetyClips: Record<string, number>;
-  seconds: number;
-}
 
 export interface RecorderOptions {
   /** Commit when this many step rows wait. */
@@ -106,7 +50,7 @@ type WithoutOrder<M> = M extends unknown ? Omit<M, 'rowsBefore'> : never;
  * keep up) and refuses further rows, so the caller stops the robot. A write error in the writer (disk
  * full, unwritable file) becomes a `StoreError` that the next call on the recorder throws.
  */
-export class RunRecorder {
+export class RunRecorder implements StepSink {
   readonly runId: number;
   private readonly options: RecorderOptions;
   private readonly path: string;

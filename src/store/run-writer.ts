@@ -1,7 +1,8 @@
 import { endianness } from 'node:os';
 import type { Db } from './database.js';
 import { guardWrite, StoreError } from './errors.js';
-import type { EpisodeSummary, RunStatus } from './recorder.js';
+import type { EpisodeSummary } from '../core/step-sink.js';
+import type { RunStatus } from './run-info.js';
 import { ARRAY_COLUMNS, StepRing, type StepRingLayout } from './step-ring.js';
 
 /**

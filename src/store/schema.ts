@@ -67,7 +67,7 @@ export const MIGRATIONS: readonly string[] = [
     noise         BLOB NOT NULL,   -- float32[joints], what exploration added to the action
     command       BLOB NOT NULL,   -- float32[joints], applied command in joint units (after safety)
     reward        REAL,            -- reward of the transition (NULL for the last step of an aborted episode)
-    flags         INTEGER NOT NULL DEFAULT 0,  -- bit set, see STEP_FLAGS
+    flags         INTEGER NOT NULL DEFAULT 0,  -- bit set, see STEP_FLAGS in src/core/step-sink.ts
     PRIMARY KEY (run_id, episode, step)
   ) WITHOUT ROWID;
 
@@ -138,17 +138,3 @@ export const MIGRATIONS: readonly string[] = [
   GROUP BY r.id;
   `,
 ];
-
-/** Bits of `steps.flags`. */
-export const STEP_FLAGS = {
-  /** The safety layer changed the command. */
-  safetyClipped: 1 << 0,
-  /** The policy produced a non-finite action; the robot held. */
-  nonFiniteAction: 1 << 1,
-  /** Emergency stop active. */
-  estop: 1 << 2,
-  /** The state was stale or incomplete; the robot held. */
-  staleState: 1 << 3,
-  /** Last step of the episode (its reward is the final one). */
-  episodeEnd: 1 << 4,
-} as const;

@@ -1,4 +1,4 @@
-import type { StepRow } from './recorder.js';
+import type { StepRow } from '../core/step-sink.js';
 
 /**
  * Widths of a step row's arrays, fixed for a run: [position, velocity, obs, rawAction, noise, command],

@@ -1,5 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
-import type { EpisodeSummary, RunStatus } from './recorder.js';
+import type { EpisodeSummary } from '../core/step-sink.js';
+import type { RunStatus } from './run-info.js';
 import type { StepRingLayout } from './step-ring.js';
 
 /**

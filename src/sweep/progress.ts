@@ -1,5 +1,3 @@
-import { mean } from '../report/stats.js';
-
 export interface SweepProgress {
   /** Cells of the plan, skipped ones included. */
   total: number;
@@ -20,7 +18,7 @@ export interface SweepProgress {
 export function estimateSecondsLeft(durationsS: readonly number[], pending: number, runningElapsedS: readonly number[], jobs: number): number | null {
   if (pending === 0 && runningElapsedS.length === 0) return 0;
   if (durationsS.length === 0) return null;
-  const perCellS = mean(durationsS);
+  const perCellS = durationsS.reduce((sum, duration) => sum + duration, 0) / durationsS.length;
   const workS = pending * perCellS + runningElapsedS.reduce((sum, elapsed) => sum + Math.max(0, perCellS - elapsed), 0);
   return workS / Math.max(1, Math.min(jobs, pending + runningElapsedS.length));
 }

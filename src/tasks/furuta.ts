@@ -1,7 +1,8 @@
 import type { Calibration } from '../calibration/types.js';
-import type { JointState } from '../device/types.js';
+import type { JointState } from '../core/joint-state.js';
 import type { Rng } from '../util/rng.js';
-import type { EpisodeStart, Task } from './task.js';
+import type { EpisodeStart } from '../core/robot.js';
+import type { Task } from './task.js';
 
 /**
  * Swing-up and balance on a rotary inverted pendulum (the `furuta` twin, or the real QUBE-class

@@ -1,7 +1,8 @@
 import type { Calibration } from '../calibration/types.js';
-import type { JointState } from '../device/types.js';
+import type { JointState } from '../core/joint-state.js';
 import type { Rng } from '../util/rng.js';
-import type { EpisodeStart, Task } from './task.js';
+import type { EpisodeStart } from '../core/robot.js';
+import type { Task } from './task.js';
 
 /**
  * Gymnasium's Pendulum-v1 task, exactly, on the one-joint `pendulum` twin (θ = 0 upright):

@@ -1,5 +1,6 @@
 import type { Calibration } from '../calibration/types.js';
-import type { JointState } from '../device/types.js';
+import type { JointState } from '../core/joint-state.js';
+import type { EpisodeStart } from '../core/robot.js';
 import type { Rng } from '../util/rng.js';
 
 /**
@@ -33,11 +34,5 @@ export interface Task {
   describe(): Record<string, number | string>;
 }
 
-export interface EpisodeStart {
-  /** [joints] rad */
-  positionRad: Float64Array;
-  /** [joints] rad/s; honoured by simulation only (hardware starts at rest), null = at rest. */
-  velocityRadS: Float64Array | null;
-}
 
 export type TaskFactory = (calibration: Calibration) => Task;

@@ -1,7 +1,7 @@
 import type { ControlLoop, EpisodeResult } from '../control/loop.js';
-import type { Robot } from '../control/robot.js';
+import type { Robot } from '../core/robot.js';
 import { RobotLinkError } from '../device/errors.js';
-import type { OperatorEStop } from '../control/operator-estop.js';
+import type { OperatorEStop } from '../core/operator-estop.js';
 import type { RunRecorder } from '../store/recorder.js';
 
 /** How often an episode lets timers and signal handlers run while a fast simulation steps [ms]. */

@@ -1,5 +1,5 @@
 import type { EpisodeResult } from '../control/loop.js';
-import { formatCell } from '../cli/table.js';
+import { formatCell } from '../util/table.js';
 
 export interface ProgressContext {
   totalSteps: number;

@@ -9,7 +9,7 @@
  * once does not re-enter its sender.
  */
 import type { Message } from '../protocol/index.js';
-import type { Clock } from '../device/clock.js';
+import type { Clock } from '../core/clock.js';
 import { notOpenError, TransportError } from './errors.js';
 import type { InjectableTransport, LinkRole, TransportHandlers, TransportStats } from './interface.js';
 import { FrameLink, RESYNC_BYTE } from './stream.js';

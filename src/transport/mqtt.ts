@@ -18,7 +18,7 @@
  */
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { encodePacket, mqttRoute, type MessageType, MqttStatus, mqttTopics, PacketDecoder, type Message, type MqttTopics } from '../protocol/index.js';
-import { systemClock, type Clock } from '../device/clock.js';
+import { systemClock, type Clock } from '../core/clock.js';
 import { notOpenError, TransportError } from './errors.js';
 import type { InjectableTransport, LinkRole, PeerStatus, TransportHandlers, TransportStats } from './interface.js';
 

@@ -10,7 +10,7 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { basename } from 'node:path';
 import { SerialPort, type SerialPortMock } from 'serialport';
 import type { Message } from '../protocol/index.js';
-import { systemClock, type Clock } from '../device/clock.js';
+import { systemClock, type Clock } from '../core/clock.js';
 import { notOpenError, TransportError } from './errors.js';
 import type { InjectableTransport, TransportHandlers, TransportStats } from './interface.js';
 import { FrameLink, RESYNC_BYTE } from './stream.js';

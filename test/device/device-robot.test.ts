@@ -5,7 +5,7 @@ import { DeviceRobot } from '../../src/device/device-robot.js';
 import { RobotLinkError } from '../../src/device/errors.js';
 import { expectationFromCalibration } from '../../src/device/joint-map.js';
 import { DeviceSession } from '../../src/device/session.js';
-import type { JointCommand, JointState } from '../../src/device/types.js';
+import type { JointCommand, JointState } from '../../src/core/joint-state.js';
 import { SimDevice } from '../../src/firmware-sim/device.js';
 import { FrameDecoder, MessageType, seqDelta } from '../../src/protocol/index.js';
 import { MemoryWire } from '../../src/transport/memory.js';

@@ -2,7 +2,7 @@
  * A scripted device for the session tests: answers HELLO and control messages the way the protocol
  * says (or not, when told), and sends JOINT_STATEs when the test asks or on a timer. No physics.
  */
-import type { Clock } from '../../src/device/clock.js';
+import type { Clock } from '../../src/core/clock.js';
 import {
   CommandModeBit,
   DeviceStatus,

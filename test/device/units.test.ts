@@ -5,7 +5,7 @@ import { Backoff } from '../../src/device/backoff.js';
 import { buildCalibrationJson } from '../../src/device/calibrate.js';
 import { deviceMismatches, expectationFromCalibration, JointMap } from '../../src/device/joint-map.js';
 import { LatencyRecorder } from '../../src/device/latency.js';
-import { createJointState } from '../../src/device/types.js';
+import { createJointState } from '../../src/core/joint-state.js';
 import { CommandModeBit, MessageType, type JointStateMessage } from '../../src/protocol/index.js';
 
 describe('backoff', () => {

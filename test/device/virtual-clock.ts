@@ -2,7 +2,7 @@
  * Virtual time for the device session, the transports and the simulated firmware: timers run only
  * when a test advances the clock, in time order, with pending I/O and promises settled between them.
  */
-import type { Clock } from '../../src/device/clock.js';
+import type { Clock } from '../../src/core/clock.js';
 
 interface Timer {
   atMs: number;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { loadCalibration } from '../../src/calibration/load.js';
-import { createJointState } from '../../src/device/types.js';
+import { createJointState } from '../../src/core/joint-state.js';
 import { SafetyFilter } from '../../src/safety/index.js';
 import { MujocoTwin } from '../../src/sim/twin.js';
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { loadCalibration } from '../../src/calibration/load.js';
 import type { Calibration } from '../../src/calibration/types.js';
-import { createJointState } from '../../src/device/types.js';
+import { createJointState } from '../../src/core/joint-state.js';
 import { MujocoTwin } from '../../src/sim/twin.js';
 import { createTask } from '../../src/tasks/index.js';
 import { Rng } from '../../src/util/rng.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadCalibration } from '../../src/calibration/load.js';
-import { createJointState } from '../../src/device/types.js';
+import { createJointState } from '../../src/core/joint-state.js';
 import { loadMjcf } from '../../src/sim/mujoco.js';
 import { MujocoTwin } from '../../src/sim/twin.js';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { loadCalibration } from '../../src/calibration/load.js';
 import type { Calibration } from '../../src/calibration/types.js';
-import { createJointState } from '../../src/device/types.js';
+import { createJointState } from '../../src/core/joint-state.js';
 import { MujocoTwin } from '../../src/sim/twin.js';
 import { normalizeAngle } from '../../src/tasks/pendulum.js';
 

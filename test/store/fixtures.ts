@@ -1,5 +1,6 @@
 /** Step rows, run info and episode summaries shared by the store's tests and their child processes. */
-import type { EpisodeSummary, RunInfo, StepRow } from '../../src/store/recorder.js';
+import type { EpisodeSummary, StepRow } from '../../src/core/step-sink.js';
+import type { RunInfo } from '../../src/store/run-info.js';
 
 /** A 6-joint arm with a 24-value observation: the benchmark's and the multi-process tests' rows. */
 export const JOINTS = 6;

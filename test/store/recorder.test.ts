@@ -7,7 +7,9 @@ import Database from 'better-sqlite3';
 import { readFloat32Blob } from '../../src/store/codec.js';
 import { openDatabase, StoreError } from '../../src/store/database.js';
 import { listRuns } from '../../src/store/queries.js';
-import { RunRecorder, type EpisodeSummary, type RunInfo } from '../../src/store/recorder.js';
+import type { EpisodeSummary } from '../../src/core/step-sink.js';
+import { RunRecorder } from '../../src/store/recorder.js';
+import type { RunInfo } from '../../src/store/run-info.js';
 import { RunWriter } from '../../src/store/run-writer.js';
 import { StepRing } from '../../src/store/step-ring.js';
 

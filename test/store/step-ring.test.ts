@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { StepRing, type StepWidths } from '../../src/store/step-ring.js';
-import type { StepRow } from '../../src/store/recorder.js';
+import type { StepRow } from '../../src/core/step-sink.js';
 
 const seed = Number(process.env['FC_SEED'] ?? 7);
 const numRuns = Number(process.env['FC_RUNS'] ?? 100);

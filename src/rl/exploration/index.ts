@@ -1,4 +1,3 @@
-import type { TrainConfig } from '../../training/config.js';
 import type { Rng } from '../../util/rng.js';
 import type { ActorHead } from '../types.js';
 import { GaussianNoise } from './gaussian.js';
@@ -7,7 +6,7 @@ import { NoNoise } from './none.js';
 import { OrnsteinUhlenbeckNoise } from './ou.js';
 import { ParameterNoise } from './param.js';
 import { PinkNoise } from './pink.js';
-import type { ExplorationStrategy } from './strategy.js';
+import type { ExplorationStrategy, NoiseName } from './strategy.js';
 
 export { NOISE_NAMES, type NoiseName, type ExplorationStrategy, type ExplorationState, type Policy } from './strategy.js';
 export { ParameterNoise } from './param.js';
@@ -21,11 +20,29 @@ export interface ExplorationContext {
   head: ActorHead;
 }
 
-type ExplorationOptions = Pick<
-  TrainConfig,
-  | 'noise' | 'interval' | 'noiseStd' | 'ouTheta' | 'ouDt' | 'pinkBeta' | 'paramStd' | 'adaptive' | 'paramTarget'
-  | 'paramAdaptEvery' | 'paramAdaptFactor' | 'gsdeLogStdInit' | 'gsdeFullStd' | 'gsdeExpln'
->;
+/** The options of every strategy; the training config's `--noise`, `--interval`, `--ou-*`, ... flags fill them. */
+export interface ExplorationOptions {
+  noise: NoiseName;
+  /** Control ticks between two noise draws; -1: once per episode. */
+  interval: number;
+  /** Action-space noise std (gaussian, ou, pink; TD3 only: SAC's std is learned). */
+  noiseStd: number;
+  /** ou: mean reversion rate θ and time step dt. */
+  ouTheta: number;
+  ouDt: number;
+  /** pink: spectral exponent β. */
+  pinkBeta: number;
+  /** param: initial σ, adaptation toward the action distance δ every N training steps by a factor. */
+  paramStd: number;
+  adaptive: boolean;
+  paramTarget: number;
+  paramAdaptEvery: number;
+  paramAdaptFactor: number;
+  /** gsde: initial log σ, one σ per (feature, action) pair, expln instead of exp. */
+  gsdeLogStdInit: number;
+  gsdeFullStd: boolean;
+  gsdeExpln: boolean;
+}
 
 /** The strategy `--noise` names, configured from its flags; bad combinations fail by flag name. */
 export function createExploration(options: ExplorationOptions, context: ExplorationContext): ExplorationStrategy {

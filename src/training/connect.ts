@@ -3,18 +3,18 @@
  * session over a serial port for `--port`, or over an MQTT broker for `--mqtt` (topics named by the
  * calibration's robot id).
  */
-import type { OperatorEStop } from '../control/operator-estop.js';
+import type { OperatorEStop } from '../core/operator-estop.js';
 import type { Calibration } from '../calibration/types.js';
-import type { Robot } from '../control/robot.js';
+import type { Robot } from '../core/robot.js';
 import { SimRobot } from '../sim/sim-robot.js';
-import type { TrainConfig } from '../training/config.js';
+import type { TrainConfig } from './config.js';
 import type { Transport } from '../transport/interface.js';
 import { MqttTransport } from '../transport/mqtt.js';
 import { SerialTransport } from '../transport/serial.js';
 import { codeVersion } from '../util/version.js';
-import { DeviceRobot } from './device-robot.js';
-import { expectationFromCalibration } from './joint-map.js';
-import { DeviceSession } from './session.js';
+import { DeviceRobot } from '../device/device-robot.js';
+import { expectationFromCalibration } from '../device/joint-map.js';
+import { DeviceSession } from '../device/session.js';
 
 export interface RobotConnectOptions {
   /** Seeds the twin's sensor noise (`--sim`). */

@@ -1,5 +1,4 @@
-import type { JointCommand, JointState } from '../device/types.js';
-import type { EpisodeStart } from '../tasks/task.js';
+import type { JointCommand, JointState } from './joint-state.js';
 
 /**
  * A robot as the episode runner drives it, whatever carries it. Methods may answer synchronously
@@ -17,4 +16,12 @@ export interface Robot {
   /** Puts the robot in a safe state (hold position, or zero effort) before a pause or exit. */
   stop(reason: string): void | Promise<void>;
   close(): void | Promise<void>;
+}
+
+/** Where an episode starts: the pose the twin is put at, or the pose a real robot is homed to. */
+export interface EpisodeStart {
+  /** [joints] rad */
+  positionRad: Float64Array;
+  /** [joints] rad/s; honoured by simulation only (hardware starts at rest), null = at rest. */
+  velocityRadS: Float64Array | null;
 }
