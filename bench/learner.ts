@@ -87,7 +87,7 @@ async function benchUpdates(testCase: UpdateCase, backend: BackendInfo, matmul: 
     const batches = Array.from({ length: 16 }, () => randomBatch(rng));
     let next = 0;
     const updates = (count: number): void => {
-      for (let i = 0; i < count; i++) learner.update(batches[next++ % batches.length] as Batch);
+      for (let i = 0; i < count; i++) learner.update(batches[next++ % batches.length]);
     };
     updates(Math.max(20, testCase.chunk));
     const wallMs: number[] = [];
@@ -108,7 +108,7 @@ async function benchUpdates(testCase: UpdateCase, backend: BackendInfo, matmul: 
     const flops = updateFlops(config);
     const key = `${config.algo} ${config.actor.head} ${testCase.hidden.join(',')}`;
     const sb3 = SB3_ONE_THREAD[key] ?? null;
-    const kernelsPerUpdate = await countKernels(learner, batches[0] as Batch);
+    const kernelsPerUpdate = await countKernels(learner, batches[0]);
     const leak = testCase.leakCheckUpdates > 0 ? leakCheck(learner, updates, testCase.leakCheckUpdates) : null;
     return {
       kind: 'update',
@@ -183,8 +183,8 @@ class MatMulProbe {
     this.kernels = backend.name === 'wasm' ? WasmKernels.fromTfjsBackend() : null;
     if (this.kernels !== null) {
       for (let i = 0; i < 3; i++) this.regions.push(this.kernels.allocate(256 * 256, i === 1));
-      this.kernels.heap.set(values(), (this.regions[0] as Region).offset);
-      this.kernels.heap.set(values(), (this.regions[1] as Region).offset);
+      this.kernels.heap.set(values(), (this.regions[0]).offset);
+      this.kernels.heap.set(values(), (this.regions[1]).offset);
     }
     this.tfjsCpuMs();
     this.kernelCpuMs();
@@ -247,7 +247,7 @@ export function updateFlops(config: LearnerConfig): number {
   /** Input gradients of every layer but the first (whose input is data). */
   const innerInputGrads = (layout: MlpLayout): number => dense(layout).slice(1).reduce((total, d) => total + product(d), 0);
   /** ∂Q/∂[s, a] of the critic's first layer. */
-  const firstInputGrad = product(critic.hidden[0] as { inputs: number; outputs: number });
+  const firstInputGrad = product(critic.hidden[0]);
   /** ∂(min or first Q)/∂a: the minimum sends each row through one critic only, so B rows in all. */
   const policyGrad = innerInputGrads(critic) + firstInputGrad;
   const actorNet = actor.mlp;
@@ -282,7 +282,7 @@ function* benchInference(): Generator<BenchResult> {
       const matrix = new Float32Array(L * ACTION);
       if (head === 'gsde') {
         const sigma = gsdeSigma(config.actor.gsde ?? { logStdInit: -3, fullStd: true, useExpln: false }, actor.weights.gsdeLogStd ?? new Float32Array(L), L, ACTION, new Float32Array(L * ACTION));
-        for (let i = 0; i < matrix.length; i++) matrix[i] = (sigma[i] as number) * rng.normal();
+        for (let i = 0; i < matrix.length; i++) matrix[i] = (sigma[i]) * rng.normal();
       }
       const obs = new Float32Array(OBS);
       const samples = 20_000;
@@ -294,9 +294,9 @@ function* benchInference(): Generator<BenchResult> {
         obs[2] = (s % 16) / 2;
         const start = process.hrtime.bigint();
         const out = actor.forward(obs);
-        let u = out.mean[0] as number;
+        let u = out.mean[0];
         if (head === 'gaussian') u += Math.exp(out.logStd?.[0] ?? 0) * rng.normal();
-        if (head === 'gsde') for (let i = 0; i < L; i++) u += (out.latent[i] as number) * (matrix[i] as number);
+        if (head === 'gsde') for (let i = 0; i < L; i++) u += (out.latent[i]) * (matrix[i]);
         sink += Math.tanh(u);
         const elapsed = Number(process.hrtime.bigint() - start);
         if (s >= 0) times[s] = elapsed / 1e6;
@@ -330,11 +330,11 @@ function randomBatch(rng: Rng): Batch {
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  return sorted.length % 2 === 1 ? (sorted[mid]) : ((sorted[mid - 1]) + (sorted[mid])) / 2;
 }
 
 function quantile(sorted: Float64Array, q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
 
 function round(value: number, digits: number): number {

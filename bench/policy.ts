@@ -31,10 +31,10 @@ function randomWeights(hidden: number[], head: 'gaussian' | 'gsde' | 'determinis
     bias: new Float32Array(outputs),
   });
   const widths = [OBS_DIM, ...hidden];
-  const latent = hidden[hidden.length - 1]!;
+  const latent = hidden[hidden.length - 1];
   return {
     spec: config.actor,
-    hidden: hidden.map((width, l) => dense(widths[l]!, width)),
+    hidden: hidden.map((width, l) => dense(widths[l], width)),
     layerNorms: [],
     mean: dense(latent, ACTION_DIM),
     logStd: head === 'gaussian' ? dense(latent, ACTION_DIM) : null,
@@ -64,7 +64,7 @@ export async function* run(): AsyncGenerator<BenchResult> {
       }
       // The first thousand ticks warm the JIT up.
       const sorted = Array.from(samples.subarray(1000)).sort((a, b) => a - b);
-      const quantile = (q: number): number => Math.round(sorted[Math.floor(q * (sorted.length - 1))]! * 1000 * 10) / 10;
+      const quantile = (q: number): number => Math.round(sorted[Math.floor(q * (sorted.length - 1))] * 1000 * 10) / 10;
       yield { noise, interval: 1, arch: hidden, obs_dim: OBS_DIM, action_dim: ACTION_DIM, p50_us: quantile(0.5), p99_us: quantile(0.99), max_us: quantile(1), sb3_predict_p50_us: 136 };
     }
   }

@@ -38,7 +38,7 @@ function measure(stream: Stream): BenchResult {
   const filter = new SafetyFilter(spec);
   const low = spec.joints.map(({ limits: l }) => l.minPositionRad! + l.softMarginRad);
   const high = spec.joints.map(({ limits: l }) => l.maxPositionRad! - l.softMarginRad);
-  filter.reset(low.map((lo, j) => (lo + high[j]!) / 2));
+  filter.reset(low.map((lo, j) => (lo + high[j]) / 2));
   const rng = new Rng(12345);
   const raw = new Float64Array(JOINTS);
   const mean = new Float64Array(JOINTS);
@@ -53,10 +53,10 @@ function measure(stream: Stream): BenchResult {
       } else if (stream === 'smooth') {
         action = 0.3 * Math.sin((2 * Math.PI * 0.2 * t) / HZ + j);
       } else {
-        mean[j] = Math.max(-0.8, Math.min(0.8, mean[j]! + 0.02 * rng.normal()));
-        action = Math.max(-1, Math.min(1, mean[j]! + 0.3 * rng.normal()));
+        mean[j] = Math.max(-0.8, Math.min(0.8, mean[j] + 0.02 * rng.normal()));
+        action = Math.max(-1, Math.min(1, mean[j] + 0.3 * rng.normal()));
       }
-      raw[j] = low[j]! + ((action + 1) / 2) * (high[j]! - low[j]!);
+      raw[j] = low[j] + ((action + 1) / 2) * (high[j] - low[j]);
     }
     // The robot lags one tick behind the command.
     reading.positionRad.set(filter.output.applied);
@@ -70,7 +70,7 @@ function measure(stream: Stream): BenchResult {
   }
   const sorted = Float64Array.from(timesUs).sort();
   let sum = 0;
-  for (let t = 0; t < TICKS; t++) sum += timesUs[t]!;
+  for (let t = 0; t < TICKS; t++) sum += timesUs[t];
   const round = (x: number): number => Math.round(x * 100) / 100;
   return {
     joints: JOINTS,
@@ -78,9 +78,9 @@ function measure(stream: Stream): BenchResult {
     stream,
     ticks: TICKS,
     us_per_tick: round(sum / TICKS),
-    p50_us: round(sorted[Math.floor(0.5 * TICKS)]!),
-    p99_us: round(sorted[Math.floor(0.99 * TICKS)]!),
-    max_us: round(sorted[TICKS - 1]!),
+    p50_us: round(sorted[Math.floor(0.5 * TICKS)]),
+    p99_us: round(sorted[Math.floor(0.99 * TICKS)]),
+    max_us: round(sorted[TICKS - 1]),
     passed_share: round(passed / TICKS),
   };
 }

@@ -51,7 +51,7 @@ function makeRows(count: number): StepRow[] {
 }
 
 function percentile(sorted: Float64Array, q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
 
 export async function* run(): AsyncGenerator<BenchResult> {
@@ -89,7 +89,7 @@ export async function* run(): AsyncGenerator<BenchResult> {
       const episode = Math.floor(produced / EPISODE_STEPS);
       const step = produced % EPISODE_STEPS;
       if (step === 0) recorder.beginEpisode(episode, false);
-      const row = rows[produced % rows.length]!;
+      const row = rows[produced % rows.length];
       row.episode = episode;
       row.step = step;
       row.deviceTimeS = produced * 0.01;
@@ -117,7 +117,7 @@ export async function* run(): AsyncGenerator<BenchResult> {
     const commitMs: number[] = [];
     for (let batch = 0; batch < 5; batch++) {
       for (let i = 0; i < 1000; i++) {
-        const row = rows[i % rows.length]!;
+        const row = rows[i % rows.length];
         row.episode = 1_000_000 + batch;
         row.step = i;
         ring.push(row);
@@ -134,15 +134,15 @@ export async function* run(): AsyncGenerator<BenchResult> {
       tick_added_us_p50: round2(percentile(sorted, 0.5) / 1000),
       tick_added_us_p99: round2(percentile(sorted, 0.99) / 1000),
       tick_added_us_p999: round2(percentile(sorted, 0.999) / 1000),
-      tick_added_us_max: round2(sorted[sorted.length - 1]! / 1000),
+      tick_added_us_max: round2(sorted[sorted.length - 1] / 1000),
       floor_us_p50: round2(percentile(floor, 0.5) / 1000),
       floor_us_p99: round2(percentile(floor, 0.99) / 1000),
       floor_us_p999: round2(percentile(floor, 0.999) / 1000),
-      floor_us_max: round2(floor[floor.length - 1]! / 1000),
+      floor_us_max: round2(floor[floor.length - 1] / 1000),
       step_calls: samples,
       seconds: round2(seconds),
       row_bytes: 4 * (5 * JOINTS + OBS),
-      sync_commit_ms_per_1000_rows: round2(commitMs[2]!),
+      sync_commit_ms_per_1000_rows: round2(commitMs[2]),
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -36,7 +36,7 @@ function periodsPerSecond(step: () => void, seconds: number): number {
  * background: whichever loop ran first would be timed on slower code. Two seconds of stepping first.
  */
 async function warmUp(): Promise<void> {
-  const warm = await loadMjcf(loadCalibration(MODELS[0]!).twin!.mjcf);
+  const warm = await loadMjcf(loadCalibration(MODELS[0]).twin!.mjcf);
   try {
     periodsPerSecond(() => warm.mujoco.mj_step(warm.model, warm.data), 2);
   } finally {
@@ -72,7 +72,7 @@ export async function* run(): AsyncGenerator<BenchResult> {
       const qpos = data.qpos as Float64Array;
       const qposAddress = model.jnt_qposadr as Int32Array;
       [...calibration.joints, ...calibration.passiveJoints].forEach((joint, i) => {
-        qpos[qposAddress[mujoco.mj_name2id(model, MJ_OBJ_JOINT, joint.name)]!] = start[i]!;
+        qpos[qposAddress[mujoco.mj_name2id(model, MJ_OBJ_JOINT, joint.name)]] = start[i]!;
       });
       mujoco.mj_forward(model, data);
       const ctrl = data.ctrl as Float64Array;

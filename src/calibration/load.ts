@@ -64,8 +64,8 @@ export function parseCalibration(json: unknown, sourcePath: string): Calibration
   const passiveJoints = passiveReader ? passiveReader.map(parsePassiveJoint) : [];
   const names = new Set<string>();
   [...joints.map((joint, i) => [`joints[${i}].name`, joint.name]), ...passiveJoints.map((joint, i) => [`passiveJoints[${i}].name`, joint.name])].forEach(([field, name]) => {
-    if (names.has(name!)) root.fail(field!, `repeats '${name}': joint names must be unique`);
-    names.add(name!);
+    if (names.has(name)) root.fail(field, `repeats '${name}': joint names must be unique`);
+    names.add(name);
   });
   const twinJson = root.optional('twin');
   const safetyJson = root.optional('safety');
@@ -293,5 +293,6 @@ function describe(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'string') return `'${value}'`;
   if (typeof value === 'object') return 'an object';
-  return String(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  return typeof value;
 }

@@ -56,7 +56,7 @@ export async function calibrateCommand(args: CalibrateArgs): Promise<number> {
   const states = session.states$.subscribe(({ message }) => {
     message.positionRad.forEach((value, j) => (positions[j] = value));
     if (recording) {
-      const value = message.positionRad[recording.joint]!;
+      const value = message.positionRad[recording.joint];
       recording.min = Math.min(recording.min, value);
       recording.max = Math.max(recording.max, value);
     }
@@ -76,18 +76,18 @@ export async function calibrateCommand(args: CalibrateArgs): Promise<number> {
     for (let j = 0; j < recordings.length; j++) {
       for (let attempt = 1; ; attempt++) {
         recording = { joint: j, min: positions[j] ?? Number.POSITIVE_INFINITY, max: positions[j] ?? Number.NEGATIVE_INFINITY };
-        console.log(`[${j + 1}/${recordings.length}] move '${recordings[j]!.name}' slowly through its whole range, to both ends, then press Enter`);
+        console.log(`[${j + 1}/${recordings.length}] move '${recordings[j].name}' slowly through its whole range, to both ends, then press Enter`);
         await operator.next();
         const { min, max } = recording;
         recording = null;
         if (max - min >= MIN_RANGE_RAD) {
-          recordings[j]!.minRaw = min;
-          recordings[j]!.maxRaw = max;
-          console.log(`    ${recordings[j]!.name}: ${min.toFixed(3)} .. ${max.toFixed(3)} rad (raw)`);
+          recordings[j].minRaw = min;
+          recordings[j].maxRaw = max;
+          console.log(`    ${recordings[j].name}: ${min.toFixed(3)} .. ${max.toFixed(3)} rad (raw)`);
           break;
         }
-        if (attempt === 3) throw new CalibrationAborted(`'${recordings[j]!.name}' moved only ${(max - min).toFixed(3)} rad in three tries: is it really free to move?`);
-        console.log(`    '${recordings[j]!.name}' moved only ${(max - min).toFixed(3)} rad; move it through its whole range`);
+        if (attempt === 3) throw new CalibrationAborted(`'${recordings[j].name}' moved only ${(max - min).toFixed(3)} rad in three tries: is it really free to move?`);
+        console.log(`    '${recordings[j].name}' moved only ${(max - min).toFixed(3)} rad; move it through its whole range`);
       }
     }
     console.log('put the robot in its home pose (where episodes start), hold it still, then press Enter');

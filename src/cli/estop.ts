@@ -14,7 +14,7 @@ export function withEStopOptions<T>(yargs: Argv<T>): Argv<T & EStopArgs> {
   return yargs
     .option('db', { type: 'string', default: DEFAULT_DB_PATH, describe: 'run database of the training to stop' })
     .option('run', { type: 'string', describe: 'run id or name (needed when several trainings run on this machine)' })
-    .option('clear', { type: 'boolean', default: false, describe: 'clear the e-stop: the training goes on with a new episode' }) as unknown as Argv<T & EStopArgs>;
+    .option('clear', { type: 'boolean', default: false, describe: 'clear the e-stop: the training goes on with a new episode' });
 }
 
 /**
@@ -50,7 +50,7 @@ export function estopCommand(args: EStopArgs): number {
         );
         return EXIT.failed;
       }
-      target = { id: running[0]!.id, pid: running[0]!.pid };
+      target = { id: running[0].id, pid: running[0].pid };
     }
   } finally {
     db.close();

@@ -33,14 +33,14 @@ export class ActionMap {
   /** action [joints] in [-1, 1] → joint units. Non-finite actions stay non-finite: the safety layer decides. */
   toJoint(action: ArrayLike<number>, out: Float64Array): void {
     for (let j = 0; j < out.length; j++) {
-      out[j] = this.low[j]! + 0.5 * (action[j]! + 1) * (this.high[j]! - this.low[j]!);
+      out[j] = this.low[j] + 0.5 * (action[j] + 1) * (this.high[j] - this.low[j]);
     }
   }
 
   /** joint units [joints] → action in [-1, 1] (outside it when the value is outside the range). */
   toAction(value: ArrayLike<number>, out: Float32Array | Float64Array): void {
     for (let j = 0; j < out.length; j++) {
-      out[j] = (2 * (value[j]! - this.low[j]!)) / (this.high[j]! - this.low[j]!) - 1;
+      out[j] = (2 * (value[j] - this.low[j])) / (this.high[j] - this.low[j]) - 1;
     }
   }
 }

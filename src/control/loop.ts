@@ -196,7 +196,7 @@ export class ControlLoop {
     this.continuity.add(this.command);
     this.rawContinuity.add(this.action);
     if (this.commandCount === this.commandRows.length) this.commandRows.push(new Float64Array(this.joints));
-    this.commandRows[this.commandCount++]!.set(this.command);
+    this.commandRows[this.commandCount++].set(this.command);
     if (this.parts.calibration.commandMode === 'position') this.actionMap.toAction(this.command, this.appliedAction);
     else this.appliedAction.fill(0);
 
@@ -265,7 +265,7 @@ export class ControlLoop {
   private completeWith(state: JointState, cut: boolean): { terminated: boolean; truncated: boolean } {
     const { task } = this.parts;
     task.observe(state, this.appliedAction, this.obs);
-    const reward = task.reward(this.previousState, this.commandRows[this.commandCount - 1]!, state);
+    const reward = task.reward(this.previousState, this.commandRows[this.commandCount - 1], state);
     const terminated = task.isTerminal(state);
     const truncated = !terminated && (cut || this.stepInEpisode >= task.episodeSteps);
     this.episodeReturn += reward;
@@ -292,7 +292,7 @@ export class ControlLoop {
   private queueRow(reward: number | null, extraFlags: number): void {
     const recorder = this.parts.recorder;
     if (!recorder) return;
-    const history = this.commandRows[this.commandCount - 1]!;
+    const history = this.commandRows[this.commandCount - 1];
     recorder.step({
       episode: this.episode,
       step: this.stepInEpisode - 1,

@@ -56,7 +56,7 @@ export class CalibratedSafetyStage implements SafetyStage {
   episodeClips(): { clippedSteps: number; byLimit: Record<string, number> } {
     const byLimit: Record<string, number> = {};
     REASON_NAMES.forEach((name, bit) => {
-      const steps = this.stats.reasonSteps[bit]!;
+      const steps = this.stats.reasonSteps[bit];
       if (steps > 0) byLimit[name] = steps;
     });
     return { clippedSteps: this.stats.clippedSteps + this.stats.refusedSteps + this.stats.heldSteps, byLimit };

@@ -204,7 +204,7 @@ export class DeviceRobot implements Robot {
   private stateIndex(seq: number): number {
     for (let back = 1; back <= Math.min(STATE_MEMORY, this.statesSeen); back++) {
       const slot = (this.statesSeen - back) % STATE_MEMORY;
-      if (this.recentSeqs[slot] === seq) return this.recentIndices[slot]!;
+      if (this.recentSeqs[slot] === seq) return this.recentIndices[slot];
     }
     return -1;
   }
@@ -316,8 +316,8 @@ export class DeviceRobot implements Robot {
 
   private atRest(state: JointState, target: Float64Array | null): boolean {
     for (let j = 0; j < this.driven; j++) {
-      if (Math.abs(state.velocityRadS[j]!) > SETTLE_VELOCITY_RAD_S) return false;
-      if (target && Math.abs(state.positionRad[j]! - target[j]!) > SETTLE_POSITION_RAD) return false;
+      if (Math.abs(state.velocityRadS[j]) > SETTLE_VELOCITY_RAD_S) return false;
+      if (target && Math.abs(state.positionRad[j] - target[j]) > SETTLE_POSITION_RAD) return false;
     }
     return true;
   }

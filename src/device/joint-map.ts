@@ -99,11 +99,11 @@ export class JointMap {
   /** Fills the calibrated readings of `out` (positions, velocities, efforts) from a raw JOINT_STATE. */
   toJointState(raw: JointStateMessage, out: JointState): void {
     for (let j = 0; j < this.deviceJoints; j++) {
-      const d = this.deviceIndex[j]!;
-      const direction = this.direction[j]!;
-      out.positionRad[j] = direction * (raw.positionRad[d]! - this.offsetRad[j]!);
-      out.velocityRadS[j] = direction * raw.velocityRadS[d]!;
-      out.effortNm[j] = direction * raw.effortNm[d]!;
+      const d = this.deviceIndex[j];
+      const direction = this.direction[j];
+      out.positionRad[j] = direction * (raw.positionRad[d] - this.offsetRad[j]);
+      out.velocityRadS[j] = direction * raw.velocityRadS[d];
+      out.effortNm[j] = direction * raw.effortNm[d];
     }
   }
 
@@ -114,13 +114,13 @@ export class JointMap {
    */
   toDeviceTargets(target: ArrayLike<number>, position: boolean, present: JointStateMessage, out: Float32Array): void {
     for (let j = 0; j < this.deviceJoints; j++) {
-      const d = this.deviceIndex[j]!;
+      const d = this.deviceIndex[j];
       if (j >= this.drivenJoints) {
-        out[d] = position ? present.positionRad[d]! : 0;
+        out[d] = position ? present.positionRad[d] : 0;
         continue;
       }
-      const direction = this.direction[j]!;
-      out[d] = position ? direction * target[j]! + this.offsetRad[j]! : direction * target[j]!;
+      const direction = this.direction[j];
+      out[d] = position ? direction * target[j] + this.offsetRad[j] : direction * target[j];
     }
   }
 }

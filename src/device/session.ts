@@ -572,7 +572,7 @@ export class DeviceSession {
     this.lastStateAtMs = receivedAtMs;
     for (let slot = 0; slot < COMMAND_MEMORY; slot++) {
       if (this.commandSeqs[slot] === latest.lastCommandSeq) {
-        this.roundTrip.add(receivedAtMs - this.commandSentAtMs[slot]!);
+        this.roundTrip.add(receivedAtMs - this.commandSentAtMs[slot]);
         this.commandSeqs[slot] = -1;
       }
     }

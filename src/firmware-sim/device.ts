@@ -173,7 +173,7 @@ export class SimDevice {
       if (!this.firmware.torqueEnabled) return;
       this.armedAtMs = now;
     }
-    while (this.schedule.length > 0 && now - this.armedAtMs >= this.schedule[0]!.atS * 1000) this.inject(this.schedule.shift()!);
+    while (this.schedule.length > 0 && now - this.armedAtMs >= this.schedule[0].atS * 1000) this.inject(this.schedule.shift()!);
   }
 
   /** Opens the link if it is closed, retrying every `reopenMs`; boots the firmware when asked (power-up, replug). */
@@ -229,7 +229,7 @@ export class SimDevice {
   private sendGarbage(message: Message, seq: number): void {
     const packet = encodePacket(message, seq);
     const at = this.rng.int(packet.length);
-    packet[at] = (packet[at]! ^ (1 + this.rng.int(255))) & 0xff;
+    packet[at] = (packet[at] ^ (1 + this.rng.int(255))) & 0xff;
     if (!this.stream) {
       this.transport.sendRaw(packet, message.type);
       return;

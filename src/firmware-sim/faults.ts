@@ -33,7 +33,7 @@ const DEFAULT_AMOUNT: Record<FaultKind, number> = { stall: 1, disconnect: 1, gar
 export function parseScheduledFault(text: string): ScheduledFault {
   const match = /^([a-z-]+)@([0-9.]+)(?::([0-9.]+))?$/.exec(text.trim());
   if (!match) throw new RangeError(`fault '${text}' must look like KIND@SECONDS[:AMOUNT], e.g. stall@3:1.5 (kinds: ${FAULT_KINDS.join(', ')})`);
-  const request = faultRequest(match[1]!, match[3]);
+  const request = faultRequest(match[1], match[3]);
   const atS = Number(match[2]);
   if (!Number.isFinite(atS)) throw new RangeError(`fault '${text}': ${match[2]} is not a number of seconds`);
   return { ...request, atS };

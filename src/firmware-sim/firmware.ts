@@ -451,8 +451,8 @@ export class SimulatedFirmware {
   /** The present raw positions become the applied and requested targets (or zero effort). */
   private holdWhereMeasured(): void {
     for (let j = 0; j < this.requested.length; j++) {
-      const joint = this.calibration.joints[j]!;
-      const raw = this.calibration.commandMode === 'position' ? joint.direction * this.measured.positionRad[j]! + joint.offsetRad : 0;
+      const joint = this.calibration.joints[j];
+      const raw = this.calibration.commandMode === 'position' ? joint.direction * this.measured.positionRad[j] + joint.offsetRad : 0;
       this.requested[j] = raw;
       this.applied[j] = raw;
     }
@@ -465,31 +465,31 @@ export class SimulatedFirmware {
     const handActive = !this.enabled && this.hand !== null && this.handStartedAtMs !== null;
     if (handActive) {
       const handS = (nowMs - this.handStartedAtMs!) / 1000;
-      this.hand!.targetAt(handS, this.twinTarget);
-      if (!this.handDoneReported && this.hand!.doneAt(handS)) {
+      this.hand.targetAt(handS, this.twinTarget);
+      if (!this.handDoneReported && this.hand.doneAt(handS)) {
         this.handDoneReported = true;
         this.onEvent('operator: the arm is back in its home pose');
       }
     }
     for (let j = 0; j < this.requested.length; j++) {
-      const joint = this.calibration.joints[j]!;
+      const joint = this.calibration.joints[j];
       if (handActive) {
-        this.applied[j] = joint.direction * this.twinTarget[j]! + joint.offsetRad;
+        this.applied[j] = joint.direction * this.twinTarget[j] + joint.offsetRad;
         continue;
       }
       if (!this.enabled) {
-        this.twinTarget[j] = position ? joint.direction * (this.applied[j]! - joint.offsetRad) : 0;
+        this.twinTarget[j] = position ? joint.direction * (this.applied[j] - joint.offsetRad) : 0;
         continue;
       }
       if (position) {
-        const { targetRad, clamped } = limitPositionTarget(this.limits[j]!, this.requested[j]!, this.applied[j]!, periodS);
+        const { targetRad, clamped } = limitPositionTarget(this.limits[j], this.requested[j], this.applied[j], periodS);
         this.applied[j] = targetRad;
         if (clamped) this.markClamped(j);
         this.twinTarget[j] = joint.direction * (targetRad - joint.offsetRad);
       } else {
         // An effort is valid until its command's deadline; after it the joint gets no effort.
-        const requested = this.nowUs() > this.commandDeadlineUs ? 0 : this.requested[j]!;
-        const { effortNm, clamped } = limitEffort(this.limits[j]!, requested);
+        const requested = this.nowUs() > this.commandDeadlineUs ? 0 : this.requested[j];
+        const { effortNm, clamped } = limitEffort(this.limits[j], requested);
         if (clamped) this.markClamped(j);
         this.twinTarget[j] = joint.direction * effortNm;
       }
@@ -505,15 +505,15 @@ export class SimulatedFirmware {
   private readRaw(): void {
     const joints = this.measuredJoints;
     for (let j = 0; j < joints.length; j++) {
-      const { direction, offsetRad } = joints[j]!;
-      this.rawPosition[j] = direction * this.measured.positionRad[j]! + offsetRad;
-      this.rawVelocity[j] = direction * this.measured.velocityRadS[j]!;
-      this.rawEffort[j] = direction * this.measured.effortNm[j]!;
+      const { direction, offsetRad } = joints[j];
+      this.rawPosition[j] = direction * this.measured.positionRad[j] + offsetRad;
+      this.rawVelocity[j] = direction * this.measured.velocityRadS[j];
+      this.rawEffort[j] = direction * this.measured.effortNm[j];
       let status = 0;
       if (j < this.limits.length) {
         if (this.enabled) status |= JointStatus.TORQUE_ON;
         if (this.clampedThisPeriod[j]) status |= JointStatus.CLAMPED;
-        if (limitSide(this.limits[j]!, this.rawPosition[j]!) !== 0) status |= JointStatus.AT_LIMIT;
+        if (limitSide(this.limits[j], this.rawPosition[j]) !== 0) status |= JointStatus.AT_LIMIT;
       }
       if (this.faults.some((fault) => fault.joint === j)) status |= JointStatus.FAULT;
       this.jointStatus[j] = status;
@@ -524,8 +524,8 @@ export class SimulatedFirmware {
   private checkPositionLimits(): void {
     if (!this.enabled) return;
     for (let j = 0; j < this.limits.length; j++) {
-      const { minPositionRad, maxPositionRad } = this.limits[j]!;
-      const q = this.rawPosition[j]!;
+      const { minPositionRad, maxPositionRad } = this.limits[j];
+      const q = this.rawPosition[j];
       if (minPositionRad === null || maxPositionRad === null) continue;
       if (q < minPositionRad - POSITION_FAULT_MARGIN_RAD || q > maxPositionRad + POSITION_FAULT_MARGIN_RAD) {
         this.injectFault({ code: FaultCode.POSITION_LIMIT, joint: j, text: `${this.jointNames[j]} at ${q.toFixed(3)} rad, beyond its limit` });

@@ -44,9 +44,9 @@ export class HandSweep {
   targetAt(tS: number, out: Float64Array): void {
     const phase = this.doneAt(tS) ? 0 : (tS % this.options.periodS) / this.options.periodS;
     for (let j = 0; j < out.length; j++) {
-      const home = this.home[j]!;
-      const high = this.high[j]!;
-      const low = this.low[j]!;
+      const home = this.home[j];
+      const high = this.high[j];
+      const low = this.low[j];
       // Path length home→high→low→home, walked at constant speed.
       const up = high - home;
       const across = high - low;

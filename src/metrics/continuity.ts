@@ -30,7 +30,7 @@ export class ContinuityCostAccumulator {
     this.inverseRange = new Float64Array(joints);
     this.sumPerJoint = new Float64Array(joints);
     for (let j = 0; j < joints; j++) {
-      const range = high[j]! - low[j]!;
+      const range = high[j] - low[j];
       if (!(range > 0)) throw new RangeError(`continuity cost: range of dimension ${j} must be positive (low ${low[j]}, high ${high[j]})`);
       this.inverseRange[j] = 1 / range;
     }
@@ -48,8 +48,8 @@ export class ContinuityCostAccumulator {
     const joints = this.previous.length;
     if (this.hasPrevious) {
       for (let j = 0; j < joints; j++) {
-        const change = (action[j]! - this.previous[j]!) * this.inverseRange[j]!;
-        this.sumPerJoint[j]! += change * change;
+        const change = (action[j] - this.previous[j]) * this.inverseRange[j];
+        this.sumPerJoint[j] += change * change;
       }
       this.transitions++;
     }
@@ -61,7 +61,7 @@ export class ContinuityCostAccumulator {
   cost(): number {
     if (this.transitions === 0) return Number.NaN;
     let sum = 0;
-    for (let j = 0; j < this.sumPerJoint.length; j++) sum += this.sumPerJoint[j]!;
+    for (let j = 0; j < this.sumPerJoint.length; j++) sum += this.sumPerJoint[j];
     return (100 * sum) / (this.transitions * this.sumPerJoint.length);
   }
 
@@ -74,6 +74,6 @@ export class ContinuityCostAccumulator {
 /** Continuity cost of a whole episode: `actions` is [steps][joints]. */
 export function continuityCost(actions: ArrayLike<ArrayLike<number>>, low: ArrayLike<number>, high: ArrayLike<number>): number {
   const accumulator = new ContinuityCostAccumulator(low, high);
-  for (let t = 0; t < actions.length; t++) accumulator.add(actions[t]!);
+  for (let t = 0; t < actions.length; t++) accumulator.add(actions[t]);
   return accumulator.cost();
 }

@@ -14,16 +14,16 @@
 export function meanSquaredJerk(commands: ArrayLike<ArrayLike<number>>, dtS: number): number {
   const steps = commands.length;
   if (steps < 4) return Number.NaN;
-  const joints = commands[0]!.length;
+  const joints = commands[0].length;
   const inverseDt3 = 1 / (dtS * dtS * dtS);
   let sum = 0;
   for (let t = 3; t < steps; t++) {
-    const c0 = commands[t]!;
-    const c1 = commands[t - 1]!;
-    const c2 = commands[t - 2]!;
-    const c3 = commands[t - 3]!;
+    const c0 = commands[t];
+    const c1 = commands[t - 1];
+    const c2 = commands[t - 2];
+    const c3 = commands[t - 3];
     for (let j = 0; j < joints; j++) {
-      const jerk = (c0[j]! - 3 * c1[j]! + 3 * c2[j]! - c3[j]!) * inverseDt3;
+      const jerk = (c0[j] - 3 * c1[j] + 3 * c2[j] - c3[j]) * inverseDt3;
       sum += jerk * jerk;
     }
   }
@@ -37,15 +37,15 @@ export function meanSquaredJerk(commands: ArrayLike<ArrayLike<number>>, dtS: num
 export function highFrequencyShare(commands: ArrayLike<ArrayLike<number>>, sampleHz: number, cutoffHz: number): number {
   const steps = commands.length;
   if (steps < 4) return Number.NaN;
-  const joints = commands[0]!.length;
+  const joints = commands[0].length;
   const centered = new Float64Array(steps);
   let total = 0;
   let above = 0;
   for (let j = 0; j < joints; j++) {
     let mean = 0;
-    for (let t = 0; t < steps; t++) mean += commands[t]![j]!;
+    for (let t = 0; t < steps; t++) mean += commands[t][j];
     mean /= steps;
-    for (let t = 0; t < steps; t++) centered[t] = commands[t]![j]! - mean;
+    for (let t = 0; t < steps; t++) centered[t] = commands[t][j] - mean;
     // One-sided power spectrum by direct DFT: episodes are short (hundreds of steps), and this runs
     // once per episode, between episodes.
     for (let k = 1; k <= Math.floor(steps / 2); k++) {
@@ -53,8 +53,8 @@ export function highFrequencyShare(commands: ArrayLike<ArrayLike<number>>, sampl
       let im = 0;
       const omega = (-2 * Math.PI * k) / steps;
       for (let t = 0; t < steps; t++) {
-        re += centered[t]! * Math.cos(omega * t);
-        im += centered[t]! * Math.sin(omega * t);
+        re += centered[t] * Math.cos(omega * t);
+        im += centered[t] * Math.sin(omega * t);
       }
       // Bins other than Nyquist stand for two (positive and negative) frequencies.
       const weight = 2 * k === steps ? 1 : 2;

@@ -30,8 +30,8 @@ export function checkCompatible(calibration: Calibration, episode: LoggedEpisode
   if (joints.join(',') !== episode.jointNames.join(',')) {
     throw new ReplayError(`${where} measures joints [${joints.join(', ')}], the log [${episode.jointNames.join(', ')}]`);
   }
-  if (calibration.joints.length !== episode.command[0]!.length) {
-    throw new ReplayError(`${where} drives ${calibration.joints.length} joints, the log commands ${episode.command[0]!.length}`);
+  if (calibration.joints.length !== episode.command[0].length) {
+    throw new ReplayError(`${where} drives ${calibration.joints.length} joints, the log commands ${episode.command[0].length}`);
   }
   if (calibration.controlHz !== episode.controlHz) throw new ReplayError(`${where} runs at ${calibration.controlHz} Hz, the log at ${episode.controlHz} Hz`);
   if (calibration.commandMode !== episode.commandMode) throw new ReplayError(`${where} takes ${calibration.commandMode} commands, the log holds ${episode.commandMode} commands`);
@@ -55,7 +55,7 @@ export async function replayOpenLoop(calibration: Calibration, episode: LoggedEp
     return {
       simulated,
       tracking: trackingError(episode.jointNames, positionsOf(simulated.states), episode.positionRad),
-      compliance: commandCompliance(calibration, episode.positionRad[0]!, episode.command),
+      compliance: commandCompliance(calibration, episode.positionRad[0], episode.command),
       continuityCost: commandContinuity(calibration, episode.command),
     };
   } finally {

@@ -33,9 +33,9 @@ export function commandCompliance(calibration: Calibration, initialPositionRad: 
     const { limits } = joint;
     const result: JointCompliance = { joint: joint.name, position: null, velocity: null, acceleration: null, jerk: null, effort: null, effortRate: null };
     if (calibration.commandMode === 'position') {
-      const rest = initialPositionRad[j]!;
+      const rest = initialPositionRad[j];
       // Three copies of the rest position: a history at rest, as the safety layer's reset leaves it.
-      const series = [rest, rest, rest, ...commands.map((command) => command[j]!)];
+      const series = [rest, rest, rest, ...commands.map((command) => command[j])];
       const centre = 0.5 * (limits.minPositionRad! + limits.maxPositionRad!);
       const halfRange = 0.5 * (limits.maxPositionRad! - limits.minPositionRad!);
       let position = 0;
@@ -43,10 +43,10 @@ export function commandCompliance(calibration: Calibration, initialPositionRad: 
       let acceleration = 0;
       let jerk = 0;
       for (let t = 3; t < series.length; t++) {
-        const c0 = series[t]!;
-        const c1 = series[t - 1]!;
-        const c2 = series[t - 2]!;
-        const c3 = series[t - 3]!;
+        const c0 = series[t];
+        const c1 = series[t - 1];
+        const c2 = series[t - 2];
+        const c3 = series[t - 3];
         position = Math.max(position, Math.abs(c0 - centre) / halfRange);
         velocity = Math.max(velocity, Math.abs(c0 - c1) / h);
         acceleration = Math.max(acceleration, Math.abs(c0 - 2 * c1 + c2) / (h * h));
@@ -57,12 +57,12 @@ export function commandCompliance(calibration: Calibration, initialPositionRad: 
       result.acceleration = acceleration / limits.maxAccelerationRadS2;
       result.jerk = jerk / limits.maxJerkRadS3;
     } else {
-      const maxRate = spec.joints[j]!.maxEffortRateNmS;
+      const maxRate = spec.joints[j].maxEffortRateNmS;
       let effort = 0;
       let rate = 0;
       let previous = 0;
       for (const command of commands) {
-        const u = command[j]!;
+        const u = command[j];
         effort = Math.max(effort, Math.abs(u));
         rate = Math.max(rate, Math.abs(u - previous) / h);
         previous = u;

@@ -72,7 +72,7 @@ export function episodeFixture(stored: StoredEpisode): EpisodeFixture {
       return: stored.loggedReturn === null ? null : compact(stored.loggedReturn),
     },
     continuityCost: stored.continuityCost,
-    initial: { positionRad: Array.from(stored.positionRad[0]!, compact), velocityRadS: Array.from(stored.velocityRadS[0]!, compact) },
+    initial: { positionRad: Array.from(stored.positionRad[0], compact), velocityRadS: Array.from(stored.velocityRadS[0], compact) },
     commands: rows(stored.command),
     readings: { positionRad: rows(stored.positionRad), velocityRadS: rows(stored.velocityRadS) },
     rewards: stored.reward.map((reward) => (reward === null ? null : compact(reward))),
@@ -110,7 +110,7 @@ export function readFixture(path: string): LoadedFixture {
   } catch (error) {
     throw new ReplayError(`${absolute}: not a readable fixture (${(error as Error).message})`);
   }
-  if (fixture.format !== FIXTURE_FORMAT) throw new ReplayError(`${absolute}: fixture format ${fixture.format}, this robo-train reads ${FIXTURE_FORMAT}`);
+  if (fixture.format !== FIXTURE_FORMAT) throw new ReplayError(`${absolute}: fixture format ${JSON.stringify(fixture.format)}, this robo-train reads ${String(FIXTURE_FORMAT)}`);
   const episode: LoadedFixture = {
     path: absolute,
     source: fixture.source,
@@ -126,8 +126,8 @@ export function readFixture(path: string): LoadedFixture {
   };
   checkEpisodeShape(episode, absolute);
   const initialMatches =
-    fixture.initial.positionRad.every((value, j) => value === episode.positionRad[0]![j]) &&
-    fixture.initial.velocityRadS.every((value, j) => value === episode.velocityRadS[0]![j]);
+    fixture.initial.positionRad.every((value, j) => value === episode.positionRad[0][j]) &&
+    fixture.initial.velocityRadS.every((value, j) => value === episode.velocityRadS[0][j]);
   if (!initialMatches) throw new ReplayError(`${absolute}: "initial" differs from the first reading`);
   return episode;
 }

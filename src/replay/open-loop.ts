@@ -14,7 +14,7 @@ export interface SimulatedEpisode {
  * step. Readings go through the twin's sensor model (noise, quantisation), as the robot's did.
  */
 export function simulateOpenLoop(twin: MujocoTwin, episode: LoggedEpisode): SimulatedEpisode {
-  twin.resetTo(episode.positionRad[0]!, episode.velocityRadS[0]!);
+  twin.resetTo(episode.positionRad[0], episode.velocityRadS[0]);
   const states: JointState[] = [readState(twin)];
   for (const command of episode.command) {
     twin.command(command);

@@ -99,7 +99,7 @@ export async function replayEpisode(options: ReplayOptions): Promise<ReplayRepor
         ? await closedLoop(calibration, stored, task, taskRng, recorder, new ActorForward(actor.weights), twinSeed)
         : await openLoop(calibration, stored, task, taskRng, recorder, twinSeed);
       await recorder.finish('finished', null);
-      const loggedCompliance = commandCompliance(calibration, stored.positionRad[0]!, stored.command);
+      const loggedCompliance = commandCompliance(calibration, stored.positionRad[0], stored.command);
       return {
         mode,
         source: {
@@ -126,7 +126,7 @@ export async function replayEpisode(options: ReplayOptions): Promise<ReplayRepor
         tracking: trackingError(stored.jointNames, positionsOf(outcome.states), stored.positionRad),
         compliance: {
           logged: loggedCompliance,
-          replayed: actor ? commandCompliance(calibration, outcome.states[0]!.positionRad, outcome.commands) : loggedCompliance,
+          replayed: actor ? commandCompliance(calibration, outcome.states[0].positionRad, outcome.commands) : loggedCompliance,
         },
       };
     } catch (error) {
@@ -211,22 +211,22 @@ async function openLoop(
   const noise = new Float32Array(joints);
   const rawContinuity = new ContinuityCostAccumulator(new Float64Array(joints).fill(-1), new Float64Array(joints).fill(1));
   const continuity = new ContinuityCostAccumulator(actionMap.low, actionMap.high);
-  if (calibration.commandMode === 'position') actionMap.toAction(states[0]!.positionRad, previousAction);
+  if (calibration.commandMode === 'position') actionMap.toAction(states[0].positionRad, previousAction);
   recorder.beginEpisode(0, false);
   let episodeReturn = 0;
   for (let t = 0; t < commands.length; t++) {
-    const command = commands[t]!;
-    task.observe(states[t]!, previousAction, obs);
+    const command = commands[t];
+    task.observe(states[t], previousAction, obs);
     actionMap.toAction(command, action);
     // Only the steps the log rewarded (an aborted episode's last step has none).
-    const reward = stored.reward[t] === null ? null : task.reward(states[t]!, command, states[t + 1]!);
+    const reward = stored.reward[t] === null ? null : task.reward(states[t], command, states[t + 1]);
     if (reward !== null) episodeReturn += reward;
     recorder.step({
       episode: 0,
       step: t,
-      deviceTimeS: states[t]!.deviceTimeS,
-      positionRad: states[t]!.positionRad,
-      velocityRadS: states[t]!.velocityRadS,
+      deviceTimeS: states[t].deviceTimeS,
+      positionRad: states[t].positionRad,
+      velocityRadS: states[t].velocityRadS,
       obs,
       rawAction: action,
       noise,
@@ -284,7 +284,7 @@ async function closedLoop(
     });
     loop.beginEpisode(false);
     const goalReproduced = observesLikeLog(task, calibration, stored);
-    let state = robot.startEpisode({ positionRad: stored.positionRad[0]!, velocityRadS: stored.velocityRadS[0]! });
+    let state = robot.startEpisode({ positionRad: stored.positionRad[0], velocityRadS: stored.velocityRadS[0] });
     const states: JointState[] = [snapshot(state)];
     const commands: Float64Array[] = [];
     loop.robotReady(state);

@@ -1,4 +1,3 @@
-import type { CommandMode } from '../calibration/types.js';
 import { readFloat32Blob } from '../store/codec.js';
 import type { Db } from '../store/database.js';
 import { ReplayError, type LoggedEpisode } from './episode.js';
@@ -116,7 +115,7 @@ export function readStoredEpisode(db: Db, runId: number, episode: number): Store
     firstObs: readFloat32Blob(firstObs.obs),
     robot: run.robot,
     controlHz,
-    commandMode: commandMode as CommandMode,
+    commandMode: commandMode,
     jointNames: run.jointNames,
     positionRad: rows.map((row) => Float64Array.from(readFloat32Blob(row.position))),
     velocityRadS: rows.map((row) => Float64Array.from(readFloat32Blob(row.velocity))),

@@ -33,11 +33,11 @@ export function rebuildTask(calibration: Calibration, stored: StoredEpisode, epi
 export function observesLikeLog(task: Task, calibration: Calibration, stored: StoredEpisode): boolean {
   if (stored.firstObs.length !== task.obsDim) return false;
   const state = createJointState(stored.jointNames.length);
-  state.positionRad.set(stored.positionRad[0]!);
-  state.velocityRadS.set(stored.velocityRadS[0]!);
+  state.positionRad.set(stored.positionRad[0]);
+  state.velocityRadS.set(stored.velocityRadS[0]);
   const previousAction = new Float32Array(calibration.joints.length);
   if (calibration.commandMode === 'position') new ActionMap(calibration).toAction(state.positionRad, previousAction);
   const obs = new Float32Array(task.obsDim);
   task.observe(state, previousAction, obs);
-  return obs.every((value, i) => Math.abs(value - stored.firstObs[i]!) <= 1e-4 * Math.max(1, Math.abs(value)));
+  return obs.every((value, i) => Math.abs(value - stored.firstObs[i]) <= 1e-4 * Math.max(1, Math.abs(value)));
 }

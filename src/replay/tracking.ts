@@ -19,7 +19,7 @@ export function trackingError(jointNames: readonly string[], simulatedRad: reado
     let max = 0;
     let count = 0;
     for (let t = fromStep; t < steps; t++) {
-      const gap = Math.abs(simulatedRad[t]![j]! - loggedRad[t]![j]!);
+      const gap = Math.abs(simulatedRad[t][j] - loggedRad[t][j]);
       sumSquares += gap * gap;
       max = Math.max(max, gap);
       count++;

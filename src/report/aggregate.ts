@@ -66,7 +66,7 @@ export function summariseConfigurations(runs: readonly RunFigures[], bootstrap: 
   const axesBySweep = new Map<string, string[]>();
   for (const sweep of new Set(runs.map((run) => run.sweep))) axesBySweep.set(sweep, varyingOptions(runs.filter((run) => run.sweep === sweep)));
   return [...groups.values()].map((group) => {
-    const first = group[0]!;
+    const first = group[0];
     const axes = Object.fromEntries(axesBySweep.get(first.sweep)!.map((flag) => [flag, optionValue(first, flag)]));
     return {
       sweep: first.sweep,
@@ -95,7 +95,7 @@ export function optionValue(run: RunFigures, flag: string): string {
   const named = parseCellKey(run.configuration).find(([name]) => name === flag);
   if (named) return named[1];
   const key = (Object.keys(TRAIN_OPTIONS) as OptionKey[]).find((candidate) => flagName(candidate) === flag);
-  return key === undefined ? '' : formatOptionValue(key, run.options[key]);
+  return key === undefined ? '' : formatOptionValue(run.options[key]);
 }
 
 /** `param k=ep adaptive no-layer-norm param-target=0.2`: the noise, its interval, then the rest of the key. */
@@ -149,12 +149,12 @@ export function learningCurves(runs: readonly RunFigures[], bins: number, bootst
     const width = maxSteps / bins;
     const series = group.map((run) => binned(run, bins, width));
     for (let bin = 0; bin < bins; bin++) {
-      const values = series.map((values) => values[bin]!).filter((value) => Number.isFinite(value));
+      const values = series.map((values) => values[bin]).filter((value) => Number.isFinite(value));
       if (values.length === 0) continue;
       points.push({
-        sweep: group[0]!.sweep,
-        configuration: group[0]!.configuration,
-        label: configurationLabel(group[0]!),
+        sweep: group[0].sweep,
+        configuration: group[0].configuration,
+        label: configurationLabel(group[0]),
         steps: Math.round((bin + 1) * width),
         iqm: iqm(values),
         ci: stratifiedBootstrapCi([values], iqm, bootstrap),
@@ -173,7 +173,7 @@ function binned(run: RunFigures, bins: number, width: number): number[] {
   for (let bin = 0; bin < bins; bin++) {
     const edge = (bin + 1) * width;
     const inBin: number[] = [];
-    while (at < run.curve.length && (run.curve[at]!.steps <= edge || bin === bins - 1)) inBin.push(run.curve[at++]!.return);
+    while (at < run.curve.length && (run.curve[at].steps <= edge || bin === bins - 1)) inBin.push(run.curve[at++].return);
     if (inBin.length > 0) last = mean(inBin);
     out[bin] = last;
   }

@@ -95,9 +95,9 @@ export function spearman(x: readonly number[], y: readonly number[]): number {
   let sxx = 0;
   let syy = 0;
   for (let i = 0; i < rx.length; i++) {
-    sxy += (rx[i]! - mx) * (ry[i]! - my);
-    sxx += (rx[i]! - mx) ** 2;
-    syy += (ry[i]! - my) ** 2;
+    sxy += (rx[i] - mx) * (ry[i] - my);
+    sxx += (rx[i] - mx) ** 2;
+    syy += (ry[i] - my) ** 2;
   }
   return sxx > 0 && syy > 0 ? sxy / Math.sqrt(sxx * syy) : Number.NaN;
 }
@@ -107,8 +107,8 @@ function ranks(values: readonly number[]): number[] {
   const out = new Array<number>(values.length);
   for (let i = 0; i < order.length; ) {
     let j = i;
-    while (j + 1 < order.length && order[j + 1]!.value === order[i]!.value) j++;
-    for (let k = i; k <= j; k++) out[order[k]!.index] = (i + j) / 2 + 1;
+    while (j + 1 < order.length && order[j + 1].value === order[i].value) j++;
+    for (let k = i; k <= j; k++) out[order[k].index] = (i + j) / 2 + 1;
     i = j + 1;
   }
   return out;
@@ -124,7 +124,7 @@ function findings(rows: readonly ComparisonRow[]): string[] {
     .sort((a, b) => (a.ours.interval === -1 ? Infinity : a.ours.interval) - (b.ours.interval === -1 ? Infinity : b.ours.interval));
   const k = (row: ComparisonRow): string => (row.ours.interval === -1 ? 'once per episode' : `k = ${row.ours.interval}`);
   if (gsdeRows.length >= 2) {
-    const rises = gsdeRows.slice(1).filter((row, index) => row.continuityNorm > gsdeRows[index]!.continuityNorm);
+    const rises = gsdeRows.slice(1).filter((row, index) => row.continuityNorm > gsdeRows[index].continuityNorm);
     out.push(
       rises.length === 0
         ? `gSDE: as published, the continuity cost falls at every longer interval (${gsdeRows.map((row) => `${k(row)}: ${format(row.continuityNorm)}`).join(', ')}).`
@@ -144,8 +144,8 @@ function findings(rows: readonly ComparisonRow[]): string[] {
     const swaps: string[] = [];
     for (let i = 0; i < rows.length; i++) {
       for (let j = i + 1; j < rows.length; j++) {
-        const a = rows[i]!;
-        const b = rows[j]!;
+        const a = rows[i];
+        const b = rows[j];
         const publishedSign = Math.sign(published(a) - published(b));
         const oursSign = Math.sign(ours(a) - ours(b));
         if (publishedSign !== 0 && oursSign !== 0 && publishedSign !== oursSign) {
@@ -157,7 +157,7 @@ function findings(rows: readonly ComparisonRow[]): string[] {
     out.push(
       swaps.length === 0
         ? `The ${measure} orders the compared configurations as published.`
-        : `${measure[0]!.toUpperCase()}${measure.slice(1)} ordered differently from the published figure in ${swaps.length} of ${(rows.length * (rows.length - 1)) / 2} pairs: here ${swaps.slice(0, 6).join('; ')}${swaps.length > 6 ? '; …' : ''}.`,
+        : `${measure[0].toUpperCase()}${measure.slice(1)} ordered differently from the published figure in ${swaps.length} of ${(rows.length * (rows.length - 1)) / 2} pairs: here ${swaps.slice(0, 6).join('; ')}${swaps.length > 6 ? '; …' : ''}.`,
     );
   }
   return out;

@@ -120,7 +120,7 @@ export function runFigures(
   if (complete.length === 0) return null;
   const finalEvaluation: EpisodeRow[] = [];
   for (let i = episodes.length - 1; i >= 0; i--) {
-    const episode = episodes[i]!;
+    const episode = episodes[i];
     if (episode.evaluation === 0) {
       if (finalEvaluation.length > 0) break;
       continue;

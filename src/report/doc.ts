@@ -92,7 +92,7 @@ function answersInBrief(reports: readonly SweepReport[]): string[] {
 }
 
 function paretoClause(summaries: readonly ConfigurationSummary[]): string {
-  const front = paretoFront(summaries.map((summary) => ({ x: summary.rawContinuity.iqm, y: summary.finalReturn.iqm }))).map((index) => summaries[index]!);
+  const front = paretoFront(summaries.map((summary) => ({ x: summary.rawContinuity.iqm, y: summary.finalReturn.iqm }))).map((index) => summaries[index]);
   return `Pareto front (IQMs; no other configuration has a higher return at a lower cost), smoothest first: ${front.map((summary) => `\`${summary.label}\``).join(', ')}`;
 }
 
@@ -174,8 +174,8 @@ function contrastOf(group: readonly ConfigurationSummary[]): Contrast | null {
   const finite = group.filter((summary) => Number.isFinite(summary.finalReturn.iqm));
   if (finite.length < 2) return null;
   const byReturn = [...finite].sort((a, b) => b.finalReturn.iqm - a.finalReturn.iqm);
-  const best = byReturn[0]!;
-  const worst = byReturn[byReturn.length - 1]!;
+  const best = byReturn[0];
+  const worst = byReturn[byReturn.length - 1];
   const byCost = finite.filter((summary) => Number.isFinite(summary.rawContinuity.iqm)).sort((a, b) => a.rawContinuity.iqm - b.rawContinuity.iqm);
   const smooth = byCost[0];
   const rough = byCost[byCost.length - 1];
@@ -211,7 +211,7 @@ function briefContrast(group: readonly ConfigurationSummary[], axes: readonly st
   if (found === null) return null;
   const { best, worst, cost } = found;
   // The group's name: the words all its labels share (`gsde k=8` for gsde k=8 with and without layer norm).
-  const shared = group[0]!.label.split(' ').filter((word) => group.every((summary) => summary.label.split(' ').includes(word)));
+  const shared = group[0].label.split(' ').filter((word) => group.every((summary) => summary.label.split(' ').includes(word)));
   const held = axes === null ? 'all configurations' : `\`${shared.join(' ')}\``;
   const ret = found.returnSeparated
     ? `return higher with \`${best.label}\` (${formatNumber(best.finalReturn.iqm)}) than \`${worst.label}\` (${formatNumber(worst.finalReturn.iqm)})`

@@ -65,9 +65,9 @@ export function learningCurveSpec(points: readonly CurveSummaryPoint[], noiseOf:
       spec: { width: 360, height: 220, layer },
       resolve: { scale: { color: 'shared' } },
       config: CONFIG,
-    } as TopLevelSpec;
+    };
   }
-  return { $schema: SCHEMA, title, width: WIDTH, height: HEIGHT, data: { values }, layer, config: CONFIG } as TopLevelSpec;
+  return { $schema: SCHEMA, title, width: WIDTH, height: HEIGHT, data: { values }, layer, config: CONFIG };
 }
 
 /**
@@ -162,7 +162,7 @@ export function intervalSpec(summaries: readonly ConfigurationSummary[], context
     hconcat: [panel('return', 'final return (IQM)'), panel('cost', 'raw continuity cost [%] (IQM)')],
     resolve: { scale: { color: 'shared' } },
     config: CONFIG,
-  } as TopLevelSpec;
+  };
 }
 
 /** Configurations up to which every point of the Pareto plot is named. */
@@ -226,7 +226,7 @@ export function paretoSpec(summaries: readonly ConfigurationSummary[], context: 
       { data: { values: labelled }, mark: { type: 'text', align: 'left', dx: 8, dy: -8, fontSize: 10, color: '#333' }, encoding: { x, y, text: { field: 'label' } } },
     ],
     config: CONFIG,
-  } as TopLevelSpec;
+  };
 }
 
 /**

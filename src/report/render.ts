@@ -45,7 +45,7 @@ function findFonts(): PngFonts {
   const packaged = packagedDejaVu();
   if (packaged.length > 0) {
     const options = { loadSystemFonts: false, fontFiles: packaged, defaultFontFamily: 'DejaVu Sans', sansSerifFamily: 'DejaVu Sans' };
-    return { options, source: `dejavu-fonts-ttf (${dirname(packaged[0]!)})`, carriesText: drawsText(options) };
+    return { options, source: `dejavu-fonts-ttf (${dirname(packaged[0])})`, carriesText: drawsText(options) };
   }
   const options = { loadSystemFonts: true };
   const carriesText = drawsText(options);

@@ -104,7 +104,7 @@ export class PositionAxis {
     let reasons = 0;
     if (exactAcceleration < a - u - slack || exactAcceleration > a + u + slack) reasons |= Reason.jerk;
     if (exactAcceleration < -amax - slack || exactAcceleration > amax + slack) reasons |= Reason.acceleration;
-    if (exactAcceleration < this.bounds[0]! - slack || exactAcceleration > this.bounds[1]! + slack) reasons |= Reason.velocity;
+    if (exactAcceleration < this.bounds[0] - slack || exactAcceleration > this.bounds[1] + slack) reasons |= Reason.velocity;
     if (reasons !== 0) return reasons;
     // The target's differences, recomputed from positions, differ from the state that produced them by rounding.
     const positionSlack = POSITION_SLACK * qScale;
@@ -142,8 +142,8 @@ export class PositionAxis {
     const brake = model.brakeAcceleration(v, a);
     let low = a - u > -amax ? a - u : -amax;
     let high = a + u < amax ? a + u : amax;
-    if (this.bounds[0]! > low) low = this.bounds[0]!;
-    if (this.bounds[1]! < high) high = this.bounds[1]!;
+    if (this.bounds[0] > low) low = this.bounds[0]!;
+    if (this.bounds[1] < high) high = this.bounds[1]!;
     // In exact arithmetic the brake lies inside [low, high]; widening guards against rounding.
     if (!(low <= brake)) low = brake;
     if (!(high >= brake)) high = brake;

@@ -142,7 +142,7 @@ export class SafetyFilter {
         // A target farther outside the hard range than the range is wide is no action but a fault.
         this.refuseLow[i] = low - span;
         this.refuseHigh[i] = high + span;
-        this.halfSpan[i] = (this.softHighRad[i]! - this.softLowRad[i]!) / 2;
+        this.halfSpan[i] = (this.softHighRad[i] - this.softLowRad[i]) / 2;
         const model = new BrakeModel(this.periodS, limits.maxVelocityRadS, limits.maxAccelerationRadS2, limits.maxJerkRadS3);
         axes.push(new PositionAxis(model, low, high, true));
       } else {
@@ -195,14 +195,14 @@ export class SafetyFilter {
       throw new SafetyError('reset(positionRad)', `needs ${this.jointCount} positions in position mode`);
     }
     for (let i = 0; i < this.jointCount; i++) {
-      const q = positionRad[i]!;
-      if (!(q >= this.hardLowRad[i]! && q <= this.hardHighRad[i]!)) {
-        throw new SafetyError(`reset(positionRad)[${i}] (${this.spec.joints[i]!.name})`, `= ${q}: must be finite and inside the hard range [${this.hardLowRad[i]}, ${this.hardHighRad[i]}]`);
+      const q = positionRad[i];
+      if (!(q >= this.hardLowRad[i] && q <= this.hardHighRad[i])) {
+        throw new SafetyError(`reset(positionRad)[${i}] (${this.spec.joints[i].name})`, `= ${q}: must be finite and inside the hard range [${this.hardLowRad[i]}, ${this.hardHighRad[i]}]`);
       }
     }
     for (let i = 0; i < this.jointCount; i++) {
-      const q = positionRad[i]!;
-      this.axes[i]!.resetAt(q);
+      const q = positionRad[i];
+      this.axes[i].resetAt(q);
       // The target is taken to have rested where the command rests.
       this.previousTarget[i] = q;
       this.previousTarget2[i] = q;
@@ -221,7 +221,7 @@ export class SafetyFilter {
     if (this.latchedReason !== null) return;
     this.latchedReason = reason;
     this.latchedAtTick = this.ticks;
-    for (let i = 0; i < this.axes.length; i++) this.axes[i]!.freeze();
+    for (let i = 0; i < this.axes.length; i++) this.axes[i].freeze();
     this.publishState();
   }
 
@@ -259,14 +259,14 @@ export class SafetyFilter {
     if (reading === null || !(reading.ageUs <= this.spec.maxReadingAgeUs)) holdReasons |= Reason.staleReading;
     if (reading !== null) {
       for (let i = 0; i < n; i++) {
-        if (!Number.isFinite(reading.positionRad[i]!) || (!this.position && !Number.isFinite(reading.velocityRadS[i]!))) {
+        if (!Number.isFinite(reading.positionRad[i]) || (!this.position && !Number.isFinite(reading.velocityRadS[i]))) {
           holdReasons |= Reason.missingReading;
         }
       }
     }
     for (let i = 0; i < n; i++) {
-      const raw = rawTarget[i]!;
-      if (!(raw >= this.refuseLow[i]! && raw <= this.refuseHigh[i]!)) holdReasons |= Reason.invalidTarget;
+      const raw = rawTarget[i];
+      if (!(raw >= this.refuseLow[i] && raw <= this.refuseHigh[i])) holdReasons |= Reason.invalidTarget;
     }
     if (holdReasons !== 0) {
       this.holdAll(holdReasons, true);
@@ -278,13 +278,13 @@ export class SafetyFilter {
     let seen = 0;
     let sumSq = 0;
     for (let i = 0; i < n; i++) {
-      const raw = rawTarget[i]!;
-      const reasons = this.position ? this.stepPosition(i, raw, measured.positionRad[i]!) : this.stepEffort(i, raw, measured);
+      const raw = rawTarget[i];
+      const reasons = this.position ? this.stepPosition(i, raw, measured.positionRad[i]) : this.stepEffort(i, raw, measured);
       out.reasons[i] = reasons;
       seen |= reasons;
-      const gap = Math.abs(out.applied[i]! - raw);
+      const gap = Math.abs(out.applied[i] - raw);
       out.interventionAbs[i] = gap;
-      const scaled = gap / this.halfSpan[i]!;
+      const scaled = gap / this.halfSpan[i];
       sumSq += scaled * scaled;
     }
     out.interventionRms = Math.sqrt(sumSq / n);
@@ -293,11 +293,11 @@ export class SafetyFilter {
   }
 
   private stepPosition(i: number, raw: number, measuredRad: number): number {
-    const axis = this.axes[i]!;
-    const lead = this.maxLeadRad[i]!;
+    const axis = this.axes[i];
+    const lead = this.maxLeadRad[i];
     let reasons = 0;
     let target = raw;
-    if (raw < this.softLowRad[i]! || raw > this.softHighRad[i]!) {
+    if (raw < this.softLowRad[i] || raw > this.softHighRad[i]) {
       // A target in the soft margin, but no farther out than the command's brake would take it anyway
       // (a command reset there, or braking into it), is followed if it can be followed exactly: that
       // lets such a command come back along any path. Anything else is clamped into the soft range.
@@ -305,15 +305,15 @@ export class SafetyFilter {
       model.stop(axis.velocityRadS, axis.accelerationRadS2);
       // The brake's landing, integrated tick by tick, may differ from its closed form by rounding.
       const slack = POSITION_SLACK * positionScale(axis.positionRad, 0);
-      const committed = raw < this.softLowRad[i]! ? raw >= axis.positionRad + model.stopMinRad - slack : raw <= axis.positionRad + model.stopMaxRad + slack;
+      const committed = raw < this.softLowRad[i] ? raw >= axis.positionRad + model.stopMinRad - slack : raw <= axis.positionRad + model.stopMaxRad + slack;
       const leadOk = !(Math.abs(raw - measuredRad) > lead);
       if (committed && leadOk && axis.follow(raw, this.targetStop(i, raw)) === 0) {
         this.shiftTargets(i, raw);
         this.output.applied[i] = axis.positionRad;
         return 0;
       }
-      reasons |= raw < this.hardLowRad[i]! || raw > this.hardHighRad[i]! ? Reason.softPosition | Reason.position : Reason.softPosition;
-      target = raw < this.softLowRad[i]! ? this.softLowRad[i]! : this.softHighRad[i]!;
+      reasons |= raw < this.hardLowRad[i] || raw > this.hardHighRad[i] ? Reason.softPosition | Reason.position : Reason.softPosition;
+      target = raw < this.softLowRad[i] ? this.softLowRad[i] : this.softHighRad[i];
     }
     if (lead === lead) {
       if (target < measuredRad - lead) {
@@ -334,7 +334,7 @@ export class SafetyFilter {
   private stepEffort(i: number, raw: number, reading: RobotReading): number {
     let reasons = 0;
     let effort = raw;
-    const max = this.maxEffortNm[i]!;
+    const max = this.maxEffortNm[i];
     if (effort > max) {
       effort = max;
       reasons |= Reason.effort;
@@ -343,21 +343,21 @@ export class SafetyFilter {
       reasons |= Reason.effort;
     }
     // Cut at once (no slew) any effort that pushes a joint further out of its soft range or faster than its velocity limit.
-    const q = reading.positionRad[i]!;
-    const v = reading.velocityRadS[i]!;
+    const q = reading.positionRad[i];
+    const v = reading.velocityRadS[i];
     let cut = false;
-    if ((q > this.softHighRad[i]! && effort > 0) || (q < this.softLowRad[i]! && effort < 0)) {
+    if ((q > this.softHighRad[i] && effort > 0) || (q < this.softLowRad[i] && effort < 0)) {
       cut = true;
       reasons |= Reason.softPosition;
-    } else if ((v > this.maxVelocityRadS[i]! && effort > 0) || (v < -this.maxVelocityRadS[i]! && effort < 0)) {
+    } else if ((v > this.maxVelocityRadS[i] && effort > 0) || (v < -this.maxVelocityRadS[i] && effort < 0)) {
       cut = true;
       reasons |= Reason.velocity;
     }
     if (cut) {
       effort = 0;
     } else {
-      const last = this.output.applied[i]!;
-      const step = this.effortStepNm[i]!;
+      const last = this.output.applied[i];
+      const step = this.effortStepNm[i];
       if (effort > last + step) {
         effort = last + step;
         reasons |= Reason.effortRate;
@@ -380,9 +380,9 @@ export class SafetyFilter {
    */
   private targetStop(i: number, target: number): number {
     const h = this.periodS;
-    const r1 = this.previousTarget[i]!;
-    const r2 = this.previousTarget2[i]!;
-    const r3 = this.previousTarget3[i]!;
+    const r1 = this.previousTarget[i];
+    const r2 = this.previousTarget2[i];
+    const r3 = this.previousTarget3[i];
     // NaN history fails every comparison below.
     const v = (target - r1) / h;
     const v1 = (r1 - r2) / h;
@@ -391,11 +391,11 @@ export class SafetyFilter {
     const a1 = (v1 - v2) / h;
     // The differences of a sequence that runs exactly at a limit come out a few ulps above it.
     const slack = 1 + TRUST_SLACK;
-    const amax = this.maxAccelerationRadS2[i]! * slack;
-    if (!(Math.abs(v) <= this.maxVelocityRadS[i]! * slack && Math.abs(a) <= amax && Math.abs(a1) <= amax && Math.abs((a - a1) / h) <= this.maxJerkRadS3[i]! * slack)) {
+    const amax = this.maxAccelerationRadS2[i] * slack;
+    if (!(Math.abs(v) <= this.maxVelocityRadS[i] * slack && Math.abs(a) <= amax && Math.abs(a1) <= amax && Math.abs((a - a1) / h) <= this.maxJerkRadS3[i] * slack)) {
       return Number.NaN;
     }
-    const model = this.axes[i]!.model;
+    const model = this.axes[i].model;
     model.stop(v, a);
     return target + model.stopTotalRad;
   }
@@ -411,7 +411,7 @@ export class SafetyFilter {
     const out = this.output;
     for (let i = 0; i < this.jointCount; i++) {
       if (this.position) {
-        const axis = this.axes[i]!;
+        const axis = this.axes[i];
         if (brake) axis.brake();
         out.applied[i] = axis.positionRad;
       } else {
@@ -438,7 +438,7 @@ export class SafetyFilter {
   private publishState(): void {
     const state = this.commandState;
     for (let i = 0; i < this.axes.length; i++) {
-      const axis = this.axes[i]!;
+      const axis = this.axes[i];
       state.positionRad[i] = axis.positionRad;
       state.velocityRadS[i] = axis.velocityRadS;
       state.accelerationRadS2[i] = axis.accelerationRadS2;

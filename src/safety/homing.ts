@@ -85,9 +85,9 @@ export class HomingTrajectory {
     if (filter.jointCount !== n || filter.spec.commandMode !== 'position') throw new SafetyError('filter', `must be a position-mode filter of ${n} joints`);
     if (targetRad.length !== n) throw new SafetyError('targetRad', `has ${targetRad.length} values for ${n} joints`);
     for (let i = 0; i < n; i++) {
-      const target = targetRad[i]!;
-      if (!(target >= this.softLow[i]! && target <= this.softHigh[i]!)) {
-        const name = this.spec.joints[i]!.name;
+      const target = targetRad[i];
+      if (!(target >= this.softLow[i] && target <= this.softHigh[i])) {
+        const name = this.spec.joints[i].name;
         throw new SafetyError(`targetRad[${i}] (${name})`, `= ${target}: must lie inside the soft range [${this.softLow[i]}, ${this.softHigh[i]}]`);
       }
       this.target[i] = target;
@@ -110,23 +110,23 @@ export class HomingTrajectory {
     const h = 1 / this.spec.controlHz;
     let arrived = true;
     for (let i = 0; i < this.target.length; i++) {
-      const q = state.positionRad[i]!;
-      const v = state.velocityRadS[i]!;
-      const a = state.accelerationRadS2[i]!;
+      const q = state.positionRad[i];
+      const v = state.velocityRadS[i];
+      const a = state.accelerationRadS2[i];
       const atRest = v === 0 && a === 0;
       if (this.braking[i] === 1 && atRest) this.braking[i] = 0;
       // Should the filter ever have taken the command outside the scaled limits, brake again first.
       else if (!atRest && this.outsideScaledLimits(i, q, v, a)) this.braking[i] = 1;
       if (this.braking[i] === 1) {
-        const next = this.fullModels[i]!.brakeAcceleration(v, a);
+        const next = this.fullModels[i].brakeAcceleration(v, a);
         outRad[i] = q + h * (v + h * next);
         arrived = false;
       } else if (atRest && q === this.target[i]) {
         outRad[i] = q;
       } else {
-        const axis = this.movingAxes[i]!;
+        const axis = this.movingAxes[i];
         axis.copyState(q, v, a);
-        axis.track(this.target[i]!, this.target[i]!);
+        axis.track(this.target[i], this.target[i]);
         outRad[i] = axis.positionRad;
         arrived = false;
       }
@@ -140,7 +140,7 @@ export class HomingTrajectory {
    * filter keeps differences recomputed from rounded positions), as after the filter adjusted a command.
    */
   private outsideScaledLimits(i: number, q: number, velocityRadS: number, accelerationRadS2: number): boolean {
-    const model = this.movingAxes[i]!.model;
+    const model = this.movingAxes[i].model;
     const h = model.periodS;
     const rounding = ROUNDING_EPS * Number.EPSILON * positionScale(q, 0);
     const accelerationSlack = COARSE_SLACK * model.maxAccelerationRadS2 + rounding / (h * h);
@@ -162,11 +162,11 @@ export function drawPoseInBox(rng: Rng, lowRad: ArrayLike<number>, highRad: Arra
     throw new SafetyError('drawPoseInBox', `needs boxes and output of ${n} joints`);
   }
   for (let i = 0; i < n; i++) {
-    const { name, limits } = spec.joints[i]!;
+    const { name, limits } = spec.joints[i];
     const softLow = (limits.minPositionRad ?? Number.NEGATIVE_INFINITY) + limits.softMarginRad;
     const softHigh = (limits.maxPositionRad ?? Number.POSITIVE_INFINITY) - limits.softMarginRad;
-    const low = lowRad[i]!;
-    const high = highRad[i]!;
+    const low = lowRad[i];
+    const high = highRad[i];
     if (!(low <= high && low >= softLow && high <= softHigh && Number.isFinite(low) && Number.isFinite(high))) {
       throw new SafetyError(`box[${i}] (${name})`, `= [${low}, ${high}]: must be a finite interval inside the soft range [${softLow}, ${softHigh}]`);
     }

@@ -47,9 +47,9 @@ export class InterventionStats {
     }
     let seen = 0;
     const reasons = output.reasons;
-    for (let i = 0; i < reasons.length; i++) seen |= reasons[i]!;
+    for (let i = 0; i < reasons.length; i++) seen |= reasons[i];
     for (let bit = 0; seen !== 0; bit++, seen >>>= 1) {
-      if ((seen & 1) !== 0) this.reasonSteps[bit]!++;
+      if ((seen & 1) !== 0) this.reasonSteps[bit]++;
     }
   }
 

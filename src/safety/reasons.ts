@@ -61,7 +61,7 @@ export type SafetyStatus = (typeof SafetyStatus)[keyof typeof SafetyStatus];
 export function describeReasons(reasons: number): ReasonName[] {
   const names: ReasonName[] = [];
   for (let bit = 0; bit < REASON_NAMES.length; bit++) {
-    if ((reasons & (1 << bit)) !== 0) names.push(REASON_NAMES[bit]!);
+    if ((reasons & (1 << bit)) !== 0) names.push(REASON_NAMES[bit]);
   }
   return names;
 }

@@ -65,7 +65,7 @@ export function safetySpecFromCalibration(calibration: Calibration, options: Saf
     joints: calibration.joints.map((joint, i) => ({
       name: joint.name,
       limits: joint.limits,
-      maxLeadRad: Array.isArray(lead) ? (lead[i] ?? null) : (lead as number | null),
+      maxLeadRad: typeof lead === 'number' || lead === null ? lead : (lead[i] ?? null),
       maxEffortRateNmS: joint.limits.maxEffortNm === null || riseS === 0 ? Number.POSITIVE_INFINITY : joint.limits.maxEffortNm / riseS,
     })),
   };

@@ -124,12 +124,12 @@ export class MujocoTwin {
     mujoco.mj_resetData(model, data);
     const { qpos, qvel, ctrl } = this.views();
     for (let i = 0; i < this.jointCount; i++) {
-      qpos[this.qposAddress[i]!] = positionRad[i]!;
-      qvel[this.qvelAddress[i]!] = velocityRadS ? velocityRadS[i]! : 0;
+      qpos[this.qposAddress[i]] = positionRad[i]!;
+      qvel[this.qvelAddress[i]] = velocityRadS ? velocityRadS[i] : 0;
     }
-    for (let i = 0; i < this.actuatedCount; i++) ctrl[this.actuatorIndex[i]!] = this.commandMode === 'position' ? positionRad[i]! : 0;
+    for (let i = 0; i < this.actuatedCount; i++) ctrl[this.actuatorIndex[i]] = this.commandMode === 'position' ? positionRad[i] : 0;
     for (const pending of this.pendingCommands) {
-      for (let i = 0; i < this.actuatedCount; i++) pending[i] = this.commandMode === 'position' ? positionRad[i]! : 0;
+      for (let i = 0; i < this.actuatedCount; i++) pending[i] = this.commandMode === 'position' ? positionRad[i] : 0;
     }
     mujoco.mj_forward(model, data);
     this.timeS = 0;
@@ -139,11 +139,11 @@ export class MujocoTwin {
   command(target: ArrayLike<number>): void {
     const { ctrl } = this.views();
     if (this.pendingCommands.length === 0) {
-      for (let i = 0; i < this.actuatedCount; i++) ctrl[this.actuatorIndex[i]!] = target[i]!;
+      for (let i = 0; i < this.actuatedCount; i++) ctrl[this.actuatorIndex[i]] = target[i]!;
       return;
     }
     const due = this.pendingCommands.shift()!;
-    for (let i = 0; i < this.actuatedCount; i++) ctrl[this.actuatorIndex[i]!] = due[i]!;
+    for (let i = 0; i < this.actuatedCount; i++) ctrl[this.actuatorIndex[i]] = due[i]!;
     for (let i = 0; i < this.actuatedCount; i++) due[i] = target[i]!;
     this.pendingCommands.push(due);
   }
@@ -171,10 +171,10 @@ export class MujocoTwin {
     const { qpos, qvel, qacc } = this.views();
     const dt = this.timestepS;
     for (let i = 0; i < this.jointCount; i++) {
-      const dof = this.qvelAddress[i]!;
-      const velocity = Math.min(clamp, Math.max(-clamp, qvel[dof]! + qacc[dof]! * dt));
+      const dof = this.qvelAddress[i];
+      const velocity = Math.min(clamp, Math.max(-clamp, qvel[dof] + qacc[dof] * dt));
       qvel[dof] = velocity;
-      qpos[this.qposAddress[i]!] += velocity * dt;
+      qpos[this.qposAddress[i]] += velocity * dt;
     }
     data.time += dt;
   }
@@ -185,14 +185,14 @@ export class MujocoTwin {
     const { qpos, qvel, actuatorForce } = this.views();
     const { positionNoiseRad, velocityNoiseRadS, encoderResolutionRad } = this.realism;
     for (let i = 0; i < this.jointCount; i++) {
-      let position = qpos[this.qposAddress[i]!]!;
-      let velocity = qvel[this.qvelAddress[i]!]!;
+      let position = qpos[this.qposAddress[i]];
+      let velocity = qvel[this.qvelAddress[i]];
       if (positionNoiseRad > 0) position += positionNoiseRad * this.noiseRng.normal();
       if (velocityNoiseRadS > 0) velocity += velocityNoiseRadS * this.noiseRng.normal();
       if (encoderResolutionRad > 0) position = Math.round(position / encoderResolutionRad) * encoderResolutionRad;
       out.positionRad[i] = position;
       out.velocityRadS[i] = velocity;
-      out.effortNm[i] = i < this.actuatedCount ? actuatorForce[this.actuatorIndex[i]!]! : 0;
+      out.effortNm[i] = i < this.actuatedCount ? actuatorForce[this.actuatorIndex[i]] : 0;
     }
     out.seq = this.seq = (this.seq + 1) >>> 0;
     out.deviceTimeS = data.time;
@@ -203,8 +203,8 @@ export class MujocoTwin {
   trueState(positionOut: Float64Array, velocityOut: Float64Array): void {
     const { qpos, qvel } = this.views();
     for (let i = 0; i < this.jointCount; i++) {
-      positionOut[i] = qpos[this.qposAddress[i]!]!;
-      velocityOut[i] = qvel[this.qvelAddress[i]!]!;
+      positionOut[i] = qpos[this.qposAddress[i]]!;
+      velocityOut[i] = qvel[this.qvelAddress[i]]!;
     }
   }
 
@@ -214,7 +214,7 @@ export class MujocoTwin {
    */
   actuatorTorque(out: Float64Array): void {
     const { qfrcActuator } = this.views();
-    for (let i = 0; i < this.jointCount; i++) out[i] = qfrcActuator[this.qvelAddress[i]!]!;
+    for (let i = 0; i < this.jointCount; i++) out[i] = qfrcActuator[this.qvelAddress[i]]!;
   }
 
   dispose(): void {

@@ -26,7 +26,7 @@ export function stepTable(db: Db, run: RunRow): ExportTable {
   const widths = ARRAY_COLUMNS.map((column) => first?.[column] ?? 0);
   const columns: string[] = [...STEP_SCALARS];
   ARRAY_COLUMNS.forEach((column, c) => {
-    for (let i = 0; i < widths[c]!; i++) columns.push(`${column}_${column === 'obs' ? i : (run.joint_names[i] ?? i)}`);
+    for (let i = 0; i < widths[c]; i++) columns.push(`${column}_${column === 'obs' ? i : (run.joint_names[i] ?? i)}`);
   });
   const statement = db.prepare(
     `SELECT ${STEP_SCALARS.join(', ')}, ${ARRAY_COLUMNS.join(', ')} FROM steps WHERE run_id = ? ORDER BY episode, step`,

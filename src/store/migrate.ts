@@ -29,7 +29,7 @@ export function migrate(db: Database.Database, path: string, migrations: readonl
   const step = db.transaction((): boolean => {
     const version = schemaVersion(db);
     if (version >= migrations.length) return false;
-    db.exec(migrations[version]!);
+    db.exec(migrations[version]);
     db.pragma(`user_version = ${version + 1}`);
     return true;
   });

@@ -211,7 +211,7 @@ export class RunRecorder implements StepSink {
     if (this.finished) return;
     this.finished = true;
     try {
-      if (this.workerGone) throw this.failure;
+      if (this.workerGone) throw this.failure ?? new StoreError('the store writer stopped');
       await this.request((id) => ({ type: 'finish', id, status, reason, at: new Date().toISOString() }));
     } finally {
       await this.worker.terminate();

@@ -127,12 +127,12 @@ export class StepRing {
     const base = slot * this.rowValues;
     const values = this.values;
     const offsets = this.offsets;
-    values.set(row.positionRad, base + offsets[0]!);
-    values.set(row.velocityRadS, base + offsets[1]!);
-    values.set(row.obs, base + offsets[2]!);
-    values.set(row.rawAction, base + offsets[3]!);
-    values.set(row.noise, base + offsets[4]!);
-    values.set(row.command, base + offsets[5]!);
+    values.set(row.positionRad, base + offsets[0]);
+    values.set(row.velocityRadS, base + offsets[1]);
+    values.set(row.obs, base + offsets[2]);
+    values.set(row.rawAction, base + offsets[3]);
+    values.set(row.noise, base + offsets[4]);
+    values.set(row.command, base + offsets[5]);
     this.count++;
     Atomics.store(this.control, HEAD, this.count | 0);
     return true;
@@ -158,7 +158,7 @@ export class StepRing {
 
   /** Byte offset in `buffer` of array `column` (StepWidths order) of row number `index`. */
   arrayByteOffset(index: number, column: number): number {
-    return this.valuesByteOffset + ((index % this.capacity) * this.rowValues + this.offsets[column]!) * 4;
+    return this.valuesByteOffset + ((index % this.capacity) * this.rowValues + this.offsets[column]) * 4;
   }
 
   /** Hands the oldest `rows` slots back to the producer. */

@@ -32,10 +32,10 @@ export function expandCells(blocks: readonly GridBlock[], base: Readonly<Record<
     for (const combination of product(axes)) {
       const values: Record<string, unknown> = { ...base };
       for (const [key, value] of combination) values[key] = value;
-      const label = combination.map(([key, value]) => `${flagName(key)}=${formatOptionValue(key, value)}`).join(';') || 'the base';
+      const label = combination.map(([key, value]) => `${flagName(key)}=${formatOptionValue(value)}`).join(';') || 'the base';
       const config = resolveOrExplain(values, `cell ${label}`);
       const configuration = differingOptions(config, baseConfig)
-        .map((key) => `${flagName(key)}=${formatOptionValue(key, config[key])}`)
+        .map((key) => `${flagName(key)}=${formatOptionValue(config[key])}`)
         .join(';');
       const key = configuration === '' ? `seed=${config.seed}` : `${configuration};seed=${config.seed}`;
       if (cells.has(key)) continue;
@@ -49,7 +49,7 @@ export function expandCells(blocks: readonly GridBlock[], base: Readonly<Record<
 /** Options (not the seed, nor where the run goes) whose values differ, in the option table's order. */
 function differingOptions(config: TrainConfig, base: TrainConfig): OptionKey[] {
   return (Object.keys(TRAIN_OPTIONS) as OptionKey[]).filter(
-    (key) => key !== 'seed' && !NOT_AN_AXIS.has(key) && formatOptionValue(key, config[key]) !== formatOptionValue(key, base[key]),
+    (key) => key !== 'seed' && !NOT_AN_AXIS.has(key) && formatOptionValue(config[key]) !== formatOptionValue(base[key]),
   );
 }
 

@@ -76,7 +76,7 @@ function parseAxisValues(name: string, key: OptionKey, text: string): OptionValu
   for (const word of words) {
     for (const value of expandWord(name, key, word)) {
       checkValue(name, key, value);
-      if (values.some((known) => formatOptionValue(key, known) === formatOptionValue(key, value))) throw new GridError(`grid axis '${name}' lists ${word} twice`);
+      if (values.some((known) => formatOptionValue(known) === formatOptionValue(value))) throw new GridError(`grid axis '${name}' lists ${word} twice`);
       values.push(value);
     }
   }
@@ -112,12 +112,12 @@ function checkValue(name: string, key: OptionKey, value: OptionValue): void {
 }
 
 /** A value as the grid, the cell keys and the tables write it: on/off, widths joined by commas, numbers plain. */
-export function formatOptionValue(key: OptionKey, value: unknown): string {
+export function formatOptionValue(value: unknown): string {
   if (typeof value === 'boolean') return value ? 'on' : 'off';
   if (Array.isArray(value)) return value.join(',');
   if (value === null || value === undefined) return 'default';
-  if (key === 'hidden' && typeof value === 'string') return value;
-  return String(value);
+  if (typeof value === 'string' || typeof value === 'number') return String(value);
+  return JSON.stringify(value);
 }
 
 /** Levenshtein distance, for "did you mean" (short strings only). */
@@ -126,14 +126,14 @@ function editDistance(a: string, b: string): number {
   for (let i = 1; i <= a.length; i++) {
     const current = [i];
     for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
     }
     previous = current;
   }
-  return previous[b.length]!;
+  return previous[b.length];
 }
 
 /** Where the CLI default applies, for code that builds flags from a config. */
 export function isDefault(key: OptionKey, value: unknown): boolean {
-  return formatOptionValue(key, value) === formatOptionValue(key, DEFAULT_TRAIN_CONFIG[key]);
+  return formatOptionValue(value) === formatOptionValue(DEFAULT_TRAIN_CONFIG[key]);
 }

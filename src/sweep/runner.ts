@@ -87,8 +87,8 @@ export async function runCells(cells: readonly SweepCell[], options: CellRunnerO
         running.add(entry);
         let stdout = '';
         let stderr = '';
-        child.stdout!.on('data', (chunk: Buffer) => (stdout = (stdout + chunk.toString()).slice(-TAIL_CHARS)));
-        child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-TAIL_CHARS)));
+        child.stdout.on('data', (chunk: Buffer) => (stdout = (stdout + chunk.toString()).slice(-TAIL_CHARS)));
+        child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-TAIL_CHARS)));
         let ended = false;
         const end = (code: number | null, error?: Error): void => {
           if (ended) return;

@@ -55,8 +55,8 @@ export function configMismatches(stored: Readonly<Record<string, unknown>>, cell
     // An option missing from the stored run is newer than the run: its default stood then.
     const storedValue = !(key in stored) ? DEFAULT_TRAIN_CONFIG[key] : key === 'task' ? taskName(stored['task']) : stored[key];
     const planned = (cell.config as unknown as Record<string, unknown>)[key];
-    const was = formatOptionValue(key, storedValue);
-    const now = formatOptionValue(key, planned);
+    const was = formatOptionValue(storedValue);
+    const now = formatOptionValue(planned);
     if (was !== now) out.push(`--${flagName(key)} ${was} (stored) vs ${now} (now)`);
   }
   return out;
@@ -64,7 +64,7 @@ export function configMismatches(stored: Readonly<Record<string, unknown>>, cell
 
 /** The stored config replaces `task` by the task's description `{ task: name, ... }`. */
 function taskName(value: unknown): unknown {
-  if (value !== null && typeof value === 'object' && 'task' in value) return (value as { task: unknown }).task;
+  if (value !== null && typeof value === 'object' && 'task' in value) return (value).task;
   return value;
 }
 

@@ -46,7 +46,7 @@ export class FurutaSwingUpTask implements Task {
           `${calibration.joints.length} driven (${calibration.commandMode}) and ${calibration.passiveJoints.length} passive`,
       );
     }
-    const arm = calibration.joints[0]!;
+    const arm = calibration.joints[0];
     const { limits } = arm;
     this.episodeSteps = episodeSteps;
     this.homeRad = arm.homeRad;
@@ -70,25 +70,25 @@ export class FurutaSwingUpTask implements Task {
   }
 
   observe(state: JointState, _previousAction: Float32Array, out: Float32Array): void {
-    const arm = state.positionRad[0]!;
-    const pendulum = state.positionRad[1]!;
+    const arm = state.positionRad[0];
+    const pendulum = state.positionRad[1];
     out[0] = Math.cos(arm);
     out[1] = Math.sin(arm);
     out[2] = Math.cos(pendulum);
     out[3] = Math.sin(pendulum);
-    out[4] = state.velocityRadS[0]! * this.inverseMaxArmVelocity;
-    out[5] = state.velocityRadS[1]! / this.pendulumVelocityScaleRadS;
+    out[4] = state.velocityRadS[0] * this.inverseMaxArmVelocity;
+    out[5] = state.velocityRadS[1] / this.pendulumVelocityScaleRadS;
   }
 
   reward(_previous: JointState, command: Float64Array, next: JointState): number {
-    const upright = 0.5 * (1 + Math.cos(next.positionRad[1]!));
-    const arm = next.positionRad[0]! * this.inverseSoftLimit;
-    const effort = command[0]! * this.inverseMaxEffort;
+    const upright = 0.5 * (1 + Math.cos(next.positionRad[1]));
+    const arm = next.positionRad[0] * this.inverseSoftLimit;
+    const effort = command[0] * this.inverseMaxEffort;
     return upright * (1 - 0.5 * Math.min(1, arm * arm)) * (1 - 0.1 * Math.min(1, effort * effort));
   }
 
   isTerminal(state: JointState): boolean {
-    const arm = state.positionRad[0]!;
+    const arm = state.positionRad[0];
     return arm < this.armLowRad || arm > this.armHighRad;
   }
 

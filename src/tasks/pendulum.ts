@@ -32,16 +32,16 @@ export class PendulumSwingUpTask implements Task {
   }
 
   observe(state: JointState, _previousAction: Float32Array, out: Float32Array): void {
-    const angle = state.positionRad[0]!;
+    const angle = state.positionRad[0];
     out[0] = Math.cos(angle);
     out[1] = Math.sin(angle);
     out[2] = state.velocityRadS[0]!;
   }
 
   reward(previous: JointState, command: Float64Array): number {
-    const angle = normalizeAngle(previous.positionRad[0]!);
-    const velocity = previous.velocityRadS[0]!;
-    const torque = command[0]!;
+    const angle = normalizeAngle(previous.positionRad[0]);
+    const velocity = previous.velocityRadS[0];
+    const torque = command[0];
     return -(angle * angle + 0.1 * velocity * velocity + 0.001 * torque * torque);
   }
 

@@ -47,7 +47,7 @@ export class ReachTask implements Task {
 
   beginEpisode(rng: Rng): EpisodeStart {
     for (let j = 0; j < this.goalRad.length; j++) {
-      this.goalRad[j] = this.center[j]! + this.goalFraction * this.halfRange[j]! * rng.uniformIn(-1, 1);
+      this.goalRad[j] = this.center[j] + this.goalFraction * this.halfRange[j] * rng.uniformIn(-1, 1);
     }
     return { positionRad: this.homeRad.slice(), velocityRadS: null };
   }
@@ -55,9 +55,9 @@ export class ReachTask implements Task {
   observe(state: JointState, previousAction: Float32Array, out: Float32Array): void {
     const joints = this.goalRad.length;
     for (let j = 0; j < joints; j++) {
-      out[j] = (state.positionRad[j]! - this.center[j]!) / this.halfRange[j]!;
-      out[joints + j] = state.velocityRadS[j]! * this.inverseMaxVelocity[j]!;
-      out[2 * joints + j] = (this.goalRad[j]! - this.center[j]!) / this.halfRange[j]!;
+      out[j] = (state.positionRad[j] - this.center[j]) / this.halfRange[j];
+      out[joints + j] = state.velocityRadS[j] * this.inverseMaxVelocity[j];
+      out[2 * joints + j] = (this.goalRad[j] - this.center[j]) / this.halfRange[j];
       out[3 * joints + j] = previousAction[j]!;
     }
   }
@@ -65,7 +65,7 @@ export class ReachTask implements Task {
   reward(_previous: JointState, _command: Float64Array, state: JointState): number {
     let sum = 0;
     for (let j = 0; j < this.goalRad.length; j++) {
-      const error = (state.positionRad[j]! - this.goalRad[j]!) / this.halfRange[j]!;
+      const error = (state.positionRad[j] - this.goalRad[j]) / this.halfRange[j];
       sum += error * error;
     }
     return -Math.sqrt(sum);

@@ -85,7 +85,7 @@ export function readCheckpointMeta(path: string): CheckpointMeta {
   } catch (error) {
     throw new CheckpointError(`${jsonPath} is not a valid checkpoint (${(error as Error).message})`);
   }
-  if (meta.format !== CHECKPOINT_FORMAT) throw new CheckpointError(`${jsonPath}: checkpoint format ${meta.format}, this robo-train reads ${CHECKPOINT_FORMAT}`);
+  if (meta.format !== CHECKPOINT_FORMAT) throw new CheckpointError(`${jsonPath}: checkpoint format ${JSON.stringify(meta.format)}, this robo-train reads ${String(CHECKPOINT_FORMAT)}`);
   return meta;
 }
 
@@ -138,11 +138,11 @@ function deserializeReplay(bytes: Buffer): ReplaySnapshot {
     offset += length * 4;
   }
   return {
-    obs: arrays['obs']!,
-    action: arrays['action']!,
-    reward: arrays['reward']!,
-    nextObs: arrays['nextObs']!,
-    terminated: arrays['terminated']!,
+    obs: arrays['obs'],
+    action: arrays['action'],
+    reward: arrays['reward'],
+    nextObs: arrays['nextObs'],
+    terminated: arrays['terminated'],
     added: header.added,
   };
 }

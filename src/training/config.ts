@@ -249,7 +249,7 @@ function parseOption(key: keyof TrainConfig, value: unknown): unknown {
     case 'hidden': {
       const widths = String(value).split(',').map((part) => Number(part.trim()));
       if (widths.length === 0 || widths.some((width) => !Number.isInteger(width) || width < 1)) {
-        throw new ConfigError(`${flag} must list positive layer widths separated by commas, e.g. 256,256 (got '${value}')`);
+        throw new ConfigError(`${flag} must list positive layer widths separated by commas, e.g. 256,256 (got '${String(value)}')`);
       }
       return widths;
     }
@@ -261,7 +261,7 @@ function parseOption(key: keyof TrainConfig, value: unknown): unknown {
     default:
       break;
   }
-  if (spec.choices && !spec.choices.includes(String(value))) throw new ConfigError(`${flag} must be one of ${spec.choices.join(', ')} (got '${value}')`);
+  if (spec.choices && !spec.choices.includes(String(value))) throw new ConfigError(`${flag} must be one of ${spec.choices.join(', ')} (got '${String(value)}')`);
   if (spec.kind === 'number') return finiteNumber(flag, value);
   if (spec.kind === 'boolean') return Boolean(value);
   return String(value);

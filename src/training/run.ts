@@ -25,7 +25,7 @@ import { WorkerTrainer } from './worker-trainer.js';
 
 export interface TrainIo {
   /** Progress and status lines (stdout). */
-  log(line: string): void;
+  log: (line: string) => void;
 }
 
 export interface TrainResult {
@@ -134,7 +134,7 @@ export async function runTraining(config: TrainConfig, io: TrainIo, stop: AbortS
           episodes: progress.episodes,
           totalSteps: progress.totalSteps,
           exploration: exploration.getState(),
-          rngs: Object.fromEntries(Object.entries(streams).map(([name, rng]) => [name, rng.getState()])),
+          rngs: Object.fromEntries((Object.entries(streams) as [string, Rng][]).map(([name, rng]) => [name, rng.getState()])),
         },
         learner: snapshot.learner,
         replay: snapshot.replay,

@@ -20,7 +20,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { encodePacket, mqttRoute, type MessageType, MqttStatus, mqttTopics, PacketDecoder, type Message, type MqttTopics } from '../protocol/index.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { notOpenError, TransportError } from './errors.js';
-import type { InjectableTransport, LinkRole, PeerStatus, TransportHandlers, TransportStats } from './interface.js';
+import type { InjectableTransport, LinkRole, TransportHandlers, TransportStats } from './interface.js';
 
 export interface MqttTransportOptions {
   /** `mqtt://host:1883` or `mqtts://user:pass@host:8883`. */
@@ -101,7 +101,7 @@ export class MqttTransport implements InjectableTransport {
       if (this.client !== client || !this.handlers) return;
       if (topic === peerStatusTopic) {
         const text = payload.toString('utf8');
-        if (text === MqttStatus.ONLINE || text === MqttStatus.OFFLINE) this.handlers.peerStatus?.(text as PeerStatus);
+        if (text === MqttStatus.ONLINE || text === MqttStatus.OFFLINE) this.handlers.peerStatus?.(text);
         return;
       }
       if (packetTopics.has(topic)) {
@@ -214,7 +214,7 @@ export class MqttTransport implements InjectableTransport {
     if (parsed.username && !parsed.password && process.env.ROBO_TRAIN_MQTT_PASSWORD) options.password = process.env.ROBO_TRAIN_MQTT_PASSWORD;
     return new Promise((resolve, reject) => {
       const client = mqtt.connect(url, options);
-      const settle = (error: unknown): void => {
+      const settle = (error: Error | null): void => {
         client.removeAllListeners();
         if (error === null) {
           resolve(client);

@@ -21,7 +21,7 @@ function gitCommit(): string | null {
     const refPath = join(gitDir, ref);
     if (existsSync(refPath)) return readFileSync(refPath, 'utf8').trim();
     const packed = readFileSync(join(gitDir, 'packed-refs'), 'utf8').split('\n').find((line) => line.endsWith(` ${ref}`));
-    return packed ? packed.split(' ')[0]! : null;
+    return packed ? packed.split(' ')[0] : null;
   } catch {
     return null;
   }

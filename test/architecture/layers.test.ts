@@ -31,8 +31,8 @@ function readLayers(): Layer[] {
   const rows = lines
     .slice(first + 2, end)
     .map((line) => line.split('|').slice(1, -1).map((cell) => cell.trim()));
-  const names = (cell: string): string[] => [...cell.matchAll(/`([^`]+?)\/?`/g)].map((match) => match[1]!);
-  return rows.map(([name, folders, mayImport]) => ({ name: name!, folders: names(folders!), mayImport: mayImport === '—' ? [] : mayImport!.split(',').map((layer) => layer.trim()) }));
+  const names = (cell: string): string[] => [...cell.matchAll(/`([^`]+?)\/?`/g)].map((match) => match[1]);
+  return rows.map(([name, folders, mayImport]) => ({ name: name, folders: names(folders), mayImport: mayImport === '—' ? [] : mayImport.split(',').map((layer) => layer.trim()) }));
 }
 
 function sourceFiles(dir: string): string[] {
@@ -51,7 +51,7 @@ function importGraph(): Map<string, string[]> {
   for (const file of sourceFiles(src)) {
     const text = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
     const targets = [...text.matchAll(IMPORT)].map((match) => {
-      const specifier = (match[1] ?? match[2] ?? match[3])!;
+      const specifier = (match[1] ?? match[2] ?? match[3]);
       return relative(repo, normalize(join(dirname(file), specifier.replace(/\.js$/, '.ts'))));
     });
     graph.set(relative(repo, file), targets);
@@ -60,7 +60,7 @@ function importGraph(): Map<string, string[]> {
 }
 
 /** `src/rl/exploration/gsde.ts` → `rl`. */
-const folderOf = (path: string): string => path.split(sep)[1]!;
+const folderOf = (path: string): string => path.split(sep)[1];
 
 test('every folder of src/ has a place in the README\'s layer table', () => {
   const listed = new Set(readLayers().flatMap((layer) => layer.folders));

@@ -65,10 +65,10 @@ test('robo-train estop holds a running training (latched, recorded) until --clea
   try {
     const stopped = store.prepare(`SELECT episode, termination, reason FROM episodes WHERE reason LIKE 'e-stop%'`).all() as { episode: number; termination: string }[];
     assert.equal(stopped.length, 1);
-    assert.equal(stopped[0]!.termination, 'aborted');
+    assert.equal(stopped[0].termination, 'aborted');
     const kinds = (store.prepare('SELECT kind FROM events ORDER BY id').all() as { kind: string }[]).map((row) => row.kind);
     assert.ok(kinds.indexOf('operator_estop') >= 0 && kinds.indexOf('estop_clear') > kinds.indexOf('operator_estop'), `events: ${kinds.join(', ')}`);
-    const later = store.prepare('SELECT COUNT(*) AS n FROM episodes WHERE episode > ?').get(stopped[0]!.episode) as { n: number };
+    const later = store.prepare('SELECT COUNT(*) AS n FROM episodes WHERE episode > ?').get(stopped[0].episode) as { n: number };
     assert.ok(later.n >= 1, 'training went on after the clear');
   } finally {
     store.close();

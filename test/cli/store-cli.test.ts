@@ -108,7 +108,7 @@ describe('robo-train runs / inspect / compare / export', () => {
     const json = (await robotrain(['compare', ids.gaussian, ids.pink, '--db', db, '--json'])).stdout.trim().split('\n').map((line) => JSON.parse(line) as { run: { noise: string }; training: { continuity_cost: number } });
     assert.deepEqual(json.map((report) => report.run.noise), ['gaussian', 'pink']);
     const inspected = JSON.parse((await robotrain(['inspect', ids.pink, '--db', db, '--json'])).stdout) as { training: { continuity_cost: number } };
-    assert.equal(json[1]!.training.continuity_cost, inspected.training.continuity_cost);
+    assert.equal(json[1].training.continuity_cost, inspected.training.continuity_cost);
   });
 
   test('export: steps with named columns (CSV to stdout and file, JSON lines) matching the stored rows, and episodes', async () => {
@@ -116,7 +116,7 @@ describe('robo-train runs / inspect / compare / export', () => {
     const csv = spawnSync(process.execPath, [bin, 'export', ids.gaussian, '--db', db, '--format', 'csv'], { encoding: 'utf8', timeout: 60_000 });
     assert.equal(csv.status, 0, csv.stderr);
     const lines = csv.stdout.trim().split('\n');
-    const header = lines[0]!.split(',');
+    const header = lines[0].split(',');
     assert.deepEqual(header.slice(0, 9), ['episode', 'step', 'device_time_s', 'reward', 'flags', 'position_shoulder', 'position_elbow', 'velocity_shoulder', 'velocity_elbow']);
     for (const column of ['obs_0', 'raw_action_shoulder', 'noise_elbow', 'command_shoulder', 'command_elbow']) assert.ok(header.includes(column), column);
     assert.equal(lines.length, 301);
@@ -134,7 +134,7 @@ describe('robo-train runs / inspect / compare / export', () => {
     assert.equal(readFileSync(out, 'utf8'), csv.stdout);
     const episodes = readFileSync(join(dir, 'run.episodes.csv'), 'utf8').trim().split('\n');
     assert.equal(episodes.length, 4);
-    assert.match(episodes[0]!, /^episode,evaluation,.*,continuity_shoulder,continuity_elbow,.*,clipped_velocity/);
+    assert.match(episodes[0], /^episode,evaluation,.*,continuity_shoulder,continuity_elbow,.*,clipped_velocity/);
 
     const jsonlPath = join(dir, 'run.jsonl');
     assert.equal((await robotrain(['export', ids.gaussian, '--db', db, '--format', 'jsonl', '--out', jsonlPath])).status, 0);

@@ -43,10 +43,10 @@ describe('robo-train CLI', () => {
     const rounds = [...run.stdout.matchAll(/((?:^eval \d+ .*\n)+)^evaluation after (\d+) steps: return (\S+) ± (\S+) \(mean ± std of 2 episodes\)$/gm)];
     assert.deepEqual(rounds.map((round) => Number(round[2])), [100, 200], run.stdout);
     for (const round of rounds) {
-      const returns = [...round[1]!.matchAll(/return (\S+)/g)].map((match) => Number(match[1]));
-      const mean = (returns[0]! + returns[1]!) / 2;
+      const returns = [...round[1].matchAll(/return (\S+)/g)].map((match) => Number(match[1]));
+      const mean = (returns[0] + returns[1]) / 2;
       assert.ok(Math.abs(Number(round[3]) - mean) <= 0.01 + 1e-3 * Math.abs(mean), `${round[3]} vs ${mean}`);
-      assert.ok(Math.abs(Number(round[4]) - Math.abs(returns[0]! - returns[1]!) / 2) <= 0.01 + 1e-3 * Math.abs(mean));
+      assert.ok(Math.abs(Number(round[4]) - Math.abs(returns[0] - returns[1]) / 2) <= 0.01 + 1e-3 * Math.abs(mean));
     }
   });
 

@@ -91,9 +91,9 @@ describe('device session: handshake', () => {
     assert.equal(session.phase, 'ready');
     const hellos = device.receivedOf(MessageType.HELLO);
     assert.equal(hellos.length, 1);
-    const hello = hellos[0]!.message;
+    const hello = hellos[0].message;
     assert.ok(hello.type === MessageType.HELLO && hello.protocolMajor === 1 && hello.stateRateHz === 50);
-    const configure = device.receivedOf(MessageType.CONFIGURE)[0]!.message;
+    const configure = device.receivedOf(MessageType.CONFIGURE)[0].message;
     assert.ok(configure.type === MessageType.CONFIGURE && configure.stateRateHz === 50 && configure.watchdogTimeoutMs === 0);
     assert.equal(session.deviceInfo?.deviceId, 'scripted-arm');
     await session.close();
@@ -119,7 +119,7 @@ describe('device session: handshake', () => {
     const failures = retries();
     assert.deepEqual(failures.map((failure) => failure.kind), ['handshake_timeout', 'handshake_timeout', 'handshake_timeout']);
     assert.deepEqual(failures.map((failure) => failure.retryInMs), [250, 500, 1000]);
-    assert.match(failures[0]!.message, /no answer to HELLO within 5 s on memory wire/);
+    assert.match(failures[0].message, /no answer to HELLO within 5 s on memory wire/);
     // Each attempt starts with a new HELLO (a new seq) after its backoff.
     const starts: number[] = [];
     const seen = new Set<number>();
@@ -173,7 +173,7 @@ describe('device session: heartbeat and watchdog', () => {
     const beats = device.receivedOf(MessageType.HEARTBEAT).slice(before);
     assert.ok(beats.length >= 9 && beats.length <= 11, `${beats.length} heartbeats in 1 s`);
     for (let i = 1; i < beats.length; i++) {
-      const gap = beats[i]!.atMs - beats[i - 1]!.atMs;
+      const gap = beats[i].atMs - beats[i - 1].atMs;
       assert.ok(gap >= 100 && gap <= 150, `heartbeat gap ${gap} ms`);
     }
     const target = new Float32Array(2);
@@ -198,11 +198,11 @@ describe('device session: heartbeat and watchdog', () => {
     assert.equal(faults.length, 0, 'not yet');
     await clock.advance(60);
     assert.equal(faults.length, 1);
-    assert.equal(faults[0]!.kind, 'watchdog');
-    assert.match(faults[0]!.message, /no state frame for 500 ms/);
+    assert.equal(faults[0].kind, 'watchdog');
+    assert.match(faults[0].message, /no state frame for 500 ms/);
     const estop = device.receivedOf(MessageType.ESTOP);
     assert.equal(estop.length, 1);
-    assert.ok(estop[0]!.atMs - silentAt >= 480 && estop[0]!.atMs - silentAt <= 540, `e-stop after ${estop[0]!.atMs - silentAt} ms of silence`);
+    assert.ok(estop[0].atMs - silentAt >= 480 && estop[0].atMs - silentAt <= 540, `e-stop after ${estop[0].atMs - silentAt} ms of silence`);
     assert.equal(session.phase, 'recovering');
     // The device comes back: a new session, and prepareToMove clears the e-stop this host set.
     device.stream(20);
@@ -290,7 +290,7 @@ describe('device session: faults and e-stops', () => {
     wire.unplug();
     await clock.advance(2000);
     assert.equal(faults[0]?.kind, 'link_lost');
-    assert.match(faults[0]!.message, /unplugged/);
+    assert.match(faults[0].message, /unplugged/);
     // 250 ms after the loss the first reopen fails (unplugged), then each wait doubles.
     assert.deepEqual(retries().map((retry) => retry.retryInMs), [500, 1000, 2000]);
     wire.plug();

@@ -35,8 +35,8 @@ describe('joint map', () => {
 
   test('device order and raw units ↔ calibration order and joint angles, both ways', () => {
     const calibration = loadCalibration('sim-reacher');
-    calibration.joints[1]!.offsetRad = 0.25;
-    calibration.joints[1]!.direction = -1;
+    calibration.joints[1].offsetRad = 0.25;
+    calibration.joints[1].direction = -1;
     // The device lists the elbow first.
     const map = new JointMap(calibration, ['elbow', 'shoulder']);
     const state = createJointState(2);
@@ -56,9 +56,9 @@ describe('joint map', () => {
     assert.deepEqual(deviceMismatches(device, expectation), []);
     const problems = deviceMismatches({ ...device, jointNames: ['shoulder'], supportedModes: CommandModeBit.EFFORT | CommandModeBit.VELOCITY, maxStateRateHz: 20 }, expectation);
     assert.equal(problems.length, 3);
-    assert.match(problems[0]!, /missing elbow/);
-    assert.match(problems[1]!, /needs position, the device accepts velocity, effort/);
-    assert.match(problems[2]!, /runs at 50 Hz, the device streams 10–20 Hz/);
+    assert.match(problems[0], /missing elbow/);
+    assert.match(problems[1], /needs position, the device accepts velocity, effort/);
+    assert.match(problems[2], /runs at 50 Hz, the device streams 10–20 Hz/);
     assert.deepEqual(deviceMismatches(device, { jointNames: null, commandMode: 0, stateRateHz: 0 }), [], 'calibration of a new robot accepts any device');
   });
 });
@@ -86,10 +86,10 @@ describe('calibration from recordings', () => {
     const template = loadCalibration('sim-reacher');
     const json = buildCalibrationJson({ robot: 'arm-2', joints: recordings, defaultStateRateHz: 100, supportsPosition: true, supportsEffort: false, template, twinMjcf: '../calibration/sim-reacher.xml' });
     const calibration = parseCalibration(json, `${template.sourcePath.replace(/[^/]+$/, '')}arm-2.json`);
-    const shoulder = calibration.joints[0]!;
+    const shoulder = calibration.joints[0];
     assert.equal(shoulder.offsetRad, 0.3);
     assert.deepEqual([shoulder.limits.minPositionRad, shoulder.limits.maxPositionRad], [-2.58, 2.58]);
-    assert.equal(shoulder.limits.maxVelocityRadS, template.joints[0]!.limits.maxVelocityRadS);
+    assert.equal(shoulder.limits.maxVelocityRadS, template.joints[0].limits.maxVelocityRadS);
     assert.equal(calibration.controlHz, 50);
     assert.equal(calibration.robot, 'arm-2');
   });
@@ -99,7 +99,7 @@ describe('calibration from recordings', () => {
     const calibration = parseCalibration(json, '/tmp/new-arm.json');
     assert.equal(calibration.controlHz, 100);
     assert.equal(calibration.commandMode, 'position');
-    assert.equal(calibration.joints[1]!.limits.maxVelocityRadS, 1);
+    assert.equal(calibration.joints[1].limits.maxVelocityRadS, 1);
     assert.equal(calibration.twin, null);
     assert.throws(
       () => buildCalibrationJson({ robot: 'x', joints: recordings, defaultStateRateHz: 20, supportsPosition: false, supportsEffort: true, template: null, twinMjcf: null }),

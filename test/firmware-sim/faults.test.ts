@@ -40,11 +40,11 @@ describe('last-resort limits', () => {
 
   test('calibration limits in raw units follow offset and direction', () => {
     const calibration = loadCalibration('sim-reacher');
-    calibration.joints[0]!.offsetRad = 0.5;
-    calibration.joints[0]!.direction = -1;
+    calibration.joints[0].offsetRad = 0.5;
+    calibration.joints[0].direction = -1;
     const [first] = firmwareLimitsFromCalibration(calibration);
     // joint = -(raw - 0.5) ∈ [-2.6, 2.6]  ⇔  raw ∈ [-2.1, 3.1]
-    assert.ok(Math.abs(first!.minPositionRad! + 2.1) < 1e-12 && Math.abs(first!.maxPositionRad! - 3.1) < 1e-12);
+    assert.ok(Math.abs(first.minPositionRad! + 2.1) < 1e-12 && Math.abs(first.maxPositionRad! - 3.1) < 1e-12);
   });
 });
 
@@ -58,9 +58,9 @@ describe('the simulated operator', () => {
     let previous = 0;
     for (let t = 0; t <= 10; t += 0.01) {
       hand.targetAt(t, out);
-      low = Math.min(low, out[0]!);
-      high = Math.max(high, out[0]!);
-      assert.ok(Math.abs(out[0]! - previous) < 0.06, `no jump at ${t.toFixed(2)} s`);
+      low = Math.min(low, out[0]);
+      high = Math.max(high, out[0]);
+      assert.ok(Math.abs(out[0] - previous) < 0.06, `no jump at ${t.toFixed(2)} s`);
       previous = out[0]!;
     }
     assert.ok(Math.abs(low + 2.59) < 0.03 && Math.abs(high - 2.59) < 0.03, `swept ${low}..${high}`);

@@ -67,9 +67,9 @@ describe('simulated firmware: boot and sessions', () => {
   test('boots with DEVICE_INFO at seq 0, then a heartbeat a second until a HELLO opens a session', async () => {
     const { firmware, sent, of, tick, host, lastState } = await bench();
     firmware.boot();
-    assert.equal(sent[0]!.message.type, MessageType.DEVICE_INFO);
-    assert.equal(sent[0]!.seq, 0);
-    const info = sent[0]!.message;
+    assert.equal(sent[0].message.type, MessageType.DEVICE_INFO);
+    assert.equal(sent[0].seq, 0);
+    const info = sent[0].message;
     assert.ok(info.type === MessageType.DEVICE_INFO);
     assert.deepEqual(info.jointNames, ['shoulder', 'elbow']);
     assert.equal(info.supportedModes, CommandModeBit.POSITION);
@@ -273,7 +273,7 @@ describe('simulated firmware: e-stop, faults, limits', () => {
     await open();
     firmware.injectFault({ code: FaultCode.FOLLOWING_ERROR, joint: 1, persistsMs: 1000 });
     await tick();
-    assert.ok((lastState().jointStatus[1]! & JointStatus.FAULT) !== 0);
+    assert.ok((lastState().jointStatus[1] & JointStatus.FAULT) !== 0);
     host({ type: MessageType.ESTOP_CLEAR });
     assert.equal(lastAck().result, ResultCode.FAULT_ACTIVE);
     await clock.advance(1000);
@@ -291,22 +291,22 @@ describe('simulated firmware: e-stop, faults, limits', () => {
     const { calibration, open, enable, host, tick, lastState, command, of } = await bench();
     await open();
     await enable();
-    const maxStepRad = calibration.joints[0]!.limits.maxVelocityRadS / calibration.controlHz;
-    let previous = lastState().positionRad[0]!;
+    const maxStepRad = calibration.joints[0].limits.maxVelocityRadS / calibration.controlHz;
+    let previous = lastState().positionRad[0];
     let clampedSeen = false;
     let atLimitSeen = false;
     for (let i = 0; i < 120; i++) {
       host(command([3.5, 0]));
       await tick();
       const state = lastState();
-      clampedSeen ||= (state.jointStatus[0]! & JointStatus.CLAMPED) !== 0 && (state.deviceStatus & DeviceStatus.LIMIT_ACTIVE) !== 0;
-      atLimitSeen ||= (state.jointStatus[0]! & JointStatus.AT_LIMIT) !== 0;
-      assert.ok(state.positionRad[0]! <= 2.6 + POSITION_FAULT_MARGIN_RAD, `joint 0 at ${state.positionRad[0]} rad`);
-      assert.ok(state.positionRad[0]! - previous <= maxStepRad * 1.5 + 0.005, `moved ${state.positionRad[0]! - previous} rad in one period`);
+      clampedSeen ||= (state.jointStatus[0] & JointStatus.CLAMPED) !== 0 && (state.deviceStatus & DeviceStatus.LIMIT_ACTIVE) !== 0;
+      atLimitSeen ||= (state.jointStatus[0] & JointStatus.AT_LIMIT) !== 0;
+      assert.ok(state.positionRad[0] <= 2.6 + POSITION_FAULT_MARGIN_RAD, `joint 0 at ${state.positionRad[0]} rad`);
+      assert.ok(state.positionRad[0] - previous <= maxStepRad * 1.5 + 0.005, `moved ${state.positionRad[0] - previous} rad in one period`);
       previous = state.positionRad[0]!;
     }
     assert.ok(clampedSeen);
-    assert.ok(lastState().positionRad[0]! > 2.5, 'it got to the limit');
+    assert.ok(lastState().positionRad[0] > 2.5, 'it got to the limit');
     assert.ok(atLimitSeen, 'AT_LIMIT while the joint touched its limit');
     assert.equal(of(MessageType.FAULT).length, 0, 'the servo stays within the fault margin');
   });
@@ -317,8 +317,8 @@ describe('simulated firmware: e-stop, faults, limits', () => {
     await enable();
     host(command([5], { mode: CommandModeBit.EFFORT, deadlineUs: lastState().deviceTimeUs + 200_000 }));
     await tick();
-    assert.ok(Math.abs(lastState().effortNm[0]! - 2) < 1e-6, `effort ${lastState().effortNm[0]}`);
-    assert.ok((lastState().jointStatus[0]! & JointStatus.CLAMPED) !== 0);
+    assert.ok(Math.abs(lastState().effortNm[0] - 2) < 1e-6, `effort ${lastState().effortNm[0]}`);
+    assert.ok((lastState().jointStatus[0] & JointStatus.CLAMPED) !== 0);
     await tick(12);
     assert.equal(lastState().effortNm[0], 0, 'past the deadline: no effort');
   });

@@ -13,7 +13,7 @@ import {
 
 /** Records with Object.prototype, as decoded messages have (fast-check's default is a null prototype). */
 function record<T>(model: { [K in keyof T]: fc.Arbitrary<T[K]> }): fc.Arbitrary<T> {
-  return fc.record(model, { noNullPrototype: true }) as fc.Arbitrary<T>;
+  return fc.record(model, { noNullPrototype: true });
 }
 
 const u8 = fc.integer({ min: 0, max: 0xff });

@@ -50,7 +50,7 @@ describe('logged episodes replayed as tests', () => {
       const calibration = loadCalibration(fixture.robot);
 
       test('the logged commands respect every safety limit (position, velocity, acceleration, jerk)', () => {
-        const compliance = commandCompliance(calibration, fixture.positionRad[0]!, fixture.command);
+        const compliance = commandCompliance(calibration, fixture.positionRad[0], fixture.command);
         for (const joint of compliance) {
           assert.ok(worstRatio(joint) <= 1 + COMPLIANCE_SLACK, `${joint.joint}: ${JSON.stringify(joint)}`);
         }
@@ -86,9 +86,9 @@ describe('logged episodes replayed as tests', () => {
       `halving the servo gain shows: ${replay.tracking.map((joint) => joint.rmsRad.toExponential(2)).join(', ')}`,
     );
     const jumped = fixture.command.map((command) => command.slice());
-    jumped[50]![1]! += 0.05;
-    const compliance = commandCompliance(calibration, fixture.positionRad[0]!, jumped);
-    assert.ok(worstRatio(compliance[1]!) > 1 + COMPLIANCE_SLACK, 'a 0.05 rad jump breaks the velocity limit');
+    jumped[50][1] += 0.05;
+    const compliance = commandCompliance(calibration, fixture.positionRad[0], jumped);
+    assert.ok(worstRatio(compliance[1]) > 1 + COMPLIANCE_SLACK, 'a 0.05 rad jump breaks the velocity limit');
     assert.ok(commandContinuity(calibration, jumped) > fixture.continuityCost! * 1.01, 'and raises the continuity cost');
   });
 });

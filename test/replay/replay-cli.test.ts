@@ -66,8 +66,8 @@ describe('robo-train replay and fixture, end to end', () => {
     const store = openDatabase(db, { readonly: true });
     const run = store.prepare('SELECT source, robot, task, algo, status, config FROM runs WHERE id = 2').get() as Record<string, string>;
     assert.deepEqual({ ...run, config: undefined }, { source: 'replay', robot: 'sim-reacher', task: 'reach', algo: 'open-loop', status: 'finished', config: undefined });
-    assert.deepEqual(JSON.parse(run['config']!).replayOf.runId, 1);
-    assert.deepEqual(JSON.parse(run['config']!).replayOf.episode, 1);
+    assert.deepEqual(JSON.parse(run['config']).replayOf.runId, 1);
+    assert.deepEqual(JSON.parse(run['config']).replayOf.episode, 1);
     assert.equal((store.prepare('SELECT COUNT(*) AS n FROM steps WHERE run_id = 2').get() as { n: number }).n, 100);
     const episode = store.prepare('SELECT steps, continuity_cost FROM episodes WHERE run_id = 2').get() as { steps: number; continuity_cost: number };
     assert.equal(episode.steps, 100);
@@ -103,7 +103,7 @@ describe('robo-train replay and fixture, end to end', () => {
     const run = store.prepare('SELECT source, algo, config FROM runs WHERE id = ?').get(first.replayRunId) as Record<string, string>;
     assert.equal(run['source'], 'replay');
     assert.equal(run['algo'], 'sac');
-    assert.equal(JSON.parse(run['config']!).mode, 'policy');
+    assert.equal(JSON.parse(run['config']).mode, 'policy');
     const noise = store.prepare('SELECT COUNT(*) AS n FROM steps WHERE run_id = ?').get(first.replayRunId) as { n: number };
     assert.equal(noise.n, 100);
     store.close();
@@ -120,7 +120,7 @@ describe('robo-train replay and fixture, end to end', () => {
     const replay = await replayOpenLoop(loadCalibration('sim-reacher'), fixture, fixture.source.seed);
     const storedRun = await robotrain(['replay', '--db', db, '--json', '--run', '1', '--episode', '1']);
     const stored = JSON.parse(storedRun.stdout) as ReplayReport;
-    replay.tracking.forEach((joint, j) => assert.ok(Math.abs(joint.rmsRad - stored.tracking[j]!.rmsRad) < 1e-9, 'the same replay from the fixture and from the store'));
+    replay.tracking.forEach((joint, j) => assert.ok(Math.abs(joint.rmsRad - stored.tracking[j].rmsRad) < 1e-9, 'the same replay from the fixture and from the store'));
   });
 
   test('bad input: a clear message and exit code 2', async () => {

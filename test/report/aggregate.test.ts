@@ -92,8 +92,8 @@ describe('over seeds', () => {
     assert.match(markdown, /\| `gsde k=8` \| 6 \| -154\.3 \[-?\d/);
     assert.match(markdown, /raw continuity %: IQM \[95 % CI\]/);
     const csv = csvTable(summaries).trim().split('\n');
-    const header = csv[0]!.split(',');
-    const row = csv[1]!.split(',');
+    const header = csv[0].split(',');
+    const row = csv[1].split(',');
     assert.equal(row[header.indexOf('return_iqm')], '-154.25');
     assert.equal(row[header.indexOf('raw_continuity_pct_iqm')], '4.5');
     assert.equal(row[header.indexOf('axis_interval')], '8');
@@ -108,15 +108,15 @@ describe('over seeds', () => {
   test('comparison with the published figure: continuity normalised to Gaussian = 1', () => {
     const comparison = compareWithPublished(summaries)!;
     assert.deepEqual(comparison.rows.map((row) => row.published.label), ['unstructured Gaussian', 'gSDE-8']);
-    assert.equal(comparison.rows[0]!.continuityNorm, 1);
-    assert.equal(comparison.rows[1]!.continuityNorm, 0.45);
-    assert.deepEqual([comparison.rows[0]!.returnNorm, comparison.rows[1]!.returnNorm], [0, 1]);
+    assert.equal(comparison.rows[0].continuityNorm, 1);
+    assert.equal(comparison.rows[1].continuityNorm, 0.45);
+    assert.deepEqual([comparison.rows[0].returnNorm, comparison.rows[1].returnNorm], [0, 1]);
     assert.ok(comparison.findings.some((finding) => /return orders the compared configurations as published/.test(finding)));
   });
 
   test('matched groups isolate one question', () => {
     assert.deepEqual(matchedGroups(summaries, ['layer-norm']), []);
-    assert.equal(matchedGroups(summaries, ['noise', 'interval'])[0]!.length, 2);
+    assert.equal(matchedGroups(summaries, ['noise', 'interval'])[0].length, 2);
   });
 
   test('the Pareto plot marks the front', () => {

@@ -94,16 +94,16 @@ describe('robo-train report on a small real sweep', () => {
     }
     store.close();
     const csv = readFileSync(join(folder, 'summary.csv'), 'utf8').trim().split('\n');
-    const header = csv[0]!.split(',');
+    const header = csv[0].split(',');
     assert.equal(csv.length, 3);
     for (const line of csv.slice(1)) {
       const row = line.split(',');
-      const expected = byConfiguration.get(row[header.indexOf('configuration')]!)!;
+      const expected = byConfiguration.get(row[header.indexOf('configuration')])!;
       // Two seeds: the IQM trims nothing (floor(0.5) = 0), so it is the mean.
       const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / values.length;
       assert.ok(Math.abs(Number(row[header.indexOf('return_iqm')]) - mean(expected.ret)) < 1e-6 * Math.abs(mean(expected.ret)) + 1e-9);
       assert.ok(Math.abs(Number(row[header.indexOf('return_mean')]) - mean(expected.ret)) < 1e-6 * Math.abs(mean(expected.ret)) + 1e-9);
-      const std = Math.abs(expected.ret[0]! - expected.ret[1]!) / Math.SQRT2;
+      const std = Math.abs(expected.ret[0] - expected.ret[1]) / Math.SQRT2;
       assert.ok(Math.abs(Number(row[header.indexOf('return_std')]) - std) < 1e-6 * std + 1e-9);
       assert.ok(Math.abs(Number(row[header.indexOf('raw_continuity_pct_iqm')]) - mean(expected.raw)) < 1e-6 * mean(expected.raw) + 1e-12);
       assert.equal(row[header.indexOf('return_from')], 'final evaluation (1 episode)');
@@ -137,7 +137,7 @@ describe('robo-train report on a small real sweep', () => {
     assert.match(text, /### 3\. Sampling interval/);
     assert.match(text, /## Answers in brief[\s\S]*\*\*3\. Sampling interval\.\*\*[^\n]*\n\n- \*sim-reacher\*: `gsde`: return[^\n]*; continuity cost/);
     assert.match(text, /### Comparison with the published figure/);
-    const images = [...text.matchAll(/!\[[^\]]*\]\(([^)]+)\)/g)].map((match) => match[1]!);
+    const images = [...text.matchAll(/!\[[^\]]*\]\(([^)]+)\)/g)].map((match) => match[1]);
     assert.ok(images.includes('study/small/interval.png') && images.includes('study/small/pareto.png'), images.join(' '));
     for (const image of images) assert.ok(existsSync(join(dirname(doc), image)), image);
   });

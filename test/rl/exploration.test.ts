@@ -73,7 +73,7 @@ describe('action noises honour --interval', () => {
         strategy.reset();
         const sequence = noiseSequence(strategy, constantPolicy(2, 'gaussian'), 40, 2);
         for (let t = 1; t < sequence.length; t++) {
-          const changed = sequence[t]!.some((value, j) => value !== sequence[t - 1]![j]);
+          const changed = sequence[t].some((value, j) => value !== sequence[t - 1][j]);
           assert.equal(changed, t % k === 0, `${name} k=${k} step ${t}`);
         }
       }
@@ -84,10 +84,10 @@ describe('action noises honour --interval', () => {
     const strategy = new GaussianNoise(new Rng(5), 1, -1, 'gaussian', 0.1);
     strategy.reset();
     const first = noiseSequence(strategy, constantPolicy(1, 'gaussian'), 30, 1);
-    assert.ok(first.every((value) => value[0] === first[0]![0]));
+    assert.ok(first.every((value) => value[0] === first[0][0]));
     strategy.reset();
     const second = noiseSequence(strategy, constantPolicy(1, 'gaussian'), 2, 1);
-    assert.notEqual(second[0]![0], first[0]![0]);
+    assert.notEqual(second[0][0], first[0][0]);
   });
 
   test('SAC composition: a = tanh(μ + σ ε); TD3: a = clip(tanh μ + σ_a ε)', () => {
@@ -98,8 +98,8 @@ describe('action noises honour --interval', () => {
     const epsilon = new Rng(9).normal();
     const [sacNoise] = noiseSequence(sac, constantPolicy(1, 'gaussian'), 1, 1);
     const [td3Noise] = noiseSequence(td3, constantPolicy(1, 'deterministic'), 1, 1);
-    assert.ok(Math.abs(sacNoise![0]! - Math.tanh(epsilon)) < 1e-6);
-    assert.ok(Math.abs(td3Noise![0]! - Math.max(-1, Math.min(1, 0.5 * epsilon))) < 1e-6);
+    assert.ok(Math.abs(sacNoise[0] - Math.tanh(epsilon)) < 1e-6);
+    assert.ok(Math.abs(td3Noise[0] - Math.max(-1, Math.min(1, 0.5 * epsilon))) < 1e-6);
   });
 
   test('state round-trip continues the same noise sequence', () => {
@@ -130,11 +130,11 @@ describe('noise statistics', () => {
     // Read ε through TD3's composition with σ_a = 1e-3 so that no clipping occurs: noise = 1e-3 ε.
     const scaled = new OrnsteinUhlenbeckNoise(new Rng(11), 1, 1, 'deterministic', 1e-3, theta, dt);
     scaled.reset();
-    const values = noiseSequence(scaled, constantPolicy(1, 'deterministic'), 100_000, 1).map((v) => v[0]! / 1e-3);
+    const values = noiseSequence(scaled, constantPolicy(1, 'deterministic'), 100_000, 1).map((v) => v[0] / 1e-3);
     const mean = values.reduce((a, b) => a + b, 0) / values.length;
     const variance = values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length;
     let lagged = 0;
-    for (let t = 1; t < values.length; t++) lagged += (values[t]! - mean) * (values[t - 1]! - mean);
+    for (let t = 1; t < values.length; t++) lagged += (values[t] - mean) * (values[t - 1] - mean);
     const correlation = lagged / (values.length - 1) / variance;
     assert.ok(Math.abs(variance - 1) < 0.05, `variance ${variance}`);
     assert.ok(Math.abs(correlation - Math.exp(-0.25)) < 0.02, `correlation ${correlation}`);
@@ -156,8 +156,8 @@ describe('noise statistics', () => {
           let re = 0;
           let im = 0;
           for (let t = 0; t < length; t++) {
-            re += x[t]! * Math.cos((2 * Math.PI * k * t) / length);
-            im -= x[t]! * Math.sin((2 * Math.PI * k * t) / length);
+            re += x[t] * Math.cos((2 * Math.PI * k * t) / length);
+            im -= x[t] * Math.sin((2 * Math.PI * k * t) / length);
           }
           return re * re + im * im;
         };
@@ -203,22 +203,22 @@ describe('gSDE exploration', () => {
     const noise = new Float32Array(2);
     const obs = Float32Array.of(0.2, -0.1, 0.4);
     gsde.act(policy, obs, action, noise);
-    const matrix = Float32Array.from(gsde.getState().values['matrix']!);
+    const matrix = Float32Array.from(gsde.getState().values['matrix']);
     const sigma = gsde.currentSigma();
     assert.ok(sigma.every((value) => Math.abs(value - Math.exp(-1)) < 1e-6), 'σ = exp(log σ)');
     for (let t = 1; t < 4; t++) {
       obs[0] = 0.2 + 0.1 * t;
       gsde.act(policy, obs, action, noise);
-      assert.deepEqual(Array.from(gsde.getState().values['matrix']!), Array.from(matrix), `E held at step ${t}`);
+      assert.deepEqual(Array.from(gsde.getState().values['matrix']), Array.from(matrix), `E held at step ${t}`);
       const output = policy.forward(obs);
       for (let j = 0; j < 2; j++) {
         let expected = 0;
-        for (let i = 0; i < 8; i++) expected += output.latent[i]! * matrix[i * 2 + j]!;
-        assert.ok(Math.abs(action[j]! - Math.tanh(output.mean[j]! + expected)) < 1e-6);
+        for (let i = 0; i < 8; i++) expected += output.latent[i] * matrix[i * 2 + j];
+        assert.ok(Math.abs(action[j] - Math.tanh(output.mean[j] + expected)) < 1e-6);
       }
     }
     gsde.act(policy, obs, action, noise);
-    assert.notDeepEqual(Array.from(gsde.getState().values['matrix']!), Array.from(matrix), 'E drawn anew at step k');
+    assert.notDeepEqual(Array.from(gsde.getState().values['matrix']), Array.from(matrix), 'E drawn anew at step k');
   });
 
   test('E has the variance σ² that the learned log σ says', () => {
@@ -231,7 +231,7 @@ describe('gSDE exploration', () => {
     let count = 0;
     for (let t = 0; t < 5000; t++) {
       gsde.act(policy, Float32Array.of(0.1, 0.2, 0.3), action, noise);
-      for (const value of gsde.getState().values['matrix']!) {
+      for (const value of gsde.getState().values['matrix']) {
         sumSq += value * value;
         count++;
       }
@@ -262,16 +262,16 @@ describe('parameter noise', () => {
     const perturbed = (noise as unknown as { perturbed: ActorForward }).perturbed.weights;
     const clean = policy.weights;
     perturbed.layerNorms.forEach((norm, l) => {
-      assert.deepEqual(Array.from(norm.gain), Array.from(clean.layerNorms[l]!.gain), 'layer-norm gains untouched');
-      assert.deepEqual(Array.from(norm.bias), Array.from(clean.layerNorms[l]!.bias), 'layer-norm biases untouched');
+      assert.deepEqual(Array.from(norm.gain), Array.from(clean.layerNorms[l].gain), 'layer-norm gains untouched');
+      assert.deepEqual(Array.from(norm.bias), Array.from(clean.layerNorms[l].bias), 'layer-norm biases untouched');
     });
     const changed = (a: Float32Array, b: Float32Array): number => a.filter((value, i) => value !== b[i]).length;
     for (let l = 0; l < 2; l++) {
-      assert.equal(changed(perturbed.hidden[l]!.kernel, clean.hidden[l]!.kernel), clean.hidden[l]!.kernel.length, `every weight of layer ${l}`);
-      assert.equal(changed(perturbed.hidden[l]!.bias, clean.hidden[l]!.bias), clean.hidden[l]!.bias.length);
+      assert.equal(changed(perturbed.hidden[l].kernel, clean.hidden[l].kernel), clean.hidden[l].kernel.length, `every weight of layer ${l}`);
+      assert.equal(changed(perturbed.hidden[l].bias, clean.hidden[l].bias), clean.hidden[l].bias.length);
     }
     assert.equal(changed(perturbed.mean.kernel, clean.mean.kernel), clean.mean.kernel.length, 'the output layer too');
-    assert.deepEqual(Array.from(policy.weights.hidden[0]!.kernel), Array.from(clean.hidden[0]!.kernel), 'the clean actor is not modified');
+    assert.deepEqual(Array.from(policy.weights.hidden[0].kernel), Array.from(clean.hidden[0].kernel), 'the clean actor is not modified');
   });
 
   test('the adaptive scale moves toward the target action-space distance and settles around it', () => {
@@ -282,8 +282,8 @@ describe('parameter noise', () => {
       const noise = new ParameterNoise(new Rng(7), 1, { ...options, initialStd, adaptFactor: 1.05 });
       const distances: number[] = [];
       for (let step = 0; step < 400; step++) distances.push(noise.adapt(policy, observations, 64));
-      if (direction === 'down') assert.ok(distances[0]! > 0.1 && noise.currentStd < initialStd, `σ shrinks while the distance ${distances[0]} exceeds δ`);
-      else assert.ok(distances[0]! < 0.1 && noise.currentStd > initialStd, `σ grows while the distance ${distances[0]} is below δ`);
+      if (direction === 'down') assert.ok(distances[0] > 0.1 && noise.currentStd < initialStd, `σ shrinks while the distance ${distances[0]} exceeds δ`);
+      else assert.ok(distances[0] < 0.1 && noise.currentStd > initialStd, `σ grows while the distance ${distances[0]} is below δ`);
       const late = distances.slice(-100);
       const meanLate = late.reduce((a, b) => a + b, 0) / late.length;
       assert.ok(Math.abs(meanLate - 0.1) < 0.03, `settles near δ = 0.1 (mean of the last 100: ${meanLate})`);
@@ -295,7 +295,7 @@ describe('parameter noise', () => {
     // differently; with layer norm the normalisation absorbs the scale.
     const scaled = (layerNorm: boolean, factor: number): Policy => {
       const policy = randomActor('gaussian', layerNorm, 9);
-      policy.weights.hidden[0]!.kernel.forEach((value, i, array) => (array[i] = value * factor));
+      policy.weights.hidden[0].kernel.forEach((value, i, array) => (array[i] = value * factor));
       return policy;
     };
     const rng = new Rng(10);

@@ -14,7 +14,6 @@ import {
   type OffPolicyLearner,
 } from '../../src/rl/learner/index.js';
 import { ActorForward } from '../../src/rl/policy/actor.js';
-import type { Batch } from '../../src/rl/types.js';
 import { learnerFor, maxAbsDiff, randomBatch, Rng, wasmBackend } from './learner-fixtures.js';
 
 before(wasmBackend);
@@ -56,7 +55,7 @@ describe('target networks', () => {
       const before = learner.getState().arrays;
       learner.update(randomBatch(new Rng(2), 32, 3, 1));
       const after = learner.getState().arrays;
-      const expected = before.criticTarget.map((target, i) => 0.9 * target + 0.1 * (after.critic[i] as number));
+      const expected = before.criticTarget.map((target, i) => 0.9 * target + 0.1 * (after.critic[i]));
       assert.ok(maxAbsDiff(after.criticTarget, expected) < 1e-6, 'target is not the Polyak average');
       assert.ok(maxAbsDiff(after.criticTarget, before.criticTarget) > 1e-5, 'target did not move');
     });
@@ -78,9 +77,9 @@ describe('target networks', () => {
       assert.equal(typeof second.actorLoss, 'number');
       const afterSecond = learner.getState();
       assert.equal(afterSecond.actorUpdates, 1);
-      const expectedActorTarget = start.actorTarget.map((target, i) => 0.9 * target + 0.1 * (afterSecond.arrays.actor[i] as number));
+      const expectedActorTarget = start.actorTarget.map((target, i) => 0.9 * target + 0.1 * (afterSecond.arrays.actor[i]));
       assert.ok(maxAbsDiff(afterSecond.arrays.actorTarget, expectedActorTarget) < 1e-6);
-      const expectedCriticTarget = start.criticTarget.map((target, i) => 0.9 * target + 0.1 * (afterSecond.arrays.critic[i] as number));
+      const expectedCriticTarget = start.criticTarget.map((target, i) => 0.9 * target + 0.1 * (afterSecond.arrays.critic[i]));
       assert.ok(maxAbsDiff(afterSecond.arrays.criticTarget, expectedCriticTarget) < 1e-6);
     });
   });
@@ -153,8 +152,8 @@ describe('checkpoints', () => {
         const rng = new Rng(9);
         const batches = Array.from({ length: 5 }, () => randomBatch(rng, 32, 3, 1));
         await withLearner(input, async (original) => {
-          original.update(batches[0] as Batch);
-          original.update(batches[1] as Batch);
+          original.update(batches[0]);
+          original.update(batches[1]);
           const bytes = serializeLearnerState(original.getState());
           await withLearner({ ...input, seed: 99 }, (restored) => {
             restored.setState(deserializeLearnerState(bytes));
@@ -235,9 +234,9 @@ describe('memory', () => {
     await withLearner({ ...SMALL, algo: 'sac', gsde: true, layerNorm: true, engine: 'kernels' }, (learner) => {
       const rng = new Rng(13);
       const batches = Array.from({ length: 4 }, () => randomBatch(rng, 64, 3, 1));
-      for (let u = 0; u < 10; u++) learner.update(batches[u % 4] as Batch);
+      for (let u = 0; u < 10; u++) learner.update(batches[u % 4]);
       const before = learner.memoryStats();
-      for (let u = 0; u < 1000; u++) learner.update(batches[u % 4] as Batch);
+      for (let u = 0; u < 1000; u++) learner.update(batches[u % 4]);
       assert.deepEqual(learner.memoryStats(), before);
     });
   });

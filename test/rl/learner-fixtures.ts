@@ -38,13 +38,13 @@ export async function learnerFor(input: LearnerConfigInput): Promise<OffPolicyLe
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   assert.equal(a.length, b.length, 'arrays of different lengths');
   let worst = 0;
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs((a[i] as number) - (b[i] as number)));
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs((a[i]) - (b[i])));
   return worst;
 }
 
 export function maxAbs(a: ArrayLike<number>): number {
   let worst = 0;
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] as number));
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]));
   return worst;
 }
 

@@ -25,7 +25,7 @@ function flatGradient(mlp: TfMlp, layout: MlpLayout, grads: tf.NamedTensorMap, s
   const put = (variable: tf.Variable, offset: number): void => {
     const grad = grads[variable.name];
     assert.ok(grad !== undefined, `no autodiff gradient for ${variable.name}`);
-    flat.set(grad.dataSync() as Float32Array, offset);
+    flat.set(grad.dataSync(), offset);
   };
   layout.hidden.forEach((slot, l) => {
     const dense = mlp.hidden[l];
@@ -91,11 +91,11 @@ describe('kernel MLP backward = tfjs autodiff', () => {
           const input = tf.variable(tf.tensor2d(x, [rows, inputs]));
           const expectedOutput = tf.tidy(() => applyMlp(tfMlp, input).output.dataSync() as Float32Array);
           const { value, grads: autodiff } = tf.variableGrads(
-            () => tf.sum(tf.mul(applyMlp(tfMlp, input).output, tf.tensor2d(seedGrad, [rows, outputs]))) as tf.Scalar,
+            () => tf.sum<tf.Scalar>(tf.mul(applyMlp(tfMlp, input).output, tf.tensor2d(seedGrad, [rows, outputs]))),
             [...network.variables, input],
           );
           const expectedGrads = flatGradient(tfMlp, layout, autodiff, layout.size);
-          const expectedInputGrad = (autodiff[input.name] as tf.Tensor).dataSync() as Float32Array;
+          const expectedInputGrad = (autodiff[input.name]).dataSync() as Float32Array;
           tf.dispose([value, ...Object.values(autodiff), input]);
           network.dispose();
 

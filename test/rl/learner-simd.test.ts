@@ -42,13 +42,13 @@ describe('SIMD kernels', () => {
           const dst = fill(kernels, new Float32Array(n));
           kernels.transpose(src.offset, dst.offset, rows, cols);
           const expected = new Float32Array(n);
-          for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) expected[c * rows + r] = x[r * cols + c] as number;
+          for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) expected[c * rows + r] = x[r * cols + c];
           assert.deepEqual(read(kernels, dst, n), expected, `transpose ${rows}×${cols}`);
 
           const grad = fill(kernels, y);
           const out = fill(kernels, new Float32Array(n));
           kernels.reluBackward(out.offset, grad.offset, src.offset, n);
-          assert.deepEqual(read(kernels, out, n), y.map((value, i) => ((x[i] as number) > 0 ? value : 0)), `relu ${n}`);
+          assert.deepEqual(read(kernels, out, n), y.map((value, i) => ((x[i]) > 0 ? value : 0)), `relu ${n}`);
 
           kernels.square(out.offset, src.offset, n);
           assert.deepEqual(read(kernels, out, n), x.map((value) => Math.fround(value * value)), `square ${n}`);
@@ -56,7 +56,7 @@ describe('SIMD kernels', () => {
           const base = fill(kernels, a);
           const addend = fill(kernels, y);
           kernels.addProduct(base.offset, addend.offset, src.offset, grad.offset, n);
-          const sum = a.map((value, i) => value + (y[i] as number) + (x[i] as number) * (y[i] as number));
+          const sum = a.map((value, i) => value + (y[i]) + (x[i]) * (y[i]));
           assert.ok(maxAbsDiff(read(kernels, base, n), sum) < 1e-5, `add_product ${n}`);
           kernels.free(src, dst, grad, out, base, addend);
         }),
@@ -84,8 +84,8 @@ describe('SIMD kernels', () => {
           const correction = Math.sqrt(1 - 0.999 ** step);
           let expectedSum = 0;
           const expected = p.map((value, i) => {
-            const m1 = 0.9 * (m[i] as number) + 0.1 * (g[i] as number);
-            const m2 = 0.999 * (v[i] as number) + 0.001 * (g[i] as number) ** 2;
+            const m1 = 0.9 * (m[i]) + 0.1 * (g[i]);
+            const m2 = 0.999 * (v[i]) + 0.001 * (g[i]) ** 2;
             const next = value - (stepSize * m1) / (Math.sqrt(m2) / correction + 1e-8);
             expectedSum += next;
             return next;
@@ -94,7 +94,7 @@ describe('SIMD kernels', () => {
           assert.ok(Math.abs(sum - expectedSum) < 1e-4 * count, `adam sum ${sum} vs ${expectedSum}`);
 
           const polyakSum = kernels.polyak(rp.offset, rg.offset, count, 0.005);
-          const after = expected.map((value, i) => Math.fround(0.995 * value + 0.005 * (g[i] as number)));
+          const after = expected.map((value, i) => Math.fround(0.995 * value + 0.005 * (g[i])));
           assert.ok(maxAbsDiff(read(kernels, rp, count), after) < 1e-6, `polyak ${count}`);
           assert.ok(Math.abs(polyakSum - after.reduce((s, value) => s + value, 0)) < 1e-4 * count);
           kernels.free(rp, rg, rm, rv);

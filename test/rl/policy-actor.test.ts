@@ -26,9 +26,9 @@ for (const layerNorm of [false, true]) {
 function randomParams(spec: ActorSpec, rng: Rng): Float32Array {
   const layout = actorLayout(spec);
   const params = initActorParams(layout, rng);
-  for (let i = 0; i < params.length; i++) params[i] = (params[i] as number) + 0.2 * rng.normal();
+  for (let i = 0; i < params.length; i++) params[i] = (params[i]) + 0.2 * rng.normal();
   const head = layout.mlp.head;
-  for (let i = head.kernel; i < head.bias + head.outputs; i++) params[i] = (params[i] as number) * 8;
+  for (let i = head.kernel; i < head.bias + head.outputs; i++) params[i] = (params[i]) * 8;
   return params;
 }
 
@@ -57,12 +57,12 @@ describe('JavaScript actor = tfjs actor', () => {
       let clamped = 0;
       for (let r = 0; r < rows; r++) {
         for (let j = 0; j < A; j++) {
-          const raw = output[r * width + j] as number;
+          const raw = output[r * width + j];
           const mean = spec.head === 'gsde' ? Math.min(2, Math.max(-2, raw)) : raw;
           if (mean !== raw) clamped++;
           expectedMean[r * A + j] = mean;
           if (spec.head === 'gaussian') {
-            const rawLogStd = output[r * width + A + j] as number;
+            const rawLogStd = output[r * width + A + j];
             const logStd = Math.min(POLICY_CONSTANTS.logStdMax, Math.max(POLICY_CONSTANTS.logStdMin, rawLogStd));
             if (logStd !== rawLogStd) clamped++;
             expectedLogStd[r * A + j] = logStd;
@@ -85,7 +85,7 @@ describe('JavaScript actor = tfjs actor', () => {
 });
 
 describe('ActorForward', () => {
-  const spec = SPECS[0]?.[1] as ActorSpec;
+  const spec = SPECS[0]?.[1];
 
   test('reuses its output: one object, the same arrays, no allocation per call', () => {
     const layout = actorLayout(spec);
@@ -113,7 +113,7 @@ describe('ActorForward', () => {
     const fewer = actor.forwardBatch(obs, 3);
     assert.equal(fewer.count, 3);
     assert.equal(fewer.mean.length, 3 * spec.actionDim);
-    assert.equal(fewer.latent.length, 3 * (spec.hidden[spec.hidden.length - 1] as number));
+    assert.equal(fewer.latent.length, 3 * (spec.hidden[spec.hidden.length - 1]));
     assert.deepEqual(Array.from(fewer.mean), means.slice(0, 3 * spec.actionDim));
   });
 

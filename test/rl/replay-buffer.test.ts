@@ -23,11 +23,11 @@ describe('replay buffer', () => {
     assert.equal(buffer.added, 25);
     const batch = buffer.sample(64, new Rng(1));
     for (let b = 0; b < 64; b++) {
-      const i = batch.obs[2 * b]!;
+      const i = batch.obs[2 * b];
       assert.ok(i >= 16 && i <= 25, `only the newest 10 remain (got ${i})`);
       assert.equal(batch.reward[b], -i);
       assert.equal(batch.nextObs[2 * b], i + 1);
-      assert.ok(Math.abs(batch.action[b]! - i / 100) < 1e-6);
+      assert.ok(Math.abs(batch.action[b] - i / 100) < 1e-6);
       assert.equal(batch.terminated[b], i % 7 === 0 ? 1 : 0, 'truncation alone does not stop bootstrapping');
     }
   });

@@ -72,7 +72,7 @@ describe('BrakeModel', () => {
         const { model, axis } = modelOf(hz, limits);
         const state = viableState(model, velocityFraction, accelerationFraction);
         fc.pre(state !== null);
-        const { v, a } = state!;
+        const { v, a } = state;
         const ref = referenceStop(axis, v, a);
         model.stop(v, a);
         // Tolerance: relative 1e-9 of the larger of the displacement and the distance V * tick.
@@ -95,7 +95,7 @@ describe('BrakeModel', () => {
         const { model } = modelOf(hz, limits);
         const state = viableState(model, velocityFraction, accelerationFraction);
         fc.pre(state !== null);
-        let { v, a } = state!;
+        let { v, a } = state;
         const h = 1 / hz;
         const u = model.jerkStepRadS2;
         const w0 = Math.abs(model.zeroedVelocity(v, a));
@@ -160,7 +160,7 @@ describe('BrakeModel', () => {
         const { model } = modelOf(hz, limits);
         const state = viableState(model, velocityFraction, accelerationFraction);
         fc.pre(state !== null);
-        const { v, a } = state!;
+        const { v, a } = state;
         model.stop(v, a);
         const base = model.stopTotalRad;
         const tol = 1e-9 * Math.max(Math.abs(base), limits.maxVelocityRadS / hz);

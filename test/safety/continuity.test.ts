@@ -44,7 +44,7 @@ function velocityBound(spec: SafetySpec): number {
   let sum = 0;
   spec.joints.forEach(({ limits: l }, j) => {
     const step = Math.min(l.maxVelocityRadS * h, l.maxPositionRad! - l.minPositionRad!);
-    sum += (step / (high[j]! - low[j]!)) ** 2;
+    sum += (step / (high[j] - low[j])) ** 2;
   });
   return (100 * sum) / spec.joints.length;
 }
@@ -90,13 +90,13 @@ describe('continuity cost before and after the filter', () => {
         const { low, high } = softRanges(spec);
         // Actions uniform in [-1, 1], mapped linearly onto the soft range, as the action map does.
         const raw = Array.from({ length: ticks }, () =>
-          Float64Array.from(spec.joints, (_, j) => low[j]! + ((rng.uniformIn(-1, 1) + 1) / 2) * (high[j]! - low[j]!)),
+          Float64Array.from(spec.joints, (_, j) => low[j] + ((rng.uniformIn(-1, 1) + 1) / 2) * (high[j] - low[j])),
         );
-        const start = spec.joints.map((_, j) => (low[j]! + high[j]!) / 2);
+        const start = spec.joints.map((_, j) => (low[j] + high[j]) / 2);
         const applied = filterStream(spec, start, raw);
         spec.joints.forEach(({ limits: l }, j) => {
-          const checker = new LimitChecker(l, spec.controlHz, start[j]!);
-          applied.forEach((row) => checker.push(row[j]!));
+          const checker = new LimitChecker(l, spec.controlHz, start[j]);
+          applied.forEach((row) => checker.push(row[j]));
           checker.assertWithin(`joint ${j}`);
         });
         const before = continuityCost(raw, low, high);
@@ -118,7 +118,7 @@ describe('continuity cost before and after the filter', () => {
       const applied = filterStream(spec, [0], raw);
       assert.equal(continuityCost(raw, low, high), 0);
       assert.ok(continuityCost(applied, low, high) > 4e-4);
-      assert.equal(applied[199]![0], 0.3, 'arrives exactly');
+      assert.equal(applied[199][0], 0.3, 'arrives exactly');
     });
 
     test('a reachable ramp that starts moving at once: catching up costs more than the ramp', () => {
@@ -128,7 +128,7 @@ describe('continuity cost before and after the filter', () => {
       const after = continuityCost(applied, low, high);
       assert.ok(after > before * 1.02, `after ${after}, before ${before}`);
       // It does catch up: the end of the ramp and the hold after it pass unchanged.
-      for (let t = 300; t < 400; t++) assert.equal(applied[t]![0], raw[t]![0]);
+      for (let t = 300; t < 400; t++) assert.equal(applied[t][0], raw[t][0]);
     });
   });
 });

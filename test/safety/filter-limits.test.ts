@@ -58,7 +58,7 @@ function runScenario(s: Scenario): void {
   const filter = new SafetyFilter(withLead);
   const start = spec.joints.map(({ limits: l }) => l.minPositionRad! + s.startFraction * (l.maxPositionRad! - l.minPositionRad!));
   filter.reset(start);
-  const checkers = spec.joints.map((j, i) => new LimitChecker(j.limits, hz, start[i]!));
+  const checkers = spec.joints.map((j, i) => new LimitChecker(j.limits, hz, start[i]));
   const stream = new RawStream(s.kind, spec, rng);
   const raw = new Float64Array(n);
   const reading = { positionRad: new Float64Array(start), velocityRadS: new Float64Array(n), ageUs: 0 };
@@ -76,20 +76,20 @@ function runScenario(s: Scenario): void {
     reading.ageUs = rng.uniform() < s.staleRate ? 5000 : 0;
     for (let i = 0; i < n; i++) {
       // The robot lags one tick behind the command, with a little noise; sometimes a joint's reading is lost.
-      reading.positionRad[i] = rng.uniform() < s.missingRate ? Number.NaN : previous[i]! + rng.normal() * 1e-4;
+      reading.positionRad[i] = rng.uniform() < s.missingRate ? Number.NaN : previous[i] + rng.normal() * 1e-4;
     }
     const wasAtRest = [...filter.commandState.velocityRadS].every((v) => v === 0) && [...filter.commandState.accelerationRadS2].every((a) => a === 0);
     const status = filter.step(rng.uniform() < s.holdRate ? null : raw, reading);
     const out = filter.output;
     for (let i = 0; i < n; i++) {
-      const q = out.applied[i]!;
+      const q = out.applied[i];
       assert.ok(Number.isFinite(q), `non-finite command ${q} at tick ${t}`);
-      assert.ok(Number.isFinite(out.interventionAbs[i]!), 'non-finite intervention');
+      assert.ok(Number.isFinite(out.interventionAbs[i]), 'non-finite intervention');
       if (status === SafetyStatus.estopped) assert.equal(q, previous[i], `moved while e-stopped at tick ${t}`);
       if (status < 0 || status === SafetyStatus.held) {
         if (wasAtRest) assert.equal(q, previous[i], `a hold moved a command at rest at tick ${t}`);
       }
-      checkers[i]!.push(q, t <= exemptUntil, t <= exemptUntil + 1);
+      checkers[i].push(q, t <= exemptUntil, t <= exemptUntil + 1);
       previous[i] = q;
     }
     assert.ok(Number.isFinite(out.interventionRms));
@@ -102,9 +102,9 @@ function checkInvariant(filter: SafetyFilter, spec: SafetySpec, t: number): void
   const hz = spec.controlHz;
   spec.joints.forEach(({ limits: l }, i) => {
     const tol = tolerances(l, hz);
-    const q = filter.commandState.positionRad[i]!;
-    const v = filter.commandState.velocityRadS[i]!;
-    const a = filter.commandState.accelerationRadS2[i]!;
+    const q = filter.commandState.positionRad[i];
+    const v = filter.commandState.velocityRadS[i];
+    const a = filter.commandState.accelerationRadS2[i];
     const axis = { periodS: 1 / hz, maxVelocityRadS: l.maxVelocityRadS, maxAccelerationRadS2: l.maxAccelerationRadS2, maxJerkRadS3: l.maxJerkRadS3 };
     assert.ok(Math.abs(a) <= l.maxAccelerationRadS2 + tol.acceleration, `tick ${t}: |a| = ${a} above A`);
     assert.ok(Math.abs(referenceZeroedVelocity(axis, v, a)) <= l.maxVelocityRadS + tol.velocity, `tick ${t}: |w| above V`);
@@ -148,7 +148,7 @@ describe('SafetyFilter limits (properties)', () => {
             if (t === estopAt) filter.estop('test');
             if (t === estopAt + 20) filter.clearEStop();
             for (let i = 0; i < n; i++) {
-              const max = joints[i]!.maxEffortNm;
+              const max = joints[i].maxEffortNm;
               const x = rng.uniform();
               raw[i] = x < 0.05 ? Number.NaN : x < 0.08 ? 1e30 : rng.uniformIn(-2 * max, 2 * max);
               reading.positionRad[i] = rng.uniformIn(-1.1, 1.1);
@@ -157,13 +157,13 @@ describe('SafetyFilter limits (properties)', () => {
             reading.ageUs = rng.uniform() < 0.03 ? 5000 : 0;
             const status = filter.step(raw, reading);
             for (let i = 0; i < n; i++) {
-              const tau = filter.output.applied[i]!;
-              const max = joints[i]!.maxEffortNm;
+              const tau = filter.output.applied[i];
+              const max = joints[i].maxEffortNm;
               assert.ok(Number.isFinite(tau) && Math.abs(tau) <= max, `effort ${tau} beyond ${max}`);
               if (status < 0) assert.equal(tau, 0, 'a refused tick must drop the effort to zero');
-              const cut = status < 0 || (filter.output.reasons[i]! & (Reason.softPosition | Reason.velocity)) !== 0;
-              const step = spec.joints[i]!.maxEffortRateNmS / hz;
-              if (!cut) assert.ok(Math.abs(tau - previous[i]!) <= step * (1 + 1e-12), `slew ${tau - previous[i]!} > ${step}`);
+              const cut = status < 0 || (filter.output.reasons[i] & (Reason.softPosition | Reason.velocity)) !== 0;
+              const step = spec.joints[i].maxEffortRateNmS / hz;
+              if (!cut) assert.ok(Math.abs(tau - previous[i]) <= step * (1 + 1e-12), `slew ${tau - previous[i]} > ${step}`);
               else assert.equal(tau, 0);
               previous[i] = tau;
             }

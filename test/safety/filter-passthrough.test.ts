@@ -29,24 +29,24 @@ function inLimitStream(spec: SafetySpec, seed: number, ticks: number, start: rea
   for (let t = 0; t < ticks; t++) {
     const row = new Float64Array(n);
     for (let i = 0; i < n; i++) {
-      const { limits: l } = spec.joints[i]!;
-      const m = models[i]!;
+      const { limits: l } = spec.joints[i];
+      const m = models[i];
       const margin = 1e-6 * (l.maxPositionRad! - l.minPositionRad!);
       const low = l.minPositionRad! + l.softMarginRad + margin;
       const high = l.maxPositionRad! - l.softMarginRad - margin;
-      m.velocityViableAccelerations(v[i]!, bounds);
-      const lo = Math.max(a[i]! - m.jerkStepRadS2, -m.maxAccelerationRadS2, bounds[0]!);
-      const hi = Math.min(a[i]! + m.jerkStepRadS2, m.maxAccelerationRadS2, bounds[1]!);
-      let next = style === 'uniform' ? rng.uniformIn(lo, hi) : style === 'extremes' ? (rng.uniform() < 0.5 ? lo : hi) : Math.min(hi, Math.max(lo, a[i]! + 0.1 * rng.normal() * m.jerkStepRadS2));
-      let nv = v[i]! + h * next;
+      m.velocityViableAccelerations(v[i], bounds);
+      const lo = Math.max(a[i] - m.jerkStepRadS2, -m.maxAccelerationRadS2, bounds[0]);
+      const hi = Math.min(a[i] + m.jerkStepRadS2, m.maxAccelerationRadS2, bounds[1]);
+      let next = style === 'uniform' ? rng.uniformIn(lo, hi) : style === 'extremes' ? (rng.uniform() < 0.5 ? lo : hi) : Math.min(hi, Math.max(lo, a[i] + 0.1 * rng.normal() * m.jerkStepRadS2));
+      let nv = v[i] + h * next;
       m.stop(nv, next);
-      if (!(lo <= hi) || q[i]! + h * nv + m.stopMaxRad > high || q[i]! + h * nv + m.stopMinRad < low) {
-        next = m.brakeAcceleration(v[i]!, a[i]!);
-        nv = v[i]! + h * next;
+      if (!(lo <= hi) || q[i] + h * nv + m.stopMaxRad > high || q[i] + h * nv + m.stopMinRad < low) {
+        next = m.brakeAcceleration(v[i], a[i]);
+        nv = v[i] + h * next;
       }
       a[i] = next;
       v[i] = nv;
-      q[i] = q[i]! + h * nv;
+      q[i] = q[i] + h * nv;
       row[i] = q[i]!;
     }
     out.push(row);

@@ -59,13 +59,13 @@ describe('SafetyFilter (position mode)', () => {
     const filter = twoJointFilter();
     const status = filter.step(Float64Array.of(0.5, 0), perfectReading(2));
     assert.equal(status, SafetyStatus.clamped);
-    assert.equal(filter.output.reasons[0]! & Reason.jerk, Reason.jerk);
+    assert.equal(filter.output.reasons[0] & Reason.jerk, Reason.jerk);
     assert.equal(filter.output.reasons[1], 0);
     // One tick from rest: at most h^3 J = 1e-4 rad.
-    assert.ok(filter.output.applied[0]! > 0 && filter.output.applied[0]! <= 1e-4 + 1e-18);
-    assert.ok(Math.abs(filter.output.interventionAbs[0]! - (0.5 - filter.output.applied[0]!)) < 1e-15);
+    assert.ok(filter.output.applied[0] > 0 && filter.output.applied[0] <= 1e-4 + 1e-18);
+    assert.ok(Math.abs(filter.output.interventionAbs[0] - (0.5 - filter.output.applied[0])) < 1e-15);
     // Action units: the soft range [-0.9, 0.9] has half span 0.9; rms over the two joints.
-    const expected = Math.sqrt(((filter.output.interventionAbs[0]! / 0.9) ** 2 + 0) / 2);
+    const expected = Math.sqrt(((filter.output.interventionAbs[0] / 0.9) ** 2 + 0) / 2);
     assert.ok(Math.abs(filter.output.interventionRms - expected) < 1e-15);
   });
 
@@ -92,7 +92,7 @@ describe('SafetyFilter (position mode)', () => {
     drive(filter, 1.5, 1);
     assert.equal(filter.output.reasons[0], Reason.softPosition | Reason.position);
     assert.equal(filter.output.applied[0], 0.9);
-    assert.deepEqual(describeReasons(filter.output.reasons[0]!), ['softPosition', 'position']);
+    assert.deepEqual(describeReasons(filter.output.reasons[0]), ['softPosition', 'position']);
   });
 
   test('NaN, ±Infinity and absurd targets hold: no motion from rest, and a moving command brakes to rest', () => {
@@ -112,26 +112,26 @@ describe('SafetyFilter (position mode)', () => {
     const checker = new LimitChecker(LIMITS, 100, 0);
     for (let t = 0; t < 40; t++) {
       drive(moving, 0.8, 1);
-      checker.push(moving.output.applied[0]!);
+      checker.push(moving.output.applied[0]);
     }
-    assert.ok(moving.commandState.velocityRadS[0]! > 1, 'moving fast');
+    assert.ok(moving.commandState.velocityRadS[0] > 1, 'moving fast');
     const history: number[] = [];
     let ticks = 0;
     while (!(moving.commandState.velocityRadS[0] === 0 && moving.commandState.accelerationRadS2[0] === 0)) {
       assert.equal(moving.step(Float64Array.of(Number.NaN, 0), perfectReading(2)), SafetyStatus.invalidTarget);
-      checker.push(moving.output.applied[0]!);
-      history.push(moving.output.applied[0]!);
+      checker.push(moving.output.applied[0]);
+      history.push(moving.output.applied[0]);
       ticks++;
       assert.ok(ticks < 200, 'did not come to rest');
     }
     assert.ok(ticks > 5, 'braking takes time: it does not stop dead');
-    const rest = moving.output.applied[0]!;
+    const rest = moving.output.applied[0];
     for (let t = 0; t < 10; t++) {
       moving.step(Float64Array.of(Number.NaN, 0), perfectReading(2));
       assert.equal(moving.output.applied[0], rest, 'holds bit for bit once at rest');
     }
     checker.assertWithin('braking on invalid targets');
-    for (let t = 1; t < history.length; t++) assert.ok(history[t]! >= history[t - 1]!, 'never reverses while braking');
+    for (let t = 1; t < history.length; t++) assert.ok(history[t] >= history[t - 1], 'never reverses while braking');
   });
 
   test('stale, absent and partial readings hold', () => {
@@ -164,7 +164,7 @@ describe('SafetyFilter (position mode)', () => {
     const filter = twoJointFilter();
     drive(filter, 0.8, 30);
     const frozen = Float64Array.from(filter.output.applied);
-    assert.ok(filter.commandState.velocityRadS[0]! > 0.5);
+    assert.ok(filter.commandState.velocityRadS[0] > 0.5);
     filter.estop('operator pressed the button');
     assert.ok(filter.estopped);
     assert.equal(filter.estopTick, 30);
@@ -184,10 +184,10 @@ describe('SafetyFilter (position mode)', () => {
     const checker = new LimitChecker(LIMITS, 100, 0.1);
     for (let t = 0; t < 100; t++) {
       drive(filter, 0.8, 1);
-      checker.push(filter.output.applied[0]!);
+      checker.push(filter.output.applied[0]);
     }
     checker.assertWithin('after clearing');
-    assert.ok(filter.output.applied[0]! > 0.1);
+    assert.ok(filter.output.applied[0] > 0.1);
   });
 
   test('misuse throws a SafetyError naming the field', () => {
@@ -237,7 +237,7 @@ describe('SafetyFilter (position mode)', () => {
     const checker = new LimitChecker({ ...LIMITS, softMarginRad: 0 }, 100, 0);
     for (let t = 0; t < 200; t++) {
       filter.step(Float64Array.of(maxPositionRad!), perfectReading(1));
-      checker.push(filter.output.applied[0]!);
+      checker.push(filter.output.applied[0]);
     }
     checker.assertWithin('filter at the limit');
     assert.equal(filter.output.applied[0], maxPositionRad, 'arrives exactly on the limit, at rest');
@@ -252,17 +252,17 @@ describe('SafetyFilter (effort mode)', () => {
     const applied: number[] = [];
     for (let t = 0; t < 15; t++) {
       filter.step(Float64Array.of(5), reading);
-      applied.push(filter.output.applied[0]!);
+      applied.push(filter.output.applied[0]);
     }
-    assert.ok(Math.abs(applied[0]! - 0.2) < 1e-15);
+    assert.ok(Math.abs(applied[0] - 0.2) < 1e-15);
     assert.equal(filter.output.reasons[0], Reason.effort);
-    assert.ok(Math.abs(applied[4]! - 1) < 1e-12);
+    assert.ok(Math.abs(applied[4] - 1) < 1e-12);
     assert.equal(applied[14], 2);
     filter.step(Float64Array.of(5), reading);
     assert.equal(filter.output.reasons[0], Reason.effort);
     filter.step(Float64Array.of(-2), reading);
     assert.equal(filter.output.reasons[0], Reason.effortRate);
-    assert.ok(Math.abs(filter.output.applied[0]! - 1.8) < 1e-12);
+    assert.ok(Math.abs(filter.output.applied[0] - 1.8) < 1e-12);
   });
 
   test('NaN, a stale reading and the e-stop drop the effort to zero at once', () => {
@@ -288,7 +288,7 @@ describe('SafetyFilter (effort mode)', () => {
     assert.equal(filter.output.applied[0], 0);
     assert.equal(filter.output.reasons[0], Reason.softPosition);
     filter.step(Float64Array.of(-1), { ...reading, positionRad: Float64Array.of(0.95) });
-    assert.ok(Math.abs(filter.output.applied[0]! + 0.2) < 1e-15, 'pulling back in is allowed, slew-limited');
+    assert.ok(Math.abs(filter.output.applied[0] + 0.2) < 1e-15, 'pulling back in is allowed, slew-limited');
     for (let t = 0; t < 20; t++) filter.step(Float64Array.of(1), reading);
     filter.step(Float64Array.of(1), { ...reading, velocityRadS: Float64Array.of(2.5) });
     assert.equal(filter.output.applied[0], 0);
@@ -317,17 +317,17 @@ describe('safetySpecFromCalibration', () => {
   test('defaults: no lead bound, reading age 2.5 periods, effort rise 50 ms', () => {
     const spec = safetySpecFromCalibration(calibration);
     assert.equal(spec.maxReadingAgeUs, 12_500);
-    assert.equal(spec.joints[0]!.maxLeadRad, null);
-    assert.equal(spec.joints[0]!.maxEffortRateNmS, Number.POSITIVE_INFINITY);
-    assert.equal(spec.joints[1]!.maxEffortRateNmS, 80);
-    assert.equal(spec.joints[1]!.limits, calibration.joints[1]!.limits);
+    assert.equal(spec.joints[0].maxLeadRad, null);
+    assert.equal(spec.joints[0].maxEffortRateNmS, Number.POSITIVE_INFINITY);
+    assert.equal(spec.joints[1].maxEffortRateNmS, 80);
+    assert.equal(spec.joints[1].limits, calibration.joints[1].limits);
   });
 
   test("the calibration's safety section gives the defaults; 0 s rise time means no slew limit", () => {
     const spec = safetySpecFromCalibration({ ...calibration, safety: { maxLeadRad: 0.4, effortRiseTimeS: 0 } });
     assert.deepEqual(spec.joints.map((j) => j.maxLeadRad), [0.4, 0.4]);
-    assert.equal(spec.joints[1]!.maxEffortRateNmS, Number.POSITIVE_INFINITY);
-    assert.equal(safetySpecFromCalibration({ ...calibration, safety: { maxLeadRad: 0.4, effortRiseTimeS: 0 } }, { maxLeadRad: null }).joints[0]!.maxLeadRad, null);
+    assert.equal(spec.joints[1].maxEffortRateNmS, Number.POSITIVE_INFINITY);
+    assert.equal(safetySpecFromCalibration({ ...calibration, safety: { maxLeadRad: 0.4, effortRiseTimeS: 0 } }, { maxLeadRad: null }).joints[0].maxLeadRad, null);
     assert.throws(() => safetySpecFromCalibration(calibration, { effortRiseTimeS: -1 }), /must be >= 0/);
   });
 

@@ -92,7 +92,7 @@ export class RawStream {
   fill(t: number, out: Float64Array): void {
     const rng = this.rng;
     for (let i = 0; i < out.length; i++) {
-      const { minPositionRad, maxPositionRad } = this.spec.joints[i]!.limits;
+      const { minPositionRad, maxPositionRad } = this.spec.joints[i].limits;
       const span = maxPositionRad! - minPositionRad!;
       const low = minPositionRad! - span / 2;
       const high = maxPositionRad! + span / 2;
@@ -108,11 +108,11 @@ export class RawStream {
           x = t % 2 === 0 ? low : high;
           break;
         case 'randomWalk':
-          this.walk[i] = Math.min(high, Math.max(low, this.walk[i]! + rng.normal() * span * 0.02));
+          this.walk[i] = Math.min(high, Math.max(low, this.walk[i] + rng.normal() * span * 0.02));
           x = this.walk[i]!;
           break;
         case 'nonFinite':
-          x = rng.uniform() < 0.15 ? [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY][rng.int(3)]! : rng.uniformIn(low, high);
+          x = rng.uniform() < 0.15 ? [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY][rng.int(3)] : rng.uniformIn(low, high);
           break;
         case 'absurd':
           x = rng.uniform() < 0.15 ? (rng.uniform() < 0.5 ? 1e30 : -1e30) : rng.uniformIn(low, high);
@@ -121,7 +121,7 @@ export class RawStream {
           x = Math.floor(t / (5 + i * 7)) % 2 === 0 ? low : high;
           break;
         case 'smooth':
-          x = (minPositionRad! + maxPositionRad!) / 2 + 0.6 * span * Math.sin(this.phase[i]! + (t * (i + 1)) / 40);
+          x = (minPositionRad! + maxPositionRad!) / 2 + 0.6 * span * Math.sin(this.phase[i] + (t * (i + 1)) / 40);
           break;
       }
       out[i] = x;
@@ -216,11 +216,11 @@ export function continuityCost(actions: readonly Float64Array[], low: ArrayLike<
   if (actions.length < 2) return 0;
   let sum = 0;
   for (let t = 1; t < actions.length; t++) {
-    const a = actions[t]!;
-    const b = actions[t - 1]!;
+    const a = actions[t];
+    const b = actions[t - 1];
     let step = 0;
     for (let j = 0; j < a.length; j++) {
-      const d = (a[j]! - b[j]!) / (high[j]! - low[j]!);
+      const d = (a[j] - b[j]) / (high[j] - low[j]);
       step += d * d;
     }
     sum += step / a.length;

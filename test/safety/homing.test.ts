@@ -23,7 +23,7 @@ function home(filter: SafetyFilter, homing: HomingTrajectory, target: readonly n
     assert.ok(homing.ticks <= maxTicks, `not done after ${maxTicks} ticks`);
     reading.positionRad.set(filter.output.applied);
     statuses.add(filter.step(out, reading));
-    for (let i = 0; i < out.length; i++) maxGapRad = Math.max(maxGapRad, Math.abs(out[i]! - filter.output.applied[i]!));
+    for (let i = 0; i < out.length; i++) maxGapRad = Math.max(maxGapRad, Math.abs(out[i] - filter.output.applied[i]));
     commands.push(Float64Array.from(filter.output.applied));
   }
   assert.deepEqual([...out], target, 'next() reports arrival with the target');
@@ -56,12 +56,12 @@ describe('HomingTrajectory', () => {
     const homing = new HomingTrajectory(spec);
     const { commands, statuses } = home(filter, homing, [1], 1000);
     assert.equal(homing.ticks, 145);
-    assert.equal(commands[15]![0], 0.06640625);
-    assert.equal(commands[127]![0], 0.94140625);
-    assert.equal(commands[143]![0], 1);
-    assert.equal(commands[144]![0], 1);
+    assert.equal(commands[15][0], 0.06640625);
+    assert.equal(commands[127][0], 0.94140625);
+    assert.equal(commands[143][0], 1);
+    assert.equal(commands[144][0], 1);
     let peak = 0;
-    for (let t = 1; t < commands.length; t++) peak = Math.max(peak, (commands[t]![0]! - commands[t - 1]![0]!) * 128);
+    for (let t = 1; t < commands.length; t++) peak = Math.max(peak, (commands[t][0] - commands[t - 1][0]) * 128);
     assert.equal(peak, 1);
     assert.deepEqual([...statuses], [SafetyStatus.passed]);
   });
@@ -75,19 +75,19 @@ describe('HomingTrajectory', () => {
       filter.reset([-0.5]);
       const reading = perfectReading(1);
       for (let t = 0; t < 40; t++) filter.step(Float64Array.of(0.8), reading);
-      assert.ok(filter.commandState.velocityRadS[0]! > 1.5);
+      assert.ok(filter.commandState.velocityRadS[0] > 1.5);
       const homing = new HomingTrajectory(spec, { limitScale });
       const { commands, statuses } = home(filter, homing, [-0.5], 5000);
       assert.deepEqual([...statuses], [SafetyStatus.passed]);
       assert.equal(commands.at(-1)![0], -0.5);
       // After the brake, the scaled move never exceeds the scaled velocity limit.
-      const speeds = commands.slice(1).map((c, t) => Math.abs(c[0]! - commands[t]![0]!) * 100);
+      const speeds = commands.slice(1).map((c, t) => Math.abs(c[0] - commands[t][0]) * 100);
       const firstRest = speeds.indexOf(0);
       assert.ok(firstRest > 0);
       assert.ok(Math.max(...speeds.slice(firstRest)) <= limitScale * 2 * (1 + 1e-9));
       durations.push(homing.ticks);
     }
-    assert.ok(durations[1]! > 2 * durations[0]!, `${durations}`);
+    assert.ok(durations[1] > 2 * durations[0], `${durations}`);
   });
 
   test('property: through the filter unchanged, inside every limit, ending at rest exactly on the target', () => {
@@ -103,14 +103,14 @@ describe('HomingTrajectory', () => {
           const filter = new SafetyFilter(spec);
           const start = spec.joints.map(({ limits: l }) => rng.uniformIn(l.minPositionRad!, l.maxPositionRad!));
           filter.reset(start);
-          const checkers = spec.joints.map((j, i) => new LimitChecker(j.limits, spec.controlHz, start[i]!));
+          const checkers = spec.joints.map((j, i) => new LimitChecker(j.limits, spec.controlHz, start[i]));
           const stream = new RawStream(kind, spec, rng);
           const raw = new Float64Array(spec.joints.length);
           const reading = perfectReading(spec.joints.length);
           for (let t = 0; t < warmup; t++) {
             stream.fill(t, raw);
             filter.step(raw, reading);
-            checkers.forEach((c, i) => c.push(filter.output.applied[i]!));
+            checkers.forEach((c, i) => c.push(filter.output.applied[i]));
           }
           const target = spec.joints.map(({ limits: l }) => rng.uniformIn(l.minPositionRad! + l.softMarginRad, l.maxPositionRad! - l.softMarginRad));
           const h = 1 / spec.controlHz;
@@ -125,7 +125,7 @@ describe('HomingTrajectory', () => {
           const { commands, statuses, maxGapRad } = home(filter, new HomingTrajectory(spec, { limitScale }), target, Math.ceil(2 * bound) + 50);
           assert.equal(maxGapRad, 0, 'the filter changed a homing command');
           assert.ok([...statuses].every((s) => s === SafetyStatus.passed));
-          commands.forEach((c) => checkers.forEach((checker, i) => checker.push(c[i]!)));
+          commands.forEach((c) => checkers.forEach((checker, i) => checker.push(c[i])));
           checkers.forEach((checker, i) => checker.assertWithin(`homing joint ${i}`));
           assert.deepEqual([...commands.at(-1)!], target);
           assert.ok(filter.commandState.velocityRadS.every((v) => v === 0));
@@ -165,7 +165,7 @@ describe('drawPoseInBox', () => {
       drawPoseInBox(rngA, [-0.5, 0.2], [0.5, 0.3], spec, a);
       drawPoseInBox(rngB, [-0.5, 0.2], [0.5, 0.3], spec, b);
       assert.deepEqual(a, b);
-      assert.ok(a[0]! >= -0.5 && a[0]! < 0.5 && a[1]! >= 0.2 && a[1]! < 0.3);
+      assert.ok(a[0] >= -0.5 && a[0] < 0.5 && a[1] >= 0.2 && a[1] < 0.3);
     }
   });
 

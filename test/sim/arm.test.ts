@@ -61,18 +61,18 @@ describe('arm twin', () => {
       twin.read(state);
       // Sag = gravity torque / kp (30 N·m/rad) ≈ 0.014 rad at the shoulder: a hobby servo's compliance.
       for (let j = 0; j < 4; j++) {
-        assert.ok(Math.abs(position[j]! - home[j]!) < 0.03, `joint ${j} stays within 0.03 rad of home (at ${position[j]}, home ${home[j]})`);
-        assert.ok(Math.abs(velocity[j]!) < 1e-3, `joint ${j} at rest (${velocity[j]} rad/s)`);
+        assert.ok(Math.abs(position[j] - home[j]) < 0.03, `joint ${j} stays within 0.03 rad of home (at ${position[j]}, home ${home[j]})`);
+        assert.ok(Math.abs(velocity[j]) < 1e-3, `joint ${j} at rest (${velocity[j]} rad/s)`);
       }
-      assert.ok(position[1]! - home[1]! > 0.005, 'gravity pulls the forward-leaning shoulder further forward');
-      const gravity = gravityTorqueNm(position[1]!, position[2]!, position[3]!);
+      assert.ok(position[1] - home[1] > 0.005, 'gravity pulls the forward-leaning shoulder further forward');
+      const gravity = gravityTorqueNm(position[1], position[2], position[3]);
       assert.ok(gravity[0] > 0.3, `the home pose loads the shoulder (${gravity[0]} N·m)`);
       // Statics: servo torque = −gravity torque, up to the joint's friction loss (0.05 N·m).
       for (let j = 0; j < 3; j++) {
-        const servo = state.effortNm[j + 1]!;
-        assert.ok(Math.abs(servo + gravity[j]!) < 0.06, `joint ${j + 1}: servo ${servo.toFixed(3)} N·m vs gravity ${gravity[j]!.toFixed(3)} N·m`);
+        const servo = state.effortNm[j + 1];
+        assert.ok(Math.abs(servo + gravity[j]) < 0.06, `joint ${j + 1}: servo ${servo.toFixed(3)} N·m vs gravity ${gravity[j].toFixed(3)} N·m`);
       }
-      assert.ok(Math.abs(state.effortNm[0]!) < 0.06, 'gravity does not load the base yaw');
+      assert.ok(Math.abs(state.effortNm[0]) < 0.06, 'gravity does not load the base yaw');
     } finally {
       twin.dispose();
     }
@@ -84,15 +84,15 @@ describe('arm twin', () => {
       const position = new Float64Array(4);
       const velocity = new Float64Array(4);
       twin.resetTo(home);
-      const step = [0.3, home[1]!, home[2]!, home[3]!];
+      const step = [0.3, home[1], home[2], home[3]];
       let peak = 0;
       let settledAt = -1;
       for (let t = 0; t < 50; t++) {
         twin.command(step);
         twin.advance();
         twin.trueState(position, velocity);
-        peak = Math.max(peak, position[0]!);
-        const inBand = Math.abs(position[0]! - 0.3) < 0.006;
+        peak = Math.max(peak, position[0]);
+        const inBand = Math.abs(position[0] - 0.3) < 0.006;
         if (inBand && settledAt < 0) settledAt = t;
         if (!inBand) settledAt = -1;
       }
@@ -122,15 +122,15 @@ describe('arm twin', () => {
           twin.read(state);
           twin.trueState(position, velocity);
           for (let j = 0; j < 4; j++) {
-            maxEffort[j] = Math.max(maxEffort[j]!, Math.abs(state.effortNm[j]!));
-            maxLag[j] = Math.max(maxLag[j]!, Math.abs(command[j]! - position[j]!));
+            maxEffort[j] = Math.max(maxEffort[j], Math.abs(state.effortNm[j]));
+            maxLag[j] = Math.max(maxLag[j], Math.abs(command[j] - position[j]));
           }
         }
         for (let j = 0; j < 4; j++) {
-          const limit = calibration.joints[j]!.limits.maxEffortNm!;
-          assert.ok(maxEffort[j]! < 0.7 * limit, `to ${target}: joint ${j} needs at most ${maxEffort[j]!.toFixed(2)} N·m of ${limit}`);
-          assert.ok(maxLag[j]! < 0.1, `to ${target}: joint ${j} lags the command by at most ${maxLag[j]!.toFixed(3)} rad`);
-          assert.ok(Math.abs(position[j]! - target[j]!) < 0.03, `to ${target}: joint ${j} ends at ${position[j]}`);
+          const limit = calibration.joints[j].limits.maxEffortNm!;
+          assert.ok(maxEffort[j] < 0.7 * limit, `to ${target}: joint ${j} needs at most ${maxEffort[j].toFixed(2)} N·m of ${limit}`);
+          assert.ok(maxLag[j] < 0.1, `to ${target}: joint ${j} lags the command by at most ${maxLag[j].toFixed(3)} rad`);
+          assert.ok(Math.abs(position[j] - target[j]) < 0.03, `to ${target}: joint ${j} ends at ${position[j]}`);
         }
       }
     } finally {

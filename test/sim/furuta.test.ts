@@ -81,12 +81,12 @@ async function measuredPeriodS(twinCalibration: Calibration, seconds: number): P
       twin.command([0]);
       twin.advance();
       twin.trueState(position, velocity);
-      const offset = position[1]! - Math.PI;
+      const offset = position[1] - Math.PI;
       if (previous < 0 && offset >= 0) crossings.push((t - 1 + -previous / (offset - previous)) * periodS);
       previous = offset;
     }
     assert.ok(crossings.length >= 6, `the pendulum keeps swinging (${crossings.length} crossings)`);
-    return (crossings[crossings.length - 1]! - crossings[0]!) / (crossings.length - 1);
+    return (crossings[crossings.length - 1] - crossings[0]) / (crossings.length - 1);
   } finally {
     twin.dispose();
   }
@@ -109,7 +109,7 @@ describe('furuta twin', () => {
       twin.read(state);
       assert.ok(Math.abs(state.deviceTimeS - 1) < 1e-9);
       // Hanging at rest is an equilibrium: nothing moves.
-      assert.ok(Math.abs(state.positionRad[1]! - Math.PI) < 0.004, `pendulum still hanging: ${state.positionRad[1]}`);
+      assert.ok(Math.abs(state.positionRad[1] - Math.PI) < 0.004, `pendulum still hanging: ${state.positionRad[1]}`);
     } finally {
       twin.dispose();
     }
@@ -132,7 +132,7 @@ describe('furuta twin', () => {
         assert.equal(torque[1], 0, `tick ${t}: no generalised actuator force on the pendulum`);
         assert.equal(state.effortNm[1], 0);
         // The motor's own range (±0.025 N·m) clamps the command.
-        assert.ok(Math.abs(torque[0]! - Math.max(-0.025, Math.min(0.025, command))) < 1e-12);
+        assert.ok(Math.abs(torque[0] - Math.max(-0.025, Math.min(0.025, command))) < 1e-12);
         if (torque[0] !== 0) armDriven++;
       }
       assert.equal(armDriven, 300);
@@ -166,9 +166,9 @@ describe('furuta twin', () => {
       let pastHorizontalAt = -1;
       for (let t = 0; t < 100 && pastHorizontalAt < 0; t++) {
         twin.trueState(position, velocity);
-        if (Math.cos(position[1]!) > 0) pastHorizontalAt = t;
+        if (Math.cos(position[1]) > 0) pastHorizontalAt = t;
         // Energy pumping: full torque along sign(α' cos α), as in Åström and Furuta's swing-up.
-        twin.command([0.025 * Math.sign(velocity[1]! * Math.cos(position[1]!))]);
+        twin.command([0.025 * Math.sign(velocity[1] * Math.cos(position[1]))]);
         twin.advance();
       }
       assert.ok(pastHorizontalAt > 0, 'above horizontal within 100 ticks (1 s) of pumping');
@@ -188,7 +188,7 @@ describe('furuta task', () => {
     for (let e = 0; e < 20; e++) {
       const start = task.beginEpisode(rng);
       assert.equal(start.positionRad[0], 0);
-      assert.ok(Math.abs(start.positionRad[1]! - Math.PI) <= 0.05);
+      assert.ok(Math.abs(start.positionRad[1] - Math.PI) <= 0.05);
       assert.equal(start.velocityRadS, null);
     }
     assert.equal(task.episodeSteps, 500);
@@ -200,7 +200,7 @@ describe('furuta task', () => {
     state.velocityRadS.set([10, -4]);
     task.observe(state, noAction, obs);
     const expected = [Math.cos(0.5), Math.sin(0.5), -1, 0, 10 / 20, -4 / 20];
-    expected.forEach((value, i) => assert.ok(Math.abs(obs[i]! - value) < 1e-6, `obs[${i}] = ${obs[i]}, expected ${value}`));
+    expected.forEach((value, i) => assert.ok(Math.abs(obs[i] - value) < 1e-6, `obs[${i}] = ${obs[i]}, expected ${value}`));
   });
 
   test('reward: 1 upright and centred without effort, 0 hanging, less with arm angle or effort', () => {
@@ -217,7 +217,7 @@ describe('furuta task', () => {
     // An arm whose soft range ends 1 rad from 0 on one side: that nearer end scales the penalty.
     const lopsided: Calibration = {
       ...calibration,
-      joints: [{ ...calibration.joints[0]!, limits: { ...calibration.joints[0]!.limits, minPositionRad: -1.3 } }],
+      joints: [{ ...calibration.joints[0], limits: { ...calibration.joints[0].limits, minPositionRad: -1.3 } }],
     };
     state.positionRad.set([0.5, 0]);
     assert.ok(Math.abs(createTask('furuta', lopsided).reward(state, Float64Array.of(0), state) - (1 - 0.5 * 0.25)) < 1e-12);

@@ -14,7 +14,7 @@ const calibrations = ['sim-reacher', 'pendulum', 'arm', 'furuta'].map((name) => 
  * grows the heap (which never shrinks).
  */
 async function heapProbe(): Promise<{ offsetBytes: number; heapBytes: number }> {
-  const probe = await loadMjcf(calibrations[2]!.twin!.mjcf);
+  const probe = await loadMjcf(calibrations[2].twin!.mjcf);
   const qpos = probe.data.qpos as Float64Array;
   const result = { offsetBytes: qpos.byteOffset, heapBytes: qpos.buffer.byteLength };
   probe.dispose();
@@ -49,7 +49,7 @@ test('no WASM memory leak across many twins created, reset, stepped and disposed
 });
 
 test('no WASM memory growth over thousands of resets of one twin', async () => {
-  const calibration = calibrations[2]!;
+  const calibration = calibrations[2];
   const twin = await MujocoTwin.create(calibration, 1);
   try {
     const home = calibration.joints.map((joint) => joint.homeRad);
@@ -69,7 +69,7 @@ test('no WASM memory growth over thousands of resets of one twin', async () => {
 
 test('the probe detects a leak (so the checks above can fail)', async () => {
   const before = await heapProbe();
-  const leaked = await Promise.all(Array.from({ length: 3 }, (_, i) => MujocoTwin.create(calibrations[2]!, i)));
+  const leaked = await Promise.all(Array.from({ length: 3 }, (_, i) => MujocoTwin.create(calibrations[2], i)));
   const during = await heapProbe();
   leaked.forEach((twin) => twin.dispose());
   assert.ok(during.offsetBytes - before.offsetBytes > 2 ** 20 || during.heapBytes > before.heapBytes, `three live twins moved the probe from ${before.offsetBytes} to ${during.offsetBytes}`);

@@ -31,8 +31,8 @@ describe('MuJoCo twins', () => {
         twin.read(state);
         [theta, thetaDot] = gymnasiumPendulumStep(theta, thetaDot, torque);
         if (Math.abs(thetaDot) === 8) clamped++;
-        assert.ok(Math.abs(state.positionRad[0]! - theta) < 1e-9, `step ${t}: θ ${state.positionRad[0]} vs ${theta}`);
-        assert.ok(Math.abs(state.velocityRadS[0]! - thetaDot) < 1e-9, `step ${t}: θ' ${state.velocityRadS[0]} vs ${thetaDot}`);
+        assert.ok(Math.abs(state.positionRad[0] - theta) < 1e-9, `step ${t}: θ ${state.positionRad[0]} vs ${theta}`);
+        assert.ok(Math.abs(state.velocityRadS[0] - thetaDot) < 1e-9, `step ${t}: θ' ${state.velocityRadS[0]} vs ${thetaDot}`);
       }
       assert.ok(clamped > 0, 'the sequence exercises the ±8 rad/s velocity clamp');
       assert.ok(Math.abs(state.deviceTimeS - 20) < 1e-9, '400 steps of 0.05 s');
@@ -59,8 +59,8 @@ describe('MuJoCo twins', () => {
         twin.advance();
       }
       twin.trueState(position, velocity);
-      assert.ok(Math.abs(position[0]! - 0.8) < 0.01 && Math.abs(position[1]! + 0.6) < 0.01, `settled at ${position}`);
-      assert.ok(Math.abs(velocity[0]!) < 0.05 && Math.abs(velocity[1]!) < 0.05);
+      assert.ok(Math.abs(position[0] - 0.8) < 0.01 && Math.abs(position[1] + 0.6) < 0.01, `settled at ${Array.from(position).join(', ')}`);
+      assert.ok(Math.abs(velocity[0]) < 0.05 && Math.abs(velocity[1]) < 0.05);
       assert.equal(twin.substeps, 10, '50 Hz control over a 2 ms physics step');
     } finally {
       twin.dispose();
@@ -82,7 +82,7 @@ describe('MuJoCo twins', () => {
         twin.command([1, 1]);
         twin.advance();
         twin.read(state);
-        moved.push(Math.abs(state.positionRad[0]!) > 0);
+        moved.push(Math.abs(state.positionRad[0]) > 0);
         for (const value of state.positionRad) assert.ok(Math.abs(value / 0.01 - Math.round(value / 0.01)) < 1e-9, `quantised: ${value}`);
       }
       // The first command reaches the servos at the 4th tick (after 3 ticks of latency).
@@ -95,7 +95,7 @@ describe('MuJoCo twins', () => {
 
   test('a joint missing from the MJCF is a clear error', async () => {
     const base = loadCalibration('sim-reacher');
-    const renamed: Calibration = { ...base, joints: [{ ...base.joints[0]!, name: 'wrist' }, base.joints[1]!] };
+    const renamed: Calibration = { ...base, joints: [{ ...base.joints[0], name: 'wrist' }, base.joints[1]] };
     await assert.rejects(MujocoTwin.create(renamed, 1), /no joint named 'wrist'/);
   });
 });

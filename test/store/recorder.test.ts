@@ -91,10 +91,10 @@ describe('run recorder', () => {
     await recorder.finish('finished', null);
 
     const [run] = listRuns(db);
-    assert.equal(run!.status, 'finished');
-    assert.equal(run!.episodes, 1, 'evaluation episodes are not counted as training');
-    assert.equal(run!.steps, 20);
-    assert.equal(run!.mean_return, -12.5);
+    assert.equal(run.status, 'finished');
+    assert.equal(run.episodes, 1, 'evaluation episodes are not counted as training');
+    assert.equal(run.steps, 20);
+    assert.equal(run.mean_return, -12.5);
     const row = db.prepare('SELECT * FROM steps WHERE run_id = ? AND episode = 0 AND step = 5').get(recorder.runId) as Record<string, Buffer | number>;
     assert.deepEqual(Array.from(readFloat32Blob(row['position'] as Buffer)), [5, -5]);
     assert.deepEqual(Array.from(readFloat32Blob(row['obs'] as Buffer)), [1, 2, 3, 4, 5, 6, 7, 8]);
@@ -107,7 +107,7 @@ describe('run recorder', () => {
     const episode = db.prepare('SELECT * FROM episode_summary WHERE episode = 0').get() as Record<string, unknown>;
     assert.equal(episode['continuity_cost'], 0.75);
     assert.equal(episode['interval'], 8);
-    assert.equal((db.prepare('SELECT * FROM recent_events').all() as unknown[]).length, 1);
+    assert.equal((db.prepare('SELECT * FROM recent_events').all()).length, 1);
     const curve = db.prepare('SELECT episode, evaluation, training_steps, return_mean10 FROM learning_curve ORDER BY episode').all();
     assert.deepEqual(curve, [
       { episode: 0, evaluation: 0, training_steps: 20, return_mean10: -12.5 },
@@ -183,14 +183,14 @@ describe('run recorder', () => {
     }
     assert.equal(accepted, 64);
     assert.ok(refused instanceof StoreError);
-    assert.match((refused as Error).message, /cannot keep up: 64 step rows wait to be written .*the run stops rather than drop rows/);
+    assert.match((refused).message, /cannot keep up: 64 step rows wait to be written .*the run stops rather than drop rows/);
     assert.throws(() => recorder.step(stepRow(0, 64)), /cannot keep up/, 'refuses every later row too');
     assert.equal(recorder.backpressureWarnings, 1);
     await new Promise((resolve) => setImmediate(resolve));
     assert.deepEqual(warnings, [[32, 64]], 'the callback runs once, outside the tick');
     blocker.prepare('COMMIT').run();
     blocker.close();
-    await recorder.finish('failed', (refused as Error).message);
+    await recorder.finish('failed', (refused).message);
     assert.equal(count(db, 'SELECT COUNT(*) AS n FROM steps'), 64, 'every accepted row is on disk');
     const run = db.prepare('SELECT status, exit_reason FROM runs').get() as { status: string; exit_reason: string };
     assert.equal(run.status, 'failed');

@@ -32,7 +32,7 @@ function readBack(consumer: StepRing, index: number): number[] {
   consumer.scalarsOf(index, scalars);
   const out = Array.from(scalars);
   for (let column = 0; column < 6; column++) {
-    const values = new Float32Array(consumer.buffer, consumer.arrayByteOffset(index, column), widths[column]!);
+    const values = new Float32Array(consumer.buffer, consumer.arrayByteOffset(index, column), widths[column]);
     out.push(...values);
   }
   return out;

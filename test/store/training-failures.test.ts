@@ -47,7 +47,7 @@ describe('the store when a training run fails', () => {
     raw.close();
     // What `robo-train runs` and the other reading commands open: dead runs are marked on the way.
     const store = openForReading(killed);
-    assert.equal(listRuns(store)[0]!.status, 'crashed');
+    assert.equal(listRuns(store)[0].status, 'crashed');
     assert.ok((store.prepare('SELECT COUNT(*) AS n FROM steps').get() as { n: number }).n >= 100, 'the first episode is on disk');
     assert.equal((store.prepare('SELECT COUNT(*) AS n FROM episodes WHERE termination IS NULL').get() as { n: number }).n, 0, 'the interrupted episode is closed');
     store.close();
@@ -58,7 +58,7 @@ describe('the store when a training run fails', () => {
     assert.doesNotMatch(disk.stderr, /^\s+at /m, 'no stack trace');
     const fullStore = openForReading(full);
     assert.equal(fullStore.pragma('integrity_check', { simple: true }), 'ok');
-    const status = listRuns(fullStore)[0]!.status;
+    const status = listRuns(fullStore)[0].status;
     assert.ok(['failed', 'crashed'].includes(status), `the run is closed as failed, or marked crashed when even that did not fit (${status})`);
     fullStore.close();
   });

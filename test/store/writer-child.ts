@@ -80,7 +80,7 @@ async function read(path: string): Promise<void> {
   const errors: string[] = [];
   while (!stop) {
     try {
-      const count = (queries[0]!.get() as { n: number }).n;
+      const count = (queries[0].get() as { n: number }).n;
       if (count < lastCount) decreased++;
       lastCount = count;
       for (const query of queries.slice(1)) query.all();

@@ -23,7 +23,7 @@ describe('grid syntax', () => {
         ['trainEvery', ['episode', '8']],
       ],
     );
-    assert.deepEqual(parseGrid('paramTarget=0.1,0.2')[0]!.key, 'paramTarget');
+    assert.deepEqual(parseGrid('paramTarget=0.1,0.2')[0].key, 'paramTarget');
     assert.deepEqual(parseGrid(''), []);
   });
 
@@ -56,7 +56,7 @@ describe('cells', () => {
         'noise=gsde;seed=0', 'noise=gsde;seed=1', 'noise=gsde;interval=-1;seed=0', 'noise=gsde;interval=-1;seed=1',
       ],
     );
-    const cell = cells[6]!;
+    const cell = cells[6];
     assert.equal(cell.configuration, 'noise=gsde;interval=-1');
     assert.equal(cell.config.sweep, 'demo');
     assert.equal(cell.config.sweepCell, 'noise=gsde;interval=-1;seed=0');
@@ -73,7 +73,7 @@ describe('cells', () => {
     const parsed: Record<string, unknown> = {};
     for (const arg of cell.args) {
       const match = /^--(no-)?([a-z-]+)(?:=(.*))?$/.exec(arg)!;
-      const key = match[2]!.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
+      const key = match[2].replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
       parsed[key] = match[1] ? false : match[3] === undefined ? true : match[3];
     }
     assert.deepEqual(resolveTrainConfig(parsed), cell.config);
@@ -116,13 +116,13 @@ describe('cells', () => {
 
   test('a stored run that differs from the planned cell is named flag by flag', () => {
     const [cell] = expandCells([parseGrid('noise=gsde')], BASE, 'demo');
-    const stored: Record<string, unknown> = { ...cell!.config, task: { task: 'reach', episodeSteps: 100 }, backend: { name: 'wasm' }, db: '/elsewhere.db' };
-    assert.deepEqual(configMismatches(stored, cell!), []);
+    const stored: Record<string, unknown> = { ...cell.config, task: { task: 'reach', episodeSteps: 100 }, backend: { name: 'wasm' }, db: '/elsewhere.db' };
+    assert.deepEqual(configMismatches(stored, cell), []);
     // A run stored before an option existed ran with that option's default.
     const older = Object.fromEntries(Object.entries(stored).filter(([key]) => key !== 'gsdeExpln'));
-    assert.deepEqual(configMismatches(older, cell!), []);
-    assert.deepEqual(configMismatches(older, { ...cell!, config: { ...cell!.config, gsdeExpln: true } }), ['--gsde-expln off (stored) vs on (now)']);
-    assert.deepEqual(configMismatches({ ...stored, steps: 5000, hidden: [64, 64] }, cell!), ['--hidden 64,64 (stored) vs 256,256 (now)', '--steps 5000 (stored) vs 300 (now)']);
+    assert.deepEqual(configMismatches(older, cell), []);
+    assert.deepEqual(configMismatches(older, { ...cell, config: { ...cell.config, gsdeExpln: true } }), ['--gsde-expln off (stored) vs on (now)']);
+    assert.deepEqual(configMismatches({ ...stored, steps: 5000, hidden: [64, 64] }, cell), ['--hidden 64,64 (stored) vs 256,256 (now)', '--steps 5000 (stored) vs 300 (now)']);
   });
 });
 

@@ -78,7 +78,7 @@ describe('robo-train sweep: resume after SIGINT', () => {
     // The manifest keeps every invocation's command line for the report.
     const manifest = JSON.parse(readFileSync(manifestPath(db, 'tiny'), 'utf8')) as { invocations: { command: string; interrupted: boolean }[] };
     assert.deepEqual(manifest.invocations.map((invocation) => invocation.interrupted), [true, false, false]);
-    assert.match(manifest.invocations[0]!.command, /^robo-train sweep tiny --sim sim-reacher .*--grid 'noise=gaussian,gsde;interval=1,episode'/);
+    assert.match(manifest.invocations[0].command, /^robo-train sweep tiny --sim sim-reacher .*--grid 'noise=gaussian,gsde;interval=1,episode'/);
 
     // The same sweep with other options is refused, naming the flag, rather than mixing runs.
     const changed = spawnSync(process.execPath, [bin, ...sweepArgs(db, 400)], { encoding: 'utf8', timeout: 60_000 });

@@ -28,7 +28,7 @@ function feed(trainer: WorkerTrainer, count: number, rng: Rng, reward?: number):
   for (let i = 0; i < count; i++) {
     rng.fillNormal(transition.obs);
     transition.action[0] = Math.tanh(rng.normal());
-    transition.reward = reward ?? -Math.abs(transition.obs[0]!);
+    transition.reward = reward ?? -Math.abs(transition.obs[0]);
     rng.fillNormal(transition.nextObs);
     trainer.onTransition(transition);
   }
@@ -40,7 +40,7 @@ describe('worker trainer', () => {
     try {
       const before = Array.from(trainer.policy.weights.mean.kernel);
       feed(trainer, 200, new Rng(1));
-      await trainer.onEpisodeEnd();
+      trainer.onEpisodeEnd();
       await trainer.catchUp();
       // Every 2 steps, 3 gradient steps, from the round in which 10 transitions were reached: rounds at
       // steps 10, 12, ..., 200 → 96 rounds × 3.

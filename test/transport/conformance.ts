@@ -135,7 +135,7 @@ export function transportConformance(name: string, makePair: (t: TestContext) =>
       await link.pair.host.close();
       await link.pair.host.close();
       assert.throws(
-        () => link.pair.host.send(HOST_MESSAGES[0]!, 1),
+        () => link.pair.host.send(HOST_MESSAGES[0], 1),
         (error: unknown) => error instanceof TransportError && error.canceled && !error.disconnected,
       );
     });
@@ -146,14 +146,14 @@ export function transportConformance(name: string, makePair: (t: TestContext) =>
       const { pair, hostInbox, deviceInbox } = link;
       // An established link: traffic has flowed both ways. (node-serialport misses a pseudo-terminal
       // hang-up that comes before its first read; the session's watchdog covers that case.)
-      pair.host.send(HOST_MESSAGES[4]!, 1);
-      pair.device.send(DEVICE_MESSAGES[4]!, 1);
+      pair.host.send(HOST_MESSAGES[4], 1);
+      pair.device.send(DEVICE_MESSAGES[4], 1);
       await deviceInbox.count(1);
       await hostInbox.count(1);
       await pair.breakLink();
       await waitFor(() => hostInbox.failures.length > 0, 8000, 'the host to notice');
       assert.equal(hostInbox.failures.length, 1);
-      assert.equal(hostInbox.failures[0]!.disconnected, true);
+      assert.equal(hostInbox.failures[0].disconnected, true);
       assert.equal(pair.host.isOpen, false);
       await pair.restore();
       // The device end may have noticed too (an MQTT client, a memory wire); it opens again either way.
@@ -161,7 +161,7 @@ export function transportConformance(name: string, makePair: (t: TestContext) =>
       const again = new Inbox();
       await pair.device.open(again);
       await pair.host.open(new Inbox());
-      pair.host.send(HOST_MESSAGES[2]!, 9);
+      pair.host.send(HOST_MESSAGES[2], 9);
       await again.count(1);
       assert.deepEqual(again.messages[0], { message: HOST_MESSAGES[2], seq: 9 });
       assert.ok(deviceInbox.failures.length <= 1);

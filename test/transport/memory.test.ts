@@ -49,7 +49,7 @@ describe('memory wire knobs', () => {
 
   test('strict: sending on a closed end throws, an unplugged end cannot open', async () => {
     const wire = new MemoryWire({ clock: new VirtualClock() });
-    assert.throws(() => wire.host.send(HOST_MESSAGES[0]!, 0), /is not open/);
+    assert.throws(() => wire.host.send(HOST_MESSAGES[0], 0), /is not open/);
     wire.unplug();
     await assert.rejects(wire.host.open(new Inbox()), /unplugged/);
   });

@@ -38,7 +38,7 @@ describe('serial transport details', () => {
       createPort: (path, baudRate) => (port = new SerialPortMock({ path, baudRate, autoOpen: false })),
     });
     await transport.open(new Inbox());
-    transport.send(HOST_MESSAGES[5]!, 3);
+    transport.send(HOST_MESSAGES[5], 3);
     await new Promise((resolve) => setTimeout(resolve, 20));
     const written = [...port!.port!.recording];
     assert.equal(written[0], 0, 'resynchronising delimiter first');

@@ -45,9 +45,9 @@ export class GsdeExploration implements ExplorationStrategy {
     if (this.clock.tick() || this.matrix.length !== latent.length * actionDim) this.drawMatrix(policy, latent.length, actionDim);
     for (let j = 0; j < actionDim; j++) {
       let noise = 0;
-      for (let i = 0; i < latent.length; i++) noise += latent[i]! * this.matrix[i * actionDim + j]!;
-      const deterministic = Math.tanh(output.mean[j]!);
-      const action = Math.tanh(output.mean[j]! + noise);
+      for (let i = 0; i < latent.length; i++) noise += latent[i] * this.matrix[i * actionDim + j];
+      const deterministic = Math.tanh(output.mean[j]);
+      const action = Math.tanh(output.mean[j] + noise);
       actionOut[j] = action;
       noiseOut[j] = action - deterministic;
     }
@@ -88,7 +88,7 @@ export class GsdeExploration implements ExplorationStrategy {
     }
     gsdeSigma(this.options, logStd, latentDim, actionDim, this.sigma);
     for (let k = 0; k < this.matrix.length; k++) {
-      const sigma = this.sigma[k]!;
+      const sigma = this.sigma[k];
       if (!Number.isFinite(sigma)) throw new Error(`gSDE: σ is not finite (entry ${k}: ${sigma}); the learned log σ diverged — lower the learning rate or use --gsde-expln`);
       this.matrix[k] = sigma * this.rng.normal();
     }

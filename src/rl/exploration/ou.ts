@@ -48,7 +48,7 @@ export class OrnsteinUhlenbeckNoise extends HeldActionNoise {
       this.started = true;
       return;
     }
-    for (let j = 0; j < out.length; j++) out[j] = this.decay * out[j]! + this.diffusion * this.rng.normal();
+    for (let j = 0; j < out.length; j++) out[j] = this.decay * out[j] + this.diffusion * this.rng.normal();
   }
 
   protected override parameters(): Record<string, number> {

@@ -69,7 +69,7 @@ export class ParameterNoise implements ExplorationStrategy {
     if (this.clock.tick() || this.perturbed === null) this.perturbed = this.perturb(policy.weights, this.perturbed);
     meanAction(this.perturbed.forward(obs), actionOut);
     const clean = policy.forward(obs).mean;
-    for (let j = 0; j < actionOut.length; j++) noiseOut[j] = actionOut[j]! - Math.tanh(clean[j]!);
+    for (let j = 0; j < actionOut.length; j++) noiseOut[j] = actionOut[j] - Math.tanh(clean[j]);
   }
 
   /**
@@ -82,7 +82,7 @@ export class ParameterNoise implements ExplorationStrategy {
     const cleanMean = policy.forwardBatch(observations, count).mean;
     let sum = 0;
     for (let k = 0; k < perturbedMean.length; k++) {
-      const difference = Math.tanh(cleanMean[k]!) - Math.tanh(perturbedMean[k]!);
+      const difference = Math.tanh(cleanMean[k]) - Math.tanh(perturbedMean[k]);
       sum += difference * difference;
     }
     const distance = Math.sqrt(sum / perturbedMean.length);
@@ -123,14 +123,14 @@ export class ParameterNoise implements ExplorationStrategy {
   private perturb(weights: ActorWeights, reuse: ActorForward | null): ActorForward {
     const target = reuse !== null && sameShapes(reuse.weights, weights) ? reuse.weights : cloneWeights(weights);
     const addNoise = (from: DenseWeights, to: DenseWeights): void => {
-      for (let i = 0; i < from.kernel.length; i++) to.kernel[i] = from.kernel[i]! + this.std * this.rng.normal();
-      for (let i = 0; i < from.bias.length; i++) to.bias[i] = from.bias[i]! + this.std * this.rng.normal();
+      for (let i = 0; i < from.kernel.length; i++) to.kernel[i] = from.kernel[i] + this.std * this.rng.normal();
+      for (let i = 0; i < from.bias.length; i++) to.bias[i] = from.bias[i] + this.std * this.rng.normal();
     };
-    weights.hidden.forEach((layer, l) => addNoise(layer, target.hidden[l]!));
+    weights.hidden.forEach((layer, l) => addNoise(layer, target.hidden[l]));
     addNoise(weights.mean, target.mean);
     weights.layerNorms.forEach((norm, l) => {
-      target.layerNorms[l]!.gain.set(norm.gain);
-      target.layerNorms[l]!.bias.set(norm.bias);
+      target.layerNorms[l].gain.set(norm.gain);
+      target.layerNorms[l].bias.set(norm.bias);
     });
     // Heads that parameter noise does not use (SAC's log std, gSDE's σ) follow the clean actor.
     target.logStd = weights.logStd;
@@ -161,7 +161,7 @@ function cloneWeights(weights: ActorWeights): ActorWeights {
 function sameShapes(a: ActorWeights, b: ActorWeights): boolean {
   return (
     a.hidden.length === b.hidden.length &&
-    a.hidden.every((layer, l) => layer.kernel.length === b.hidden[l]!.kernel.length) &&
+    a.hidden.every((layer, l) => layer.kernel.length === b.hidden[l].kernel.length) &&
     a.mean.kernel.length === b.mean.kernel.length &&
     a.layerNorms.length === b.layerNorms.length
   );

@@ -39,8 +39,8 @@ export class PinkNoise extends HeldActionNoise {
   protected draw(out: Float32Array): void {
     if (this.sequences.length === 0) this.onEpisodeStart();
     // Episodes that outlive their length (an unknown-length hardware episode) start a new sequence.
-    if (this.cursor >= this.sequences[0]!.length) this.onEpisodeStart();
-    for (let j = 0; j < out.length; j++) out[j] = this.sequences[j]![this.cursor]!;
+    if (this.cursor >= this.sequences[0].length) this.onEpisodeStart();
+    for (let j = 0; j < out.length; j++) out[j] = this.sequences[j][this.cursor]!;
     this.cursor++;
   }
 
@@ -79,10 +79,10 @@ export function coloredNoise(length: number, beta: number, rng: Rng): Float64Arr
   // Variance of the real signal from the one-sided spectrum: DC and Nyquist count once, the rest twice.
   for (let k = 0; k <= half; k++) {
     const weight = k === 0 || k === half ? 1 : 2;
-    sumSquaredScale += weight * scales[k]! * scales[k]!;
+    sumSquaredScale += weight * scales[k] * scales[k];
   }
   for (let k = 0; k <= half; k++) {
-    const scale = scales[k]!;
+    const scale = scales[k];
     // Real-valued signal: DC and Nyquist coefficients are real, the others have a random phase.
     const isReal = k === 0 || k === half;
     const a = scale * rng.normal() * (isReal ? 1 : Math.SQRT1_2);
@@ -98,7 +98,7 @@ export function coloredNoise(length: number, beta: number, rng: Rng): Float64Arr
   // E[x_t²] = (1/n²) Σ_k E|X_k|² = sumSquaredScale / n²  →  divide by its square root.
   const norm = n / Math.sqrt(sumSquaredScale);
   const out = new Float64Array(length);
-  for (let t = 0; t < length; t++) out[t] = (re[t]! / n) * norm;
+  for (let t = 0; t < length; t++) out[t] = (re[t] / n) * norm;
   return out;
 }
 
@@ -110,8 +110,8 @@ function inverseFft(re: Float64Array, im: Float64Array): void {
     for (; j & bit; bit >>= 1) j ^= bit;
     j ^= bit;
     if (i < j) {
-      [re[i], re[j]] = [re[j]!, re[i]!];
-      [im[i], im[j]] = [im[j]!, im[i]!];
+      [re[i], re[j]] = [re[j], re[i]];
+      [im[i], im[j]] = [im[j], im[i]];
     }
   }
   for (let size = 2; size <= n; size *= 2) {
@@ -124,12 +124,12 @@ function inverseFft(re: Float64Array, im: Float64Array): void {
       for (let k = 0; k < size / 2; k++) {
         const i = start + k;
         const j = i + size / 2;
-        const tRe = re[j]! * curRe - im[j]! * curIm;
-        const tIm = re[j]! * curIm + im[j]! * curRe;
-        re[j] = re[i]! - tRe;
-        im[j] = im[i]! - tIm;
-        re[i] = re[i]! + tRe;
-        im[i] = im[i]! + tIm;
+        const tRe = re[j] * curRe - im[j] * curIm;
+        const tIm = re[j] * curIm + im[j] * curRe;
+        re[j] = re[i] - tRe;
+        im[j] = im[i] - tIm;
+        re[i] = re[i] + tRe;
+        im[i] = im[i] + tIm;
         const nextRe = curRe * wRe - curIm * wIm;
         curIm = curRe * wIm + curIm * wRe;
         curRe = nextRe;

@@ -89,12 +89,12 @@ export function composeAction(
 ): void {
   const { mean, logStd } = output;
   for (let j = 0; j < actionOut.length; j++) {
-    const deterministic = Math.tanh(mean[j]!);
+    const deterministic = Math.tanh(mean[j]);
     let action: number;
     if (head === 'gaussian' && logStd) {
-      action = Math.tanh(mean[j]! + Math.exp(logStd[j]!) * epsilon[j]!);
+      action = Math.tanh(mean[j] + Math.exp(logStd[j]) * epsilon[j]);
     } else {
-      action = Math.min(1, Math.max(-1, deterministic + actionStd * epsilon[j]!));
+      action = Math.min(1, Math.max(-1, deterministic + actionStd * epsilon[j]));
     }
     actionOut[j] = action;
     noiseOut[j] = action - deterministic;
@@ -103,7 +103,7 @@ export function composeAction(
 
 /** The deterministic action tanh(μ(s)), for evaluation and for the 'none' strategy. */
 export function meanAction(output: ActorOutput, actionOut: Float32Array): void {
-  for (let j = 0; j < actionOut.length; j++) actionOut[j] = Math.tanh(output.mean[j]!);
+  for (let j = 0; j < actionOut.length; j++) actionOut[j] = Math.tanh(output.mean[j]);
 }
 
 export function checkPositive(name: string, value: number): number {

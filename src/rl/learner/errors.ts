@@ -57,7 +57,7 @@ export class LearnerDivergedError extends Error {
 /** Names the first non-finite entry of a batch field, or returns null when all are finite. */
 export function firstNonFinite(name: string, values: Float32Array, rowWidth: number): string | null {
   for (let i = 0; i < values.length; i++) {
-    const value = values[i] as number;
+    const value = values[i];
     if (value - value !== 0) {
       const row = Math.floor(i / rowWidth);
       const column = i % rowWidth;

@@ -32,7 +32,7 @@ export class UpdateNoiseSource {
   ) {
     const { actor } = config;
     const perBatch = batchSize * actor.actionDim;
-    const latentDim = actor.hidden[actor.hidden.length - 1] as number;
+    const latentDim = actor.hidden[actor.hidden.length - 1];
     this.noise = {
       nextEpsilon: actor.head === 'gaussian' ? new Float32Array(perBatch) : null,
       currentEpsilon: actor.head === 'gaussian' ? new Float32Array(perBatch) : null,

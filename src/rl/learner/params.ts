@@ -86,7 +86,7 @@ export function mlpLayout(offset: number, inputs: number, hidden: number[], outp
 export function actorLayout(spec: ActorSpec): ActorLayout {
   const headOutputs = spec.head === 'gaussian' ? 2 * spec.actionDim : spec.actionDim;
   const mlp = mlpLayout(0, spec.obsDim, spec.hidden, headOutputs, spec.layerNorm);
-  const latentDim = spec.hidden[spec.hidden.length - 1] as number;
+  const latentDim = spec.hidden[spec.hidden.length - 1];
   let size = mlp.size;
   let gsdeLogStd: ActorLayout['gsdeLogStd'] = null;
   if (spec.head === 'gsde') {
@@ -177,14 +177,14 @@ export function actorParamsFromWeights(layout: ActorLayout, weights: ActorWeight
   const writeDense = (slot: DenseSlot, dense: DenseWeights, firstColumn: number): void => {
     for (let i = 0; i < slot.inputs; i++) {
       for (let o = 0; o < dense.outputs; o++) {
-        params[slot.kernel + i * slot.outputs + firstColumn + o] = dense.kernel[i * dense.outputs + o] as number;
+        params[slot.kernel + i * slot.outputs + firstColumn + o] = dense.kernel[i * dense.outputs + o];
       }
     }
     params.set(dense.bias, slot.bias + firstColumn);
   };
-  mlp.hidden.forEach((slot, l) => writeDense(slot, weights.hidden[l] as DenseWeights, 0));
+  mlp.hidden.forEach((slot, l) => writeDense(slot, weights.hidden[l], 0));
   mlp.layerNorms.forEach((norm, l) => {
-    const source = weights.layerNorms[l] as LayerNormWeights;
+    const source = weights.layerNorms[l];
     params.set(source.gain, norm.gain);
     params.set(source.bias, norm.bias);
   });

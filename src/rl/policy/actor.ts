@@ -50,7 +50,7 @@ export class ActorForward {
     this.output = {
       mean: new Float32Array(spec.actionDim),
       logStd: spec.head === 'gaussian' ? new Float32Array(spec.actionDim) : null,
-      latent: new Float32Array(spec.hidden[spec.hidden.length - 1] as number),
+      latent: new Float32Array(spec.hidden[spec.hidden.length - 1]),
     };
   }
 
@@ -77,34 +77,34 @@ export class ActorForward {
     const { spec } = weights;
     if (observation.length !== spec.obsDim) throw new Error(`ActorForward.forward: observation has ${observation.length} values, expected ${spec.obsDim}`);
     const input = this.input;
-    for (let i = 0; i < spec.obsDim; i++) input[i] = observation[i] as number;
+    for (let i = 0; i < spec.obsDim; i++) input[i] = observation[i];
     let x: Float64Array = input;
     for (let l = 0; l < weights.hidden.length; l++) {
-      const layer = weights.hidden[l] as DenseWeights;
-      const h = this.activations[l] as Float64Array;
+      const layer = weights.hidden[l];
+      const h = this.activations[l];
       dense(x, layer, h, 0);
       const norm = weights.layerNorms[l];
       if (norm) layerNorm(h, norm.gain, norm.bias);
-      for (let o = 0; o < h.length; o++) if (!((h[o] as number) > 0)) h[o] = 0;
+      for (let o = 0; o < h.length; o++) if (!((h[o]) > 0)) h[o] = 0;
       x = h;
     }
     const latent = this.output.latent;
-    for (let i = 0; i < latent.length; i++) latent[i] = x[i] as number;
+    for (let i = 0; i < latent.length; i++) latent[i] = x[i];
     const head = this.head;
     dense(x, weights.mean, head, 0);
     const mean = this.output.mean;
     const actionDim = spec.actionDim;
     if (spec.head === 'gsde') {
       const clip = POLICY_CONSTANTS.gsdeMeanClip;
-      for (let j = 0; j < actionDim; j++) mean[j] = Math.min(clip, Math.max(-clip, head[j] as number));
+      for (let j = 0; j < actionDim; j++) mean[j] = Math.min(clip, Math.max(-clip, head[j]));
     } else {
-      for (let j = 0; j < actionDim; j++) mean[j] = head[j] as number;
+      for (let j = 0; j < actionDim; j++) mean[j] = head[j];
     }
     const logStd = this.output.logStd;
     if (logStd !== null && weights.logStd !== null) {
       dense(x, weights.logStd, head, actionDim);
       for (let j = 0; j < actionDim; j++) {
-        logStd[j] = Math.min(POLICY_CONSTANTS.logStdMax, Math.max(POLICY_CONSTANTS.logStdMin, head[actionDim + j] as number));
+        logStd[j] = Math.min(POLICY_CONSTANTS.logStdMax, Math.max(POLICY_CONSTANTS.logStdMin, head[actionDim + j]));
       }
     }
     return this.output;
@@ -149,28 +149,28 @@ export class ActorForward {
 /** out[offset + o] = bias[o] + Σ_i x[i] · kernel[i, o]. Zero inputs (half of a ReLU layer) are skipped. */
 function dense(x: Float64Array, layer: DenseWeights, out: Float64Array, offset: number): void {
   const { kernel, bias, inputs, outputs } = layer;
-  for (let o = 0; o < outputs; o++) out[offset + o] = bias[o] as number;
+  for (let o = 0; o < outputs; o++) out[offset + o] = bias[o];
   for (let i = 0; i < inputs; i++) {
-    const xi = x[i] as number;
+    const xi = x[i];
     if (xi === 0) continue;
     const row = i * outputs;
-    for (let o = 0; o < outputs; o++) out[offset + o] += xi * (kernel[row + o] as number);
+    for (let o = 0; o < outputs; o++) out[offset + o] += xi * (kernel[row + o]);
   }
 }
 
 function layerNorm(h: Float64Array, gain: Float32Array, bias: Float32Array): void {
   const width = h.length;
   let mean = 0;
-  for (let o = 0; o < width; o++) mean += h[o] as number;
+  for (let o = 0; o < width; o++) mean += h[o];
   mean /= width;
   let variance = 0;
   for (let o = 0; o < width; o++) {
-    const d = (h[o] as number) - mean;
+    const d = (h[o]) - mean;
     variance += d * d;
   }
   variance /= width;
   const inverseStd = 1 / Math.sqrt(variance + POLICY_CONSTANTS.layerNormEpsilon);
-  for (let o = 0; o < width; o++) h[o] = ((h[o] as number) - mean) * inverseStd * (gain[o] as number) + (bias[o] as number);
+  for (let o = 0; o < width; o++) h[o] = ((h[o]) - mean) * inverseStd * (gain[o]) + (bias[o]);
 }
 
 function checkWeights(weights: ActorWeights): void {

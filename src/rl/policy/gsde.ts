@@ -28,7 +28,7 @@ export function gsdeSigmaDerivative(logStd: number, useExpln: boolean): number {
 export function gsdeSigma(options: GsdeOptions, logStd: Float32Array, latentDim: number, actionDim: number, out: Float32Array): Float32Array {
   for (let i = 0; i < latentDim; i++) {
     for (let j = 0; j < actionDim; j++) {
-      const x = options.fullStd ? (logStd[i * actionDim + j] as number) : (logStd[i] as number);
+      const x = options.fullStd ? (logStd[i * actionDim + j]) : (logStd[i]);
       out[i * actionDim + j] = gsdeSigmaOf(x, options.useExpln);
     }
   }

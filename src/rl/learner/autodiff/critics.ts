@@ -73,10 +73,10 @@ export class AutodiffCritics {
     const { value, grads } = tf.variableGrads(() => {
       const q1 = q(this.onlineMlps[0], t.criticInput);
       const q2 = q(this.onlineMlps[1], t.criticInput);
-      meanQ = tf.tidy(() => tf.mean(tf.add(q1, q2)).dataSync()[0] as number) / 2;
-      return tf.mul(tf.add(tf.mean(tf.squaredDifference(q1, target)), tf.mean(tf.squaredDifference(q2, target))), lossScale) as tf.Scalar;
+      meanQ = tf.tidy(() => tf.mean(tf.add(q1, q2)).dataSync()[0]) / 2;
+      return tf.mul<tf.Scalar>(tf.add(tf.mean(tf.squaredDifference(q1, target)), tf.mean(tf.squaredDifference(q2, target))), lossScale);
     }, this.online.variables);
-    const loss = value.dataSync()[0] as number;
+    const loss = value.dataSync()[0];
     value.dispose();
     if (!Number.isFinite(loss)) {
       tf.dispose(grads);
@@ -84,7 +84,7 @@ export class AutodiffCritics {
     }
     const sum = this.online.adam(grads, config.adam, config.criticLearningRate, step);
     tf.dispose(grads);
-    const paramSum = sum.dataSync()[0] as number;
+    const paramSum = sum.dataSync()[0];
     sum.dispose();
     if (!Number.isFinite(paramSum)) throw new LearnerDivergedError('critic parameters', failAt, `sum of critic parameters = ${paramSum}`);
     return { loss, meanQ };
@@ -93,7 +93,7 @@ export class AutodiffCritics {
   /** Polyak averaging of the targets; returns the sum of the new target parameters. */
   updateTargets(tau: number): number {
     const sum = this.target.polyakFrom(this.online, tau);
-    const value = sum.dataSync()[0] as number;
+    const value = sum.dataSync()[0];
     sum.dispose();
     return value;
   }
@@ -116,5 +116,5 @@ export class AutodiffCritics {
 }
 
 function q(mlp: TfMlp, input: tf.Tensor2D): tf.Tensor1D {
-  return tf.reshape(applyMlp(mlp, input).output, [-1]) as tf.Tensor1D;
+  return tf.reshape<tf.Rank.R1>(applyMlp(mlp, input).output, [-1]);
 }

@@ -66,7 +66,7 @@ export class TfNetwork {
 
   read(): Float32Array {
     const flat = new Float32Array(this.size);
-    for (const entry of this.entries) flat.set(entry.variable.dataSync() as Float32Array, entry.offset);
+    for (const entry of this.entries) flat.set(entry.variable.dataSync(), entry.offset);
     return flat;
   }
 
@@ -82,16 +82,16 @@ export class TfNetwork {
     const first = new Float32Array(this.size);
     const second = new Float32Array(this.size);
     this.requireMoments().forEach((moment, i) => {
-      const entry = this.entries[i] as FlatEntry;
-      first.set(moment.first.dataSync() as Float32Array, entry.offset);
-      second.set(moment.second.dataSync() as Float32Array, entry.offset);
+      const entry = this.entries[i];
+      first.set(moment.first.dataSync(), entry.offset);
+      second.set(moment.second.dataSync(), entry.offset);
     });
     return [first, second];
   }
 
   writeMoments(first: Float32Array, second: Float32Array): void {
     this.requireMoments().forEach((moment, i) => {
-      const entry = this.entries[i] as FlatEntry;
+      const entry = this.entries[i];
       const shape = entry.variable.shape;
       tf.tidy(() => {
         moment.first.assign(tf.tensor(first.subarray(entry.offset, entry.offset + entry.length), shape, 'float32'));
@@ -113,7 +113,7 @@ export class TfNetwork {
       this.entries.forEach((entry, i) => {
         const grad = grads[entry.variable.name];
         if (grad === undefined) throw new Error(`TfNetwork.adam: no gradient for ${entry.variable.name}`);
-        const moment = moments[i] as { first: tf.Variable; second: tf.Variable };
+        const moment = moments[i];
         const m = moment.first.mul(options.beta1).add(grad.mul(1 - options.beta1));
         const v = moment.second.mul(options.beta2).add(grad.square().mul(1 - options.beta2));
         moment.first.assign(m);
@@ -131,7 +131,7 @@ export class TfNetwork {
     return tf.tidy(() => {
       const sums: tf.Scalar[] = [];
       this.entries.forEach((entry, i) => {
-        const from = (source.entries[i] as FlatEntry).variable;
+        const from = (source.entries[i]).variable;
         const next = entry.variable.mul(1 - tau).add(from.mul(tau));
         entry.variable.assign(next);
         sums.push(next.sum());
@@ -168,7 +168,7 @@ export function applyMlp(net: TfMlp, x: tf.Tensor2D): { latent: tf.Tensor2D; out
   net.hidden.forEach((dense, l) => {
     const norm = net.layerNorms[l];
     if (norm) {
-      const z = tf.add(tf.matMul(h, dense.kernel), dense.bias) as tf.Tensor2D;
+      const z = tf.add<tf.Tensor2D>(tf.matMul(h, dense.kernel), dense.bias);
       const mean = tf.mean(z, 1, true);
       const centred = tf.sub(z, mean);
       const variance = tf.mean(tf.square(centred), 1, true);
@@ -178,6 +178,6 @@ export function applyMlp(net: TfMlp, x: tf.Tensor2D): { latent: tf.Tensor2D; out
       h = tf.relu(tf.add(tf.matMul(h, dense.kernel), dense.bias)) as tf.Tensor2D;
     }
   });
-  const output = tf.add(tf.matMul(h, net.head.kernel), net.head.bias) as tf.Tensor2D;
+  const output = tf.add<tf.Tensor2D>(tf.matMul(h, net.head.kernel), net.head.bias);
   return { latent: h, output };
 }

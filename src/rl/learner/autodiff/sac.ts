@@ -50,7 +50,7 @@ export class TfSacActor {
       const logStd = tf.clipByValue(tf.slice(output, [0, A], [-1, A]), POLICY_CONSTANTS.logStdMin, POLICY_CONSTANTS.logStdMax);
       const action = tf.tanh(tf.add(mean, tf.mul(tf.exp(logStd), epsilon))) as tf.Tensor2D;
       const gaussian = tf.sub(tf.sub(tf.mul(tf.square(epsilon), -0.5), logStd), HALF_LOG_TWO_PI);
-      return { action, logProb: tf.sum(tf.sub(gaussian, tanhCorrection(action)), 1) as tf.Tensor1D };
+      return { action, logProb: tf.sum<tf.Tensor1D>(tf.sub(gaussian, tanhCorrection(action)), 1) };
     }
     if (gsdeEpsilon === null) throw new Error('TfSacActor.sample: the gsde head needs gsdeEpsilon');
     const clip = POLICY_CONSTANTS.gsdeMeanClip;
@@ -61,7 +61,7 @@ export class TfSacActor {
     const variance = tf.add(tf.matMul(tf.square(latent), tf.square(sigma)), POLICY_CONSTANTS.gsdeEpsilon);
     const action = tf.tanh(tf.add(mean, noise)) as tf.Tensor2D;
     const gaussian = tf.sub(tf.sub(tf.div(tf.mul(tf.square(noise), -0.5), variance), tf.mul(tf.log(variance), 0.5)), HALF_LOG_TWO_PI);
-    return { action, logProb: tf.sum(tf.sub(gaussian, tanhCorrection(action)), 1) as tf.Tensor1D };
+    return { action, logProb: tf.sum<tf.Tensor1D>(tf.sub(gaussian, tanhCorrection(action)), 1) };
   }
 
   /** σ [L, A] from log σ, written as SB3's `get_std` (exp, or expln through masks). */
@@ -121,7 +121,7 @@ export class AutodiffSac implements LearnerCore {
     const gsdeEpsilon = epsilon(noise.gsdeEpsilon, actor.layout.latentDim);
     try {
       // ---- Current policy's log π (for α; the actor loss recomputes the same values with gradients) ----
-      const meanLogProb = tf.tidy(() => tf.mean(actor.sample(t.obs, currentEpsilon, gsdeEpsilon).logProb).dataSync()[0] as number);
+      const meanLogProb = tf.tidy(() => tf.mean(actor.sample(t.obs, currentEpsilon, gsdeEpsilon).logProb).dataSync()[0]);
 
       // ---- Entropy coefficient: α is read before its own step ----
       const entropy = this.entropy;
@@ -141,7 +141,7 @@ export class AutodiffSac implements LearnerCore {
         const next = actor.sample(t.nextObs, nextEpsilon, gsdeEpsilon);
         const minNext = critics.targetMin(t.nextObs, next.action);
         const soft = tf.sub(minNext, tf.mul(next.logProb, alpha));
-        return tf.add(t.reward, tf.mul(tf.mul(tf.sub(1, t.terminated), config.gamma), soft)) as tf.Tensor1D;
+        return tf.add<tf.Tensor1D>(t.reward, tf.mul(tf.mul(tf.sub(1, t.terminated), config.gamma), soft));
       });
       const { loss: criticLoss, meanQ } = critics.trainStep(t, target, 0.5, config, step, failAt);
       target.dispose();
@@ -151,9 +151,9 @@ export class AutodiffSac implements LearnerCore {
       const { value, grads } = tf.variableGrads(() => {
         const current = actor.sample(t.obs, currentEpsilon, gsdeEpsilon);
         const q = critics.onlineMin(t.obs, current.action);
-        return tf.mean(tf.sub(tf.mul(current.logProb, alpha), q)) as tf.Scalar;
+        return tf.mean<tf.Scalar>(tf.sub(tf.mul(current.logProb, alpha), q));
       }, actorVariables);
-      const actorLoss = value.dataSync()[0] as number;
+      const actorLoss = value.dataSync()[0];
       value.dispose();
       if (!Number.isFinite(actorLoss)) {
         tf.dispose(grads);
@@ -208,7 +208,7 @@ export class AutodiffSac implements LearnerCore {
 
 /** Reads and disposes a scalar tensor. */
 export function readScalar(scalar: tf.Scalar): number {
-  const value = scalar.dataSync()[0] as number;
+  const value = scalar.dataSync()[0];
   scalar.dispose();
   return value;
 }

@@ -51,7 +51,7 @@ export class AutodiffTd3 implements LearnerCore {
         const smoothing = tf.clipByValue(tf.mul(epsilon, targetPolicyNoise), -targetNoiseClip, targetNoiseClip);
         const nextAction = tf.clipByValue(tf.add(tf.tanh(applyMlp(this.actorTargetMlp, t.nextObs).output), smoothing), -1, 1) as tf.Tensor2D;
         const minNext = critics.targetMin(t.nextObs, nextAction);
-        return tf.add(t.reward, tf.mul(tf.mul(tf.sub(1, t.terminated), config.gamma), minNext)) as tf.Tensor1D;
+        return tf.add<tf.Tensor1D>(t.reward, tf.mul(tf.mul(tf.sub(1, t.terminated), config.gamma), minNext));
       });
       const { loss: criticLoss, meanQ } = critics.trainStep(t, target, 1, config, counters.updates + 1, failAt);
       target.dispose();
@@ -61,10 +61,10 @@ export class AutodiffTd3 implements LearnerCore {
       let actorLoss: number | null = null;
       if (actorUpdated) {
         const { value, grads } = tf.variableGrads(() => {
-          const action = tf.tanh(applyMlp(this.actorMlp, t.obs).output) as tf.Tensor2D;
+          const action = tf.tanh<tf.Tensor2D>(applyMlp(this.actorMlp, t.obs).output);
           return tf.neg(tf.mean(critics.onlineFirst(t.obs, action))) as tf.Scalar;
         }, this.actor.variables);
-        actorLoss = value.dataSync()[0] as number;
+        actorLoss = value.dataSync()[0];
         value.dispose();
         if (!Number.isFinite(actorLoss)) {
           tf.dispose(grads);

@@ -30,15 +30,15 @@ export function writeCriticInput(heap: Float32Array, offset: number, obs: Float3
   const width = obsDim + actionDim;
   for (let b = 0; b < rows; b++) {
     const row = offset + b * width;
-    for (let i = 0; i < obsDim; i++) heap[row + i] = obs[b * obsDim + i] as number;
-    for (let j = 0; j < actionDim; j++) heap[row + obsDim + j] = action[b * actionDim + j] as number;
+    for (let i = 0; i < obsDim; i++) heap[row + i] = obs[b * obsDim + i];
+    for (let j = 0; j < actionDim; j++) heap[row + obsDim + j] = action[b * actionDim + j];
   }
 }
 
 /** Moves rows `indices[0..count)` (increasing) of a [rows, width] matrix to its first `count` rows, in place. */
 function compactRows(heap: Float32Array, offset: number, width: number, indices: Int32Array, count: number): void {
   for (let k = 0; k < count; k++) {
-    const from = indices[k] as number;
+    const from = indices[k];
     if (from !== k) heap.copyWithin(offset + k * width, offset + from * width, offset + (from + 1) * width);
   }
 }
@@ -114,14 +114,14 @@ export class CriticPair {
     let loss = 0;
     let qSum = 0;
     for (let c = 0; c < 2; c++) {
-      const pass = passes.train[c] as MlpPass;
+      const pass = passes.train[c];
       this.nets[c]?.forward(pass);
       const heap = this.kernels.heap;
       const grads = pass.grads as NonNullable<MlpPass['grads']>;
       let squares = 0;
       for (let b = 0; b < rows; b++) {
-        const q = heap[pass.output.offset + b] as number;
-        const error = q - (target[b] as number);
+        const q = heap[pass.output.offset + b];
+        const error = q - (target[b]);
         squares += error * error;
         qSum += q;
         heap[grads.output.offset + b] = (lossScale * 2 * error) / rows;
@@ -130,8 +130,8 @@ export class CriticPair {
     }
     if (!isFiniteFloat32(loss)) return { loss, meanQ: qSum / (2 * rows) };
     for (let c = 0; c < 2; c++) {
-      const net = this.nets[c] as KernelMlp;
-      const pass = passes.train[c] as MlpPass;
+      const net = this.nets[c];
+      const pass = passes.train[c];
       net.backwardHead(pass, true);
       net.backwardHidden(pass, true, false);
     }
@@ -154,7 +154,7 @@ export class CriticPair {
     const { obsDim, actionDim } = this.layout;
     writeCriticInput(this.kernels.heap, passes.policy[0].input.offset, obs, action, rows, obsDim, actionDim);
     const used = firstOnly ? 1 : 2;
-    for (let c = 0; c < used; c++) this.nets[c]?.forward(passes.policy[c] as MlpPass);
+    for (let c = 0; c < used; c++) this.nets[c]?.forward(passes.policy[c]);
     const heap = this.kernels.heap;
     const q1 = passes.policy[0].output.offset;
     const q2 = passes.policy[1].output.offset;
@@ -162,32 +162,32 @@ export class CriticPair {
     const selected: [Int32Array, Int32Array] = passes.selected;
     const counts = [0, 0];
     for (let b = 0; b < rows; b++) {
-      const first = heap[q1 + b] as number;
+      const first = heap[q1 + b];
       // torch.min over the pair routes the gradient to the first index on ties.
-      const useFirst = firstOnly || first <= (heap[q2 + b] as number);
-      q[b] = useFirst ? first : (heap[q2 + b] as number);
+      const useFirst = firstOnly || first <= (heap[q2 + b]);
+      q[b] = useFirst ? first : (heap[q2 + b]);
       const c = useFirst ? 0 : 1;
-      (selected[c] as Int32Array)[counts[c] as number] = b;
-      counts[c] = (counts[c] as number) + 1;
+      (selected[c])[counts[c]] = b;
+      counts[c] = (counts[c]) + 1;
     }
     gradAction.fill(0);
     const width = obsDim + actionDim;
     for (let c = 0; c < used; c++) {
-      const count = counts[c] as number;
+      const count = counts[c];
       if (count === 0) continue;
-      const net = this.nets[c] as KernelMlp;
-      const pass = passes.policy[c] as MlpPass;
+      const net = this.nets[c];
+      const pass = passes.policy[c];
       const grads = pass.grads as NonNullable<MlpPass['grads']>;
-      const indices = selected[c] as Int32Array;
+      const indices = selected[c];
       const front = this.kernels.heap;
-      this.layout.critics[c]?.hidden.forEach((slot, l) => compactRows(front, (pass.hidden[l] as Region).offset, slot.outputs, indices, count));
+      this.layout.critics[c]?.hidden.forEach((slot, l) => compactRows(front, (pass.hidden[l]).offset, slot.outputs, indices, count));
       front.fill(-1 / rows, grads.output.offset, grads.output.offset + count);
       net.backwardHead(pass, false, count);
       net.backwardHidden(pass, false, true, count);
       const after = this.kernels.heap;
       for (let k = 0; k < count; k++) {
-        const b = indices[k] as number;
-        for (let j = 0; j < actionDim; j++) gradAction[b * actionDim + j] = (gradAction[b * actionDim + j] as number) + (after[grads.input.offset + k * width + obsDim + j] as number);
+        const b = indices[k];
+        for (let j = 0; j < actionDim; j++) gradAction[b * actionDim + j] = (gradAction[b * actionDim + j]) + (after[grads.input.offset + k * width + obsDim + j]);
       }
     }
     return q;
@@ -229,7 +229,7 @@ export class CriticPair {
 
   private copyOutput(region: Region, into: Float64Array, rows: number): Float64Array {
     const heap = this.kernels.heap;
-    for (let b = 0; b < rows; b++) into[b] = heap[region.offset + b] as number;
+    for (let b = 0; b < rows; b++) into[b] = heap[region.offset + b];
     return into;
   }
 

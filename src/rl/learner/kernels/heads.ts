@@ -108,17 +108,17 @@ export class GaussianPolicyHead implements PolicyHead {
       let logProb = 0;
       for (let j = 0; j < A; j++) {
         const k = b * A + j;
-        const mean = heap[output + b * 2 * A + j] as number;
-        const rawLogStd = heap[output + b * 2 * A + A + j] as number;
+        const mean = heap[output + b * 2 * A + j];
+        const rawLogStd = heap[output + b * 2 * A + A + j];
         const logStd = Math.min(POLICY_CONSTANTS.logStdMax, Math.max(POLICY_CONSTANTS.logStdMin, rawLogStd));
         const std = Math.exp(logStd);
-        const e = epsilon[k] as number;
+        const e = epsilon[k];
         const a = Math.tanh(mean + std * e);
         sample.action[k] = a;
         sample.std[k] = std;
         // torch.clamp passes the gradient on the closed interval.
         sample.clampOpen[k] = rawLogStd >= POLICY_CONSTANTS.logStdMin && rawLogStd <= POLICY_CONSTANTS.logStdMax ? 1 : 0;
-        logProb += -0.5 * e * e - logStd - HALF_LOG_TWO_PI - tanhCorrection(sample.action[k] as number);
+        logProb += -0.5 * e * e - logStd - HALF_LOG_TWO_PI - tanhCorrection(sample.action[k]);
       }
       sample.logProb[b] = logProb;
     }
@@ -133,10 +133,10 @@ export class GaussianPolicyHead implements PolicyHead {
     for (let b = 0; b < rows; b++) {
       for (let j = 0; j < A; j++) {
         const k = b * A + j;
-        const a = sample.action[k] as number;
-        const du = (gradAction[k] as number) * (1 - a * a) + gradLogProb * tanhCorrectionGradient(a);
+        const a = sample.action[k];
+        const du = (gradAction[k]) * (1 - a * a) + gradLogProb * tanhCorrectionGradient(a);
         heap[gradOutput + b * 2 * A + j] = du;
-        const dLogStd = du * (sample.std[k] as number) * (sample.epsilon[k] as number) - gradLogProb;
+        const dLogStd = du * (sample.std[k]) * (sample.epsilon[k]) - gradLogProb;
         heap[gradOutput + b * 2 * A + A + j] = sample.clampOpen[k] === 1 ? dLogStd : 0;
       }
     }
@@ -234,9 +234,9 @@ export class GsdePolicyHead implements PolicyHead {
     for (let i = 0; i < L; i++) {
       for (let j = 0; j < A; j++) {
         const k = i * A + j;
-        const sigma = gsdeSigmaOf(heap[this.logStd + (options.fullStd ? k : i)] as number, options.useExpln);
+        const sigma = gsdeSigmaOf(heap[this.logStd + (options.fullStd ? k : i)], options.useExpln);
         this.sigma[k] = sigma;
-        const e = sigma * (this.epsilon[k] as number);
+        const e = sigma * (this.epsilon[k]);
         heap[this.matrix.offset + k] = e;
         heap[this.sigmaSquared.offset + k] = sigma * sigma;
         heap[this.matrixTransposed.offset + j * L + i] = e;
@@ -258,14 +258,14 @@ export class GsdePolicyHead implements PolicyHead {
       let logProb = 0;
       for (let j = 0; j < A; j++) {
         const k = b * A + j;
-        const pre = heap[pass.output.offset + k] as number;
+        const pre = heap[pass.output.offset + k];
         // torch's hardtanh passes the gradient on the open interval only.
         buffers.meanOpen[k] = pre > -clip && pre < clip ? 1 : 0;
-        const noise = heap[buffers.noise.offset + k] as number;
-        const variance = (heap[buffers.variance.offset + k] as number) + POLICY_CONSTANTS.gsdeEpsilon;
+        const noise = heap[buffers.noise.offset + k];
+        const variance = (heap[buffers.variance.offset + k]) + POLICY_CONSTANTS.gsdeEpsilon;
         const a = Math.tanh(Math.min(clip, Math.max(-clip, pre)) + noise);
         buffers.action[k] = a;
-        logProb += (-0.5 * noise * noise) / variance - 0.5 * Math.log(variance) - HALF_LOG_TWO_PI - tanhCorrection(buffers.action[k] as number);
+        logProb += (-0.5 * noise * noise) / variance - 0.5 * Math.log(variance) - HALF_LOG_TWO_PI - tanhCorrection(buffers.action[k]);
       }
       buffers.logProb[b] = logProb;
     }
@@ -278,11 +278,11 @@ export class GsdePolicyHead implements PolicyHead {
     const gradOutput = requireGrads(pass).output.offset;
     let heap = kernels.heap;
     for (let k = 0; k < rows * A; k++) {
-      const a = buffers.action[k] as number;
-      const du = (gradAction[k] as number) * (1 - a * a) + gradLogProb * tanhCorrectionGradient(a);
+      const a = buffers.action[k];
+      const du = (gradAction[k]) * (1 - a * a) + gradLogProb * tanhCorrectionGradient(a);
       heap[gradOutput + k] = buffers.meanOpen[k] === 1 ? du : 0;
-      const noise = heap[buffers.noise.offset + k] as number;
-      const variance = (heap[buffers.variance.offset + k] as number) + POLICY_CONSTANTS.gsdeEpsilon;
+      const noise = heap[buffers.noise.offset + k];
+      const variance = (heap[buffers.variance.offset + k]) + POLICY_CONSTANTS.gsdeEpsilon;
       heap[this.gradNoise.offset + k] = du - (gradLogProb * noise) / variance;
       heap[this.gradVarianceTwice.offset + k] = 2 * gradLogProb * ((0.5 * noise * noise) / (variance * variance) - 0.5 / variance);
     }
@@ -299,17 +299,17 @@ export class GsdePolicyHead implements PolicyHead {
     for (let i = 0; i < L; i++) {
       for (let j = 0; j < A; j++) {
         const k = i * A + j;
-        const gradSigma = (heap[this.gradMatrix.offset + k] as number) * (this.epsilon[k] as number) + (this.sigma[k] as number) * (heap[this.gradSigmaSquaredTwice.offset + k] as number);
+        const gradSigma = (heap[this.gradMatrix.offset + k]) * (this.epsilon[k]) + (this.sigma[k]) * (heap[this.gradSigmaSquaredTwice.offset + k]);
         const index = options.fullStd ? k : i;
-        const grad = gradSigma * gsdeSigmaDerivative(heap[this.logStd + index] as number, options.useExpln);
-        heap[this.gradLogStd + index] = options.fullStd ? grad : (heap[this.gradLogStd + index] as number) + grad;
+        const grad = gradSigma * gsdeSigmaDerivative(heap[this.logStd + index], options.useExpln);
+        heap[this.gradLogStd + index] = options.fullStd ? grad : (heap[this.gradLogStd + index]) + grad;
       }
     }
   }
 
   addLatentGradient(pass: MlpPass): void {
     const { rows, latentDim: L } = this;
-    const target = requireGrads(pass).hidden[pass.hidden.length - 1] as Region;
+    const target = requireGrads(pass).hidden[pass.hidden.length - 1];
     this.kernels.addProduct(target.offset, this.latentGradFromNoise.offset, latentOf(pass).offset, this.latentGradFromVariance.offset, rows * L);
   }
 

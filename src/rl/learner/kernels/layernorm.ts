@@ -24,20 +24,20 @@ export function layerNormReluForward(
   for (let r = 0; r < rows; r++) {
     const row = r * width;
     let mean = 0;
-    for (let o = 0; o < width; o++) mean += heap[z + row + o] as number;
+    for (let o = 0; o < width; o++) mean += heap[z + row + o];
     mean /= width;
     let variance = 0;
     for (let o = 0; o < width; o++) {
-      const d = (heap[z + row + o] as number) - mean;
+      const d = (heap[z + row + o]) - mean;
       variance += d * d;
     }
     variance /= width;
     const inv = 1 / Math.sqrt(variance + epsilon);
     heap[inverseStd + r] = inv;
     for (let o = 0; o < width; o++) {
-      const n = ((heap[z + row + o] as number) - mean) * inv;
+      const n = ((heap[z + row + o]) - mean) * inv;
       heap[normalised + row + o] = n;
-      const y = n * (heap[gain + o] as number) + (heap[bias + o] as number);
+      const y = n * (heap[gain + o]) + (heap[bias + o]);
       heap[out + row + o] = y > 0 ? y : 0;
     }
   }
@@ -64,21 +64,21 @@ export function layerNormReluBackward(
     let meanDn = 0;
     let meanDnN = 0;
     for (let o = 0; o < width; o++) {
-      const dy = (heap[h + row + o] as number) > 0 ? (heap[dh + row + o] as number) : 0;
-      const n = heap[normalised + row + o] as number;
-      heap[dGain + o] = (heap[dGain + o] as number) + dy * n;
-      heap[dBias + o] = (heap[dBias + o] as number) + dy;
-      const dn = dy * (heap[gain + o] as number);
+      const dy = (heap[h + row + o]) > 0 ? (heap[dh + row + o]) : 0;
+      const n = heap[normalised + row + o];
+      heap[dGain + o] = (heap[dGain + o]) + dy * n;
+      heap[dBias + o] = (heap[dBias + o]) + dy;
+      const dn = dy * (heap[gain + o]);
       heap[dh + row + o] = dn;
       meanDn += dn;
       meanDnN += dn * n;
     }
     meanDn /= width;
     meanDnN /= width;
-    const inv = heap[inverseStd + r] as number;
+    const inv = heap[inverseStd + r];
     for (let o = 0; o < width; o++) {
-      const n = heap[normalised + row + o] as number;
-      heap[dh + row + o] = inv * ((heap[dh + row + o] as number) - meanDn - n * meanDnN);
+      const n = heap[normalised + row + o];
+      heap[dh + row + o] = inv * ((heap[dh + row + o]) - meanDn - n * meanDnN);
     }
   }
 }

@@ -144,16 +144,16 @@ export class KernelMlp {
     const rows = pass.rows;
     let x = pass.input;
     layout.hidden.forEach((slot, l) => {
-      const h = pass.hidden[l] as Region;
+      const h = pass.hidden[l];
       const norm = layout.layerNorms[l];
       if (norm) {
-        const z = pass.preNorm[l] as Region;
-        kernels.matMul(z, x, rows, slot.inputs, this.weights[l] as Region, slot.outputs, this.biases[l] as Region, false);
+        const z = pass.preNorm[l];
+        kernels.matMul(z, x, rows, slot.inputs, this.weights[l], slot.outputs, this.biases[l], false);
         layerNormReluForward(
           kernels.heap,
           z.offset,
-          (pass.normalised[l] as Region).offset,
-          (pass.inverseStd[l] as Region).offset,
+          (pass.normalised[l]).offset,
+          (pass.inverseStd[l]).offset,
           h.offset,
           this.paramsOffset + norm.gain,
           this.paramsOffset + norm.bias,
@@ -162,13 +162,13 @@ export class KernelMlp {
           POLICY_CONSTANTS.layerNormEpsilon,
         );
       } else {
-        kernels.matMul(h, x, rows, slot.inputs, this.weights[l] as Region, slot.outputs, this.biases[l] as Region, true);
+        kernels.matMul(h, x, rows, slot.inputs, this.weights[l], slot.outputs, this.biases[l], true);
       }
       x = h;
     });
     const head = layout.head;
     const last = layout.hidden.length;
-    kernels.matMul(pass.output, x, rows, head.inputs, this.weights[last] as Region, head.outputs, this.biases[last] as Region, false);
+    kernels.matMul(pass.output, x, rows, head.inputs, this.weights[last], head.outputs, this.biases[last], false);
   }
 
   /**
@@ -180,9 +180,9 @@ export class KernelMlp {
     const grads = requireGrads(pass);
     checkRows(pass, weightGrads, rows);
     const last = this.layout.hidden.length;
-    const latent = pass.hidden[last - 1] as Region;
+    const latent = pass.hidden[last - 1];
     if (weightGrads) this.weightGrad(pass, last, latent, grads.output);
-    this.inputGrad(rows, last, grads.output, grads.hidden[last - 1] as Region);
+    this.inputGrad(rows, last, grads.output, grads.hidden[last - 1]);
   }
 
   /**
@@ -197,16 +197,16 @@ export class KernelMlp {
     for (let l = layout.hidden.length - 1; l >= 0; l--) {
       const slot = layout.hidden[l];
       if (slot === undefined) break;
-      const dh = grads.hidden[l] as Region;
-      const h = pass.hidden[l] as Region;
+      const dh = grads.hidden[l];
+      const h = pass.hidden[l];
       const norm = layout.layerNorms[l];
       if (norm) {
         layerNormReluBackward(
           kernels.heap,
           dh.offset,
           h.offset,
-          (pass.normalised[l] as Region).offset,
-          (pass.inverseStd[l] as Region).offset,
+          (pass.normalised[l]).offset,
+          (pass.inverseStd[l]).offset,
           this.paramsOffset + norm.gain,
           this.gradsOffset + norm.gain,
           this.gradsOffset + norm.bias,
@@ -216,9 +216,9 @@ export class KernelMlp {
       } else {
         kernels.reluBackward(dh.offset, dh.offset, h.offset, rows * slot.outputs);
       }
-      const x = l === 0 ? pass.input : (pass.hidden[l - 1] as Region);
+      const x = l === 0 ? pass.input : (pass.hidden[l - 1]);
       if (weightGrads) this.weightGrad(pass, l, x, dh);
-      if (l > 0) this.inputGrad(rows, l, dh, grads.hidden[l - 1] as Region);
+      if (l > 0) this.inputGrad(rows, l, dh, grads.hidden[l - 1]);
       else if (inputGrad) this.inputGrad(rows, 0, dh, grads.input);
     }
   }
@@ -233,13 +233,13 @@ export class KernelMlp {
     if (slot === undefined) throw new Error(`KernelMlp: no dense layer ${l}`);
     const rows = pass.rows;
     const { inputs, outputs } = slot;
-    const block = blocks[l] as Region;
+    const block = blocks[l];
     const narrow = grads.narrow[l];
     if (narrow) {
       const heap = kernels.heap;
       const stride = inputs + 1;
       for (let r = 0; r < rows; r++) {
-        for (let i = 0; i < inputs; i++) heap[narrow.inputAugmented.offset + r * stride + i] = heap[x.offset + r * inputs + i] as number;
+        for (let i = 0; i < inputs; i++) heap[narrow.inputAugmented.offset + r * stride + i] = heap[x.offset + r * inputs + i];
       }
       kernels.transpose(dz.offset, narrow.gradTransposed.offset, rows, outputs);
       kernels.matMul(narrow.weightGradTransposed, narrow.gradTransposed, outputs, rows, narrow.inputAugmented, stride);
@@ -254,8 +254,8 @@ export class KernelMlp {
   /** dX [rows, inputs] = dZ [rows, outputs] · Wᵀ of dense layer `l`. */
   private inputGrad(rows: number, l: number, dz: Region, dx: Region): void {
     const { kernels } = this;
-    const weight = this.weights[l] as Region;
-    const wt = this.transposed[l] as Region;
+    const weight = this.weights[l];
+    const wt = this.transposed[l];
     const slot = l < this.layout.hidden.length ? this.layout.hidden[l] : this.layout.head;
     if (slot === undefined) throw new Error(`KernelMlp: no dense layer ${l}`);
     if (this.transposedFrom[l] !== weight.version) {

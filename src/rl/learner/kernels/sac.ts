@@ -75,7 +75,7 @@ export class KernelSac implements LearnerCore {
     const logProbNext = next.logProb;
     const logProb = current.logProb;
     let meanLogProb = 0;
-    for (let b = 0; b < B; b++) meanLogProb += logProb[b] as number;
+    for (let b = 0; b < B; b++) meanLogProb += logProb[b];
     meanLogProb /= B;
 
     // ---- Entropy coefficient: α is read before its own step (SB3 detaches it) ----
@@ -96,8 +96,8 @@ export class KernelSac implements LearnerCore {
     const [q1Next, q2Next] = critics.targetOutputs(B);
     const target = passes.target;
     for (let b = 0; b < B; b++) {
-      const minNext = Math.min(q1Next[b] as number, q2Next[b] as number);
-      target[b] = (batch.reward[b] as number) + (1 - (batch.terminated[b] as number)) * config.gamma * (minNext - alpha * (logProbNext[b] as number));
+      const minNext = Math.min(q1Next[b], q2Next[b]);
+      target[b] = (batch.reward[b]) + (1 - (batch.terminated[b])) * config.gamma * (minNext - alpha * (logProbNext[b]));
     }
 
     // ---- Critic loss 0.5 · Σ_i mean((Q_i(s, a) − y)²) and its step ----
@@ -108,7 +108,7 @@ export class KernelSac implements LearnerCore {
     // ---- Actor loss mean(α log π − min_i Q_i(s, π(s))) through the updated critics ----
     const minQPi = critics.policyGradient(batch.obs, current.action, B, passes.gradAction, false);
     let actorLoss = 0;
-    for (let b = 0; b < B; b++) actorLoss += alpha * (logProb[b] as number) - (minQPi[b] as number);
+    for (let b = 0; b < B; b++) actorLoss += alpha * (logProb[b]) - (minQPi[b]);
     actorLoss /= B;
     if (!isFiniteFloat32(actorLoss)) throw new LearnerDivergedError('actor loss', failAt, `actor loss = ${actorLoss}`);
     this.actorBackward(passes, alpha / B);

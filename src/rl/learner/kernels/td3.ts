@@ -68,15 +68,15 @@ export class KernelTd3 implements LearnerCore {
     let heap = kernels.heap;
     const nextOut = passes.actorTargetNext.output.offset;
     for (let k = 0; k < B * A; k++) {
-      const smoothing = Math.min(targetNoiseClip, Math.max(-targetNoiseClip, targetPolicyNoise * (epsilon[k] as number)));
-      passes.nextAction[k] = Math.min(1, Math.max(-1, Math.tanh(heap[nextOut + k] as number) + smoothing));
+      const smoothing = Math.min(targetNoiseClip, Math.max(-targetNoiseClip, targetPolicyNoise * (epsilon[k])));
+      passes.nextAction[k] = Math.min(1, Math.max(-1, Math.tanh(heap[nextOut + k]) + smoothing));
     }
 
     // ---- Critic targets y = r + γ(1 − d) min_i Q'_i(s', a') and the critic step ----
     critics.evaluateTargets(batch.nextObs, passes.nextAction, B);
     const [q1Next, q2Next] = critics.targetOutputs(B);
     for (let b = 0; b < B; b++) {
-      passes.target[b] = (batch.reward[b] as number) + (1 - (batch.terminated[b] as number)) * config.gamma * Math.min(q1Next[b] as number, q2Next[b] as number);
+      passes.target[b] = (batch.reward[b]) + (1 - (batch.terminated[b])) * config.gamma * Math.min(q1Next[b], q2Next[b]);
     }
     const { loss: criticLoss, meanQ } = critics.trainStep(batch.obs, batch.action, passes.target, B, 1, config, counters.updates + 1);
     if (!isFiniteFloat32(criticLoss)) throw new LearnerDivergedError('critic loss', failAt, `critic loss = ${criticLoss}`);
@@ -90,10 +90,10 @@ export class KernelTd3 implements LearnerCore {
       this.actorNet.forward(passes.actorCurrent);
       heap = kernels.heap;
       const out = passes.actorCurrent.output.offset;
-      for (let k = 0; k < B * A; k++) passes.action[k] = Math.tanh(heap[out + k] as number);
+      for (let k = 0; k < B * A; k++) passes.action[k] = Math.tanh(heap[out + k]);
       const q = critics.policyGradient(batch.obs, passes.action, B, passes.gradAction, true);
       actorLoss = 0;
-      for (let b = 0; b < B; b++) actorLoss -= q[b] as number;
+      for (let b = 0; b < B; b++) actorLoss -= q[b];
       actorLoss /= B;
       if (!isFiniteFloat32(actorLoss)) throw new LearnerDivergedError('actor loss', failAt, `actor loss = ${actorLoss}`);
       this.actorBackward(passes);
@@ -124,8 +124,8 @@ export class KernelTd3 implements LearnerCore {
     }
     const count = passes.action.length;
     for (let k = 0; k < count; k++) {
-      const a = passes.action[k] as number;
-      heap[grads.output.offset + k] = (passes.gradAction[k] as number) * (1 - a * a);
+      const a = passes.action[k];
+      heap[grads.output.offset + k] = (passes.gradAction[k]) * (1 - a * a);
     }
     this.actorNet.backwardHead(pass, true);
     this.actorNet.backwardHidden(pass, true, false);

@@ -199,7 +199,7 @@ export class WasmKernels {
     if (rows4 === rows && cols4 === cols) return;
     const heap = this.heap;
     for (let r = 0; r < rows; r++) {
-      for (let c = r < rows4 ? cols4 : 0; c < cols; c++) heap[dst + c * rows + r] = heap[src + r * cols + c] as number;
+      for (let c = r < rows4 ? cols4 : 0; c < cols; c++) heap[dst + c * rows + r] = heap[src + r * cols + c];
     }
   }
 
