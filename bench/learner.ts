@@ -26,7 +26,15 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BenchResult } from './registry.js';
-import { createLearner, initBackend, resolveLearnerConfig, type BackendInfo, type LearnerConfig, type LearnerEngine, type OffPolicyLearner } from '../src/rl/learner/index.js';
+import {
+  createLearner,
+  initBackend,
+  resolveLearnerConfig,
+  type BackendInfo,
+  type LearnerConfig,
+  type LearnerEngine,
+  type OffPolicyLearner,
+} from '../src/rl/learner/index.js';
 import { WasmKernels, type Region } from '../src/rl/learner/kernels/wasm.js';
 import { actorLayout, actorWeightsFromParams, criticLayout, type MlpLayout } from '../src/rl/learner/params.js';
 import { ActorForward } from '../src/rl/policy/actor.js';
@@ -80,7 +88,15 @@ export async function* run(): AsyncGenerator<BenchResult> {
 }
 
 async function benchUpdates(testCase: UpdateCase, backend: BackendInfo, matmul: MatMulProbe): Promise<BenchResult> {
-  const config = resolveLearnerConfig({ algo: testCase.algo, obsDim: OBS, actionDim: ACTION, actorHidden: testCase.hidden, gsde: testCase.gsde, engine: testCase.engine, seed: 1 });
+  const config = resolveLearnerConfig({
+    algo: testCase.algo,
+    obsDim: OBS,
+    actionDim: ACTION,
+    actorHidden: testCase.hidden,
+    gsde: testCase.gsde,
+    engine: testCase.engine,
+    seed: 1,
+  });
   const learner = await createLearner(config);
   try {
     const rng = new Rng(2);
@@ -183,8 +199,8 @@ class MatMulProbe {
     this.kernels = backend.name === 'wasm' ? WasmKernels.fromTfjsBackend() : null;
     if (this.kernels !== null) {
       for (let i = 0; i < 3; i++) this.regions.push(this.kernels.allocate(256 * 256, i === 1));
-      this.kernels.heap.set(values(), (this.regions[0]).offset);
-      this.kernels.heap.set(values(), (this.regions[1]).offset);
+      this.kernels.heap.set(values(), this.regions[0].offset);
+      this.kernels.heap.set(values(), this.regions[1].offset);
     }
     this.tfjsCpuMs();
     this.kernelCpuMs();
@@ -245,7 +261,10 @@ export function updateFlops(config: LearnerConfig): number {
   const forward = (layout: MlpLayout): number => dense(layout).reduce((total, d) => total + product(d), 0);
   const weightGrads = forward;
   /** Input gradients of every layer but the first (whose input is data). */
-  const innerInputGrads = (layout: MlpLayout): number => dense(layout).slice(1).reduce((total, d) => total + product(d), 0);
+  const innerInputGrads = (layout: MlpLayout): number =>
+    dense(layout)
+      .slice(1)
+      .reduce((total, d) => total + product(d), 0);
   /** ∂Q/∂[s, a] of the critic's first layer. */
   const firstInputGrad = product(critic.hidden[0]);
   /** ∂(min or first Q)/∂a: the minimum sends each row through one critic only, so B rows in all. */
@@ -265,12 +284,20 @@ export function updateFlops(config: LearnerConfig): number {
     );
   }
   const delayed = forward(actorNet) + forward(critic) + policyGrad + weightGrads(actorNet) + innerInputGrads(actorNet);
-  return forward(actorNet) + 2 * forward(critic) + 2 * (forward(critic) + weightGrads(critic) + innerInputGrads(critic)) + delayed / config.td3.policyDelay;
+  return (
+    forward(actorNet) +
+    2 * forward(critic) +
+    2 * (forward(critic) + weightGrads(critic) + innerInputGrads(critic)) +
+    delayed / config.td3.policyDelay
+  );
 }
 
 /** p50 / p99 of one control-tick policy evaluation (forward pass and the head's sampling) per head. */
 function* benchInference(): Generator<BenchResult> {
-  for (const hidden of [[64, 64], [256, 256]]) {
+  for (const hidden of [
+    [64, 64],
+    [256, 256],
+  ]) {
     for (const head of ['gaussian', 'gsde', 'deterministic'] as const) {
       const algo = head === 'deterministic' ? 'td3' : 'sac';
       const config = resolveLearnerConfig({ algo, obsDim: OBS, actionDim: ACTION, actorHidden: hidden, gsde: head === 'gsde' });
@@ -281,8 +308,14 @@ function* benchInference(): Generator<BenchResult> {
       const L = layout.latentDim;
       const matrix = new Float32Array(L * ACTION);
       if (head === 'gsde') {
-        const sigma = gsdeSigma(config.actor.gsde ?? { logStdInit: -3, fullStd: true, useExpln: false }, actor.weights.gsdeLogStd ?? new Float32Array(L), L, ACTION, new Float32Array(L * ACTION));
-        for (let i = 0; i < matrix.length; i++) matrix[i] = (sigma[i]) * rng.normal();
+        const sigma = gsdeSigma(
+          config.actor.gsde ?? { logStdInit: -3, fullStd: true, useExpln: false },
+          actor.weights.gsdeLogStd ?? new Float32Array(L),
+          L,
+          ACTION,
+          new Float32Array(L * ACTION),
+        );
+        for (let i = 0; i < matrix.length; i++) matrix[i] = sigma[i] * rng.normal();
       }
       const obs = new Float32Array(OBS);
       const samples = 20_000;
@@ -296,7 +329,7 @@ function* benchInference(): Generator<BenchResult> {
         const out = actor.forward(obs);
         let u = out.mean[0];
         if (head === 'gaussian') u += Math.exp(out.logStd?.[0] ?? 0) * rng.normal();
-        if (head === 'gsde') for (let i = 0; i < L; i++) u += (out.latent[i]) * (matrix[i]);
+        if (head === 'gsde') for (let i = 0; i < L; i++) u += out.latent[i] * matrix[i];
         sink += Math.tanh(u);
         const elapsed = Number(process.hrtime.bigint() - start);
         if (s >= 0) times[s] = elapsed / 1e6;
@@ -330,7 +363,7 @@ function randomBatch(rng: Rng): Batch {
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? (sorted[mid]) : ((sorted[mid - 1]) + (sorted[mid])) / 2;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 function quantile(sorted: Float64Array, q: number): number {

@@ -44,12 +44,18 @@ function randomWeights(hidden: number[], head: 'gaussian' | 'gsde' | 'determinis
 }
 
 export async function* run(): AsyncGenerator<BenchResult> {
-  for (const hidden of [[64, 64], [256, 256]]) {
+  for (const hidden of [
+    [64, 64],
+    [256, 256],
+  ]) {
     for (const noise of NOISE_NAMES) {
       const rng = new Rng(1);
       const head = noise === 'gsde' ? 'gsde' : 'gaussian';
       const policy = new ActorForward(randomWeights(hidden, head, rng));
-      const strategy = createExploration({ ...DEFAULT_TRAIN_CONFIG, noise, interval: 1 }, { rng, actionDim: ACTION_DIM, episodeSteps: 1000, head });
+      const strategy = createExploration(
+        { ...DEFAULT_TRAIN_CONFIG, noise, interval: 1 },
+        { rng, actionDim: ACTION_DIM, episodeSteps: 1000, head },
+      );
       strategy.reset();
       const obs = new Float32Array(OBS_DIM);
       const action = new Float32Array(ACTION_DIM);
@@ -65,7 +71,17 @@ export async function* run(): AsyncGenerator<BenchResult> {
       // The first thousand ticks warm the JIT up.
       const sorted = Array.from(samples.subarray(1000)).sort((a, b) => a - b);
       const quantile = (q: number): number => Math.round(sorted[Math.floor(q * (sorted.length - 1))] * 1000 * 10) / 10;
-      yield { noise, interval: 1, arch: hidden, obs_dim: OBS_DIM, action_dim: ACTION_DIM, p50_us: quantile(0.5), p99_us: quantile(0.99), max_us: quantile(1), sb3_predict_p50_us: 136 };
+      yield {
+        noise,
+        interval: 1,
+        arch: hidden,
+        obs_dim: OBS_DIM,
+        action_dim: ACTION_DIM,
+        p50_us: quantile(0.5),
+        p99_us: quantile(0.99),
+        max_us: quantile(1),
+        sb3_predict_p50_us: 136,
+      };
     }
   }
 }

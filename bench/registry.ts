@@ -7,11 +7,25 @@ export type BenchResult = Record<string, unknown>;
 export type Benchmark = () => AsyncGenerator<BenchResult>;
 
 export const benchmarks: Record<string, Benchmark> = {
-  codec: async function* () { yield* (await import('./codec.js')).run(); },
-  twin: async function* () { yield* (await import('./twin.js')).run(); },
-  learner: async function* () { yield* (await import('./learner.js')).run(); },
-  policy: async function* () { yield* (await import('./policy.js')).run(); },
-  safety: async function* () { yield* (await import('./safety.js')).run(); },
-  store: async function* () { yield* (await import('./store.js')).run(); },
-  tick: async function* () { yield* (await import('./tick.js')).run(); },
+  codec: async function* () {
+    yield* (await import('./codec.js')).run();
+  },
+  twin: async function* () {
+    yield* (await import('./twin.js')).run();
+  },
+  learner: async function* () {
+    yield* (await import('./learner.js')).run();
+  },
+  policy: async function* () {
+    yield* (await import('./policy.js')).run();
+  },
+  safety: async function* () {
+    yield* (await import('./safety.js')).run();
+  },
+  store: async function* () {
+    yield* (await import('./store.js')).run();
+  },
+  tick: async function* () {
+    yield* (await import('./tick.js')).run();
+  },
 };

@@ -60,8 +60,19 @@ export async function* run(): AsyncGenerator<BenchResult> {
     const db = openDatabase(join(dir, 'bench.db'));
     const rows = makeRows(64);
     const info = {
-      name: 'bench', source: 'sim' as const, robot: 'bench-arm', task: 'reach', algo: 'sac', noise: 'gaussian', noiseInterval: 1, seed: 0,
-      sweep: null, jointNames: ['j0', 'j1', 'j2', 'j3', 'j4', 'j5'], config: {}, calibration: {}, codeVersion: 'bench',
+      name: 'bench',
+      source: 'sim' as const,
+      robot: 'bench-arm',
+      task: 'reach',
+      algo: 'sac',
+      noise: 'gaussian',
+      noiseInterval: 1,
+      seed: 0,
+      sweep: null,
+      jointNames: ['j0', 'j1', 'j2', 'j3', 'j4', 'j5'],
+      config: {},
+      calibration: {},
+      codeVersion: 'bench',
     };
     const recorder = await RunRecorder.open(db, info);
     const capacity = DEFAULT_RECORDER_OPTIONS.maxQueuedRows;

@@ -83,7 +83,8 @@ async function measure(link: { port?: string; mqtt?: string }, calibration: stri
   const result = await runTraining(config, { log: () => undefined }, new AbortController().signal);
   const wallS = (performance.now() - startedMs) / 1000;
   const store = openDatabase(db, { readonly: true });
-  const event = store.prepare("SELECT detail FROM events WHERE kind = 'link' ORDER BY id DESC LIMIT 1").get() as { detail: string } | undefined;
+  const event = store.prepare("SELECT detail FROM events WHERE kind = 'link' ORDER BY id DESC LIMIT 1").get() as
+    { detail: string } | undefined;
   const aborted = (store.prepare("SELECT COUNT(*) AS n FROM episodes WHERE termination = 'aborted'").get() as { n: number }).n;
   store.close();
   if (!event) throw new Error('the run stored no link figures');

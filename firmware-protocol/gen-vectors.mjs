@@ -20,7 +20,18 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 // ---------------------------------------------------------------------------------------------
 
 const MESSAGES = {
-  HELLO: [0x0001, ['u8 protocol_major', 'u8 protocol_minor', 'u8 host_major', 'u8 host_minor', 'u16 host_patch', 'u16 state_rate_hz', 'char[24] host_name']],
+  HELLO: [
+    0x0001,
+    [
+      'u8 protocol_major',
+      'u8 protocol_minor',
+      'u8 host_major',
+      'u8 host_minor',
+      'u16 host_patch',
+      'u16 state_rate_hz',
+      'char[24] host_name',
+    ],
+  ],
   DEVICE_INFO: [
     0x0002,
     [
@@ -317,7 +328,13 @@ function fullBlockAtEnd() {
     const packet = messagePacket('DEVICE_INFO', seq, fields);
     const lastZero = packet.lastIndexOf(0);
     if (packet.length - lastZero - 1 === 254) {
-      const vector = valid('stuffing_full_block_at_end', 'The last 254 bytes are non-zero: the frame ends on a 0xFF block with no empty block after it.', 'DEVICE_INFO', seq, fields);
+      const vector = valid(
+        'stuffing_full_block_at_end',
+        'The last 254 bytes are non-zero: the frame ends on a 0xFF block with no empty block after it.',
+        'DEVICE_INFO',
+        seq,
+        fields,
+      );
       const frame = frameOf(packet);
       if (frame[frame.length - 256] !== 0xff) throw new Error('full block not at end');
       return vector;
@@ -337,13 +354,55 @@ function edgeVectors() {
     worked,
     valid('joint_state_1_joint', 'Smallest JOINT_STATE: one joint.', 'JOINT_STATE', 0x3001, jointState(1)),
     valid('joint_state_32_joints', 'Largest JOINT_STATE: 32 joints.', 'JOINT_STATE', 0x3002, jointState(32)),
-    valid('joint_command_32_joints', 'Largest JOINT_COMMAND: 32 joints, effort mode.', 'JOINT_COMMAND', 0x3003, jointCommand(32, { mode: 4 })),
-    valid('joint_command_velocity_zero_targets', 'Velocity mode, all targets 0: long runs of zero bytes to stuff.', 'JOINT_COMMAND', 0x3004, jointCommand(3, { mode: 2, target: [0, 0, 0] })),
-    valid('device_info_32_joints', 'Largest v1 message: 32 full-length joint names and device id, so COBS writes 0xFF blocks.', 'DEVICE_INFO', 0x2001, maxInfo),
-    valid('device_info_max_packet', `A 1024-byte packet, the maximum: the 32-joint DEVICE_INFO followed by ${tailLength} bytes of fields from a later minor version, which a v1 receiver ignores.`, 'DEVICE_INFO', 0x2002, maxInfo, { tail }),
-    valid('joint_state_extension_tail', 'Four bytes after the v1 fields (a later minor version): ignored.', 'JOINT_STATE', 0x3005, jointState(2), { tail: [0xa1, 0xb2, 0xc3, 0xd4] }),
-    valid('compatible_flag_ignored', 'Header flag bit 4 (compatible) set: the receiver ignores it.', 'ESTOP', 0x3006, {}, { header: { flags: 0x10 } }),
-    valid('heartbeat_all_zero_payload', 'A payload of ten zero bytes: every one becomes a COBS code byte.', 'HEARTBEAT', 0x0000, { time_us: 0, status: 0 }),
+    valid(
+      'joint_command_32_joints',
+      'Largest JOINT_COMMAND: 32 joints, effort mode.',
+      'JOINT_COMMAND',
+      0x3003,
+      jointCommand(32, { mode: 4 }),
+    ),
+    valid(
+      'joint_command_velocity_zero_targets',
+      'Velocity mode, all targets 0: long runs of zero bytes to stuff.',
+      'JOINT_COMMAND',
+      0x3004,
+      jointCommand(3, { mode: 2, target: [0, 0, 0] }),
+    ),
+    valid(
+      'device_info_32_joints',
+      'Largest v1 message: 32 full-length joint names and device id, so COBS writes 0xFF blocks.',
+      'DEVICE_INFO',
+      0x2001,
+      maxInfo,
+    ),
+    valid(
+      'device_info_max_packet',
+      `A 1024-byte packet, the maximum: the 32-joint DEVICE_INFO followed by ${tailLength} bytes of fields from a later minor version, which a v1 receiver ignores.`,
+      'DEVICE_INFO',
+      0x2002,
+      maxInfo,
+      { tail },
+    ),
+    valid(
+      'joint_state_extension_tail',
+      'Four bytes after the v1 fields (a later minor version): ignored.',
+      'JOINT_STATE',
+      0x3005,
+      jointState(2),
+      { tail: [0xa1, 0xb2, 0xc3, 0xd4] },
+    ),
+    valid(
+      'compatible_flag_ignored',
+      'Header flag bit 4 (compatible) set: the receiver ignores it.',
+      'ESTOP',
+      0x3006,
+      {},
+      { header: { flags: 0x10 } },
+    ),
+    valid('heartbeat_all_zero_payload', 'A payload of ten zero bytes: every one becomes a COBS code byte.', 'HEARTBEAT', 0x0000, {
+      time_us: 0,
+      status: 0,
+    }),
     valid('seq_65535', 'Sequence number 0xFFFF, the last before the wrap.', 'HEARTBEAT', 0xffff, { time_us: 1000, status: 0x0010 }),
     valid('seq_0_after_wrap', 'Sequence number 0, the first after the wrap.', 'HEARTBEAT', 0x0000, { time_us: 2000, status: 0x0010 }),
     valid('time_max', 'Device time 2^53 - 1 µs, the largest allowed.', 'HEARTBEAT', 0x3007, { time_us: 2 ** 53 - 1, status: 1 }),
@@ -378,52 +437,176 @@ function invalidVectors() {
   badCrc[badCrc.length - 1] ^= 0x80;
   const oversize = packetOf({ type: 0x0010, seq: 0x4006, payload: new Array(1025 - 12).fill(0x5a), seed: SPECS.JOINT_STATE.seed });
   const driftedSpec = `JOINT_COMMAND:${MESSAGES.JOINT_COMMAND[1].filter((f) => f !== 'u8 mode').join(';')};u8 mode`;
-  const drifted = packetOf({ type: 0x0011, seq: 0x4007, payload: payloadOf(SPECS.JOINT_COMMAND, jointCommand(6)), seed: crc32c(ascii(driftedSpec)) });
+  const drifted = packetOf({
+    type: 0x0011,
+    seq: 0x4007,
+    payload: payloadOf(SPECS.JOINT_COMMAND, jointCommand(6)),
+    seed: crc32c(ascii(driftedSpec)),
+  });
   const v2Info = packetOf({
     version: 2,
     type: 0x0002,
     seq: 0x4008,
-    payload: [...payloadOf(SPECS.DEVICE_INFO, deviceInfo(ARM_JOINTS, { protocol_major: 2, protocol_minor: 3, firmware_major: 4, firmware_minor: 5, firmware_patch: 6 })), 0xee, 0xee],
+    payload: [
+      ...payloadOf(
+        SPECS.DEVICE_INFO,
+        deviceInfo(ARM_JOINTS, { protocol_major: 2, protocol_minor: 3, firmware_major: 4, firmware_minor: 5, firmware_patch: 6 }),
+      ),
+      0xee,
+      0xee,
+    ],
     seed: SPECS.DEVICE_INFO.seed,
   });
-  const v0Hello = packetOf({ version: 0, type: 0x0001, seq: 0x4009, payload: payloadOf(SPECS.HELLO, { ...HELLO_FIELDS, protocol_major: 0, protocol_minor: 9 }), seed: SPECS.HELLO.seed });
-  const v2State = packetOf({ version: 2, type: 0x0010, seq: 0x400a, payload: payloadOf(SPECS.JOINT_STATE, jointState(6)), seed: SPECS.JOINT_STATE.seed });
+  const v0Hello = packetOf({
+    version: 0,
+    type: 0x0001,
+    seq: 0x4009,
+    payload: payloadOf(SPECS.HELLO, { ...HELLO_FIELDS, protocol_major: 0, protocol_minor: 9 }),
+    seed: SPECS.HELLO.seed,
+  });
+  const v2State = packetOf({
+    version: 2,
+    type: 0x0010,
+    seq: 0x400a,
+    payload: payloadOf(SPECS.JOINT_STATE, jointState(6)),
+    seed: SPECS.JOINT_STATE.seed,
+  });
   const nan = [0x00, 0x00, 0xc0, 0x7f];
   const infinity = [0x00, 0x00, 0x80, 0x7f];
   return [
-    invalid('cobs_block_past_delimiter', 'Code byte 0x05 announces four data bytes; the delimiter comes after two.', 'cobs', null, { frame: [0x05, 0x11, 0x22, 0x00] }),
+    invalid('cobs_block_past_delimiter', 'Code byte 0x05 announces four data bytes; the delimiter comes after two.', 'cobs', null, {
+      frame: [0x05, 0x11, 0x22, 0x00],
+    }),
     invalid('too_long', 'A 1025-byte packet, one more than the maximum.', 'too_long', oversize),
     invalid('truncated_empty_packet', 'COBS of nothing (0x01): a packet of zero bytes.', 'truncated', []),
     invalid('truncated_11_bytes', 'The first 11 bytes of a packet: shorter than header and CRC.', 'truncated', state.slice(0, 11)),
-    invalid('unknown_type', 'Message id 0x0099, not defined in v1 (CRC computed with seed 0).', 'unknown_type', packetOf({ type: 0x0099, seq: 0x400b, payload: [1, 2, 3], seed: 0 })),
-    invalid('unknown_type_vendor', 'Vendor message id 0x8001, unknown to this receiver.', 'unknown_type', packetOf({ type: 0x8001, seq: 0x400c, payload: [], seed: 0 })),
+    invalid(
+      'unknown_type',
+      'Message id 0x0099, not defined in v1 (CRC computed with seed 0).',
+      'unknown_type',
+      packetOf({ type: 0x0099, seq: 0x400b, payload: [1, 2, 3], seed: 0 }),
+    ),
+    invalid(
+      'unknown_type_vendor',
+      'Vendor message id 0x8001, unknown to this receiver.',
+      'unknown_type',
+      packetOf({ type: 0x8001, seq: 0x400c, payload: [], seed: 0 }),
+    ),
     invalid('crc_bit_flip', 'JOINT_STATE with one payload bit flipped.', 'crc', flipped),
     invalid('crc_last_byte', 'JOINT_STATE with the top bit of its CRC flipped.', 'crc', badCrc),
-    invalid('crc_schema_drift', "JOINT_COMMAND from a sender whose layout puts 'mode' last: a different schema seed, so the CRC fails.", 'crc', drifted),
+    invalid(
+      'crc_schema_drift',
+      "JOINT_COMMAND from a sender whose layout puts 'mode' last: a different schema seed, so the CRC fails.",
+      'crc',
+      drifted,
+    ),
     invalid('crc_truncated_frame', 'JOINT_STATE cut by 3 bytes: the CRC no longer matches.', 'crc', state.slice(0, state.length - 3)),
-    invalid('version_device_info_v2', 'DEVICE_INFO of protocol 2.3 (firmware 4.5.6): rejected, but the peer versions are readable.', 'version', v2Info, {
-      peer: { role: 'device', protocol_major: 2, protocol_minor: 3, software_major: 4, software_minor: 5, software_patch: 6, name: 'koch-arm-07' },
-    }),
+    invalid(
+      'version_device_info_v2',
+      'DEVICE_INFO of protocol 2.3 (firmware 4.5.6): rejected, but the peer versions are readable.',
+      'version',
+      v2Info,
+      {
+        peer: {
+          role: 'device',
+          protocol_major: 2,
+          protocol_minor: 3,
+          software_major: 4,
+          software_minor: 5,
+          software_patch: 6,
+          name: 'koch-arm-07',
+        },
+      },
+    ),
     invalid('version_hello_v0', 'HELLO of protocol 0.9: rejected, the peer versions are readable.', 'version', v0Hello, {
-      peer: { role: 'host', protocol_major: 0, protocol_minor: 9, software_major: 3, software_minor: 4, software_patch: 517, name: 'robo-train' },
+      peer: {
+        role: 'host',
+        protocol_major: 0,
+        protocol_minor: 9,
+        software_major: 3,
+        software_minor: 4,
+        software_patch: 517,
+        name: 'robo-train',
+      },
     }),
     invalid('version_joint_state_v2', 'JOINT_STATE with header version 2 (and a CRC that matches).', 'version', v2State),
-    invalid('flags_incompatible', 'Header flag bit 0 (incompatible, unknown in v1) set.', 'flags', packetOf({ flags: 0x01, type: 0x0021, seq: 0x400d, payload: [], seed: SPECS.ESTOP.seed })),
-    invalid('length_mismatch', 'Header says 95 payload bytes; the packet holds 94.', 'length_mismatch', packetOf({ type: 0x0010, seq: 0x400e, payload: payloadOf(SPECS.JOINT_STATE, jointState(6)), payloadLen: 95, seed: SPECS.JOINT_STATE.seed })),
-    invalid('bad_length_joint_state', 'joint_count 6 with a payload sized for 5 joints.', 'bad_length', packetOf({ type: 0x0010, seq: 0x400f, payload: [...payloadOf(SPECS.JOINT_STATE, jointState(5)).slice(0, 15), 6, ...payloadOf(SPECS.JOINT_STATE, jointState(5)).slice(16)], seed: SPECS.JOINT_STATE.seed })),
-    invalid('bad_length_torque_empty', 'TORQUE without its one payload byte.', 'bad_length', packetOf({ type: 0x0020, seq: 0x4010, payload: [], seed: SPECS.TORQUE.seed })),
+    invalid(
+      'flags_incompatible',
+      'Header flag bit 0 (incompatible, unknown in v1) set.',
+      'flags',
+      packetOf({ flags: 0x01, type: 0x0021, seq: 0x400d, payload: [], seed: SPECS.ESTOP.seed }),
+    ),
+    invalid(
+      'length_mismatch',
+      'Header says 95 payload bytes; the packet holds 94.',
+      'length_mismatch',
+      packetOf({
+        type: 0x0010,
+        seq: 0x400e,
+        payload: payloadOf(SPECS.JOINT_STATE, jointState(6)),
+        payloadLen: 95,
+        seed: SPECS.JOINT_STATE.seed,
+      }),
+    ),
+    invalid(
+      'bad_length_joint_state',
+      'joint_count 6 with a payload sized for 5 joints.',
+      'bad_length',
+      packetOf({
+        type: 0x0010,
+        seq: 0x400f,
+        payload: [...payloadOf(SPECS.JOINT_STATE, jointState(5)).slice(0, 15), 6, ...payloadOf(SPECS.JOINT_STATE, jointState(5)).slice(16)],
+        seed: SPECS.JOINT_STATE.seed,
+      }),
+    ),
+    invalid(
+      'bad_length_torque_empty',
+      'TORQUE without its one payload byte.',
+      'bad_length',
+      packetOf({ type: 0x0020, seq: 0x4010, payload: [], seed: SPECS.TORQUE.seed }),
+    ),
     invalid('bad_field_joint_count_0', 'JOINT_COMMAND with joint_count 0.', 'bad_field', patched(command, 'JOINT_COMMAND', 11, [0])),
     invalid('bad_field_joint_count_33', 'JOINT_STATE with joint_count 33.', 'bad_field', patched(state, 'JOINT_STATE', 15, [33])),
-    invalid('bad_field_mode_two_bits', 'JOINT_COMMAND mode 0x03: two modes at once.', 'bad_field', patched(command, 'JOINT_COMMAND', 10, [3])),
+    invalid(
+      'bad_field_mode_two_bits',
+      'JOINT_COMMAND mode 0x03: two modes at once.',
+      'bad_field',
+      patched(command, 'JOINT_COMMAND', 10, [3]),
+    ),
     invalid('bad_field_mode_zero', 'JOINT_COMMAND mode 0.', 'bad_field', patched(command, 'JOINT_COMMAND', 10, [0])),
     invalid('bad_field_active_mode', 'JOINT_STATE active_mode 0x06.', 'bad_field', patched(state, 'JOINT_STATE', 14, [6])),
     invalid('bad_field_torque_enable_2', 'TORQUE enable 2.', 'bad_field', patched(torque, 'TORQUE', 0, [2])),
     invalid('bad_field_nan_position', 'JOINT_STATE with a NaN position.', 'bad_field', patched(state, 'JOINT_STATE', 16 + 4 * 2, nan)),
-    invalid('bad_field_infinite_target', 'JOINT_COMMAND with a +Inf target.', 'bad_field', patched(command, 'JOINT_COMMAND', 12 + 4 * 5, infinity)),
-    invalid('bad_field_time_2_pow_53', 'JOINT_STATE device_time_us = 2^53.', 'bad_field', patched(state, 'JOINT_STATE', 0, le(2n ** 53n, 8))),
-    invalid('bad_field_non_ascii_name', 'DEVICE_INFO with byte 0xC3 in a joint name.', 'bad_field', patched(info, 'DEVICE_INFO', 48 + 16 * 2 + 1, [0xc3])),
-    invalid('bad_field_byte_after_nul', 'HELLO host_name with a letter after its NUL padding.', 'bad_field', patched(hello, 'HELLO', 8 + 20, [0x41])),
-    invalid('bad_field_protocol_major', 'HELLO whose protocol_major (2) differs from the header version (1).', 'bad_field', patched(hello, 'HELLO', 0, [2])),
+    invalid(
+      'bad_field_infinite_target',
+      'JOINT_COMMAND with a +Inf target.',
+      'bad_field',
+      patched(command, 'JOINT_COMMAND', 12 + 4 * 5, infinity),
+    ),
+    invalid(
+      'bad_field_time_2_pow_53',
+      'JOINT_STATE device_time_us = 2^53.',
+      'bad_field',
+      patched(state, 'JOINT_STATE', 0, le(2n ** 53n, 8)),
+    ),
+    invalid(
+      'bad_field_non_ascii_name',
+      'DEVICE_INFO with byte 0xC3 in a joint name.',
+      'bad_field',
+      patched(info, 'DEVICE_INFO', 48 + 16 * 2 + 1, [0xc3]),
+    ),
+    invalid(
+      'bad_field_byte_after_nul',
+      'HELLO host_name with a letter after its NUL padding.',
+      'bad_field',
+      patched(hello, 'HELLO', 8 + 20, [0x41]),
+    ),
+    invalid(
+      'bad_field_protocol_major',
+      'HELLO whose protocol_major (2) differs from the header version (1).',
+      'bad_field',
+      patched(hello, 'HELLO', 0, [2]),
+    ),
   ];
 }
 
@@ -441,8 +624,31 @@ function streamVectors(messages) {
     {
       name: 'garbage_between_frames',
       description: 'Invalid COBS, a frame, a 2-byte packet, a frame, two empty frames, a corrupted frame, a frame.',
-      stream_hex: hex([0xde, 0xad, 0xbe, 0xef, 0x00, ...frame('joint_state'), 0x03, 0x11, 0x22, 0x00, ...frame('heartbeat_device'), 0x00, 0x00, ...corrupted, ...frame('ack')]),
-      expect: [{ error: 'cobs' }, { message: 'joint_state' }, { error: 'truncated' }, { message: 'heartbeat_device' }, { error: 'crc' }, { message: 'ack' }],
+      stream_hex: hex([
+        0xde,
+        0xad,
+        0xbe,
+        0xef,
+        0x00,
+        ...frame('joint_state'),
+        0x03,
+        0x11,
+        0x22,
+        0x00,
+        ...frame('heartbeat_device'),
+        0x00,
+        0x00,
+        ...corrupted,
+        ...frame('ack'),
+      ]),
+      expect: [
+        { error: 'cobs' },
+        { message: 'joint_state' },
+        { error: 'truncated' },
+        { message: 'heartbeat_device' },
+        { error: 'crc' },
+        { message: 'ack' },
+      ],
     },
     {
       name: 'leading_delimiter_and_back_to_back',
@@ -487,7 +693,8 @@ function sequenceVectors() {
     return { a, b, newer: d !== 0 && d < 0x8000, delta: d >= 0x8000 ? d - 0x10000 : d };
   });
   return {
-    description: "a is newer than b when (a - b) mod 65536 is in 1..32767; delta is that difference as a signed 16-bit number. The tracker counts one sender's valid frames.",
+    description:
+      "a is newer than b when (a - b) mod 65536 is in 1..32767; delta is that difference as a signed 16-bit number. The tracker counts one sender's valid frames.",
     newer,
     tracker: {
       seqs: [65533, 65534, 65535, 0, 3, 3, 4, 10, 2, 3],
@@ -519,12 +726,28 @@ function toJson(value, indent = '') {
 }
 
 function document(description, vectors, extra = {}) {
-  return toJson({ protocol: 'robo-train firmware protocol 1.0', generated_by: 'firmware-protocol/gen-vectors.mjs', description, ...extra, vectors }) + '\n';
+  return (
+    toJson({
+      protocol: 'robo-train firmware protocol 1.0',
+      generated_by: 'firmware-protocol/gen-vectors.mjs',
+      description,
+      ...extra,
+      vectors,
+    }) + '\n'
+  );
 }
 
 function cBytes(name, bytes) {
   const lines = [];
-  for (let i = 0; i < bytes.length; i += 16) lines.push('    ' + bytes.slice(i, i + 16).map((b) => `0x${b.toString(16).padStart(2, '0')}`).join(', ') + ',');
+  for (let i = 0; i < bytes.length; i += 16)
+    lines.push(
+      '    ' +
+        bytes
+          .slice(i, i + 16)
+          .map((b) => `0x${b.toString(16).padStart(2, '0')}`)
+          .join(', ') +
+        ',',
+    );
   return `static const uint8_t ${name}[] = {\n${lines.join('\n')}\n};`;
 }
 
@@ -615,7 +838,9 @@ function cHeader(validVectors, invalidVectors, streams, sequence) {
   validVectors.forEach((v, i) => {
     const packetLen = v.packet_hex.length / 2;
     const frameLen = v.frame_hex.length / 2;
-    out.push(`    { ${cString(v.name)}, ${v.seq}u, ${v.canonical ? 1 : 0}, valid_${i}_packet, ${packetLen}, valid_${i}_frame, ${frameLen},`);
+    out.push(
+      `    { ${cString(v.name)}, ${v.seq}u, ${v.canonical ? 1 : 0}, valid_${i}_packet, ${packetLen}, valid_${i}_frame, ${frameLen},`,
+    );
     out.push(`      ${cMessage(v)} },`);
   });
   out.push('};', `#define RTP_VALID_VECTOR_COUNT ${validVectors.length}`, '');
@@ -630,20 +855,29 @@ function cHeader(validVectors, invalidVectors, streams, sequence) {
     const peer = v.peer
       ? `1, { ${v.peer.role === 'device' ? 1 : 0}, ${v.peer.protocol_major}, ${v.peer.protocol_minor}, ${v.peer.software_major}, ${v.peer.software_minor}, ${v.peer.software_patch}, ${cString(v.peer.name)} }`
       : '0, { 0, 0, 0, 0, 0, 0, "" }';
-    out.push(`    { ${cString(v.name)}, RTP_ERR_${v.error.toUpperCase()}, ${packet}, invalid_${i}_frame, ${v.frame_hex.length / 2}, ${peer} },`);
+    out.push(
+      `    { ${cString(v.name)}, RTP_ERR_${v.error.toUpperCase()}, ${packet}, invalid_${i}_frame, ${v.frame_hex.length / 2}, ${peer} },`,
+    );
   });
   out.push('};', `#define RTP_INVALID_VECTOR_COUNT ${invalidVectors.length}`, '');
   const validIndex = Object.fromEntries(validVectors.map((v, i) => [v.name, i]));
   streams.forEach((s, i) => {
     out.push(cBytes(`stream_${i}_bytes`, fromHex(s.stream_hex)));
-    const outcomes = s.expect.map((e) => (e.message !== undefined ? `{ RTP_OK, ${validIndex[e.message]} }` : `{ RTP_ERR_${e.error.toUpperCase()}, -1 }`));
+    const outcomes = s.expect.map((e) =>
+      e.message !== undefined ? `{ RTP_OK, ${validIndex[e.message]} }` : `{ RTP_ERR_${e.error.toUpperCase()}, -1 }`,
+    );
     out.push(`static const rtp_stream_outcome_t stream_${i}_outcomes[] = { ${outcomes.join(', ')} };`);
   });
   out.push('', 'static const rtp_stream_vector_t rtp_stream_vectors[] = {');
-  streams.forEach((s, i) => out.push(`    { ${cString(s.name)}, stream_${i}_bytes, ${s.stream_hex.length / 2}, stream_${i}_outcomes, ${s.expect.length} },`));
+  streams.forEach((s, i) =>
+    out.push(`    { ${cString(s.name)}, stream_${i}_bytes, ${s.stream_hex.length / 2}, stream_${i}_outcomes, ${s.expect.length} },`),
+  );
   out.push('};', `#define RTP_STREAM_VECTOR_COUNT ${streams.length}`, '');
   out.push('static const rtp_schema_vector_t rtp_schema_vectors[] = {');
-  for (const spec of Object.values(SPECS)) out.push(`    { 0x${spec.id.toString(16).padStart(4, '0')}u, ${cString(spec.schema)}, 0x${spec.seed.toString(16).padStart(8, '0')}u },`);
+  for (const spec of Object.values(SPECS))
+    out.push(
+      `    { 0x${spec.id.toString(16).padStart(4, '0')}u, ${cString(spec.schema)}, 0x${spec.seed.toString(16).padStart(8, '0')}u },`,
+    );
   out.push('};', `#define RTP_SCHEMA_VECTOR_COUNT ${Object.keys(SPECS).length}`, '');
   out.push('static const rtp_seq_vector_t rtp_seq_vectors[] = {');
   for (const p of sequence.newer) out.push(`    { ${p.a}u, ${p.b}u, ${p.newer ? 1 : 0}, ${p.delta} },`);
@@ -659,17 +893,32 @@ export function generate() {
   const invalids = invalidVectors();
   const streams = streamVectors(messages);
   const sequence = sequenceVectors();
-  const schemas = Object.values(SPECS).map((s) => ({ name: s.name, type: s.id, schema: s.schema, seed: `0x${s.seed.toString(16).padStart(8, '0')}` }));
+  const schemas = Object.values(SPECS).map((s) => ({
+    name: s.name,
+    type: s.id,
+    schema: s.schema,
+    seed: `0x${s.seed.toString(16).padStart(8, '0')}`,
+  }));
   return {
     'vectors/messages.json': document(
       'One packet per message type, with distinct non-zero field values; `schemas` gives every schema string and its seed.',
       messages,
       { schemas },
     ),
-    'vectors/edge-cases.json': document('Valid packets at the limits. canonical=false: a decoder accepts the packet, an encoder of the decoded fields writes the v1 form instead.', edges),
-    'vectors/invalid.json': document('Frames a receiver must drop, with the reason of the first check that fails (PROTOCOL.md § 5). packet_hex is absent when the frame is not valid COBS.', invalids),
-    'vectors/streams.json': document('Byte streams and the outcomes a streaming decoder reports, in order. A message outcome names a vector of messages.json.', streams),
-    'vectors/sequence.json': toJson({ protocol: 'robo-train firmware protocol 1.0', generated_by: 'firmware-protocol/gen-vectors.mjs', ...sequence }) + '\n',
+    'vectors/edge-cases.json': document(
+      'Valid packets at the limits. canonical=false: a decoder accepts the packet, an encoder of the decoded fields writes the v1 form instead.',
+      edges,
+    ),
+    'vectors/invalid.json': document(
+      'Frames a receiver must drop, with the reason of the first check that fails (PROTOCOL.md § 5). packet_hex is absent when the frame is not valid COBS.',
+      invalids,
+    ),
+    'vectors/streams.json': document(
+      'Byte streams and the outcomes a streaming decoder reports, in order. A message outcome names a vector of messages.json.',
+      streams,
+    ),
+    'vectors/sequence.json':
+      toJson({ protocol: 'robo-train firmware protocol 1.0', generated_by: 'firmware-protocol/gen-vectors.mjs', ...sequence }) + '\n',
     'c/test/vectors.h': cHeader([...messages, ...edges], invalids, streams, sequence),
   };
 }

@@ -17,9 +17,54 @@ import { parseArgs } from 'node:util';
  * Every run evaluates 10 deterministic episodes at the end (the final return).
  */
 const TWINS = {
-  pendulum: ['--task', 'swingup', '--steps', '20000', '--hidden', '64,64', '--learning-rate', '1e-3', '--gsde-log-std-init', '-2', '--eval-every', '100', '--eval-episodes', '10'],
-  arm: ['--task', 'reach', '--steps', '30000', '--hidden', '64,64', '--learning-rate', '1e-3', '--gsde-log-std-init', '-2', '--eval-every', '300', '--eval-episodes', '10'],
-  'sim-reacher': ['--task', 'reach', '--steps', '15000', '--hidden', '64,64', '--learning-rate', '1e-3', '--gsde-log-std-init', '-2', '--eval-every', '150', '--eval-episodes', '10'],
+  pendulum: [
+    '--task',
+    'swingup',
+    '--steps',
+    '20000',
+    '--hidden',
+    '64,64',
+    '--learning-rate',
+    '1e-3',
+    '--gsde-log-std-init',
+    '-2',
+    '--eval-every',
+    '100',
+    '--eval-episodes',
+    '10',
+  ],
+  arm: [
+    '--task',
+    'reach',
+    '--steps',
+    '30000',
+    '--hidden',
+    '64,64',
+    '--learning-rate',
+    '1e-3',
+    '--gsde-log-std-init',
+    '-2',
+    '--eval-every',
+    '300',
+    '--eval-episodes',
+    '10',
+  ],
+  'sim-reacher': [
+    '--task',
+    'reach',
+    '--steps',
+    '15000',
+    '--hidden',
+    '64,64',
+    '--learning-rate',
+    '1e-3',
+    '--gsde-log-std-init',
+    '-2',
+    '--eval-every',
+    '150',
+    '--eval-episodes',
+    '10',
+  ],
 };
 
 const { values } = parseArgs({
@@ -35,7 +80,10 @@ const { values } = parseArgs({
 });
 
 const bin = fileURLToPath(new URL('../bin/robo-train.js', import.meta.url));
-const twins = values.twins.split(',').map((twin) => twin.trim()).filter(Boolean);
+const twins = values.twins
+  .split(',')
+  .map((twin) => twin.trim())
+  .filter(Boolean);
 for (const twin of twins) {
   if (!TWINS[twin]) {
     console.error(`study: no settings for twin '${twin}'; known: ${Object.keys(TWINS).join(', ')}`);

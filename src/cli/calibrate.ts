@@ -14,15 +14,23 @@ import { formatTable } from '../util/table.js';
 
 export function withCalibrateOptions<T>(yargs: Argv<T>) {
   return yargs
-    .option('robot', { type: 'string', demandOption: true, describe: 'robot id: names the file calibration/<robot>.json and the MQTT topics' })
+    .option('robot', {
+      type: 'string',
+      demandOption: true,
+      describe: 'robot id: names the file calibration/<robot>.json and the MQTT topics',
+    })
     .option('port', { type: 'string', describe: 'serial port of the robot' })
     .option('baud', { type: 'number', default: 1_000_000, describe: 'serial baud rate' })
     .option('mqtt', { type: 'string', describe: 'MQTT broker of the robot bridge' })
-    .option('from', { type: 'string', describe: "calibration to take limits, rate, mode and twin from (default: the robot's current file, if any)" })
+    .option('from', {
+      type: 'string',
+      describe: "calibration to take limits, rate, mode and twin from (default: the robot's current file, if any)",
+    })
     .option('out', { type: 'string', describe: 'file to write (default: calibration/<robot>.json)' })
     .option('yes', { type: 'boolean', default: false, describe: 'write without asking' })
     .check((args) => {
-      if ((args.port === undefined) === (args.mqtt === undefined)) throw new Error('say where the robot is: exactly one of --port PATH or --mqtt URL');
+      if ((args.port === undefined) === (args.mqtt === undefined))
+        throw new Error('say where the robot is: exactly one of --port PATH or --mqtt URL');
       return true;
     });
 }
@@ -49,7 +57,11 @@ export async function calibrateCommand(args: CalibrateArgs): Promise<number> {
   const template = args.from ? loadCalibration(args.from) : currentCalibration(args.robot);
   const outPath = resolve(args.out ?? join(CALIBRATION_DIR, `${args.robot}.json`));
   const transport = hostTransport({ port: args.port ?? null, baud: args.baud, mqtt: args.mqtt ?? null }, args.robot);
-  const session = new DeviceSession({ transport, expectation: { jointNames: null, commandMode: 0, stateRateHz: 0 }, hostName: 'robo-train calibrate' });
+  const session = new DeviceSession({
+    transport,
+    expectation: { jointNames: null, commandMode: 0, stateRateHz: 0 },
+    hostName: 'robo-train calibrate',
+  });
   const operator = new OperatorInput();
   const positions: number[] = [];
   let recording: { joint: number; min: number; max: number } | null = null;
@@ -70,13 +82,17 @@ export async function calibrateCommand(args: CalibrateArgs): Promise<number> {
     await session.whenReady(session.clock.nowMs() + 15_000);
     const info = session.deviceInfo!;
     await session.torqueOff();
-    console.log(`connected to '${info.deviceId}' (${info.jointNames.length} joints: ${info.jointNames.join(', ')}); torque is off, the joints move freely by hand.`);
+    console.log(
+      `connected to '${info.deviceId}' (${info.jointNames.length} joints: ${info.jointNames.join(', ')}); torque is off, the joints move freely by hand.`,
+    );
     if (template) console.log(`limits, control rate and twin come from ${template.sourcePath}`);
     const recordings: JointRecording[] = info.jointNames.map((name) => ({ name, minRaw: 0, maxRaw: 0, homeRaw: 0 }));
     for (let j = 0; j < recordings.length; j++) {
       for (let attempt = 1; ; attempt++) {
         recording = { joint: j, min: positions[j] ?? Number.POSITIVE_INFINITY, max: positions[j] ?? Number.NEGATIVE_INFINITY };
-        console.log(`[${j + 1}/${recordings.length}] move '${recordings[j].name}' slowly through its whole range, to both ends, then press Enter`);
+        console.log(
+          `[${j + 1}/${recordings.length}] move '${recordings[j].name}' slowly through its whole range, to both ends, then press Enter`,
+        );
         await operator.next();
         const { min, max } = recording;
         recording = null;
@@ -86,7 +102,10 @@ export async function calibrateCommand(args: CalibrateArgs): Promise<number> {
           console.log(`    ${recordings[j].name}: ${min.toFixed(3)} .. ${max.toFixed(3)} rad (raw)`);
           break;
         }
-        if (attempt === 3) throw new CalibrationAborted(`'${recordings[j].name}' moved only ${(max - min).toFixed(3)} rad in three tries: is it really free to move?`);
+        if (attempt === 3)
+          throw new CalibrationAborted(
+            `'${recordings[j].name}' moved only ${(max - min).toFixed(3)} rad in three tries: is it really free to move?`,
+          );
         console.log(`    '${recordings[j].name}' moved only ${(max - min).toFixed(3)} rad; move it through its whole range`);
       }
     }
@@ -106,7 +125,14 @@ export async function calibrateCommand(args: CalibrateArgs): Promise<number> {
     console.log(
       formatTable(
         ['joint', 'offset rad', 'direction', 'min rad', 'max rad', 'home rad'],
-        calibration.joints.map((joint) => [joint.name, joint.offsetRad, joint.direction, joint.limits.minPositionRad, joint.limits.maxPositionRad, joint.homeRad]),
+        calibration.joints.map((joint) => [
+          joint.name,
+          joint.offsetRad,
+          joint.direction,
+          joint.limits.minPositionRad,
+          joint.limits.maxPositionRad,
+          joint.homeRad,
+        ]),
       ),
     );
     if (!args.yes) {
@@ -123,7 +149,12 @@ export async function calibrateCommand(args: CalibrateArgs): Promise<number> {
     console.log(`wrote ${outPath}`);
     return EXIT.ok;
   } catch (error) {
-    if (error instanceof RobotLinkError || error instanceof CalibrationError || error instanceof RangeError || error instanceof CalibrationAborted) {
+    if (
+      error instanceof RobotLinkError ||
+      error instanceof CalibrationError ||
+      error instanceof RangeError ||
+      error instanceof CalibrationAborted
+    ) {
       console.error(`robo-train: calibration failed: ${error.message}`);
       return EXIT.failed;
     }

@@ -34,7 +34,9 @@ export function estopCommand(args: EStopArgs): number {
         return EXIT.usage;
       }
       if (run.status !== 'running' || run.host !== here) {
-        console.error(`robo-train estop: run ${run.id} is ${run.status}${run.host !== here ? ` on ${run.host}, not on this machine` : ''}: nothing to stop`);
+        console.error(
+          `robo-train estop: run ${run.id} is ${run.status}${run.host !== here ? ` on ${run.host}, not on this machine` : ''}: nothing to stop`,
+        );
         return EXIT.failed;
       }
       target = { id: run.id, pid: run.pid };

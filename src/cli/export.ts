@@ -42,7 +42,10 @@ export async function exportCommand(args: ExportArgs): Promise<number> {
     const outputs: [string | undefined, Iterable<string>[]][] =
       args.format === 'jsonl'
         ? [[args.out, wanted.map((name) => jsonLines(name, table(name)))]]
-        : wanted.map((name) => [args.out && name === 'episodes' && wanted.length > 1 ? siblingPath(args.out, 'episodes') : args.out, [csvLines(table(name))]]);
+        : wanted.map((name) => [
+            args.out && name === 'episodes' && wanted.length > 1 ? siblingPath(args.out, 'episodes') : args.out,
+            [csvLines(table(name))],
+          ]);
     for (const [path, sources] of outputs) {
       const failure = await writeTo(path, sources);
       if (failure) {

@@ -18,7 +18,8 @@ export interface FixtureArgs {
  * continuity cost) for tests that replay it.
  */
 export function fixtureCommand(args: FixtureArgs): number {
-  const problem = checkEpisodeArgs(args) ?? (typeof args.out === 'string' && args.out !== '' ? null : '--out must name the fixture file to write');
+  const problem =
+    checkEpisodeArgs(args) ?? (typeof args.out === 'string' && args.out !== '' ? null : '--out must name the fixture file to write');
   if (problem) {
     console.error(`robo-train: ${problem}`);
     return EXIT.usage;
@@ -28,7 +29,9 @@ export function fixtureCommand(args: FixtureArgs): number {
     const stored = readStoredEpisode(db, args.run, args.episode);
     checkEpisodeShape(stored, `run ${args.run} episode ${args.episode}`);
     const path = writeFixture(args.out, episodeFixture(stored));
-    console.log(`wrote ${path}: ${stored.robot}, ${stored.command.length} steps at ${stored.controlHz} Hz, continuity cost ${stored.continuityCost ?? '-'} %`);
+    console.log(
+      `wrote ${path}: ${stored.robot}, ${stored.command.length} steps at ${stored.controlHz} Hz, continuity cost ${stored.continuityCost ?? '-'} %`,
+    );
     return EXIT.ok;
   } catch (error) {
     if (error instanceof ReplayError) {

@@ -32,8 +32,17 @@ export function inspectCommand(args: InspectArgs): number {
         formatTable(
           ['episode', 'eval', 'steps', 'return', 'raw cont. %', 'applied cont. %', 'jerk', 'hf share', 'clipped', 'termination', 'reason'],
           episodes.map((e) => [
-            e.episode, e.evaluation ? 'eval' : '', e.steps, e.return, e.raw_continuity_cost, e.continuity_cost, e.mean_squared_jerk,
-            e.high_freq_share, e.safety_clipped_steps, e.termination ?? 'open', e.reason,
+            e.episode,
+            e.evaluation ? 'eval' : '',
+            e.steps,
+            e.return,
+            e.raw_continuity_cost,
+            e.continuity_cost,
+            e.mean_squared_jerk,
+            e.high_freq_share,
+            e.safety_clipped_steps,
+            e.termination ?? 'open',
+            e.reason,
           ]),
         ),
       );
@@ -42,8 +51,15 @@ export function inspectCommand(args: InspectArgs): number {
     const shown = events.slice(Math.max(0, events.length - args.events));
     if (events.length === 0) console.log('no events');
     else {
-      console.log(shown.length < events.length ? `events (the last ${shown.length} of ${events.length}; --events N or --json for more)` : 'events');
-      console.log(formatTable(['at', 'episode', 'step', 'kind', 'detail'], shown.map((e) => [wallClock(e.at), e.episode, e.step, e.kind, e.detail])));
+      console.log(
+        shown.length < events.length ? `events (the last ${shown.length} of ${events.length}; --events N or --json for more)` : 'events',
+      );
+      console.log(
+        formatTable(
+          ['at', 'episode', 'step', 'kind', 'detail'],
+          shown.map((e) => [wallClock(e.at), e.episode, e.step, e.kind, e.detail]),
+        ),
+      );
     }
     return EXIT.ok;
   } finally {
@@ -66,19 +82,32 @@ function describeRun(report: RunReport): string {
   const { run, training, evaluation } = report;
   const interval = run.noise_interval === -1 ? 'once per episode' : `every ${run.noise_interval} steps`;
   const seconds = run.ended_at ? (Date.parse(run.ended_at) - Date.parse(run.started_at)) / 1000 : null;
-  const clipped = Object.entries(report.interventions).map(([limit, steps]) => `${limit} ${steps}`).join(', ');
-  const events = Object.entries(report.event_counts).map(([kind, count]) => `${kind} ${count}`).join(', ');
+  const clipped = Object.entries(report.interventions)
+    .map(([limit, steps]) => `${limit} ${steps}`)
+    .join(', ');
+  const events = Object.entries(report.event_counts)
+    .map(([kind, count]) => `${kind} ${count}`)
+    .join(', ');
   const lines: [string, string][] = [
     ['status', `${run.status}${run.exit_reason ? ` (${run.exit_reason})` : ''}`],
     ['source', `${run.source}, robot ${run.robot}, task ${run.task}`],
     ['learner', `${run.algo}, noise ${run.noise} ${interval}, seed ${run.seed}${run.sweep ? `, sweep ${run.sweep}` : ''}`],
     ['joints', run.joint_names.join(', ')],
-    ['time', `${wallClock(run.started_at)} to ${run.ended_at ? wallClock(run.ended_at) : '-'}${seconds === null ? '' : ` (${formatCell(seconds)} s)`}`],
+    [
+      'time',
+      `${wallClock(run.started_at)} to ${run.ended_at ? wallClock(run.ended_at) : '-'}${seconds === null ? '' : ` (${formatCell(seconds)} s)`}`,
+    ],
     ['code', `${run.code_version} on ${run.host}, pid ${run.pid}`],
     ['training', `${training.episodes} episodes, ${training.steps} steps, mean return ${formatCell(training.mean_return)}`],
     ['evaluation', `${evaluation.episodes} episodes, mean return ${formatCell(evaluation.mean_return)}`],
-    ['continuity', `${formatCell(training.raw_continuity_cost)} % raw (policy), ${formatCell(training.continuity_cost)} % applied (after safety)`],
-    ['smoothness', `mean squared jerk ${formatCell(training.mean_squared_jerk)}, high-frequency share ${formatCell(training.high_freq_share)}`],
+    [
+      'continuity',
+      `${formatCell(training.raw_continuity_cost)} % raw (policy), ${formatCell(training.continuity_cost)} % applied (after safety)`,
+    ],
+    [
+      'smoothness',
+      `mean squared jerk ${formatCell(training.mean_squared_jerk)}, high-frequency share ${formatCell(training.high_freq_share)}`,
+    ],
     ['safety', `${report.clipped_steps} of ${training.steps} steps changed${clipped ? ` (${clipped})` : ''}`],
     ['events', events || 'none'],
   ];

@@ -28,7 +28,13 @@ export async function main(argv: string[]): Promise<number> {
     .command(
       ['train', '$0'],
       'train a policy (the default command)',
-      (y) => withTrainOptions(y).example('$0 --sim sim-reacher --steps 3000', 'train on the simulated 2-joint arm').example('$0 --port /dev/ttyUSB0 --robot my-arm --noise gsde --interval 8', 'train a real robot with gSDE resampled every 8 steps'),
+      (y) =>
+        withTrainOptions(y)
+          .example('$0 --sim sim-reacher --steps 3000', 'train on the simulated 2-joint arm')
+          .example(
+            '$0 --port /dev/ttyUSB0 --robot my-arm --noise gsde --interval 8',
+            'train a real robot with gSDE resampled every 8 steps',
+          ),
       async (args) => {
         exitCode = await trainCommand(camelCaseKeys(args));
       },
@@ -58,7 +64,11 @@ export async function main(argv: string[]): Promise<number> {
           .positional('run', { type: 'string', demandOption: true, describe: 'run id or name (robo-train runs lists them)' })
           .option('db', { type: 'string', default: DEFAULT_DB_PATH, describe: 'run database' })
           .option('events', { type: 'number', default: 20, describe: 'how many of the newest events to list' })
-          .option('json', { type: 'boolean', default: false, describe: 'one JSON object (summary, episodes, all events) instead of tables' }),
+          .option('json', {
+            type: 'boolean',
+            default: false,
+            describe: 'one JSON object (summary, episodes, all events) instead of tables',
+          }),
       (args) => {
         exitCode = inspectCommand(args);
       },
@@ -82,9 +92,21 @@ export async function main(argv: string[]): Promise<number> {
         y
           .positional('run', { type: 'string', demandOption: true, describe: 'run id or name' })
           .option('db', { type: 'string', default: DEFAULT_DB_PATH, describe: 'run database' })
-          .option('format', { type: 'string', choices: ['csv', 'jsonl'] as const, default: 'csv' as const, describe: 'csv (one table per file) or jsonl (both tables, each line tagged with "table")' })
-          .option('out', { type: 'string', describe: 'file to write instead of stdout (csv: the episodes go beside it, as NAME.episodes.csv)' })
-          .option('table', { type: 'string', choices: ['steps', 'episodes'] as const, describe: 'only this table (csv to stdout: steps unless episodes)' }),
+          .option('format', {
+            type: 'string',
+            choices: ['csv', 'jsonl'] as const,
+            default: 'csv' as const,
+            describe: 'csv (one table per file) or jsonl (both tables, each line tagged with "table")',
+          })
+          .option('out', {
+            type: 'string',
+            describe: 'file to write instead of stdout (csv: the episodes go beside it, as NAME.episodes.csv)',
+          })
+          .option('table', {
+            type: 'string',
+            choices: ['steps', 'episodes'] as const,
+            describe: 'only this table (csv to stdout: steps unless episodes)',
+          }),
       async (args) => {
         exitCode = await exportCommand(args);
       },
@@ -97,7 +119,11 @@ export async function main(argv: string[]): Promise<number> {
           .option('db', { type: 'string', default: DEFAULT_DB_PATH, describe: 'run database' })
           .option('run', { type: 'number', demandOption: true, describe: 'run id' })
           .option('episode', { type: 'number', demandOption: true, describe: 'episode number in the run (from 0)' })
-          .option('policy', { type: 'boolean', default: false, describe: "re-run the run's checkpoint closed loop instead of the logged commands" })
+          .option('policy', {
+            type: 'boolean',
+            default: false,
+            describe: "re-run the run's checkpoint closed loop instead of the logged commands",
+          })
           .option('json', { type: 'boolean', default: false, describe: 'one JSON object instead of tables' }),
       async (args) => {
         exitCode = await (await import('./replay.js')).replayCommand(args);
@@ -121,7 +147,10 @@ export async function main(argv: string[]): Promise<number> {
       'run a grid of training runs on a twin (in parallel, resumable): noise x interval x layer norm x adaptation x seeds',
       (y) =>
         withSweepOptions(y)
-          .example("$0 sweep k --sim pendulum --task swingup --steps 20000 --grid 'noise=param,gsde;interval=1,8,episode' --seeds 5", 'a 30-run interval sweep')
+          .example(
+            "$0 sweep k --sim pendulum --task swingup --steps 20000 --grid 'noise=param,gsde;interval=1,8,episode' --seeds 5",
+            'a 30-run interval sweep',
+          )
           .example('$0 sweep study-pendulum --sim pendulum --task swingup --preset study --seeds 10', "the study's four questions"),
       async (args) => {
         exitCode = await sweepCommand(camelCaseKeys(args), argv);
@@ -135,21 +164,46 @@ export async function main(argv: string[]): Promise<number> {
         exitCode = await reportCommand(args);
       },
     )
-    .command('ports', 'list the serial ports with their USB ids', (y) => withPortsOptions(y), async (args) => {
-      exitCode = await portsCommand(args);
-    })
-    .command('sim-device', 'serve the MuJoCo twin behind the real protocol (a simulated firmware) on a serial port or MQTT', (y) => withSimDeviceOptions(y), async (args) => {
-      exitCode = await simDeviceCommand(args);
-    })
-    .command('broker', 'run the embedded MQTT broker (aedes) on this machine', (y) => withBrokerOptions(y), async (args) => {
-      exitCode = await brokerCommand(args);
-    })
-    .command('calibrate', 'calibrate a robot: record its joint ranges and home pose by hand, write calibration/<robot>.json', (y) => withCalibrateOptions(y), async (args) => {
-      exitCode = await calibrateCommand(args);
-    })
-    .command('estop', "latch (or --clear) the operator's e-stop of a training running on this machine", (y) => withEStopOptions(y), (args) => {
-      exitCode = estopCommand(args);
-    })
+    .command(
+      'ports',
+      'list the serial ports with their USB ids',
+      (y) => withPortsOptions(y),
+      async (args) => {
+        exitCode = await portsCommand(args);
+      },
+    )
+    .command(
+      'sim-device',
+      'serve the MuJoCo twin behind the real protocol (a simulated firmware) on a serial port or MQTT',
+      (y) => withSimDeviceOptions(y),
+      async (args) => {
+        exitCode = await simDeviceCommand(args);
+      },
+    )
+    .command(
+      'broker',
+      'run the embedded MQTT broker (aedes) on this machine',
+      (y) => withBrokerOptions(y),
+      async (args) => {
+        exitCode = await brokerCommand(args);
+      },
+    )
+    .command(
+      'calibrate',
+      'calibrate a robot: record its joint ranges and home pose by hand, write calibration/<robot>.json',
+      (y) => withCalibrateOptions(y),
+      async (args) => {
+        exitCode = await calibrateCommand(args);
+      },
+    )
+    .command(
+      'estop',
+      "latch (or --clear) the operator's e-stop of a training running on this machine",
+      (y) => withEStopOptions(y),
+      (args) => {
+        exitCode = estopCommand(args);
+      },
+    )
     .strict()
     .recommendCommands()
     .help()

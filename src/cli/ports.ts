@@ -14,7 +14,8 @@ export async function portsCommand(args: { json: boolean }): Promise<number> {
     for (const port of listing.ports) console.log(JSON.stringify(port));
     return EXIT.ok;
   }
-  if (listing.fallbackReason) console.error(`robo-train: SerialPort.list() failed (${listing.fallbackReason}); read the ports from /sys instead`);
+  if (listing.fallbackReason)
+    console.error(`robo-train: SerialPort.list() failed (${listing.fallbackReason}); read the ports from /sys instead`);
   if (listing.ports.length === 0) {
     console.log('no serial ports found (is the robot plugged in? USB adapters appear as /dev/ttyUSB* or /dev/ttyACM*)');
     return EXIT.ok;

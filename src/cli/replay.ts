@@ -40,7 +40,8 @@ export async function replayCommand(args: ReplayArgs): Promise<number> {
 /** The usage problem of --run/--episode, or null. */
 export function checkEpisodeArgs(args: { run: number; episode: number }): string | null {
   if (!(Number.isInteger(args.run) && args.run >= 1)) return `--run must be a run id (a whole number from 1; got ${args.run})`;
-  if (!(Number.isInteger(args.episode) && args.episode >= 0)) return `--episode must be an episode number (a whole number from 0; got ${args.episode})`;
+  if (!(Number.isInteger(args.episode) && args.episode >= 0))
+    return `--episode must be an episode number (a whole number from 0; got ${args.episode})`;
   return null;
 }
 
@@ -72,7 +73,9 @@ function complianceTable(compliance: JointCompliance[]): string {
   const headers = effort ? ['joint', 'effort', 'effort rate'] : ['joint', 'position', 'velocity', 'acceleration', 'jerk'];
   const ratio = (value: number | null): Cell => (value === null ? null : value.toFixed(3));
   const rows: Cell[][] = compliance.map((joint) =>
-    effort ? [joint.joint, ratio(joint.effort), ratio(joint.effortRate)] : [joint.joint, ratio(joint.position), ratio(joint.velocity), ratio(joint.acceleration), ratio(joint.jerk)],
+    effort
+      ? [joint.joint, ratio(joint.effort), ratio(joint.effortRate)]
+      : [joint.joint, ratio(joint.position), ratio(joint.velocity), ratio(joint.acceleration), ratio(joint.jerk)],
   );
   const broken = compliance.filter((joint) => worstRatio(joint) > 1 + COMPLIANCE_SLACK).map((joint) => joint.joint);
   return `${formatTable(headers, rows)}

@@ -11,10 +11,20 @@ export function withReportOptions<T>(yargs: Argv<T>) {
   return yargs
     .positional('sweeps', { type: 'string', array: true, demandOption: true, describe: 'one or more sweep names' })
     .option('db', { type: 'string', default: DEFAULT_TRAIN_CONFIG.db, describe: 'run database' })
-    .option('out', { type: 'string', describe: 'folder of the tables and plots (default: logs/reports/, or the folder study/ beside --doc); one subfolder per sweep' })
-    .option('doc', { type: 'string', describe: 'also write the study document here (e.g. docs/study.md), with the comparison to the published figures' })
+    .option('out', {
+      type: 'string',
+      describe: 'folder of the tables and plots (default: logs/reports/, or the folder study/ beside --doc); one subfolder per sweep',
+    })
+    .option('doc', {
+      type: 'string',
+      describe: 'also write the study document here (e.g. docs/study.md), with the comparison to the published figures',
+    })
     .option('reps', { type: 'number', default: DEFAULT_BOOTSTRAP.reps, describe: 'bootstrap resamples of the confidence intervals' })
-    .option('bootstrap-seed', { type: 'number', default: DEFAULT_BOOTSTRAP.seed, describe: 'seed of the bootstrap (the report is reproducible)' })
+    .option('bootstrap-seed', {
+      type: 'number',
+      default: DEFAULT_BOOTSTRAP.seed,
+      describe: 'seed of the bootstrap (the report is reproducible)',
+    })
     .option('bins', { type: 'number', default: DEFAULT_CURVE_BINS, describe: 'bins of the learning curves over the step budget' });
 }
 
@@ -34,7 +44,11 @@ export interface ReportArgs {
  * stdout too.
  */
 export async function reportCommand(args: ReportArgs): Promise<number> {
-  for (const [flag, value, minimum] of [['--reps', args.reps, 1], ['--bins', args.bins, 1], ['--bootstrap-seed', args.bootstrapSeed, 0]] as const) {
+  for (const [flag, value, minimum] of [
+    ['--reps', args.reps, 1],
+    ['--bins', args.bins, 1],
+    ['--bootstrap-seed', args.bootstrapSeed, 0],
+  ] as const) {
     if (!(Number.isInteger(value) && value >= minimum)) {
       console.error(`robo-train report: ${flag} must be a whole number >= ${minimum} (got ${value})`);
       return EXIT.usage;
@@ -67,7 +81,10 @@ export async function reportCommand(args: ReportArgs): Promise<number> {
     db.close();
   }
   const fonts = pngFonts();
-  if (!fonts.carriesText) console.error('robo-train report: warning: resvg found no font, so the PNGs have no text (the SVGs do): install the npm package dejavu-fonts-ttf or a system font (fonts-dejavu-core)');
+  if (!fonts.carriesText)
+    console.error(
+      'robo-train report: warning: resvg found no font, so the PNGs have no text (the SVGs do): install the npm package dejavu-fonts-ttf or a system font (fonts-dejavu-core)',
+    );
   if (args.doc) {
     const { writeStudyDocument } = await import('../report/doc.js');
     writeStudyDocument(args.doc, reports, { db: args.db, reps: args.reps });

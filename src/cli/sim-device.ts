@@ -11,19 +11,32 @@ import { untilSignal } from './broker.js';
 
 export function withSimDeviceOptions<T>(yargs: Argv<T>) {
   return yargs
-    .option('twin', { type: 'string', demandOption: true, describe: 'calibration whose MuJoCo twin to simulate (sim-reacher, pendulum, or a file)' })
+    .option('twin', {
+      type: 'string',
+      demandOption: true,
+      describe: 'calibration whose MuJoCo twin to simulate (sim-reacher, pendulum, or a file)',
+    })
     .option('port', { type: 'string', describe: 'serial port or pseudo-terminal to serve, e.g. one end of a socat pair' })
     .option('baud', { type: 'number', default: 1_000_000, describe: 'serial baud rate' })
     .option('mqtt', { type: 'string', describe: 'MQTT broker to serve on, e.g. mqtt://localhost:1883' })
     .option('robot', { type: 'string', describe: "device id and MQTT topic id (default: the calibration's robot)" })
     .option('seed', { type: 'number', default: 0, describe: 'seed of the sensor noise and of the garbage bytes' })
     .option('watchdog-ms', { type: 'number', default: 500, describe: "the firmware's default watchdog timeout [ms]" })
-    .option('fault', { type: 'string', array: true, default: [] as string[], describe: 'KIND@SECONDS[:AMOUNT] after torque is first enabled; kinds: stall, disconnect, garbage, drop, fault, reboot-fault, estop' })
+    .option('fault', {
+      type: 'string',
+      array: true,
+      default: [] as string[],
+      describe: 'KIND@SECONDS[:AMOUNT] after torque is first enabled; kinds: stall, disconnect, garbage, drop, fault, reboot-fault, estop',
+    })
     .option('commands', { type: 'boolean', default: false, describe: "read faults from stdin, one 'KIND [AMOUNT]' per line" })
     .option('hand-period', { type: 'number', default: 4, describe: 'simulated operator: one sweep of every joint through its range [s]' })
-    .option('hand-duration', { type: 'number', describe: 'simulated operator: sweep this long while torque is off, then hold the home pose [s] (for calibrate)' })
+    .option('hand-duration', {
+      type: 'number',
+      describe: 'simulated operator: sweep this long while torque is off, then hold the home pose [s] (for calibrate)',
+    })
     .check((args) => {
-      if ((args.port === undefined) === (args.mqtt === undefined)) throw new Error('say where to serve: exactly one of --port PATH or --mqtt URL');
+      if ((args.port === undefined) === (args.mqtt === undefined))
+        throw new Error('say where to serve: exactly one of --port PATH or --mqtt URL');
       return true;
     });
 }

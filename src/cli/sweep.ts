@@ -34,7 +34,8 @@ export function withSweepOptions<T>(yargs: Argv<T>): Argv<T> {
       array: true,
       group: 'Sweep:',
       choices: PRESET_NAMES,
-      describe: "grids of the study's questions, with its baselines and its schedule (--train-every episode --gradient-steps -1); study = all four",
+      describe:
+        "grids of the study's questions, with its baselines and its schedule (--train-every episode --gradient-steps -1); study = all four",
     })
     .option('seeds', { type: 'number', group: 'Sweep:', describe: 'add seed=0..N-1 to every grid that has no seed axis' })
     .option('jobs', { type: 'number', group: 'Sweep:', describe: 'cells run at once (default: the number of cores)' })
@@ -61,11 +62,13 @@ export async function sweepCommand(args: SweepArgs, argv: readonly string[]): Pr
   const name = args.name;
   if (!name) return usage('name the sweep: robo-train sweep NAME --sim TWIN ...');
   for (const key of REFUSED) {
-    if (args[key] !== undefined) return usage(`--${flagName(key)} cannot be used with sweep${key === 'sweep' ? ' (the sweep name is the first argument)' : ''}`);
+    if (args[key] !== undefined)
+      return usage(`--${flagName(key)} cannot be used with sweep${key === 'sweep' ? ' (the sweep name is the first argument)' : ''}`);
   }
   const jobs = args.jobs ?? availableParallelism();
   if (!(Number.isInteger(jobs) && jobs >= 1)) return usage(`--jobs must be a positive whole number (got ${jobs})`);
-  if (args.seeds !== undefined && !(Number.isInteger(args.seeds) && args.seeds >= 1)) return usage(`--seeds must be a positive whole number (got ${args.seeds})`);
+  if (args.seeds !== undefined && !(Number.isInteger(args.seeds) && args.seeds >= 1))
+    return usage(`--seeds must be a positive whole number (got ${args.seeds})`);
 
   let cells: SweepCell[];
   try {
@@ -111,7 +114,10 @@ export async function sweepCommand(args: SweepArgs, argv: readonly string[]): Pr
 
   if (args.dryRun) {
     console.log(`sweep ${name}: ${cells.length} cells, ${skipped} finished, ${pending.length} to run (${jobs} at a time)`);
-    for (const cell of cells) console.log(`${finished.has(cell.key) ? 'finished' : 'pending '}  ${cell.key}\n          ${shellCommand(['robo-train', ...cell.args])}`);
+    for (const cell of cells)
+      console.log(
+        `${finished.has(cell.key) ? 'finished' : 'pending '}  ${cell.key}\n          ${shellCommand(['robo-train', ...cell.args])}`,
+      );
     return EXIT.ok;
   }
 
@@ -128,7 +134,9 @@ export async function sweepCommand(args: SweepArgs, argv: readonly string[]): Pr
     interrupted: false,
   };
   recordInvocation(dbPath, name, invocation);
-  console.log(`sweep ${name}: ${cells.length} cells, ${skipped} already finished, running ${pending.length} (${Math.min(jobs, pending.length)} at a time) → ${dbPath}`);
+  console.log(
+    `sweep ${name}: ${cells.length} cells, ${skipped} already finished, running ${pending.length} (${Math.min(jobs, pending.length)} at a time) → ${dbPath}`,
+  );
 
   const stop = new AbortController();
   const force = new AbortController();
@@ -138,7 +146,9 @@ export async function sweepCommand(args: SweepArgs, argv: readonly string[]): Pr
       force.abort(signal);
       return;
     }
-    console.error(`\nrobo-train sweep: ${signal} received, stopping the running cells cleanly (again to force); rerun the same command to resume`);
+    console.error(
+      `\nrobo-train sweep: ${signal} received, stopping the running cells cleanly (again to force); rerun the same command to resume`,
+    );
     stop.abort(signal);
   };
   process.on('SIGINT', onSignal);
@@ -161,7 +171,9 @@ export async function sweepCommand(args: SweepArgs, argv: readonly string[]): Pr
   recordInvocation(dbPath, name, invocation);
 
   const done = skipped + invocation.finished;
-  console.log(`sweep ${name}: ${done}/${cells.length} cells finished${skipped > 0 ? ` (${skipped} before this run)` : ''}${failed.length > 0 ? `, ${failed.length} failed` : ''}`);
+  console.log(
+    `sweep ${name}: ${done}/${cells.length} cells finished${skipped > 0 ? ` (${skipped} before this run)` : ''}${failed.length > 0 ? `, ${failed.length} failed` : ''}`,
+  );
   for (const outcome of failed) console.log(`  failed: ${outcome.cell.key}: ${outcome.detail}`);
   if (stop.signal.aborted) {
     console.log(`stopped: rerun the same command to resume (finished cells are skipped)`);

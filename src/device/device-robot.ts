@@ -116,7 +116,8 @@ export class DeviceRobot implements Robot {
       session.events$.subscribe((event) => {
         if (event.type === 'phase' && (event.phase === 'ready' || event.phase === 'connecting')) this.log(`robot: ${event.detail}`);
         else if (event.type === 'phase' && event.phase === 'failed') this.log(`robot: gave up: ${event.detail}`);
-        else if (event.type === 'retry') this.log(`robot: ${event.error.message}; trying again in ${(event.retryInMs / 1000).toFixed(2)} s`);
+        else if (event.type === 'retry')
+          this.log(`robot: ${event.error.message}; trying again in ${(event.retryInMs / 1000).toFixed(2)} s`);
         else if (event.type === 'notice') this.log(`robot: ${event.text}`);
         else if (event.type === 'nak') this.logNak(event.ackedType, event.result);
       }),
@@ -131,7 +132,11 @@ export class DeviceRobot implements Robot {
       await this.session.prepareToMove(deadlineMs, this.options.signal);
     } catch (error) {
       if (error instanceof RobotLinkError && error.kind === 'link_down') {
-        throw new RobotLinkError('link_down', `${error.message} (gave up after ${this.options.reconnectTimeoutMs / 1000} s: --reconnect-s)`, { cause: error });
+        throw new RobotLinkError(
+          'link_down',
+          `${error.message} (gave up after ${this.options.reconnectTimeoutMs / 1000} s: --reconnect-s)`,
+          { cause: error },
+        );
       }
       throw error;
     }
@@ -229,7 +234,8 @@ export class DeviceRobot implements Robot {
     }
     const map = this.map;
     if (!map) return;
-    if (this.raw !== null && this.rawSeq >= 0 && seqDelta(frame.seq, this.rawSeq) === 1) this.stateInterval.add((frame.message.deviceTimeUs - this.raw.deviceTimeUs) / 1000);
+    if (this.raw !== null && this.rawSeq >= 0 && seqDelta(frame.seq, this.rawSeq) === 1)
+      this.stateInterval.add((frame.message.deviceTimeUs - this.raw.deviceTimeUs) / 1000);
     this.recentSeqs[this.statesSeen % STATE_MEMORY] = frame.seq;
     this.recentIndices[this.statesSeen % STATE_MEMORY] = this.statesSeen;
     this.statesSeen++;
@@ -276,7 +282,11 @@ export class DeviceRobot implements Robot {
       homing.start(filter, target);
     } catch (error) {
       if (error instanceof SafetyError) {
-        throw new RobotLinkError('out_of_range', `cannot home '${this.calibration.robot}': ${error.message}. Move the robot back inside its calibrated range (torque is off) or recalibrate it.`, { cause: error });
+        throw new RobotLinkError(
+          'out_of_range',
+          `cannot home '${this.calibration.robot}': ${error.message}. Move the robot back inside its calibrated range (torque is off) or recalibrate it.`,
+          { cause: error },
+        );
       }
       throw error;
     }
@@ -332,7 +342,10 @@ export class DeviceRobot implements Robot {
     const key = `${messageName(ackedType)} ${resultName(result)}`;
     const seen = (this.naksSeen[key] = (this.naksSeen[key] ?? 0) + 1);
     if (seen === 1 || seen % NAK_LOG_EVERY === 0) {
-      const stale = ackedType === MessageType.JOINT_COMMAND && result === ResultCode.STALE ? ' (commands arrive after their deadline: a slow link or a busy host)' : '';
+      const stale =
+        ackedType === MessageType.JOINT_COMMAND && result === ResultCode.STALE
+          ? ' (commands arrive after their deadline: a slow link or a busy host)'
+          : '';
       this.log(`robot: the device refused ${key}${seen > 1 ? ` (${seen} times)` : ''}${stale}`);
     }
   }
@@ -343,7 +356,13 @@ function copyInto(target: JointStateMessage | null, source: JointStateMessage): 
   const out =
     target !== null && target.positionRad.length === n
       ? target
-      : { ...source, positionRad: new Float32Array(n), velocityRadS: new Float32Array(n), effortNm: new Float32Array(n), jointStatus: new Uint8Array(n) };
+      : {
+          ...source,
+          positionRad: new Float32Array(n),
+          velocityRadS: new Float32Array(n),
+          effortNm: new Float32Array(n),
+          jointStatus: new Uint8Array(n),
+        };
   out.deviceTimeUs = source.deviceTimeUs;
   out.deviceStatus = source.deviceStatus;
   out.lastCommandSeq = source.lastCommandSeq;

@@ -35,7 +35,16 @@ export type RobotLinkErrorKind =
   /** The operator's e-stop (`robo-train estop`) stopped a homing move; the run waits for `--clear`. */
   | 'operator_estop';
 
-const FATAL: ReadonlySet<RobotLinkErrorKind> = new Set(['estop', 'reboot_required', 'version_mismatch', 'device_mismatch', 'out_of_range', 'permanent', 'link_down', 'closed']);
+const FATAL: ReadonlySet<RobotLinkErrorKind> = new Set([
+  'estop',
+  'reboot_required',
+  'version_mismatch',
+  'device_mismatch',
+  'out_of_range',
+  'permanent',
+  'link_down',
+  'closed',
+]);
 
 export class RobotLinkError extends Error {
   /** No waiting helps: the run must stop. */

@@ -42,21 +42,36 @@ export function deviceMismatches(device: DeviceDescription, expected: DeviceExpe
   const missing = names?.filter((name) => !device.jointNames.includes(name)) ?? [];
   const extra = names ? device.jointNames.filter((name) => !names.includes(name)) : [];
   if (names && (missing.length > 0 || extra.length > 0 || device.jointNames.length !== names.length)) {
-    const parts = [missing.length > 0 ? `missing ${missing.join(', ')}` : '', extra.length > 0 ? `not calibrated ${extra.join(', ')}` : ''].filter(Boolean);
-    problems.push(`joints: the device has [${device.jointNames.join(', ')}], the calibration [${names.join(', ')}]${parts.length ? ` (${parts.join('; ')})` : ''}`);
+    const parts = [
+      missing.length > 0 ? `missing ${missing.join(', ')}` : '',
+      extra.length > 0 ? `not calibrated ${extra.join(', ')}` : '',
+    ].filter(Boolean);
+    problems.push(
+      `joints: the device has [${device.jointNames.join(', ')}], the calibration [${names.join(', ')}]${parts.length ? ` (${parts.join('; ')})` : ''}`,
+    );
   }
   if (expected.commandMode !== 0 && (device.supportedModes & expected.commandMode) === 0) {
-    problems.push(`command mode: the calibration needs ${modeName(expected.commandMode)}, the device accepts ${modeNames(device.supportedModes)}`);
+    problems.push(
+      `command mode: the calibration needs ${modeName(expected.commandMode)}, the device accepts ${modeNames(device.supportedModes)}`,
+    );
   }
   const rate = expected.stateRateHz;
   if (rate !== 0 && (!Number.isInteger(rate) || rate < device.minStateRateHz || rate > device.maxStateRateHz)) {
-    problems.push(`state rate: the calibration runs at ${rate} Hz, the device streams ${device.minStateRateHz}–${device.maxStateRateHz} Hz`);
+    problems.push(
+      `state rate: the calibration runs at ${rate} Hz, the device streams ${device.minStateRateHz}–${device.maxStateRateHz} Hz`,
+    );
   }
   return problems;
 }
 
 function modeName(bit: number): string {
-  return bit === CommandModeBit.POSITION ? 'position' : bit === CommandModeBit.VELOCITY ? 'velocity' : bit === CommandModeBit.EFFORT ? 'effort' : `mode 0x${bit.toString(16)}`;
+  return bit === CommandModeBit.POSITION
+    ? 'position'
+    : bit === CommandModeBit.VELOCITY
+      ? 'velocity'
+      : bit === CommandModeBit.EFFORT
+        ? 'effort'
+        : `mode 0x${bit.toString(16)}`;
 }
 
 function modeNames(bits: number): string {
@@ -79,10 +94,7 @@ export class JointMap {
   private readonly offsetRad: Float64Array;
   private readonly direction: Float64Array;
 
-  constructor(
-    calibration: Calibration,
-    deviceJointNames: readonly string[],
-  ) {
+  constructor(calibration: Calibration, deviceJointNames: readonly string[]) {
     const calibrated = [...calibration.joints, ...calibration.passiveJoints];
     this.deviceJoints = calibrated.length;
     this.drivenJoints = calibration.joints.length;
@@ -91,7 +103,8 @@ export class JointMap {
       if (index < 0) throw new RangeError(`the device has no joint '${joint.name}'`);
       return index;
     });
-    if (deviceJointNames.length !== calibrated.length) throw new RangeError(`the device has ${deviceJointNames.length} joints, the calibration ${calibrated.length}`);
+    if (deviceJointNames.length !== calibrated.length)
+      throw new RangeError(`the device has ${deviceJointNames.length} joints, the calibration ${calibrated.length}`);
     this.offsetRad = Float64Array.from(calibrated, (joint) => joint.offsetRad);
     this.direction = Float64Array.from(calibrated, (joint) => joint.direction);
   }

@@ -46,7 +46,8 @@ export class LatencyRecorder {
   /** Percentiles by nearest rank over the kept samples; `deadlineMs` counts the samples above it. */
   summary(deadlineMs = Number.POSITIVE_INFINITY): LatencySummary {
     const kept = this.samples.slice(0, this.filled).sort();
-    const rank = (p: number): number => (kept.length === 0 ? Number.NaN : kept[Math.min(kept.length - 1, Math.max(0, Math.ceil(p * kept.length) - 1))]);
+    const rank = (p: number): number =>
+      kept.length === 0 ? Number.NaN : kept[Math.min(kept.length - 1, Math.max(0, Math.ceil(p * kept.length) - 1))];
     let missed = 0;
     for (const sample of kept) if (sample > deadlineMs) missed++;
     return { count: this.total, p50Ms: rank(0.5), p99Ms: rank(0.99), maxMs: this.filled === 0 ? Number.NaN : this.maxSeenMs, missed };

@@ -17,7 +17,20 @@
  * Time comes from an injected `Clock` (rxjs timers run on a `ClockScheduler` over it), so all of this
  * is tested in virtual time.
  */
-import { BehaviorSubject, filter, firstValueFrom, map, mergeMap, of, race, Subject, throwError, timer, type Observable, type Subscription } from 'rxjs';
+import {
+  BehaviorSubject,
+  filter,
+  firstValueFrom,
+  map,
+  mergeMap,
+  of,
+  race,
+  Subject,
+  throwError,
+  timer,
+  type Observable,
+  type Subscription,
+} from 'rxjs';
 import {
   DeviceStatus,
   FaultCode,
@@ -124,7 +137,14 @@ export interface DeviceSessionOptions {
 
 const RESULT_NAMES: Record<number, string> = Object.fromEntries(Object.entries(ResultCode).map(([name, code]) => [code, name]));
 const FAULT_NAMES: Record<number, string> = Object.fromEntries(Object.entries(FaultCode).map(([name, code]) => [code, name]));
-const HOST_TO_DEVICE: ReadonlySet<number> = new Set([MessageType.HELLO, MessageType.JOINT_COMMAND, MessageType.TORQUE, MessageType.ESTOP, MessageType.ESTOP_CLEAR, MessageType.CONFIGURE]);
+const HOST_TO_DEVICE: ReadonlySet<number> = new Set([
+  MessageType.HELLO,
+  MessageType.JOINT_COMMAND,
+  MessageType.TORQUE,
+  MessageType.ESTOP,
+  MessageType.ESTOP_CLEAR,
+  MessageType.CONFIGURE,
+]);
 /** Sent commands remembered for the round-trip measurement. */
 const COMMAND_MEMORY = 16;
 
@@ -368,8 +388,11 @@ export class DeviceSession {
       // serial reopen also resets many boards); a failed one is reopened.
       if (failure.kind === 'handshake_timeout' || failure.kind === 'no_answer') await this.transport.close();
       const delayMs = this.backoff.next();
-      if (this.backoff.failures > 1 || failure.kind !== this.lastFault?.kind) this.events$.next({ type: 'retry', error: failure, retryInMs: delayMs });
-      await firstValueFrom(race(timer(delayMs, this.scheduler), this.peerOnline$, this.linkFault$.pipe(filter((e) => e.kind === 'closed'))));
+      if (this.backoff.failures > 1 || failure.kind !== this.lastFault?.kind)
+        this.events$.next({ type: 'retry', error: failure, retryInMs: delayMs });
+      await firstValueFrom(
+        race(timer(delayMs, this.scheduler), this.peerOnline$, this.linkFault$.pipe(filter((e) => e.kind === 'closed'))),
+      );
     }
   }
 
@@ -436,9 +459,14 @@ export class DeviceSession {
       throw new RobotLinkError('device_mismatch', `device '${info.deviceId}' does not match the calibration: ${problems.join('; ')}`);
     }
     this.deviceInfo = info;
-    const configure: Message = { type: MessageType.CONFIGURE, watchdogTimeoutMs: this.timing.deviceWatchdogMs ?? 0, stateRateHz: this.expectation.stateRateHz };
+    const configure: Message = {
+      type: MessageType.CONFIGURE,
+      watchdogTimeoutMs: this.timing.deviceWatchdogMs ?? 0,
+      stateRateHz: this.expectation.stateRateHz,
+    };
     const answer = await this.request(configure);
-    if (answer.result === ResultCode.NO_SESSION) throw new RobotLinkError('link_lost', `device '${info.deviceId}' lost the session while it was being set up`);
+    if (answer.result === ResultCode.NO_SESSION)
+      throw new RobotLinkError('link_lost', `device '${info.deviceId}' lost the session while it was being set up`);
     if (answer.result !== ResultCode.OK) {
       throw new RobotLinkError(
         'device_mismatch',
@@ -448,7 +476,10 @@ export class DeviceSession {
     if (this.sessions === 0 && (this.deviceStatus & DeviceStatus.ESTOPPED) !== 0) {
       // Starting a run is the operator's reset of a latch left from before (a previous run's e-stop).
       this.ownEstop = true;
-      this.events$.next({ type: 'notice', text: `device '${info.deviceId}' has its e-stop latch set from before this run: it is cleared before the first episode` });
+      this.events$.next({
+        type: 'notice',
+        text: `device '${info.deviceId}' has its e-stop latch set from before this run: it is cleared before the first episode`,
+      });
     }
     this.sessions++;
     this.motionFault = null;
@@ -476,12 +507,14 @@ export class DeviceSession {
         this.fail(estopError('the e-stop input is engaged'));
         throw this.failure!;
       }
-      if (answer.result !== ResultCode.OK) throw new RobotLinkError('fault', `the device could not clear its fault (${resultName(answer.result)})`);
+      if (answer.result !== ResultCode.OK)
+        throw new RobotLinkError('fault', `the device could not clear its fault (${resultName(answer.result)})`);
       this.ownEstop = false;
     }
     if ((this.deviceStatus & DeviceStatus.TORQUE_ENABLED) === 0 || (status & (DeviceStatus.ESTOPPED | DeviceStatus.FAULT)) !== 0) {
       const answer = await this.request({ type: MessageType.TORQUE, enable: true });
-      if (answer.result !== ResultCode.OK) throw new RobotLinkError('fault', `the device refused to enable torque (${resultName(answer.result)})`);
+      if (answer.result !== ResultCode.OK)
+        throw new RobotLinkError('fault', `the device refused to enable torque (${resultName(answer.result)})`);
     }
     const readyMask = DeviceStatus.TORQUE_ENABLED | DeviceStatus.ESTOPPED | DeviceStatus.FAULT;
     await this.waitFor(
@@ -549,7 +582,8 @@ export class DeviceSession {
         return;
       case MessageType.HEARTBEAT:
         this.tracker.observe(seq);
-        if (this.phase === 'ready') this.raiseLinkFault(new RobotLinkError('link_lost', 'the device ended the session (it sends heartbeats, no states)'));
+        if (this.phase === 'ready')
+          this.raiseLinkFault(new RobotLinkError('link_lost', 'the device ended the session (it sends heartbeats, no states)'));
         return;
       case MessageType.ACK:
         this.tracker.observe(seq);
@@ -562,7 +596,10 @@ export class DeviceSession {
       default:
         if (HOST_TO_DEVICE.has(message.type) && !this.echoReported) {
           this.echoReported = true;
-          this.events$.next({ type: 'notice', text: `${this.transport.description} delivers host messages back to the host (${messageName(message.type)}): is the link looped back or echoing?` });
+          this.events$.next({
+            type: 'notice',
+            text: `${this.transport.description} delivers host messages back to the host (${messageName(message.type)}): is the link looped back or echoing?`,
+          });
         }
     }
   }
@@ -594,7 +631,8 @@ export class DeviceSession {
       return;
     }
     if (this.torqueWanted && (status & DeviceStatus.TORQUE_ENABLED) === 0) {
-      if ((status & DeviceStatus.WATCHDOG_EXPIRED) !== 0) this.raiseMotionFault('device_watchdog', "the device's watchdog expired: it disabled torque");
+      if ((status & DeviceStatus.WATCHDOG_EXPIRED) !== 0)
+        this.raiseMotionFault('device_watchdog', "the device's watchdog expired: it disabled torque");
       else this.raiseMotionFault('fault', 'the device disabled torque');
     }
   }
@@ -605,7 +643,12 @@ export class DeviceSession {
       this.naks[name] = (this.naks[name] ?? 0) + 1;
       this.events$.next({ type: 'nak', ackedType: message.ackedType, ackedSeq: message.ackedSeq, result: message.result });
       if (message.result === ResultCode.VERSION_MISMATCH) {
-        this.fail(new RobotLinkError('version_mismatch', `the device refused protocol ${PROTOCOL_MAJOR}.${PROTOCOL_MINOR} (NAK VERSION_MISMATCH to HELLO)`));
+        this.fail(
+          new RobotLinkError(
+            'version_mismatch',
+            `the device refused protocol ${PROTOCOL_MAJOR}.${PROTOCOL_MINOR} (NAK VERSION_MISMATCH to HELLO)`,
+          ),
+        );
         return;
       }
     }
@@ -616,7 +659,9 @@ export class DeviceSession {
     this.events$.next({ type: 'fault', message });
     const what = `${FAULT_NAMES[message.code] ?? `fault 0x${message.code.toString(16)}`}${message.joint === 0xff ? '' : ` on joint ${message.joint}`}${message.text ? `: ${message.text}` : ''}`;
     if ((message.flags & FaultFlag.REBOOT_REQUIRED) !== 0) {
-      this.fail(new RobotLinkError('reboot_required', `the device needs a power cycle (${what}); robo-train does not retry after such a fault`));
+      this.fail(
+        new RobotLinkError('reboot_required', `the device needs a power cycle (${what}); robo-train does not retry after such a fault`),
+      );
       return;
     }
     if (message.code === FaultCode.ESTOP_INPUT) {
@@ -669,7 +714,9 @@ export class DeviceSession {
         const after = quietMs();
         if (this.phase !== 'ready' || after < timeoutMs) return arm(after < timeoutMs ? timeoutMs - after : timeoutMs);
         this.estop();
-        this.raiseLinkFault(new RobotLinkError('watchdog', `no state frame for ${timeoutMs} ms from ${this.transport.description}: e-stop sent`));
+        this.raiseLinkFault(
+          new RobotLinkError('watchdog', `no state frame for ${timeoutMs} ms from ${this.transport.description}: e-stop sent`),
+        );
       });
     };
     arm(timeoutMs);
@@ -721,7 +768,8 @@ export class DeviceSession {
   /** Sends a control message and waits for its ACK or NAK. */
   private async request(message: Message): Promise<AckMessage> {
     const seq = this.trySend(message);
-    if (seq < 0) throw new RobotLinkError('link_lost', `cannot send ${messageName(message.type)}: ${this.transport.description} is not open`);
+    if (seq < 0)
+      throw new RobotLinkError('link_lost', `cannot send ${messageName(message.type)}: ${this.transport.description} is not open`);
     return this.waitFor(
       this.acks$.pipe(filter((ack) => ack.ackedSeq === seq && ack.ackedType === message.type)),
       this.timing.ackTimeoutMs,

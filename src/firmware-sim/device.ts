@@ -123,7 +123,12 @@ export class SimDevice {
         this.reportFault({ code: FaultCode.FOLLOWING_ERROR, joint: 0, text: 'injected following error', persistsMs: ms });
         return;
       case 'reboot-fault':
-        this.reportFault({ code: FaultCode.OVERCURRENT, joint: 0, flags: FaultFlag.LATCHED | FaultFlag.REBOOT_REQUIRED, text: 'injected overcurrent' });
+        this.reportFault({
+          code: FaultCode.OVERCURRENT,
+          joint: 0,
+          flags: FaultFlag.LATCHED | FaultFlag.REBOOT_REQUIRED,
+          text: 'injected overcurrent',
+        });
         return;
       case 'estop':
         this.firmware.setEstopInput(true);
@@ -193,7 +198,10 @@ export class SimDevice {
             closed: (error) => this.log(`sim-device: link lost (${error.message}); reconnecting`),
           });
         } catch (error) {
-          if (!this.reportedOpenFailure) this.log(`sim-device: cannot open ${this.transport.description} (${(error as Error).message}); retrying every ${this.reopenMs} ms`);
+          if (!this.reportedOpenFailure)
+            this.log(
+              `sim-device: cannot open ${this.transport.description} (${(error as Error).message}); retrying every ${this.reopenMs} ms`,
+            );
           this.reportedOpenFailure = true;
           await sleep(this.clock, this.reopenMs);
           continue;

@@ -32,7 +32,8 @@ const DEFAULT_AMOUNT: Record<FaultKind, number> = { stall: 1, disconnect: 1, gar
 /** `KIND@SECONDS[:AMOUNT]`, e.g. `stall@3:1.5`. */
 export function parseScheduledFault(text: string): ScheduledFault {
   const match = /^([a-z-]+)@([0-9.]+)(?::([0-9.]+))?$/.exec(text.trim());
-  if (!match) throw new RangeError(`fault '${text}' must look like KIND@SECONDS[:AMOUNT], e.g. stall@3:1.5 (kinds: ${FAULT_KINDS.join(', ')})`);
+  if (!match)
+    throw new RangeError(`fault '${text}' must look like KIND@SECONDS[:AMOUNT], e.g. stall@3:1.5 (kinds: ${FAULT_KINDS.join(', ')})`);
   const request = faultRequest(match[1], match[3]);
   const atS = Number(match[2]);
   if (!Number.isFinite(atS)) throw new RangeError(`fault '${text}': ${match[2]} is not a number of seconds`);
@@ -47,7 +48,8 @@ export function parseFaultCommand(line: string): FaultRequest {
 }
 
 function faultRequest(kind: string, amount: string | undefined): FaultRequest {
-  if (!(FAULT_KINDS as readonly string[]).includes(kind)) throw new RangeError(`unknown fault '${kind}' (kinds: ${FAULT_KINDS.join(', ')})`);
+  if (!(FAULT_KINDS as readonly string[]).includes(kind))
+    throw new RangeError(`unknown fault '${kind}' (kinds: ${FAULT_KINDS.join(', ')})`);
   const value = amount === undefined ? DEFAULT_AMOUNT[kind as FaultKind] : Number(amount);
   if (!(Number.isFinite(value) && value >= 0)) throw new RangeError(`fault '${kind}': '${amount}' is not a number >= 0`);
   return { kind: kind as FaultKind, amount: value };

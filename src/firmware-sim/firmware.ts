@@ -40,7 +40,14 @@ import {
 } from '../protocol/index.js';
 import type { MujocoTwin } from '../sim/twin.js';
 import type { HandSweep } from './hand.js';
-import { firmwareLimitsFromCalibration, limitEffort, limitPositionTarget, limitSide, POSITION_FAULT_MARGIN_RAD, type FirmwareJointLimits } from './limits.js';
+import {
+  firmwareLimitsFromCalibration,
+  limitEffort,
+  limitPositionTarget,
+  limitSide,
+  POSITION_FAULT_MARGIN_RAD,
+  type FirmwareJointLimits,
+} from './limits.js';
 
 export interface FirmwareOptions {
   calibration: Calibration;
@@ -79,7 +86,13 @@ export interface InjectedFault {
 }
 
 /** Host → device messages that need an answer and are recognised again by their `seq`. */
-const CONTROL_TYPES: ReadonlySet<number> = new Set([MessageType.HELLO, MessageType.TORQUE, MessageType.ESTOP, MessageType.ESTOP_CLEAR, MessageType.CONFIGURE]);
+const CONTROL_TYPES: ReadonlySet<number> = new Set([
+  MessageType.HELLO,
+  MessageType.TORQUE,
+  MessageType.ESTOP,
+  MessageType.ESTOP_CLEAR,
+  MessageType.CONFIGURE,
+]);
 const DEVICE_TO_HOST: ReadonlySet<number> = new Set([MessageType.DEVICE_INFO, MessageType.JOINT_STATE, MessageType.FAULT, MessageType.ACK]);
 
 export class SimulatedFirmware {
@@ -145,7 +158,8 @@ export class SimulatedFirmware {
 
   constructor(options: FirmwareOptions) {
     const { calibration } = options;
-    if (!Number.isInteger(calibration.controlHz)) throw new RangeError(`the simulated firmware needs a whole control rate in Hz (got ${calibration.controlHz})`);
+    if (!Number.isInteger(calibration.controlHz))
+      throw new RangeError(`the simulated firmware needs a whole control rate in Hz (got ${calibration.controlHz})`);
     this.calibration = calibration;
     this.twin = options.twin;
     this.clock = options.clock;
@@ -273,7 +287,14 @@ export class SimulatedFirmware {
       this.faults.push({ code: fault.code, joint, flags, clearableAtMs: this.clock.nowMs() + (fault.persistsMs ?? 0) });
       this.disable(`fault 0x${fault.code.toString(16)} latched`);
     }
-    this.emit({ type: MessageType.FAULT, deviceTimeUs: this.nowUs(), code: fault.code, joint, flags, text: (fault.text ?? 'injected fault').slice(0, 48) });
+    this.emit({
+      type: MessageType.FAULT,
+      deviceTimeUs: this.nowUs(),
+      code: fault.code,
+      joint,
+      flags,
+      text: (fault.text ?? 'injected fault').slice(0, 48),
+    });
   }
 
   /** The hardware e-stop input: engaging it latches the e-stop at once (and reports it); releasing it lets ESTOP_CLEAR work. */
@@ -282,7 +303,14 @@ export class SimulatedFirmware {
     if (!engaged) return;
     this.estopLatch = true;
     this.disable('e-stop button pressed: latched');
-    this.emit({ type: MessageType.FAULT, deviceTimeUs: this.nowUs(), code: FaultCode.ESTOP_INPUT, joint: DEVICE_WIDE, flags: FaultFlag.LATCHED, text: 'e-stop button pressed' });
+    this.emit({
+      type: MessageType.FAULT,
+      deviceTimeUs: this.nowUs(),
+      code: FaultCode.ESTOP_INPUT,
+      joint: DEVICE_WIDE,
+      flags: FaultFlag.LATCHED,
+      text: 'e-stop button pressed',
+    });
   }
 
   // ---------------------------------------------------------------- receiving
@@ -445,7 +473,14 @@ export class SimulatedFirmware {
   private expireWatchdog(): void {
     this.disable(`watchdog expired after ${this.watchdogMs} ms`);
     this.watchdogExpired = true;
-    this.emit({ type: MessageType.FAULT, deviceTimeUs: this.nowUs(), code: FaultCode.WATCHDOG_EXPIRED, joint: DEVICE_WIDE, flags: 0, text: `no command or heartbeat for ${this.watchdogMs} ms` });
+    this.emit({
+      type: MessageType.FAULT,
+      deviceTimeUs: this.nowUs(),
+      code: FaultCode.WATCHDOG_EXPIRED,
+      joint: DEVICE_WIDE,
+      flags: 0,
+      text: `no command or heartbeat for ${this.watchdogMs} ms`,
+    });
   }
 
   /** The present raw positions become the applied and requested targets (or zero effort). */
@@ -528,7 +563,11 @@ export class SimulatedFirmware {
       const q = this.rawPosition[j];
       if (minPositionRad === null || maxPositionRad === null) continue;
       if (q < minPositionRad - POSITION_FAULT_MARGIN_RAD || q > maxPositionRad + POSITION_FAULT_MARGIN_RAD) {
-        this.injectFault({ code: FaultCode.POSITION_LIMIT, joint: j, text: `${this.jointNames[j]} at ${q.toFixed(3)} rad, beyond its limit` });
+        this.injectFault({
+          code: FaultCode.POSITION_LIMIT,
+          joint: j,
+          text: `${this.jointNames[j]} at ${q.toFixed(3)} rad, beyond its limit`,
+        });
       }
     }
   }

@@ -25,8 +25,10 @@ export class HandSweep {
     calibration: Calibration,
     readonly options: HandSweepOptions,
   ) {
-    if (calibration.commandMode !== 'position') throw new RangeError(`the simulated hand moves position-servo twins only; '${calibration.robot}' is effort-driven`);
-    if (!(options.periodS > 0 && options.durationS >= 0)) throw new RangeError(`the hand sweep needs periodS > 0 and durationS >= 0 (got ${options.periodS}, ${options.durationS})`);
+    if (calibration.commandMode !== 'position')
+      throw new RangeError(`the simulated hand moves position-servo twins only; '${calibration.robot}' is effort-driven`);
+    if (!(options.periodS > 0 && options.durationS >= 0))
+      throw new RangeError(`the hand sweep needs periodS > 0 and durationS >= 0 (got ${options.periodS}, ${options.durationS})`);
     const margin = options.marginRad ?? 0.01;
     this.low = Float64Array.from(calibration.joints, (joint) => joint.limits.minPositionRad! + margin);
     this.high = Float64Array.from(calibration.joints, (joint) => joint.limits.maxPositionRad! - margin);

@@ -20,7 +20,8 @@ export const POSITION_FAULT_MARGIN_RAD = 0.08;
 export function firmwareLimitsFromCalibration(calibration: Calibration): FirmwareJointLimits[] {
   return calibration.joints.map((joint) => {
     const { minPositionRad, maxPositionRad, maxVelocityRadS, maxEffortNm } = joint.limits;
-    if (minPositionRad === null || maxPositionRad === null) return { minPositionRad: null, maxPositionRad: null, maxVelocityRadS, maxEffortNm };
+    if (minPositionRad === null || maxPositionRad === null)
+      return { minPositionRad: null, maxPositionRad: null, maxVelocityRadS, maxEffortNm };
     const a = joint.direction * minPositionRad + joint.offsetRad;
     const b = joint.direction * maxPositionRad + joint.offsetRad;
     return { minPositionRad: Math.min(a, b), maxPositionRad: Math.max(a, b), maxVelocityRadS, maxEffortNm };
@@ -32,7 +33,12 @@ export function firmwareLimitsFromCalibration(calibration: Calibration): Firmwar
  * than the joint's maximum velocity over one period. Returns the new applied target and whether the
  * limits changed the request.
  */
-export function limitPositionTarget(limits: FirmwareJointLimits, requestedRad: number, appliedRad: number, periodS: number): { targetRad: number; clamped: boolean } {
+export function limitPositionTarget(
+  limits: FirmwareJointLimits,
+  requestedRad: number,
+  appliedRad: number,
+  periodS: number,
+): { targetRad: number; clamped: boolean } {
   let target = requestedRad;
   let clamped = false;
   if (limits.minPositionRad !== null && target < limits.minPositionRad) {

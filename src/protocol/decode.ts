@@ -168,13 +168,15 @@ class PacketParser {
     if (payloadLen !== length - PACKET_OVERHEAD) {
       return this.fail('length_mismatch', `header says ${payloadLen} payload bytes; the packet holds ${length - PACKET_OVERHEAD}`);
     }
-    if (payloadLen < layout.fixedLen) return this.fail('bad_length', `${layout.name} needs at least ${layout.fixedLen} payload bytes; got ${payloadLen}`);
+    if (payloadLen < layout.fixedLen)
+      return this.fail('bad_length', `${layout.name} needs at least ${layout.fixedLen} payload bytes; got ${payloadLen}`);
     let n = 0;
     if (layout.jointCountOffset >= 0) {
       n = bytes[P + layout.jointCountOffset];
       if (n < 1 || n > MAX_JOINTS) return this.fail('bad_field', `${layout.name}.joint_count ${n} is outside 1..${MAX_JOINTS}`);
       const needed = payloadLength(layout, n);
-      if (payloadLen < needed) return this.fail('bad_length', `${layout.name} with ${n} joints needs ${needed} payload bytes; got ${payloadLen}`);
+      if (payloadLen < needed)
+        return this.fail('bad_length', `${layout.name} with ${n} joints needs ${needed} payload bytes; got ${payloadLen}`);
     }
     return this.decodePayload(layout, n);
   }
@@ -250,7 +252,14 @@ class PacketParser {
         if (deviceTimeUs < 0) return null;
         const text = this.chars(P + 12, FAULT_TEXT_LEN, 'FAULT.text');
         if (text === null) return null;
-        return { type: MessageType.FAULT, deviceTimeUs, code: view.getUint16(P + 8, true), joint: bytes[P + 10], flags: bytes[P + 11], text };
+        return {
+          type: MessageType.FAULT,
+          deviceTimeUs,
+          code: view.getUint16(P + 8, true),
+          joint: bytes[P + 10],
+          flags: bytes[P + 11],
+          text,
+        };
       }
       case MessageType.ACK:
         return {
@@ -267,7 +276,8 @@ class PacketParser {
     const deviceTimeUs = this.timeUs(P, 'JOINT_STATE.device_time_us');
     if (deviceTimeUs < 0) return null;
     const activeMode = bytes[P + 14];
-    if ((activeMode & (activeMode - 1)) !== 0) return this.fail('bad_field', `JOINT_STATE.active_mode 0x${hex(activeMode, 2)} has more than one bit set`);
+    if ((activeMode & (activeMode - 1)) !== 0)
+      return this.fail('bad_field', `JOINT_STATE.active_mode 0x${hex(activeMode, 2)} has more than one bit set`);
     const message = this.reuse ? (this.states[n] ??= newJointState(n)) : newJointState(n);
     if (!this.f32s(P + 16, message.positionRad, 'JOINT_STATE.position_rad')) return null;
     if (!this.f32s(P + 16 + 4 * n, message.velocityRadS, 'JOINT_STATE.velocity_rad_s')) return null;
@@ -287,7 +297,8 @@ class PacketParser {
     const deadlineUs = this.timeUs(P, 'JOINT_COMMAND.deadline_us');
     if (deadlineUs < 0) return null;
     const mode = bytes[P + 10];
-    if (mode === 0 || (mode & (mode - 1)) !== 0) return this.fail('bad_field', `JOINT_COMMAND.mode 0x${hex(mode, 2)} is not exactly one mode bit`);
+    if (mode === 0 || (mode & (mode - 1)) !== 0)
+      return this.fail('bad_field', `JOINT_COMMAND.mode 0x${hex(mode, 2)} is not exactly one mode bit`);
     const message = this.reuse ? (this.commands[n] ??= newJointCommand(n)) : newJointCommand(n);
     if (!this.f32s(P + 12, message.target, 'JOINT_COMMAND.target')) return null;
     message.deadlineUs = deadlineUs;

@@ -208,7 +208,8 @@ function writeChars(offset: number, width: number, text: string, field: string):
       continue;
     }
     const code = text.charCodeAt(i);
-    if (code < 0x20 || code > 0x7e) throw new EncodeError(field, `must be printable ASCII; character ${i} is U+${code.toString(16).padStart(4, '0')}`);
+    if (code < 0x20 || code > 0x7e)
+      throw new EncodeError(field, `must be printable ASCII; character ${i} is U+${code.toString(16).padStart(4, '0')}`);
     packet[offset + i] = code;
   }
 }

@@ -64,7 +64,8 @@ export function mqttTopics(robotId: string): MqttTopics {
 /** Where and how `sender` publishes a message of `type`; throws for a message that side never sends. */
 export function mqttRoute(type: MessageType, sender: 'host' | 'device'): MqttRoute {
   const layout = layoutOfType(type);
-  const allowed = layout !== undefined && (layout.direction === 'both' || layout.direction === (sender === 'host' ? 'host_to_device' : 'device_to_host'));
+  const allowed =
+    layout !== undefined && (layout.direction === 'both' || layout.direction === (sender === 'host' ? 'host_to_device' : 'device_to_host'));
   if (!allowed) throw new RangeError(`a ${sender} does not send message id 0x${type.toString(16)}`);
   if (sender === 'device') {
     return type === MessageType.JOINT_STATE || type === MessageType.HEARTBEAT

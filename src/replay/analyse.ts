@@ -33,8 +33,10 @@ export function checkCompatible(calibration: Calibration, episode: LoggedEpisode
   if (calibration.joints.length !== episode.command[0].length) {
     throw new ReplayError(`${where} drives ${calibration.joints.length} joints, the log commands ${episode.command[0].length}`);
   }
-  if (calibration.controlHz !== episode.controlHz) throw new ReplayError(`${where} runs at ${calibration.controlHz} Hz, the log at ${episode.controlHz} Hz`);
-  if (calibration.commandMode !== episode.commandMode) throw new ReplayError(`${where} takes ${calibration.commandMode} commands, the log holds ${episode.commandMode} commands`);
+  if (calibration.controlHz !== episode.controlHz)
+    throw new ReplayError(`${where} runs at ${calibration.controlHz} Hz, the log at ${episode.controlHz} Hz`);
+  if (calibration.commandMode !== episode.commandMode)
+    throw new ReplayError(`${where} takes ${calibration.commandMode} commands, the log holds ${episode.commandMode} commands`);
 }
 
 /** Continuity cost of commands [steps][driven joints] over the joints' soft ranges (or effort ranges), as the control loop computes it. */

@@ -26,12 +26,24 @@ export interface JointCompliance {
  * acceleration (the safety layer's reset state), so the first command's differences count too.
  * Effort mode: the effort before the first command is 0 (the safety layer's reset).
  */
-export function commandCompliance(calibration: Calibration, initialPositionRad: ArrayLike<number>, commands: readonly ArrayLike<number>[]): JointCompliance[] {
+export function commandCompliance(
+  calibration: Calibration,
+  initialPositionRad: ArrayLike<number>,
+  commands: readonly ArrayLike<number>[],
+): JointCompliance[] {
   const spec = safetySpecFromCalibration(calibration);
   const h = 1 / calibration.controlHz;
   return calibration.joints.map((joint, j) => {
     const { limits } = joint;
-    const result: JointCompliance = { joint: joint.name, position: null, velocity: null, acceleration: null, jerk: null, effort: null, effortRate: null };
+    const result: JointCompliance = {
+      joint: joint.name,
+      position: null,
+      velocity: null,
+      acceleration: null,
+      jerk: null,
+      effort: null,
+      effortRate: null,
+    };
     if (calibration.commandMode === 'position') {
       const rest = initialPositionRad[j];
       // Three copies of the rest position: a history at rest, as the safety layer's reset leaves it.
@@ -83,6 +95,13 @@ export const COMPLIANCE_SLACK = 1e-3;
 
 /** The largest ratio of a joint's compliance: above 1 (+ `COMPLIANCE_SLACK`) means some limit was broken. */
 export function worstRatio(compliance: JointCompliance): number {
-  const ratios = [compliance.position, compliance.velocity, compliance.acceleration, compliance.jerk, compliance.effort, compliance.effortRate];
+  const ratios = [
+    compliance.position,
+    compliance.velocity,
+    compliance.acceleration,
+    compliance.jerk,
+    compliance.effort,
+    compliance.effortRate,
+  ];
   return Math.max(...ratios.map((ratio) => ratio ?? 0));
 }

@@ -46,7 +46,8 @@ export function checkEpisodeShape(episode: LoggedEpisode, where: string): void {
   const driven = episode.command[0].length;
   if (driven === 0 || driven > measured) throw new ReplayError(`${where}: commands for ${driven} joints, readings of ${measured}`);
   for (let t = 0; t < steps; t++) {
-    if (episode.command[t].length !== driven) throw new ReplayError(`${where}: step ${t} commands ${episode.command[t].length} joints, step 0 ${driven}`);
+    if (episode.command[t].length !== driven)
+      throw new ReplayError(`${where}: step ${t} commands ${episode.command[t].length} joints, step 0 ${driven}`);
     if (episode.positionRad[t].length !== measured || episode.velocityRadS[t].length !== measured) {
       throw new ReplayError(`${where}: step ${t} reads ${episode.positionRad[t].length} joints, expected ${measured}`);
     }

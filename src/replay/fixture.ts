@@ -84,7 +84,8 @@ export function writeFixture(path: string, fixture: EpisodeFixture): string {
   const absolute = resolve(path);
   mkdirSync(dirname(absolute), { recursive: true });
   const { commands, readings, rewards, ...header } = fixture;
-  const lines = (rows: number[][], indent: string): string => `[\n${indent}  ${rows.map((row) => JSON.stringify(row)).join(`,\n${indent}  `)}\n${indent}]`;
+  const lines = (rows: number[][], indent: string): string =>
+    `[\n${indent}  ${rows.map((row) => JSON.stringify(row)).join(`,\n${indent}  `)}\n${indent}]`;
   const text = [
     '{',
     ...Object.entries(header).map(([key, value]) => `  ${JSON.stringify(key)}: ${JSON.stringify(value)},`),
@@ -110,7 +111,8 @@ export function readFixture(path: string): LoadedFixture {
   } catch (error) {
     throw new ReplayError(`${absolute}: not a readable fixture (${(error as Error).message})`);
   }
-  if (fixture.format !== FIXTURE_FORMAT) throw new ReplayError(`${absolute}: fixture format ${JSON.stringify(fixture.format)}, this robo-train reads ${String(FIXTURE_FORMAT)}`);
+  if (fixture.format !== FIXTURE_FORMAT)
+    throw new ReplayError(`${absolute}: fixture format ${JSON.stringify(fixture.format)}, this robo-train reads ${String(FIXTURE_FORMAT)}`);
   const episode: LoadedFixture = {
     path: absolute,
     source: fixture.source,

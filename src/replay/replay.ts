@@ -93,7 +93,10 @@ export async function replayEpisode(options: ReplayOptions): Promise<ReplayRepor
     }
     const mode: ReplayMode = actor ? 'policy' : 'open-loop';
     const twinSeed = stored.run.seed;
-    const recorder = await RunRecorder.open(db, replayRunInfo(calibration, stored, task, mode, twinSeed, options.db, actor?.checkpointPath ?? null));
+    const recorder = await RunRecorder.open(
+      db,
+      replayRunInfo(calibration, stored, task, mode, twinSeed, options.db, actor?.checkpointPath ?? null),
+    );
     try {
       const outcome = actor
         ? await closedLoop(calibration, stored, task, taskRng, recorder, new ActorForward(actor.weights), twinSeed)

@@ -65,7 +65,11 @@ function readSourceRun(db: Db, runId: number): SourceRun & { calibrationSnapshot
     .prepare(`SELECT id, name, robot, task, algo, noise, seed, joint_names, config, calibration, code_version FROM runs WHERE id = ?`)
     .get(runId) as RunRow | undefined;
   if (!row) {
-    const range = db.prepare(`SELECT MIN(id) AS first, MAX(id) AS last, COUNT(*) AS n FROM runs`).get() as { first: number | null; last: number | null; n: number };
+    const range = db.prepare(`SELECT MIN(id) AS first, MAX(id) AS last, COUNT(*) AS n FROM runs`).get() as {
+      first: number | null;
+      last: number | null;
+      n: number;
+    };
     throw new ReplayError(`no run ${runId} in ${db.name} (${range.n === 0 ? 'it has no runs' : `runs ${range.first} to ${range.last}`})`);
   }
   return {

@@ -12,7 +12,12 @@ export interface JointTracking {
  * `fromStep` to the shorter one's end (step 0 is the initial state both start from, hence the
  * default of 1). NaN when no step is compared.
  */
-export function trackingError(jointNames: readonly string[], simulatedRad: readonly ArrayLike<number>[], loggedRad: readonly ArrayLike<number>[], fromStep = 1): JointTracking[] {
+export function trackingError(
+  jointNames: readonly string[],
+  simulatedRad: readonly ArrayLike<number>[],
+  loggedRad: readonly ArrayLike<number>[],
+  fromStep = 1,
+): JointTracking[] {
   const steps = Math.min(simulatedRad.length, loggedRad.length);
   return jointNames.map((joint, j) => {
     let sumSquares = 0;

@@ -47,7 +47,13 @@ export interface ConfigurationSummary {
 
 export function summarise(values: readonly number[], bootstrap: BootstrapOptions): MetricSummary {
   const finite = values.filter((value) => Number.isFinite(value));
-  return { n: finite.length, mean: mean(finite), std: sampleStd(finite), iqm: iqm(finite), ci: stratifiedBootstrapCi([finite], iqm, bootstrap) };
+  return {
+    n: finite.length,
+    mean: mean(finite),
+    std: sampleStd(finite),
+    iqm: iqm(finite),
+    ci: stratifiedBootstrapCi([finite], iqm, bootstrap),
+  };
 }
 
 /** Options (flags) that vary between the configurations of these runs, in the option table's order. */
@@ -64,7 +70,8 @@ export function summariseConfigurations(runs: readonly RunFigures[], bootstrap: 
     groups.set(id, [...(groups.get(id) ?? []), run]);
   }
   const axesBySweep = new Map<string, string[]>();
-  for (const sweep of new Set(runs.map((run) => run.sweep))) axesBySweep.set(sweep, varyingOptions(runs.filter((run) => run.sweep === sweep)));
+  for (const sweep of new Set(runs.map((run) => run.sweep)))
+    axesBySweep.set(sweep, varyingOptions(runs.filter((run) => run.sweep === sweep)));
   return [...groups.values()].map((group) => {
     const first = group[0];
     const axes = Object.fromEntries(axesBySweep.get(first.sweep)!.map((flag) => [flag, optionValue(first, flag)]));
@@ -80,10 +87,22 @@ export function summariseConfigurations(runs: readonly RunFigures[], bootstrap: 
       episodeSteps: first.episodeSteps,
       seeds: group.map((run) => run.seed).sort((a, b) => a - b),
       returnSource: describeReturnSource(group),
-      finalReturn: summarise(group.map((run) => run.finalReturn), bootstrap),
-      rawContinuity: summarise(group.map((run) => run.rawContinuity), bootstrap),
-      appliedContinuity: summarise(group.map((run) => run.appliedContinuity), bootstrap),
-      interventionsPct: summarise(group.map((run) => run.interventionsPct), bootstrap),
+      finalReturn: summarise(
+        group.map((run) => run.finalReturn),
+        bootstrap,
+      ),
+      rawContinuity: summarise(
+        group.map((run) => run.rawContinuity),
+        bootstrap,
+      ),
+      appliedContinuity: summarise(
+        group.map((run) => run.appliedContinuity),
+        bootstrap,
+      ),
+      interventionsPct: summarise(
+        group.map((run) => run.interventionsPct),
+        bootstrap,
+      ),
       stepsPerRun: Math.max(...group.map((run) => run.steps)),
       runSeconds: group.reduce((sum, run) => sum + (Number.isFinite(run.seconds) ? run.seconds : 0), 0),
     };
@@ -143,7 +162,8 @@ export interface CurveSummaryPoint {
 export function learningCurves(runs: readonly RunFigures[], bins: number, bootstrap: BootstrapOptions): CurveSummaryPoint[] {
   const points: CurveSummaryPoint[] = [];
   const groups = new Map<string, RunFigures[]>();
-  for (const run of runs) groups.set(`${run.sweep}\u0000${run.configuration}`, [...(groups.get(`${run.sweep}\u0000${run.configuration}`) ?? []), run]);
+  for (const run of runs)
+    groups.set(`${run.sweep}\u0000${run.configuration}`, [...(groups.get(`${run.sweep}\u0000${run.configuration}`) ?? []), run]);
   for (const group of groups.values()) {
     const maxSteps = Math.max(...group.map((run) => run.steps));
     const width = maxSteps / bins;

@@ -17,7 +17,12 @@ export interface PublishedPoint {
 const gsde = (interval: number) => (summary: ConfigurationSummary) => summary.noise === 'gsde' && summary.interval === interval;
 
 export const PUBLISHED: readonly PublishedPoint[] = [
-  { label: 'unstructured Gaussian', continuity: 1.0, return: 0.951, matches: (summary) => summary.noise === 'gaussian' && summary.interval === 1 },
+  {
+    label: 'unstructured Gaussian',
+    continuity: 1.0,
+    return: 0.951,
+    matches: (summary) => summary.noise === 'gaussian' && summary.interval === 1,
+  },
   { label: 'gSDE-2', continuity: 0.83, return: 0.958, matches: gsde(2) },
   { label: 'gSDE-8', continuity: 0.74, return: 0.975, matches: gsde(8) },
   { label: 'gSDE-32', continuity: 0.69, return: 0.962, matches: gsde(32) },
@@ -26,7 +31,12 @@ export const PUBLISHED: readonly PublishedPoint[] = [
   { label: 'parameter noise', continuity: 0.55, return: 0.863, matches: (summary) => summary.noise === 'param' && summary.interval === -1 },
   { label: 'Ornstein-Uhlenbeck', continuity: 0.53, return: 0.867, matches: (summary) => summary.noise === 'ou' },
   // The study's plain baseline: no noise, trained on the sweep's own schedule.
-  { label: 'no noise', continuity: 0.48, return: 0.785, matches: (summary) => summary.noise === 'none' && !summary.configuration.includes('train-every=') },
+  {
+    label: 'no noise',
+    continuity: 0.48,
+    return: 0.785,
+    matches: (summary) => summary.noise === 'none' && !summary.configuration.includes('train-every='),
+  },
 ];
 
 export interface ComparisonRow {
@@ -77,8 +87,14 @@ export function compareWithPublished(summaries: readonly ConfigurationSummary[])
   }));
   return {
     rows,
-    continuityRankCorrelation: spearman(rows.map((row) => row.published.continuity), rows.map((row) => row.continuityNorm)),
-    returnRankCorrelation: spearman(rows.map((row) => row.published.return), rows.map((row) => row.ours.finalReturn.iqm)),
+    continuityRankCorrelation: spearman(
+      rows.map((row) => row.published.continuity),
+      rows.map((row) => row.continuityNorm),
+    ),
+    returnRankCorrelation: spearman(
+      rows.map((row) => row.published.return),
+      rows.map((row) => row.ours.finalReturn.iqm),
+    ),
     findings: findings(rows),
   };
 }
@@ -105,7 +121,7 @@ export function spearman(x: readonly number[], y: readonly number[]): number {
 function ranks(values: readonly number[]): number[] {
   const order = values.map((value, index) => ({ value, index })).sort((a, b) => a.value - b.value);
   const out = new Array<number>(values.length);
-  for (let i = 0; i < order.length; ) {
+  for (let i = 0; i < order.length;) {
     let j = i;
     while (j + 1 < order.length && order[j + 1].value === order[i].value) j++;
     for (let k = i; k <= j; k++) out[order[k].index] = (i + j) / 2 + 1;

@@ -114,7 +114,10 @@ const COMPLETE = new Set(['truncated', 'terminated']);
  */
 export function runFigures(
   episodes: readonly EpisodeRow[],
-): Pick<RunFigures, 'steps' | 'finalReturn' | 'returnSource' | 'returnEpisodes' | 'rawContinuity' | 'appliedContinuity' | 'interventionsPct' | 'curve'> | null {
+): Pick<
+  RunFigures,
+  'steps' | 'finalReturn' | 'returnSource' | 'returnEpisodes' | 'rawContinuity' | 'appliedContinuity' | 'interventionsPct' | 'curve'
+> | null {
   const training = episodes.filter((episode) => episode.evaluation === 0);
   const complete = training.filter((episode) => COMPLETE.has(episode.termination ?? '') && episode.return !== null);
   if (complete.length === 0) return null;
@@ -137,7 +140,8 @@ export function runFigures(
     stepsSoFar += episode.steps;
     if (COMPLETE.has(episode.termination ?? '') && episode.return !== null) curve.push({ steps: stepsSoFar, return: episode.return });
   }
-  const finite = (values: (number | null)[]): number[] => values.filter((value): value is number => value !== null && Number.isFinite(value));
+  const finite = (values: (number | null)[]): number[] =>
+    values.filter((value): value is number => value !== null && Number.isFinite(value));
   return {
     steps,
     finalReturn: mean(finalEpisodes.map((episode) => episode.return!)),

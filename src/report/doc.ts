@@ -11,10 +11,30 @@ import type { PlotKind, SweepReport } from './write.js';
 
 /** The study's four questions, each answered by the configurations that differ only in these options. */
 const QUESTIONS: readonly { title: string; axes: readonly string[] | null; plot: PlotKind | null; question: string }[] = [
-  { title: '1. Layer normalisation', axes: ['layer-norm'], plot: null, question: "What does layer normalisation in the actor's hidden layers do to return and smoothness?" },
-  { title: '2. Noise adaptation', axes: ['adaptive', 'param-target', 'param-std'], plot: null, question: 'Does adapting σ of parameter noise toward a target action distance δ help, and which targets work?' },
-  { title: '3. Sampling interval', axes: ['interval'], plot: 'interval', question: 'How do return and continuity cost change with the number of steps k a noise sample is kept?' },
-  { title: '4. Return versus smoothness', axes: null, plot: 'pareto', question: 'Which exploration gives the best return for a given continuity cost?' },
+  {
+    title: '1. Layer normalisation',
+    axes: ['layer-norm'],
+    plot: null,
+    question: "What does layer normalisation in the actor's hidden layers do to return and smoothness?",
+  },
+  {
+    title: '2. Noise adaptation',
+    axes: ['adaptive', 'param-target', 'param-std'],
+    plot: null,
+    question: 'Does adapting σ of parameter noise toward a target action distance δ help, and which targets work?',
+  },
+  {
+    title: '3. Sampling interval',
+    axes: ['interval'],
+    plot: 'interval',
+    question: 'How do return and continuity cost change with the number of steps k a noise sample is kept?',
+  },
+  {
+    title: '4. Return versus smoothness',
+    axes: null,
+    plot: 'pareto',
+    question: 'Which exploration gives the best return for a given continuity cost?',
+  },
 ];
 
 export interface DocumentOptions {
@@ -75,7 +95,7 @@ function answersInBrief(reports: readonly SweepReport[]): string[] {
   const lines = [
     '## Answers in brief',
     '',
-    "The draft study's claim: the noise sampling interval, more than the kind of noise, decides how smooth exploration is. What these sweeps establish, question by question, with the configurations held equal in each comparison (IQMs; \"no difference established\": the 95 % CIs overlap; details, tables and plots below):",
+    'The draft study\'s claim: the noise sampling interval, more than the kind of noise, decides how smooth exploration is. What these sweeps establish, question by question, with the configurations held equal in each comparison (IQMs; "no difference established": the 95 % CIs overlap; details, tables and plots below):',
     '',
   ];
   for (const question of QUESTIONS) {
@@ -92,7 +112,9 @@ function answersInBrief(reports: readonly SweepReport[]): string[] {
 }
 
 function paretoClause(summaries: readonly ConfigurationSummary[]): string {
-  const front = paretoFront(summaries.map((summary) => ({ x: summary.rawContinuity.iqm, y: summary.finalReturn.iqm }))).map((index) => summaries[index]);
+  const front = paretoFront(summaries.map((summary) => ({ x: summary.rawContinuity.iqm, y: summary.finalReturn.iqm }))).map(
+    (index) => summaries[index],
+  );
   return `Pareto front (IQMs; no other configuration has a higher return at a lower cost), smoothest first: ${front.map((summary) => `\`${summary.label}\``).join(', ')}`;
 }
 
@@ -106,7 +128,10 @@ function sweepCommands(db: string, sweep: string): string[] {
 
 function budgetRow(db: string, report: SweepReport): string {
   const manifest = readManifest(db, report.sweep);
-  const wallS = manifest?.invocations.reduce((sum, invocation) => sum + (invocation.endedAt ? (Date.parse(invocation.endedAt) - Date.parse(invocation.startedAt)) / 1000 : 0), 0);
+  const wallS = manifest?.invocations.reduce(
+    (sum, invocation) => sum + (invocation.endedAt ? (Date.parse(invocation.endedAt) - Date.parse(invocation.startedAt)) / 1000 : 0),
+    0,
+  );
   const jobs = manifest ? [...new Set(manifest.invocations.map((invocation) => invocation.jobs))].join(', ') : '-';
   const seeds = [...new Set(report.summaries.map((summary) => summary.seeds.length))].sort((a, b) => a - b).join(', ');
   const steps = [...new Set(report.runs.map((run) => run.steps))].sort((a, b) => a - b).join(', ');
@@ -128,7 +153,10 @@ function sweepSection(report: SweepReport, base: string): string[] {
     lines.push(`### ${question.title}`, '', `*${question.question}*`, '');
     const groups = question.axes === null ? [report.summaries] : matchedGroups(report.summaries, question.axes);
     if (groups.length === 0) {
-      lines.push(`This sweep has no configurations that differ only in ${question.axes!.map((axis) => `\`${axis}\``).join(', ')}: the question is not asked here.`, '');
+      lines.push(
+        `This sweep has no configurations that differ only in ${question.axes!.map((axis) => `\`${axis}\``).join(', ')}: the question is not asked here.`,
+        '',
+      );
       continue;
     }
     const members = groups.flat();
@@ -140,7 +168,10 @@ function sweepSection(report: SweepReport, base: string): string[] {
   }
   lines.push(...comparisonSection(compareWithPublished(report.summaries)));
   lines.push('### Learning curves', '', ...image('learning-curves', `learning curves on ${report.robot}`));
-  lines.push(`Every configuration is in the table of question 4. Per-run figures: [${relative(base, join(report.folder, 'runs.csv'))}](${relative(base, join(report.folder, 'runs.csv'))}); summary as CSV: [${relative(base, join(report.folder, 'summary.csv'))}](${relative(base, join(report.folder, 'summary.csv'))}).`, '');
+  lines.push(
+    `Every configuration is in the table of question 4. Per-run figures: [${relative(base, join(report.folder, 'runs.csv'))}](${relative(base, join(report.folder, 'runs.csv'))}); summary as CSV: [${relative(base, join(report.folder, 'summary.csv'))}](${relative(base, join(report.folder, 'summary.csv'))}).`,
+    '',
+  );
   return lines;
 }
 
@@ -176,14 +207,19 @@ function contrastOf(group: readonly ConfigurationSummary[]): Contrast | null {
   const byReturn = [...finite].sort((a, b) => b.finalReturn.iqm - a.finalReturn.iqm);
   const best = byReturn[0];
   const worst = byReturn[byReturn.length - 1];
-  const byCost = finite.filter((summary) => Number.isFinite(summary.rawContinuity.iqm)).sort((a, b) => a.rawContinuity.iqm - b.rawContinuity.iqm);
+  const byCost = finite
+    .filter((summary) => Number.isFinite(summary.rawContinuity.iqm))
+    .sort((a, b) => a.rawContinuity.iqm - b.rawContinuity.iqm);
   const smooth = byCost[0];
   const rough = byCost[byCost.length - 1];
   return {
     best,
     worst,
     returnSeparated: best.finalReturn.ci.low > worst.finalReturn.ci.high,
-    cost: byCost.length >= 2 && smooth && rough ? { smooth, rough, separated: smooth.rawContinuity.ci.high < rough.rawContinuity.ci.low } : null,
+    cost:
+      byCost.length >= 2 && smooth && rough
+        ? { smooth, rough, separated: smooth.rawContinuity.ci.high < rough.rawContinuity.ci.low }
+        : null,
   };
 }
 
@@ -199,7 +235,9 @@ export function contrast(group: readonly ConfigurationSummary[]): string[] {
   if (cost) {
     out.push(
       `Continuity cost: lowest \`${cost.smooth.label}\` ${formatIqm(cost.smooth.rawContinuity)} %, highest \`${cost.rough.label}\` ${formatIqm(cost.rough.rawContinuity)} %` +
-        (cost.separated ? ` (×${formatNumber(cost.rough.rawContinuity.iqm / cost.smooth.rawContinuity.iqm)}; the CIs do not overlap).` : ': the CIs overlap.'),
+        (cost.separated
+          ? ` (×${formatNumber(cost.rough.rawContinuity.iqm / cost.smooth.rawContinuity.iqm)}; the CIs do not overlap).`
+          : ': the CIs overlap.'),
     );
   }
   return out;
@@ -228,14 +266,17 @@ function briefContrast(group: readonly ConfigurationSummary[], axes: readonly st
 function comparisonSection(comparison: Comparison | null): string[] {
   const lines = ['### Comparison with the published figure', ''];
   if (comparison === null) {
-    lines.push('This sweep lacks unstructured Gaussian noise (k = 1) or the configurations of the gSDE paper\'s figure: nothing to compare.', '');
+    lines.push(
+      "This sweep lacks unstructured Gaussian noise (k = 1) or the configurations of the gSDE paper's figure: nothing to compare.",
+      '',
+    );
     return lines;
   }
   lines.push(
-    "The gSDE paper's figure \"Continuity vs Performance on PyBullet Environments\" (values read off the plot) beside this sweep. Continuity is",
+    'The gSDE paper\'s figure "Continuity vs Performance on PyBullet Environments" (values read off the plot) beside this sweep. Continuity is',
     'normalised as in the figure: unstructured Gaussian noise = 1.0 (our CI divided by the Gaussian IQM, ignoring its own uncertainty). The',
     "published return normalisation is the paper's (across PyBullet tasks); ours is min–max over these rows (0 = lowest, 1 = highest IQM),",
-    'so compare orderings and trends, not values. Our environments (MuJoCo twins, short budgets) are not the paper\'s.',
+    "so compare orderings and trends, not values. Our environments (MuJoCo twins, short budgets) are not the paper's.",
     '',
     '| exploration | configuration here | continuity, published | continuity, here [95 % CI] | return, published | return here (min–max) | return here: IQM [95 % CI] |',
     '|---|---|---:|---:|---:|---:|---:|',

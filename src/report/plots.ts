@@ -26,12 +26,23 @@ export interface PlotContext {
 }
 
 /** Return against training steps, one line per configuration (IQM over seeds) with its 95 % CI band; one panel per noise when there are many lines. */
-export function learningCurveSpec(points: readonly CurveSummaryPoint[], noiseOf: ReadonlyMap<string, string>, context: PlotContext): TopLevelSpec {
+export function learningCurveSpec(
+  points: readonly CurveSummaryPoint[],
+  noiseOf: ReadonlyMap<string, string>,
+  context: PlotContext,
+): TopLevelSpec {
   const labels = [...new Set(points.map((point) => point.label))];
   const noises = [...new Set(labels.map((label) => noiseOf.get(label) ?? ''))];
   const facet = labels.length > 8 && noises.length > 1;
   const runs = Math.max(0, ...points.map((point) => point.runs));
-  const values = points.map((point) => ({ steps: point.steps, iqm: point.iqm, low: point.ci.low, high: point.ci.high, label: point.label, noise: noiseOf.get(point.label) ?? '' }));
+  const values = points.map((point) => ({
+    steps: point.steps,
+    iqm: point.iqm,
+    low: point.ci.low,
+    high: point.ci.high,
+    label: point.label,
+    noise: noiseOf.get(point.label) ?? '',
+  }));
   const color = {
     field: 'label',
     type: 'nominal' as const,
@@ -127,7 +138,16 @@ export function intervalSpec(summaries: readonly ConfigurationSummary[], context
       {
         data: { values },
         mark: { type: 'line' as const, point: { size: 50, filled: true }, strokeWidth: 2 },
-        encoding: { x, y: { field: `${metric}Iqm`, type: 'quantitative' as const, title: metric === 'cost' && costScale.type === 'log' ? `${yTitle}, log scale` : yTitle, scale: metric === 'cost' ? costScale : { zero: false } }, color },
+        encoding: {
+          x,
+          y: {
+            field: `${metric}Iqm`,
+            type: 'quantitative' as const,
+            title: metric === 'cost' && costScale.type === 'log' ? `${yTitle}, log scale` : yTitle,
+            scale: metric === 'cost' ? costScale : { zero: false },
+          },
+          color,
+        },
       },
       {
         data: { values },
@@ -190,7 +210,9 @@ export function paretoSpec(summaries: readonly ConfigurationSummary[], context: 
   // Thirty labels on one plot cover each other: past a dozen configurations only the front and the
   // baselines are named; every configuration is in the tables.
   const allLabelled = values.length <= MAX_PARETO_LABELS;
-  const labelled = allLabelled ? values : values.filter((value) => value.front === 'on the Pareto front' || value.noise === 'none' || value.noise === 'gaussian');
+  const labelled = allLabelled
+    ? values
+    : values.filter((value) => value.front === 'on the Pareto front' || value.noise === 'none' || value.noise === 'gaussian');
   const costScale = costAxisScale(values.map((value) => value.cost));
   const x = {
     field: 'cost',
@@ -198,7 +220,12 @@ export function paretoSpec(summaries: readonly ConfigurationSummary[], context: 
     title: `raw continuity cost [%]${costScale.type === 'log' ? ', log scale' : ''} (IQM over seeds; lower is smoother)`,
     scale: costScale,
   };
-  const y = { field: 'ret', type: 'quantitative' as const, title: 'final return (IQM over seeds; higher is better)', scale: { zero: false } };
+  const y = {
+    field: 'ret',
+    type: 'quantitative' as const,
+    title: 'final return (IQM over seeds; higher is better)',
+    scale: { zero: false },
+  };
   const color = { field: 'noise', type: 'nominal' as const, title: 'noise', scale: { scheme: 'tableau10' } };
   return {
     $schema: SCHEMA,
@@ -214,16 +241,46 @@ export function paretoSpec(summaries: readonly ConfigurationSummary[], context: 
     width: WIDTH + 80,
     height: HEIGHT + 60,
     layer: [
-      { data: { values: frontValues }, mark: { type: 'line', color: '#222', strokeDash: [6, 3], strokeWidth: 1.5 }, encoding: { x, y, order: { field: 'cost', type: 'quantitative' } } },
-      { data: { values }, mark: { type: 'rule', opacity: 0.6 }, encoding: { x: { ...x, field: 'costLow' }, x2: { field: 'costHigh' }, y, color } },
-      { data: { values }, mark: { type: 'rule', opacity: 0.6 }, encoding: { x, y: { ...y, field: 'retLow' }, y2: { field: 'retHigh' }, color } },
-      { data: { values: frontValues }, mark: { type: 'point', size: 260, strokeWidth: 2, color: '#222', filled: false }, encoding: { x, y } },
+      {
+        data: { values: frontValues },
+        mark: { type: 'line', color: '#222', strokeDash: [6, 3], strokeWidth: 1.5 },
+        encoding: { x, y, order: { field: 'cost', type: 'quantitative' } },
+      },
+      {
+        data: { values },
+        mark: { type: 'rule', opacity: 0.6 },
+        encoding: { x: { ...x, field: 'costLow' }, x2: { field: 'costHigh' }, y, color },
+      },
+      {
+        data: { values },
+        mark: { type: 'rule', opacity: 0.6 },
+        encoding: { x, y: { ...y, field: 'retLow' }, y2: { field: 'retHigh' }, color },
+      },
+      {
+        data: { values: frontValues },
+        mark: { type: 'point', size: 260, strokeWidth: 2, color: '#222', filled: false },
+        encoding: { x, y },
+      },
       {
         data: { values },
         mark: { type: 'point', filled: true, size: 80 },
-        encoding: { x, y, color, shape: { field: 'front', type: 'nominal', title: 'Pareto', scale: { domain: ['on the Pareto front', 'dominated'], range: ['diamond', 'circle'] } } },
+        encoding: {
+          x,
+          y,
+          color,
+          shape: {
+            field: 'front',
+            type: 'nominal',
+            title: 'Pareto',
+            scale: { domain: ['on the Pareto front', 'dominated'], range: ['diamond', 'circle'] },
+          },
+        },
       },
-      { data: { values: labelled }, mark: { type: 'text', align: 'left', dx: 8, dy: -8, fontSize: 10, color: '#333' }, encoding: { x, y, text: { field: 'label' } } },
+      {
+        data: { values: labelled },
+        mark: { type: 'text', align: 'left', dx: 8, dy: -8, fontSize: 10, color: '#333' },
+        encoding: { x, y, text: { field: 'label' } },
+      },
     ],
     config: CONFIG,
   };
@@ -236,6 +293,7 @@ export function paretoSpec(summaries: readonly ConfigurationSummary[], context: 
  */
 export function costAxisScale(costs: readonly number[], decades = 1.5): { type: 'log' | 'linear'; zero?: boolean } {
   const finite = costs.filter((cost) => Number.isFinite(cost));
-  if (finite.length >= 2 && finite.every((cost) => cost > 0) && Math.log10(Math.max(...finite) / Math.min(...finite)) > decades) return { type: 'log' };
+  if (finite.length >= 2 && finite.every((cost) => cost > 0) && Math.log10(Math.max(...finite) / Math.min(...finite)) > decades)
+    return { type: 'log' };
   return { type: 'linear', zero: false };
 }

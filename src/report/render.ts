@@ -64,6 +64,7 @@ function packagedDejaVu(): string[] {
 
 /** Whether resvg renders a glyph with these font options: text without a font leaves no bounding box. */
 function drawsText(options: NonNullable<ResvgRenderOptions['font']>): boolean {
-  const probe = '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><text x="2" y="15" font-family="sans-serif" font-size="12">Mg</text></svg>';
+  const probe =
+    '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><text x="2" y="15" font-family="sans-serif" font-size="12">Mg</text></svg>';
   return new Resvg(probe, { font: options }).getBBox() !== undefined;
 }

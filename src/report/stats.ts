@@ -88,7 +88,8 @@ export function stratifiedBootstrapCi(
 ): Interval {
   const total = strata.reduce((sum, stratum) => sum + stratum.length, 0);
   if (total === 0) return { low: Number.NaN, high: Number.NaN };
-  if (!(Number.isInteger(options.reps) && options.reps >= 1)) throw new RangeError(`bootstrap reps must be a positive whole number (got ${options.reps})`);
+  if (!(Number.isInteger(options.reps) && options.reps >= 1))
+    throw new RangeError(`bootstrap reps must be a positive whole number (got ${options.reps})`);
   if (!(options.confidence > 0 && options.confidence < 1)) throw new RangeError(`confidence must be in (0, 1) (got ${options.confidence})`);
   const rng = new Rng(options.seed);
   const sample = new Array<number>(total);

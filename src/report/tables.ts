@@ -58,10 +58,10 @@ export function markdownTable(summaries: readonly ConfigurationSummary[]): strin
 /** What the columns of `markdownTable` mean. */
 export function tableNotes(bootstrapReps: number): string {
   return [
-  `- IQM: interquartile mean over seeds (mean of the middle 50 % of runs, as \`rliable\` computes it); 95 % CI: percentile bootstrap over runs (${bootstrapReps} resamples, fixed seed).`,
-  '- Return: the mean return of the final evaluation round (deterministic policy) when the runs evaluated, else the mean return of the last 10 % of training episodes; the "return from" column says which.',
-  `- Continuity cost: ${CONTINUITY_DEFINITION} Raw: of the policy's actions (the gSDE paper's measure); applied: of the commands after the safety layer. Mean over the complete training episodes of a run.`,
-  '- Interventions: training steps whose command the safety layer changed, in % of training steps (near 100 % when absolute position targets meet velocity, acceleration and jerk limits: the limits then make the motion).',
+    `- IQM: interquartile mean over seeds (mean of the middle 50 % of runs, as \`rliable\` computes it); 95 % CI: percentile bootstrap over runs (${bootstrapReps} resamples, fixed seed).`,
+    '- Return: the mean return of the final evaluation round (deterministic policy) when the runs evaluated, else the mean return of the last 10 % of training episodes; the "return from" column says which.',
+    `- Continuity cost: ${CONTINUITY_DEFINITION} Raw: of the policy's actions (the gSDE paper's measure); applied: of the commands after the safety layer. Mean over the complete training episodes of a run.`,
+    '- Interventions: training steps whose command the safety layer changed, in % of training steps (near 100 % when absolute position targets meet velocity, acceleration and jerk limits: the limits then make the motion).',
   ].join('\n');
 }
 
@@ -76,12 +76,27 @@ const CSV_METRICS: [string, (summary: ConfigurationSummary) => MetricSummary][] 
 export function csvTable(summaries: readonly ConfigurationSummary[]): string {
   const axes = [...new Set(summaries.flatMap((summary) => Object.keys(summary.axes)))];
   const headers = [
-    'sweep', 'robot', 'task', 'configuration', 'label', ...axes.map((axis) => `axis_${axis.replace(/-/g, '_')}`), 'seeds', 'steps_per_run', 'return_from',
+    'sweep',
+    'robot',
+    'task',
+    'configuration',
+    'label',
+    ...axes.map((axis) => `axis_${axis.replace(/-/g, '_')}`),
+    'seeds',
+    'steps_per_run',
+    'return_from',
     ...CSV_METRICS.flatMap(([name]) => ['n', 'mean', 'std', 'iqm', 'ci_low', 'ci_high'].map((stat) => `${name}_${stat}`)),
   ];
   const rows = summaries.map((summary) => [
-    summary.sweep, summary.robot, summary.task, summary.configuration, summary.label, ...axes.map((axis) => summary.axes[axis] ?? ''),
-    summary.seeds.join(' '), String(summary.stepsPerRun), summary.returnSource,
+    summary.sweep,
+    summary.robot,
+    summary.task,
+    summary.configuration,
+    summary.label,
+    ...axes.map((axis) => summary.axes[axis] ?? ''),
+    summary.seeds.join(' '),
+    String(summary.stepsPerRun),
+    summary.returnSource,
     ...CSV_METRICS.flatMap(([, pick]) => {
       const metric = pick(summary);
       return [metric.n, metric.mean, metric.std, metric.iqm, metric.ci.low, metric.ci.high].map(csvNumber);

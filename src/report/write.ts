@@ -15,7 +15,6 @@ export interface ReportOptions {
   curveBins: number;
 }
 
-
 /** The plots a report draws (the interval plot only when the sweep varies the interval). */
 export type PlotKind = 'learning-curves' | 'interval' | 'pareto';
 
@@ -51,7 +50,8 @@ export class ReportError extends Error {
  */
 export async function writeSweepReport(db: Db, sweep: string, folder: string, options: ReportOptions): Promise<SweepReport> {
   const runs = loadSweepFigures(db, sweep);
-  if (runs.length === 0) throw new ReportError(`sweep '${sweep}' has no finished run in this database (robo-train runs --sweep ${sweep} lists its runs)`);
+  if (runs.length === 0)
+    throw new ReportError(`sweep '${sweep}' has no finished run in this database (robo-train runs --sweep ${sweep} lists its runs)`);
   const robots = [...new Set(runs.map((run) => run.robot))];
   const tasks = [...new Set(runs.map((run) => run.task))];
   const context: PlotContext = { sweep, robot: robots.join('+'), task: tasks.join('+') };
@@ -82,10 +82,39 @@ export async function writeSweepReport(db: Db, sweep: string, folder: string, op
 }
 
 function runsCsv(runs: readonly RunFigures[]): string {
-  const headers = ['sweep', 'run', 'cell', 'configuration', 'seed', 'robot', 'task', 'steps', 'seconds', 'final_return', 'return_from', 'return_episodes', 'raw_continuity_pct', 'applied_continuity_pct', 'interventions_pct'];
+  const headers = [
+    'sweep',
+    'run',
+    'cell',
+    'configuration',
+    'seed',
+    'robot',
+    'task',
+    'steps',
+    'seconds',
+    'final_return',
+    'return_from',
+    'return_episodes',
+    'raw_continuity_pct',
+    'applied_continuity_pct',
+    'interventions_pct',
+  ];
   const rows = runs.map((run) => [
-    run.sweep, run.runId, run.cell, run.configuration, run.seed, run.robot, run.task, run.steps, round(run.seconds), round(run.finalReturn), run.returnSource,
-    run.returnEpisodes, round(run.rawContinuity), round(run.appliedContinuity), round(run.interventionsPct),
+    run.sweep,
+    run.runId,
+    run.cell,
+    run.configuration,
+    run.seed,
+    run.robot,
+    run.task,
+    run.steps,
+    round(run.seconds),
+    round(run.finalReturn),
+    run.returnSource,
+    run.returnEpisodes,
+    round(run.rawContinuity),
+    round(run.appliedContinuity),
+    round(run.interventionsPct),
   ]);
   return `${[headers, ...rows].map((row) => row.map((cell) => (/[",;\n]/.test(String(cell)) ? `"${String(cell).replace(/"/g, '""')}"` : String(cell))).join(',')).join('\n')}\n`;
 }

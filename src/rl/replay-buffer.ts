@@ -35,7 +35,8 @@ export class ReplayBuffer {
   added = 0;
 
   constructor(capacity: number, obsDim: number, actionDim: number) {
-    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`replay buffer capacity must be a positive integer (got ${capacity})`);
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new RangeError(`replay buffer capacity must be a positive integer (got ${capacity})`);
     this.capacity = capacity;
     this.obsDim = obsDim;
     this.actionDim = actionDim;

@@ -21,8 +21,10 @@ export function validateSchedule(schedule: TrainingSchedule): TrainingSchedule {
   if (!(Number.isInteger(gradientSteps) && (gradientSteps >= 1 || gradientSteps === -1))) {
     throw new RangeError(`--gradient-steps must be a positive whole number, or -1 for as many as steps collected (got ${gradientSteps})`);
   }
-  if (!(Number.isInteger(learningStarts) && learningStarts >= 0)) throw new RangeError(`--learning-starts must be a whole number >= 0 (got ${learningStarts})`);
-  if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new RangeError(`--batch-size must be a positive whole number (got ${batchSize})`);
+  if (!(Number.isInteger(learningStarts) && learningStarts >= 0))
+    throw new RangeError(`--learning-starts must be a whole number >= 0 (got ${learningStarts})`);
+  if (!(Number.isInteger(batchSize) && batchSize >= 1))
+    throw new RangeError(`--batch-size must be a positive whole number (got ${batchSize})`);
   return schedule;
 }
 

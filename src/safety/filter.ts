@@ -8,7 +8,6 @@ import { SafetyError, safetySpecFromCalibration, validateSafetySpec, type Safety
 /** Relative allowance when deciding whether the target's own recent motion lies inside the limits. */
 const TRUST_SLACK = 1e-9;
 
-
 /** What the robot last reported, in joint units, as the caller holds it. */
 export interface RobotReading {
   /** Measured joint positions [rad], shape (joints,); a non-finite value marks a missing reading. */
@@ -197,7 +196,10 @@ export class SafetyFilter {
     for (let i = 0; i < this.jointCount; i++) {
       const q = positionRad[i];
       if (!(q >= this.hardLowRad[i] && q <= this.hardHighRad[i])) {
-        throw new SafetyError(`reset(positionRad)[${i}] (${this.spec.joints[i].name})`, `= ${q}: must be finite and inside the hard range [${this.hardLowRad[i]}, ${this.hardHighRad[i]}]`);
+        throw new SafetyError(
+          `reset(positionRad)[${i}] (${this.spec.joints[i].name})`,
+          `= ${q}: must be finite and inside the hard range [${this.hardLowRad[i]}, ${this.hardHighRad[i]}]`,
+        );
       }
     }
     for (let i = 0; i < this.jointCount; i++) {
@@ -270,7 +272,8 @@ export class SafetyFilter {
     }
     if (holdReasons !== 0) {
       this.holdAll(holdReasons, true);
-      return (out.status = (holdReasons & (Reason.staleReading | Reason.missingReading)) !== 0 ? SafetyStatus.staleReading : SafetyStatus.invalidTarget);
+      return (out.status =
+        (holdReasons & (Reason.staleReading | Reason.missingReading)) !== 0 ? SafetyStatus.staleReading : SafetyStatus.invalidTarget);
     }
 
     // `reading` is non-null here: a null reading set staleReading above.
@@ -305,7 +308,8 @@ export class SafetyFilter {
       model.stop(axis.velocityRadS, axis.accelerationRadS2);
       // The brake's landing, integrated tick by tick, may differ from its closed form by rounding.
       const slack = POSITION_SLACK * positionScale(axis.positionRad, 0);
-      const committed = raw < this.softLowRad[i] ? raw >= axis.positionRad + model.stopMinRad - slack : raw <= axis.positionRad + model.stopMaxRad + slack;
+      const committed =
+        raw < this.softLowRad[i] ? raw >= axis.positionRad + model.stopMinRad - slack : raw <= axis.positionRad + model.stopMaxRad + slack;
       const leadOk = !(Math.abs(raw - measuredRad) > lead);
       if (committed && leadOk && axis.follow(raw, this.targetStop(i, raw)) === 0) {
         this.shiftTargets(i, raw);
@@ -392,7 +396,12 @@ export class SafetyFilter {
     // The differences of a sequence that runs exactly at a limit come out a few ulps above it.
     const slack = 1 + TRUST_SLACK;
     const amax = this.maxAccelerationRadS2[i] * slack;
-    if (!(Math.abs(v) <= this.maxVelocityRadS[i] * slack && Math.abs(a) <= amax && Math.abs(a1) <= amax && Math.abs((a - a1) / h) <= this.maxJerkRadS3[i] * slack)) {
+    if (!(
+      Math.abs(v) <= this.maxVelocityRadS[i] * slack &&
+      Math.abs(a) <= amax &&
+      Math.abs(a1) <= amax &&
+      Math.abs((a - a1) / h) <= this.maxJerkRadS3[i] * slack
+    )) {
       return Number.NaN;
     }
     const model = this.axes[i].model;

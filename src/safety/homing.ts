@@ -82,13 +82,17 @@ export class HomingTrajectory {
    */
   start(filter: SafetyFilter, targetRad: ArrayLike<number>): void {
     const n = this.target.length;
-    if (filter.jointCount !== n || filter.spec.commandMode !== 'position') throw new SafetyError('filter', `must be a position-mode filter of ${n} joints`);
+    if (filter.jointCount !== n || filter.spec.commandMode !== 'position')
+      throw new SafetyError('filter', `must be a position-mode filter of ${n} joints`);
     if (targetRad.length !== n) throw new SafetyError('targetRad', `has ${targetRad.length} values for ${n} joints`);
     for (let i = 0; i < n; i++) {
       const target = targetRad[i];
       if (!(target >= this.softLow[i] && target <= this.softHigh[i])) {
         const name = this.spec.joints[i].name;
-        throw new SafetyError(`targetRad[${i}] (${name})`, `= ${target}: must lie inside the soft range [${this.softLow[i]}, ${this.softHigh[i]}]`);
+        throw new SafetyError(
+          `targetRad[${i}] (${name})`,
+          `= ${target}: must lie inside the soft range [${this.softLow[i]}, ${this.softHigh[i]}]`,
+        );
       }
       this.target[i] = target;
       this.braking[i] = 1;
@@ -156,7 +160,13 @@ export class HomingTrajectory {
  * Draws a start pose uniformly inside the box [lowRad, highRad] (shapes (joints,)), which must lie
  * inside every joint's soft position range; writes it into `outRad`.
  */
-export function drawPoseInBox(rng: Rng, lowRad: ArrayLike<number>, highRad: ArrayLike<number>, spec: SafetySpec, outRad: Float64Array): void {
+export function drawPoseInBox(
+  rng: Rng,
+  lowRad: ArrayLike<number>,
+  highRad: ArrayLike<number>,
+  spec: SafetySpec,
+  outRad: Float64Array,
+): void {
   const n = spec.joints.length;
   if (lowRad.length !== n || highRad.length !== n || outRad.length !== n) {
     throw new SafetyError('drawPoseInBox', `needs boxes and output of ${n} joints`);
@@ -168,7 +178,10 @@ export function drawPoseInBox(rng: Rng, lowRad: ArrayLike<number>, highRad: Arra
     const low = lowRad[i];
     const high = highRad[i];
     if (!(low <= high && low >= softLow && high <= softHigh && Number.isFinite(low) && Number.isFinite(high))) {
-      throw new SafetyError(`box[${i}] (${name})`, `= [${low}, ${high}]: must be a finite interval inside the soft range [${softLow}, ${softHigh}]`);
+      throw new SafetyError(
+        `box[${i}] (${name})`,
+        `= [${low}, ${high}]: must be a finite interval inside the soft range [${softLow}, ${softHigh}]`,
+      );
     }
     outRad[i] = rng.uniformIn(low, high);
   }

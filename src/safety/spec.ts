@@ -76,7 +76,8 @@ export function safetySpecFromCalibration(calibration: Calibration, options: Saf
 /** Throws a `SafetyError` naming the first field that breaks a rule; returns normally when the spec is usable. */
 export function validateSafetySpec(spec: SafetySpec): void {
   if (!(Number.isFinite(spec.controlHz) && spec.controlHz > 0)) fail('controlHz', spec.controlHz, 'must be finite and > 0');
-  if (spec.commandMode !== 'position' && spec.commandMode !== 'effort') fail('commandMode', spec.commandMode, "must be 'position' or 'effort'");
+  if (spec.commandMode !== 'position' && spec.commandMode !== 'effort')
+    fail('commandMode', spec.commandMode, "must be 'position' or 'effort'");
   if (!(spec.maxReadingAgeUs >= 0)) fail('maxReadingAgeUs', spec.maxReadingAgeUs, 'must be >= 0 (Infinity disables the age check)');
   if (spec.joints.length === 0) throw new SafetyError('joints', 'must list at least one joint');
   const h = 1 / spec.controlHz;
@@ -96,15 +97,24 @@ export function validateSafetySpec(spec: SafetySpec): void {
       finite(`${at}.limits.minPositionRad`, limits.minPositionRad);
       finite(`${at}.limits.maxPositionRad`, limits.maxPositionRad);
       if (!(limits.maxPositionRad - limits.minPositionRad > 2 * limits.softMarginRad)) {
-        fail(`${at}.limits.maxPositionRad`, limits.maxPositionRad, `must exceed minPositionRad (${limits.minPositionRad}) by more than 2 softMarginRad (${limits.softMarginRad})`);
+        fail(
+          `${at}.limits.maxPositionRad`,
+          limits.maxPositionRad,
+          `must exceed minPositionRad (${limits.minPositionRad}) by more than 2 softMarginRad (${limits.softMarginRad})`,
+        );
       }
     }
     if (joint.maxLeadRad !== null) positive(`${at}.maxLeadRad`, joint.maxLeadRad);
     if (spec.commandMode === 'position') {
       if (limits.minPositionRad === null) fail(`${at}.limits.minPositionRad`, null, 'is required in position mode');
-      const brakeTicks = limits.maxAccelerationRadS2 / (h * limits.maxJerkRadS3) + limits.maxVelocityRadS / (h * limits.maxAccelerationRadS2);
+      const brakeTicks =
+        limits.maxAccelerationRadS2 / (h * limits.maxJerkRadS3) + limits.maxVelocityRadS / (h * limits.maxAccelerationRadS2);
       if (!(brakeTicks <= MAX_BRAKE_TICKS)) {
-        fail(`${at}.limits`, brakeTicks, `give a brake of A/(hJ) + V/(hA) = ${brakeTicks} ticks; the closed forms are validated up to ${MAX_BRAKE_TICKS}`);
+        fail(
+          `${at}.limits`,
+          brakeTicks,
+          `give a brake of A/(hJ) + V/(hA) = ${brakeTicks} ticks; the closed forms are validated up to ${MAX_BRAKE_TICKS}`,
+        );
       }
     } else {
       if (limits.maxEffortNm === null) fail(`${at}.limits.maxEffortNm`, null, 'is required in effort mode');

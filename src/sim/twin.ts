@@ -84,7 +84,8 @@ export class MujocoTwin {
       }
       if (i >= this.actuatedCount) {
         // The calibration says nothing drives this joint; a model that does would simulate another robot.
-        if (actuator >= 0) throw new Error(`${calibration.twin?.mjcf}: actuator ${actuator} drives '${joint.name}', a passive joint of the calibration`);
+        if (actuator >= 0)
+          throw new Error(`${calibration.twin?.mjcf}: actuator ${actuator} drives '${joint.name}', a passive joint of the calibration`);
         return;
       }
       if (actuator < 0) throw new Error(`${calibration.twin?.mjcf}: no actuator drives joint '${joint.name}'`);

@@ -38,7 +38,9 @@ export function openDatabase(path: string, options: { readonly?: boolean } = {})
   } catch (error) {
     throw new StoreError(
       `cannot open the run database ${absolute}: ${(error as Error).message}. ` +
-        (readonly ? 'Check the path (--db).' : 'Check that the folder is writable and the disk is not full, or choose another file with --db.'),
+        (readonly
+          ? 'Check the path (--db).'
+          : 'Check that the folder is writable and the disk is not full, or choose another file with --db.'),
       { cause: error },
     );
   }
@@ -109,8 +111,7 @@ function markCrashedRuns(db: Db): void {
      WHERE run_id = ? AND termination IS NULL`,
   );
   for (const run of running) {
-    const dead =
-      run.host === here ? !processExists(run.pid) : now - Date.parse(run.heartbeat_at) > FOREIGN_HEARTBEAT_TIMEOUT_S * 1000;
+    const dead = run.host === here ? !processExists(run.pid) : now - Date.parse(run.heartbeat_at) > FOREIGN_HEARTBEAT_TIMEOUT_S * 1000;
     if (dead) {
       db.transaction(() => {
         mark.run(run.id);

@@ -54,14 +54,40 @@ export function episodeTable(db: Db, run: RunRow): ExportTable {
   const joints = Math.max(0, ...episodes.map((episode) => episode.continuity_per_joint?.length ?? 0));
   const limits = [...new Set(episodes.flatMap((episode) => Object.keys(episode.safety_clips ?? {})))].sort();
   const columns = [
-    'episode', 'evaluation', 'started_at', 'ended_at', 'seconds', 'steps', 'return', 'termination', 'reason',
-    'raw_continuity_cost', 'continuity_cost', ...Array.from({ length: joints }, (_, j) => `continuity_${run.joint_names[j] ?? j}`),
-    'mean_squared_jerk', 'high_freq_share', 'safety_clipped_steps', ...limits.map((limit) => `clipped_${limit}`),
+    'episode',
+    'evaluation',
+    'started_at',
+    'ended_at',
+    'seconds',
+    'steps',
+    'return',
+    'termination',
+    'reason',
+    'raw_continuity_cost',
+    'continuity_cost',
+    ...Array.from({ length: joints }, (_, j) => `continuity_${run.joint_names[j] ?? j}`),
+    'mean_squared_jerk',
+    'high_freq_share',
+    'safety_clipped_steps',
+    ...limits.map((limit) => `clipped_${limit}`),
   ];
   const rows = episodes.map((e): ExportCell[] => [
-    e.episode, e.evaluation, e.started_at, e.ended_at, e.seconds, e.steps, e.return, e.termination, e.reason,
-    e.raw_continuity_cost, e.continuity_cost, ...Array.from({ length: joints }, (_, j) => e.continuity_per_joint?.[j] ?? null),
-    e.mean_squared_jerk, e.high_freq_share, e.safety_clipped_steps, ...limits.map((limit) => (e.safety_clips ? (e.safety_clips[limit] ?? 0) : null)),
+    e.episode,
+    e.evaluation,
+    e.started_at,
+    e.ended_at,
+    e.seconds,
+    e.steps,
+    e.return,
+    e.termination,
+    e.reason,
+    e.raw_continuity_cost,
+    e.continuity_cost,
+    ...Array.from({ length: joints }, (_, j) => e.continuity_per_joint?.[j] ?? null),
+    e.mean_squared_jerk,
+    e.high_freq_share,
+    e.safety_clipped_steps,
+    ...limits.map((limit) => (e.safety_clips ? (e.safety_clips[limit] ?? 0) : null)),
   ]);
   return { columns, rows };
 }

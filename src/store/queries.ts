@@ -129,10 +129,14 @@ export function runReport(db: Db, run: RunRow): RunReport {
     )
     .get(run.id) as RunSmoothnessRow;
   const evaluation = db
-    .prepare(`SELECT COUNT(*) AS episodes, AVG(return) AS mean_return FROM episodes WHERE run_id = ? AND evaluation = 1 AND ended_at IS NOT NULL`)
+    .prepare(
+      `SELECT COUNT(*) AS episodes, AVG(return) AS mean_return FROM episodes WHERE run_id = ? AND evaluation = 1 AND ended_at IS NOT NULL`,
+    )
     .get(run.id) as RunReport['evaluation'];
   const clipped = db
-    .prepare(`SELECT COALESCE(SUM(safety_clipped_steps), 0) AS n FROM episodes WHERE run_id = ? AND evaluation = 0 AND ended_at IS NOT NULL`)
+    .prepare(
+      `SELECT COALESCE(SUM(safety_clipped_steps), 0) AS n FROM episodes WHERE run_id = ? AND evaluation = 0 AND ended_at IS NOT NULL`,
+    )
     .get(run.id) as { n: number };
   const byLimit = db
     .prepare(
@@ -140,7 +144,10 @@ export function runReport(db: Db, run: RunRow): RunReport {
        GROUP BY limit_name ORDER BY steps DESC, name`,
     )
     .all(run.id) as { name: string; steps: number }[];
-  const events = db.prepare(`SELECT kind, COUNT(*) AS n FROM events WHERE run_id = ? GROUP BY kind ORDER BY kind`).all(run.id) as { kind: string; n: number }[];
+  const events = db.prepare(`SELECT kind, COUNT(*) AS n FROM events WHERE run_id = ? GROUP BY kind ORDER BY kind`).all(run.id) as {
+    kind: string;
+    n: number;
+  }[];
   return {
     run,
     training,
@@ -180,7 +187,10 @@ export function runEpisodes(db: Db, runId: number): EpisodeRow[] {
               continuity_per_joint, mean_squared_jerk, high_freq_share, safety_clipped_steps, safety_clips, seconds
        FROM episodes WHERE run_id = ? ORDER BY episode`,
     )
-    .all(runId) as (Omit<EpisodeRow, 'continuity_per_joint' | 'safety_clips'> & { continuity_per_joint: string | null; safety_clips: string | null })[];
+    .all(runId) as (Omit<EpisodeRow, 'continuity_per_joint' | 'safety_clips'> & {
+    continuity_per_joint: string | null;
+    safety_clips: string | null;
+  })[];
   return rows.map((row) => ({
     ...row,
     continuity_per_joint: row.continuity_per_joint === null ? null : (JSON.parse(row.continuity_per_joint) as (number | null)[]),

@@ -82,7 +82,9 @@ export class RunRecorder implements StepSink {
     } catch (error) {
       await recorder.finish('failed', (error as Error).message).catch(() => undefined);
       guardWrite('close the run', db.name, () =>
-        db.prepare(`UPDATE runs SET status = 'failed', exit_reason = ?, ended_at = ? WHERE id = ? AND status = 'running'`).run((error as Error).message, new Date().toISOString(), recorder.runId),
+        db
+          .prepare(`UPDATE runs SET status = 'failed', exit_reason = ?, ended_at = ? WHERE id = ? AND status = 'running'`)
+          .run((error as Error).message, new Date().toISOString(), recorder.runId),
       );
       throw error;
     }
@@ -94,9 +96,11 @@ export class RunRecorder implements StepSink {
     this.options = { ...DEFAULT_RECORDER_OPTIONS, ...options };
     for (const key of ['maxBatchRows', 'maxBatchAgeMs', 'maxQueuedRows'] as const) {
       const value = this.options[key];
-      if (!Number.isInteger(value) || value < 1) throw new RangeError(`recorder option ${key} must be a positive whole number (got ${value})`);
+      if (!Number.isInteger(value) || value < 1)
+        throw new RangeError(`recorder option ${key} must be a positive whole number (got ${value})`);
     }
-    if (db.memory) throw new StoreError('the run recorder writes from a worker thread, which needs a database file, not an in-memory database');
+    if (db.memory)
+      throw new StoreError('the run recorder writes from a worker thread, which needs a database file, not an in-memory database');
     this.path = db.name;
     const now = new Date().toISOString();
     this.runId = guardWrite('create the run', db.name, () =>
@@ -108,9 +112,23 @@ export class RunRecorder implements StepSink {
              VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
           )
           .run(
-            info.name, now, info.source, info.robot, info.task, info.algo, info.noise, info.noiseInterval, info.seed, info.sweep,
-            JSON.stringify(info.jointNames), JSON.stringify(info.config), JSON.stringify(info.calibration), info.codeVersion,
-            hostname(), process.pid, now,
+            info.name,
+            now,
+            info.source,
+            info.robot,
+            info.task,
+            info.algo,
+            info.noise,
+            info.noiseInterval,
+            info.seed,
+            info.sweep,
+            JSON.stringify(info.jointNames),
+            JSON.stringify(info.config),
+            JSON.stringify(info.calibration),
+            info.codeVersion,
+            hostname(),
+            process.pid,
+            now,
           ).lastInsertRowid,
       ),
     );
@@ -131,7 +149,9 @@ export class RunRecorder implements StepSink {
     this.worker.unref();
     this.replies.on('message', (message: FromWriter) => this.receive(message));
     this.replies.unref();
-    this.worker.on('error', (error) => this.writerGone(new StoreError(`the store writer of ${this.path} stopped: ${error.message}`, { cause: error })));
+    this.worker.on('error', (error) =>
+      this.writerGone(new StoreError(`the store writer of ${this.path} stopped: ${error.message}`, { cause: error })),
+    );
     this.worker.on('exit', (code) => {
       if (!this.finished) this.writerGone(new StoreError(`the store writer of ${this.path} exited unexpectedly (code ${code})`));
     });
@@ -166,7 +186,9 @@ export class RunRecorder implements StepSink {
     if (this.finished) throw new Error('RunRecorder.step called after finish');
     const ring = this.ring ?? this.createRing(row);
     if (!ring.fits(row)) {
-      throw new RangeError(`step row widths [${StepRing.widthsOf(row).join(', ')}] differ from the run's [${ring.widths.join(', ')}] (position, velocity, obs, raw action, noise, command)`);
+      throw new RangeError(
+        `step row widths [${StepRing.widthsOf(row).join(', ')}] differ from the run's [${ring.widths.join(', ')}] (position, velocity, obs, raw action, noise, command)`,
+      );
     }
     if (!ring.push(row)) {
       this.stepsRefused = new StoreError(
@@ -225,7 +247,8 @@ export class RunRecorder implements StepSink {
    */
   private throwIfFailed(): void {
     if (this.failure === null && Atomics.load(this.failedFlag, 0) !== 0) {
-      for (let reply = receiveMessageOnPort(this.replies); reply; reply = receiveMessageOnPort(this.replies)) this.receive(reply.message as FromWriter);
+      for (let reply = receiveMessageOnPort(this.replies); reply; reply = receiveMessageOnPort(this.replies))
+        this.receive(reply.message as FromWriter);
     }
     if (this.failure) throw this.failure;
   }

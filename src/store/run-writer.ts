@@ -30,7 +30,8 @@ export class RunWriter {
     private readonly maxBatchRows: number,
   ) {
     // Step arrays go from the ring to the BLOBs as native float32, and the file format is little-endian.
-    if (endianness() !== 'LE') throw new StoreError('the run store writes little-endian float32 arrays, and this host is big-endian: not supported');
+    if (endianness() !== 'LE')
+      throw new StoreError('the run store writes little-endian float32 arrays, and this host is big-endian: not supported');
     this.insertStep = db.prepare(
       `INSERT INTO steps (run_id, episode, step, device_time_s, ${ARRAY_COLUMNS.join(', ')}, reward, flags)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -98,10 +99,21 @@ export class RunWriter {
   endEpisode(rowsBefore: number, episode: number, summary: EpisodeSummary, at: string): void {
     this.commit(rowsBefore, 'record the episode end', () =>
       this.updateEpisode.run(
-        at, summary.steps, finiteOrNull(summary.return), summary.termination, summary.reason,
-        finiteOrNull(summary.continuityCost), JSON.stringify(summary.continuityPerJoint.map(finiteOrNull)), finiteOrNull(summary.rawContinuityCost),
-        finiteOrNull(summary.meanSquaredJerk), finiteOrNull(summary.highFrequencyShare), summary.safetyClippedSteps,
-        JSON.stringify(summary.safetyClips), summary.seconds, this.runId, episode,
+        at,
+        summary.steps,
+        finiteOrNull(summary.return),
+        summary.termination,
+        summary.reason,
+        finiteOrNull(summary.continuityCost),
+        JSON.stringify(summary.continuityPerJoint.map(finiteOrNull)),
+        finiteOrNull(summary.rawContinuityCost),
+        finiteOrNull(summary.meanSquaredJerk),
+        finiteOrNull(summary.highFrequencyShare),
+        summary.safetyClippedSteps,
+        JSON.stringify(summary.safetyClips),
+        summary.seconds,
+        this.runId,
+        episode,
       ),
     );
   }
@@ -142,14 +154,18 @@ export class RunWriter {
       ring.scalarsOf(index, scalars);
       // Views into the shared ring: SQLite copies the bytes while binding, before the slot is released.
       insertStep.run(
-        runId, scalars[0], scalars[1], scalars[2],
+        runId,
+        scalars[0],
+        scalars[1],
+        scalars[2],
         new Uint8Array(buffer, ring.arrayByteOffset(index, 0), widths[0] * 4),
         new Uint8Array(buffer, ring.arrayByteOffset(index, 1), widths[1] * 4),
         new Uint8Array(buffer, ring.arrayByteOffset(index, 2), widths[2] * 4),
         new Uint8Array(buffer, ring.arrayByteOffset(index, 3), widths[3] * 4),
         new Uint8Array(buffer, ring.arrayByteOffset(index, 4), widths[4] * 4),
         new Uint8Array(buffer, ring.arrayByteOffset(index, 5), widths[5] * 4),
-        scalars[3], scalars[4],
+        scalars[3],
+        scalars[4],
       );
     }
   }

@@ -72,7 +72,8 @@ export class StepRing {
 
   /** Allocates a ring for rows of these widths (the producer's side). */
   static create(capacity: number, widths: StepWidths): StepRing {
-    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`step queue capacity must be a positive whole number of rows (got ${capacity})`);
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new RangeError(`step queue capacity must be a positive whole number of rows (got ${capacity})`);
     const rowValues = widths.reduce((sum, width) => sum + width, 0);
     const buffer = new SharedArrayBuffer(CONTROL_BYTES + capacity * (SCALARS * 8 + rowValues * 4));
     return new StepRing({ buffer, capacity, widths });
@@ -96,8 +97,12 @@ export class StepRing {
   fits(row: StepRow): boolean {
     const w = this.widths;
     return (
-      row.positionRad.length === w[0] && row.velocityRadS.length === w[1] && row.obs.length === w[2] &&
-      row.rawAction.length === w[3] && row.noise.length === w[4] && row.command.length === w[5]
+      row.positionRad.length === w[0] &&
+      row.velocityRadS.length === w[1] &&
+      row.obs.length === w[2] &&
+      row.rawAction.length === w[3] &&
+      row.noise.length === w[4] &&
+      row.command.length === w[5]
     );
   }
 

@@ -24,7 +24,12 @@ export interface SweepCell {
  * option values (camelCase keys, as `resolveTrainConfig` takes them) and must name the twin.
  * `seeds` [n], when given, is crossed with every block that has no seed axis.
  */
-export function expandCells(blocks: readonly GridBlock[], base: Readonly<Record<string, unknown>>, sweep: string, seeds?: readonly number[]): SweepCell[] {
+export function expandCells(
+  blocks: readonly GridBlock[],
+  base: Readonly<Record<string, unknown>>,
+  sweep: string,
+  seeds?: readonly number[],
+): SweepCell[] {
   const baseConfig = resolveOrExplain(base, 'the sweep-wide flags');
   const cells = new Map<string, SweepCell>();
   for (const block of blocks.length > 0 ? blocks : [[]]) {
@@ -65,7 +70,9 @@ function resolveOrExplain(values: Readonly<Record<string, unknown>>, what: strin
 function product(axes: readonly { key: OptionKey; values: readonly OptionValue[] }[]): [OptionKey, OptionValue][][] {
   let combinations: [OptionKey, OptionValue][][] = [[]];
   for (const axis of axes) {
-    combinations = combinations.flatMap((combination) => axis.values.map((value) => [...combination, [axis.key, value] as [OptionKey, OptionValue]]));
+    combinations = combinations.flatMap((combination) =>
+      axis.values.map((value) => [...combination, [axis.key, value] as [OptionKey, OptionValue]]),
+    );
   }
   return combinations;
 }

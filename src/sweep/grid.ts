@@ -25,7 +25,20 @@ export type OptionKey = keyof TrainConfig;
 export type OptionValue = string | number | boolean;
 
 /** Options that say where and how the runs go rather than what they learn: set once for the sweep. */
-export const NOT_AN_AXIS: ReadonlySet<OptionKey> = new Set<OptionKey>(['sim', 'port', 'baud', 'mqtt', 'robot', 'watchdogMs', 'reconnectS', 'db', 'sweep', 'sweepCell', 'resume', 'quiet']);
+export const NOT_AN_AXIS: ReadonlySet<OptionKey> = new Set<OptionKey>([
+  'sim',
+  'port',
+  'baud',
+  'mqtt',
+  'robot',
+  'watchdogMs',
+  'reconnectS',
+  'db',
+  'sweep',
+  'sweepCell',
+  'resume',
+  'quiet',
+]);
 
 export interface GridAxis {
   key: OptionKey;
@@ -63,9 +76,12 @@ function axisKey(name: string): OptionKey {
   if (key === undefined) {
     // Suggest the kebab-case flags (those without capitals) within two edits.
     const near = [...KEY_BY_FLAG.keys()].filter((flag) => flag === flagName(flag) && editDistance(flag, name) <= 2);
-    throw new GridError(`grid axis '${name}' is not a training option${near.length > 0 ? ` (did you mean ${near.join(' or ')}?)` : "; 'robo-train --help' lists them"}`);
+    throw new GridError(
+      `grid axis '${name}' is not a training option${near.length > 0 ? ` (did you mean ${near.join(' or ')}?)` : "; 'robo-train --help' lists them"}`,
+    );
   }
-  if (NOT_AN_AXIS.has(key)) throw new GridError(`grid axis '${name}' cannot vary within a sweep: give it once, as --${flagName(key)}, for every cell`);
+  if (NOT_AN_AXIS.has(key))
+    throw new GridError(`grid axis '${name}' cannot vary within a sweep: give it once, as --${flagName(key)}, for every cell`);
   return key;
 }
 
@@ -76,7 +92,8 @@ function parseAxisValues(name: string, key: OptionKey, text: string): OptionValu
   for (const word of words) {
     for (const value of expandWord(name, key, word)) {
       checkValue(name, key, value);
-      if (values.some((known) => formatOptionValue(known) === formatOptionValue(value))) throw new GridError(`grid axis '${name}' lists ${word} twice`);
+      if (values.some((known) => formatOptionValue(known) === formatOptionValue(value)))
+        throw new GridError(`grid axis '${name}' lists ${word} twice`);
       values.push(value);
     }
   }

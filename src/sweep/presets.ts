@@ -34,11 +34,12 @@ export const PRESETS: Readonly<Record<string, SweepPreset>> = {
     grids: BASELINES,
   },
   'layer-norm': {
-    describe: "layer normalisation in the actor on/off, for adaptive parameter noise and for gSDE (k = 8)",
+    describe: 'layer normalisation in the actor on/off, for adaptive parameter noise and for gSDE (k = 8)',
     grids: [`${REFERENCE_PARAM};layer-norm=off,on`, 'noise=gsde;interval=8;layer-norm=off,on', ...BASELINES],
   },
   adaptation: {
-    describe: 'parameter noise with a fixed σ (0.05 to 0.4) against adaptive σ with target distances δ (0.05 to 0.4), gSDE (k = 8) alongside',
+    describe:
+      'parameter noise with a fixed σ (0.05 to 0.4) against adaptive σ with target distances δ (0.05 to 0.4), gSDE (k = 8) alongside',
     grids: [
       'noise=param;interval=episode;adaptive=off;param-std=0.05,0.1,0.2,0.4',
       'noise=param;interval=episode;adaptive=on;param-target=0.05,0.1,0.2,0.4',
@@ -51,7 +52,8 @@ export const PRESETS: Readonly<Record<string, SweepPreset>> = {
     grids: [`noise=param;adaptive=on;${INTERVALS}`, `noise=gsde;${INTERVALS}`, ...BASELINES],
   },
   compromise: {
-    describe: "return against continuity cost for every noise type, the gSDE paper's figure: Gaussian, gSDE-2/8/32/64/episode, parameter noise, OU, pink, none",
+    describe:
+      "return against continuity cost for every noise type, the gSDE paper's figure: Gaussian, gSDE-2/8/32/64/episode, parameter noise, OU, pink, none",
     grids: ['noise=gsde;interval=2,8,32,64,episode', REFERENCE_PARAM, 'noise=ou', 'noise=pink', ...BASELINES],
   },
 };

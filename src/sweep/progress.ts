@@ -15,7 +15,12 @@ export interface SweepProgress {
  * each, the running ones the rest of it (at least nothing), and `jobs` cells run at once.
  * `durationsS` [finished cells], `runningElapsedS` [running cells].
  */
-export function estimateSecondsLeft(durationsS: readonly number[], pending: number, runningElapsedS: readonly number[], jobs: number): number | null {
+export function estimateSecondsLeft(
+  durationsS: readonly number[],
+  pending: number,
+  runningElapsedS: readonly number[],
+  jobs: number,
+): number | null {
   if (pending === 0 && runningElapsedS.length === 0) return 0;
   if (durationsS.length === 0) return null;
   const perCellS = durationsS.reduce((sum, duration) => sum + duration, 0) / durationsS.length;

@@ -45,7 +45,13 @@ const PROGRESS_EVERY_MS = 1000;
  * (episode interrupted, store flushed, checkpoint written). `stop` aborting forwards that SIGINT and
  * starts no more cells; `force` aborting forwards a second one, which ends the runs at once.
  */
-export async function runCells(cells: readonly SweepCell[], options: CellRunnerOptions, io: CellRunnerIo, stop: AbortSignal, force: AbortSignal): Promise<CellOutcome[]> {
+export async function runCells(
+  cells: readonly SweepCell[],
+  options: CellRunnerOptions,
+  io: CellRunnerIo,
+  stop: AbortSignal,
+  force: AbortSignal,
+): Promise<CellOutcome[]> {
   const startedMs = performance.now();
   const queue = [...cells];
   const running = new Set<Running>();
@@ -97,7 +103,8 @@ export async function runCells(cells: readonly SweepCell[], options: CellRunnerO
           const seconds = (performance.now() - entry.startedMs) / 1000;
           const runId = /^run (\d+) /m.exec(stdout);
           // A run may reach its budget just as the SIGINT arrives: its own last line says which.
-          const status: CellOutcome['status'] = code === 0 && /^run \d+ finished/m.test(stdout) ? 'finished' : stop.aborted ? 'interrupted' : 'failed';
+          const status: CellOutcome['status'] =
+            code === 0 && /^run \d+ finished/m.test(stdout) ? 'finished' : stop.aborted ? 'interrupted' : 'failed';
           if (status === 'finished') durationsS.push(seconds);
           const detail = error ? error.message : lastLines(stderr, code);
           const outcome: CellOutcome = { cell, status, seconds, runId: runId ? Number(runId[1]) : null, detail };
@@ -130,7 +137,10 @@ function signal(child: ChildProcess, name: NodeJS.Signals): void {
 
 /** Why a run failed: its last `robo-train: ...` message (a stack trace's first line), else its last lines. */
 function lastLines(text: string, code: number | null): string {
-  const lines = text.trim().split('\n').filter((line) => line.trim() !== '');
+  const lines = text
+    .trim()
+    .split('\n')
+    .filter((line) => line.trim() !== '');
   const message = lines.filter((line) => line.startsWith('robo-train: ')).pop();
   const tail = message ?? lines.slice(-3).join(' | ');
   return `exit ${code ?? 'by signal'}${tail ? `: ${tail}` : ''}`;

@@ -42,7 +42,16 @@ export function finishedCells(runs: readonly SweepRunRow[]): Map<string, SweepRu
 }
 
 /** Options that may differ between invocations of one sweep without changing what a cell learns. */
-const INCIDENTAL: ReadonlySet<OptionKey> = new Set<OptionKey>(['db', 'quiet', 'resume', 'backend', 'learner', 'weightSyncMs', 'checkpointEvery', 'saveReplay']);
+const INCIDENTAL: ReadonlySet<OptionKey> = new Set<OptionKey>([
+  'db',
+  'quiet',
+  'resume',
+  'backend',
+  'learner',
+  'weightSyncMs',
+  'checkpointEvery',
+  'saveReplay',
+]);
 
 /**
  * The flags on which a stored run of a cell differs from the cell as planned now, as
@@ -64,7 +73,7 @@ export function configMismatches(stored: Readonly<Record<string, unknown>>, cell
 
 /** The stored config replaces `task` by the task's description `{ task: name, ... }`. */
 function taskName(value: unknown): unknown {
-  if (value !== null && typeof value === 'object' && 'task' in value) return (value).task;
+  if (value !== null && typeof value === 'object' && 'task' in value) return value.task;
   return value;
 }
 
@@ -109,4 +118,3 @@ export function recordInvocation(dbPath: string, sweep: string, invocation: Swee
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, `${JSON.stringify(manifest, null, 2)}\n`);
 }
-

@@ -93,6 +93,11 @@ export class FurutaSwingUpTask implements Task {
   }
 
   describe(): Record<string, number | string> {
-    return { task: this.name, episodeSteps: this.episodeSteps, pendulumVelocityScaleRadS: this.pendulumVelocityScaleRadS, startJitterRad: this.startJitterRad };
+    return {
+      task: this.name,
+      episodeSteps: this.episodeSteps,
+      pendulumVelocityScaleRadS: this.pendulumVelocityScaleRadS,
+      startJitterRad: this.startJitterRad,
+    };
   }
 }

@@ -19,7 +19,9 @@ export class PendulumSwingUpTask implements Task {
 
   constructor(calibration: Calibration, episodeSteps = 200) {
     if (calibration.commandMode !== 'effort' || calibration.joints.length !== 1) {
-      throw new Error(`the swingup task needs a one-joint robot with effort commands; '${calibration.robot}' has ${calibration.joints.length} joints in ${calibration.commandMode} mode`);
+      throw new Error(
+        `the swingup task needs a one-joint robot with effort commands; '${calibration.robot}' has ${calibration.joints.length} joints in ${calibration.commandMode} mode`,
+      );
     }
     this.episodeSteps = episodeSteps;
   }

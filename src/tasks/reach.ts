@@ -27,7 +27,8 @@ export class ReachTask implements Task {
   private readonly goalFraction = 0.9;
 
   constructor(calibration: Calibration, episodeSteps = 100) {
-    if (calibration.commandMode !== 'position') throw new Error(`the reach task needs position commands; '${calibration.robot}' uses ${calibration.commandMode}`);
+    if (calibration.commandMode !== 'position')
+      throw new Error(`the reach task needs position commands; '${calibration.robot}' uses ${calibration.commandMode}`);
     const joints = calibration.joints;
     this.obsDim = 4 * joints.length;
     this.episodeSteps = episodeSteps;

@@ -34,5 +34,4 @@ export interface Task {
   describe(): Record<string, number | string>;
 }
 
-
 export type TaskFactory = (calibration: Calibration) => Task;

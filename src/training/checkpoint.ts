@@ -48,7 +48,10 @@ export function checkpointFolder(dbPath: string, runId: number): string {
  * Writes a checkpoint atomically (each file to a temporary name, then renamed; the JSON last, so a
  * crash mid-write leaves the previous checkpoint whole). Returns the path of `checkpoint.json`.
  */
-export function writeCheckpoint(folder: string, checkpoint: Omit<Checkpoint, 'meta'> & { meta: Omit<CheckpointMeta, 'learnerFile' | 'replayFile'> }): string {
+export function writeCheckpoint(
+  folder: string,
+  checkpoint: Omit<Checkpoint, 'meta'> & { meta: Omit<CheckpointMeta, 'learnerFile' | 'replayFile'> },
+): string {
   mkdirSync(folder, { recursive: true });
   const learnerFile = 'learner.bin';
   atomicWrite(join(folder, learnerFile), serializeLearnerState(checkpoint.learner));
@@ -78,14 +81,18 @@ function checkpointJsonPath(path: string): string {
 /** The JSON part of a checkpoint (`path`: `checkpoint.json` or its folder). */
 export function readCheckpointMeta(path: string): CheckpointMeta {
   const jsonPath = checkpointJsonPath(path);
-  if (!existsSync(jsonPath)) throw new CheckpointError(`no checkpoint at ${jsonPath} (--resume takes a checkpoint.json or its folder, e.g. logs/runs/robo-train-3)`);
+  if (!existsSync(jsonPath))
+    throw new CheckpointError(`no checkpoint at ${jsonPath} (--resume takes a checkpoint.json or its folder, e.g. logs/runs/robo-train-3)`);
   let meta: CheckpointMeta;
   try {
     meta = JSON.parse(readFileSync(jsonPath, 'utf8')) as CheckpointMeta;
   } catch (error) {
     throw new CheckpointError(`${jsonPath} is not a valid checkpoint (${(error as Error).message})`);
   }
-  if (meta.format !== CHECKPOINT_FORMAT) throw new CheckpointError(`${jsonPath}: checkpoint format ${JSON.stringify(meta.format)}, this robo-train reads ${String(CHECKPOINT_FORMAT)}`);
+  if (meta.format !== CHECKPOINT_FORMAT)
+    throw new CheckpointError(
+      `${jsonPath}: checkpoint format ${JSON.stringify(meta.format)}, this robo-train reads ${String(CHECKPOINT_FORMAT)}`,
+    );
   return meta;
 }
 

@@ -87,8 +87,17 @@ export const TRAIN_OPTIONS: Record<keyof TrainConfig, OptionSpec> = {
   baud: { kind: 'number', group: ROBOT, describe: 'serial baud rate' },
   mqtt: { kind: 'string', group: ROBOT, describe: 'MQTT broker of a robot bridge, e.g. mqtt://localhost:1883' },
   robot: { kind: 'string', group: ROBOT, describe: 'robot id: its calibration name and MQTT topic (with --port/--mqtt)' },
-  watchdogMs: { kind: 'number', group: ROBOT, describe: 'hardware: no state frame for this long aborts the episode and sends an e-stop [ms] (default: 500, or 5 state periods if longer)' },
-  reconnectS: { kind: 'number', group: ROBOT, describe: 'hardware: a lost link that does not come back within this time fails the run [s]' },
+  watchdogMs: {
+    kind: 'number',
+    group: ROBOT,
+    describe:
+      'hardware: no state frame for this long aborts the episode and sends an e-stop [ms] (default: 500, or 5 state periods if longer)',
+  },
+  reconnectS: {
+    kind: 'number',
+    group: ROBOT,
+    describe: 'hardware: a lost link that does not come back within this time fails the run [s]',
+  },
   task: { kind: 'string', group: LEARNER, describe: 'task: observation and reward' },
   episodeSteps: { kind: 'number', group: LEARNER, describe: "steps per episode (default: the task's)" },
   algo: { kind: 'string', group: LEARNER, describe: 'learner', choices: ['sac', 'td3'] },
@@ -125,18 +134,32 @@ export const TRAIN_OPTIONS: Record<keyof TrainConfig, OptionSpec> = {
   seed: { kind: 'number', group: RUN, describe: 'seed of every random draw of the run' },
   db: { kind: 'string', group: RUN, describe: 'run database (SQLite)' },
   sweep: { kind: 'string', group: RUN, describe: 'tag the run as a cell of this sweep' },
-  sweepCell: { kind: 'string', group: RUN, describe: 'set by robo-train sweep: which cell of the sweep this run is (its axis values, e.g. noise=gsde;interval=8;seed=2)' },
+  sweepCell: {
+    kind: 'string',
+    group: RUN,
+    describe: 'set by robo-train sweep: which cell of the sweep this run is (its axis values, e.g. noise=gsde;interval=8;seed=2)',
+  },
   evalEvery: { kind: 'number', group: RUN, describe: 'evaluate every N training episodes (0: never)' },
   evalEpisodes: { kind: 'number', group: RUN, describe: 'episodes per evaluation' },
-  evalStochastic: { kind: 'boolean', group: RUN, describe: 'evaluate with exploration noise (resampled as in training) instead of the mean action' },
+  evalStochastic: {
+    kind: 'boolean',
+    group: RUN,
+    describe: 'evaluate with exploration noise (resampled as in training) instead of the mean action',
+  },
   checkpointEvery: { kind: 'number', group: RUN, describe: 'write a checkpoint every N episodes (0: only at the end)' },
   saveReplay: { kind: 'boolean', group: RUN, describe: 'include the replay buffer in checkpoints' },
   resume: { kind: 'string', group: RUN, describe: 'continue from a checkpoint file' },
-  backend: { kind: 'string', group: RUN, describe: 'tfjs backend: auto uses tfjs-node when installed, else WASM', choices: ['auto', 'wasm', 'node', 'cpu'] },
+  backend: {
+    kind: 'string',
+    group: RUN,
+    describe: 'tfjs backend: auto uses tfjs-node when installed, else WASM',
+    choices: ['auto', 'wasm', 'node', 'cpu'],
+  },
   learner: {
     kind: 'string',
     group: RUN,
-    describe: 'where the learner trains: inline (between ticks, exact schedule, reproducible) or worker (its own thread, never blocks a tick); auto: inline in simulation, worker on hardware',
+    describe:
+      'where the learner trains: inline (between ticks, exact schedule, reproducible) or worker (its own thread, never blocks a tick); auto: inline in simulation, worker on hardware',
     choices: ['auto', 'inline', 'worker'],
   },
   weightSyncMs: { kind: 'number', group: RUN, describe: 'worker learner: shortest time between two hand-overs of new actor weights [ms]' },
@@ -218,19 +241,25 @@ export function resolveTrainConfig(values: Partial<Record<string, unknown>>): Tr
   }
   const targets = [config.sim, config.port, config.mqtt].filter((value) => value !== null);
   if (targets.length !== 1) throw new ConfigError('say where the robot is: exactly one of --sim NAME, --port PATH or --mqtt URL');
-  if (config.sim === null && config.robot === null) throw new ConfigError('--port and --mqtt need --robot NAME: the calibration of the robot behind them (calibration/NAME.json)');
-  if (config.watchdogMs !== null && !(config.watchdogMs >= 10)) throw new ConfigError(`--watchdog-ms must be at least 10 ms (got ${config.watchdogMs})`);
+  if (config.sim === null && config.robot === null)
+    throw new ConfigError('--port and --mqtt need --robot NAME: the calibration of the robot behind them (calibration/NAME.json)');
+  if (config.watchdogMs !== null && !(config.watchdogMs >= 10))
+    throw new ConfigError(`--watchdog-ms must be at least 10 ms (got ${config.watchdogMs})`);
   if (!(config.reconnectS > 0)) throw new ConfigError(`--reconnect-s must be a positive number of seconds (got ${config.reconnectS})`);
-  if (config.noise === 'gsde' && config.algo !== 'sac') throw new ConfigError('--noise gsde needs --algo sac (gSDE replaces the Gaussian policy head of SAC)');
-  if (config.steps !== null && !(Number.isInteger(config.steps) && config.steps > 0)) throw new ConfigError(`--steps must be a positive whole number (got ${config.steps})`);
+  if (config.noise === 'gsde' && config.algo !== 'sac')
+    throw new ConfigError('--noise gsde needs --algo sac (gSDE replaces the Gaussian policy head of SAC)');
+  if (config.steps !== null && !(Number.isInteger(config.steps) && config.steps > 0))
+    throw new ConfigError(`--steps must be a positive whole number (got ${config.steps})`);
   if (!(Number.isInteger(config.interval) && (config.interval >= 1 || config.interval === -1))) {
     throw new ConfigError(`--interval must be a positive whole number of steps, or -1 for once per episode (got ${config.interval})`);
   }
   for (const key of ['batchSize', 'bufferSize', 'evalEpisodes'] as const) {
-    if (!(Number.isInteger(config[key]) && config[key] >= 1)) throw new ConfigError(`--${flagName(key)} must be a positive whole number (got ${config[key]})`);
+    if (!(Number.isInteger(config[key]) && config[key] >= 1))
+      throw new ConfigError(`--${flagName(key)} must be a positive whole number (got ${config[key]})`);
   }
   for (const key of ['learningStarts', 'evalEvery', 'checkpointEvery', 'seed'] as const) {
-    if (!(Number.isInteger(config[key]) && config[key] >= 0)) throw new ConfigError(`--${flagName(key)} must be a whole number >= 0 (got ${config[key]})`);
+    if (!(Number.isInteger(config[key]) && config[key] >= 0))
+      throw new ConfigError(`--${flagName(key)} must be a whole number >= 0 (got ${config[key]})`);
   }
   return config;
 }
@@ -247,7 +276,9 @@ function parseOption(key: keyof TrainConfig, value: unknown): unknown {
   const spec = TRAIN_OPTIONS[key];
   switch (key) {
     case 'hidden': {
-      const widths = String(value).split(',').map((part) => Number(part.trim()));
+      const widths = String(value)
+        .split(',')
+        .map((part) => Number(part.trim()));
       if (widths.length === 0 || widths.some((width) => !Number.isInteger(width) || width < 1)) {
         throw new ConfigError(`${flag} must list positive layer widths separated by commas, e.g. 256,256 (got '${String(value)}')`);
       }
@@ -261,7 +292,8 @@ function parseOption(key: keyof TrainConfig, value: unknown): unknown {
     default:
       break;
   }
-  if (spec.choices && !spec.choices.includes(String(value))) throw new ConfigError(`${flag} must be one of ${spec.choices.join(', ')} (got '${String(value)}')`);
+  if (spec.choices && !spec.choices.includes(String(value)))
+    throw new ConfigError(`${flag} must be one of ${spec.choices.join(', ')} (got '${String(value)}')`);
   if (spec.kind === 'number') return finiteNumber(flag, value);
   if (spec.kind === 'boolean') return Boolean(value);
   return String(value);

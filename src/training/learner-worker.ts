@@ -60,7 +60,10 @@ async function start(): Promise<void> {
 
   const sendWeights = (): void => {
     const weights = learner.actorWeights();
-    post({ type: 'weights', weights, updates: learner.updates, collected: counter.collected, idle: budget === 0, stats: lastStats }, weightBuffers(weights));
+    post(
+      { type: 'weights', weights, updates: learner.updates, collected: counter.collected, idle: budget === 0, stats: lastStats },
+      weightBuffers(weights),
+    );
     lastWeightsMs = performance.now();
     weightsDirty = false;
   };

@@ -29,7 +29,8 @@ export function formatProgress(episode: EpisodeResult, context: ProgressContext)
     `${Math.round(context.stepsPerSecond)} steps/s`,
     `updates ${context.updates} (${context.updateToData.toFixed(2)}/step)`,
   ];
-  if (episode.termination !== 'truncated' && episode.termination !== 'terminated') parts.push(`${episode.termination}: ${episode.reason ?? ''}`);
+  if (episode.termination !== 'truncated' && episode.termination !== 'terminated')
+    parts.push(`${episode.termination}: ${episode.reason ?? ''}`);
   return parts.join('  ');
 }
 

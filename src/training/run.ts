@@ -45,7 +45,12 @@ export interface TrainResult {
  * flushes the store and writes a final checkpoint. Errors are recorded on the run ('failed', with the
  * message) before they propagate; the robot is stopped first.
  */
-export async function runTraining(config: TrainConfig, io: TrainIo, stop: AbortSignal, operatorEStop = new OperatorEStop()): Promise<TrainResult> {
+export async function runTraining(
+  config: TrainConfig,
+  io: TrainIo,
+  stop: AbortSignal,
+  operatorEStop = new OperatorEStop(),
+): Promise<TrainResult> {
   const resumed: Checkpoint | null = config.resume ? readCheckpoint(config.resume) : null;
   const calibration = loadCalibration(robotName(config));
   const task = createTask(config.task, calibration, config.episodeSteps ?? undefined);
@@ -78,7 +83,9 @@ export async function runTraining(config: TrainConfig, io: TrainIo, stop: AbortS
       for (const [name, state] of Object.entries(resumed.meta.rngs)) streams[name as keyof RunStreams]?.setState(state);
       progress.totalSteps = resumed.meta.totalSteps;
       progress.episodes = resumed.meta.episodes;
-      io.log(`resumed from ${config.resume}: ${resumed.meta.updates} updates, ${progress.totalSteps} steps${resumed.replay ? `, ${resumed.replay.reward.length} transitions` : ', empty replay buffer'}`);
+      io.log(
+        `resumed from ${config.resume}: ${resumed.meta.updates} updates, ${progress.totalSteps} steps${resumed.replay ? `, ${resumed.replay.reward.length} transitions` : ', empty replay buffer'}`,
+      );
     }
 
     db = openDatabase(config.db);
@@ -99,9 +106,14 @@ export async function runTraining(config: TrainConfig, io: TrainIo, stop: AbortS
         calibration: { ...calibration, sourcePath: undefined },
         codeVersion: codeVersion(),
       },
-      { onBackpressure: (queued, limit) => io.log(`warning: the run database is falling behind: ${queued} step rows wait to be written (the run stops at ${limit})`) },
+      {
+        onBackpressure: (queued, limit) =>
+          io.log(`warning: the run database is falling behind: ${queued} step rows wait to be written (the run stops at ${limit})`),
+      },
     );
-    io.log(`run ${recorder.runId} → ${config.db}  (${calibration.robot}, ${task.name}, ${config.algo}, noise ${config.noise} every ${config.interval === -1 ? 'episode' : `${config.interval} steps`}, seed ${config.seed}, learner ${trainer.description})`);
+    io.log(
+      `run ${recorder.runId} → ${config.db}  (${calibration.robot}, ${task.name}, ${config.algo}, noise ${config.noise} every ${config.interval === -1 ? 'episode' : `${config.interval} steps`}, seed ${config.seed}, learner ${trainer.description})`,
+    );
 
     robot = await connectRobot(config, calibration, {
       seed: streams.twin.nextUint32(),
@@ -180,7 +192,11 @@ export async function runTraining(config: TrainConfig, io: TrainIo, stop: AbortS
         if (config.evalEvery > 0 && progress.episodes % config.evalEvery === 0) {
           const round: EpisodeResult[] = [];
           for (let e = 0; e < config.evalEpisodes && !stop.aborted && !operatorEStop.latched; e++) {
-            const evaluation = await runner.run(true, () => true, () => {});
+            const evaluation = await runner.run(
+              true,
+              () => true,
+              () => {},
+            );
             report(evaluation);
             if (evaluation.termination !== 'aborted' && evaluation.termination !== 'interrupted') round.push(evaluation);
           }
@@ -265,7 +281,8 @@ function runName(config: TrainConfig, calibration: Calibration): string {
 
 /** `wasm (SIMD, 1 thread), tfjs 4.22.0 — tfjs-node not used: ...` */
 function describeBackend(backend: BackendInfo): string {
-  const detail = backend.name === 'wasm' ? ` (${backend.simd ? 'SIMD' : 'no SIMD'}, ${backend.threads} thread${backend.threads === 1 ? '' : 's'})` : '';
+  const detail =
+    backend.name === 'wasm' ? ` (${backend.simd ? 'SIMD' : 'no SIMD'}, ${backend.threads} thread${backend.threads === 1 ? '' : 's'})` : '';
   return `${backend.name === 'tensorflow' ? 'tfjs-node (native TensorFlow)' : backend.name}${detail}, tfjs ${backend.tfjsVersion}${backend.note ? `; ${backend.note}` : ''}`;
 }
 

@@ -36,7 +36,12 @@ export class WorkerTrainer implements Trainer {
   updates = 0;
   lastStats: UpdateStats | null = null;
 
-  private constructor(worker: Worker, init: WorkerInit, ready: Extract<FromWorker, { type: 'ready' }>, private readonly exploration: ExplorationStrategy) {
+  private constructor(
+    worker: Worker,
+    init: WorkerInit,
+    ready: Extract<FromWorker, { type: 'ready' }>,
+    private readonly exploration: ExplorationStrategy,
+  ) {
     this.worker = worker;
     this.description = `worker (${ready.priority})`;
     this.obsDim = init.learner.actor.obsDim;
@@ -111,7 +116,13 @@ export class WorkerTrainer implements Trainer {
   }
 
   async restore(snapshot: TrainerSnapshot): Promise<void> {
-    const reply = await this.request((id) => ({ type: 'restore', id, learner: snapshot.learner, replay: snapshot.replay, collected: snapshot.collected }));
+    const reply = await this.request((id) => ({
+      type: 'restore',
+      id,
+      learner: snapshot.learner,
+      replay: snapshot.replay,
+      collected: snapshot.collected,
+    }));
     if (reply.type !== 'restored') throw new Error(`learner worker answered ${reply.type} to a restore request`);
     this.actor.setWeights(reply.weights);
     this.pendingWeights = null;
@@ -174,7 +185,13 @@ export class WorkerTrainer implements Trainer {
     chunk.episodeEnds = episodeEnds;
     this.sentTransitions += chunk.count;
     this.chunk = this.emptyChunk();
-    this.send({ type: 'transitions', chunk }, [chunk.obs.buffer, chunk.action.buffer, chunk.reward.buffer, chunk.nextObs.buffer, chunk.terminated.buffer] as ArrayBuffer[]);
+    this.send({ type: 'transitions', chunk }, [
+      chunk.obs.buffer,
+      chunk.action.buffer,
+      chunk.reward.buffer,
+      chunk.nextObs.buffer,
+      chunk.terminated.buffer,
+    ] as ArrayBuffer[]);
   }
 
   private send(message: ToWorker, transfer: ArrayBuffer[] = []): void {

@@ -45,7 +45,8 @@ export class MemoryWire {
   /** Cuts the wire: both open ends report `closed` (disconnected) and cannot open until `plug()`. */
   unplug(): void {
     this.plugged = false;
-    for (const end of [this.host, this.device]) end.fail(new TransportError(`${end.description} was unplugged`, { disconnected: true, code: 'ENODEV' }));
+    for (const end of [this.host, this.device])
+      end.fail(new TransportError(`${end.description} was unplugged`, { disconnected: true, code: 'ENODEV' }));
   }
 
   plug(): void {

@@ -17,7 +17,16 @@
  * (`mqtts://user:pass@host:8883`), or the password from `ROBO_TRAIN_MQTT_PASSWORD`.
  */
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { encodePacket, mqttRoute, type MessageType, MqttStatus, mqttTopics, PacketDecoder, type Message, type MqttTopics } from '../protocol/index.js';
+import {
+  encodePacket,
+  mqttRoute,
+  type MessageType,
+  MqttStatus,
+  mqttTopics,
+  PacketDecoder,
+  type Message,
+  type MqttTopics,
+} from '../protocol/index.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { notOpenError, TransportError } from './errors.js';
 import type { InjectableTransport, LinkRole, TransportHandlers, TransportStats } from './interface.js';
@@ -83,12 +92,17 @@ export class MqttTransport implements InjectableTransport {
       client = await this.connect(this.protocolVersion);
     } catch (error) {
       const code = connackCode(error);
-      if (this.protocolVersion !== 5 || this.options.protocolVersion === 5 || code === undefined || !VERSION_REFUSED.has(code)) throw this.openError(error);
+      if (this.protocolVersion !== 5 || this.options.protocolVersion === 5 || code === undefined || !VERSION_REFUSED.has(code))
+        throw this.openError(error);
       this.protocolVersion = 4;
       client = await this.connect(4).catch((retryError: unknown) => {
         throw this.openError(retryError);
       });
-      queueMicrotask(() => handlers.notice?.(`${redact(this.options.url)} speaks MQTT 3.1.1 only: commands carry no message expiry (their deadlines still guard them)`));
+      queueMicrotask(() =>
+        handlers.notice?.(
+          `${redact(this.options.url)} speaks MQTT 3.1.1 only: commands carry no message expiry (their deadlines still guard them)`,
+        ),
+      );
     }
     this.client = client;
     this.decoder = this.newDecoder();
@@ -119,10 +133,13 @@ export class MqttTransport implements InjectableTransport {
       const granted = await client.subscribeAsync(subscriptions);
       const refused = granted.filter((grant) => grant.qos === 128).map((grant) => grant.topic);
       if (refused.length > 0) {
-        throw new TransportError(`${redact(this.options.url)} refused the subscription to ${refused.join(', ')} (check the broker's ACL for this user)`, {
-          permanent: true,
-          code: 'ENOTAUTHORIZED',
-        });
+        throw new TransportError(
+          `${redact(this.options.url)} refused the subscription to ${refused.join(', ')} (check the broker's ACL for this user)`,
+          {
+            permanent: true,
+            code: 'ENOTAUTHORIZED',
+          },
+        );
       }
       await client.publishAsync(this.ownStatusTopic(), MqttStatus.ONLINE, { qos: 1, retain: true });
     } catch (error) {
@@ -178,7 +195,9 @@ export class MqttTransport implements InjectableTransport {
     client.on('error', () => undefined);
     if (client.connected) {
       // A clean goodbye: `offline` now rather than after the keep-alive (the Last Will covers a crash).
-      await withTimeout(client.publishAsync(this.ownStatusTopic(), MqttStatus.OFFLINE, { qos: 1, retain: true }), 1000).catch(() => undefined);
+      await withTimeout(client.publishAsync(this.ownStatusTopic(), MqttStatus.OFFLINE, { qos: 1, retain: true }), 1000).catch(
+        () => undefined,
+      );
       await withTimeout(client.endAsync(), 1000).catch(() => client.end(true));
     } else {
       client.end(true);
@@ -211,7 +230,8 @@ export class MqttTransport implements InjectableTransport {
       clientId: `robo-train-${role}-${robotId}-${process.pid}-${++clientCounter}`.slice(0, 64),
       will: { topic: this.ownStatusTopic(), payload: Buffer.from(MqttStatus.OFFLINE), qos: 1, retain: true },
     };
-    if (parsed.username && !parsed.password && process.env.ROBO_TRAIN_MQTT_PASSWORD) options.password = process.env.ROBO_TRAIN_MQTT_PASSWORD;
+    if (parsed.username && !parsed.password && process.env.ROBO_TRAIN_MQTT_PASSWORD)
+      options.password = process.env.ROBO_TRAIN_MQTT_PASSWORD;
     return new Promise((resolve, reject) => {
       const client = mqtt.connect(url, options);
       const settle = (error: Error | null): void => {
@@ -235,7 +255,11 @@ export class MqttTransport implements InjectableTransport {
     const text = error instanceof Error ? error.message : String(error);
     const where = redact(this.options.url);
     if (code !== undefined && AUTH_REFUSED.has(code)) {
-      return new TransportError(`${where} refused the connection: ${text} (check the user name and password)`, { permanent: true, code: 'ENOTAUTHORIZED', cause: error });
+      return new TransportError(`${where} refused the connection: ${text} (check the user name and password)`, {
+        permanent: true,
+        code: 'ENOTAUTHORIZED',
+        cause: error,
+      });
     }
     const errno = (error as { code?: unknown }).code;
     return new TransportError(`cannot connect to ${where}: ${text}`, { code: typeof errno === 'string' ? errno : undefined, cause: error });

@@ -124,4 +124,3 @@ function naturalOrder(a: string, b: string): number {
   const [, prefixB = '', numberB = '0'] = /^(\D+)(\d+)$/.exec(b) ?? [];
   return prefixA === prefixB ? Number(numberA) - Number(numberB) : prefixA < prefixB ? -1 : 1;
 }
-

@@ -3,10 +3,15 @@ export type Cell = string | number | null | undefined;
 
 export function formatTable(headers: string[], rows: Cell[][]): string {
   const text = rows.map((row) => row.map(formatCell));
-  const numeric = headers.map((_, column) => rows.every((row) => row[column] === null || row[column] === undefined || typeof row[column] === 'number'));
+  const numeric = headers.map((_, column) =>
+    rows.every((row) => row[column] === null || row[column] === undefined || typeof row[column] === 'number'),
+  );
   const widths = headers.map((header, column) => Math.max(header.length, ...text.map((row) => row[column].length)));
   const line = (cells: string[]): string =>
-    cells.map((cell, column) => (numeric[column] ? cell.padStart(widths[column]) : cell.padEnd(widths[column]))).join('  ').trimEnd();
+    cells
+      .map((cell, column) => (numeric[column] ? cell.padStart(widths[column]) : cell.padEnd(widths[column])))
+      .join('  ')
+      .trimEnd();
   return [line(headers), line(widths.map((width) => '-'.repeat(width))), ...text.map(line)].join('\n');
 }
 

@@ -20,7 +20,9 @@ function gitCommit(): string | null {
     const ref = head.slice(5);
     const refPath = join(gitDir, ref);
     if (existsSync(refPath)) return readFileSync(refPath, 'utf8').trim();
-    const packed = readFileSync(join(gitDir, 'packed-refs'), 'utf8').split('\n').find((line) => line.endsWith(` ${ref}`));
+    const packed = readFileSync(join(gitDir, 'packed-refs'), 'utf8')
+      .split('\n')
+      .find((line) => line.endsWith(` ${ref}`));
     return packed ? packed.split(' ')[0] : null;
   } catch {
     return null;

@@ -28,11 +28,18 @@ function readLayers(): Layer[] {
   const lines = section.split('\n');
   const first = lines.findIndex((line) => line.startsWith('|'));
   const end = lines.findIndex((line, index) => index > first && !line.startsWith('|'));
-  const rows = lines
-    .slice(first + 2, end)
-    .map((line) => line.split('|').slice(1, -1).map((cell) => cell.trim()));
+  const rows = lines.slice(first + 2, end).map((line) =>
+    line
+      .split('|')
+      .slice(1, -1)
+      .map((cell) => cell.trim()),
+  );
   const names = (cell: string): string[] => [...cell.matchAll(/`([^`]+?)\/?`/g)].map((match) => match[1]);
-  return rows.map(([name, folders, mayImport]) => ({ name: name, folders: names(folders), mayImport: mayImport === '—' ? [] : mayImport.split(',').map((layer) => layer.trim()) }));
+  return rows.map(([name, folders, mayImport]) => ({
+    name: name,
+    folders: names(folders),
+    mayImport: mayImport === '—' ? [] : mayImport.split(',').map((layer) => layer.trim()),
+  }));
 }
 
 function sourceFiles(dir: string): string[] {
@@ -43,7 +50,8 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-const IMPORT = /(?:^|[\s;])(?:import|export)\s[^'"`;]*?from\s*['"](\.{1,2}\/[^'"]+)['"]|import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)|^import\s+['"](\.{1,2}\/[^'"]+)['"]/gm;
+const IMPORT =
+  /(?:^|[\s;])(?:import|export)\s[^'"`;]*?from\s*['"](\.{1,2}\/[^'"]+)['"]|import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)|^import\s+['"](\.{1,2}\/[^'"]+)['"]/gm;
 
 /** Relative imports of every module of src/, as repo-relative .ts paths. */
 function importGraph(): Map<string, string[]> {
@@ -51,7 +59,7 @@ function importGraph(): Map<string, string[]> {
   for (const file of sourceFiles(src)) {
     const text = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
     const targets = [...text.matchAll(IMPORT)].map((match) => {
-      const specifier = (match[1] ?? match[2] ?? match[3]);
+      const specifier = match[1] ?? match[2] ?? match[3];
       return relative(repo, normalize(join(dirname(file), specifier.replace(/\.js$/, '.ts'))));
     });
     graph.set(relative(repo, file), targets);
@@ -62,11 +70,19 @@ function importGraph(): Map<string, string[]> {
 /** `src/rl/exploration/gsde.ts` → `rl`. */
 const folderOf = (path: string): string => path.split(sep)[1];
 
-test('every folder of src/ has a place in the README\'s layer table', () => {
+test("every folder of src/ has a place in the README's layer table", () => {
   const listed = new Set(readLayers().flatMap((layer) => layer.folders));
   const folders = readdirSync(src).filter((name) => statSync(join(src, name)).isDirectory());
-  assert.deepEqual(folders.filter((folder) => !listed.has(folder)), [], 'add these folders to the table "Layers" of README.md');
-  assert.deepEqual(readdirSync(src).filter((name) => !statSync(join(src, name)).isDirectory()), [], 'modules live in a folder of src/, not beside them');
+  assert.deepEqual(
+    folders.filter((folder) => !listed.has(folder)),
+    [],
+    'add these folders to the table "Layers" of README.md',
+  );
+  assert.deepEqual(
+    readdirSync(src).filter((name) => !statSync(join(src, name)).isDirectory()),
+    [],
+    'modules live in a folder of src/, not beside them',
+  );
 });
 
 test('folders import downward only', () => {

@@ -21,7 +21,9 @@ test('robo-train estop holds a running training (latched, recorded) until --clea
   assert.equal(none.status, 1, 'no database yet: nothing to stop');
   assert.match(none.stderr, /no run database at/);
 
-  const child = spawn(process.execPath, [bin, '--sim', 'sim-reacher', '--hidden', '16,16', '--db', db], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [bin, '--sim', 'sim-reacher', '--hidden', '16,16', '--db', db], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -63,11 +65,17 @@ test('robo-train estop holds a running training (latched, recorded) until --clea
 
   const store = openDatabase(db, { readonly: true });
   try {
-    const stopped = store.prepare(`SELECT episode, termination, reason FROM episodes WHERE reason LIKE 'e-stop%'`).all() as { episode: number; termination: string }[];
+    const stopped = store.prepare(`SELECT episode, termination, reason FROM episodes WHERE reason LIKE 'e-stop%'`).all() as {
+      episode: number;
+      termination: string;
+    }[];
     assert.equal(stopped.length, 1);
     assert.equal(stopped[0].termination, 'aborted');
     const kinds = (store.prepare('SELECT kind FROM events ORDER BY id').all() as { kind: string }[]).map((row) => row.kind);
-    assert.ok(kinds.indexOf('operator_estop') >= 0 && kinds.indexOf('estop_clear') > kinds.indexOf('operator_estop'), `events: ${kinds.join(', ')}`);
+    assert.ok(
+      kinds.indexOf('operator_estop') >= 0 && kinds.indexOf('estop_clear') > kinds.indexOf('operator_estop'),
+      `events: ${kinds.join(', ')}`,
+    );
     const later = store.prepare('SELECT COUNT(*) AS n FROM episodes WHERE episode > ?').get(stopped[0].episode) as { n: number };
     assert.ok(later.n >= 1, 'training went on after the clear');
   } finally {

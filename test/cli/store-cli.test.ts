@@ -37,7 +37,11 @@ async function robotrain(args: string[]): Promise<{ status: number; stdout: stri
 /** A short real training run on the twin, in its own process. */
 function train(...args: string[]): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bin, '--sim', 'sim-reacher', '--steps', '300', '--hidden', '32,32', '--seed', '2', '--db', db, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [bin, '--sim', 'sim-reacher', '--steps', '300', '--hidden', '32,32', '--seed', '2', '--db', db, ...args],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('close', (code) => resolve({ code, stderr }));
@@ -49,7 +53,10 @@ const ids = { gaussian: '', pink: '' };
 
 before(async () => {
   for (const run of await Promise.all([train('--noise', 'gaussian'), train('--noise', 'pink')])) assert.equal(run.code, 0, run.stderr);
-  const runs = (await robotrain(['runs', '--db', db, '--json'])).stdout.trim().split('\n').map((line) => JSON.parse(line) as { run: number; noise: string });
+  const runs = (await robotrain(['runs', '--db', db, '--json'])).stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { run: number; noise: string });
   for (const run of runs) ids[run.noise as keyof typeof ids] = String(run.run);
   assert.ok(ids.gaussian && ids.pink, JSON.stringify(runs));
 });
@@ -60,8 +67,14 @@ describe('robo-train runs / inspect / compare / export', () => {
     assert.equal(table.status, 0, table.stderr);
     assert.match(table.stdout, new RegExp(`^ +${ids.gaussian} +finished +sim +sim-reacher +reach +sac +gaussian +1 +2 +3 +300 `, 'm'));
     assert.match(table.stdout, new RegExp(`^ +${ids.pink} +finished +sim +sim-reacher +reach +sac +pink +1 +2 +3 +300 `, 'm'));
-    const json = (await robotrain(['runs', '--db', db, '--json', '--noise', 'pink'])).stdout.trim().split('\n').map((line) => JSON.parse(line) as { run: number });
-    assert.deepEqual(json.map((run) => String(run.run)), [ids.pink]);
+    const json = (await robotrain(['runs', '--db', db, '--json', '--noise', 'pink'])).stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { run: number });
+    assert.deepEqual(
+      json.map((run) => String(run.run)),
+      [ids.pink],
+    );
   });
 
   test('inspect: the run, its summary (continuity raw and applied, jerk, high-frequency share, interventions by limit), episodes and events', async () => {
@@ -74,7 +87,10 @@ describe('robo-train runs / inspect / compare / export', () => {
     assert.match(out.stdout, /^ +continuity +\d[\d.]* % raw \(policy\), \d[\d.e-]* % applied \(after safety\)$/m);
     assert.match(out.stdout, /^ +smoothness +mean squared jerk \d+, high-frequency share \d/m);
     assert.match(out.stdout, /^ +safety +\d+ of 300 steps changed \(.*velocity \d+/m);
-    assert.match(out.stdout, /^episode +eval +steps +return +raw cont\. % +applied cont\. % +jerk +hf share +clipped +termination +reason$/m);
+    assert.match(
+      out.stdout,
+      /^episode +eval +steps +return +raw cont\. % +applied cont\. % +jerk +hf share +clipped +termination +reason$/m,
+    );
     assert.match(out.stdout, /^ +0 +100 +-\d+\.\d+ .* +100 +truncated +-$/m);
     assert.match(out.stdout, /^events\nat +episode +step +kind +detail\n[- ]+\n.* +\d+ +- +checkpoint +\S+checkpoint\.json$/m);
 
@@ -92,7 +108,11 @@ describe('robo-train runs / inspect / compare / export', () => {
     assert.equal(json.episodes.length, 3);
     assert.ok(json.events.some((event) => event.kind === 'checkpoint'));
     const byName = await robotrain(['inspect', json.run.name, '--db', db, '--json']);
-    assert.equal(byName.stdout, (await robotrain(['inspect', ids.gaussian, '--db', db, '--json'])).stdout, 'a run can be named by its name too');
+    assert.equal(
+      byName.stdout,
+      (await robotrain(['inspect', ids.gaussian, '--db', db, '--json'])).stdout,
+      'a run can be named by its name too',
+    );
   });
 
   test('compare: side by side with source and robot; the numbers are those of inspect', async () => {
@@ -102,27 +122,59 @@ describe('robo-train runs / inspect / compare / export', () => {
     assert.match(out.stdout, /^source +sim +sim$/m);
     assert.match(out.stdout, /^robot +sim-reacher +sim-reacher$/m);
     assert.match(out.stdout, /^noise +gaussian k=1 +pink k=1$/m);
-    for (const label of ['mean return', 'raw continuity %', 'applied continuity %', 'mean squared jerk', 'high-frequency share', 'clipped steps %', '  clipped by velocity']) {
+    for (const label of [
+      'mean return',
+      'raw continuity %',
+      'applied continuity %',
+      'mean squared jerk',
+      'high-frequency share',
+      'clipped steps %',
+      '  clipped by velocity',
+    ]) {
       assert.match(out.stdout, new RegExp(`^${label} +-?[\\d.e-]+ +-?[\\d.e-]+$`, 'm'), label);
     }
-    const json = (await robotrain(['compare', ids.gaussian, ids.pink, '--db', db, '--json'])).stdout.trim().split('\n').map((line) => JSON.parse(line) as { run: { noise: string }; training: { continuity_cost: number } });
-    assert.deepEqual(json.map((report) => report.run.noise), ['gaussian', 'pink']);
-    const inspected = JSON.parse((await robotrain(['inspect', ids.pink, '--db', db, '--json'])).stdout) as { training: { continuity_cost: number } };
+    const json = (await robotrain(['compare', ids.gaussian, ids.pink, '--db', db, '--json'])).stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { run: { noise: string }; training: { continuity_cost: number } });
+    assert.deepEqual(
+      json.map((report) => report.run.noise),
+      ['gaussian', 'pink'],
+    );
+    const inspected = JSON.parse((await robotrain(['inspect', ids.pink, '--db', db, '--json'])).stdout) as {
+      training: { continuity_cost: number };
+    };
     assert.equal(json[1].training.continuity_cost, inspected.training.continuity_cost);
   });
 
   test('export: steps with named columns (CSV to stdout and file, JSON lines) matching the stored rows, and episodes', async () => {
     // Once through the real command line, to stdout.
-    const csv = spawnSync(process.execPath, [bin, 'export', ids.gaussian, '--db', db, '--format', 'csv'], { encoding: 'utf8', timeout: 60_000 });
+    const csv = spawnSync(process.execPath, [bin, 'export', ids.gaussian, '--db', db, '--format', 'csv'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     assert.equal(csv.status, 0, csv.stderr);
     const lines = csv.stdout.trim().split('\n');
     const header = lines[0].split(',');
-    assert.deepEqual(header.slice(0, 9), ['episode', 'step', 'device_time_s', 'reward', 'flags', 'position_shoulder', 'position_elbow', 'velocity_shoulder', 'velocity_elbow']);
-    for (const column of ['obs_0', 'raw_action_shoulder', 'noise_elbow', 'command_shoulder', 'command_elbow']) assert.ok(header.includes(column), column);
+    assert.deepEqual(header.slice(0, 9), [
+      'episode',
+      'step',
+      'device_time_s',
+      'reward',
+      'flags',
+      'position_shoulder',
+      'position_elbow',
+      'velocity_shoulder',
+      'velocity_elbow',
+    ]);
+    for (const column of ['obs_0', 'raw_action_shoulder', 'noise_elbow', 'command_shoulder', 'command_elbow'])
+      assert.ok(header.includes(column), column);
     assert.equal(lines.length, 301);
 
     const store = new Database(db, { readonly: true });
-    const stored = store.prepare('SELECT command, obs FROM steps WHERE run_id = ? AND episode = 1 AND step = 7').get(Number(ids.gaussian)) as { command: Buffer; obs: Buffer };
+    const stored = store
+      .prepare('SELECT command, obs FROM steps WHERE run_id = ? AND episode = 1 AND step = 7')
+      .get(Number(ids.gaussian)) as { command: Buffer; obs: Buffer };
     store.close();
     const cells = lines.find((line) => line.startsWith('1,7,'))!.split(',');
     const at = (column: string): number => Number(cells[header.indexOf(column)]);
@@ -138,7 +190,10 @@ describe('robo-train runs / inspect / compare / export', () => {
 
     const jsonlPath = join(dir, 'run.jsonl');
     assert.equal((await robotrain(['export', ids.gaussian, '--db', db, '--format', 'jsonl', '--out', jsonlPath])).status, 0);
-    const records = readFileSync(jsonlPath, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const records = readFileSync(jsonlPath, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     assert.equal(records.filter((record) => record['table'] === 'episodes').length, 3);
     const steps = records.filter((record) => record['table'] === 'steps');
     assert.equal(steps.length, 300);
@@ -147,7 +202,12 @@ describe('robo-train runs / inspect / compare / export', () => {
   });
 
   test('an unknown run, too few runs to compare, or a missing database: a clear message and a non-zero exit', async () => {
-    for (const args of [['inspect', '99'], ['compare', ids.gaussian, '99'], ['export', '99', '--format', 'csv'], ['inspect', 'no-such-name']]) {
+    for (const args of [
+      ['inspect', '99'],
+      ['compare', ids.gaussian, '99'],
+      ['export', '99', '--format', 'csv'],
+      ['inspect', 'no-such-name'],
+    ]) {
       const out = await robotrain([...args, '--db', db]);
       assert.equal(out.status, 2, args.join(' '));
       assert.match(out.stderr, /^robo-train: no run '(99|no-such-name)' in .*runs\.db \('robo-train runs --db .*' lists them\)$/m);

@@ -26,7 +26,10 @@ describe('robo-train CLI', () => {
     assert.ok(existsSync(join(dir, 'runs', 'short-1', 'checkpoint.json')));
     const store = openDatabase(db, { readonly: true });
     assert.equal((store.prepare('SELECT COUNT(*) AS n FROM steps').get() as { n: number }).n, 250);
-    const last = store.prepare('SELECT termination, reason FROM episodes ORDER BY episode DESC LIMIT 1').get() as { termination: string; reason: string };
+    const last = store.prepare('SELECT termination, reason FROM episodes ORDER BY episode DESC LIMIT 1').get() as {
+      termination: string;
+      reason: string;
+    };
     assert.deepEqual(last, { termination: 'interrupted', reason: 'step budget (--steps) reached' });
     store.close();
 
@@ -38,10 +41,29 @@ describe('robo-train CLI', () => {
   });
 
   test('evaluation rounds end with their mean return, computed from their episodes', () => {
-    const run = robotrain(['--sim', 'sim-reacher', '--steps', '200', '--hidden', '16,16', '--eval-every', '1', '--eval-episodes', '2', '--db', join(dir, 'eval.db')]);
+    const run = robotrain([
+      '--sim',
+      'sim-reacher',
+      '--steps',
+      '200',
+      '--hidden',
+      '16,16',
+      '--eval-every',
+      '1',
+      '--eval-episodes',
+      '2',
+      '--db',
+      join(dir, 'eval.db'),
+    ]);
     assert.equal(run.status, 0, run.stderr);
-    const rounds = [...run.stdout.matchAll(/((?:^eval \d+ .*\n)+)^evaluation after (\d+) steps: return (\S+) ± (\S+) \(mean ± std of 2 episodes\)$/gm)];
-    assert.deepEqual(rounds.map((round) => Number(round[2])), [100, 200], run.stdout);
+    const rounds = [
+      ...run.stdout.matchAll(/((?:^eval \d+ .*\n)+)^evaluation after (\d+) steps: return (\S+) ± (\S+) \(mean ± std of 2 episodes\)$/gm),
+    ];
+    assert.deepEqual(
+      rounds.map((round) => Number(round[2])),
+      [100, 200],
+      run.stdout,
+    );
     for (const round of rounds) {
       const returns = [...round[1].matchAll(/return (\S+)/g)].map((match) => Number(match[1]));
       const mean = (returns[0] + returns[1]) / 2;
@@ -52,7 +74,9 @@ describe('robo-train CLI', () => {
 
   test('SIGINT stops cleanly: episode interrupted, rows flushed, checkpoint written, exit 0', async () => {
     const db = join(dir, 'signal.db');
-    const child = spawn(process.execPath, [bin, '--sim', 'sim-reacher', '--hidden', '32,32', '--db', db], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin, '--sim', 'sim-reacher', '--hidden', '32,32', '--db', db], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -70,7 +94,11 @@ describe('robo-train CLI', () => {
     const store = openDatabase(db, { readonly: true });
     const run = store.prepare('SELECT status, exit_reason FROM runs').get() as { status: string; exit_reason: string };
     assert.deepEqual(run, { status: 'interrupted', exit_reason: 'stopped by SIGINT' });
-    const last = store.prepare('SELECT episode, steps, termination FROM episodes ORDER BY episode DESC LIMIT 1').get() as { episode: number; steps: number; termination: string };
+    const last = store.prepare('SELECT episode, steps, termination FROM episodes ORDER BY episode DESC LIMIT 1').get() as {
+      episode: number;
+      steps: number;
+      termination: string;
+    };
     assert.equal(last.termination, 'interrupted');
     const stepRows = (store.prepare('SELECT COUNT(*) AS n FROM steps WHERE episode = ?').get(last.episode) as { n: number }).n;
     assert.equal(stepRows, last.steps, 'every step of the interrupted episode is in the database');

@@ -63,14 +63,16 @@ describe('device robot over the simulated firmware (virtual time)', () => {
     const { robot, drive, sentToDevice, calibration, clock } = await rig();
     const target = Float64Array.of(1.0, -0.8);
     const start = await drive(robot.startEpisode({ positionRad: target, velocityRadS: Float64Array.of(3, 3) }));
-    for (let j = 0; j < 2; j++) assert.ok(Math.abs(start.positionRad[j] - target[j]) < 0.03, `joint ${j} at ${start.positionRad[j]} rad, target ${target[j]}`);
+    for (let j = 0; j < 2; j++)
+      assert.ok(Math.abs(start.positionRad[j] - target[j]) < 0.03, `joint ${j} at ${start.positionRad[j]} rad, target ${target[j]}`);
     for (let j = 0; j < 2; j++) assert.ok(Math.abs(start.velocityRadS[j]) < 0.1, 'at rest: the start velocity is ignored on hardware');
     // The homing commands move no faster than half the velocity limit (the homing scale).
     const homing = commandTargets(sentToDevice);
-    const maxStepRad = 0.5 * calibration.joints[0].limits.maxVelocityRadS / calibration.controlHz;
+    const maxStepRad = (0.5 * calibration.joints[0].limits.maxVelocityRadS) / calibration.controlHz;
     assert.ok(homing.length >= 1.0 / maxStepRad, `${homing.length} commands cannot cover 1 rad at half speed`);
     for (let i = 1; i < homing.length; i++) {
-      for (let j = 0; j < 2; j++) assert.ok(Math.abs(homing[i][j] - homing[i - 1][j]) <= maxStepRad + 1e-6, `command ${i} joint ${j} jumps`);
+      for (let j = 0; j < 2; j++)
+        assert.ok(Math.abs(homing[i][j] - homing[i - 1][j]) <= maxStepRad + 1e-6, `command ${i} joint ${j} jumps`);
     }
     let state = start;
     for (let i = 0; i < 25; i++) {
@@ -98,14 +100,22 @@ describe('device robot over the simulated firmware (virtual time)', () => {
     let state = await drive(robot.startEpisode({ positionRad: Float64Array.of(0.3, 0.3), velocityRadS: null }));
     state = await drive(robot.step(hold(state, 2)));
     device.inject({ kind: 'stall', amount: 1.5 });
-    const error = await drive(robot.step(hold(state, 2)).then(() => null, (e: unknown) => e));
+    const error = await drive(
+      robot.step(hold(state, 2)).then(
+        () => null,
+        (e: unknown) => e,
+      ),
+    );
     assert.ok(error instanceof RobotLinkError, String(error));
     assert.equal(error.kind, 'watchdog');
     assert.equal(error.fatal, false);
     await drive(robot.stop(error.message));
     const again = await drive(robot.startEpisode({ positionRad: Float64Array.of(0, 0), velocityRadS: null }));
     assert.ok(Math.abs(again.positionRad[0]) < 0.03);
-    assert.ok(log.some((line) => /watchdog: no state frame for 500 ms/.test(line)), log.join('\n'));
+    assert.ok(
+      log.some((line) => /watchdog: no state frame for 500 ms/.test(line)),
+      log.join('\n'),
+    );
   });
 
   test('a latched device fault rejects the step; the next episode clears it and moves again', async () => {
@@ -114,7 +124,12 @@ describe('device robot over the simulated firmware (virtual time)', () => {
     device.inject({ kind: 'fault', amount: 0 });
     let error: unknown = null;
     for (let i = 0; i < 5 && error === null; i++) {
-      await drive(robot.step(hold(state, 2)).then((next) => (state = next), (e: unknown) => (error = e)));
+      await drive(
+        robot.step(hold(state, 2)).then(
+          (next) => (state = next),
+          (e: unknown) => (error = e),
+        ),
+      );
     }
     assert.ok(error instanceof RobotLinkError);
     assert.equal(error.kind, 'fault');
@@ -139,7 +154,10 @@ describe('device robot over the simulated firmware (virtual time)', () => {
     const efforts = commandTargets(sentToDevice).flat();
     // 250 ms of rest at 20 Hz: five periods.
     assert.ok(efforts.length >= 5, `${efforts.length} commands`);
-    assert.ok(efforts.every((effort) => effort === 0), 'zero effort only');
+    assert.ok(
+      efforts.every((effort) => effort === 0),
+      'zero effort only',
+    );
     assert.ok(Math.abs(start.velocityRadS[0]) <= 0.05);
     assert.ok(Math.abs(start.positionRad[0] - 2) > 1, 'not driven to the requested pose');
   });

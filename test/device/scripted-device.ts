@@ -113,7 +113,8 @@ export class ScriptedDevice {
   }
 
   private answer(message: Message, seq: number): void {
-    const ack = (result: number = ResultCode.OK): void => this.send({ type: MessageType.ACK, ackedType: message.type, ackedSeq: seq, result });
+    const ack = (result: number = ResultCode.OK): void =>
+      this.send({ type: MessageType.ACK, ackedType: message.type, ackedSeq: seq, result });
     switch (message.type) {
       case MessageType.HELLO:
         if (!this.answerHello) return;
@@ -128,7 +129,9 @@ export class ScriptedDevice {
           ack(ResultCode.ESTOPPED);
           return;
         }
-        this.status = message.enable ? (this.status | DeviceStatus.TORQUE_ENABLED) & ~DeviceStatus.WATCHDOG_EXPIRED : this.status & ~DeviceStatus.TORQUE_ENABLED;
+        this.status = message.enable
+          ? (this.status | DeviceStatus.TORQUE_ENABLED) & ~DeviceStatus.WATCHDOG_EXPIRED
+          : this.status & ~DeviceStatus.TORQUE_ENABLED;
         ack();
         return;
       case MessageType.ESTOP:

@@ -52,7 +52,9 @@ async function setup(options: { device?: ScriptedDeviceOptions; timing?: Partial
   session.events$.subscribe((event) => events.push(event));
   session.faults$.subscribe((error) => faults.push(error));
   const retries = (): { kind: string; retryInMs: number; message: string }[] =>
-    events.flatMap((event) => (event.type === 'retry' ? [{ kind: event.error.kind, retryInMs: event.retryInMs, message: event.error.message }] : []));
+    events.flatMap((event) =>
+      event.type === 'retry' ? [{ kind: event.error.kind, retryInMs: event.retryInMs, message: event.error.message }] : [],
+    );
   return { clock, wire, device, session, events, faults, retries };
 }
 
@@ -104,7 +106,10 @@ describe('device session: handshake', () => {
     session.start();
     await clock.advance(1600);
     const hellos = device.receivedOf(MessageType.HELLO);
-    assert.deepEqual(hellos.map((entry) => entry.atMs), [0, 500, 1000, 1500]);
+    assert.deepEqual(
+      hellos.map((entry) => entry.atMs),
+      [0, 500, 1000, 1500],
+    );
     assert.equal(new Set(hellos.map((entry) => entry.seq)).size, 1, 'one seq: the device answers repeats without a new session');
     device.answerHello = true;
     await clock.advance(500);
@@ -117,8 +122,14 @@ describe('device session: handshake', () => {
     session.start();
     await clock.advance(17_000);
     const failures = retries();
-    assert.deepEqual(failures.map((failure) => failure.kind), ['handshake_timeout', 'handshake_timeout', 'handshake_timeout']);
-    assert.deepEqual(failures.map((failure) => failure.retryInMs), [250, 500, 1000]);
+    assert.deepEqual(
+      failures.map((failure) => failure.kind),
+      ['handshake_timeout', 'handshake_timeout', 'handshake_timeout'],
+    );
+    assert.deepEqual(
+      failures.map((failure) => failure.retryInMs),
+      [250, 500, 1000],
+    );
     assert.match(failures[0].message, /no answer to HELLO within 5 s on memory wire/);
     // Each attempt starts with a new HELLO (a new seq) after its backoff.
     const starts: number[] = [];
@@ -157,7 +168,10 @@ describe('device session: handshake', () => {
     session.start();
     const ready = rejection(session.whenReady(10_000));
     await clock.advance(100);
-    assert.match(String(await ready), /device 'scripted-arm' does not match the calibration: joints: .*missing elbow; not calibrated wrist/);
+    assert.match(
+      String(await ready),
+      /device 'scripted-arm' does not match the calibration: joints: .*missing elbow; not calibrated wrist/,
+    );
     assert.equal(session.failure?.kind, 'device_mismatch');
     await session.close();
   });
@@ -261,7 +275,14 @@ describe('device session: faults and e-stops', () => {
     const moving = session.prepareToMove(clock.nowMs() + 5000);
     await clock.advance(100);
     await moving;
-    device.send({ type: MessageType.FAULT, deviceTimeUs: 1, code: FaultCode.OVERHEAT, joint: 1, flags: FaultFlag.LATCHED, text: 'elbow motor at 81 C' });
+    device.send({
+      type: MessageType.FAULT,
+      deviceTimeUs: 1,
+      code: FaultCode.OVERHEAT,
+      joint: 1,
+      flags: FaultFlag.LATCHED,
+      text: 'elbow motor at 81 C',
+    });
     device.status |= DeviceStatus.FAULT;
     await clock.advance(40);
     assert.equal(faults.at(-1)?.kind, 'fault');
@@ -276,7 +297,14 @@ describe('device session: faults and e-stops', () => {
     const cleared = session.prepareToMove(clock.nowMs() + 1000);
     await clock.advance(200);
     await cleared;
-    device.send({ type: MessageType.FAULT, deviceTimeUs: 2, code: FaultCode.OVERCURRENT, joint: 0, flags: FaultFlag.LATCHED | FaultFlag.REBOOT_REQUIRED, text: '' });
+    device.send({
+      type: MessageType.FAULT,
+      deviceTimeUs: 2,
+      code: FaultCode.OVERCURRENT,
+      joint: 0,
+      flags: FaultFlag.LATCHED | FaultFlag.REBOOT_REQUIRED,
+      text: '',
+    });
     await clock.advance(10);
     assert.equal(faults.at(-1)?.kind, 'reboot_required');
     assert.equal(session.phase, 'failed');
@@ -292,7 +320,10 @@ describe('device session: faults and e-stops', () => {
     assert.equal(faults[0]?.kind, 'link_lost');
     assert.match(faults[0].message, /unplugged/);
     // 250 ms after the loss the first reopen fails (unplugged), then each wait doubles.
-    assert.deepEqual(retries().map((retry) => retry.retryInMs), [500, 1000, 2000]);
+    assert.deepEqual(
+      retries().map((retry) => retry.retryInMs),
+      [500, 1000, 2000],
+    );
     wire.plug();
     await device.open();
     await clock.advance(3000);

@@ -11,7 +11,10 @@ import { CommandModeBit, MessageType, type JointStateMessage } from '../../src/p
 describe('backoff', () => {
   test('doubles from 250 ms up to 4 s, and starts over after a success', () => {
     const backoff = new Backoff();
-    assert.deepEqual(Array.from({ length: 7 }, () => backoff.next()), [250, 500, 1000, 2000, 4000, 4000, 4000]);
+    assert.deepEqual(
+      Array.from({ length: 7 }, () => backoff.next()),
+      [250, 500, 1000, 2000, 4000, 4000, 4000],
+    );
     assert.equal(backoff.failures, 7);
     backoff.reset();
     assert.equal(backoff.next(), 250);
@@ -42,7 +45,10 @@ describe('joint map', () => {
     const state = createJointState(2);
     map.toJointState(rawState([0.75, -0.5]), state);
     assert.deepEqual([...state.positionRad], [-0.5, -(0.75 - 0.25)]);
-    assert.deepEqual([...state.velocityRadS].map((v) => Math.fround(v)), [Math.fround(-5), Math.fround(-7.5)]);
+    assert.deepEqual(
+      [...state.velocityRadS].map((v) => Math.fround(v)),
+      [Math.fround(-5), Math.fround(-7.5)],
+    );
     const out = new Float32Array(2);
     map.toDeviceTargets([0.1, -0.5], true, rawState([0, 0]), out);
     assert.deepEqual([...out], [Math.fround(0.75), Math.fround(0.1)], 'raw = direction × angle + offset');
@@ -52,14 +58,27 @@ describe('joint map', () => {
 
   test('a device is checked against the calibration: joints, mode, rate', () => {
     const expectation = expectationFromCalibration(loadCalibration('sim-reacher'));
-    const device = { deviceId: 'x', jointNames: ['elbow', 'shoulder'], supportedModes: CommandModeBit.POSITION, minStateRateHz: 10, maxStateRateHz: 100 };
+    const device = {
+      deviceId: 'x',
+      jointNames: ['elbow', 'shoulder'],
+      supportedModes: CommandModeBit.POSITION,
+      minStateRateHz: 10,
+      maxStateRateHz: 100,
+    };
     assert.deepEqual(deviceMismatches(device, expectation), []);
-    const problems = deviceMismatches({ ...device, jointNames: ['shoulder'], supportedModes: CommandModeBit.EFFORT | CommandModeBit.VELOCITY, maxStateRateHz: 20 }, expectation);
+    const problems = deviceMismatches(
+      { ...device, jointNames: ['shoulder'], supportedModes: CommandModeBit.EFFORT | CommandModeBit.VELOCITY, maxStateRateHz: 20 },
+      expectation,
+    );
     assert.equal(problems.length, 3);
     assert.match(problems[0], /missing elbow/);
     assert.match(problems[1], /needs position, the device accepts velocity, effort/);
     assert.match(problems[2], /runs at 50 Hz, the device streams 10–20 Hz/);
-    assert.deepEqual(deviceMismatches(device, { jointNames: null, commandMode: 0, stateRateHz: 0 }), [], 'calibration of a new robot accepts any device');
+    assert.deepEqual(
+      deviceMismatches(device, { jointNames: null, commandMode: 0, stateRateHz: 0 }),
+      [],
+      'calibration of a new robot accepts any device',
+    );
   });
 });
 
@@ -84,7 +103,15 @@ describe('calibration from recordings', () => {
 
   test('with a template: offsets put home at its homeRad, ranges inset, the rest from the template; valid', () => {
     const template = loadCalibration('sim-reacher');
-    const json = buildCalibrationJson({ robot: 'arm-2', joints: recordings, defaultStateRateHz: 100, supportsPosition: true, supportsEffort: false, template, twinMjcf: '../calibration/sim-reacher.xml' });
+    const json = buildCalibrationJson({
+      robot: 'arm-2',
+      joints: recordings,
+      defaultStateRateHz: 100,
+      supportsPosition: true,
+      supportsEffort: false,
+      template,
+      twinMjcf: '../calibration/sim-reacher.xml',
+    });
     const calibration = parseCalibration(json, `${template.sourcePath.replace(/[^/]+$/, '')}arm-2.json`);
     const shoulder = calibration.joints[0];
     assert.equal(shoulder.offsetRad, 0.3);
@@ -95,14 +122,31 @@ describe('calibration from recordings', () => {
   });
 
   test('without a template: conservative limits, the device rate, position mode; effort robots need one', () => {
-    const json = buildCalibrationJson({ robot: 'new-arm', joints: recordings, defaultStateRateHz: 100, supportsPosition: true, supportsEffort: true, template: null, twinMjcf: null });
+    const json = buildCalibrationJson({
+      robot: 'new-arm',
+      joints: recordings,
+      defaultStateRateHz: 100,
+      supportsPosition: true,
+      supportsEffort: true,
+      template: null,
+      twinMjcf: null,
+    });
     const calibration = parseCalibration(json, '/tmp/new-arm.json');
     assert.equal(calibration.controlHz, 100);
     assert.equal(calibration.commandMode, 'position');
     assert.equal(calibration.joints[1].limits.maxVelocityRadS, 1);
     assert.equal(calibration.twin, null);
     assert.throws(
-      () => buildCalibrationJson({ robot: 'x', joints: recordings, defaultStateRateHz: 20, supportsPosition: false, supportsEffort: true, template: null, twinMjcf: null }),
+      () =>
+        buildCalibrationJson({
+          robot: 'x',
+          joints: recordings,
+          defaultStateRateHz: 20,
+          supportsPosition: false,
+          supportsEffort: true,
+          template: null,
+          twinMjcf: null,
+        }),
       /effort-driven robot needs a template/,
     );
   });

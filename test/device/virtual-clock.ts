@@ -39,7 +39,9 @@ export class VirtualClock implements Clock {
       await settle();
       this.timers = this.timers.filter((timer) => !timer.cancelled);
       let next: Timer | null = null;
-      for (const timer of this.timers) if (timer.atMs <= target && (next === null || timer.atMs < next.atMs || (timer.atMs === next.atMs && timer.order < next.order))) next = timer;
+      for (const timer of this.timers)
+        if (timer.atMs <= target && (next === null || timer.atMs < next.atMs || (timer.atMs === next.atMs && timer.order < next.order)))
+          next = timer;
       if (next === null) break;
       this.now = Math.max(this.now, next.atMs);
       next.cancelled = true;

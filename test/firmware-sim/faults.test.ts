@@ -11,7 +11,10 @@ describe('fault requests', () => {
     assert.deepEqual(parseScheduledFault('drop@0.5'), { kind: 'drop', amount: 10, atS: 0.5 });
     assert.deepEqual(parseScheduledFault('reboot-fault@12'), { kind: 'reboot-fault', amount: 0, atS: 12 });
     assert.throws(() => parseScheduledFault('stall'), /must look like KIND@SECONDS\[:AMOUNT\]/);
-    assert.throws(() => parseScheduledFault('melt@3'), /unknown fault 'melt' \(kinds: stall, disconnect, garbage, drop, fault, reboot-fault, estop\)/);
+    assert.throws(
+      () => parseScheduledFault('melt@3'),
+      /unknown fault 'melt' \(kinds: stall, disconnect, garbage, drop, fault, reboot-fault, estop\)/,
+    );
   });
 
   test('commands from stdin: KIND [AMOUNT]', () => {

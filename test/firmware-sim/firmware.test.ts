@@ -29,7 +29,13 @@ async function bench(robot = 'sim-reacher', options: Partial<FirmwareOptions> = 
   twin.resetTo(calibration.joints.map((joint) => joint.homeRad));
   const clock = new VirtualClock();
   const sent: { message: Message; seq: number; atMs: number }[] = [];
-  const firmware = new SimulatedFirmware({ calibration, twin, clock, send: (message, seq) => sent.push({ message: structuredClone(message), seq, atMs: clock.nowMs() }), ...options });
+  const firmware = new SimulatedFirmware({
+    calibration,
+    twin,
+    clock,
+    send: (message, seq) => sent.push({ message: structuredClone(message), seq, atMs: clock.nowMs() }),
+    ...options,
+  });
   let hostSeq = 100;
   const host = (message: Message, seq = hostSeq++): number => {
     firmware.receive(message, seq);
@@ -42,18 +48,33 @@ async function bench(robot = 'sim-reacher', options: Partial<FirmwareOptions> = 
       firmware.tick();
     }
   };
-  const of = <T extends Message>(type: number): (T & { seq: number })[] => sent.filter((entry) => entry.message.type === type).map((entry) => ({ ...(entry.message as T), seq: entry.seq }));
+  const of = <T extends Message>(type: number): (T & { seq: number })[] =>
+    sent.filter((entry) => entry.message.type === type).map((entry) => ({ ...(entry.message as T), seq: entry.seq }));
   const lastState = (): JointStateMessage & { seq: number } => of<JointStateMessage>(MessageType.JOINT_STATE).at(-1)!;
   const acks = (): AckMessage[] => of<AckMessage>(MessageType.ACK);
   const lastAck = (): AckMessage => acks().at(-1)!;
   /** A JOINT_COMMAND answering the latest state, valid for 40 ms of device time. */
   const command = (target: number[], overrides: Partial<Message> = {}): Message => {
     const state = lastState();
-    return { type: MessageType.JOINT_COMMAND, deadlineUs: state.deviceTimeUs + 40_000, stateSeq: state.seq, mode: CommandModeBit.POSITION, target: Float32Array.from(target), ...overrides } as Message;
+    return {
+      type: MessageType.JOINT_COMMAND,
+      deadlineUs: state.deviceTimeUs + 40_000,
+      stateSeq: state.seq,
+      mode: CommandModeBit.POSITION,
+      target: Float32Array.from(target),
+      ...overrides,
+    } as Message;
   };
   const open = async (): Promise<void> => {
     firmware.boot();
-    host({ type: MessageType.HELLO, protocolMajor: 1, protocolMinor: 0, hostVersion: { major: 0, minor: 1, patch: 0 }, stateRateHz: 50, hostName: 'test' });
+    host({
+      type: MessageType.HELLO,
+      protocolMajor: 1,
+      protocolMinor: 0,
+      hostVersion: { major: 0, minor: 1, patch: 0 },
+      stateRateHz: 50,
+      hostName: 'test',
+    });
     await tick();
   };
   const enable = async (): Promise<void> => {
@@ -77,19 +98,37 @@ describe('simulated firmware: boot and sessions', () => {
     await tick(110);
     assert.equal(of(MessageType.HEARTBEAT).length, 2, 'one heartbeat per second without a session');
     assert.equal(of(MessageType.JOINT_STATE).length, 0);
-    host({ type: MessageType.HELLO, protocolMajor: 1, protocolMinor: 0, hostVersion: { major: 0, minor: 1, patch: 0 }, stateRateHz: 0, hostName: 'test' });
+    host({
+      type: MessageType.HELLO,
+      protocolMajor: 1,
+      protocolMinor: 0,
+      hostVersion: { major: 0, minor: 1, patch: 0 },
+      stateRateHz: 0,
+      hostName: 'test',
+    });
     assert.equal(sent.at(-1)!.message.type, MessageType.DEVICE_INFO);
     await tick(3);
     assert.equal(of(MessageType.JOINT_STATE).length, 3);
     assert.ok((lastState().deviceStatus & DeviceStatus.SESSION) !== 0);
     const seqs = sent.map((entry) => entry.seq);
-    assert.deepEqual(seqs, seqs.map((_, i) => i), 'one counter over every frame');
+    assert.deepEqual(
+      seqs,
+      seqs.map((_, i) => i),
+      'one counter over every frame',
+    );
   });
 
   test('a HELLO repeated with the same seq is answered again without opening a new session', async () => {
     const { firmware, host, of, tick, lastState, command } = await bench();
     firmware.boot();
-    const hello: Message = { type: MessageType.HELLO, protocolMajor: 1, protocolMinor: 0, hostVersion: { major: 0, minor: 1, patch: 0 }, stateRateHz: 50, hostName: 'test' };
+    const hello: Message = {
+      type: MessageType.HELLO,
+      protocolMajor: 1,
+      protocolMinor: 0,
+      hostVersion: { major: 0, minor: 1, patch: 0 },
+      stateRateHz: 50,
+      hostName: 'test',
+    };
     host(hello, 500);
     await tick();
     host(command([0, 0]));
@@ -129,7 +168,13 @@ describe('simulated firmware: boot and sessions', () => {
   });
 
   test('device → host messages are refused with UNSUPPORTED_MESSAGE; CONFIGURE is all or nothing', async () => {
-    const { open, host, lastAck, firmware, firmware: { defaultWatchdogMs } } = await bench();
+    const {
+      open,
+      host,
+      lastAck,
+      firmware,
+      firmware: { defaultWatchdogMs },
+    } = await bench();
     host({ type: MessageType.CONFIGURE, watchdogTimeoutMs: 1000, stateRateHz: 0 });
     assert.equal(lastAck().result, ResultCode.NO_SESSION);
     await open();

@@ -15,10 +15,22 @@ describe('robo-train calibrate', () => {
     const pair = await PtyPair.open(folder);
     // The simulated operator sweeps every joint through its range (3 s a sweep) for 12 s, then holds
     // the home pose: each 3.3 s recording window holds a whole sweep, however late the prompts come.
-    const device = new RoboTrain(['sim-device', '--port', pair.device, '--twin', 'sim-reacher', '--hand-period', '3', '--hand-duration', '12']);
+    const device = new RoboTrain([
+      'sim-device',
+      '--port',
+      pair.device,
+      '--twin',
+      'sim-reacher',
+      '--hand-period',
+      '3',
+      '--hand-duration',
+      '12',
+    ]);
     await device.output(/sim-device: 'sim-reacher' on /, 30_000);
     const out = join(folder, 'test-arm.json');
-    const calibrate = new RoboTrain(['calibrate', '--port', pair.host, '--robot', 'test-arm', '--from', 'sim-reacher', '--out', out], { stdin: true });
+    const calibrate = new RoboTrain(['calibrate', '--port', pair.host, '--robot', 'test-arm', '--from', 'sim-reacher', '--out', out], {
+      stdin: true,
+    });
 
     await calibrate.output(/torque is off, the joints move freely by hand/, 30_000);
     await calibrate.output(/\[1\/2\] move 'shoulder' slowly through its whole range/, 5000);
@@ -44,8 +56,14 @@ describe('robo-train calibrate', () => {
     for (const joint of calibration.joints) {
       const hard = loadCalibration('sim-reacher').joints.find((j) => j.name === joint.name)!.limits;
       assert.ok(Math.abs(joint.offsetRad) < 0.05, `${joint.name}: offset ${joint.offsetRad} (home is the twin's zero)`);
-      assert.ok(Math.abs(joint.limits.minPositionRad! - (hard.minPositionRad! + 0.03)) < 0.1, `${joint.name}: min ${joint.limits.minPositionRad}`);
-      assert.ok(Math.abs(joint.limits.maxPositionRad! - (hard.maxPositionRad! - 0.03)) < 0.1, `${joint.name}: max ${joint.limits.maxPositionRad}`);
+      assert.ok(
+        Math.abs(joint.limits.minPositionRad! - (hard.minPositionRad! + 0.03)) < 0.1,
+        `${joint.name}: min ${joint.limits.minPositionRad}`,
+      );
+      assert.ok(
+        Math.abs(joint.limits.maxPositionRad! - (hard.maxPositionRad! - 0.03)) < 0.1,
+        `${joint.name}: max ${joint.limits.maxPositionRad}`,
+      );
       assert.equal(joint.limits.maxVelocityRadS, hard.maxVelocityRadS, 'from the template');
     }
     assert.equal(calibration.twin?.mjcf, loadCalibration('sim-reacher').twin?.mjcf, 'the twin, relative to the new file');

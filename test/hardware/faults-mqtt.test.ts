@@ -17,7 +17,22 @@ describe('faults over MQTT: the broker crashes and restarts, the device drops of
     const device = new RoboTrain(['sim-device', '--mqtt', url, '--twin', 'sim-reacher', '--commands'], { stdin: true });
     await device.output(/sim-device: 'sim-reacher' on /, 30_000);
     const db = join(folder, 'run.db');
-    const train = new RoboTrain(['--mqtt', url, '--robot', 'sim-reacher', '--steps', '500', '--episode-steps', '60', '--hidden', '32,32', '--db', db, '--reconnect-s', '30']);
+    const train = new RoboTrain([
+      '--mqtt',
+      url,
+      '--robot',
+      'sim-reacher',
+      '--steps',
+      '500',
+      '--episode-steps',
+      '60',
+      '--hidden',
+      '32,32',
+      '--db',
+      db,
+      '--reconnect-s',
+      '30',
+    ]);
 
     await runFaults(train, [
       {
@@ -31,7 +46,11 @@ describe('faults over MQTT: the broker crashes and restarts, the device drops of
         },
         abort: /episode \d+ aborted \(link_lost\): .*lost the broker/,
       },
-      { name: 'device offline', inject: () => device.type('disconnect 1'), abort: /episode \d+ aborted \(link_lost\): the device went offline/ },
+      {
+        name: 'device offline',
+        inject: () => device.type('disconnect 1'),
+        abort: /episode \d+ aborted \(link_lost\): the device went offline/,
+      },
     ]);
     assert.equal(await train.exited, 0, `${train.stdout}\n${train.stderr}`);
     const run = readRun(db);

@@ -15,12 +15,31 @@ describe('faults on a serial link: the firmware stalls, sends garbage, latches a
     const device = new RoboTrain(['sim-device', '--port', pair.device, '--twin', 'sim-reacher', '--commands'], { stdin: true });
     await device.output(/sim-device: 'sim-reacher' on /, 30_000);
     const db = join(folder, 'run.db');
-    const train = new RoboTrain(['--port', pair.host, '--robot', 'sim-reacher', '--steps', '800', '--episode-steps', '60', '--hidden', '32,32', '--db', db, '--reconnect-s', '30']);
+    const train = new RoboTrain([
+      '--port',
+      pair.host,
+      '--robot',
+      'sim-reacher',
+      '--steps',
+      '800',
+      '--episode-steps',
+      '60',
+      '--hidden',
+      '32,32',
+      '--db',
+      db,
+      '--reconnect-s',
+      '30',
+    ]);
 
     await runFaults(train, [
       { name: 'stall', inject: () => device.type('stall 1.5'), abort: /episode \d+ aborted \(watchdog\): no state frame for 500 ms/ },
       { name: 'garbage', inject: () => device.type('garbage 1.2'), abort: /episode \d+ aborted \(watchdog\): no state frame for 500 ms/ },
-      { name: 'fault', inject: () => device.type('fault'), abort: /episode \d+ aborted \(fault\): the device reports FOLLOWING_ERROR on joint 0/ },
+      {
+        name: 'fault',
+        inject: () => device.type('fault'),
+        abort: /episode \d+ aborted \(fault\): the device reports FOLLOWING_ERROR on joint 0/,
+      },
       {
         name: 'unplug',
         inject: async () => {

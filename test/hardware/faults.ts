@@ -41,7 +41,11 @@ export function assertRecovered(run: StoredRun, stdout: string, reportedSteps: n
       `episode ${episode.episode}: no event for '${episode.reason}'`,
     );
   }
-  for (const kind of kinds) assert.ok(run.events.some((event) => event.kind === kind), `an event of kind ${kind} in ${JSON.stringify(run.events)}`);
+  for (const kind of kinds)
+    assert.ok(
+      run.events.some((event) => event.kind === kind),
+      `an event of kind ${kind} in ${JSON.stringify(run.events)}`,
+    );
   const lastAbort = Math.max(...aborted.map((episode) => episode.episode));
   assert.ok(
     run.episodes.some((episode) => episode.episode > lastAbort && episode.steps > 0 && episode.termination !== 'aborted'),

@@ -13,12 +13,20 @@ export interface StoredRun {
 export function readRun(db: string): StoredRun {
   const store = openDatabase(db, { readonly: true });
   try {
-    const run = store.prepare('SELECT status, exit_reason AS reason, source FROM runs WHERE id = 1').get() as { status: string; reason: string | null; source: string };
+    const run = store.prepare('SELECT status, exit_reason AS reason, source FROM runs WHERE id = 1').get() as {
+      status: string;
+      reason: string | null;
+      source: string;
+    };
     return {
       ...run,
       stepRows: (store.prepare('SELECT COUNT(*) AS n FROM steps WHERE run_id = 1').get() as { n: number }).n,
-      episodes: store.prepare('SELECT episode, steps, termination, reason FROM episodes WHERE run_id = 1 ORDER BY episode').all() as StoredRun['episodes'],
-      events: store.prepare("SELECT kind, episode, detail FROM events WHERE run_id = 1 AND kind <> 'checkpoint' ORDER BY id").all() as StoredRun['events'],
+      episodes: store
+        .prepare('SELECT episode, steps, termination, reason FROM episodes WHERE run_id = 1 ORDER BY episode')
+        .all() as StoredRun['episodes'],
+      events: store
+        .prepare("SELECT kind, episode, detail FROM events WHERE run_id = 1 AND kind <> 'checkpoint' ORDER BY id")
+        .all() as StoredRun['events'],
     };
   } finally {
     store.close();

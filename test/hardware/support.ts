@@ -155,7 +155,10 @@ export class RoboTrain {
   private readonly child: ChildProcess;
 
   constructor(args: string[], options: { stdin?: boolean; env?: Record<string, string> } = {}) {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...options.env },
+    });
     children.add(child);
     this.child = child;
     child.stdout!.on('data', (chunk: Buffer) => (this.stdout += chunk.toString()));
@@ -166,8 +169,13 @@ export class RoboTrain {
 
   /** Resolves once stdout matches `pattern` (counting from `from`), failing if the process exits or the time runs out. */
   async output(pattern: RegExp, timeoutMs: number, from = 0): Promise<void> {
-    await waitFor(() => pattern.test(this.stdout.slice(from)) || this.child.exitCode !== null, timeoutMs, `${pattern} in the output of robo-train ${this.describe()}`);
-    if (!pattern.test(this.stdout.slice(from))) throw new Error(`robo-train exited (${this.child.exitCode}) before printing ${pattern}:\n${this.stdout}\n${this.stderr}`);
+    await waitFor(
+      () => pattern.test(this.stdout.slice(from)) || this.child.exitCode !== null,
+      timeoutMs,
+      `${pattern} in the output of robo-train ${this.describe()}`,
+    );
+    if (!pattern.test(this.stdout.slice(from)))
+      throw new Error(`robo-train exited (${this.child.exitCode}) before printing ${pattern}:\n${this.stdout}\n${this.stderr}`);
   }
 
   /** Kills the process at once (SIGKILL), as a crash would. */

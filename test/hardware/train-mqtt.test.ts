@@ -12,7 +12,20 @@ async function trainThrough(url: string, folder: string, robotId: string): Promi
   await device.output(new RegExp(`sim-device: '${robotId}' on ${url.replace(/[.]/g, '\\.')} as device of ${robotId}`), 30_000);
   // The calibration names the robot: a copy under the MQTT id the device serves.
   const db = join(folder, `${robotId}.db`);
-  const train = new RoboTrain(['--mqtt', url, '--robot', 'sim-reacher', '--steps', '200', '--episode-steps', '50', '--hidden', '32,32', '--db', db]);
+  const train = new RoboTrain([
+    '--mqtt',
+    url,
+    '--robot',
+    'sim-reacher',
+    '--steps',
+    '200',
+    '--episode-steps',
+    '50',
+    '--hidden',
+    '32,32',
+    '--db',
+    db,
+  ]);
   const code = await train.exited;
   assert.equal(code, 0, `${train.stdout}\n${train.stderr}`);
   assert.match(train.stdout, new RegExp(`robot: connected to '${robotId}' .* over ${url.replace(/[.]/g, '\\.')} as host of sim-reacher`));

@@ -24,7 +24,20 @@ describe('training over a serial link (socat pseudo-terminal pair) against the s
     await device.output(/sim-device: 'sim-reacher' on /, 30_000);
 
     const db = join(folder, 'run.db');
-    const train = new RoboTrain(['--port', pair.host, '--robot', 'sim-reacher', '--steps', '300', '--hidden', '32,32', '--db', db, '--seed', '1']);
+    const train = new RoboTrain([
+      '--port',
+      pair.host,
+      '--robot',
+      'sim-reacher',
+      '--steps',
+      '300',
+      '--hidden',
+      '32,32',
+      '--db',
+      db,
+      '--seed',
+      '1',
+    ]);
     assert.equal(await train.exited, 0, `${train.stdout}\n${train.stderr}`);
     assert.match(train.stdout, /robot: connected to 'sim-reacher' \(firmware 1\.0\.0, protocol 1\.0\) over .*tty-host at 1000000 Bd/);
     assert.match(train.stdout, /robot: link: \d+ ticks, state in → command out p50 /);
@@ -38,7 +51,10 @@ describe('training over a serial link (socat pseudo-terminal pair) against the s
     for (const episode of run.episodes.filter((e) => e.termination === 'aborted')) {
       // A loaded machine may abort an episode (a late command, say); it must say why and be recorded.
       assert.ok(episode.reason, 'an aborted episode has its reason');
-      assert.ok(run.events.some((event) => event.episode === episode.episode), `an event for aborted episode ${episode.episode}`);
+      assert.ok(
+        run.events.some((event) => event.episode === episode.episode),
+        `an event for aborted episode ${episode.episode}`,
+      );
     }
     assert.match(device.stdout, /sim-device: torque off \(TORQUE disable\)/, 'the run ends with the robot in its safe state');
 
@@ -53,7 +69,10 @@ describe('training over a serial link (socat pseudo-terminal pair) against the s
     assert.match(device.stdout.slice(before), /torque on[\s\S]*torque off \(TORQUE disable\)/);
     const stopped = readRun(interruptedDb);
     assert.equal(stopped.status, 'interrupted');
-    assert.equal(stopped.stepRows, stopped.episodes.reduce((sum, episode) => sum + episode.steps, 0));
+    assert.equal(
+      stopped.stepRows,
+      stopped.episodes.reduce((sum, episode) => sum + episode.steps, 0),
+    );
 
     assert.equal(await device.stop(), 0);
     assert.match(device.stdout, /sim-device: stopped by SIGINT/);
@@ -64,10 +83,29 @@ describe('training over a serial link (socat pseudo-terminal pair) against the s
     const folder = tempFolder('robo-train-pty-');
     const pair = await PtyPair.open(folder);
     const db = join(folder, 'silent.db');
-    const train = new RoboTrain(['--port', pair.host, '--robot', 'sim-reacher', '--steps', '100', '--hidden', '32,32', '--db', db, '--reconnect-s', '7']);
+    const train = new RoboTrain([
+      '--port',
+      pair.host,
+      '--robot',
+      'sim-reacher',
+      '--steps',
+      '100',
+      '--hidden',
+      '32,32',
+      '--db',
+      db,
+      '--reconnect-s',
+      '7',
+    ]);
     assert.equal(await train.exited, 1, train.stdout);
-    assert.match(train.stderr, /robo-train: the robot did not answer in time on .*tty-host at 1000000 Bd; last attempt: no answer to HELLO within 5 s .* \(gave up after 7 s: --reconnect-s\)/);
-    assert.match(train.stdout, /no answer to HELLO within 5 s on .*tty-host at 1000000 Bd: is the robot powered, does its firmware speak the robo-train protocol, is the baud rate right \(--baud\)\?/);
+    assert.match(
+      train.stderr,
+      /robo-train: the robot did not answer in time on .*tty-host at 1000000 Bd; last attempt: no answer to HELLO within 5 s .* \(gave up after 7 s: --reconnect-s\)/,
+    );
+    assert.match(
+      train.stdout,
+      /no answer to HELLO within 5 s on .*tty-host at 1000000 Bd: is the robot powered, does its firmware speak the robo-train protocol, is the baud rate right \(--baud\)\?/,
+    );
     const run = readRun(db);
     assert.equal(run.status, 'failed');
     assert.match(run.reason ?? '', /did not answer in time/);

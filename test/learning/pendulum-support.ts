@@ -42,7 +42,9 @@ export async function trainPendulum(options: Record<string, unknown>): Promise<P
     const mean = (sql: string): number => (store.prepare(sql).get(result.runId) as { mean: number }).mean;
     return {
       evaluation: mean('SELECT AVG(return) AS mean FROM episodes WHERE run_id = ? AND evaluation = 1'),
-      firstEpisodes: mean('SELECT AVG(return) AS mean FROM (SELECT return FROM episodes WHERE run_id = ? AND evaluation = 0 ORDER BY episode LIMIT 10)'),
+      firstEpisodes: mean(
+        'SELECT AVG(return) AS mean FROM (SELECT return FROM episodes WHERE run_id = ? AND evaluation = 0 ORDER BY episode LIMIT 10)',
+      ),
       seconds: (performance.now() - started) / 1000,
     };
   } finally {

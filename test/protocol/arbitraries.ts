@@ -23,7 +23,8 @@ const printable = fc.integer({ min: 0x20, max: 0x7e }).map((code) => String.from
 const text = (maxLength: number): fc.Arbitrary<string> => fc.string({ unit: printable, maxLength });
 const oneModeBit = fc.integer({ min: 0, max: 7 }).map((bit) => 1 << bit);
 const version = record({ major: u8, minor: u8, patch: u16 });
-const f32s = (n: number): fc.Arbitrary<Float32Array> => fc.float32Array({ minLength: n, maxLength: n, noDefaultInfinity: true, noNaN: true });
+const f32s = (n: number): fc.Arbitrary<Float32Array> =>
+  fc.float32Array({ minLength: n, maxLength: n, noDefaultInfinity: true, noNaN: true });
 const jointCount = fc.integer({ min: 1, max: MAX_JOINTS });
 
 export const arbitraryMessage: fc.Arbitrary<Message> = fc.oneof(

@@ -33,7 +33,11 @@ const info: Message = {
   jointNames: Array.from({ length: 12 }, (_, j) => `joint${j}`),
 };
 
-function collect(options: ConstructorParameters<typeof FrameDecoder>[1] = {}): { decoder: FrameDecoder; got: [Message, number][]; rejections: Rejection[] } {
+function collect(options: ConstructorParameters<typeof FrameDecoder>[1] = {}): {
+  decoder: FrameDecoder;
+  got: [Message, number][];
+  rejections: Rejection[];
+} {
   const got: [Message, number][] = [];
   const rejections: Rejection[] = [];
   const decoder = new FrameDecoder((m, s) => got.push([m, s]), { ...options, onReject: (r) => rejections.push(r) });
@@ -44,7 +48,10 @@ test('a smaller buffer rejects longer frames as too_long and stays in sync', () 
   const { decoder, got, rejections } = collect({ maxPacketLen: 64 });
   decoder.push(encodeFrame(info, 1));
   decoder.push(encodeFrame(command, 2));
-  assert.deepEqual(rejections.map((r) => r.reason), ['too_long']);
+  assert.deepEqual(
+    rejections.map((r) => r.reason),
+    ['too_long'],
+  );
   assert.deepEqual(got, [[command, 2]]);
   assert.throws(() => new FrameDecoder(() => undefined, { maxPacketLen: 11 }), /maxPacketLen must be an integer in 12\.\.1024/);
   assert.throws(() => new PacketDecoder(() => undefined, { maxPacketLen: MAX_PACKET_LEN + 1 }), RangeError);
@@ -76,10 +83,13 @@ test('header fields come with a rejection only when the CRC matched', () => {
   new DataView(badField.buffer).setUint32(9, crc, true);
   packets.push(badField);
 
-  assert.deepEqual(rejections.map((r) => [r.reason, r.type, r.seq]), [
-    ['crc', undefined, undefined],
-    ['bad_field', MessageType.TORQUE, 0x4321],
-  ]);
+  assert.deepEqual(
+    rejections.map((r) => [r.reason, r.type, r.seq]),
+    [
+      ['crc', undefined, undefined],
+      ['bad_field', MessageType.TORQUE, 0x4321],
+    ],
+  );
   assert.match(rejections[1].detail, /TORQUE\.enable 2 is neither 0 nor 1/);
   assert.equal(packets.stats.framesRejected, 2);
   assert.equal(packets.stats.bytesIn, corrupt.length + badField.length);
@@ -94,14 +104,29 @@ test('an oversize MQTT message is too_long; an empty one is truncated', () => {
 });
 
 test('the version-mismatch sentence names both versions, for either side', () => {
-  const device = describeVersionMismatch({ role: 'device', protocolMajor: 2, protocolMinor: 3, softwareVersion: { major: 4, minor: 5, patch: 6 }, name: 'arm' });
+  const device = describeVersionMismatch({
+    role: 'device',
+    protocolMajor: 2,
+    protocolMinor: 3,
+    softwareVersion: { major: 4, minor: 5, patch: 6 },
+    name: 'arm',
+  });
   assert.equal(
     device,
     "device 'arm' (firmware 4.5.6) speaks robo-train protocol 2.3; this side speaks 1.0. Major versions differ, so no frame can be exchanged: " +
       'flash a firmware that speaks protocol 1, or use a robo-train release that speaks protocol 2.',
   );
-  const host = describeVersionMismatch({ role: 'host', protocolMajor: 0, protocolMinor: 9, softwareVersion: { major: 3, minor: 4, patch: 517 }, name: 'robo-train' });
-  assert.match(host, /^host 'robo-train' \(version 3\.4\.517\) speaks robo-train protocol 0\.9; this side speaks 1\.0\..*connect a robo-train that speaks protocol 1\.$/);
+  const host = describeVersionMismatch({
+    role: 'host',
+    protocolMajor: 0,
+    protocolMinor: 9,
+    softwareVersion: { major: 3, minor: 4, patch: 517 },
+    name: 'robo-train',
+  });
+  assert.match(
+    host,
+    /^host 'robo-train' \(version 3\.4\.517\) speaks robo-train protocol 0\.9; this side speaks 1\.0\..*connect a robo-train that speaks protocol 1\.$/,
+  );
 });
 
 test('a listener that throws loses the rest of its chunk, not the decoder', () => {

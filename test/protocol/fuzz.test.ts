@@ -150,8 +150,15 @@ test('fuzz: bad input never throws, is counted with a reason, and the decoder re
       assert.deepStrictEqual(decoded[decoded.length - 1], [anchor.message, anchor.seq], 'the valid frame after a delimiter decodes');
       assert.equal(decoder.stats.framesOk, decoded.length);
       assert.equal(decoder.stats.framesRejected, rejected);
-      assert.equal(Object.values(decoder.stats.rejected).reduce((a, b) => a + b, 0), rejected);
-      if (mustDecode !== undefined) assert.ok(decoded.some(([message]) => isDeepEqual(message, mustDecode)), 'a valid frame between garbage decodes');
+      assert.equal(
+        Object.values(decoder.stats.rejected).reduce((a, b) => a + b, 0),
+        rejected,
+      );
+      if (mustDecode !== undefined)
+        assert.ok(
+          decoded.some(([message]) => isDeepEqual(message, mustDecode)),
+          'a valid frame between garbage decodes',
+        );
       for (const [message, seq] of decoded) assert.deepStrictEqual(decodePacket(encodePacket(message, seq)), { ok: true, message, seq });
 
       // The same bytes as one MQTT message: exactly one outcome.
@@ -163,7 +170,8 @@ test('fuzz: bad input never throws, is counted with a reason, and the decoder re
     params,
   );
   assert.equal(cases, params.numRuns);
-  if (params.numRuns >= 100_000) assert.deepEqual([...seenReasons].sort(), [...REJECT_REASONS].sort(), 'every rejection reason was reached');
+  if (params.numRuns >= 100_000)
+    assert.deepEqual([...seenReasons].sort(), [...REJECT_REASONS].sort(), 'every rejection reason was reached');
 });
 
 function isDeepEqual(a: unknown, b: unknown): boolean {

@@ -17,7 +17,8 @@ test('topics of one robot', () => {
     deviceStatus: 'robo-train/v1/koch-arm-07/device/status',
     hostStatus: 'robo-train/v1/koch-arm-07/host/status',
   });
-  for (const bad of ['', 'a/b', 'arm+1', 'arm#', 'x'.repeat(65), 'bras-é']) assert.throws(() => mqttTopics(bad), /cannot name MQTT topics/, bad);
+  for (const bad of ['', 'a/b', 'arm+1', 'arm#', 'x'.repeat(65), 'bras-é'])
+    assert.throws(() => mqttTopics(bad), /cannot name MQTT topics/, bad);
 });
 
 test('a side cannot route a message it never sends', () => {
@@ -26,7 +27,9 @@ test('a side cannot route a message it never sends', () => {
 });
 
 test('PROTOCOL.md § 12 lists every message on the topic, QoS and expiry the code uses', () => {
-  const rows = [...doc.matchAll(/^\| `robo-train\/v1\/<robot-id>\/([a-z/]+)` \| (host|device) \| ([^|]+) \| ([01]) \| ([^|]+) \| ([^|]+) \|$/gm)];
+  const rows = [
+    ...doc.matchAll(/^\| `robo-train\/v1\/<robot-id>\/([a-z/]+)` \| (host|device) \| ([^|]+) \| ([01]) \| ([^|]+) \| ([^|]+) \|$/gm),
+  ];
   assert.equal(rows.length, 6, 'six topics');
   const seen = new Set<string>();
   for (const [, channel, publisher, messages, qos, retained, expiry] of rows) {

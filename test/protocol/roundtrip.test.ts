@@ -121,7 +121,12 @@ describe('round trip', () => {
         }
         const byKey = new Map<string, Message>();
         for (const message of seen) {
-          const n = message.type === MessageType.JOINT_STATE ? message.positionRad.length : message.type === MessageType.JOINT_COMMAND ? message.target.length : 0;
+          const n =
+            message.type === MessageType.JOINT_STATE
+              ? message.positionRad.length
+              : message.type === MessageType.JOINT_COMMAND
+                ? message.target.length
+                : 0;
           const key = `${message.type}/${n}`;
           const first = byKey.get(key) ?? message;
           byKey.set(key, first);
@@ -147,28 +152,72 @@ describe('encoder refusals', () => {
     jointStatus: new Uint8Array(2),
   };
   const cases: [string, Message, RegExp][] = [
-    ['no joints', { ...state, positionRad: new Float32Array(0), velocityRadS: new Float32Array(0), effortNm: new Float32Array(0), jointStatus: new Uint8Array(0) }, /positionRad must hold 1\.\.32/],
-    ['33 joints', { type: MessageType.JOINT_COMMAND, deadlineUs: 0, stateSeq: 0, mode: 1, target: new Float32Array(33) }, /target must hold 1\.\.32/],
+    [
+      'no joints',
+      {
+        ...state,
+        positionRad: new Float32Array(0),
+        velocityRadS: new Float32Array(0),
+        effortNm: new Float32Array(0),
+        jointStatus: new Uint8Array(0),
+      },
+      /positionRad must hold 1\.\.32/,
+    ],
+    [
+      '33 joints',
+      { type: MessageType.JOINT_COMMAND, deadlineUs: 0, stateSeq: 0, mode: 1, target: new Float32Array(33) },
+      /target must hold 1\.\.32/,
+    ],
     ['unequal arrays', { ...state, effortNm: new Float32Array(3) }, /effortNm has 3 joints/],
     ['NaN', { ...state, velocityRadS: Float32Array.of(0, Number.NaN) }, /velocityRadS\[1\] must be finite/],
-    ['infinity', { type: MessageType.JOINT_COMMAND, deadlineUs: 0, stateSeq: 0, mode: 1, target: Float32Array.of(Infinity) }, /target\[0\] must be finite/],
-    ['two mode bits', { type: MessageType.JOINT_COMMAND, deadlineUs: 0, stateSeq: 0, mode: 3, target: new Float32Array(1) }, /mode must be exactly one/],
+    [
+      'infinity',
+      { type: MessageType.JOINT_COMMAND, deadlineUs: 0, stateSeq: 0, mode: 1, target: Float32Array.of(Infinity) },
+      /target\[0\] must be finite/,
+    ],
+    [
+      'two mode bits',
+      { type: MessageType.JOINT_COMMAND, deadlineUs: 0, stateSeq: 0, mode: 3, target: new Float32Array(1) },
+      /mode must be exactly one/,
+    ],
     ['active mode of two bits', { ...state, activeMode: 6 }, /activeMode must be exactly one/],
     ['time 2^53', { ...state, deviceTimeUs: 2 ** 53 }, /deviceTimeUs must be an integer/],
     ['fractional time', { type: MessageType.HEARTBEAT, timeUs: 1.5, status: 0 }, /timeUs must be an integer/],
-    ['u16 overflow', { type: MessageType.CONFIGURE, watchdogTimeoutMs: 65536, stateRateHz: 0 }, /watchdogTimeoutMs must be an integer in 0\.\.65535/],
+    [
+      'u16 overflow',
+      { type: MessageType.CONFIGURE, watchdogTimeoutMs: 65536, stateRateHz: 0 },
+      /watchdogTimeoutMs must be an integer in 0\.\.65535/,
+    ],
     ['negative', { type: MessageType.ACK, ackedType: 1, ackedSeq: -1, result: 0 }, /ackedSeq must be an integer/],
-    ['long text', { type: MessageType.FAULT, deviceTimeUs: 0, code: 1, joint: 0, flags: 0, text: 'x'.repeat(49) }, /text has 49 characters; at most 48/],
-    ['non-ASCII', { type: MessageType.FAULT, deviceTimeUs: 0, code: 1, joint: 0, flags: 0, text: 'motor at 81 °C' }, /text must be printable ASCII/],
+    [
+      'long text',
+      { type: MessageType.FAULT, deviceTimeUs: 0, code: 1, joint: 0, flags: 0, text: 'x'.repeat(49) },
+      /text has 49 characters; at most 48/,
+    ],
+    [
+      'non-ASCII',
+      { type: MessageType.FAULT, deviceTimeUs: 0, code: 1, joint: 0, flags: 0, text: 'motor at 81 °C' },
+      /text must be printable ASCII/,
+    ],
     [
       'protocol major 2',
-      { type: MessageType.HELLO, protocolMajor: 2, protocolMinor: 0, hostVersion: { major: 0, minor: 0, patch: 0 }, stateRateHz: 0, hostName: '' },
+      {
+        type: MessageType.HELLO,
+        protocolMajor: 2,
+        protocolMinor: 0,
+        hostVersion: { major: 0, minor: 0, patch: 0 },
+        stateRateHz: 0,
+        hostName: '',
+      },
       /protocolMajor must be 1/,
     ],
   ];
   for (const [name, message, pattern] of cases) {
     test(name, () => {
-      assert.throws(() => encodePacket(message, 0), (error: unknown) => error instanceof EncodeError && pattern.test(error.message));
+      assert.throws(
+        () => encodePacket(message, 0),
+        (error: unknown) => error instanceof EncodeError && pattern.test(error.message),
+      );
     });
   }
 

@@ -75,14 +75,35 @@ const PINNED_LAYOUTS = [
   { type: 0x0020, name: 'TORQUE', schema: 'TORQUE:u8 enable', seed: 0x5bd23630, fixedLen: 1, perJointLen: 0 },
   { type: 0x0021, name: 'ESTOP', schema: 'ESTOP:', seed: 0xdd5c93d6, fixedLen: 0, perJointLen: 0 },
   { type: 0x0022, name: 'ESTOP_CLEAR', schema: 'ESTOP_CLEAR:', seed: 0xc4dd9fb1, fixedLen: 0, perJointLen: 0 },
-  { type: 0x0023, name: 'CONFIGURE', schema: 'CONFIGURE:u16 watchdog_timeout_ms;u16 state_rate_hz', seed: 0x9e678a07, fixedLen: 4, perJointLen: 0 },
-  { type: 0x0030, name: 'FAULT', schema: 'FAULT:u64 device_time_us;u16 code;u8 joint;u8 flags;char[48] text', seed: 0x4830aa42, fixedLen: 60, perJointLen: 0 },
+  {
+    type: 0x0023,
+    name: 'CONFIGURE',
+    schema: 'CONFIGURE:u16 watchdog_timeout_ms;u16 state_rate_hz',
+    seed: 0x9e678a07,
+    fixedLen: 4,
+    perJointLen: 0,
+  },
+  {
+    type: 0x0030,
+    name: 'FAULT',
+    schema: 'FAULT:u64 device_time_us;u16 code;u8 joint;u8 flags;char[48] text',
+    seed: 0x4830aa42,
+    fixedLen: 60,
+    perJointLen: 0,
+  },
   { type: 0x0031, name: 'ACK', schema: 'ACK:u16 acked_type;u16 acked_seq;u16 result', seed: 0x71af98e1, fixedLen: 6, perJointLen: 0 },
 ];
 
 const PINNED_CONSTANTS: Record<string, Record<string, number>> = {
   CommandModeBit: { POSITION: 0x01, VELOCITY: 0x02, EFFORT: 0x04 },
-  DeviceStatus: { TORQUE_ENABLED: 0x0001, ESTOPPED: 0x0002, WATCHDOG_EXPIRED: 0x0004, FAULT: 0x0008, SESSION: 0x0010, LIMIT_ACTIVE: 0x0020 },
+  DeviceStatus: {
+    TORQUE_ENABLED: 0x0001,
+    ESTOPPED: 0x0002,
+    WATCHDOG_EXPIRED: 0x0004,
+    FAULT: 0x0008,
+    SESSION: 0x0010,
+    LIMIT_ACTIVE: 0x0020,
+  },
   JointStatus: { TORQUE_ON: 0x01, CLAMPED: 0x02, AT_LIMIT: 0x04, OVERLOAD: 0x08, OVERHEAT: 0x10, SENSOR_ERROR: 0x20, FAULT: 0x40 },
   FaultCode: {
     OVERCURRENT: 1,
@@ -175,16 +196,34 @@ describe('v1 is append-only', () => {
     test(`${pinned.name} (${hex(pinned.type, 4)}) keeps its layout`, () => {
       const layout = layoutOfType(pinned.type);
       assert.ok(layout, `message ${pinned.name} was removed; ids are never removed or reused`);
-      const current = { type: layout.type, name: layout.name, schema: layout.schema, seed: layout.seed, fixedLen: layout.fixedLen, perJointLen: layout.perJointLen };
-      assert.deepEqual(current, pinned, `${pinned.name} changed: that is a breaking change, which needs a new major version (PROTOCOL.md § 13); append extension fields instead`);
-      assert.equal(crc32c(Uint8Array.from(pinned.schema, (c) => c.charCodeAt(0))), pinned.seed, 'the seed is the CRC-32C of the schema string');
+      const current = {
+        type: layout.type,
+        name: layout.name,
+        schema: layout.schema,
+        seed: layout.seed,
+        fixedLen: layout.fixedLen,
+        perJointLen: layout.perJointLen,
+      };
+      assert.deepEqual(
+        current,
+        pinned,
+        `${pinned.name} changed: that is a breaking change, which needs a new major version (PROTOCOL.md § 13); append extension fields instead`,
+      );
+      assert.equal(
+        crc32c(Uint8Array.from(pinned.schema, (c) => c.charCodeAt(0))),
+        pinned.seed,
+        'the seed is the CRC-32C of the schema string',
+      );
     });
   }
 
   test('message ids and seeds are unique', () => {
     assert.equal(new Set(LAYOUTS.map((l) => l.type)).size, LAYOUTS.length);
     assert.equal(new Set(LAYOUTS.map((l) => l.seed)).size, LAYOUTS.length);
-    assert.deepEqual(Object.values(MessageType).sort((a, b) => a - b), LAYOUTS.map((l) => l.type).sort((a, b) => a - b));
+    assert.deepEqual(
+      Object.values(MessageType).sort((a, b) => a - b),
+      LAYOUTS.map((l) => l.type).sort((a, b) => a - b),
+    );
   });
 
   for (const [group, pinned] of Object.entries(PINNED_CONSTANTS)) {
@@ -196,13 +235,26 @@ describe('v1 is append-only', () => {
   }
 
   test('rejection reasons keep their order', () => {
-    assert.deepEqual(REJECT_REASONS, ['cobs', 'too_long', 'truncated', 'unknown_type', 'crc', 'version', 'flags', 'length_mismatch', 'bad_length', 'bad_field']);
+    assert.deepEqual(REJECT_REASONS, [
+      'cobs',
+      'too_long',
+      'truncated',
+      'unknown_type',
+      'crc',
+      'version',
+      'flags',
+      'length_mismatch',
+      'bad_length',
+      'bad_field',
+    ]);
   });
 });
 
 describe('PROTOCOL.md agrees with the code', () => {
   test('§ 7.1: id, name, direction, payload size and seed of every message', () => {
-    const rows = [...section('### 7.1 Messages').matchAll(/^\| (0x[0-9A-F]{4}) \| ([A-Z_]+) \| (H→D|D→H|both) \| ([^|]+) \| (0x[0-9A-F]{8}) \|$/gm)];
+    const rows = [
+      ...section('### 7.1 Messages').matchAll(/^\| (0x[0-9A-F]{4}) \| ([A-Z_]+) \| (H→D|D→H|both) \| ([^|]+) \| (0x[0-9A-F]{8}) \|$/gm),
+    ];
     assert.equal(rows.length, LAYOUTS.length);
     const arrows = { host_to_device: 'H→D', device_to_host: 'D→H', both: 'both' };
     for (const [, id, name, direction, size, seed] of rows) {
@@ -260,7 +312,8 @@ describe('the C header and the vector generator agree with the code', () => {
   /** C macros `RTP_<prefix><NAME>` (minus exclusions) → NAME: value. */
   function family(prefix: string, exclude: RegExp = /^$/): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const [name, value] of defines) if (name.startsWith(prefix) && !exclude.test(name.slice(prefix.length))) out[name.slice(prefix.length)] = value;
+    for (const [name, value] of defines)
+      if (name.startsWith(prefix) && !exclude.test(name.slice(prefix.length))) out[name.slice(prefix.length)] = value;
     return out;
   }
 

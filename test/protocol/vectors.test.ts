@@ -48,7 +48,9 @@ interface Outcome {
 /** Feeds bytes to a fresh FrameDecoder, one call per chunk, and lists what came out in order. */
 function streamOutcomes(chunks: Uint8Array[]): Outcome[] {
   const outcomes: Outcome[] = [];
-  const decoder = new FrameDecoder((message, seq) => outcomes.push({ message, seq }), { onReject: (rejection) => outcomes.push({ rejection }) });
+  const decoder = new FrameDecoder((message, seq) => outcomes.push({ message, seq }), {
+    onReject: (rejection) => outcomes.push({ rejection }),
+  });
   for (const chunk of chunks) decoder.push(chunk);
   return outcomes;
 }
@@ -56,7 +58,19 @@ function streamOutcomes(chunks: Uint8Array[]): Outcome[] {
 describe('golden vectors', () => {
   test('every message type has a vector with all fields set', () => {
     const covered = new Set(messages.map((v) => v.message));
-    assert.deepEqual([...covered].sort(), ['ACK', 'CONFIGURE', 'DEVICE_INFO', 'ESTOP', 'ESTOP_CLEAR', 'FAULT', 'HEARTBEAT', 'HELLO', 'JOINT_COMMAND', 'JOINT_STATE', 'TORQUE']);
+    assert.deepEqual([...covered].sort(), [
+      'ACK',
+      'CONFIGURE',
+      'DEVICE_INFO',
+      'ESTOP',
+      'ESTOP_CLEAR',
+      'FAULT',
+      'HEARTBEAT',
+      'HELLO',
+      'JOINT_COMMAND',
+      'JOINT_STATE',
+      'TORQUE',
+    ]);
   });
 
   for (const vector of valid) {
@@ -128,7 +142,11 @@ describe('golden vectors', () => {
       });
       const bytes = fromHex(vector.stream_hex);
       // Whole, byte by byte, and in chunks of 7: the same outcomes.
-      const splits = [[bytes], Array.from(bytes, (b) => Uint8Array.of(b)), Array.from({ length: Math.ceil(bytes.length / 7) }, (_, i) => bytes.subarray(7 * i, 7 * i + 7))];
+      const splits = [
+        [bytes],
+        Array.from(bytes, (b) => Uint8Array.of(b)),
+        Array.from({ length: Math.ceil(bytes.length / 7) }, (_, i) => bytes.subarray(7 * i, 7 * i + 7)),
+      ];
       for (const chunks of splits) {
         const outcomes = streamOutcomes(chunks).map((o) => (o.rejection ? { rejection: { reason: o.rejection.reason } as Rejection } : o));
         assert.deepStrictEqual(outcomes, expected);

@@ -12,7 +12,9 @@ import { readFixture, type LoadedFixture } from '../../src/replay/fixture.js';
 
 /** Committed fixtures: logged episodes of short training runs (`robo-train fixture`). */
 const fixtureDir = fileURLToPath(new URL('../../../test/fixtures/', import.meta.url));
-const fixtures = readdirSync(fixtureDir).filter((name) => name.endsWith('.json')).sort();
+const fixtures = readdirSync(fixtureDir)
+  .filter((name) => name.endsWith('.json'))
+  .sort();
 const dir = mkdtempSync(join(tmpdir(), 'robo-train-fixtures-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -68,15 +70,26 @@ describe('logged episodes replayed as tests', () => {
         const replay = await replayOpenLoop(calibration, fixture, fixture.source.seed);
         assert.equal(replay.simulated.states.length, fixture.command.length + 1);
         for (const joint of replay.tracking) {
-          assert.ok(joint.rmsRad <= bounds.rmsRad, `${joint.joint}: RMS ${joint.rmsRad.toExponential(2)} rad > ${bounds.rmsRad.toExponential(2)}`);
-          assert.ok(joint.maxRad <= bounds.maxRad, `${joint.joint}: max ${joint.maxRad.toExponential(2)} rad > ${bounds.maxRad.toExponential(2)}`);
+          assert.ok(
+            joint.rmsRad <= bounds.rmsRad,
+            `${joint.joint}: RMS ${joint.rmsRad.toExponential(2)} rad > ${bounds.rmsRad.toExponential(2)}`,
+          );
+          assert.ok(
+            joint.maxRad <= bounds.maxRad,
+            `${joint.joint}: max ${joint.maxRad.toExponential(2)} rad > ${bounds.maxRad.toExponential(2)}`,
+          );
         }
       });
     });
   }
 
   test('the checks can fail: a softer servo, a jump in the commands', async () => {
-    const fixture = readFixture(join(fixtureDir, fixtures.find((name) => name.startsWith('arm'))!));
+    const fixture = readFixture(
+      join(
+        fixtureDir,
+        fixtures.find((name) => name.startsWith('arm'))!,
+      ),
+    );
     const calibration = loadCalibration('arm');
     const bounds = trackingBounds(calibration);
     const softer = withMjcf(calibration, 'softer', (xml) => xml.replace('kp="30"', 'kp="15"'));

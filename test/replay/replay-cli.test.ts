@@ -60,16 +60,25 @@ describe('robo-train replay and fixture, end to end', () => {
     for (const joint of report.tracking) assert.ok(joint.rmsRad < 2e-3 && joint.maxRad < 5e-3, JSON.stringify(joint));
     assert.ok(Math.abs(report.continuity.logged / report.continuity.loggedStored! - 1) < 1e-5);
     assert.equal(report.continuity.replayed, report.continuity.logged);
-    assert.ok(Math.abs(report.return.replayed - report.return.logged!) < 0.02 * Math.abs(report.return.logged!), `returns ${report.return.logged} vs ${report.return.replayed}`);
+    assert.ok(
+      Math.abs(report.return.replayed - report.return.logged!) < 0.02 * Math.abs(report.return.logged!),
+      `returns ${report.return.logged} vs ${report.return.replayed}`,
+    );
     for (const joint of report.compliance.logged) assert.ok(joint.jerk! <= 1.001 && joint.position! < 1, JSON.stringify(joint));
 
     const store = openDatabase(db, { readonly: true });
     const run = store.prepare('SELECT source, robot, task, algo, status, config FROM runs WHERE id = 2').get() as Record<string, string>;
-    assert.deepEqual({ ...run, config: undefined }, { source: 'replay', robot: 'sim-reacher', task: 'reach', algo: 'open-loop', status: 'finished', config: undefined });
+    assert.deepEqual(
+      { ...run, config: undefined },
+      { source: 'replay', robot: 'sim-reacher', task: 'reach', algo: 'open-loop', status: 'finished', config: undefined },
+    );
     assert.deepEqual(JSON.parse(run['config']).replayOf.runId, 1);
     assert.deepEqual(JSON.parse(run['config']).replayOf.episode, 1);
     assert.equal((store.prepare('SELECT COUNT(*) AS n FROM steps WHERE run_id = 2').get() as { n: number }).n, 100);
-    const episode = store.prepare('SELECT steps, continuity_cost FROM episodes WHERE run_id = 2').get() as { steps: number; continuity_cost: number };
+    const episode = store.prepare('SELECT steps, continuity_cost FROM episodes WHERE run_id = 2').get() as {
+      steps: number;
+      continuity_cost: number;
+    };
     assert.equal(episode.steps, 100);
     assert.ok(Math.abs(episode.continuity_cost - report.continuity.replayed) < 1e-12);
     store.close();
@@ -96,7 +105,8 @@ describe('robo-train replay and fixture, end to end', () => {
     assert.equal(first.taskGoalReproduced, true);
     assert.equal(second.return.replayed, first.return.replayed, 'deterministic actions, seeded sensor noise: the same episode twice');
     // The safety stage shaped the commands: within every limit.
-    for (const joint of first.compliance.replayed) assert.ok(joint.jerk! <= 1 + 1e-9 && joint.velocity! <= 1 + 1e-9 && joint.position! < 1, JSON.stringify(joint));
+    for (const joint of first.compliance.replayed)
+      assert.ok(joint.jerk! <= 1 + 1e-9 && joint.velocity! <= 1 + 1e-9 && joint.position! < 1, JSON.stringify(joint));
     // Another policy than the exploring one of the log: the paths part.
     assert.ok(first.tracking.some((joint) => joint.maxRad > 0.01));
     const store = openDatabase(db, { readonly: true });
@@ -120,7 +130,9 @@ describe('robo-train replay and fixture, end to end', () => {
     const replay = await replayOpenLoop(loadCalibration('sim-reacher'), fixture, fixture.source.seed);
     const storedRun = await robotrain(['replay', '--db', db, '--json', '--run', '1', '--episode', '1']);
     const stored = JSON.parse(storedRun.stdout) as ReplayReport;
-    replay.tracking.forEach((joint, j) => assert.ok(Math.abs(joint.rmsRad - stored.tracking[j].rmsRad) < 1e-9, 'the same replay from the fixture and from the store'));
+    replay.tracking.forEach((joint, j) =>
+      assert.ok(Math.abs(joint.rmsRad - stored.tracking[j].rmsRad) < 1e-9, 'the same replay from the fixture and from the store'),
+    );
   });
 
   test('bad input: a clear message and exit code 2', async () => {

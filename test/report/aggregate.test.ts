@@ -8,7 +8,17 @@ import { episodePosition, paretoSpec } from '../../src/report/plots.js';
 import { csvTable, markdownTable } from '../../src/report/tables.js';
 
 function episode(index: number, fields: Partial<EpisodeRow>): EpisodeRow {
-  return { episode: index, evaluation: 0, steps: 100, return: 0, termination: 'truncated', raw_continuity_cost: 1, continuity_cost: 0.5, safety_clipped_steps: 0, ...fields };
+  return {
+    episode: index,
+    evaluation: 0,
+    steps: 100,
+    return: 0,
+    termination: 'truncated',
+    raw_continuity_cost: 1,
+    continuity_cost: 0.5,
+    safety_clipped_steps: 0,
+    ...fields,
+  };
 }
 
 describe('one run: final return, continuity, interventions', () => {
@@ -51,17 +61,43 @@ describe('one run: final return, continuity, interventions', () => {
   });
 });
 
-function run(configuration: string, seed: number, finalReturn: number, rawContinuity: number, options: Record<string, unknown>): RunFigures {
+function run(
+  configuration: string,
+  seed: number,
+  finalReturn: number,
+  rawContinuity: number,
+  options: Record<string, unknown>,
+): RunFigures {
   return {
-    sweep: 's', runId: seed, cell: `${configuration ? `${configuration};` : ''}seed=${seed}`, configuration, seed, robot: 'pendulum', task: 'swingup', episodeSteps: 200,
-    options: { noise: 'gaussian', interval: 1, ...options }, steps: 1000, seconds: 10, finalReturn, returnSource: 'training', returnEpisodes: 1,
-    rawContinuity, appliedContinuity: rawContinuity / 2, interventionsPct: 0, curve: [{ steps: 500, return: finalReturn - 10 }, { steps: 1000, return: finalReturn }],
+    sweep: 's',
+    runId: seed,
+    cell: `${configuration ? `${configuration};` : ''}seed=${seed}`,
+    configuration,
+    seed,
+    robot: 'pendulum',
+    task: 'swingup',
+    episodeSteps: 200,
+    options: { noise: 'gaussian', interval: 1, ...options },
+    steps: 1000,
+    seconds: 10,
+    finalReturn,
+    returnSource: 'training',
+    returnEpisodes: 1,
+    rawContinuity,
+    appliedContinuity: rawContinuity / 2,
+    interventionsPct: 0,
+    curve: [
+      { steps: 500, return: finalReturn - 10 },
+      { steps: 1000, return: finalReturn },
+    ],
   };
 }
 
 describe('over seeds', () => {
   const runs = [
-    ...[-200, -150, -160, -155, -152, -100].map((value, seed) => run('noise=gsde;interval=8', seed, value, 2 + seed, { noise: 'gsde', interval: 8 })),
+    ...[-200, -150, -160, -155, -152, -100].map((value, seed) =>
+      run('noise=gsde;interval=8', seed, value, 2 + seed, { noise: 'gsde', interval: 8 }),
+    ),
     ...[-300, -290, -310].map((value, seed) => run('', seed, value, 10, {})),
   ];
   const bootstrap = { reps: 500, confidence: 0.95, seed: 3 };
@@ -102,12 +138,21 @@ describe('over seeds', () => {
 
   test('learning curves: IQM per step bin', () => {
     const points = learningCurves(runs, 2, bootstrap).filter((point) => point.configuration === '');
-    assert.deepEqual(points.map((point) => [point.steps, point.iqm, point.runs]), [[500, -310, 3], [1000, -300, 3]]);
+    assert.deepEqual(
+      points.map((point) => [point.steps, point.iqm, point.runs]),
+      [
+        [500, -310, 3],
+        [1000, -300, 3],
+      ],
+    );
   });
 
   test('comparison with the published figure: continuity normalised to Gaussian = 1', () => {
     const comparison = compareWithPublished(summaries)!;
-    assert.deepEqual(comparison.rows.map((row) => row.published.label), ['unstructured Gaussian', 'gSDE-8']);
+    assert.deepEqual(
+      comparison.rows.map((row) => row.published.label),
+      ['unstructured Gaussian', 'gSDE-8'],
+    );
     assert.equal(comparison.rows[0].continuityNorm, 1);
     assert.equal(comparison.rows[1].continuityNorm, 0.45);
     assert.deepEqual([comparison.rows[0].returnNorm, comparison.rows[1].returnNorm], [0, 1]);

@@ -62,14 +62,61 @@ describe('robo-train report on a small real sweep', () => {
   before(() => {
     // Two configurations (gSDE resampled every step / once per episode) × two seeds, evaluating one episode every 2.
     const sweep = robotrain([
-      'sweep', 'small', '--sim', 'sim-reacher', '--hidden', '16,16', '--steps', '200', '--noise', 'gsde', '--eval-every', '2', '--eval-episodes', '1',
-      '--grid', 'interval=1,episode', '--seeds', '2', '--jobs', '2', '--db', db,
+      'sweep',
+      'small',
+      '--sim',
+      'sim-reacher',
+      '--hidden',
+      '16,16',
+      '--steps',
+      '200',
+      '--noise',
+      'gsde',
+      '--eval-every',
+      '2',
+      '--eval-episodes',
+      '1',
+      '--grid',
+      'interval=1,episode',
+      '--seeds',
+      '2',
+      '--jobs',
+      '2',
+      '--db',
+      db,
     ]);
     assert.equal(sweep.status, 0, `${sweep.stdout}\n${sweep.stderr}`);
     // Resumed from the database's own folder (a relative --db): every cell is skipped, and the
     // document still shows the sweep's command once.
-    const resumed = spawnSync(process.execPath, [bin, 'sweep', 'small', '--sim', 'sim-reacher', '--hidden', '16,16', '--steps', '200', '--noise', 'gsde', '--eval-every', '2', '--eval-episodes', '1',
-      '--grid', 'interval=1,episode', '--seeds', '2', '--jobs', '2', '--db', 'runs.db'], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+    const resumed = spawnSync(
+      process.execPath,
+      [
+        bin,
+        'sweep',
+        'small',
+        '--sim',
+        'sim-reacher',
+        '--hidden',
+        '16,16',
+        '--steps',
+        '200',
+        '--noise',
+        'gsde',
+        '--eval-every',
+        '2',
+        '--eval-episodes',
+        '1',
+        '--grid',
+        'interval=1,episode',
+        '--seeds',
+        '2',
+        '--jobs',
+        '2',
+        '--db',
+        'runs.db',
+      ],
+      { cwd: dir, encoding: 'utf8', timeout: 120_000 },
+    );
     assert.equal(resumed.status, 0, `${resumed.stdout}\n${resumed.stderr}`);
     assert.match(resumed.stdout, /4 already finished, running 0/);
     report = robotrain(['report', 'small', '--db', db, '--doc', doc, '--reps', '300']);
@@ -78,14 +125,22 @@ describe('robo-train report on a small real sweep', () => {
 
   test('the tables agree with the episodes in the store', () => {
     const store = openDatabase(db, { readonly: true });
-    const runs = store.prepare(`SELECT id, json_extract(config, '$.sweepCell') AS cell FROM runs WHERE sweep = 'small' AND status = 'finished'`).all() as { id: number; cell: string }[];
+    const runs = store
+      .prepare(`SELECT id, json_extract(config, '$.sweepCell') AS cell FROM runs WHERE sweep = 'small' AND status = 'finished'`)
+      .all() as { id: number; cell: string }[];
     assert.equal(runs.length, 4);
     // Hand computation in SQL: the final evaluation episode (the runs evaluate every 2 episodes and end after episode 2)
     // and the mean raw continuity over complete training episodes.
     const byConfiguration = new Map<string, { ret: number[]; raw: number[] }>();
     for (const run of runs) {
-      const finalEval = store.prepare(`SELECT return FROM episodes WHERE run_id = ? AND evaluation = 1 ORDER BY episode DESC LIMIT 1`).get(run.id) as { return: number };
-      const raw = store.prepare(`SELECT AVG(raw_continuity_cost) AS raw FROM episodes WHERE run_id = ? AND evaluation = 0 AND termination IN ('truncated', 'terminated')`).get(run.id) as { raw: number };
+      const finalEval = store
+        .prepare(`SELECT return FROM episodes WHERE run_id = ? AND evaluation = 1 ORDER BY episode DESC LIMIT 1`)
+        .get(run.id) as { return: number };
+      const raw = store
+        .prepare(
+          `SELECT AVG(raw_continuity_cost) AS raw FROM episodes WHERE run_id = ? AND evaluation = 0 AND termination IN ('truncated', 'terminated')`,
+        )
+        .get(run.id) as { raw: number };
       const configuration = run.cell.replace(/;?seed=\d+$/, '');
       const entry = byConfiguration.get(configuration) ?? { ret: [], raw: [] };
       entry.ret.push(finalEval.return);
@@ -132,10 +187,17 @@ describe('robo-train report on a small real sweep', () => {
   test('the study document: commands, budget, plots that exist, the published comparison', () => {
     const text = readFileSync(doc, 'utf8');
     assert.match(text, /## How it was produced/);
-    assert.equal(text.match(/robo-train sweep small --sim sim-reacher .*--grid interval=1,episode --seeds 2 --jobs 2 --db \S+/g)?.length, 1, text);
+    assert.equal(
+      text.match(/robo-train sweep small --sim sim-reacher .*--grid interval=1,episode --seeds 2 --jobs 2 --db \S+/g)?.length,
+      1,
+      text,
+    );
     assert.match(text, /\| small \| sim-reacher \| reach \| 4 \| 2 \| 2 \| 200 \| /);
     assert.match(text, /### 3\. Sampling interval/);
-    assert.match(text, /## Answers in brief[\s\S]*\*\*3\. Sampling interval\.\*\*[^\n]*\n\n- \*sim-reacher\*: `gsde`: return[^\n]*; continuity cost/);
+    assert.match(
+      text,
+      /## Answers in brief[\s\S]*\*\*3\. Sampling interval\.\*\*[^\n]*\n\n- \*sim-reacher\*: `gsde`: return[^\n]*; continuity cost/,
+    );
     assert.match(text, /### Comparison with the published figure/);
     const images = [...text.matchAll(/!\[[^\]]*\]\(([^)]+)\)/g)].map((match) => match[1]);
     assert.ok(images.includes('study/small/interval.png') && images.includes('study/small/pareto.png'), images.join(' '));

@@ -76,7 +76,14 @@ describe('stratified percentile bootstrap', () => {
 
   test('each stratum keeps its run count in every resample', () => {
     // Stratum A is all 0, stratum B all 1: the mean of any stratified resample is exactly |B| / total.
-    const interval = stratifiedBootstrapCi([[0, 0, 0], [1, 1, 1, 1, 1]], mean, { reps: 300, confidence: 0.95, seed: 1 });
+    const interval = stratifiedBootstrapCi(
+      [
+        [0, 0, 0],
+        [1, 1, 1, 1, 1],
+      ],
+      mean,
+      { reps: 300, confidence: 0.95, seed: 1 },
+    );
     assert.equal(interval.low, 5 / 8);
     assert.equal(interval.high, 5 / 8);
   });

@@ -13,7 +13,12 @@ import { Rng } from '../../src/util/rng.js';
 
 /** A real actor whose weights are all zero: mean 0 and (gaussian head) log std 0, i.e. σ = 1. */
 function constantPolicy(actionDim: number, head: 'gaussian' | 'deterministic'): Policy {
-  const dense = (inputs: number, outputs: number) => ({ inputs, outputs, kernel: new Float32Array(inputs * outputs), bias: new Float32Array(outputs) });
+  const dense = (inputs: number, outputs: number) => ({
+    inputs,
+    outputs,
+    kernel: new Float32Array(inputs * outputs),
+    bias: new Float32Array(outputs),
+  });
   const weights: ActorWeights = {
     spec: { obsDim: 3, actionDim, hidden: [4], layerNorm: false, head, gsde: null },
     hidden: [dense(3, 4)],
@@ -52,7 +57,10 @@ describe('resample clock', () => {
   test('-1 draws once per episode', () => {
     const clock = new ResampleClock(-1);
     const due = Array.from({ length: 50 }, () => clock.tick());
-    assert.deepEqual(due.map((d, i) => (d ? i : -1)).filter((i) => i >= 0), [0]);
+    assert.deepEqual(
+      due.map((d, i) => (d ? i : -1)).filter((i) => i >= 0),
+      [0],
+    );
   });
 
   test('rejects 0, fractions and other negatives', () => {
@@ -119,7 +127,11 @@ describe('action noises honour --interval', () => {
   test('none: the mean action, zero noise', () => {
     const strategy = new NoNoise(3);
     strategy.reset();
-    assert.deepEqual(noiseSequence(strategy, constantPolicy(2, 'gaussian'), 3, 2), [[0, 0], [0, 0], [0, 0]]);
+    assert.deepEqual(noiseSequence(strategy, constantPolicy(2, 'gaussian'), 3, 2), [
+      [0, 0],
+      [0, 0],
+      [0, 0],
+    ]);
   });
 });
 
@@ -183,9 +195,21 @@ function randomActor(head: 'gaussian' | 'gsde' | 'deterministic', layerNorm: boo
     bias: Float32Array.from({ length: outputs }, () => 0.1 * rng.normal()),
   });
   const weights: ActorWeights = {
-    spec: { obsDim: 3, actionDim: 2, hidden: [8, 8], layerNorm, head, gsde: head === 'gsde' ? { logStdInit: -1, fullStd: true, useExpln: false } : null },
+    spec: {
+      obsDim: 3,
+      actionDim: 2,
+      hidden: [8, 8],
+      layerNorm,
+      head,
+      gsde: head === 'gsde' ? { logStdInit: -1, fullStd: true, useExpln: false } : null,
+    },
     hidden: [dense(3, 8), dense(8, 8)],
-    layerNorms: layerNorm ? [0, 1].map(() => ({ gain: Float32Array.from({ length: 8 }, () => 1 + 0.1 * rng.normal()), bias: Float32Array.from({ length: 8 }, () => 0.1 * rng.normal()) })) : [],
+    layerNorms: layerNorm
+      ? [0, 1].map(() => ({
+          gain: Float32Array.from({ length: 8 }, () => 1 + 0.1 * rng.normal()),
+          bias: Float32Array.from({ length: 8 }, () => 0.1 * rng.normal()),
+        }))
+      : [],
     mean: dense(8, 2),
     logStd: head === 'gaussian' ? dense(8, 2) : null,
     gsdeLogStd: head === 'gsde' ? new Float32Array(16).fill(-1) : null,
@@ -205,7 +229,10 @@ describe('gSDE exploration', () => {
     gsde.act(policy, obs, action, noise);
     const matrix = Float32Array.from(gsde.getState().values['matrix']);
     const sigma = gsde.currentSigma();
-    assert.ok(sigma.every((value) => Math.abs(value - Math.exp(-1)) < 1e-6), 'σ = exp(log σ)');
+    assert.ok(
+      sigma.every((value) => Math.abs(value - Math.exp(-1)) < 1e-6),
+      'σ = exp(log σ)',
+    );
     for (let t = 1; t < 4; t++) {
       obs[0] = 0.2 + 0.1 * t;
       gsde.act(policy, obs, action, noise);
@@ -267,7 +294,11 @@ describe('parameter noise', () => {
     });
     const changed = (a: Float32Array, b: Float32Array): number => a.filter((value, i) => value !== b[i]).length;
     for (let l = 0; l < 2; l++) {
-      assert.equal(changed(perturbed.hidden[l].kernel, clean.hidden[l].kernel), clean.hidden[l].kernel.length, `every weight of layer ${l}`);
+      assert.equal(
+        changed(perturbed.hidden[l].kernel, clean.hidden[l].kernel),
+        clean.hidden[l].kernel.length,
+        `every weight of layer ${l}`,
+      );
       assert.equal(changed(perturbed.hidden[l].bias, clean.hidden[l].bias), clean.hidden[l].bias.length);
     }
     assert.equal(changed(perturbed.mean.kernel, clean.mean.kernel), clean.mean.kernel.length, 'the output layer too');
@@ -278,11 +309,15 @@ describe('parameter noise', () => {
     const policy = randomActor('gaussian', true);
     const rng = new Rng(6);
     const observations = Float32Array.from({ length: 64 * 3 }, () => rng.normal());
-    for (const [initialStd, direction] of [[1.0, 'down'], [0.001, 'up']] as const) {
+    for (const [initialStd, direction] of [
+      [1.0, 'down'],
+      [0.001, 'up'],
+    ] as const) {
       const noise = new ParameterNoise(new Rng(7), 1, { ...options, initialStd, adaptFactor: 1.05 });
       const distances: number[] = [];
       for (let step = 0; step < 400; step++) distances.push(noise.adapt(policy, observations, 64));
-      if (direction === 'down') assert.ok(distances[0] > 0.1 && noise.currentStd < initialStd, `σ shrinks while the distance ${distances[0]} exceeds δ`);
+      if (direction === 'down')
+        assert.ok(distances[0] > 0.1 && noise.currentStd < initialStd, `σ shrinks while the distance ${distances[0]} exceeds δ`);
       else assert.ok(distances[0] < 0.1 && noise.currentStd > initialStd, `σ grows while the distance ${distances[0]} is below δ`);
       const late = distances.slice(-100);
       const meanLate = late.reduce((a, b) => a + b, 0) / late.length;
@@ -300,7 +335,8 @@ describe('parameter noise', () => {
     };
     const rng = new Rng(10);
     const observations = Float32Array.from({ length: 128 * 3 }, () => rng.normal());
-    const distance = (policy: Policy): number => new ParameterNoise(new Rng(11), 1, { ...options, adaptive: false, initialStd: 0.05 }).adapt(policy, observations, 128);
+    const distance = (policy: Policy): number =>
+      new ParameterNoise(new Rng(11), 1, { ...options, adaptive: false, initialStd: 0.05 }).adapt(policy, observations, 128);
     const withNorm = Math.abs(Math.log(distance(scaled(true, 10)) / distance(scaled(true, 1))));
     const withoutNorm = Math.abs(Math.log(distance(scaled(false, 10)) / distance(scaled(false, 1))));
     assert.ok(withNorm < withoutNorm, `log-ratio of distances with layer norm ${withNorm.toFixed(3)}, without ${withoutNorm.toFixed(3)}`);

@@ -53,7 +53,13 @@ describe('the learner in a worker thread', () => {
       })().catch((error) => parentPort.postMessage({ error: String(error && error.stack) }));
     `;
     const worker = new Worker(code, { eval: true, workerData: { learnerUrl } });
-    const message = await new Promise<{ error?: string; info: { name: string }; engine: string; stats: { updates: number; criticLoss: number }; weights: ActorWeights }>((resolve, reject) => {
+    const message = await new Promise<{
+      error?: string;
+      info: { name: string };
+      engine: string;
+      stats: { updates: number; criticLoss: number };
+      weights: ActorWeights;
+    }>((resolve, reject) => {
       worker.once('message', resolve);
       worker.once('error', reject);
     });

@@ -55,7 +55,7 @@ describe('target networks', () => {
       const before = learner.getState().arrays;
       learner.update(randomBatch(new Rng(2), 32, 3, 1));
       const after = learner.getState().arrays;
-      const expected = before.criticTarget.map((target, i) => 0.9 * target + 0.1 * (after.critic[i]));
+      const expected = before.criticTarget.map((target, i) => 0.9 * target + 0.1 * after.critic[i]);
       assert.ok(maxAbsDiff(after.criticTarget, expected) < 1e-6, 'target is not the Polyak average');
       assert.ok(maxAbsDiff(after.criticTarget, before.criticTarget) > 1e-5, 'target did not move');
     });
@@ -77,9 +77,9 @@ describe('target networks', () => {
       assert.equal(typeof second.actorLoss, 'number');
       const afterSecond = learner.getState();
       assert.equal(afterSecond.actorUpdates, 1);
-      const expectedActorTarget = start.actorTarget.map((target, i) => 0.9 * target + 0.1 * (afterSecond.arrays.actor[i]));
+      const expectedActorTarget = start.actorTarget.map((target, i) => 0.9 * target + 0.1 * afterSecond.arrays.actor[i]);
       assert.ok(maxAbsDiff(afterSecond.arrays.actorTarget, expectedActorTarget) < 1e-6);
-      const expectedCriticTarget = start.criticTarget.map((target, i) => 0.9 * target + 0.1 * (afterSecond.arrays.critic[i]));
+      const expectedCriticTarget = start.criticTarget.map((target, i) => 0.9 * target + 0.1 * afterSecond.arrays.critic[i]);
       assert.ok(maxAbsDiff(afterSecond.arrays.criticTarget, expectedCriticTarget) < 1e-6);
     });
   });
@@ -146,7 +146,10 @@ describe('layer normalisation in the actor', () => {
 
 describe('checkpoints', () => {
   for (const engine of ENGINES) {
-    for (const variant of [{ algo: 'sac', gsde: true }, { algo: 'td3', td3: { policyDelay: 3 } }] as const) {
+    for (const variant of [
+      { algo: 'sac', gsde: true },
+      { algo: 'td3', td3: { policyDelay: 3 } },
+    ] as const) {
       test(`${engine} ${variant.algo}: an update after save/serialise/restore equals an update without`, async () => {
         const input = { ...SMALL, ...variant, engine };
         const rng = new Rng(9);
@@ -191,7 +194,10 @@ describe('non-finite numbers', () => {
         assert.throws(
           () => learner.update(batch),
           (error: unknown) =>
-            error instanceof LearnerDivergedError && error.quantity === 'batch' && error.message.includes('batch.reward[17] = NaN') && /observation and reward pipeline/.test(error.message),
+            error instanceof LearnerDivergedError &&
+            error.quantity === 'batch' &&
+            error.message.includes('batch.reward[17] = NaN') &&
+            /observation and reward pipeline/.test(error.message),
         );
         assert.deepEqual(learner.getState(), before, 'the learner changed');
         batch.reward[17] = 0;
@@ -218,9 +224,18 @@ describe('non-finite numbers', () => {
         assert.ok(caught instanceof LearnerDivergedError, `expected LearnerDivergedError, got ${String(caught)}`);
         assert.ok(['critic loss', 'critic parameters'].includes(caught.quantity), caught.quantity);
         assert.match(caught.message, /critic learning rate/);
-        assert.throws(() => learner.update(good), (error: unknown) => error === caught);
-        assert.throws(() => learner.actorWeights(), (error: unknown) => error === caught);
-        assert.throws(() => learner.getState(), (error: unknown) => error === caught);
+        assert.throws(
+          () => learner.update(good),
+          (error: unknown) => error === caught,
+        );
+        assert.throws(
+          () => learner.actorWeights(),
+          (error: unknown) => error === caught,
+        );
+        assert.throws(
+          () => learner.getState(),
+          (error: unknown) => error === caught,
+        );
         learner.setState(checkpoint);
         assert.equal(learner.update(good).updates, 2);
         assert.ok(learner.actorWeights().hidden.every((layer) => layer.kernel.every(Number.isFinite)));
@@ -253,12 +268,15 @@ describe('memory', () => {
   });
 
   test('autodiff: 1000 updates leave the tfjs tensor count unchanged', async () => {
-    await withLearner({ obsDim: 3, actionDim: 1, actorHidden: [8], criticHidden: [8], algo: 'sac', gsde: true, engine: 'autodiff' }, (learner) => {
-      const batch = randomBatch(new Rng(15), 16, 3, 1);
-      learner.update(batch);
-      const before = learner.tensorCount();
-      for (let u = 0; u < 1000; u++) learner.update(batch);
-      assert.equal(learner.tensorCount(), before);
-    });
+    await withLearner(
+      { obsDim: 3, actionDim: 1, actorHidden: [8], criticHidden: [8], algo: 'sac', gsde: true, engine: 'autodiff' },
+      (learner) => {
+        const batch = randomBatch(new Rng(15), 16, 3, 1);
+        learner.update(batch);
+        const before = learner.tensorCount();
+        for (let u = 0; u < 1000; u++) learner.update(batch);
+        assert.equal(learner.tensorCount(), before);
+      },
+    );
   });
 });

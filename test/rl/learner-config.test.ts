@@ -3,7 +3,13 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LearnerConfigError, resolveLearnerConfig, targetEntropyOf, validateLearnerConfig, type LearnerConfig } from '../../src/rl/learner/config.js';
+import {
+  LearnerConfigError,
+  resolveLearnerConfig,
+  targetEntropyOf,
+  validateLearnerConfig,
+  type LearnerConfig,
+} from '../../src/rl/learner/config.js';
 
 describe('defaults', () => {
   test('SAC as SB3', () => {
@@ -44,15 +50,50 @@ describe('defaults', () => {
 
 describe('refused combinations name the field', () => {
   const cases: [string, () => unknown, string, RegExp][] = [
-    ['gSDE with TD3', () => resolveLearnerConfig({ algo: 'td3', obsDim: 3, actionDim: 1, gsde: true }), 'actor.head', /gSDE needs a stochastic policy: use SAC/],
-    ['an empty hidden list', () => resolveLearnerConfig({ algo: 'sac', obsDim: 3, actionDim: 1, actorHidden: [] }), 'actor.hidden', /at least one hidden layer/],
-    ['a fractional width', () => resolveLearnerConfig({ algo: 'sac', obsDim: 3, actionDim: 1, criticHidden: [64, 2.5] }), 'criticHidden[1]', /positive integer/],
+    [
+      'gSDE with TD3',
+      () => resolveLearnerConfig({ algo: 'td3', obsDim: 3, actionDim: 1, gsde: true }),
+      'actor.head',
+      /gSDE needs a stochastic policy: use SAC/,
+    ],
+    [
+      'an empty hidden list',
+      () => resolveLearnerConfig({ algo: 'sac', obsDim: 3, actionDim: 1, actorHidden: [] }),
+      'actor.hidden',
+      /at least one hidden layer/,
+    ],
+    [
+      'a fractional width',
+      () => resolveLearnerConfig({ algo: 'sac', obsDim: 3, actionDim: 1, criticHidden: [64, 2.5] }),
+      'criticHidden[1]',
+      /positive integer/,
+    ],
     ['τ = 0', () => resolveLearnerConfig({ algo: 'sac', obsDim: 3, actionDim: 1, tau: 0 }), 'tau', /\(0, 1\]/],
     ['γ > 1', () => resolveLearnerConfig({ algo: 'sac', obsDim: 3, actionDim: 1, gamma: 1.2 }), 'gamma', /\[0, 1\]/],
-    ['a negative learning rate', () => resolveLearnerConfig({ algo: 'sac', obsDim: 3, actionDim: 1, actorLearningRate: -1 }), 'actorLearningRate', /> 0/],
-    ['a zero fixed entropy coefficient', () => resolveLearnerConfig({ algo: 'sac', obsDim: 3, actionDim: 1, sac: { entCoef: 0 } }), 'sac.entCoef', /> 0/],
-    ['policy delay 0', () => resolveLearnerConfig({ algo: 'td3', obsDim: 3, actionDim: 1, td3: { policyDelay: 0 } }), 'td3.policyDelay', /positive integer/],
-    ['a NaN noise', () => resolveLearnerConfig({ algo: 'td3', obsDim: 3, actionDim: 1, td3: { targetPolicyNoise: Number.NaN } }), 'td3.targetPolicyNoise', /finite/],
+    [
+      'a negative learning rate',
+      () => resolveLearnerConfig({ algo: 'sac', obsDim: 3, actionDim: 1, actorLearningRate: -1 }),
+      'actorLearningRate',
+      /> 0/,
+    ],
+    [
+      'a zero fixed entropy coefficient',
+      () => resolveLearnerConfig({ algo: 'sac', obsDim: 3, actionDim: 1, sac: { entCoef: 0 } }),
+      'sac.entCoef',
+      /> 0/,
+    ],
+    [
+      'policy delay 0',
+      () => resolveLearnerConfig({ algo: 'td3', obsDim: 3, actionDim: 1, td3: { policyDelay: 0 } }),
+      'td3.policyDelay',
+      /positive integer/,
+    ],
+    [
+      'a NaN noise',
+      () => resolveLearnerConfig({ algo: 'td3', obsDim: 3, actionDim: 1, td3: { targetPolicyNoise: Number.NaN } }),
+      'td3.targetPolicyNoise',
+      /finite/,
+    ],
     ['a negative seed', () => resolveLearnerConfig({ algo: 'sac', obsDim: 3, actionDim: 1, seed: -1 }), 'seed', /\[0, 2\^32\)/],
     ['zero observations', () => resolveLearnerConfig({ algo: 'sac', obsDim: 0, actionDim: 1 }), 'actor.obsDim', /positive integer/],
   ];
@@ -65,7 +106,10 @@ describe('refused combinations name the field', () => {
   test('a gsde head without gsde options, and the deterministic head with SAC', () => {
     const config = resolveLearnerConfig({ algo: 'sac', obsDim: 3, actionDim: 1 });
     const withoutOptions: LearnerConfig = { ...config, actor: { ...config.actor, head: 'gsde', gsde: null } };
-    assert.throws(() => validateLearnerConfig(withoutOptions), (error: unknown) => error instanceof LearnerConfigError && error.field === 'actor.gsde');
+    assert.throws(
+      () => validateLearnerConfig(withoutOptions),
+      (error: unknown) => error instanceof LearnerConfigError && error.field === 'actor.gsde',
+    );
     const deterministic: LearnerConfig = { ...config, actor: { ...config.actor, head: 'deterministic' } };
     assert.throws(() => validateLearnerConfig(deterministic), /'deterministic' cannot be used with algo 'sac'/);
   });

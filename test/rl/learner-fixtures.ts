@@ -3,7 +3,13 @@
  * and the fast-check settings (FC_SEED / FC_RUNS from the environment, so a failure can be replayed).
  */
 import assert from 'node:assert/strict';
-import { initBackend, resolveLearnerConfig, createLearner, type LearnerConfigInput, type OffPolicyLearner } from '../../src/rl/learner/index.js';
+import {
+  initBackend,
+  resolveLearnerConfig,
+  createLearner,
+  type LearnerConfigInput,
+  type OffPolicyLearner,
+} from '../../src/rl/learner/index.js';
 import type { Batch } from '../../src/rl/types.js';
 import { Rng } from '../../src/util/rng.js';
 
@@ -38,7 +44,7 @@ export async function learnerFor(input: LearnerConfigInput): Promise<OffPolicyLe
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   assert.equal(a.length, b.length, 'arrays of different lengths');
   let worst = 0;
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs((a[i]) - (b[i])));
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
   return worst;
 }
 
@@ -52,10 +58,19 @@ export function maxAbs(a: ArrayLike<number>): number {
  * Asserts max|actual − expected| ≤ relative · max|expected| + absolute, naming the quantity and the
  * numbers when it fails.
  */
-export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, relative: number, absolute: number, label: string): void {
+export function assertClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  relative: number,
+  absolute: number,
+  label: string,
+): void {
   const diff = maxAbsDiff(actual, expected);
   const scale = maxAbs(expected);
-  assert.ok(diff <= relative * scale + absolute, `${label}: max |diff| ${diff.toExponential(3)} > ${relative} · ${scale.toExponential(3)} + ${absolute}`);
+  assert.ok(
+    diff <= relative * scale + absolute,
+    `${label}: max |diff| ${diff.toExponential(3)} > ${relative} · ${scale.toExponential(3)} + ${absolute}`,
+  );
 }
 
 export { Rng };

@@ -95,7 +95,7 @@ describe('kernel MLP backward = tfjs autodiff', () => {
             [...network.variables, input],
           );
           const expectedGrads = flatGradient(tfMlp, layout, autodiff, layout.size);
-          const expectedInputGrad = (autodiff[input.name]).dataSync() as Float32Array;
+          const expectedInputGrad = autodiff[input.name].dataSync() as Float32Array;
           tf.dispose([value, ...Object.values(autodiff), input]);
           network.dispose();
 
@@ -116,7 +116,10 @@ const VARIANTS: [string, Omit<LearnerConfigInput, 'obsDim' | 'actionDim'>][] = [
   ['SAC, Gaussian head', { algo: 'sac' }],
   ['SAC, Gaussian head, layer norm', { algo: 'sac', layerNorm: true }],
   ['SAC, gSDE full std', { algo: 'sac', gsde: { logStdInit: -1 } }],
-  ['SAC, gSDE shared std + expln + layer norm', { algo: 'sac', gsde: { fullStd: false, useExpln: true, logStdInit: 0.3 }, layerNorm: true }],
+  [
+    'SAC, gSDE shared std + expln + layer norm',
+    { algo: 'sac', gsde: { fullStd: false, useExpln: true, logStdInit: 0.3 }, layerNorm: true },
+  ],
   ['SAC, fixed entropy coefficient', { algo: 'sac', sac: { entCoef: 0.2 } }],
   ['TD3, actor every step', { algo: 'td3', td3: { policyDelay: 1 } }],
   ['TD3, layer norm, policy delay 2', { algo: 'td3', layerNorm: true }],
@@ -141,7 +144,8 @@ describe('a whole update: kernel engine = autodiff engine', () => {
           const x = a[key];
           const y = b[key];
           assert.equal(x === null, y === null, `${key} null on one engine only`);
-          if (x !== null && y !== null) assert.ok(Math.abs(x - y) <= 1e-4 * Math.max(1, Math.abs(y)), `${key}: kernels ${x}, autodiff ${y}`);
+          if (x !== null && y !== null)
+            assert.ok(Math.abs(x - y) <= 1e-4 * Math.max(1, Math.abs(y)), `${key}: kernels ${x}, autodiff ${y}`);
         }
         // After Adam's first step the first moment is (1 − β1)·gradient: the gradients, compared in full.
         const sa = kernels.getState().arrays;

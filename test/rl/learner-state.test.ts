@@ -16,7 +16,16 @@ import { learnerFor, randomBatch, Rng, wasmBackend } from './learner-fixtures.js
 before(wasmBackend);
 
 async function trainedState(): Promise<LearnerState> {
-  const learner = await learnerFor({ algo: 'sac', obsDim: 3, actionDim: 1, actorHidden: [8], criticHidden: [8], gsde: true, layerNorm: true, seed: 4 });
+  const learner = await learnerFor({
+    algo: 'sac',
+    obsDim: 3,
+    actionDim: 1,
+    actorHidden: [8],
+    criticHidden: [8],
+    gsde: true,
+    layerNorm: true,
+    seed: 4,
+  });
   try {
     const rng = new Rng(1);
     for (let u = 0; u < 3; u++) learner.update(randomBatch(rng, 16, 3, 1));
@@ -55,7 +64,10 @@ describe('serialised learner state', () => {
 
   test('refuses a foreign file, a truncated one and another format version', async () => {
     const bytes = serializeLearnerState(await trainedState());
-    assert.throws(() => deserializeLearnerState(new TextEncoder().encode('{"not":"a state"}')), (error: unknown) => error instanceof LearnerStateFormatError && /magic/.test(error.message));
+    assert.throws(
+      () => deserializeLearnerState(new TextEncoder().encode('{"not":"a state"}')),
+      (error: unknown) => error instanceof LearnerStateFormatError && /magic/.test(error.message),
+    );
     assert.throws(() => deserializeLearnerState(bytes.subarray(0, bytes.length - 4)), /size .* the header announces/);
     const headerLength = new DataView(bytes.buffer, bytes.byteOffset).getUint32(4, true);
     const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength))) as { format: number };

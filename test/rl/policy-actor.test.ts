@@ -26,9 +26,9 @@ for (const layerNorm of [false, true]) {
 function randomParams(spec: ActorSpec, rng: Rng): Float32Array {
   const layout = actorLayout(spec);
   const params = initActorParams(layout, rng);
-  for (let i = 0; i < params.length; i++) params[i] = (params[i]) + 0.2 * rng.normal();
+  for (let i = 0; i < params.length; i++) params[i] = params[i] + 0.2 * rng.normal();
   const head = layout.mlp.head;
-  for (let i = head.kernel; i < head.bias + head.outputs; i++) params[i] = (params[i]) * 8;
+  for (let i = head.kernel; i < head.bias + head.outputs; i++) params[i] = params[i] * 8;
   return params;
 }
 
@@ -113,7 +113,7 @@ describe('ActorForward', () => {
     const fewer = actor.forwardBatch(obs, 3);
     assert.equal(fewer.count, 3);
     assert.equal(fewer.mean.length, 3 * spec.actionDim);
-    assert.equal(fewer.latent.length, 3 * (spec.hidden[spec.hidden.length - 1]));
+    assert.equal(fewer.latent.length, 3 * spec.hidden[spec.hidden.length - 1]);
     assert.deepEqual(Array.from(fewer.mean), means.slice(0, 3 * spec.actionDim));
   });
 
@@ -125,7 +125,10 @@ describe('ActorForward', () => {
     assert.notDeepEqual(Array.from(actor.forward([1, 1, 1, 1, 1]).mean), before);
     const other: ActorSpec = { ...spec, hidden: [8] };
     const otherLayout = actorLayout(other);
-    assert.throws(() => actor.setWeights(actorWeightsFromParams(otherLayout, initActorParams(otherLayout, new Rng(6)), 0)), /architecture changed/);
+    assert.throws(
+      () => actor.setWeights(actorWeightsFromParams(otherLayout, initActorParams(otherLayout, new Rng(6)), 0)),
+      /architecture changed/,
+    );
     assert.throws(() => actor.forward([1, 2]), /2 values, expected 5/);
   });
 

@@ -54,7 +54,14 @@ function gsdeNoise(epsilon: Float32Array): UpdateNoise {
 }
 
 /** log π of a = tanh(μ + z·E) for E = σ ⊙ ε, straight from the definition, in float64. */
-function directLogProb(latent: ArrayLike<number>, mean: ArrayLike<number>, sigma: ArrayLike<number>, epsilon: ArrayLike<number>, L: number, A: number): { logProb: number; action: number[] } {
+function directLogProb(
+  latent: ArrayLike<number>,
+  mean: ArrayLike<number>,
+  sigma: ArrayLike<number>,
+  epsilon: ArrayLike<number>,
+  L: number,
+  A: number,
+): { logProb: number; action: number[] } {
   let logProb = 0;
   const action: number[] = [];
   for (let j = 0; j < A; j++) {
@@ -63,10 +70,10 @@ function directLogProb(latent: ArrayLike<number>, mean: ArrayLike<number>, sigma
     for (let i = 0; i < L; i++) {
       const z = latent[i];
       const s = sigma[i * A + j];
-      noise += z * s * (epsilon[i * A + j]);
+      noise += z * s * epsilon[i * A + j];
       variance += z * z * s * s;
     }
-    const a = Math.tanh((mean[j]) + noise);
+    const a = Math.tanh(mean[j] + noise);
     action.push(a);
     logProb += -(noise * noise) / (2 * variance) - 0.5 * Math.log(variance) - HALF_LOG_TWO_PI - Math.log(1 - a * a + 1e-6);
   }
@@ -119,8 +126,11 @@ describe('gSDE log-probabilities = direct computation', () => {
         head.beginStep(gsdeNoise(epsilon));
         const sampled = head.sample(pass, 'current');
         direct.forEach((expected, r) => {
-          assert.ok(Math.abs((sampled.logProb[r]) - expected.logProb) < 1e-4 * Math.max(1, Math.abs(expected.logProb)), `kernels row ${r}: ${sampled.logProb[r]} vs ${expected.logProb}`);
-          for (let j = 0; j < A; j++) assert.ok(Math.abs((sampled.action[r * A + j]) - (expected.action[j])) < 1e-5);
+          assert.ok(
+            Math.abs(sampled.logProb[r] - expected.logProb) < 1e-4 * Math.max(1, Math.abs(expected.logProb)),
+            `kernels row ${r}: ${sampled.logProb[r]} vs ${expected.logProb}`,
+          );
+          for (let j = 0; j < A; j++) assert.ok(Math.abs(sampled.action[r * A + j] - expected.action[j]) < 1e-5);
         });
       } finally {
         kernels.dispose();
@@ -134,8 +144,11 @@ describe('gSDE log-probabilities = direct computation', () => {
       });
       tfActor.network.dispose();
       direct.forEach((expected, r) => {
-        assert.ok(Math.abs((logProb[r]) - expected.logProb) < 1e-4 * Math.max(1, Math.abs(expected.logProb)), `autodiff row ${r}: ${logProb[r]} vs ${expected.logProb}`);
-        for (let j = 0; j < A; j++) assert.ok(Math.abs((action[r * A + j]) - (expected.action[j])) < 1e-5);
+        assert.ok(
+          Math.abs(logProb[r] - expected.logProb) < 1e-4 * Math.max(1, Math.abs(expected.logProb)),
+          `autodiff row ${r}: ${logProb[r]} vs ${expected.logProb}`,
+        );
+        for (let j = 0; j < A; j++) assert.ok(Math.abs(action[r * A + j] - expected.action[j]) < 1e-5);
       });
     });
   }
@@ -150,7 +163,7 @@ describe('gSDE log-probability is the density of the sampled actions', () => {
     const logStd = new Float32Array(L).map((_, i) => -0.5 + 0.1 * i);
     const sigma = gsdeSigma(gsde, logStd, L, 1, new Float32Array(L));
     let variance = 0;
-    for (let i = 0; i < L; i++) variance += (z[i]) ** 2 * (sigma[i]) ** 2;
+    for (let i = 0; i < L; i++) variance += z[i] ** 2 * sigma[i] ** 2;
 
     // Empirical: E resampled for every draw, as at exploration time.
     const rng = new Rng(FC_SEED);
@@ -159,7 +172,7 @@ describe('gSDE log-probability is the density of the sampled actions', () => {
     const counts = new Float64Array(bins);
     for (let d = 0; d < draws; d++) {
       let noise = 0;
-      for (let i = 0; i < L; i++) noise += (z[i]) * (sigma[i]) * rng.normal();
+      for (let i = 0; i < L; i++) noise += z[i] * sigma[i] * rng.normal();
       const a = Math.tanh(mu + noise);
       counts[Math.min(bins - 1, Math.floor(((a + 1) / 2) * bins))]++;
     }
@@ -177,7 +190,7 @@ describe('gSDE log-probability is the density of the sampled actions', () => {
       kernels.heap[pass.output.offset] = mu;
       const head = new GsdePolicyHead(kernels, gsde, 1, L, 1, logStdRegion.offset, gradLogStd.offset);
       const densityInU = (u: number): number => {
-        head.beginStep(gsdeNoise(new Float32Array(L).map((_, i) => ((u - mu) * (z[i]) * (sigma[i])) / variance)));
+        head.beginStep(gsdeNoise(new Float32Array(L).map((_, i) => ((u - mu) * z[i] * sigma[i]) / variance)));
         const a = Math.tanh(u);
         return Math.exp(head.sample(pass, 'current').logProb[0]) * (1 - a * a);
       };
@@ -189,9 +202,12 @@ describe('gSDE log-probability is the density of the sampled actions', () => {
         let integral = densityInU(low) + densityInU(high);
         for (let k = 1; k < intervals; k++) integral += (k % 2 === 1 ? 4 : 2) * densityInU(low + k * h);
         const expected = (integral * h) / 3;
-        const observed = (counts[b]) / draws;
+        const observed = counts[b] / draws;
         const tolerance = 4 * Math.sqrt((expected * (1 - expected)) / draws) + 1e-4;
-        assert.ok(Math.abs(observed - expected) <= tolerance, `bin ${b}: observed ${observed.toFixed(5)}, exp(log π) gives ${expected.toFixed(5)}`);
+        assert.ok(
+          Math.abs(observed - expected) <= tolerance,
+          `bin ${b}: observed ${observed.toFixed(5)}, exp(log π) gives ${expected.toFixed(5)}`,
+        );
       }
     } finally {
       kernels.dispose();

@@ -15,8 +15,16 @@ const arbitraryState = fc.constantFrom(...CONTROL_RATES_HZ).chain((hz) =>
   }),
 );
 
-function modelOf(hz: number, l: { maxVelocityRadS: number; maxAccelerationRadS2: number; maxJerkRadS3: number }): { model: BrakeModel; axis: AxisLimits } {
-  const axis = { periodS: 1 / hz, maxVelocityRadS: l.maxVelocityRadS, maxAccelerationRadS2: l.maxAccelerationRadS2, maxJerkRadS3: l.maxJerkRadS3 };
+function modelOf(
+  hz: number,
+  l: { maxVelocityRadS: number; maxAccelerationRadS2: number; maxJerkRadS3: number },
+): { model: BrakeModel; axis: AxisLimits } {
+  const axis = {
+    periodS: 1 / hz,
+    maxVelocityRadS: l.maxVelocityRadS,
+    maxAccelerationRadS2: l.maxAccelerationRadS2,
+    maxJerkRadS3: l.maxJerkRadS3,
+  };
   return { model: new BrakeModel(axis.periodS, axis.maxVelocityRadS, axis.maxAccelerationRadS2, axis.maxJerkRadS3), axis };
 }
 
@@ -128,7 +136,12 @@ describe('BrakeModel', () => {
     ];
     for (const c of cases) {
       const model = new BrakeModel(1 / c.hz, c.v, c.a, c.j);
-      for (const [v0, a0] of [[c.v * 0.999, 0], [0, c.a], [c.v * 0.5, -c.a], [-c.v * 0.3, c.a * 0.7]] as const) {
+      for (const [v0, a0] of [
+        [c.v * 0.999, 0],
+        [0, c.a],
+        [c.v * 0.5, -c.a],
+        [-c.v * 0.3, c.a * 0.7],
+      ] as const) {
         if (Math.abs(model.zeroedVelocity(v0, a0)) > c.v) continue;
         model.stop(v0, a0);
         const { stopTotalRad, stopMaxRad, stopMinRad } = model;
@@ -148,7 +161,10 @@ describe('BrakeModel', () => {
         }
         assert.ok(ticks < 300_000, 'no rest');
         const tol = 1e-9 * Math.max(1, Math.abs(q));
-        assert.ok(Math.abs(stopTotalRad - q) <= tol, `${JSON.stringify(c)} (${v0}, ${a0}): total ${stopTotalRad} vs ${q} after ${ticks} ticks`);
+        assert.ok(
+          Math.abs(stopTotalRad - q) <= tol,
+          `${JSON.stringify(c)} (${v0}, ${a0}): total ${stopTotalRad} vs ${q} after ${ticks} ticks`,
+        );
         assert.ok(Math.abs(stopMaxRad - max) <= tol && Math.abs(stopMinRad - min) <= tol, 'extremes');
       }
     }
@@ -156,19 +172,23 @@ describe('BrakeModel', () => {
 
   test('property: the stop displacement never decreases with velocity or acceleration', () => {
     fc.assert(
-      fc.property(arbitraryState, fc.double({ min: 0, max: 0.05, noNaN: true }), ({ hz, limits, velocityFraction, accelerationFraction }, bump) => {
-        const { model } = modelOf(hz, limits);
-        const state = viableState(model, velocityFraction, accelerationFraction);
-        fc.pre(state !== null);
-        const { v, a } = state;
-        model.stop(v, a);
-        const base = model.stopTotalRad;
-        const tol = 1e-9 * Math.max(Math.abs(base), limits.maxVelocityRadS / hz);
-        model.stop(v + bump * limits.maxVelocityRadS, a);
-        assert.ok(model.stopTotalRad >= base - tol, 'decreased with velocity');
-        model.stop(v, Math.min(limits.maxAccelerationRadS2, a + bump * limits.maxAccelerationRadS2));
-        assert.ok(model.stopTotalRad >= base - tol, 'decreased with acceleration');
-      }),
+      fc.property(
+        arbitraryState,
+        fc.double({ min: 0, max: 0.05, noNaN: true }),
+        ({ hz, limits, velocityFraction, accelerationFraction }, bump) => {
+          const { model } = modelOf(hz, limits);
+          const state = viableState(model, velocityFraction, accelerationFraction);
+          fc.pre(state !== null);
+          const { v, a } = state;
+          model.stop(v, a);
+          const base = model.stopTotalRad;
+          const tol = 1e-9 * Math.max(Math.abs(base), limits.maxVelocityRadS / hz);
+          model.stop(v + bump * limits.maxVelocityRadS, a);
+          assert.ok(model.stopTotalRad >= base - tol, 'decreased with velocity');
+          model.stop(v, Math.min(limits.maxAccelerationRadS2, a + bump * limits.maxAccelerationRadS2));
+          assert.ok(model.stopTotalRad >= base - tol, 'decreased with acceleration');
+        },
+      ),
       fcParams(400),
     );
   });

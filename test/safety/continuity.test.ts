@@ -78,37 +78,53 @@ describe('continuity cost before and after the filter', () => {
   test('property: the noisiest policy (uniform actions every tick) — zero violations, and cost after < cost before', () => {
     // Realistic joints: none can cross its soft range in fewer than 10 ticks (V h <= soft span / 10).
     fc.assert(
-      fc.property(arbitraryPositionSpec(6), fc.integer({ min: 0, max: 0x7fffffff }), fc.integer({ min: 100, max: 600 }), (drawn, seed, ticks) => {
-        const h = 1 / drawn.controlHz;
-        const limits: JointLimits[] = drawn.joints.map(({ limits: l }) => {
-          const soft = l.maxPositionRad! - l.minPositionRad! - 2 * l.softMarginRad;
-          const v = Math.min(l.maxVelocityRadS, soft / (10 * h));
-          return { ...l, maxVelocityRadS: v, maxAccelerationRadS2: Math.max(l.maxAccelerationRadS2, v / (1000 * h)) };
-        });
-        const spec = positionSpec(drawn.controlHz, limits.map((l) => ({ ...l, maxJerkRadS3: Math.max(l.maxJerkRadS3, l.maxAccelerationRadS2 / (1000 * h)) })));
-        const rng = new Rng(seed);
-        const { low, high } = softRanges(spec);
-        // Actions uniform in [-1, 1], mapped linearly onto the soft range, as the action map does.
-        const raw = Array.from({ length: ticks }, () =>
-          Float64Array.from(spec.joints, (_, j) => low[j] + ((rng.uniformIn(-1, 1) + 1) / 2) * (high[j] - low[j])),
-        );
-        const start = spec.joints.map((_, j) => (low[j] + high[j]) / 2);
-        const applied = filterStream(spec, start, raw);
-        spec.joints.forEach(({ limits: l }, j) => {
-          const checker = new LimitChecker(l, spec.controlHz, start[j]);
-          applied.forEach((row) => checker.push(row[j]));
-          checker.assertWithin(`joint ${j}`);
-        });
-        const before = continuityCost(raw, low, high);
-        const after = continuityCost(applied, low, high);
-        assert.ok(after < before, `after ${after} >= before ${before}`);
-      }),
+      fc.property(
+        arbitraryPositionSpec(6),
+        fc.integer({ min: 0, max: 0x7fffffff }),
+        fc.integer({ min: 100, max: 600 }),
+        (drawn, seed, ticks) => {
+          const h = 1 / drawn.controlHz;
+          const limits: JointLimits[] = drawn.joints.map(({ limits: l }) => {
+            const soft = l.maxPositionRad! - l.minPositionRad! - 2 * l.softMarginRad;
+            const v = Math.min(l.maxVelocityRadS, soft / (10 * h));
+            return { ...l, maxVelocityRadS: v, maxAccelerationRadS2: Math.max(l.maxAccelerationRadS2, v / (1000 * h)) };
+          });
+          const spec = positionSpec(
+            drawn.controlHz,
+            limits.map((l) => ({ ...l, maxJerkRadS3: Math.max(l.maxJerkRadS3, l.maxAccelerationRadS2 / (1000 * h)) })),
+          );
+          const rng = new Rng(seed);
+          const { low, high } = softRanges(spec);
+          // Actions uniform in [-1, 1], mapped linearly onto the soft range, as the action map does.
+          const raw = Array.from({ length: ticks }, () =>
+            Float64Array.from(spec.joints, (_, j) => low[j] + ((rng.uniformIn(-1, 1) + 1) / 2) * (high[j] - low[j])),
+          );
+          const start = spec.joints.map((_, j) => (low[j] + high[j]) / 2);
+          const applied = filterStream(spec, start, raw);
+          spec.joints.forEach(({ limits: l }, j) => {
+            const checker = new LimitChecker(l, spec.controlHz, start[j]);
+            applied.forEach((row) => checker.push(row[j]));
+            checker.assertWithin(`joint ${j}`);
+          });
+          const before = continuityCost(raw, low, high);
+          const after = continuityCost(applied, low, high);
+          assert.ok(after < before, `after ${after} >= before ${before}`);
+        },
+      ),
       fcParams(400),
     );
   });
 
   describe('known streams where the cost after the filter is higher (the general claim is false)', () => {
-    const limits: JointLimits = { minPositionRad: -1, maxPositionRad: 1, softMarginRad: 0.1, maxVelocityRadS: 2, maxAccelerationRadS2: 10, maxJerkRadS3: 100, maxEffortNm: null };
+    const limits: JointLimits = {
+      minPositionRad: -1,
+      maxPositionRad: 1,
+      softMarginRad: 0.1,
+      maxVelocityRadS: 2,
+      maxAccelerationRadS2: 10,
+      maxJerkRadS3: 100,
+      maxEffortNm: null,
+    };
     const spec = positionSpec(100, [limits]);
     const low = [-0.9];
     const high = [0.9];

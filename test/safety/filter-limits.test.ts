@@ -52,7 +52,10 @@ function runScenario(s: Scenario): void {
   const rng = new Rng(s.seed);
   const withLead: SafetySpec = {
     ...spec,
-    joints: spec.joints.map((j) => ({ ...j, maxLeadRad: s.leadFraction === null ? null : s.leadFraction * (j.limits.maxPositionRad! - j.limits.minPositionRad!) })),
+    joints: spec.joints.map((j) => ({
+      ...j,
+      maxLeadRad: s.leadFraction === null ? null : s.leadFraction * (j.limits.maxPositionRad! - j.limits.minPositionRad!),
+    })),
     maxReadingAgeUs: 1000,
   };
   const filter = new SafetyFilter(withLead);
@@ -78,7 +81,8 @@ function runScenario(s: Scenario): void {
       // The robot lags one tick behind the command, with a little noise; sometimes a joint's reading is lost.
       reading.positionRad[i] = rng.uniform() < s.missingRate ? Number.NaN : previous[i] + rng.normal() * 1e-4;
     }
-    const wasAtRest = [...filter.commandState.velocityRadS].every((v) => v === 0) && [...filter.commandState.accelerationRadS2].every((a) => a === 0);
+    const wasAtRest =
+      [...filter.commandState.velocityRadS].every((v) => v === 0) && [...filter.commandState.accelerationRadS2].every((a) => a === 0);
     const status = filter.step(rng.uniform() < s.holdRate ? null : raw, reading);
     const out = filter.output;
     for (let i = 0; i < n; i++) {
@@ -105,11 +109,19 @@ function checkInvariant(filter: SafetyFilter, spec: SafetySpec, t: number): void
     const q = filter.commandState.positionRad[i];
     const v = filter.commandState.velocityRadS[i];
     const a = filter.commandState.accelerationRadS2[i];
-    const axis = { periodS: 1 / hz, maxVelocityRadS: l.maxVelocityRadS, maxAccelerationRadS2: l.maxAccelerationRadS2, maxJerkRadS3: l.maxJerkRadS3 };
+    const axis = {
+      periodS: 1 / hz,
+      maxVelocityRadS: l.maxVelocityRadS,
+      maxAccelerationRadS2: l.maxAccelerationRadS2,
+      maxJerkRadS3: l.maxJerkRadS3,
+    };
     assert.ok(Math.abs(a) <= l.maxAccelerationRadS2 + tol.acceleration, `tick ${t}: |a| = ${a} above A`);
     assert.ok(Math.abs(referenceZeroedVelocity(axis, v, a)) <= l.maxVelocityRadS + tol.velocity, `tick ${t}: |w| above V`);
     const stop = referenceStop(axis, v, a);
-    assert.ok(q + stop.maxRad <= l.maxPositionRad! + tol.position, `tick ${t}: brake from (${q}, ${v}, ${a}) passes max by ${q + stop.maxRad - l.maxPositionRad!}`);
+    assert.ok(
+      q + stop.maxRad <= l.maxPositionRad! + tol.position,
+      `tick ${t}: brake from (${q}, ${v}, ${a}) passes max by ${q + stop.maxRad - l.maxPositionRad!}`,
+    );
     assert.ok(q + stop.minRad >= l.minPositionRad! - tol.position, `tick ${t}: brake passes min by ${l.minPositionRad! - q - stop.minRad}`);
   });
 }
@@ -122,7 +134,10 @@ describe('SafetyFilter limits (properties)', () => {
   test('effort mode: |effort| <= max, slew-limited except cuts to zero, zero on NaN, stale or e-stop, always finite', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ maxEffortNm: fc.double({ min: 0.01, max: 100, noNaN: true }), riseS: fc.constantFrom(0, 0.01, 0.05, 0.5) }), { minLength: 1, maxLength: 4 }),
+        fc.array(fc.record({ maxEffortNm: fc.double({ min: 0.01, max: 100, noNaN: true }), riseS: fc.constantFrom(0, 0.01, 0.05, 0.5) }), {
+          minLength: 1,
+          maxLength: 4,
+        }),
         fc.constantFrom(50, 100, 1000),
         fc.integer({ min: 0, max: 0x7fffffff }),
         (joints, hz, seed) => {
@@ -133,7 +148,15 @@ describe('SafetyFilter limits (properties)', () => {
             maxReadingAgeUs: 1000,
             joints: joints.map(({ maxEffortNm, riseS }, i) => ({
               name: `e${i}`,
-              limits: { minPositionRad: -1, maxPositionRad: 1, softMarginRad: 0.1, maxVelocityRadS: 2, maxAccelerationRadS2: 10, maxJerkRadS3: 100, maxEffortNm },
+              limits: {
+                minPositionRad: -1,
+                maxPositionRad: 1,
+                softMarginRad: 0.1,
+                maxVelocityRadS: 2,
+                maxAccelerationRadS2: 10,
+                maxJerkRadS3: 100,
+                maxEffortNm,
+              },
               maxLeadRad: null,
               maxEffortRateNmS: riseS === 0 ? Number.POSITIVE_INFINITY : maxEffortNm / riseS,
             })),
@@ -177,9 +200,26 @@ describe('SafetyFilter limits (properties)', () => {
   for (const kind of ['bangBang', 'alternating', 'square'] as const) {
     test(`adversarial ${kind} streams from a start on a hard limit`, () => {
       fc.assert(
-        fc.property(arbitraryPositionSpec(2), fc.integer({ min: 0, max: 0x7fffffff }), fc.constantFrom(0, 1), (spec, seed, startFraction) => {
-          runScenario({ spec, kind, seed, ticks: 600, staleRate: 0, missingRate: 0, holdRate: 0, leadFraction: null, estopAt: null, estopFor: 0, startFraction });
-        }),
+        fc.property(
+          arbitraryPositionSpec(2),
+          fc.integer({ min: 0, max: 0x7fffffff }),
+          fc.constantFrom(0, 1),
+          (spec, seed, startFraction) => {
+            runScenario({
+              spec,
+              kind,
+              seed,
+              ticks: 600,
+              staleRate: 0,
+              missingRate: 0,
+              holdRate: 0,
+              leadFraction: null,
+              estopAt: null,
+              estopFor: 0,
+              startFraction,
+            });
+          },
+        ),
         fcParams(150),
       );
     });

@@ -16,11 +16,20 @@ type Style = (typeof STYLES)[number];
  * ones, with its own brake kept inside the soft range; when a random move would break that, it
  * brakes instead. Returns the targets tick by tick, each of shape (joints,).
  */
-function inLimitStream(spec: SafetySpec, seed: number, ticks: number, start: readonly number[], style: Style, shrink: number): Float64Array[] {
+function inLimitStream(
+  spec: SafetySpec,
+  seed: number,
+  ticks: number,
+  start: readonly number[],
+  style: Style,
+  shrink: number,
+): Float64Array[] {
   const rng = new Rng(seed);
   const h = 1 / spec.controlHz;
   const n = spec.joints.length;
-  const models = spec.joints.map(({ limits: l }) => new BrakeModel(h, shrink * l.maxVelocityRadS, shrink * l.maxAccelerationRadS2, shrink * l.maxJerkRadS3));
+  const models = spec.joints.map(
+    ({ limits: l }) => new BrakeModel(h, shrink * l.maxVelocityRadS, shrink * l.maxAccelerationRadS2, shrink * l.maxJerkRadS3),
+  );
   const q = Float64Array.from(start);
   const v = new Float64Array(n);
   const a = new Float64Array(n);
@@ -37,7 +46,14 @@ function inLimitStream(spec: SafetySpec, seed: number, ticks: number, start: rea
       m.velocityViableAccelerations(v[i], bounds);
       const lo = Math.max(a[i] - m.jerkStepRadS2, -m.maxAccelerationRadS2, bounds[0]);
       const hi = Math.min(a[i] + m.jerkStepRadS2, m.maxAccelerationRadS2, bounds[1]);
-      let next = style === 'uniform' ? rng.uniformIn(lo, hi) : style === 'extremes' ? (rng.uniform() < 0.5 ? lo : hi) : Math.min(hi, Math.max(lo, a[i] + 0.1 * rng.normal() * m.jerkStepRadS2));
+      let next =
+        style === 'uniform'
+          ? rng.uniformIn(lo, hi)
+          : style === 'extremes'
+            ? rng.uniform() < 0.5
+              ? lo
+              : hi
+            : Math.min(hi, Math.max(lo, a[i] + 0.1 * rng.normal() * m.jerkStepRadS2));
       let nv = v[i] + h * next;
       m.stop(nv, next);
       if (!(lo <= hi) || q[i] + h * nv + m.stopMaxRad > high || q[i] + h * nv + m.stopMinRad < low) {
@@ -72,7 +88,9 @@ describe('SafetyFilter passthrough (properties)', () => {
           });
           const h = 1 / spec.controlHz;
           // A lead bound the stream never reaches: three ticks at full speed (the reading lags one tick).
-          const filterSpec: SafetySpec = withLead ? { ...spec, joints: spec.joints.map((j) => ({ ...j, maxLeadRad: 3 * h * j.limits.maxVelocityRadS })) } : spec;
+          const filterSpec: SafetySpec = withLead
+            ? { ...spec, joints: spec.joints.map((j) => ({ ...j, maxLeadRad: 3 * h * j.limits.maxVelocityRadS })) }
+            : spec;
           const filter = new SafetyFilter(filterSpec);
           filter.reset(start);
           const n = spec.joints.length;

@@ -79,7 +79,7 @@ describe('SafetyFilter (position mode)', () => {
       const x = 0.5 * Math.sin(Math.PI * t * 0.01);
       statuses.push(filter.step(Float64Array.of(x, x), reading));
     }
-    assert.equal(statuses[1], SafetyStatus.clamped, "the second target needs a jump the jerk limit forbids");
+    assert.equal(statuses[1], SafetyStatus.clamped, 'the second target needs a jump the jerk limit forbids');
     const lastClamped = statuses.lastIndexOf(SafetyStatus.clamped);
     assert.ok(lastClamped > 0 && lastClamped < 150, `last clamped tick ${lastClamped}`);
   });
@@ -193,15 +193,24 @@ describe('SafetyFilter (position mode)', () => {
   test('misuse throws a SafetyError naming the field', () => {
     const unset = new SafetyFilter(positionSpec(100, [LIMITS]));
     assert.throws(() => unset.step(Float64Array.of(0), perfectReading(1)), /before reset/);
-    assert.throws(() => unset.reset([1.5]), (e: unknown) => e instanceof SafetyError && /reset\(positionRad\)\[0\] \(j0\)/.test(e.message) && /hard range/.test(e.message));
+    assert.throws(
+      () => unset.reset([1.5]),
+      (e: unknown) => e instanceof SafetyError && /reset\(positionRad\)\[0\] \(j0\)/.test(e.message) && /hard range/.test(e.message),
+    );
     assert.throws(() => unset.reset([Number.NaN]), SafetyError);
     assert.throws(() => unset.reset([0, 0]), /needs 1 positions/);
     assert.throws(
       () => new SafetyFilter(positionSpec(100, [{ ...LIMITS, maxJerkRadS3: 0 }])),
       (e: unknown) => e instanceof SafetyError && e.message === 'joints[0] (j0).limits.maxJerkRadS3 = 0: must be finite and > 0',
     );
-    assert.throws(() => new SafetyFilter(positionSpec(100, [{ ...LIMITS, minPositionRad: null, maxPositionRad: null }])), /required in position mode/);
-    assert.throws(() => new SafetyFilter(positionSpec(1000, [{ ...LIMITS, maxAccelerationRadS2: 0.001 }])), /brake of A\/\(hJ\) \+ V\/\(hA\)/);
+    assert.throws(
+      () => new SafetyFilter(positionSpec(100, [{ ...LIMITS, minPositionRad: null, maxPositionRad: null }])),
+      /required in position mode/,
+    );
+    assert.throws(
+      () => new SafetyFilter(positionSpec(1000, [{ ...LIMITS, maxAccelerationRadS2: 0.001 }])),
+      /brake of A\/\(hJ\) \+ V\/\(hA\)/,
+    );
     assert.throws(() => new SafetyFilter(positionSpec(100, [{ ...LIMITS, softMarginRad: 1 }])), /more than 2 softMarginRad/);
     assert.throws(() => new SafetyFilter(positionSpec(100, [LIMITS], -0.1)), /maxLeadRad = -0.1/);
   });
@@ -325,15 +334,28 @@ describe('safetySpecFromCalibration', () => {
 
   test("the calibration's safety section gives the defaults; 0 s rise time means no slew limit", () => {
     const spec = safetySpecFromCalibration({ ...calibration, safety: { maxLeadRad: 0.4, effortRiseTimeS: 0 } });
-    assert.deepEqual(spec.joints.map((j) => j.maxLeadRad), [0.4, 0.4]);
+    assert.deepEqual(
+      spec.joints.map((j) => j.maxLeadRad),
+      [0.4, 0.4],
+    );
     assert.equal(spec.joints[1].maxEffortRateNmS, Number.POSITIVE_INFINITY);
-    assert.equal(safetySpecFromCalibration({ ...calibration, safety: { maxLeadRad: 0.4, effortRiseTimeS: 0 } }, { maxLeadRad: null }).joints[0].maxLeadRad, null);
+    assert.equal(
+      safetySpecFromCalibration({ ...calibration, safety: { maxLeadRad: 0.4, effortRiseTimeS: 0 } }, { maxLeadRad: null }).joints[0]
+        .maxLeadRad,
+      null,
+    );
     assert.throws(() => safetySpecFromCalibration(calibration, { effortRiseTimeS: -1 }), /must be >= 0/);
   });
 
   test('options: one lead for all, or one per joint', () => {
-    assert.deepEqual(safetySpecFromCalibration(calibration, { maxLeadRad: 0.2 }).joints.map((j) => j.maxLeadRad), [0.2, 0.2]);
-    assert.deepEqual(safetySpecFromCalibration(calibration, { maxLeadRad: [null, 0.3] }).joints.map((j) => j.maxLeadRad), [null, 0.3]);
+    assert.deepEqual(
+      safetySpecFromCalibration(calibration, { maxLeadRad: 0.2 }).joints.map((j) => j.maxLeadRad),
+      [0.2, 0.2],
+    );
+    assert.deepEqual(
+      safetySpecFromCalibration(calibration, { maxLeadRad: [null, 0.3] }).joints.map((j) => j.maxLeadRad),
+      [null, 0.3],
+    );
     assert.throws(() => safetySpecFromCalibration(calibration, { maxLeadRad: [0.1] }), /lists 1 values for 2 joints/);
     const filter = SafetyFilter.fromCalibration(calibration, { maxReadingAgeUs: 1 });
     assert.equal(filter.spec.maxReadingAgeUs, 1);

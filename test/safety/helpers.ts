@@ -50,9 +50,9 @@ export function arbitraryJointLimits(hz: number): fc.Arbitrary<JointLimits> {
 
 /** An arbitrary position-mode spec with 1..maxJoints joints. */
 export function arbitraryPositionSpec(maxJoints: number): fc.Arbitrary<SafetySpec> {
-  return fc.constantFrom(...CONTROL_RATES_HZ).chain((hz) =>
-    fc.array(arbitraryJointLimits(hz), { minLength: 1, maxLength: maxJoints }).map((limits) => positionSpec(hz, limits)),
-  );
+  return fc
+    .constantFrom(...CONTROL_RATES_HZ)
+    .chain((hz) => fc.array(arbitraryJointLimits(hz), { minLength: 1, maxLength: maxJoints }).map((limits) => positionSpec(hz, limits)));
 }
 
 export function positionSpec(hz: number, limits: readonly JointLimits[], maxLeadRad: number | null = null): SafetySpec {
@@ -112,7 +112,8 @@ export class RawStream {
           x = this.walk[i]!;
           break;
         case 'nonFinite':
-          x = rng.uniform() < 0.15 ? [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY][rng.int(3)] : rng.uniformIn(low, high);
+          x =
+            rng.uniform() < 0.15 ? [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY][rng.int(3)] : rng.uniformIn(low, high);
           break;
         case 'absurd':
           x = rng.uniform() < 0.15 ? (rng.uniform() < 0.5 ? 1e30 : -1e30) : rng.uniformIn(low, high);
@@ -202,7 +203,9 @@ export class LimitChecker {
   assertWithin(label: string): void {
     const e = this.excess;
     if (!(e.position <= 1 && e.velocity <= 1 && e.acceleration <= 1 && e.jerk <= 1)) {
-      throw new Error(`${label}: limit broken beyond tolerance (excess in tolerance units) ${JSON.stringify(e)} for ${JSON.stringify(this.limits)}`);
+      throw new Error(
+        `${label}: limit broken beyond tolerance (excess in tolerance units) ${JSON.stringify(e)} for ${JSON.stringify(this.limits)}`,
+      );
     }
   }
 }

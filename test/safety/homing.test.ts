@@ -12,7 +12,12 @@ import { LimitChecker, RawStream, Rng, STREAM_KINDS, arbitraryPositionSpec, fcPa
  * Runs a homing of `filter`'s command through `filter` until `next` reports arrival; returns the
  * applied commands, the statuses seen and the largest gap between a homing command and the applied one.
  */
-function home(filter: SafetyFilter, homing: HomingTrajectory, target: readonly number[], maxTicks: number): { commands: Float64Array[]; statuses: Set<number>; maxGapRad: number } {
+function home(
+  filter: SafetyFilter,
+  homing: HomingTrajectory,
+  target: readonly number[],
+  maxTicks: number,
+): { commands: Float64Array[]; statuses: Set<number>; maxGapRad: number } {
   homing.start(filter, target);
   const out = new Float64Array(filter.jointCount);
   const reading = perfectReading(filter.jointCount);
@@ -35,12 +40,23 @@ describe('HomingTrajectory', () => {
     // Accelerate: a = 1 (v 1), 1.5 (v 2.5, F(1.5) = 2 absorbs the last 0.5 below V), 0.5 (v 3); cruise at 3
     // while the stopping point (2.5 ahead) stays at or before 15; then brake a = -1 (v 2), follow
     // exactly onto 15 (v 0.5, a -1.5), then v 0 and a 0.
-    const limits: JointLimits = { minPositionRad: -1, maxPositionRad: 20, softMarginRad: 0.5, maxVelocityRadS: 3, maxAccelerationRadS2: 2, maxJerkRadS3: 1, maxEffortNm: null };
+    const limits: JointLimits = {
+      minPositionRad: -1,
+      maxPositionRad: 20,
+      softMarginRad: 0.5,
+      maxVelocityRadS: 3,
+      maxAccelerationRadS2: 2,
+      maxJerkRadS3: 1,
+      maxEffortNm: null,
+    };
     const spec = positionSpec(1, [limits]);
     const filter = new SafetyFilter(spec);
     filter.reset([0]);
     const { commands, statuses } = home(filter, new HomingTrajectory(spec), [15], 100);
-    assert.deepEqual(commands.map((c) => c[0]), [1, 3.5, 6.5, 9.5, 12.5, 14.5, 15, 15, 15]);
+    assert.deepEqual(
+      commands.map((c) => c[0]),
+      [1, 3.5, 6.5, 9.5, 12.5, 14.5, 15, 15, 15],
+    );
     assert.deepEqual([...statuses], [SafetyStatus.passed]);
     assert.ok(filter.commandState.velocityRadS[0] === 0 && filter.commandState.accelerationRadS2[0] === 0, 'at rest');
   });
@@ -49,7 +65,15 @@ describe('HomingTrajectory', () => {
     // v rises by hA = 1/16 per tick: 16 ticks to V covering (1/2048) (1 + ... + 16) = 0.06640625; the
     // brake from V covers (1/2048) (15 + ... + 1) = 0.05859375; so 112 ticks of cruise (0.875) fill the
     // metre; then one more tick brings a from -8 to 0: 16 + 112 + 16 + 1 = 145 ticks.
-    const limits: JointLimits = { minPositionRad: -0.5, maxPositionRad: 1.5, softMarginRad: 0.25, maxVelocityRadS: 1, maxAccelerationRadS2: 8, maxJerkRadS3: 1e6, maxEffortNm: null };
+    const limits: JointLimits = {
+      minPositionRad: -0.5,
+      maxPositionRad: 1.5,
+      softMarginRad: 0.25,
+      maxVelocityRadS: 1,
+      maxAccelerationRadS2: 8,
+      maxJerkRadS3: 1e6,
+      maxEffortNm: null,
+    };
     const spec = positionSpec(128, [limits]);
     const filter = new SafetyFilter(spec);
     filter.reset([0]);
@@ -67,7 +91,15 @@ describe('HomingTrajectory', () => {
   });
 
   test('from a command in motion it brakes first, and a limit scale slows the move', () => {
-    const limits: JointLimits = { minPositionRad: -1, maxPositionRad: 1, softMarginRad: 0.1, maxVelocityRadS: 2, maxAccelerationRadS2: 10, maxJerkRadS3: 100, maxEffortNm: null };
+    const limits: JointLimits = {
+      minPositionRad: -1,
+      maxPositionRad: 1,
+      softMarginRad: 0.1,
+      maxVelocityRadS: 2,
+      maxAccelerationRadS2: 10,
+      maxJerkRadS3: 100,
+      maxEffortNm: null,
+    };
     const spec = positionSpec(100, [limits]);
     const durations: number[] = [];
     for (const limitScale of [1, 0.25]) {
@@ -112,7 +144,9 @@ describe('HomingTrajectory', () => {
             filter.step(raw, reading);
             checkers.forEach((c, i) => c.push(filter.output.applied[i]));
           }
-          const target = spec.joints.map(({ limits: l }) => rng.uniformIn(l.minPositionRad! + l.softMarginRad, l.maxPositionRad! - l.softMarginRad));
+          const target = spec.joints.map(({ limits: l }) =>
+            rng.uniformIn(l.minPositionRad! + l.softMarginRad, l.maxPositionRad! - l.softMarginRad),
+          );
           const h = 1 / spec.controlHz;
           // A generous bound on the duration: a brake, then a move across the range, at the scaled limits.
           const bound = spec.joints.reduce((worst, { limits: l }) => {
@@ -122,7 +156,12 @@ describe('HomingTrajectory', () => {
             const ticks = 4 * (a / (h * j) + v / (h * a) + 2) + (l.maxPositionRad! - l.minPositionRad!) / (h * v);
             return Math.max(worst, ticks);
           }, 0);
-          const { commands, statuses, maxGapRad } = home(filter, new HomingTrajectory(spec, { limitScale }), target, Math.ceil(2 * bound) + 50);
+          const { commands, statuses, maxGapRad } = home(
+            filter,
+            new HomingTrajectory(spec, { limitScale }),
+            target,
+            Math.ceil(2 * bound) + 50,
+          );
           assert.equal(maxGapRad, 0, 'the filter changed a homing command');
           assert.ok([...statuses].every((s) => s === SafetyStatus.passed));
           commands.forEach((c) => checkers.forEach((checker, i) => checker.push(c[i])));
@@ -137,13 +176,24 @@ describe('HomingTrajectory', () => {
   });
 
   test('misuse throws a SafetyError', () => {
-    const limits: JointLimits = { minPositionRad: -1, maxPositionRad: 1, softMarginRad: 0.1, maxVelocityRadS: 2, maxAccelerationRadS2: 10, maxJerkRadS3: 100, maxEffortNm: 1 };
+    const limits: JointLimits = {
+      minPositionRad: -1,
+      maxPositionRad: 1,
+      softMarginRad: 0.1,
+      maxVelocityRadS: 2,
+      maxAccelerationRadS2: 10,
+      maxJerkRadS3: 100,
+      maxEffortNm: 1,
+    };
     const spec = positionSpec(100, [limits]);
     const homing = new HomingTrajectory(spec);
     assert.throws(() => homing.next(new Float64Array(1)), /before start/);
     const filter = new SafetyFilter(spec);
     filter.reset([0]);
-    assert.throws(() => homing.start(filter, [0.95]), (e: unknown) => e instanceof SafetyError && /targetRad\[0\] \(j0\) = 0.95/.test(e.message));
+    assert.throws(
+      () => homing.start(filter, [0.95]),
+      (e: unknown) => e instanceof SafetyError && /targetRad\[0\] \(j0\) = 0.95/.test(e.message),
+    );
     assert.throws(() => homing.start(filter, [0, 0]), /has 2 values for 1 joints/);
     const twoJoints = new SafetyFilter(positionSpec(100, [limits, limits]));
     assert.throws(() => homing.start(twoJoints, [0]), /position-mode filter of 1 joints/);
@@ -153,7 +203,15 @@ describe('HomingTrajectory', () => {
 });
 
 describe('drawPoseInBox', () => {
-  const limits: JointLimits = { minPositionRad: -1, maxPositionRad: 1, softMarginRad: 0.1, maxVelocityRadS: 2, maxAccelerationRadS2: 10, maxJerkRadS3: 100, maxEffortNm: null };
+  const limits: JointLimits = {
+    minPositionRad: -1,
+    maxPositionRad: 1,
+    softMarginRad: 0.1,
+    maxVelocityRadS: 2,
+    maxAccelerationRadS2: 10,
+    maxJerkRadS3: 100,
+    maxEffortNm: null,
+  };
   const spec = positionSpec(100, [limits, limits]);
 
   test('draws inside the box, reproducibly from the seed', () => {

@@ -80,5 +80,13 @@ export function referenceStop(limits: AxisLimits, velocityRadS: number, accelera
     peakAcc = Math.max(peakAcc, Math.abs(a));
     ticks++;
   }
-  return { totalRad: q, maxRad: max, minRad: min, ticks, peakSpeedRadS: peakSpeed, peakAccelerationRadS2: peakAcc, peakJerkRadS3: peakJerk };
+  return {
+    totalRad: q,
+    maxRad: max,
+    minRad: min,
+    ticks,
+    peakSpeedRadS: peakSpeed,
+    peakAccelerationRadS2: peakAcc,
+    peakJerkRadS3: peakJerk,
+  };
 }

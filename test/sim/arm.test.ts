@@ -40,7 +40,8 @@ describe('arm twin', () => {
       twin.read(state);
       assert.ok(Math.abs(state.deviceTimeS - 1) < 1e-9, `50 control periods = 1 s (got ${state.deviceTimeS})`);
       const lsb = calibration.twin!.realism.encoderResolutionRad;
-      for (const value of state.positionRad) assert.ok(Math.abs(value / lsb - Math.round(value / lsb)) < 1e-6, `readings come in encoder steps: ${value}`);
+      for (const value of state.positionRad)
+        assert.ok(Math.abs(value / lsb - Math.round(value / lsb)) < 1e-6, `readings come in encoder steps: ${value}`);
     } finally {
       twin.dispose();
     }
@@ -70,7 +71,10 @@ describe('arm twin', () => {
       // Statics: servo torque = −gravity torque, up to the joint's friction loss (0.05 N·m).
       for (let j = 0; j < 3; j++) {
         const servo = state.effortNm[j + 1];
-        assert.ok(Math.abs(servo + gravity[j]) < 0.06, `joint ${j + 1}: servo ${servo.toFixed(3)} N·m vs gravity ${gravity[j].toFixed(3)} N·m`);
+        assert.ok(
+          Math.abs(servo + gravity[j]) < 0.06,
+          `joint ${j + 1}: servo ${servo.toFixed(3)} N·m vs gravity ${gravity[j].toFixed(3)} N·m`,
+        );
       }
       assert.ok(Math.abs(state.effortNm[0]) < 0.06, 'gravity does not load the base yaw');
     } finally {

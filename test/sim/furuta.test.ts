@@ -139,7 +139,9 @@ describe('furuta twin', () => {
     } finally {
       twin.dispose();
     }
-    const actuatedPendulum = variant('actuated-pendulum', (xml) => xml.replace('</actuator>', '  <motor name="sneaky" joint="pendulum" gear="1"/>\n  </actuator>'));
+    const actuatedPendulum = variant('actuated-pendulum', (xml) =>
+      xml.replace('</actuator>', '  <motor name="sneaky" joint="pendulum" gear="1"/>\n  </actuator>'),
+    );
     await assert.rejects(MujocoTwin.create(actuatedPendulum, 1), /drives 'pendulum', a passive joint of the calibration/);
   });
 
@@ -149,7 +151,10 @@ describe('furuta twin', () => {
     const expectedUndamped = linearPeriodS(0, 0);
     assert.ok(Math.abs(expectedUndamped - 0.4852) < 1e-3, `hand value ${expectedUndamped}`);
     const measuredUndamped = await measuredPeriodS(undamped, 4);
-    assert.ok(Math.abs(measuredUndamped / expectedUndamped - 1) < 0.002, `undamped: measured ${measuredUndamped.toFixed(5)} s, hand ${expectedUndamped.toFixed(5)} s`);
+    assert.ok(
+      Math.abs(measuredUndamped / expectedUndamped - 1) < 0.002,
+      `undamped: measured ${measuredUndamped.toFixed(5)} s, hand ${expectedUndamped.toFixed(5)} s`,
+    );
     // The shipped model: the arm's damping lengthens the swing by about 0.3 %, which the cubic captures.
     const expected = linearPeriodS(ARM_DAMPING, PENDULUM_DAMPING);
     const measured = await measuredPeriodS(calibration, 4);
@@ -231,6 +236,9 @@ describe('furuta task', () => {
   });
 
   test('rejects a robot that is not a rotary pendulum', () => {
-    assert.throws(() => createTask('furuta', loadCalibration('pendulum')), /one driven joint in effort mode and one passive pendulum joint/);
+    assert.throws(
+      () => createTask('furuta', loadCalibration('pendulum')),
+      /one driven joint in effort mode and one passive pendulum joint/,
+    );
   });
 });

@@ -45,7 +45,10 @@ test('no WASM memory leak across many twins created, reset, stepped and disposed
   const after = await heapProbe();
   assert.equal(after.heapBytes, before.heapBytes, `the WASM heap grew from ${before.heapBytes} to ${after.heapBytes} bytes over 240 twins`);
   // The allocator may place the probe a little differently (free-list order), never a whole arena higher.
-  assert.ok(Math.abs(after.offsetBytes - before.offsetBytes) < 2 ** 20, `probe allocated at ${after.offsetBytes}, before at ${before.offsetBytes}`);
+  assert.ok(
+    Math.abs(after.offsetBytes - before.offsetBytes) < 2 ** 20,
+    `probe allocated at ${after.offsetBytes}, before at ${before.offsetBytes}`,
+  );
 });
 
 test('no WASM memory growth over thousands of resets of one twin', async () => {
@@ -61,7 +64,10 @@ test('no WASM memory growth over thousands of resets of one twin', async () => {
     }
     const after = await heapProbe();
     assert.equal(after.heapBytes, before.heapBytes);
-    assert.ok(Math.abs(after.offsetBytes - before.offsetBytes) < 2 ** 20, `probe allocated at ${after.offsetBytes}, before at ${before.offsetBytes}`);
+    assert.ok(
+      Math.abs(after.offsetBytes - before.offsetBytes) < 2 ** 20,
+      `probe allocated at ${after.offsetBytes}, before at ${before.offsetBytes}`,
+    );
   } finally {
     twin.dispose();
   }
@@ -72,5 +78,8 @@ test('the probe detects a leak (so the checks above can fail)', async () => {
   const leaked = await Promise.all(Array.from({ length: 3 }, (_, i) => MujocoTwin.create(calibrations[2], i)));
   const during = await heapProbe();
   leaked.forEach((twin) => twin.dispose());
-  assert.ok(during.offsetBytes - before.offsetBytes > 2 ** 20 || during.heapBytes > before.heapBytes, `three live twins moved the probe from ${before.offsetBytes} to ${during.offsetBytes}`);
+  assert.ok(
+    during.offsetBytes - before.offsetBytes > 2 ** 20 || during.heapBytes > before.heapBytes,
+    `three live twins moved the probe from ${before.offsetBytes} to ${during.offsetBytes}`,
+  );
 });

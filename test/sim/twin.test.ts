@@ -9,7 +9,7 @@ import { normalizeAngle } from '../../src/tasks/pendulum.js';
 /** Gymnasium's Pendulum-v1 step, transcribed from its equations (g = 10, m = l = 1, dt = 0.05). */
 function gymnasiumPendulumStep(theta: number, thetaDot: number, torque: number): [number, number] {
   const u = Math.min(2, Math.max(-2, torque));
-  let newThetaDot = thetaDot + ((3 * 10) / 2 * Math.sin(theta) + 3 * u) * 0.05;
+  let newThetaDot = thetaDot + (((3 * 10) / 2) * Math.sin(theta) + 3 * u) * 0.05;
   newThetaDot = Math.min(8, Math.max(-8, newThetaDot));
   return [theta + newThetaDot * 0.05, newThetaDot];
 }
@@ -42,8 +42,8 @@ describe('MuJoCo twins', () => {
   });
 
   test('angle normalisation matches Python: ((x + π) % 2π) − π', () => {
-    assert.ok(Math.abs(normalizeAngle(3 * Math.PI / 2) + Math.PI / 2) < 1e-12);
-    assert.ok(Math.abs(normalizeAngle(-3 * Math.PI / 2) - Math.PI / 2) < 1e-12);
+    assert.ok(Math.abs(normalizeAngle((3 * Math.PI) / 2) + Math.PI / 2) < 1e-12);
+    assert.ok(Math.abs(normalizeAngle((-3 * Math.PI) / 2) - Math.PI / 2) < 1e-12);
     assert.equal(normalizeAngle(Math.PI), -Math.PI);
     assert.equal(normalizeAngle(0.25), 0.25);
   });

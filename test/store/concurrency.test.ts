@@ -72,9 +72,18 @@ describe('one database shared by several daemons', () => {
     // A row carries its own coordinates (see fixtures.makeRow): check one from each run in full.
     const raw = new Database(path, { readonly: true });
     for (const run of runs) {
-      const row = raw.prepare('SELECT obs, command FROM steps WHERE run_id = ? AND episode = 37 AND step = 123').get(run.run) as { obs: Buffer; command: Buffer };
-      assert.deepEqual(Array.from(readFloat32Blob(row.obs)), Array.from({ length: 24 }, (_, i) => Math.fround(20 + i + 0.123)));
-      assert.deepEqual(Array.from(readFloat32Blob(row.command)), Array.from({ length: 6 }, (_, i) => Math.fround(70 + i + 0.123)));
+      const row = raw.prepare('SELECT obs, command FROM steps WHERE run_id = ? AND episode = 37 AND step = 123').get(run.run) as {
+        obs: Buffer;
+        command: Buffer;
+      };
+      assert.deepEqual(
+        Array.from(readFloat32Blob(row.obs)),
+        Array.from({ length: 24 }, (_, i) => Math.fround(20 + i + 0.123)),
+      );
+      assert.deepEqual(
+        Array.from(readFloat32Blob(row.command)),
+        Array.from({ length: 6 }, (_, i) => Math.fround(70 + i + 0.123)),
+      );
     }
     raw.close();
     db.close();

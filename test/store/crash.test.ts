@@ -75,7 +75,9 @@ describe('crash safety', () => {
 
       // Rows are committed in order: whatever survived is a prefix of what was produced, without gaps.
       const rows = (db.prepare('SELECT COUNT(*) AS n FROM steps').get() as { n: number }).n;
-      const perEpisode = db.prepare('SELECT episode, COUNT(*) AS n, MAX(step) AS last FROM steps GROUP BY episode ORDER BY episode').all() as { episode: number; n: number; last: number }[];
+      const perEpisode = db
+        .prepare('SELECT episode, COUNT(*) AS n, MAX(step) AS last FROM steps GROUP BY episode ORDER BY episode')
+        .all() as { episode: number; n: number; last: number }[];
       perEpisode.forEach((episode, i) => {
         assert.equal(episode.episode, i, context);
         assert.equal(episode.n, episode.last + 1, `${context}: episode ${i} has no gap`);
@@ -84,17 +86,29 @@ describe('crash safety', () => {
 
       // Every row produced longer ago than the allowed loss before the kill is on disk.
       const old = killed.produced.filter(([, at]) => at <= killed.killedAtMs - ALLOWED_LOSS_MS).pop();
-      if (old) assert.ok(rows >= old[0], `${context}: ${rows} rows on disk, but ${old[0]} had been produced ${killed.killedAtMs - old[1]} ms before the kill`);
+      if (old)
+        assert.ok(
+          rows >= old[0],
+          `${context}: ${rows} rows on disk, but ${old[0]} had been produced ${killed.killedAtMs - old[1]} ms before the kill`,
+        );
       const produced = killed.produced.at(-1)?.[0] ?? 0;
       assert.ok(rows <= produced + 50, `${context}: ${rows} rows on disk, but only ${produced} were reported produced`);
 
       // An episode that ended before the allowed loss is recorded as ended, with all its rows; every
       // episode recorded as ended has all its rows (its end was committed with them).
-      const endedEpisodes = db.prepare(`SELECT episode, steps FROM episodes WHERE termination = 'truncated' ORDER BY episode`).all() as { episode: number; steps: number }[];
+      const endedEpisodes = db.prepare(`SELECT episode, steps FROM episodes WHERE termination = 'truncated' ORDER BY episode`).all() as {
+        episode: number;
+        steps: number;
+      }[];
       for (const [episode, at] of killed.ended) {
-        if (at <= killed.killedAtMs - ALLOWED_LOSS_MS) assert.ok(endedEpisodes.some((e) => e.episode === episode), `${context}: episode ${episode} ended ${killed.killedAtMs - at} ms before the kill`);
+        if (at <= killed.killedAtMs - ALLOWED_LOSS_MS)
+          assert.ok(
+            endedEpisodes.some((e) => e.episode === episode),
+            `${context}: episode ${episode} ended ${killed.killedAtMs - at} ms before the kill`,
+          );
       }
-      for (const episode of endedEpisodes) assert.equal(perEpisode[episode.episode]?.n, episode.steps, `${context}: ended episode ${episode.episode} has its rows`);
+      for (const episode of endedEpisodes)
+        assert.equal(perEpisode[episode.episode]?.n, episode.steps, `${context}: ended episode ${episode.episode} has its rows`);
       const open = db.prepare(`SELECT COUNT(*) AS n FROM episodes WHERE termination IS NULL`).get() as { n: number };
       assert.equal(open.n, 0, `${context}: the episode the kill interrupted is closed as aborted`);
       db.close();

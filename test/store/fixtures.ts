@@ -54,4 +54,3 @@ export const endSummary = (steps: number): EpisodeSummary => ({
   safetyClips: { velocity: 1 },
   seconds: 0.2,
 });
-

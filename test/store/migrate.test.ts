@@ -43,8 +43,10 @@ describe('schema migrations', () => {
     ];
     const path = databaseAt('later.db', MIGRATIONS.length);
     const db = new Database(path);
-    db.prepare(`INSERT INTO runs (name, started_at, status, source, robot, task, algo, noise, noise_interval, seed, joint_names, config, calibration, code_version, host, pid, heartbeat_at)
-      VALUES ('old', 'then', 'finished', 'sim', 'r', 't', 'sac', 'none', 1, 0, '[]', '{}', '{}', 'v1', 'h', 1, 'then')`).run();
+    db.prepare(
+      `INSERT INTO runs (name, started_at, status, source, robot, task, algo, noise, noise_interval, seed, joint_names, config, calibration, code_version, host, pid, heartbeat_at)
+      VALUES ('old', 'then', 'finished', 'sim', 'r', 't', 'sac', 'none', 1, 0, '[]', '{}', '{}', 'v1', 'h', 1, 'then')`,
+    ).run();
     migrate(db, path, later);
     assert.equal(schemaVersion(db), later.length);
     assert.deepEqual(db.prepare('SELECT name, operator FROM runs').all(), [{ name: 'old', operator: 'unknown' }]);
@@ -59,7 +61,9 @@ describe('schema migrations', () => {
     const db = new Database(path);
     db.pragma(`user_version = ${MIGRATIONS.length + 1}`);
     db.close();
-    const message = new RegExp(`newer\\.db has schema version ${MIGRATIONS.length + 1}, newer than the ${MIGRATIONS.length} this robo-train knows: upgrade robo-train`);
+    const message = new RegExp(
+      `newer\\.db has schema version ${MIGRATIONS.length + 1}, newer than the ${MIGRATIONS.length} this robo-train knows: upgrade robo-train`,
+    );
     assert.throws(() => openDatabase(path), message);
     assert.throws(() => openDatabase(path, { readonly: true }), message);
     assert.throws(() => openForReading(path), message);
@@ -67,7 +71,10 @@ describe('schema migrations', () => {
 
   test('a read-only open of an older file says it cannot migrate it; a missing file is named', () => {
     const path = databaseAt('old-readonly.db', 0);
-    assert.throws(() => openDatabase(path, { readonly: true }), /has schema version 0, older than this robo-train's \d+, and cannot be migrated read-only/);
+    assert.throws(
+      () => openDatabase(path, { readonly: true }),
+      /has schema version 0, older than this robo-train's \d+, and cannot be migrated read-only/,
+    );
     assert.throws(() => openForReading(join(dir, 'missing.db')), /no run database at .*missing\.db: check --db/);
   });
 });

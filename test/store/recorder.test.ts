@@ -95,7 +95,10 @@ describe('run recorder', () => {
     assert.equal(run.episodes, 1, 'evaluation episodes are not counted as training');
     assert.equal(run.steps, 20);
     assert.equal(run.mean_return, -12.5);
-    const row = db.prepare('SELECT * FROM steps WHERE run_id = ? AND episode = 0 AND step = 5').get(recorder.runId) as Record<string, Buffer | number>;
+    const row = db.prepare('SELECT * FROM steps WHERE run_id = ? AND episode = 0 AND step = 5').get(recorder.runId) as Record<
+      string,
+      Buffer | number
+    >;
     assert.deepEqual(Array.from(readFloat32Blob(row['position'] as Buffer)), [5, -5]);
     assert.deepEqual(Array.from(readFloat32Blob(row['obs'] as Buffer)), [1, 2, 3, 4, 5, 6, 7, 8]);
     assert.deepEqual(Array.from(readFloat32Blob(row['command'] as Buffer)), [Math.fround(0.3), Math.fround(-0.3)]);
@@ -107,7 +110,7 @@ describe('run recorder', () => {
     const episode = db.prepare('SELECT * FROM episode_summary WHERE episode = 0').get() as Record<string, unknown>;
     assert.equal(episode['continuity_cost'], 0.75);
     assert.equal(episode['interval'], 8);
-    assert.equal((db.prepare('SELECT * FROM recent_events').all()).length, 1);
+    assert.equal(db.prepare('SELECT * FROM recent_events').all().length, 1);
     const curve = db.prepare('SELECT episode, evaluation, training_steps, return_mean10 FROM learning_curve ORDER BY episode').all();
     assert.deepEqual(curve, [
       { episode: 0, evaluation: 0, training_steps: 20, return_mean10: -12.5 },
@@ -118,8 +121,17 @@ describe('run recorder', () => {
       { episode: 0, limit_name: 'jerk', steps: 1 },
       { episode: 0, limit_name: 'velocity', steps: 2 },
     ]);
-    const smoothness = db.prepare('SELECT episodes, steps, raw_continuity_cost, continuity_cost, mean_squared_jerk, clipped_share FROM run_smoothness').get();
-    assert.deepEqual(smoothness, { episodes: 1, steps: 20, raw_continuity_cost: 3.5, continuity_cost: 0.75, mean_squared_jerk: 12, clipped_share: 0.1 });
+    const smoothness = db
+      .prepare('SELECT episodes, steps, raw_continuity_cost, continuity_cost, mean_squared_jerk, clipped_share FROM run_smoothness')
+      .get();
+    assert.deepEqual(smoothness, {
+      episodes: 1,
+      steps: 20,
+      raw_continuity_cost: 3.5,
+      continuity_cost: 0.75,
+      mean_squared_jerk: 12,
+      clipped_share: 0.1,
+    });
     db.close();
   });
 
@@ -129,7 +141,10 @@ describe('run recorder', () => {
     const recorder = await RunRecorder.open(db, info, { maxBatchRows: 50, maxBatchAgeMs: 100 });
     recorder.beginEpisode(0, false);
     for (let step = 0; step < 10; step++) recorder.step(stepRow(0, step));
-    assert.ok(await eventually(() => count(reader, 'SELECT COUNT(*) AS n FROM steps') === 10, 5000), 'the age bound commits a partial batch');
+    assert.ok(
+      await eventually(() => count(reader, 'SELECT COUNT(*) AS n FROM steps') === 10, 5000),
+      'the age bound commits a partial batch',
+    );
     assert.equal(recorder.stepsWritten, 10);
     await recorder.finish('finished', null);
 
@@ -154,7 +169,8 @@ describe('run recorder', () => {
     recorder.endEpisode(0, summary(20));
     recorder.event('fault', 'joint 2 over temperature', 0, 19);
     const ended = (): boolean =>
-      count(reader, `SELECT COUNT(*) AS n FROM episodes WHERE termination IS NOT NULL`) === 1 && count(reader, 'SELECT COUNT(*) AS n FROM events') === 1;
+      count(reader, `SELECT COUNT(*) AS n FROM episodes WHERE termination IS NOT NULL`) === 1 &&
+      count(reader, 'SELECT COUNT(*) AS n FROM events') === 1;
     assert.ok(await eventually(ended, 2000), 'the episode end and the event are on disk without flush or finish');
     assert.equal(count(reader, 'SELECT COUNT(*) AS n FROM steps'), 20, 'the episode end carried its step rows');
     await recorder.finish('finished', null);
@@ -166,7 +182,12 @@ describe('run recorder', () => {
     const path = join(dir, 'pressure.db');
     const db = openDatabase(path);
     const warnings: [number, number][] = [];
-    const recorder = await RunRecorder.open(db, info, { maxBatchRows: 8, maxBatchAgeMs: 10, maxQueuedRows: 64, onBackpressure: (queued, limit) => warnings.push([queued, limit]) });
+    const recorder = await RunRecorder.open(db, info, {
+      maxBatchRows: 8,
+      maxBatchAgeMs: 10,
+      maxQueuedRows: 64,
+      onBackpressure: (queued, limit) => warnings.push([queued, limit]),
+    });
     // Another connection holds the write lock, as a slow disk or a busy neighbour would.
     const blocker = new Database(path);
     blocker.prepare('BEGIN IMMEDIATE').run();
@@ -183,14 +204,14 @@ describe('run recorder', () => {
     }
     assert.equal(accepted, 64);
     assert.ok(refused instanceof StoreError);
-    assert.match((refused).message, /cannot keep up: 64 step rows wait to be written .*the run stops rather than drop rows/);
+    assert.match(refused.message, /cannot keep up: 64 step rows wait to be written .*the run stops rather than drop rows/);
     assert.throws(() => recorder.step(stepRow(0, 64)), /cannot keep up/, 'refuses every later row too');
     assert.equal(recorder.backpressureWarnings, 1);
     await new Promise((resolve) => setImmediate(resolve));
     assert.deepEqual(warnings, [[32, 64]], 'the callback runs once, outside the tick');
     blocker.prepare('COMMIT').run();
     blocker.close();
-    await recorder.finish('failed', (refused).message);
+    await recorder.finish('failed', refused.message);
     assert.equal(count(db, 'SELECT COUNT(*) AS n FROM steps'), 64, 'every accepted row is on disk');
     const run = db.prepare('SELECT status, exit_reason FROM runs').get() as { status: string; exit_reason: string };
     assert.equal(run.status, 'failed');
@@ -204,19 +225,31 @@ describe('run recorder', () => {
   test('a full disk is a StoreError that says so', () => {
     const path = join(dir, 'full.db');
     const db = openDatabase(path);
-    const runId = Number(db.prepare(`INSERT INTO runs (name, started_at, status, source, robot, task, algo, noise, noise_interval, seed, joint_names, config, calibration, code_version, host, pid, heartbeat_at)
-      VALUES ('full', 'now', 'running', 'sim', 'r', 't', 'sac', 'none', 1, 0, '[]', '{}', '{}', 'test', 'h', 1, 'now')`).run().lastInsertRowid);
+    const runId = Number(
+      db
+        .prepare(
+          `INSERT INTO runs (name, started_at, status, source, robot, task, algo, noise, noise_interval, seed, joint_names, config, calibration, code_version, host, pid, heartbeat_at)
+      VALUES ('full', 'now', 'running', 'sim', 'r', 't', 'sac', 'none', 1, 0, '[]', '{}', '{}', 'test', 'h', 1, 'now')`,
+        )
+        .run().lastInsertRowid,
+    );
     // SQLite's own cap on the file's pages fails a write exactly as a full disk does.
     db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
     const ring = StepRing.create(400, [2, 2, 8, 2, 2, 2]);
     const writer = new RunWriter(db, runId, 1000);
     writer.attach(ring.layout);
     for (let step = 0; step < 400; step++) ring.push(stepRow(0, step));
-    assert.throws(() => writer.commit(400), (error: unknown) => {
-      assert.ok(error instanceof StoreError);
-      assert.match(error.message, /could not write step rows in .*full\.db: .*\(the disk is full: free space or point --db at another disk\)/);
-      return true;
-    });
+    assert.throws(
+      () => writer.commit(400),
+      (error: unknown) => {
+        assert.ok(error instanceof StoreError);
+        assert.match(
+          error.message,
+          /could not write step rows in .*full\.db: .*\(the disk is full: free space or point --db at another disk\)/,
+        );
+        return true;
+      },
+    );
     assert.equal(writer.committed, 0, 'nothing is released that was not committed');
     db.close();
   });

@@ -40,7 +40,9 @@ function readBack(consumer: StepRing, index: number): number[] {
 
 function expected(n: number): number[] {
   const r = row(n);
-  const arrays = [r.positionRad, r.velocityRadS, r.obs, r.rawAction, r.noise, r.command].flatMap((a) => Array.from(a, (v) => Math.fround(v)));
+  const arrays = [r.positionRad, r.velocityRadS, r.obs, r.rawAction, r.noise, r.command].flatMap((a) =>
+    Array.from(a, (v) => Math.fround(v)),
+  );
   return [r.episode, r.step, r.deviceTimeS, r.reward ?? Number.NaN, r.flags, ...arrays];
 }
 

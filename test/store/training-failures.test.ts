@@ -38,7 +38,10 @@ describe('the store when a training run fails', () => {
         if (/^ep 1 /m.test(stdout)) killChild();
       }),
       // A 120 KiB file size limit stands for a full disk (SIGXFSZ ignored, so writes fail with EFBIG).
-      spawned('bash', ['-c', `trap '' XFSZ; ulimit -f 120; exec "${process.execPath}" "${bin}" --sim sim-reacher --hidden 32,32 --quiet --db "${full}"`]),
+      spawned('bash', [
+        '-c',
+        `trap '' XFSZ; ulimit -f 120; exec "${process.execPath}" "${bin}" --sim sim-reacher --hidden 32,32 --quiet --db "${full}"`,
+      ]),
     ]);
 
     assert.equal(kill.signal, 'SIGKILL', kill.stderr);
@@ -49,17 +52,27 @@ describe('the store when a training run fails', () => {
     const store = openForReading(killed);
     assert.equal(listRuns(store)[0].status, 'crashed');
     assert.ok((store.prepare('SELECT COUNT(*) AS n FROM steps').get() as { n: number }).n >= 100, 'the first episode is on disk');
-    assert.equal((store.prepare('SELECT COUNT(*) AS n FROM episodes WHERE termination IS NULL').get() as { n: number }).n, 0, 'the interrupted episode is closed');
+    assert.equal(
+      (store.prepare('SELECT COUNT(*) AS n FROM episodes WHERE termination IS NULL').get() as { n: number }).n,
+      0,
+      'the interrupted episode is closed',
+    );
     store.close();
 
     assert.equal(disk.code, 1, disk.stderr);
     // Which write hits the limit first (step rows, an episode's end or start) depends on timing.
-    assert.match(disk.stderr, /^robo-train: could not (write step rows|record the episode (end|start)) in .*full\.db: .*\(the disk refused the write \(full, failing, or a file size limit\): free space or point --db at another disk\)$/m);
+    assert.match(
+      disk.stderr,
+      /^robo-train: could not (write step rows|record the episode (end|start)) in .*full\.db: .*\(the disk refused the write \(full, failing, or a file size limit\): free space or point --db at another disk\)$/m,
+    );
     assert.doesNotMatch(disk.stderr, /^\s+at /m, 'no stack trace');
     const fullStore = openForReading(full);
     assert.equal(fullStore.pragma('integrity_check', { simple: true }), 'ok');
     const status = listRuns(fullStore)[0].status;
-    assert.ok(['failed', 'crashed'].includes(status), `the run is closed as failed, or marked crashed when even that did not fit (${status})`);
+    assert.ok(
+      ['failed', 'crashed'].includes(status),
+      `the run is closed as failed, or marked crashed when even that did not fit (${status})`,
+    );
     fullStore.close();
   });
 });

@@ -45,7 +45,7 @@ async function write(path: string, rows: number): Promise<void> {
   const recorder = await RunRecorder.open(openDatabase(path), childInfo(`writer-${process.pid}`));
   process.stdout.write('ready\n');
   const episodeSteps = 200;
-  for (let produced = 0; produced < rows; ) {
+  for (let produced = 0; produced < rows;) {
     const episode = Math.floor(produced / episodeSteps);
     const step = produced % episodeSteps;
     if (step === 0) recorder.beginEpisode(episode, false);

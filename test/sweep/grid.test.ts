@@ -11,7 +11,9 @@ const BASE = { sim: 'sim-reacher', steps: 300 };
 
 describe('grid syntax', () => {
   test('axes, values, ranges, on/off, episode and hidden widths', () => {
-    const block = parseGrid("noise=gaussian,param,gsde; interval=1,8,episode;layer-norm=on,off;seed=0..2;hidden=16x16,32;train-every=episode,8");
+    const block = parseGrid(
+      'noise=gaussian,param,gsde; interval=1,8,episode;layer-norm=on,off;seed=0..2;hidden=16x16,32;train-every=episode,8',
+    );
     assert.deepEqual(
       block.map((axis) => [axis.key, axis.values]),
       [
@@ -42,7 +44,12 @@ describe('grid syntax', () => {
       ['db=x.db', /grid axis 'db' cannot vary/],
       ['steps=ten', /grid axis 'steps': --steps must be a number/],
     ];
-    for (const [spec, message] of cases) assert.throws(() => parseGrid(spec), (error: unknown) => error instanceof GridError && message.test(error.message), spec);
+    for (const [spec, message] of cases)
+      assert.throws(
+        () => parseGrid(spec),
+        (error: unknown) => error instanceof GridError && message.test(error.message),
+        spec,
+      );
   });
 });
 
@@ -52,8 +59,14 @@ describe('cells', () => {
     assert.deepEqual(
       cells.map((cell) => cell.key),
       [
-        'seed=0', 'seed=1', 'interval=-1;seed=0', 'interval=-1;seed=1',
-        'noise=gsde;seed=0', 'noise=gsde;seed=1', 'noise=gsde;interval=-1;seed=0', 'noise=gsde;interval=-1;seed=1',
+        'seed=0',
+        'seed=1',
+        'interval=-1;seed=0',
+        'interval=-1;seed=1',
+        'noise=gsde;seed=0',
+        'noise=gsde;seed=1',
+        'noise=gsde;interval=-1;seed=0',
+        'noise=gsde;interval=-1;seed=1',
       ],
     );
     const cell = cells[6];
@@ -61,11 +74,19 @@ describe('cells', () => {
     assert.equal(cell.config.sweep, 'demo');
     assert.equal(cell.config.sweepCell, 'noise=gsde;interval=-1;seed=0');
     assert.equal(cell.config.quiet, true);
-    assert.deepEqual(parseCellKey(cell.key), [['noise', 'gsde'], ['interval', '-1'], ['seed', '0']]);
+    assert.deepEqual(parseCellKey(cell.key), [
+      ['noise', 'gsde'],
+      ['interval', '-1'],
+      ['seed', '0'],
+    ]);
   });
 
   test('train flags reproduce the cell: parsed back they give the same config', () => {
-    const [cell] = expandCells([parseGrid('noise=param;interval=episode;layer-norm=on;hidden=16x16;train-every=episode;gradient-steps=-1')], BASE, 'demo');
+    const [cell] = expandCells(
+      [parseGrid('noise=param;interval=episode;layer-norm=on;hidden=16x16;train-every=episode;gradient-steps=-1')],
+      BASE,
+      'demo',
+    );
     assert.ok(cell);
     assert.ok(cell.args.includes('--interval=-1'));
     assert.ok(cell.args.includes('--layer-norm'));
@@ -81,13 +102,22 @@ describe('cells', () => {
 
   test('blocks make a union; a cell reached twice runs once', () => {
     const cells = expandCells([parseGrid('noise=gsde;interval=1,8'), parseGrid('noise=gsde,param;interval=8')], BASE, 'demo');
-    assert.deepEqual(cells.map((cell) => cell.key), ['noise=gsde;seed=0', 'noise=gsde;interval=8;seed=0', 'noise=param;interval=8;seed=0']);
+    assert.deepEqual(
+      cells.map((cell) => cell.key),
+      ['noise=gsde;seed=0', 'noise=gsde;interval=8;seed=0', 'noise=param;interval=8;seed=0'],
+    );
   });
 
   test('an explicit seed axis wins over --seeds; a bad combination names the cell', () => {
     const cells = expandCells([parseGrid('noise=ou;seed=5')], BASE, 'demo', [0, 1, 2]);
-    assert.deepEqual(cells.map((cell) => cell.key), ['noise=ou;seed=5']);
-    assert.throws(() => expandCells([parseGrid('noise=gsde')], { ...BASE, algo: 'td3' }, 'demo'), /cell noise=gsde: --noise gsde needs --algo sac/);
+    assert.deepEqual(
+      cells.map((cell) => cell.key),
+      ['noise=ou;seed=5'],
+    );
+    assert.throws(
+      () => expandCells([parseGrid('noise=gsde')], { ...BASE, algo: 'td3' }, 'demo'),
+      /cell noise=gsde: --noise gsde needs --algo sac/,
+    );
   });
 
   test("the study presets: the four questions' union, with baselines and the episode schedule", () => {
@@ -111,18 +141,31 @@ describe('cells', () => {
       assert.ok(configurations.includes(expected), `missing ${expected}`);
     }
     assert.ok(cells.every((cell) => cell.config.trainEvery === (cell.configuration.includes('train-every=8') ? 8 : 'episode')));
-    assert.throws(() => presetGrids(['speed']), /unknown preset 'speed'; presets: baselines, layer-norm, adaptation, interval, compromise, study/);
+    assert.throws(
+      () => presetGrids(['speed']),
+      /unknown preset 'speed'; presets: baselines, layer-norm, adaptation, interval, compromise, study/,
+    );
   });
 
   test('a stored run that differs from the planned cell is named flag by flag', () => {
     const [cell] = expandCells([parseGrid('noise=gsde')], BASE, 'demo');
-    const stored: Record<string, unknown> = { ...cell.config, task: { task: 'reach', episodeSteps: 100 }, backend: { name: 'wasm' }, db: '/elsewhere.db' };
+    const stored: Record<string, unknown> = {
+      ...cell.config,
+      task: { task: 'reach', episodeSteps: 100 },
+      backend: { name: 'wasm' },
+      db: '/elsewhere.db',
+    };
     assert.deepEqual(configMismatches(stored, cell), []);
     // A run stored before an option existed ran with that option's default.
     const older = Object.fromEntries(Object.entries(stored).filter(([key]) => key !== 'gsdeExpln'));
     assert.deepEqual(configMismatches(older, cell), []);
-    assert.deepEqual(configMismatches(older, { ...cell, config: { ...cell.config, gsdeExpln: true } }), ['--gsde-expln off (stored) vs on (now)']);
-    assert.deepEqual(configMismatches({ ...stored, steps: 5000, hidden: [64, 64] }, cell), ['--hidden 64,64 (stored) vs 256,256 (now)', '--steps 5000 (stored) vs 300 (now)']);
+    assert.deepEqual(configMismatches(older, { ...cell, config: { ...cell.config, gsdeExpln: true } }), [
+      '--gsde-expln off (stored) vs on (now)',
+    ]);
+    assert.deepEqual(configMismatches({ ...stored, steps: 5000, hidden: [64, 64] }, cell), [
+      '--hidden 64,64 (stored) vs 256,256 (now)',
+      '--steps 5000 (stored) vs 300 (now)',
+    ]);
   });
 });
 
@@ -147,6 +190,17 @@ describe('progress', () => {
 });
 
 test('trainArgs: only non-default options, negative numbers attached', () => {
-  const args = trainArgs(resolveTrainConfig({ sim: 'pendulum', interval: -1, noise: 'gsde', gsdeLogStdInit: -2, sweep: 's', sweepCell: 'interval=-1;seed=0' }));
-  assert.deepEqual(args, ['--sim=pendulum', '--noise=gsde', '--interval=-1', '--gsde-log-std-init=-2', '--seed=0', '--db=logs/robo-train.db', '--sweep=s', '--sweep-cell=interval=-1;seed=0']);
+  const args = trainArgs(
+    resolveTrainConfig({ sim: 'pendulum', interval: -1, noise: 'gsde', gsdeLogStdInit: -2, sweep: 's', sweepCell: 'interval=-1;seed=0' }),
+  );
+  assert.deepEqual(args, [
+    '--sim=pendulum',
+    '--noise=gsde',
+    '--interval=-1',
+    '--gsde-log-std-init=-2',
+    '--seed=0',
+    '--db=logs/robo-train.db',
+    '--sweep=s',
+    '--sweep-cell=interval=-1;seed=0',
+  ]);
 });

@@ -14,7 +14,22 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Four cells of a tiny network and 200 steps on the reacher, two at a time. */
 function sweepArgs(db: string, steps = 200): string[] {
-  return ['sweep', 'tiny', '--sim', 'sim-reacher', '--hidden', '16,16', '--steps', String(steps), '--grid', 'noise=gaussian,gsde;interval=1,episode', '--jobs', '2', '--db', db];
+  return [
+    'sweep',
+    'tiny',
+    '--sim',
+    'sim-reacher',
+    '--hidden',
+    '16,16',
+    '--steps',
+    String(steps),
+    '--grid',
+    'noise=gaussian,gsde;interval=1,episode',
+    '--jobs',
+    '2',
+    '--db',
+    db,
+  ];
 }
 
 interface RunRow {
@@ -26,7 +41,9 @@ interface RunRow {
 function runsOf(db: string): RunRow[] {
   const store = openDatabase(db, { readonly: true });
   try {
-    return store.prepare(`SELECT id, status, json_extract(config, '$.sweepCell') AS cell FROM runs WHERE sweep = 'tiny' ORDER BY id`).all() as RunRow[];
+    return store
+      .prepare(`SELECT id, status, json_extract(config, '$.sweepCell') AS cell FROM runs WHERE sweep = 'tiny' ORDER BY id`)
+      .all() as RunRow[];
   } finally {
     store.close();
   }
@@ -57,15 +74,26 @@ describe('robo-train sweep: resume after SIGINT', () => {
     const finishedBefore = first.filter((run) => run.status === 'finished');
     assert.ok(finishedBefore.length >= 1 && finishedBefore.length < 4, JSON.stringify(first));
     // The cells running at the SIGINT stopped cleanly, not killed: 'interrupted', never 'crashed'.
-    assert.ok(first.every((run) => run.status === 'finished' || run.status === 'interrupted'), JSON.stringify(first));
+    assert.ok(
+      first.every((run) => run.status === 'finished' || run.status === 'interrupted'),
+      JSON.stringify(first),
+    );
 
     const rerun = spawnSync(process.execPath, [bin, ...sweepArgs(db)], { encoding: 'utf8', timeout: 120_000 });
     assert.equal(rerun.status, 0, `${rerun.stdout}\n${rerun.stderr}`);
-    assert.match(rerun.stdout, new RegExp(`sweep tiny: 4 cells, ${finishedBefore.length} already finished, running ${4 - finishedBefore.length} `));
+    assert.match(
+      rerun.stdout,
+      new RegExp(`sweep tiny: 4 cells, ${finishedBefore.length} already finished, running ${4 - finishedBefore.length} `),
+    );
     assert.match(rerun.stdout, /sweep tiny: 4\/4 cells finished/);
     const second = runsOf(db);
     const finished = second.filter((run) => run.status === 'finished');
-    assert.deepEqual(finished.map((run) => run.cell).sort(), ['interval=-1;seed=0', 'noise=gsde;interval=-1;seed=0', 'noise=gsde;seed=0', 'seed=0']);
+    assert.deepEqual(finished.map((run) => run.cell).sort(), [
+      'interval=-1;seed=0',
+      'noise=gsde;interval=-1;seed=0',
+      'noise=gsde;seed=0',
+      'seed=0',
+    ]);
     // Finished cells were not run again: their runs are the same rows as before.
     for (const run of finishedBefore) assert.ok(finished.some((again) => again.id === run.id && again.cell === run.cell));
 
@@ -76,9 +104,17 @@ describe('robo-train sweep: resume after SIGINT', () => {
     assert.equal(runsOf(db).length, second.length);
 
     // The manifest keeps every invocation's command line for the report.
-    const manifest = JSON.parse(readFileSync(manifestPath(db, 'tiny'), 'utf8')) as { invocations: { command: string; interrupted: boolean }[] };
-    assert.deepEqual(manifest.invocations.map((invocation) => invocation.interrupted), [true, false, false]);
-    assert.match(manifest.invocations[0].command, /^robo-train sweep tiny --sim sim-reacher .*--grid 'noise=gaussian,gsde;interval=1,episode'/);
+    const manifest = JSON.parse(readFileSync(manifestPath(db, 'tiny'), 'utf8')) as {
+      invocations: { command: string; interrupted: boolean }[];
+    };
+    assert.deepEqual(
+      manifest.invocations.map((invocation) => invocation.interrupted),
+      [true, false, false],
+    );
+    assert.match(
+      manifest.invocations[0].command,
+      /^robo-train sweep tiny --sim sim-reacher .*--grid 'noise=gaussian,gsde;interval=1,episode'/,
+    );
 
     // The same sweep with other options is refused, naming the flag, rather than mixing runs.
     const changed = spawnSync(process.execPath, [bin, ...sweepArgs(db, 400)], { encoding: 'utf8', timeout: 60_000 });
@@ -91,7 +127,23 @@ describe('robo-train sweep: resume after SIGINT', () => {
     // An unknown task passes the option table; the run rejects it when it starts.
     const run = spawnSync(
       process.execPath,
-      [bin, 'sweep', 'bad', '--sim', 'sim-reacher', '--hidden', '16,16', '--steps', '100', '--grid', 'task=reach,no-such-task', '--jobs', '2', '--db', db],
+      [
+        bin,
+        'sweep',
+        'bad',
+        '--sim',
+        'sim-reacher',
+        '--hidden',
+        '16,16',
+        '--steps',
+        '100',
+        '--grid',
+        'task=reach,no-such-task',
+        '--jobs',
+        '2',
+        '--db',
+        db,
+      ],
       { encoding: 'utf8', timeout: 120_000 },
     );
     assert.equal(run.status, 1, `${run.stdout}\n${run.stderr}`);

@@ -19,11 +19,30 @@ class CountingParameterNoise extends ParameterNoise {
 
 test('adaptive parameter noise adapts every N gradient steps, inside a training round too, against the current actor', async () => {
   const learner = await createLearner(resolveLearnerConfig({ algo: 'td3', obsDim: 3, actionDim: 1, actorHidden: [8, 8], seed: 2 }));
-  const noise = new CountingParameterNoise(new Rng(1), -1, { initialStd: 0.1, adaptive: true, targetDistance: 0.1, adaptEvery: 10, adaptFactor: 1.01 });
-  const trainer = new InlineTrainer(learner, noise, { trainEvery: 'episode', gradientSteps: -1, learningStarts: 0, batchSize: 16 }, new Rng(3), 1000);
+  const noise = new CountingParameterNoise(new Rng(1), -1, {
+    initialStd: 0.1,
+    adaptive: true,
+    targetDistance: 0.1,
+    adaptEvery: 10,
+    adaptFactor: 1.01,
+  });
+  const trainer = new InlineTrainer(
+    learner,
+    noise,
+    { trainEvery: 'episode', gradientSteps: -1, learningStarts: 0, batchSize: 16 },
+    new Rng(3),
+    1000,
+  );
   try {
     const rng = new Rng(4);
-    const transition: Transition = { obs: new Float32Array(3), action: new Float32Array(1), reward: 0, nextObs: new Float32Array(3), terminated: false, truncated: false };
+    const transition: Transition = {
+      obs: new Float32Array(3),
+      action: new Float32Array(1),
+      reward: 0,
+      nextObs: new Float32Array(3),
+      terminated: false,
+      truncated: false,
+    };
     for (let i = 0; i < 45; i++) {
       rng.fillNormal(transition.obs);
       rng.fillNormal(transition.nextObs);
@@ -32,7 +51,11 @@ test('adaptive parameter noise adapts every N gradient steps, inside a training 
     }
     trainer.onEpisodeEnd();
     assert.equal(trainer.updates, 45, 'one round of 45 gradient steps at the episode end');
-    assert.deepEqual(noise.measuredVersions, [10, 20, 30, 40], 'adapted every 10 steps within the round, each time on the actor of that step');
+    assert.deepEqual(
+      noise.measuredVersions,
+      [10, 20, 30, 40],
+      'adapted every 10 steps within the round, each time on the actor of that step',
+    );
     assert.equal(trainer.policy.weights.updates, 45, 'the tick gets the weights of the end of the round');
   } finally {
     await trainer.close();

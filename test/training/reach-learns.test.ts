@@ -17,7 +17,11 @@ test('SAC learns the reach task on the sim-reacher twin (seed 0, 6,000 steps)', 
   assert.equal(result.status, 'finished');
 
   const store = openDatabase(db, { readonly: true });
-  const returns = (store.prepare('SELECT return FROM episodes WHERE run_id = ? AND evaluation = 0 ORDER BY episode').all(result.runId) as { return: number }[]).map((row) => row.return);
+  const returns = (
+    store.prepare('SELECT return FROM episodes WHERE run_id = ? AND evaluation = 0 ORDER BY episode').all(result.runId) as {
+      return: number;
+    }[]
+  ).map((row) => row.return);
   store.close();
   const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / values.length;
   // The first ten episodes act before or just after learning starts: a near-random policy scores

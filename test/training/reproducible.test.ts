@@ -15,7 +15,11 @@ const silent = { log: () => {} };
 function stepRows(db: string, runId: number): { raw_action: Buffer; command: Buffer; reward: number | null }[] {
   const store = openDatabase(db, { readonly: true });
   try {
-    return store.prepare('SELECT raw_action, command, reward FROM steps WHERE run_id = ? ORDER BY episode, step').all(runId) as { raw_action: Buffer; command: Buffer; reward: number | null }[];
+    return store.prepare('SELECT raw_action, command, reward FROM steps WHERE run_id = ? ORDER BY episode, step').all(runId) as {
+      raw_action: Buffer;
+      command: Buffer;
+      reward: number | null;
+    }[];
   } finally {
     store.close();
   }
@@ -25,7 +29,20 @@ describe('reproducibility and resume', () => {
   for (const noise of ['gaussian', 'gsde', 'param'] as const) {
     test(`same seed, same options: the same run, step for step (${noise})`, async () => {
       const db = join(dir, `same-${noise}.db`);
-      const options = { sim: 'sim-reacher', steps: 450, hidden: '16,16', batchSize: 32, learningStarts: 50, noise, interval: 4, adaptive: noise === 'param', paramAdaptEvery: 20, seed: 11, db, quiet: true };
+      const options = {
+        sim: 'sim-reacher',
+        steps: 450,
+        hidden: '16,16',
+        batchSize: 32,
+        learningStarts: 50,
+        noise,
+        interval: 4,
+        adaptive: noise === 'param',
+        paramAdaptEvery: 20,
+        seed: 11,
+        db,
+        quiet: true,
+      };
       const first = await runTraining(resolveTrainConfig(options), silent, new AbortController().signal);
       const second = await runTraining(resolveTrainConfig(options), silent, new AbortController().signal);
       const a = stepRows(db, first.runId);
@@ -33,7 +50,11 @@ describe('reproducibility and resume', () => {
       assert.equal(a.length, 450);
       assert.deepEqual(b, a, 'identical actions, commands and rewards');
       const other = await runTraining(resolveTrainConfig({ ...options, seed: 12 }), silent, new AbortController().signal);
-      assert.notDeepEqual(stepRows(db, other.runId).map((row) => row.raw_action), a.map((row) => row.raw_action), 'another seed, another run');
+      assert.notDeepEqual(
+        stepRows(db, other.runId).map((row) => row.raw_action),
+        a.map((row) => row.raw_action),
+        'another seed, another run',
+      );
     });
   }
 
@@ -47,7 +68,11 @@ describe('reproducibility and resume', () => {
     assert.equal(checkpoint.replay?.reward.length, 300);
     assert.equal(checkpoint.learner.updates, 251, 'one gradient step per step from the 50th');
 
-    const second = await runTraining(resolveTrainConfig({ ...base, steps: 500, resume: first.checkpointPath }), silent, new AbortController().signal);
+    const second = await runTraining(
+      resolveTrainConfig({ ...base, steps: 500, resume: first.checkpointPath }),
+      silent,
+      new AbortController().signal,
+    );
     assert.equal(second.totalSteps, 500, 'the step budget counts the steps before the checkpoint');
     const resumed = readCheckpoint(second.checkpointPath!);
     assert.equal(resumed.meta.collected, 500);

@@ -24,7 +24,14 @@ function start(learningStarts = 10): Promise<WorkerTrainer> {
 }
 
 function feed(trainer: WorkerTrainer, count: number, rng: Rng, reward?: number): void {
-  const transition: Transition = { obs: new Float32Array(3), action: new Float32Array(1), reward: 0, nextObs: new Float32Array(3), terminated: false, truncated: false };
+  const transition: Transition = {
+    obs: new Float32Array(3),
+    action: new Float32Array(1),
+    reward: 0,
+    nextObs: new Float32Array(3),
+    terminated: false,
+    truncated: false,
+  };
   for (let i = 0; i < count; i++) {
     rng.fillNormal(transition.obs);
     transition.action[0] = Math.tanh(rng.normal());

@@ -40,10 +40,23 @@ export class Inbox implements TransportHandlers {
 }
 
 export const HOST_MESSAGES: Message[] = [
-  { type: MessageType.HELLO, protocolMajor: 1, protocolMinor: 0, hostVersion: { major: 0, minor: 1, patch: 2 }, stateRateHz: 50, hostName: 'robo-train' },
+  {
+    type: MessageType.HELLO,
+    protocolMajor: 1,
+    protocolMinor: 0,
+    hostVersion: { major: 0, minor: 1, patch: 2 },
+    stateRateHz: 50,
+    hostName: 'robo-train',
+  },
   { type: MessageType.CONFIGURE, watchdogTimeoutMs: 300, stateRateHz: 50 },
   { type: MessageType.TORQUE, enable: true },
-  { type: MessageType.JOINT_COMMAND, deadlineUs: 123_456_789, stateSeq: 42, mode: CommandModeBit.POSITION, target: Float32Array.of(0.5, -0.25) },
+  {
+    type: MessageType.JOINT_COMMAND,
+    deadlineUs: 123_456_789,
+    stateSeq: 42,
+    mode: CommandModeBit.POSITION,
+    target: Float32Array.of(0.5, -0.25),
+  },
   { type: MessageType.HEARTBEAT, timeUs: 99, status: 0 },
   { type: MessageType.ESTOP },
   { type: MessageType.ESTOP_CLEAR },
@@ -107,7 +120,10 @@ export function transportConformance(name: string, makePair: (t: TestContext) =>
       await hostInbox.count(DEVICE_MESSAGES.length);
       // Different MQTT topics (QoS 0 and 1) need not keep their relative order: compare by seq.
       const bySeq = (a: { seq: number }, b: { seq: number }): number => a.seq - b.seq;
-      assert.deepEqual(deviceInbox.messages.sort(bySeq), HOST_MESSAGES.map((message, i) => ({ message, seq: 1000 + i })));
+      assert.deepEqual(
+        deviceInbox.messages.sort(bySeq),
+        HOST_MESSAGES.map((message, i) => ({ message, seq: 1000 + i })),
+      );
       assert.deepEqual(
         hostInbox.messages.sort(bySeq),
         DEVICE_MESSAGES.map((message, i) => ({ message, seq: (65530 + i) & 0xffff })).sort(bySeq),

@@ -26,7 +26,10 @@ describe('memory wire knobs', () => {
     await wire.device.open(new Inbox());
     DEVICE_MESSAGES.forEach((message, i) => wire.device.send(message, i));
     await inbox.count(DEVICE_MESSAGES.length);
-    assert.deepEqual(inbox.messages.map((entry) => entry.message), DEVICE_MESSAGES);
+    assert.deepEqual(
+      inbox.messages.map((entry) => entry.message),
+      DEVICE_MESSAGES,
+    );
   });
 
   test('dropped frames never arrive; corrupted ones are counted as CRC failures; garbage costs one frame', async () => {
@@ -42,7 +45,11 @@ describe('memory wire knobs', () => {
     wire.device.send(jointState(10), 10);
     wire.device.send(jointState(11), 11);
     await inbox.count(6);
-    assert.deepEqual(inbox.messages.map((entry) => entry.seq), [5, 6, 7, 8, 9, 11], 'the garbage without a delimiter merges with frame 10');
+    assert.deepEqual(
+      inbox.messages.map((entry) => entry.seq),
+      [5, 6, 7, 8, 9, 11],
+      'the garbage without a delimiter merges with frame 10',
+    );
     assert.equal(wire.host.stats.decoder.framesRejected, 4);
     assert.equal(recording.length, 12, 'recording sees what was sent, dropped or not');
   });

@@ -13,10 +13,40 @@ function credentials(folder: string): void {
     const result = spawnSync(command, args, { cwd: folder, encoding: 'utf8' });
     assert.equal(result.status, 0, `${command} ${args.join(' ')}: ${result.stderr}`);
   };
-  run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=robo-train test CA']);
+  run('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.crt',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=robo-train test CA',
+  ]);
   run('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1']);
   writeFileSync(join(folder, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
-  run('openssl', ['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '1', '-extfile', 'san.ext']);
+  run('openssl', [
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.crt',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'server.crt',
+    '-days',
+    '1',
+    '-extfile',
+    'san.ext',
+  ]);
   run('mosquitto_passwd', ['-c', '-b', 'passwd', 'robot', 'secret']);
   // mosquitto reads them after dropping root to its own user.
   chmodSync(folder, 0o755);
@@ -35,16 +65,52 @@ describe('MQTT over TLS with a user and password (mosquitto)', () => {
     });
     const env = { NODE_EXTRA_CA_CERTS: join(folder, 'ca.crt') };
 
-    const device = new RoboTrain(['sim-device', '--mqtt', `mqtts://robot@127.0.0.1:${port}`, '--twin', 'sim-reacher'], { env: { ...env, ROBO_TRAIN_MQTT_PASSWORD: 'secret' } });
+    const device = new RoboTrain(['sim-device', '--mqtt', `mqtts://robot@127.0.0.1:${port}`, '--twin', 'sim-reacher'], {
+      env: { ...env, ROBO_TRAIN_MQTT_PASSWORD: 'secret' },
+    });
     await device.output(new RegExp(`sim-device: 'sim-reacher' on mqtts://robot@127\\.0\\.0\\.1:${port} as device of sim-reacher`), 30_000);
 
     const db = join(folder, 'run.db');
-    const train = new RoboTrain(['--mqtt', `mqtts://robot:secret@127.0.0.1:${port}`, '--robot', 'sim-reacher', '--steps', '60', '--episode-steps', '30', '--hidden', '16,16', '--db', db], { env });
+    const train = new RoboTrain(
+      [
+        '--mqtt',
+        `mqtts://robot:secret@127.0.0.1:${port}`,
+        '--robot',
+        'sim-reacher',
+        '--steps',
+        '60',
+        '--episode-steps',
+        '30',
+        '--hidden',
+        '16,16',
+        '--db',
+        db,
+      ],
+      { env },
+    );
     assert.equal(await train.exited, 0, `${train.stdout}\n${train.stderr}`);
-    assert.match(train.stdout, new RegExp(`robot: connected to 'sim-reacher' .* over mqtts://robot:\\*\\*\\*@127\\.0\\.0\\.1:${port} as host`), 'the password never shows');
+    assert.match(
+      train.stdout,
+      new RegExp(`robot: connected to 'sim-reacher' .* over mqtts://robot:\\*\\*\\*@127\\.0\\.0\\.1:${port} as host`),
+      'the password never shows',
+    );
     assert.doesNotMatch(train.stdout + train.stderr, /secret/);
 
-    const refused = new RoboTrain(['--mqtt', `mqtts://robot:wrong@127.0.0.1:${port}`, '--robot', 'sim-reacher', '--steps', '60', '--hidden', '16,16', '--db', join(folder, 'refused.db')], { env });
+    const refused = new RoboTrain(
+      [
+        '--mqtt',
+        `mqtts://robot:wrong@127.0.0.1:${port}`,
+        '--robot',
+        'sim-reacher',
+        '--steps',
+        '60',
+        '--hidden',
+        '16,16',
+        '--db',
+        join(folder, 'refused.db'),
+      ],
+      { env },
+    );
     assert.equal(await refused.exited, 1, refused.stdout);
     assert.match(refused.stderr, /refused the connection: .*\(check the user name and password\)/);
     assert.equal(await device.stop(), 0);

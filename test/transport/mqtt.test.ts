@@ -41,11 +41,20 @@ transportConformance('MQTT through the embedded broker (aedes)', async () => {
 transportConformance("MQTT through Debian's mosquitto", async (t) => {
   if (!haveTools(t, 'mosquitto')) return null;
   const broker = await Mosquitto.start(tempFolder('robo-train-mosquitto-'));
-  return pairOn(broker.url, 'arm-1', () => broker.stop(), () => broker.start());
+  return pairOn(
+    broker.url,
+    'arm-1',
+    () => broker.stop(),
+    () => broker.start(),
+  );
 });
 
 /** A bystander that sees every message of a robot's topics, with the QoS, retain flag and properties it was delivered with. */
-async function spy(url: string, robotId: string, protocolVersion: 4 | 5): Promise<{ client: MqttClient; seen: { topic: string; packet: IPublishPacket }[] }> {
+async function spy(
+  url: string,
+  robotId: string,
+  protocolVersion: 4 | 5,
+): Promise<{ client: MqttClient; seen: { topic: string; packet: IPublishPacket }[] }> {
   const client = await mqtt.connectAsync(url, { protocolVersion, reconnectPeriod: 0 });
   const seen: { topic: string; packet: IPublishPacket }[] = [];
   client.on('message', (topic, _payload, packet) => seen.push({ topic, packet }));
@@ -67,24 +76,40 @@ async function mqttDetails(t: TestContext, url: string, protocolVersion: 4 | 5):
     await device.close();
   });
   await device.open({ message: () => undefined, closed: () => undefined, peerStatus: (status) => hostStatus.push(status) });
-  await host.open({ message: () => undefined, closed: () => undefined, peerStatus: (status) => deviceStatus.push(status), notice: (text) => notices.push(text) });
+  await host.open({
+    message: () => undefined,
+    closed: () => undefined,
+    peerStatus: (status) => deviceStatus.push(status),
+    notice: (text) => notices.push(text),
+  });
   await waitFor(() => deviceStatus.includes('online') && hostStatus.includes('online'), 3000, 'both sides to see the other online');
   for (const message of HOST_MESSAGES) host.send(message, 1);
-  await waitFor(() => watcher.seen.filter((entry) => entry.topic === topics.command || entry.topic === topics.control).length >= HOST_MESSAGES.length, 3000, 'the spy to see every host message');
+  await waitFor(
+    () => watcher.seen.filter((entry) => entry.topic === topics.command || entry.topic === topics.control).length >= HOST_MESSAGES.length,
+    3000,
+    'the spy to see every host message',
+  );
   const delivered = (type: number): IPublishPacket => {
-    const entry = watcher.seen.find(({ topic, packet }) => (topic === topics.command || topic === topics.control) && (packet.payload as Buffer).readUInt16LE(2) === type);
+    const entry = watcher.seen.find(
+      ({ topic, packet }) => (topic === topics.command || topic === topics.control) && (packet.payload as Buffer).readUInt16LE(2) === type,
+    );
     assert.ok(entry, `message 0x${type.toString(16)} delivered`);
     return entry.packet;
   };
   // QoS per kind: real-time frames 0, control 1; nothing but status retained.
   assert.equal(delivered(MessageType.JOINT_COMMAND).qos, 0);
   assert.equal(delivered(MessageType.HEARTBEAT).qos, 0);
-  for (const type of [MessageType.HELLO, MessageType.TORQUE, MessageType.ESTOP, MessageType.CONFIGURE]) assert.equal(delivered(type).qos, 1);
+  for (const type of [MessageType.HELLO, MessageType.TORQUE, MessageType.ESTOP, MessageType.CONFIGURE])
+    assert.equal(delivered(type).qos, 1);
   assert.ok(watcher.seen.filter(({ topic }) => topic === topics.command || topic === topics.control).every(({ packet }) => !packet.retain));
   if (protocolVersion === 5) {
     assert.equal(delivered(MessageType.JOINT_COMMAND).properties?.messageExpiryInterval, 1);
     assert.equal(delivered(MessageType.TORQUE).properties?.messageExpiryInterval, 5);
-    assert.equal(delivered(MessageType.ESTOP).properties?.messageExpiryInterval, undefined, 'a late ESTOP only stops the robot: it never expires');
+    assert.equal(
+      delivered(MessageType.ESTOP).properties?.messageExpiryInterval,
+      undefined,
+      'a late ESTOP only stops the robot: it never expires',
+    );
     assert.deepEqual(notices, []);
   } else {
     assert.match(notices.join('\n'), /speaks MQTT 3\.1\.1 only: commands carry no message expiry/);

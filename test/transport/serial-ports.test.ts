@@ -24,7 +24,10 @@ function fakeMachine(): { sys: string; dev: string } {
   mkdirSync(dev, { recursive: true });
   usb('1-1', { idVendor: '0403', idProduct: '6014', manufacturer: 'FTDI', serial: 'FT4TFSV0' }, 'ttyUSB0');
   usb('1-2', { idVendor: '2341', idProduct: '0043', manufacturer: 'Arduino (www.arduino.cc)' }, 'ttyACM0');
-  for (const [name, type] of [['ttyS0', '4'], ['ttyS1', '0']] as const) {
+  for (const [name, type] of [
+    ['ttyS0', '4'],
+    ['ttyS1', '0'],
+  ] as const) {
     mkdirSync(join(sys, 'class', 'tty', name), { recursive: true });
     writeFileSync(join(sys, 'class', 'tty', name, 'type'), `${type}\n`);
   }
@@ -40,7 +43,14 @@ describe('serial port discovery', () => {
     const listing = await listSerialPorts({ sysfsRoot: sys, devRoot: dev, sysfsOnly: true });
     assert.equal(listing.source, 'sysfs');
     assert.deepEqual(
-      listing.ports.map((port) => [port.path.slice(dev.length + 1), port.vendorId, port.productId, port.manufacturer, port.serialNumber, port.byId?.slice(dev.length + 1) ?? null]),
+      listing.ports.map((port) => [
+        port.path.slice(dev.length + 1),
+        port.vendorId,
+        port.productId,
+        port.manufacturer,
+        port.serialNumber,
+        port.byId?.slice(dev.length + 1) ?? null,
+      ]),
       [
         ['ttyACM0', '2341', '0043', 'Arduino (www.arduino.cc)', null, null],
         ['ttyS0', null, null, null, null, null],

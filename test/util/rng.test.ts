@@ -7,8 +7,14 @@ test('same seed, same stream; different seeds differ', () => {
   const b = new Rng(42);
   const c = new Rng(43);
   const drawsA = Array.from({ length: 100 }, () => a.nextUint32());
-  assert.deepEqual(drawsA, Array.from({ length: 100 }, () => b.nextUint32()));
-  assert.notDeepEqual(drawsA, Array.from({ length: 100 }, () => c.nextUint32()));
+  assert.deepEqual(
+    drawsA,
+    Array.from({ length: 100 }, () => b.nextUint32()),
+  );
+  assert.notDeepEqual(
+    drawsA,
+    Array.from({ length: 100 }, () => c.nextUint32()),
+  );
 });
 
 test('uniform and normal moments', () => {

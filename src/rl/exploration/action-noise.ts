@@ -1,13 +1,6 @@
 import type { Rng } from '../../util/rng.js';
 import type { ActorHead } from '../types.js';
-import {
-  composeAction,
-  ResampleClock,
-  type ExplorationState,
-  type ExplorationStrategy,
-  type NoiseName,
-  type Policy,
-} from './strategy.js';
+import { composeAction, ResampleClock, type ExplorationState, type ExplorationStrategy, type NoiseName, type Policy } from './strategy.js';
 
 /**
  * Shared mechanics of the strategies that perturb the action (gaussian, ou, pink): a noise sample ε
@@ -47,7 +40,12 @@ export abstract class HeldActionNoise implements ExplorationStrategy {
   }
 
   describe(): Record<string, number | string | boolean> {
-    return { noise: this.name, interval: this.interval, ...(this.head === 'deterministic' ? { actionStd: this.actionStd } : {}), ...this.parameters() };
+    return {
+      noise: this.name,
+      interval: this.interval,
+      ...(this.head === 'deterministic' ? { actionStd: this.actionStd } : {}),
+      ...this.parameters(),
+    };
   }
 
   getState(): ExplorationState {

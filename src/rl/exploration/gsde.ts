@@ -69,7 +69,10 @@ export class GsdeExploration implements ExplorationStrategy {
   }
 
   getState(): ExplorationState {
-    return { rng: this.rng.getState(), values: { matrix: Array.from(this.matrix), sigma: Array.from(this.sigma), clock: [this.clock.step] } };
+    return {
+      rng: this.rng.getState(),
+      values: { matrix: Array.from(this.matrix), sigma: Array.from(this.sigma), clock: [this.clock.step] },
+    };
   }
 
   setState(state: ExplorationState): void {
@@ -89,7 +92,10 @@ export class GsdeExploration implements ExplorationStrategy {
     gsdeSigma(this.options, logStd, latentDim, actionDim, this.sigma);
     for (let k = 0; k < this.matrix.length; k++) {
       const sigma = this.sigma[k];
-      if (!Number.isFinite(sigma)) throw new Error(`gSDE: σ is not finite (entry ${k}: ${sigma}); the learned log σ diverged — lower the learning rate or use --gsde-expln`);
+      if (!Number.isFinite(sigma))
+        throw new Error(
+          `gSDE: σ is not finite (entry ${k}: ${sigma}); the learned log σ diverged — lower the learning rate or use --gsde-expln`,
+        );
       this.matrix[k] = sigma * this.rng.normal();
     }
   }

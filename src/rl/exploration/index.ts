@@ -49,7 +49,11 @@ export function createExploration(options: ExplorationOptions, context: Explorat
   const { rng, actionDim, episodeSteps, head } = context;
   const { interval, noiseStd } = options;
   if ((options.noise === 'gsde') !== (head === 'gsde')) {
-    throw new Error(options.noise === 'gsde' ? "--noise gsde needs the learner's gSDE head (SAC)" : `the learner has a gSDE head but --noise is ${options.noise}`);
+    throw new Error(
+      options.noise === 'gsde'
+        ? "--noise gsde needs the learner's gSDE head (SAC)"
+        : `the learner has a gSDE head but --noise is ${options.noise}`,
+    );
   }
   switch (options.noise) {
     case 'none':
@@ -69,6 +73,10 @@ export function createExploration(options: ExplorationOptions, context: Explorat
         adaptFactor: options.paramAdaptFactor,
       });
     case 'gsde':
-      return new GsdeExploration(rng, interval, { logStdInit: options.gsdeLogStdInit, fullStd: options.gsdeFullStd, useExpln: options.gsdeExpln });
+      return new GsdeExploration(rng, interval, {
+        logStdInit: options.gsdeLogStdInit,
+        fullStd: options.gsdeFullStd,
+        useExpln: options.gsdeExpln,
+      });
   }
 }

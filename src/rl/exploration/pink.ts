@@ -27,7 +27,8 @@ export class PinkNoise extends HeldActionNoise {
   ) {
     super(rng, actionDim, interval, head, actionStd);
     if (!(Number.isFinite(beta) && beta >= 0)) throw new RangeError(`--pink-beta must be a non-negative number (got ${beta})`);
-    if (!(Number.isInteger(episodeSteps) && episodeSteps >= 1)) throw new RangeError(`pink noise needs the episode length (got ${episodeSteps})`);
+    if (!(Number.isInteger(episodeSteps) && episodeSteps >= 1))
+      throw new RangeError(`pink noise needs the episode length (got ${episodeSteps})`);
   }
 
   protected override onEpisodeStart(): void {

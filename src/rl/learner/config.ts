@@ -181,7 +181,10 @@ export function validateLearnerConfig(config: LearnerConfig): void {
     );
   }
   if ((actor.head === 'gsde') !== (actor.gsde !== null)) {
-    throw new LearnerConfigError('actor.gsde', `must be set exactly when actor.head is 'gsde' (head '${actor.head}', gsde ${actor.gsde === null ? 'null' : 'set'})`);
+    throw new LearnerConfigError(
+      'actor.gsde',
+      `must be set exactly when actor.head is 'gsde' (head '${actor.head}', gsde ${actor.gsde === null ? 'null' : 'set'})`,
+    );
   }
   if (actor.gsde !== null) finite('actor.gsde.logStdInit', actor.gsde.logStdInit);
   positiveFinite('actorLearningRate', config.actorLearningRate);

@@ -5,27 +5,17 @@
 
 /** What went non-finite, from the most to the least upstream. */
 export type DivergedQuantity =
-  | 'batch'
-  | 'critic loss'
-  | 'critic parameters'
-  | 'actor loss'
-  | 'actor parameters'
-  | 'entropy coefficient'
-  | 'target parameters';
+  'batch' | 'critic loss' | 'critic parameters' | 'actor loss' | 'actor parameters' | 'entropy coefficient' | 'target parameters';
 
 const ADVICE: Record<DivergedQuantity, string> = {
   batch:
     'The replay batch itself holds a non-finite value: check the observation and reward pipeline (sensor decoding, reward function, normalisation); the learner never trains on such a batch.',
-  'critic loss':
-    'Try a lower critic learning rate, smaller rewards (scale them towards [-10, 10]) or a lower gamma.',
-  'critic parameters':
-    'Try a lower critic learning rate or smaller rewards; restore the last good checkpoint.',
+  'critic loss': 'Try a lower critic learning rate, smaller rewards (scale them towards [-10, 10]) or a lower gamma.',
+  'critic parameters': 'Try a lower critic learning rate or smaller rewards; restore the last good checkpoint.',
   'actor loss':
     'Try a lower actor learning rate; with gSDE try useExpln or a lower logStdInit; with a fixed entropy coefficient try a smaller one.',
-  'actor parameters':
-    'Try a lower actor learning rate; with gSDE try useExpln; restore the last good checkpoint.',
-  'entropy coefficient':
-    'log α ran away: try a lower entCoefLearningRate, a target entropy closer to -actionDim, or a fixed entCoef.',
+  'actor parameters': 'Try a lower actor learning rate; with gSDE try useExpln; restore the last good checkpoint.',
+  'entropy coefficient': 'log α ran away: try a lower entCoefLearningRate, a target entropy closer to -actionDim, or a fixed entCoef.',
   'target parameters': 'The online networks were finite but the targets are not: restore the last good checkpoint.',
 };
 

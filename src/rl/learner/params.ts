@@ -165,7 +165,8 @@ export function actorWeightsFromParams(layout: ActorLayout, params: Float32Array
     layerNorms,
     mean: denseWeights(params, mlp.head, 0, spec.actionDim),
     logStd: gaussian ? denseWeights(params, mlp.head, spec.actionDim, spec.actionDim) : null,
-    gsdeLogStd: layout.gsdeLogStd === null ? null : params.slice(layout.gsdeLogStd.offset, layout.gsdeLogStd.offset + layout.gsdeLogStd.length),
+    gsdeLogStd:
+      layout.gsdeLogStd === null ? null : params.slice(layout.gsdeLogStd.offset, layout.gsdeLogStd.offset + layout.gsdeLogStd.length),
     updates,
   };
 }

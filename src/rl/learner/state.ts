@@ -146,7 +146,8 @@ export function deserializeLearnerState(bytes: Uint8Array): LearnerState {
 }
 
 function parseHeader(bytes: Uint8Array): { header: LearnerStateHeader; dataStart: number } {
-  if (bytes.byteLength < 8 || MAGIC.some((byte, i) => bytes[i] !== byte)) throw new LearnerStateFormatError('not a learner state (magic RTLS missing)');
+  if (bytes.byteLength < 8 || MAGIC.some((byte, i) => bytes[i] !== byte))
+    throw new LearnerStateFormatError('not a learner state (magic RTLS missing)');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = view.getUint32(4, true);
   if (8 + headerLength > bytes.byteLength) throw new LearnerStateFormatError(`header of ${headerLength} bytes runs past the end`);
@@ -160,7 +161,8 @@ function parseHeader(bytes: Uint8Array): { header: LearnerStateHeader; dataStart
     throw new LearnerStateFormatError(`format ${header.format}, this robo-train reads format ${LEARNER_STATE_FORMAT}`);
   }
   const order = header.arrays.map((entry) => entry.name).join(',');
-  if (order !== STATE_ARRAY_NAMES.join(',')) throw new LearnerStateFormatError(`arrays [${order}], expected [${STATE_ARRAY_NAMES.join(',')}]`);
+  if (order !== STATE_ARRAY_NAMES.join(','))
+    throw new LearnerStateFormatError(`arrays [${order}], expected [${STATE_ARRAY_NAMES.join(',')}]`);
   return { header, dataStart: align4(8 + headerLength) };
 }
 

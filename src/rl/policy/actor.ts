@@ -75,7 +75,8 @@ export class ActorForward {
   forward(observation: ArrayLike<number>): ActorOutput {
     const weights = this.current;
     const { spec } = weights;
-    if (observation.length !== spec.obsDim) throw new Error(`ActorForward.forward: observation has ${observation.length} values, expected ${spec.obsDim}`);
+    if (observation.length !== spec.obsDim)
+      throw new Error(`ActorForward.forward: observation has ${observation.length} values, expected ${spec.obsDim}`);
     const input = this.input;
     for (let i = 0; i < spec.obsDim; i++) input[i] = observation[i];
     let x: Float64Array = input;
@@ -85,7 +86,7 @@ export class ActorForward {
       dense(x, layer, h, 0);
       const norm = weights.layerNorms[l];
       if (norm) layerNorm(h, norm.gain, norm.bias);
-      for (let o = 0; o < h.length; o++) if (!((h[o]) > 0)) h[o] = 0;
+      for (let o = 0; o < h.length; o++) if (!(h[o] > 0)) h[o] = 0;
       x = h;
     }
     const latent = this.output.latent;
@@ -154,7 +155,7 @@ function dense(x: Float64Array, layer: DenseWeights, out: Float64Array, offset: 
     const xi = x[i];
     if (xi === 0) continue;
     const row = i * outputs;
-    for (let o = 0; o < outputs; o++) out[offset + o] += xi * (kernel[row + o]);
+    for (let o = 0; o < outputs; o++) out[offset + o] += xi * kernel[row + o];
   }
 }
 
@@ -165,20 +166,24 @@ function layerNorm(h: Float64Array, gain: Float32Array, bias: Float32Array): voi
   mean /= width;
   let variance = 0;
   for (let o = 0; o < width; o++) {
-    const d = (h[o]) - mean;
+    const d = h[o] - mean;
     variance += d * d;
   }
   variance /= width;
   const inverseStd = 1 / Math.sqrt(variance + POLICY_CONSTANTS.layerNormEpsilon);
-  for (let o = 0; o < width; o++) h[o] = ((h[o]) - mean) * inverseStd * (gain[o]) + (bias[o]);
+  for (let o = 0; o < width; o++) h[o] = (h[o] - mean) * inverseStd * gain[o] + bias[o];
 }
 
 function checkWeights(weights: ActorWeights): void {
   const { spec } = weights;
-  if (weights.hidden.length !== spec.hidden.length) throw new Error(`actor weights: ${weights.hidden.length} hidden layers for spec ${describe(spec)}`);
-  if (spec.layerNorm && weights.layerNorms.length !== spec.hidden.length) throw new Error('actor weights: layer norm enabled but its weights are missing');
-  if ((spec.head === 'gaussian') !== (weights.logStd !== null)) throw new Error(`actor weights: log std layer must be present exactly for the 'gaussian' head`);
-  if ((spec.head === 'gsde') !== (weights.gsdeLogStd !== null)) throw new Error(`actor weights: gSDE log std must be present exactly for the 'gsde' head`);
+  if (weights.hidden.length !== spec.hidden.length)
+    throw new Error(`actor weights: ${weights.hidden.length} hidden layers for spec ${describe(spec)}`);
+  if (spec.layerNorm && weights.layerNorms.length !== spec.hidden.length)
+    throw new Error('actor weights: layer norm enabled but its weights are missing');
+  if ((spec.head === 'gaussian') !== (weights.logStd !== null))
+    throw new Error(`actor weights: log std layer must be present exactly for the 'gaussian' head`);
+  if ((spec.head === 'gsde') !== (weights.gsdeLogStd !== null))
+    throw new Error(`actor weights: gSDE log std must be present exactly for the 'gsde' head`);
 }
 
 function sameArchitecture(a: ActorSpec, b: ActorSpec): boolean {

@@ -25,10 +25,16 @@ export function gsdeSigmaDerivative(logStd: number, useExpln: boolean): number {
  * `logStd` is [latentDim, actionDim] when `fullStd`, else [latentDim] (one σ per latent feature,
  * shared by every action dimension). Returns `out`.
  */
-export function gsdeSigma(options: GsdeOptions, logStd: Float32Array, latentDim: number, actionDim: number, out: Float32Array): Float32Array {
+export function gsdeSigma(
+  options: GsdeOptions,
+  logStd: Float32Array,
+  latentDim: number,
+  actionDim: number,
+  out: Float32Array,
+): Float32Array {
   for (let i = 0; i < latentDim; i++) {
     for (let j = 0; j < actionDim; j++) {
-      const x = options.fullStd ? (logStd[i * actionDim + j]) : (logStd[i]);
+      const x = options.fullStd ? logStd[i * actionDim + j] : logStd[i];
       out[i * actionDim + j] = gsdeSigmaOf(x, options.useExpln);
     }
   }

@@ -68,7 +68,14 @@ export class AutodiffCritics {
    * Regresses both critics on `target`: loss = lossScale · Σ_i mean((Q_i − y)²), one Adam step.
    * Throws `LearnerDivergedError` (before the step) on a non-finite loss, or after it on non-finite parameters.
    */
-  trainStep(t: BatchTensors, target: tf.Tensor1D, lossScale: number, config: LearnerConfig, step: number, failAt: number): { loss: number; meanQ: number } {
+  trainStep(
+    t: BatchTensors,
+    target: tf.Tensor1D,
+    lossScale: number,
+    config: LearnerConfig,
+    step: number,
+    failAt: number,
+  ): { loss: number; meanQ: number } {
     let meanQ = 0;
     const { value, grads } = tf.variableGrads(() => {
       const q1 = q(this.onlineMlps[0], t.criticInput);

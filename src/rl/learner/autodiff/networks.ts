@@ -73,7 +73,9 @@ export class TfNetwork {
   write(flat: Float32Array, name: string): void {
     if (flat.length !== this.size) throw new Error(`learner state: ${name} has ${flat.length} values, the network has ${this.size}`);
     for (const entry of this.entries) {
-      tf.tidy(() => entry.variable.assign(tf.tensor(flat.subarray(entry.offset, entry.offset + entry.length), entry.variable.shape, 'float32')));
+      tf.tidy(() =>
+        entry.variable.assign(tf.tensor(flat.subarray(entry.offset, entry.offset + entry.length), entry.variable.shape, 'float32')),
+      );
     }
   }
 
@@ -131,7 +133,7 @@ export class TfNetwork {
     return tf.tidy(() => {
       const sums: tf.Scalar[] = [];
       this.entries.forEach((entry, i) => {
-        const from = (source.entries[i]).variable;
+        const from = source.entries[i].variable;
         const next = entry.variable.mul(1 - tau).add(from.mul(tau));
         entry.variable.assign(next);
         sums.push(next.sum());

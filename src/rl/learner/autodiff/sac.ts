@@ -33,7 +33,10 @@ export class TfSacActor {
     this.mlp = this.network.addMlp(flat, layout.mlp);
     const slot = layout.gsdeLogStd;
     const gsde = layout.spec.gsde;
-    this.gsdeLogStd = slot === null || gsde === null ? null : this.network.add(flat, slot.offset, gsde.fullStd ? [layout.latentDim, layout.spec.actionDim] : [layout.latentDim]);
+    this.gsdeLogStd =
+      slot === null || gsde === null
+        ? null
+        : this.network.add(flat, slot.offset, gsde.fullStd ? [layout.latentDim, layout.spec.actionDim] : [layout.latentDim]);
   }
 
   /**
@@ -115,7 +118,8 @@ export class AutodiffSac implements LearnerCore {
     const failAt = counters.updates;
     const step = counters.updates + 1;
     const t = batchTensors(batch, config.actor.obsDim, A);
-    const epsilon = (values: Float32Array | null, rows: number): tf.Tensor2D | null => (values === null ? null : tf.tensor2d(values, [rows, A]));
+    const epsilon = (values: Float32Array | null, rows: number): tf.Tensor2D | null =>
+      values === null ? null : tf.tensor2d(values, [rows, A]);
     const nextEpsilon = epsilon(noise.nextEpsilon, B);
     const currentEpsilon = epsilon(noise.currentEpsilon, B);
     const gsdeEpsilon = epsilon(noise.gsdeEpsilon, actor.layout.latentDim);
@@ -165,7 +169,8 @@ export class AutodiffSac implements LearnerCore {
 
       // ---- Target critics: Polyak averaging ----
       const targetSum = critics.updateTargets(config.tau);
-      if (!Number.isFinite(targetSum)) throw new LearnerDivergedError('target parameters', failAt, `sum of target critic parameters = ${targetSum}`);
+      if (!Number.isFinite(targetSum))
+        throw new LearnerDivergedError('target parameters', failAt, `sum of target critic parameters = ${targetSum}`);
       return { stats: { criticLoss, actorLoss, entCoef: alpha, entCoefLoss, meanQ, meanLogProb }, actorUpdated: true };
     } finally {
       tf.dispose([nextEpsilon, currentEpsilon, gsdeEpsilon].filter((tensor): tensor is tf.Tensor2D => tensor !== null));

@@ -49,7 +49,11 @@ export class AutodiffTd3 implements LearnerCore {
       const target = tf.tidy(() => {
         const { targetPolicyNoise, targetNoiseClip } = config.td3;
         const smoothing = tf.clipByValue(tf.mul(epsilon, targetPolicyNoise), -targetNoiseClip, targetNoiseClip);
-        const nextAction = tf.clipByValue(tf.add(tf.tanh(applyMlp(this.actorTargetMlp, t.nextObs).output), smoothing), -1, 1) as tf.Tensor2D;
+        const nextAction = tf.clipByValue(
+          tf.add(tf.tanh(applyMlp(this.actorTargetMlp, t.nextObs).output), smoothing),
+          -1,
+          1,
+        ) as tf.Tensor2D;
         const minNext = critics.targetMin(t.nextObs, nextAction);
         return tf.add<tf.Tensor1D>(t.reward, tf.mul(tf.mul(tf.sub(1, t.terminated), config.gamma), minNext));
       });
@@ -76,7 +80,11 @@ export class AutodiffTd3 implements LearnerCore {
         const criticTargetSum = critics.updateTargets(config.tau);
         const actorTargetSum = readScalar(this.actorTarget.polyakFrom(this.actor, config.tau));
         if (!Number.isFinite(criticTargetSum + actorTargetSum)) {
-          throw new LearnerDivergedError('target parameters', failAt, `sums of target parameters: critic ${criticTargetSum}, actor ${actorTargetSum}`);
+          throw new LearnerDivergedError(
+            'target parameters',
+            failAt,
+            `sums of target parameters: critic ${criticTargetSum}, actor ${actorTargetSum}`,
+          );
         }
       }
       return { stats: { criticLoss, actorLoss, entCoef: null, entCoefLoss: null, meanQ, meanLogProb: null }, actorUpdated };

@@ -26,7 +26,15 @@ interface CriticPasses {
 }
 
 /** Writes rows [obs, action] (the critics' input) at `offset` of the heap. */
-export function writeCriticInput(heap: Float32Array, offset: number, obs: Float32Array, action: Float32Array, rows: number, obsDim: number, actionDim: number): void {
+export function writeCriticInput(
+  heap: Float32Array,
+  offset: number,
+  obs: Float32Array,
+  action: Float32Array,
+  rows: number,
+  obsDim: number,
+  actionDim: number,
+): void {
   const width = obsDim + actionDim;
   for (let b = 0; b < rows; b++) {
     const row = offset + b * width;
@@ -59,7 +67,10 @@ export class CriticPair {
     this.online = new NetworkBuffers(kernels, layout.size, true);
     this.target = new NetworkBuffers(kernels, layout.size, false);
     const [first, second] = layout.critics;
-    this.nets = [new KernelMlp(kernels, first, this.online.params, this.online.grads), new KernelMlp(kernels, second, this.online.params, this.online.grads)];
+    this.nets = [
+      new KernelMlp(kernels, first, this.online.params, this.online.grads),
+      new KernelMlp(kernels, second, this.online.params, this.online.grads),
+    ];
     this.targetNets = [new KernelMlp(kernels, first, this.target.params, null), new KernelMlp(kernels, second, this.target.params, null)];
   }
 
@@ -100,14 +111,25 @@ export class CriticPair {
   /** [rows] each: the target critics' outputs of the last {@link evaluateTargets}. */
   targetOutputs(rows: number): [Float64Array, Float64Array] {
     const passes = this.requirePasses(rows);
-    return [this.copyOutput(passes.target[0].output, passes.targetQ1, rows), this.copyOutput(passes.target[1].output, passes.targetQ2, rows)];
+    return [
+      this.copyOutput(passes.target[0].output, passes.targetQ1, rows),
+      this.copyOutput(passes.target[1].output, passes.targetQ2, rows),
+    ];
   }
 
   /**
    * Regresses both critics on y: loss = lossScale · Σ_i mean((Q_i(s, a) − y)²) (SAC 0.5, TD3 1), one
    * Adam step (t = `step`). Returns the loss and mean Q. A non-finite loss leaves the parameters untouched.
    */
-  trainStep(obs: Float32Array, action: Float32Array, target: Float64Array, rows: number, lossScale: number, config: LearnerConfig, step: number): { loss: number; meanQ: number } {
+  trainStep(
+    obs: Float32Array,
+    action: Float32Array,
+    target: Float64Array,
+    rows: number,
+    lossScale: number,
+    config: LearnerConfig,
+    step: number,
+  ): { loss: number; meanQ: number } {
     const passes = this.requirePasses(rows);
     const { obsDim, actionDim } = this.layout;
     writeCriticInput(this.kernels.heap, passes.train[0].input.offset, obs, action, rows, obsDim, actionDim);
@@ -121,7 +143,7 @@ export class CriticPair {
       let squares = 0;
       for (let b = 0; b < rows; b++) {
         const q = heap[pass.output.offset + b];
-        const error = q - (target[b]);
+        const error = q - target[b];
         squares += error * error;
         qSum += q;
         heap[grads.output.offset + b] = (lossScale * 2 * error) / rows;
@@ -164,11 +186,11 @@ export class CriticPair {
     for (let b = 0; b < rows; b++) {
       const first = heap[q1 + b];
       // torch.min over the pair routes the gradient to the first index on ties.
-      const useFirst = firstOnly || first <= (heap[q2 + b]);
-      q[b] = useFirst ? first : (heap[q2 + b]);
+      const useFirst = firstOnly || first <= heap[q2 + b];
+      q[b] = useFirst ? first : heap[q2 + b];
       const c = useFirst ? 0 : 1;
-      (selected[c])[counts[c]] = b;
-      counts[c] = (counts[c]) + 1;
+      selected[c][counts[c]] = b;
+      counts[c] = counts[c] + 1;
     }
     gradAction.fill(0);
     const width = obsDim + actionDim;
@@ -180,14 +202,15 @@ export class CriticPair {
       const grads = pass.grads as NonNullable<MlpPass['grads']>;
       const indices = selected[c];
       const front = this.kernels.heap;
-      this.layout.critics[c]?.hidden.forEach((slot, l) => compactRows(front, (pass.hidden[l]).offset, slot.outputs, indices, count));
+      this.layout.critics[c]?.hidden.forEach((slot, l) => compactRows(front, pass.hidden[l].offset, slot.outputs, indices, count));
       front.fill(-1 / rows, grads.output.offset, grads.output.offset + count);
       net.backwardHead(pass, false, count);
       net.backwardHidden(pass, false, true, count);
       const after = this.kernels.heap;
       for (let k = 0; k < count; k++) {
         const b = indices[k];
-        for (let j = 0; j < actionDim; j++) gradAction[b * actionDim + j] = (gradAction[b * actionDim + j]) + (after[grads.input.offset + k * width + obsDim + j]);
+        for (let j = 0; j < actionDim; j++)
+          gradAction[b * actionDim + j] = gradAction[b * actionDim + j] + after[grads.input.offset + k * width + obsDim + j];
       }
     }
     return q;

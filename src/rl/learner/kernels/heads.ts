@@ -134,9 +134,9 @@ export class GaussianPolicyHead implements PolicyHead {
       for (let j = 0; j < A; j++) {
         const k = b * A + j;
         const a = sample.action[k];
-        const du = (gradAction[k]) * (1 - a * a) + gradLogProb * tanhCorrectionGradient(a);
+        const du = gradAction[k] * (1 - a * a) + gradLogProb * tanhCorrectionGradient(a);
         heap[gradOutput + b * 2 * A + j] = du;
-        const dLogStd = du * (sample.std[k]) * (sample.epsilon[k]) - gradLogProb;
+        const dLogStd = du * sample.std[k] * sample.epsilon[k] - gradLogProb;
         heap[gradOutput + b * 2 * A + A + j] = sample.clampOpen[k] === 1 ? dLogStd : 0;
       }
     }
@@ -236,7 +236,7 @@ export class GsdePolicyHead implements PolicyHead {
         const k = i * A + j;
         const sigma = gsdeSigmaOf(heap[this.logStd + (options.fullStd ? k : i)], options.useExpln);
         this.sigma[k] = sigma;
-        const e = sigma * (this.epsilon[k]);
+        const e = sigma * this.epsilon[k];
         heap[this.matrix.offset + k] = e;
         heap[this.sigmaSquared.offset + k] = sigma * sigma;
         heap[this.matrixTransposed.offset + j * L + i] = e;
@@ -262,7 +262,7 @@ export class GsdePolicyHead implements PolicyHead {
         // torch's hardtanh passes the gradient on the open interval only.
         buffers.meanOpen[k] = pre > -clip && pre < clip ? 1 : 0;
         const noise = heap[buffers.noise.offset + k];
-        const variance = (heap[buffers.variance.offset + k]) + POLICY_CONSTANTS.gsdeEpsilon;
+        const variance = heap[buffers.variance.offset + k] + POLICY_CONSTANTS.gsdeEpsilon;
         const a = Math.tanh(Math.min(clip, Math.max(-clip, pre)) + noise);
         buffers.action[k] = a;
         logProb += (-0.5 * noise * noise) / variance - 0.5 * Math.log(variance) - HALF_LOG_TWO_PI - tanhCorrection(buffers.action[k]);
@@ -279,10 +279,10 @@ export class GsdePolicyHead implements PolicyHead {
     let heap = kernels.heap;
     for (let k = 0; k < rows * A; k++) {
       const a = buffers.action[k];
-      const du = (gradAction[k]) * (1 - a * a) + gradLogProb * tanhCorrectionGradient(a);
+      const du = gradAction[k] * (1 - a * a) + gradLogProb * tanhCorrectionGradient(a);
       heap[gradOutput + k] = buffers.meanOpen[k] === 1 ? du : 0;
       const noise = heap[buffers.noise.offset + k];
-      const variance = (heap[buffers.variance.offset + k]) + POLICY_CONSTANTS.gsdeEpsilon;
+      const variance = heap[buffers.variance.offset + k] + POLICY_CONSTANTS.gsdeEpsilon;
       heap[this.gradNoise.offset + k] = du - (gradLogProb * noise) / variance;
       heap[this.gradVarianceTwice.offset + k] = 2 * gradLogProb * ((0.5 * noise * noise) / (variance * variance) - 0.5 / variance);
     }
@@ -299,10 +299,10 @@ export class GsdePolicyHead implements PolicyHead {
     for (let i = 0; i < L; i++) {
       for (let j = 0; j < A; j++) {
         const k = i * A + j;
-        const gradSigma = (heap[this.gradMatrix.offset + k]) * (this.epsilon[k]) + (this.sigma[k]) * (heap[this.gradSigmaSquaredTwice.offset + k]);
+        const gradSigma = heap[this.gradMatrix.offset + k] * this.epsilon[k] + this.sigma[k] * heap[this.gradSigmaSquaredTwice.offset + k];
         const index = options.fullStd ? k : i;
         const grad = gradSigma * gsdeSigmaDerivative(heap[this.logStd + index], options.useExpln);
-        heap[this.gradLogStd + index] = options.fullStd ? grad : (heap[this.gradLogStd + index]) + grad;
+        heap[this.gradLogStd + index] = options.fullStd ? grad : heap[this.gradLogStd + index] + grad;
       }
     }
   }
@@ -310,7 +310,13 @@ export class GsdePolicyHead implements PolicyHead {
   addLatentGradient(pass: MlpPass): void {
     const { rows, latentDim: L } = this;
     const target = requireGrads(pass).hidden[pass.hidden.length - 1];
-    this.kernels.addProduct(target.offset, this.latentGradFromNoise.offset, latentOf(pass).offset, this.latentGradFromVariance.offset, rows * L);
+    this.kernels.addProduct(
+      target.offset,
+      this.latentGradFromNoise.offset,
+      latentOf(pass).offset,
+      this.latentGradFromVariance.offset,
+      rows * L,
+    );
   }
 
   /** Frees the head's buffers. */

@@ -28,16 +28,16 @@ export function layerNormReluForward(
     mean /= width;
     let variance = 0;
     for (let o = 0; o < width; o++) {
-      const d = (heap[z + row + o]) - mean;
+      const d = heap[z + row + o] - mean;
       variance += d * d;
     }
     variance /= width;
     const inv = 1 / Math.sqrt(variance + epsilon);
     heap[inverseStd + r] = inv;
     for (let o = 0; o < width; o++) {
-      const n = ((heap[z + row + o]) - mean) * inv;
+      const n = (heap[z + row + o] - mean) * inv;
       heap[normalised + row + o] = n;
-      const y = n * (heap[gain + o]) + (heap[bias + o]);
+      const y = n * heap[gain + o] + heap[bias + o];
       heap[out + row + o] = y > 0 ? y : 0;
     }
   }
@@ -64,11 +64,11 @@ export function layerNormReluBackward(
     let meanDn = 0;
     let meanDnN = 0;
     for (let o = 0; o < width; o++) {
-      const dy = (heap[h + row + o]) > 0 ? (heap[dh + row + o]) : 0;
+      const dy = heap[h + row + o] > 0 ? heap[dh + row + o] : 0;
       const n = heap[normalised + row + o];
-      heap[dGain + o] = (heap[dGain + o]) + dy * n;
-      heap[dBias + o] = (heap[dBias + o]) + dy;
-      const dn = dy * (heap[gain + o]);
+      heap[dGain + o] = heap[dGain + o] + dy * n;
+      heap[dBias + o] = heap[dBias + o] + dy;
+      const dn = dy * heap[gain + o];
       heap[dh + row + o] = dn;
       meanDn += dn;
       meanDnN += dn * n;
@@ -78,7 +78,7 @@ export function layerNormReluBackward(
     const inv = heap[inverseStd + r];
     for (let o = 0; o < width; o++) {
       const n = heap[normalised + row + o];
-      heap[dh + row + o] = inv * ((heap[dh + row + o]) - meanDn - n * meanDnN);
+      heap[dh + row + o] = inv * (heap[dh + row + o] - meanDn - n * meanDnN);
     }
   }
 }

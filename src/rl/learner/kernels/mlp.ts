@@ -44,7 +44,14 @@ export class MlpPass {
     this.inverseStd = norms.map(() => kernels.allocate(rows));
     this.output = kernels.allocate(rows * layout.head.outputs);
     this.grads = withBackward ? new PassGrads(kernels, layout, rows) : null;
-    this.owned = [...(input === undefined ? [this.input] : []), ...this.hidden, ...this.preNorm, ...this.normalised, ...this.inverseStd, this.output];
+    this.owned = [
+      ...(input === undefined ? [this.input] : []),
+      ...this.hidden,
+      ...this.preNorm,
+      ...this.normalised,
+      ...this.inverseStd,
+      this.output,
+    ];
   }
 
   /** Frees the pass's buffers (not a shared input it was given). */
@@ -91,7 +98,9 @@ export class PassGrads {
   }
 
   regions(): Region[] {
-    const narrow = this.narrow.flatMap((entry) => (entry === null ? [] : [entry.inputAugmented, entry.gradTransposed, entry.weightGradTransposed]));
+    const narrow = this.narrow.flatMap((entry) =>
+      entry === null ? [] : [entry.inputAugmented, entry.gradTransposed, entry.weightGradTransposed],
+    );
     const transposed = this.inputTransposed.filter((region): region is Region => region !== null);
     return [this.output, ...this.hidden, this.input, ...transposed, ...narrow];
   }
@@ -131,7 +140,8 @@ export class KernelMlp {
     this.biases = slots.map((slot) => kernels.slice(params, slot.bias, slot.outputs, true));
     this.transposed = slots.map((slot) => kernels.allocate(slot.inputs * slot.outputs, true));
     this.transposedFrom = slots.map(() => -1);
-    this.gradBlocks = grads === null ? null : slots.map((slot) => kernels.slice(grads, slot.kernel, (slot.inputs + 1) * slot.outputs, false));
+    this.gradBlocks =
+      grads === null ? null : slots.map((slot) => kernels.slice(grads, slot.kernel, (slot.inputs + 1) * slot.outputs, false));
   }
 
   /** The parameters were rewritten (optimizer step, Polyak average, restore): drop packed copies. */
@@ -152,8 +162,8 @@ export class KernelMlp {
         layerNormReluForward(
           kernels.heap,
           z.offset,
-          (pass.normalised[l]).offset,
-          (pass.inverseStd[l]).offset,
+          pass.normalised[l].offset,
+          pass.inverseStd[l].offset,
           h.offset,
           this.paramsOffset + norm.gain,
           this.paramsOffset + norm.bias,
@@ -205,8 +215,8 @@ export class KernelMlp {
           kernels.heap,
           dh.offset,
           h.offset,
-          (pass.normalised[l]).offset,
-          (pass.inverseStd[l]).offset,
+          pass.normalised[l].offset,
+          pass.inverseStd[l].offset,
           this.paramsOffset + norm.gain,
           this.gradsOffset + norm.gain,
           this.gradsOffset + norm.bias,
@@ -216,7 +226,7 @@ export class KernelMlp {
       } else {
         kernels.reluBackward(dh.offset, dh.offset, h.offset, rows * slot.outputs);
       }
-      const x = l === 0 ? pass.input : (pass.hidden[l - 1]);
+      const x = l === 0 ? pass.input : pass.hidden[l - 1];
       if (weightGrads) this.weightGrad(pass, l, x, dh);
       if (l > 0) this.inputGrad(rows, l, dh, grads.hidden[l - 1]);
       else if (inputGrad) this.inputGrad(rows, 0, dh, grads.input);

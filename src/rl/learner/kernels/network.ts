@@ -24,7 +24,8 @@ export class NetworkBuffers {
 
   /** One Adam step (t = `step`, from 1) over the whole network; returns the sum of the new parameters. */
   adam(options: AdamOptions, learningRate: number, step: number): number {
-    if (this.grads === null || this.moment1 === null || this.moment2 === null) throw new Error('NetworkBuffers.adam: network is not trainable');
+    if (this.grads === null || this.moment1 === null || this.moment2 === null)
+      throw new Error('NetworkBuffers.adam: network is not trainable');
     return this.kernels.adam(
       this.params.offset,
       this.grads.offset,

@@ -97,18 +97,19 @@ export class KernelSac implements LearnerCore {
     const target = passes.target;
     for (let b = 0; b < B; b++) {
       const minNext = Math.min(q1Next[b], q2Next[b]);
-      target[b] = (batch.reward[b]) + (1 - (batch.terminated[b])) * config.gamma * (minNext - alpha * (logProbNext[b]));
+      target[b] = batch.reward[b] + (1 - batch.terminated[b]) * config.gamma * (minNext - alpha * logProbNext[b]);
     }
 
     // ---- Critic loss 0.5 · Σ_i mean((Q_i(s, a) − y)²) and its step ----
     const { loss: criticLoss, meanQ } = critics.trainStep(batch.obs, batch.action, target, B, 0.5, config, step);
     if (!isFiniteFloat32(criticLoss)) throw new LearnerDivergedError('critic loss', failAt, `critic loss = ${criticLoss}`);
-    if (!Number.isFinite(critics.lastParamSum)) throw new LearnerDivergedError('critic parameters', failAt, `sum of critic parameters = ${critics.lastParamSum}`);
+    if (!Number.isFinite(critics.lastParamSum))
+      throw new LearnerDivergedError('critic parameters', failAt, `sum of critic parameters = ${critics.lastParamSum}`);
 
     // ---- Actor loss mean(α log π − min_i Q_i(s, π(s))) through the updated critics ----
     const minQPi = critics.policyGradient(batch.obs, current.action, B, passes.gradAction, false);
     let actorLoss = 0;
-    for (let b = 0; b < B; b++) actorLoss += alpha * (logProb[b]) - (minQPi[b]);
+    for (let b = 0; b < B; b++) actorLoss += alpha * logProb[b] - minQPi[b];
     actorLoss /= B;
     if (!isFiniteFloat32(actorLoss)) throw new LearnerDivergedError('actor loss', failAt, `actor loss = ${actorLoss}`);
     this.actorBackward(passes, alpha / B);
@@ -118,7 +119,8 @@ export class KernelSac implements LearnerCore {
 
     // ---- Target critics: Polyak averaging ----
     const targetSum = critics.updateTargets(config.tau);
-    if (!Number.isFinite(targetSum)) throw new LearnerDivergedError('target parameters', failAt, `sum of target critic parameters = ${targetSum}`);
+    if (!Number.isFinite(targetSum))
+      throw new LearnerDivergedError('target parameters', failAt, `sum of target critic parameters = ${targetSum}`);
 
     return {
       stats: { criticLoss, actorLoss, entCoef: alpha, entCoefLoss, meanQ, meanLogProb },
@@ -169,7 +171,15 @@ export class KernelSac implements LearnerCore {
     const slot = this.actorLayout.gsdeLogStd;
     if (config.actor.gsde === null || slot === null) return new GaussianPolicyHead(kernels, rows, config.actor.actionDim);
     if (actor.grads === null) throw new Error('KernelSac: the actor has no gradient buffer');
-    return new GsdePolicyHead(kernels, config.actor.gsde, rows, this.actorLayout.latentDim, config.actor.actionDim, actor.params.offset + slot.offset, actor.grads.offset + slot.offset);
+    return new GsdePolicyHead(
+      kernels,
+      config.actor.gsde,
+      rows,
+      this.actorLayout.latentDim,
+      config.actor.actionDim,
+      actor.params.offset + slot.offset,
+      actor.grads.offset + slot.offset,
+    );
   }
 
   readArrays(): LearnerArrays {
@@ -212,4 +222,3 @@ export class KernelSac implements LearnerCore {
     this.kernels.dispose();
   }
 }
-

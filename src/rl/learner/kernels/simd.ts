@@ -158,7 +158,9 @@ function addProduct(): FunctionSpec {
 function adam(): FunctionSpec {
   const [p, g, m, v, count, beta1, beta2, keep1, keep2, stepSize, invCorrection2, epsilon] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
   const [i, end4, end] = [12, 13, 14];
-  const [vBeta1, vBeta2, vKeep1, vKeep2, vStep, vInv, vEps, grad, moment1, moment2, next, sum] = [15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26];
+  const [vBeta1, vBeta2, vKeep1, vKeep2, vStep, vInv, vEps, grad, moment1, moment2, next, sum] = [
+    15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26,
+  ];
   const [sGrad, sMoment1, sMoment2, sNext, sSum] = [27, 28, 29, 30, 31];
   const c = new Code();
   c.get(count).i32(~3).op(0x71).i32(2).op(0x74).set(end4);
@@ -178,7 +180,19 @@ function adam(): FunctionSpec {
   c.loopWhileBelow(i, end4, 16, () => {
     c.get(g).get(i).add().v128Load().set(grad);
     c.get(vBeta1).get(m).get(i).add().v128Load().simd(SIMD.mul).get(vKeep1).get(grad).simd(SIMD.mul).simd(SIMD.add).set(moment1);
-    c.get(vBeta2).get(v).get(i).add().v128Load().simd(SIMD.mul).get(vKeep2).get(grad).get(grad).simd(SIMD.mul).simd(SIMD.mul).simd(SIMD.add).set(moment2);
+    c.get(vBeta2)
+      .get(v)
+      .get(i)
+      .add()
+      .v128Load()
+      .simd(SIMD.mul)
+      .get(vKeep2)
+      .get(grad)
+      .get(grad)
+      .simd(SIMD.mul)
+      .simd(SIMD.mul)
+      .simd(SIMD.add)
+      .set(moment2);
     c.get(m).get(i).add().get(moment1).v128Store();
     c.get(v).get(i).add().get(moment2).v128Store();
     c.get(p).get(i).add().v128Load();
@@ -192,7 +206,19 @@ function adam(): FunctionSpec {
   c.loopWhileBelow(i, end, 4, () => {
     c.get(g).get(i).add().f32Load().set(sGrad);
     c.get(beta1).get(m).get(i).add().f32Load().op(F32_OP.mul).get(keep1).get(sGrad).op(F32_OP.mul).op(F32_OP.add).set(sMoment1);
-    c.get(beta2).get(v).get(i).add().f32Load().op(F32_OP.mul).get(keep2).get(sGrad).get(sGrad).op(F32_OP.mul).op(F32_OP.mul).op(F32_OP.add).set(sMoment2);
+    c.get(beta2)
+      .get(v)
+      .get(i)
+      .add()
+      .f32Load()
+      .op(F32_OP.mul)
+      .get(keep2)
+      .get(sGrad)
+      .get(sGrad)
+      .op(F32_OP.mul)
+      .op(F32_OP.mul)
+      .op(F32_OP.add)
+      .set(sMoment2);
     c.get(m).get(i).add().get(sMoment1).f32Store();
     c.get(v).get(i).add().get(sMoment2).f32Store();
     c.get(p).get(i).add().f32Load();
@@ -215,7 +241,9 @@ function adam(): FunctionSpec {
 
 /** polyak(target, source, count, keep, tau) → Σ new target: target = keep·target + τ·source. */
 function polyak(): FunctionSpec {
-  const [target, source, count, keep, tau, i, end4, end, vKeep, vTau, next, sum, sNext, sSum] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13];
+  const [target, source, count, keep, tau, i, end4, end, vKeep, vTau, next, sum, sNext, sSum] = [
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
+  ];
   const c = new Code();
   c.get(count).i32(~3).op(0x71).i32(2).op(0x74).set(end4);
   c.get(count).i32(2).op(0x74).set(end);
@@ -237,7 +265,13 @@ function polyak(): FunctionSpec {
   });
   horizontalSum(c, sum, sSum);
   c.op(0x0b);
-  return { name: 'polyak', params: [I32, I32, I32, F32, F32], results: [F32], locals: [I32, I32, I32, V128, V128, V128, V128, F32, F32], code: c };
+  return {
+    name: 'polyak',
+    params: [I32, I32, I32, F32, F32],
+    results: [F32],
+    locals: [I32, I32, I32, V128, V128, V128, V128, F32, F32],
+    code: c,
+  };
 }
 
 /** Pushes sum's four lanes plus the scalar `tail`. */
@@ -252,7 +286,9 @@ function horizontalSum(c: Code, sum: number, tail: number): void {
  * 64-byte line of dst is completed while it is in cache. dst is [cols, rows].
  */
 function transpose4(): FunctionSpec {
-  const [src, dst, rows, cols, band, c4, rows4, cols4, rowBytes, colBytes, from, to, r, bandEnd] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13];
+  const [src, dst, rows, cols, band, c4, rows4, cols4, rowBytes, colBytes, from, to, r, bandEnd] = [
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
+  ];
   const [r0, r1, r2, r3, t0, t1, t2, t3] = [14, 15, 16, 17, 18, 19, 20, 21];
   const c = new Code();
   c.get(rows).i32(~3).op(0x71).set(rows4);
@@ -277,10 +313,22 @@ function transpose4(): FunctionSpec {
           if (k > 0) c.get(rowBytes).i32(k).mul().add();
           c.v128Load().set(row);
         });
-        c.get(r0).get(r1).simd(SIMD.shuffle, ...low).set(t0);
-        c.get(r0).get(r1).simd(SIMD.shuffle, ...high).set(t1);
-        c.get(r2).get(r3).simd(SIMD.shuffle, ...low).set(t2);
-        c.get(r2).get(r3).simd(SIMD.shuffle, ...high).set(t3);
+        c.get(r0)
+          .get(r1)
+          .simd(SIMD.shuffle, ...low)
+          .set(t0);
+        c.get(r0)
+          .get(r1)
+          .simd(SIMD.shuffle, ...high)
+          .set(t1);
+        c.get(r2)
+          .get(r3)
+          .simd(SIMD.shuffle, ...low)
+          .set(t2);
+        c.get(r2)
+          .get(r3)
+          .simd(SIMD.shuffle, ...high)
+          .set(t3);
         const outputs: [number, number, number[]][] = [
           [t0, t2, first],
           [t0, t2, second],
@@ -290,7 +338,10 @@ function transpose4(): FunctionSpec {
         outputs.forEach(([a, b, lanes], k) => {
           c.get(to);
           if (k > 0) c.get(colBytes).i32(k).mul().add();
-          c.get(a).get(b).simd(SIMD.shuffle, ...lanes).v128Store();
+          c.get(a)
+            .get(b)
+            .simd(SIMD.shuffle, ...lanes)
+            .v128Store();
         });
       });
     });

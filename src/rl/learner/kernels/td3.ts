@@ -68,7 +68,7 @@ export class KernelTd3 implements LearnerCore {
     let heap = kernels.heap;
     const nextOut = passes.actorTargetNext.output.offset;
     for (let k = 0; k < B * A; k++) {
-      const smoothing = Math.min(targetNoiseClip, Math.max(-targetNoiseClip, targetPolicyNoise * (epsilon[k])));
+      const smoothing = Math.min(targetNoiseClip, Math.max(-targetNoiseClip, targetPolicyNoise * epsilon[k]));
       passes.nextAction[k] = Math.min(1, Math.max(-1, Math.tanh(heap[nextOut + k]) + smoothing));
     }
 
@@ -76,11 +76,12 @@ export class KernelTd3 implements LearnerCore {
     critics.evaluateTargets(batch.nextObs, passes.nextAction, B);
     const [q1Next, q2Next] = critics.targetOutputs(B);
     for (let b = 0; b < B; b++) {
-      passes.target[b] = (batch.reward[b]) + (1 - (batch.terminated[b])) * config.gamma * Math.min(q1Next[b], q2Next[b]);
+      passes.target[b] = batch.reward[b] + (1 - batch.terminated[b]) * config.gamma * Math.min(q1Next[b], q2Next[b]);
     }
     const { loss: criticLoss, meanQ } = critics.trainStep(batch.obs, batch.action, passes.target, B, 1, config, counters.updates + 1);
     if (!isFiniteFloat32(criticLoss)) throw new LearnerDivergedError('critic loss', failAt, `critic loss = ${criticLoss}`);
-    if (!Number.isFinite(critics.lastParamSum)) throw new LearnerDivergedError('critic parameters', failAt, `sum of critic parameters = ${critics.lastParamSum}`);
+    if (!Number.isFinite(critics.lastParamSum))
+      throw new LearnerDivergedError('critic parameters', failAt, `sum of critic parameters = ${critics.lastParamSum}`);
 
     // ---- Delayed actor step: loss −mean Q1(s, μ(s)), then every target moves ----
     const actorUpdated = (counters.updates + 1) % config.td3.policyDelay === 0;
@@ -104,7 +105,11 @@ export class KernelTd3 implements LearnerCore {
       const actorTargetSum = this.actorTarget.polyakFrom(this.actor, config.tau);
       this.actorTargetNet.touch();
       if (!Number.isFinite(criticTargetSum + actorTargetSum)) {
-        throw new LearnerDivergedError('target parameters', failAt, `sums of target parameters: critic ${criticTargetSum}, actor ${actorTargetSum}`);
+        throw new LearnerDivergedError(
+          'target parameters',
+          failAt,
+          `sums of target parameters: critic ${criticTargetSum}, actor ${actorTargetSum}`,
+        );
       }
     }
     return { stats: { criticLoss, actorLoss, entCoef: null, entCoefLoss: null, meanQ, meanLogProb: null }, actorUpdated };
@@ -125,7 +130,7 @@ export class KernelTd3 implements LearnerCore {
     const count = passes.action.length;
     for (let k = 0; k < count; k++) {
       const a = passes.action[k];
-      heap[grads.output.offset + k] = (passes.gradAction[k]) * (1 - a * a);
+      heap[grads.output.offset + k] = passes.gradAction[k] * (1 - a * a);
     }
     this.actorNet.backwardHead(pass, true);
     this.actorNet.backwardHidden(pass, true, false);

@@ -110,7 +110,9 @@ export class WasmKernels {
     const typed = module as unknown as WasmBackendModule;
     const memory = typed.wasmMemory ?? typed.asm?.memory;
     if (memory === undefined || !(memory.buffer instanceof ArrayBuffer) || memory.buffer !== typed.HEAPF32.buffer) {
-      throw new Error(`the installed @tensorflow/tfjs-backend-wasm (tfjs ${tf.version.tfjs}) does not expose its memory: use engine 'autodiff'`);
+      throw new Error(
+        `the installed @tensorflow/tfjs-backend-wasm (tfjs ${tf.version.tfjs}) does not expose its memory: use engine 'autodiff'`,
+      );
     }
     return new WasmKernels(typed, memory);
   }
@@ -134,7 +136,8 @@ export class WasmKernels {
 
   /** A slice `[start, start + length)` of `parent` with an id of its own (same memory). */
   slice(parent: Region, start: number, length: number, cacheable = parent.cacheable): Region {
-    if (start < 0 || start + length > parent.length) throw new Error(`WasmKernels.slice: [${start}, ${start + length}) outside a region of ${parent.length}`);
+    if (start < 0 || start + length > parent.length)
+      throw new Error(`WasmKernels.slice: [${start}, ${start + length}) outside a region of ${parent.length}`);
     return this.register(parent.offset + start, length, cacheable, null);
   }
 
@@ -226,11 +229,35 @@ export class WasmKernels {
    * over `count` floats. Returns the sum of the new parameters: non-finite exactly when a parameter is
    * (or the sum overflowed), which is the divergence check without another pass.
    */
-  adam(params: number, grads: number, moment1: number, moment2: number, count: number, learningRate: number, beta1: number, beta2: number, epsilon: number, step: number): number {
+  adam(
+    params: number,
+    grads: number,
+    moment1: number,
+    moment2: number,
+    count: number,
+    learningRate: number,
+    beta1: number,
+    beta2: number,
+    epsilon: number,
+    step: number,
+  ): number {
     const stepSize = learningRate / (1 - beta1 ** step);
     const inverseCorrection2 = 1 / Math.sqrt(1 - beta2 ** step);
     this.calls++;
-    return this.simd.adam(params * 4, grads * 4, moment1 * 4, moment2 * 4, count, beta1, beta2, 1 - beta1, 1 - beta2, stepSize, inverseCorrection2, epsilon);
+    return this.simd.adam(
+      params * 4,
+      grads * 4,
+      moment1 * 4,
+      moment2 * 4,
+      count,
+      beta1,
+      beta2,
+      1 - beta1,
+      1 - beta2,
+      stepSize,
+      inverseCorrection2,
+      epsilon,
+    );
   }
 
   /** target ← (1 − τ)·target + τ·source over `count` floats; returns the sum of the new target. */
