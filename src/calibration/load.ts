@@ -2,19 +2,19 @@ import { readFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Calibration, CommandMode, JointCalibration, JointLimits, PassiveJointCalibration, SafetySettings, TwinRealism, TwinSpec } from './types.js';
+import { UsageError } from '../util/errors.js';
 
 /** The `calibration/` folder of the package: where `--sim NAME` and `--robot NAME` look first. */
 export const CALIBRATION_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../calibration');
 
 /** A calibration file that cannot be used; the message names the file, the field and the problem. */
-export class CalibrationError extends Error {
+export class CalibrationError extends UsageError {
   constructor(
     readonly file: string,
     readonly field: string,
     problem: string,
   ) {
     super(`${file}: ${field} ${problem}`);
-    this.name = 'CalibrationError';
   }
 }
 

@@ -3,13 +3,11 @@ import { startBroker } from '../transport/broker.js';
 import { EXIT } from './exit-codes.js';
 
 export function withBrokerOptions<T>(yargs: Argv<T>) {
-  return yargs
-    .option('port', { type: 'number', default: 1883, describe: 'TCP port (0: any free port)' })
-    .option('host', {
-      type: 'string',
-      default: '127.0.0.1',
-      describe: 'interface to listen on (0.0.0.0: every interface; no TLS, no authentication)',
-    });
+  return yargs.option('port', { type: 'number', default: 1883, describe: 'TCP port (0: any free port)' }).option('host', {
+    type: 'string',
+    default: '127.0.0.1',
+    describe: 'interface to listen on (0.0.0.0: every interface; no TLS, no authentication)',
+  });
 }
 
 /** `robo-train broker`: the embedded MQTT broker (aedes) until SIGINT/SIGTERM. */

@@ -2,15 +2,15 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 import type { Argv } from 'yargs';
-import { CALIBRATION_DIR, CalibrationError, loadCalibration, parseCalibration, resolveCalibrationPath } from '../calibration/load.js';
+import { CALIBRATION_DIR, loadCalibration, parseCalibration, resolveCalibrationPath } from '../calibration/load.js';
 import type { Calibration } from '../calibration/types.js';
 import { buildCalibrationJson, type JointRecording } from '../device/calibrate.js';
 import { hostTransport } from '../training/connect.js';
-import { RobotLinkError } from '../device/errors.js';
 import { DeviceSession } from '../device/session.js';
 import { CommandModeBit } from '../protocol/index.js';
 import { EXIT } from './exit-codes.js';
 import { formatTable } from '../util/table.js';
+import { UsageError, RoboTrainError, RunFailedError } from '../util/errors.js';
 
 export function withCalibrateOptions<T>(yargs: Argv<T>) {
   return yargs
@@ -30,7 +30,7 @@ export function withCalibrateOptions<T>(yargs: Argv<T>) {
     .option('yes', { type: 'boolean', default: false, describe: 'write without asking' })
     .check((args) => {
       if ((args.port === undefined) === (args.mqtt === undefined))
-        throw new Error('say where the robot is: exactly one of --port PATH or --mqtt URL');
+        throw new UsageError('say where the robot is: exactly one of --port PATH or --mqtt URL');
       return true;
     });
 }
@@ -149,15 +149,8 @@ export async function calibrateCommand(args: CalibrateArgs): Promise<number> {
     console.log(`wrote ${outPath}`);
     return EXIT.ok;
   } catch (error) {
-    if (
-      error instanceof RobotLinkError ||
-      error instanceof CalibrationError ||
-      error instanceof RangeError ||
-      error instanceof CalibrationAborted
-    ) {
-      console.error(`robo-train: calibration failed: ${error.message}`);
-      return EXIT.failed;
-    }
+    // A bad link, a refused calibration or an operator who stopped: the calibration failed, whatever the kind.
+    if (error instanceof RoboTrainError) throw new RunFailedError(`calibration failed: ${error.message}`, { cause: error });
     throw error;
   } finally {
     states.unsubscribe();
@@ -178,12 +171,7 @@ function currentCalibration(robot: string): Calibration | null {
 }
 
 /** The operator's part went wrong (no input, a joint that did not move). */
-class CalibrationAborted extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CalibrationAborted';
-  }
-}
+class CalibrationAborted extends RunFailedError {}
 
 const inputEnded = (): CalibrationAborted => new CalibrationAborted('the input ended before the calibration was complete');
 

@@ -3,6 +3,7 @@ import { runReport, type RunReport } from '../store/queries.js';
 import { EXIT } from './exit-codes.js';
 import { resolveRun } from './inspect.js';
 import { formatTable, type Cell } from '../util/table.js';
+import { UsageError } from '../util/errors.js';
 
 export interface CompareArgs {
   db: string;
@@ -16,17 +17,12 @@ export interface CompareArgs {
  * high-frequency share and safety interventions, as means over training episodes.
  */
 export function compareCommand(args: CompareArgs): number {
-  if (args.runs.length < 2) {
-    console.error('robo-train: compare needs at least two runs (ids or names)');
-    return EXIT.usage;
-  }
+  if (args.runs.length < 2) throw new UsageError('compare needs at least two runs (ids or names)');
   const db = openForReading(args.db);
   try {
     const reports: RunReport[] = [];
     for (const ref of args.runs) {
-      const run = resolveRun(db, ref, args.db);
-      if (!run) return EXIT.usage;
-      reports.push(runReport(db, run));
+      reports.push(runReport(db, resolveRun(db, ref, args.db)));
     }
     if (args.json) {
       for (const report of reports) console.log(JSON.stringify(report));

@@ -1,3 +1,5 @@
+import type { RoboTrainError } from '../util/errors.js';
+
 /**
  * Exit codes of `robo-train` (documented in the README):
  * 0 the command finished, or training was stopped cleanly by SIGINT/SIGTERM;
@@ -11,3 +13,8 @@ export const EXIT = {
   usage: 2,
   interrupted: 130,
 } as const;
+
+/** The exit code of an expected error: its category decides. */
+export function exitCodeOf(error: RoboTrainError): number {
+  return error.category === 'usage' ? EXIT.usage : EXIT.failed;
+}

@@ -6,6 +6,7 @@ import { openForReading } from '../store/database.js';
 import { episodeTable, stepTable, type ExportCell, type ExportTable } from '../store/export-tables.js';
 import { EXIT } from './exit-codes.js';
 import { resolveRun } from './inspect.js';
+import { RunFailedError } from '../util/errors.js';
 
 export type ExportFormat = 'csv' | 'jsonl';
 export type ExportTableName = 'steps' | 'episodes';
@@ -36,7 +37,6 @@ export async function exportCommand(args: ExportArgs): Promise<number> {
   const db = openForReading(args.db);
   try {
     const run = resolveRun(db, args.run, args.db);
-    if (!run) return EXIT.usage;
     const wanted: ExportTableName[] = args.table ? [args.table] : args.format === 'csv' && !args.out ? ['steps'] : ['episodes', 'steps'];
     const table = (name: ExportTableName): ExportTable => (name === 'steps' ? stepTable(db, run) : episodeTable(db, run));
     const outputs: [string | undefined, Iterable<string>[]][] =
@@ -48,10 +48,7 @@ export async function exportCommand(args: ExportArgs): Promise<number> {
           ]);
     for (const [path, sources] of outputs) {
       const failure = await writeTo(path, sources);
-      if (failure) {
-        console.error(`robo-train: cannot write ${path ?? 'to stdout'}: ${failure.message}`);
-        return EXIT.failed;
-      }
+      if (failure) throw new RunFailedError(`cannot write ${path ?? 'to stdout'}: ${failure.message}`);
     }
     return EXIT.ok;
   } finally {

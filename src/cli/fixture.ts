@@ -1,9 +1,10 @@
-import { checkEpisodeShape, ReplayError } from '../replay/episode.js';
+import { checkEpisodeShape } from '../replay/episode.js';
 import { episodeFixture, writeFixture } from '../replay/fixture.js';
 import { readStoredEpisode } from '../replay/store.js';
 import { openDatabase } from '../store/database.js';
 import { EXIT } from './exit-codes.js';
 import { checkEpisodeArgs } from './replay.js';
+import { UsageError } from '../util/errors.js';
 
 export interface FixtureArgs {
   db: string;
@@ -20,10 +21,7 @@ export interface FixtureArgs {
 export function fixtureCommand(args: FixtureArgs): number {
   const problem =
     checkEpisodeArgs(args) ?? (typeof args.out === 'string' && args.out !== '' ? null : '--out must name the fixture file to write');
-  if (problem) {
-    console.error(`robo-train: ${problem}`);
-    return EXIT.usage;
-  }
+  if (problem) throw new UsageError(problem);
   const db = openDatabase(args.db, { readonly: true });
   try {
     const stored = readStoredEpisode(db, args.run, args.episode);
@@ -33,12 +31,6 @@ export function fixtureCommand(args: FixtureArgs): number {
       `wrote ${path}: ${stored.robot}, ${stored.command.length} steps at ${stored.controlHz} Hz, continuity cost ${stored.continuityCost ?? '-'} %`,
     );
     return EXIT.ok;
-  } catch (error) {
-    if (error instanceof ReplayError) {
-      console.error(`robo-train: ${error.message}`);
-      return EXIT.usage;
-    }
-    throw error;
   } finally {
     db.close();
   }

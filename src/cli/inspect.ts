@@ -2,6 +2,7 @@ import { openForReading, type Db } from '../store/database.js';
 import { findRun, runEpisodes, runEvents, runReport, type RunReport, type RunRow } from '../store/queries.js';
 import { EXIT } from './exit-codes.js';
 import { formatCell, formatTable } from '../util/table.js';
+import { UsageError } from '../util/errors.js';
 
 export interface InspectArgs {
   db: string;
@@ -16,7 +17,6 @@ export function inspectCommand(args: InspectArgs): number {
   const db = openForReading(args.db);
   try {
     const run = resolveRun(db, args.run, args.db);
-    if (!run) return EXIT.usage;
     const report = runReport(db, run);
     const episodes = runEpisodes(db, run.id);
     const events = runEvents(db, run.id);
@@ -71,9 +71,9 @@ export function inspectCommand(args: InspectArgs): number {
  * The run named by `ref` (an id or an exact name); null after printing why not, for the caller to
  * exit with the usage code.
  */
-export function resolveRun(db: Db, ref: string, dbPath: string): RunRow | null {
+export function resolveRun(db: Db, ref: string, dbPath: string): RunRow {
   const run = findRun(db, ref);
-  if (!run) console.error(`robo-train: no run '${ref}' in ${dbPath} ('robo-train runs --db ${dbPath}' lists them)`);
+  if (!run) throw new UsageError(`no run '${ref}' in ${dbPath} ('robo-train runs --db ${dbPath}' lists them)`);
   return run;
 }
 

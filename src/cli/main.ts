@@ -1,8 +1,8 @@
 import yargs from 'yargs';
-import { CalibrationError } from '../calibration/load.js';
-import { DEFAULT_DB_PATH, StoreError } from '../store/database.js';
+import { DEFAULT_DB_PATH } from '../store/database.js';
+import { RoboTrainError, UsageError } from '../util/errors.js';
 import { estopCommand, withEStopOptions } from './estop.js';
-import { EXIT } from './exit-codes.js';
+import { EXIT, exitCodeOf } from './exit-codes.js';
 import { brokerCommand, withBrokerOptions } from './broker.js';
 import { calibrateCommand, withCalibrateOptions } from './calibrate.js';
 import { portsCommand, withPortsOptions } from './ports.js';
@@ -212,7 +212,7 @@ export async function main(argv: string[]): Promise<number> {
     .wrap(Math.min(110, process.stdout.columns ?? 110))
     .fail((message, error) => {
       // Throwing stops yargs before it runs the command's handler with arguments it rejected.
-      throw error ?? new UsageError(message);
+      throw error ?? new ArgumentError(message);
     });
   try {
     await parser.parseAsync();
@@ -223,37 +223,23 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 /** Arguments that yargs rejected (unknown flag, missing value, invalid choice). */
-class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
+class ArgumentError extends UsageError {}
 
-/** Known failures get one clear line; anything else also gets its stack, since it is a bug. */
-function reportError(error: unknown): number {
-  if (error instanceof UsageError) {
+/**
+ * The one place where errors become exit codes. An expected error (a `RoboTrainError`) prints one line
+ * and exits with its category's code; anything else is a bug: its stack is printed, and it says so.
+ */
+export function reportError(error: unknown): number {
+  if (error instanceof ArgumentError) {
     console.error(`robo-train: ${error.message}\nRun 'robo-train --help' for the options.`);
-    return EXIT.usage;
+    return exitCodeOf(error);
   }
-  if (error instanceof CalibrationError) {
-    console.error(`robo-train: invalid calibration: ${error.message}`);
-    return EXIT.usage;
-  }
-  if (error instanceof Error && (error.name === 'LearnerConfigError' || error.name === 'SafetyError' || error instanceof RangeError)) {
-    // Options that only the learner, the safety layer or a noise process can judge.
+  if (error instanceof RoboTrainError) {
     console.error(`robo-train: ${error.message}`);
-    return EXIT.usage;
+    return exitCodeOf(error);
   }
-  if (error instanceof StoreError) {
-    console.error(`robo-train: ${error.message}`);
-    return EXIT.failed;
-  }
-  if (error instanceof Error && (error.name === 'LearnerDivergedError' || error.name === 'RobotLinkError')) {
-    console.error(`robo-train: ${error.message}`);
-    return EXIT.failed;
-  }
-  console.error(`robo-train: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  console.error(`robo-train: internal error (a bug in robo-train: please report it with the command you ran and this output)\n${detail}`);
   return EXIT.failed;
 }
 

@@ -1,8 +1,8 @@
-import { ReplayError } from '../replay/episode.js';
 import { COMPLIANCE_SLACK, worstRatio, type JointCompliance } from '../replay/compliance.js';
 import { replayEpisode, type ReplayReport } from '../replay/replay.js';
 import { EXIT } from './exit-codes.js';
 import { formatTable, type Cell } from '../util/table.js';
+import { UsageError } from '../util/errors.js';
 
 export interface ReplayArgs {
   db: string;
@@ -19,20 +19,8 @@ export interface ReplayArgs {
  */
 export async function replayCommand(args: ReplayArgs): Promise<number> {
   const problem = checkEpisodeArgs(args);
-  if (problem) {
-    console.error(`robo-train: ${problem}`);
-    return EXIT.usage;
-  }
-  let report: ReplayReport;
-  try {
-    report = await replayEpisode({ db: args.db, runId: args.run, episode: args.episode, policy: args.policy });
-  } catch (error) {
-    if (error instanceof ReplayError) {
-      console.error(`robo-train: ${error.message}`);
-      return EXIT.usage;
-    }
-    throw error;
-  }
+  if (problem) throw new UsageError(problem);
+  const report = await replayEpisode({ db: args.db, runId: args.run, episode: args.episode, policy: args.policy });
   console.log(args.json ? JSON.stringify(report) : formatReport(report));
   return EXIT.ok;
 }

@@ -6,6 +6,7 @@ import type { SweepReport } from '../report/write.js';
 import { openForReading } from '../store/database.js';
 import { DEFAULT_TRAIN_CONFIG } from '../training/config.js';
 import { EXIT } from './exit-codes.js';
+import { UsageError } from '../util/errors.js';
 
 export function withReportOptions<T>(yargs: Argv<T>) {
   return yargs
@@ -49,13 +50,10 @@ export async function reportCommand(args: ReportArgs): Promise<number> {
     ['--bins', args.bins, 1],
     ['--bootstrap-seed', args.bootstrapSeed, 0],
   ] as const) {
-    if (!(Number.isInteger(value) && value >= minimum)) {
-      console.error(`robo-train report: ${flag} must be a whole number >= ${minimum} (got ${value})`);
-      return EXIT.usage;
-    }
+    if (!(Number.isInteger(value) && value >= minimum)) throw new UsageError(`${flag} must be a whole number >= ${minimum} (got ${value})`);
   }
   // The plotting stack (vega, resvg) loads only when a report is made, not with every CLI command.
-  const { ReportError, writeSweepReport } = await import('../report/write.js');
+  const { writeSweepReport } = await import('../report/write.js');
   const { pngFonts } = await import('../report/render.js');
   const out = resolve(args.out ?? (args.doc ? join(dirname(args.doc), 'study') : 'logs/reports'));
   const db = openForReading(args.db);
@@ -71,12 +69,6 @@ export async function reportCommand(args: ReportArgs): Promise<number> {
       console.log(report.markdown);
       console.log(`tables and plots: ${shortPath(report.folder)}/ (${report.plots.map((plot) => plot.kind).join(', ')})\n`);
     }
-  } catch (error) {
-    if (error instanceof ReportError) {
-      console.error(`robo-train report: ${error.message}`);
-      return EXIT.failed;
-    }
-    throw error;
   } finally {
     db.close();
   }

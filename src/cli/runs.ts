@@ -2,6 +2,7 @@ import { openForReading } from '../store/database.js';
 import { listRuns, type RunFilter } from '../store/queries.js';
 import { EXIT } from './exit-codes.js';
 import { formatTable } from '../util/table.js';
+import { UsageError } from '../util/errors.js';
 
 export interface RunsArgs extends RunFilter {
   db: string;
@@ -11,8 +12,7 @@ export interface RunsArgs extends RunFilter {
 /** `robo-train runs`: one line per run, from the `run_summary` view (a run whose process died shows as crashed). */
 export function runsCommand(args: RunsArgs): number {
   if (args.since !== undefined && Number.isNaN(Date.parse(args.since))) {
-    console.error(`robo-train: --since must be a date like 2026-11-25 or 2026-11-25T14:00 (got '${args.since}')`);
-    return EXIT.usage;
+    throw new UsageError(`--since must be a date like 2026-11-25 or 2026-11-25T14:00 (got '${args.since}')`);
   }
   const db = openForReading(args.db);
   try {

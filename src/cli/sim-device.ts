@@ -2,12 +2,13 @@ import { createInterface } from 'node:readline';
 import type { Argv } from 'yargs';
 import { loadCalibration } from '../calibration/load.js';
 import { SimDevice } from '../firmware-sim/device.js';
-import { parseFaultCommand, parseScheduledFault, type ScheduledFault } from '../firmware-sim/faults.js';
+import { parseFaultCommand, parseScheduledFault } from '../firmware-sim/faults.js';
 import type { InjectableTransport } from '../transport/interface.js';
 import { MqttTransport } from '../transport/mqtt.js';
 import { SerialTransport } from '../transport/serial.js';
 import { EXIT } from './exit-codes.js';
 import { untilSignal } from './broker.js';
+import { UsageError } from '../util/errors.js';
 
 export function withSimDeviceOptions<T>(yargs: Argv<T>) {
   return yargs
@@ -36,7 +37,7 @@ export function withSimDeviceOptions<T>(yargs: Argv<T>) {
     })
     .check((args) => {
       if ((args.port === undefined) === (args.mqtt === undefined))
-        throw new Error('say where to serve: exactly one of --port PATH or --mqtt URL');
+        throw new UsageError('say where to serve: exactly one of --port PATH or --mqtt URL');
       return true;
     });
 }
@@ -57,13 +58,7 @@ export interface SimDeviceArgs {
 
 /** `robo-train sim-device`: the MuJoCo twin behind the real protocol, until SIGINT/SIGTERM. */
 export async function simDeviceCommand(args: SimDeviceArgs): Promise<number> {
-  let faults: ScheduledFault[];
-  try {
-    faults = args.fault.map(parseScheduledFault);
-  } catch (error) {
-    console.error(`robo-train: ${(error as Error).message}`);
-    return EXIT.usage;
-  }
+  const faults = args.fault.map(parseScheduledFault);
   const calibration = loadCalibration(args.twin);
   const robotId = args.robot ?? calibration.robot;
   const transport: InjectableTransport = args.port

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { Argv } from 'yargs';
 import { openDatabase } from '../store/database.js';
 import { expandCells, type SweepCell } from '../sweep/cells.js';
-import { GridError, parseGrid, type GridBlock } from '../sweep/grid.js';
+import { parseGrid, type GridBlock } from '../sweep/grid.js';
 import { PRESET_NAMES, presetGrids, STUDY_SCHEDULE } from '../sweep/presets.js';
 import { formatDuration, formatSweepProgress, type SweepProgress } from '../sweep/progress.js';
 import { runCells, type CellOutcome } from '../sweep/runner.js';
@@ -11,6 +11,7 @@ import { configMismatches, finishedCells, recordInvocation, sweepRuns, type Swee
 import { DEFAULT_TRAIN_CONFIG, flagName, TRAIN_OPTIONS } from '../training/config.js';
 import { EXIT } from './exit-codes.js';
 import { withTrainOptions } from './train.js';
+import { UsageError } from '../util/errors.js';
 
 /** Training flags that a sweep sets itself or that make no sense for a sweep on a twin. */
 const REFUSED = ['sweep', 'sweepCell', 'resume', 'port', 'mqtt', 'robot', 'baud'] as const;
@@ -60,29 +61,25 @@ export interface SweepArgs {
  */
 export async function sweepCommand(args: SweepArgs, argv: readonly string[]): Promise<number> {
   const name = args.name;
-  if (!name) return usage('name the sweep: robo-train sweep NAME --sim TWIN ...');
+  if (!name) throw new UsageError('name the sweep: robo-train sweep NAME --sim TWIN ...');
   for (const key of REFUSED) {
     if (args[key] !== undefined)
-      return usage(`--${flagName(key)} cannot be used with sweep${key === 'sweep' ? ' (the sweep name is the first argument)' : ''}`);
+      throw new UsageError(
+        `--${flagName(key)} cannot be used with sweep${key === 'sweep' ? ' (the sweep name is the first argument)' : ''}`,
+      );
   }
   const jobs = args.jobs ?? availableParallelism();
-  if (!(Number.isInteger(jobs) && jobs >= 1)) return usage(`--jobs must be a positive whole number (got ${jobs})`);
+  if (!(Number.isInteger(jobs) && jobs >= 1)) throw new UsageError(`--jobs must be a positive whole number (got ${jobs})`);
   if (args.seeds !== undefined && !(Number.isInteger(args.seeds) && args.seeds >= 1))
-    return usage(`--seeds must be a positive whole number (got ${args.seeds})`);
+    throw new UsageError(`--seeds must be a positive whole number (got ${args.seeds})`);
 
-  let cells: SweepCell[];
-  try {
-    const presets = args.preset ?? [];
-    const blocks: GridBlock[] = [...presetGrids(presets), ...(args.grid ?? [])].map(parseGrid);
-    // Every training flag given is applied to every cell (the sweep's own options are not training options).
-    const given = Object.fromEntries(Object.entries(args).filter(([key, value]) => value !== undefined && key in TRAIN_OPTIONS));
-    const base = { ...(presets.length > 0 ? STUDY_SCHEDULE : {}), ...given };
-    const seeds = args.seeds === undefined ? undefined : Array.from({ length: args.seeds }, (_, seed) => seed);
-    cells = expandCells(blocks, base, name, seeds);
-  } catch (error) {
-    if (error instanceof GridError || error instanceof RangeError) return usage(error.message);
-    throw error;
-  }
+  const presets = args.preset ?? [];
+  const blocks: GridBlock[] = [...presetGrids(presets), ...(args.grid ?? [])].map(parseGrid);
+  // Every training flag given is applied to every cell (the sweep's own options are not training options).
+  const given = Object.fromEntries(Object.entries(args).filter(([key, value]) => value !== undefined && key in TRAIN_OPTIONS));
+  const base = { ...(presets.length > 0 ? STUDY_SCHEDULE : {}), ...given };
+  const seeds = args.seeds === undefined ? undefined : Array.from({ length: args.seeds }, (_, seed) => seed);
+  const cells = expandCells(blocks, base, name, seeds);
   const dbPath = typeof args['db'] === 'string' ? args['db'] : DEFAULT_TRAIN_CONFIG.db;
 
   // Opening here creates and migrates the database once, before children open it in parallel.
@@ -103,7 +100,7 @@ export async function sweepCommand(args: SweepArgs, argv: readonly string[]): Pr
     }
     const mismatches = configMismatches(run.config, cell);
     if (mismatches.length > 0) {
-      return usage(
+      throw new UsageError(
         `sweep '${name}' already has a finished run (${run.runId}) of cell ${cell.key} with other options: ${mismatches.join('; ')}. ` +
           'Give the same flags as before to resume it, or choose a new sweep name.',
       );
@@ -222,9 +219,4 @@ class ProgressDisplay {
 /** The command as one could paste it into a shell: arguments with shell syntax in single quotes. */
 export function shellCommand(words: readonly string[]): string {
   return words.map((word) => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`)).join(' ');
-}
-
-function usage(message: string): number {
-  console.error(`robo-train sweep: ${message}`);
-  return EXIT.usage;
 }

@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs';
-import { ConfigError, DEFAULT_TRAIN_CONFIG, flagName, resolveTrainConfig, TRAIN_OPTIONS, type TrainConfig } from '../training/config.js';
-import { CheckpointError, readCheckpointMeta } from '../training/checkpoint.js';
+import { DEFAULT_TRAIN_CONFIG, flagName, resolveTrainConfig, TRAIN_OPTIONS, type TrainConfig } from '../training/config.js';
+import { readCheckpointMeta } from '../training/checkpoint.js';
 import { OperatorEStop } from '../core/operator-estop.js';
 import { EXIT } from './exit-codes.js';
 
@@ -26,19 +26,10 @@ export function withTrainOptions<T>(yargs: Argv<T>): Argv<T> {
  * (episode marked interrupted, database flushed, checkpoint written); a second one exits at once.
  */
 export async function trainCommand(values: Record<string, unknown>): Promise<number> {
-  let config: TrainConfig;
-  try {
-    // --resume continues with the checkpoint's options; flags given on the command line override them.
-    const resumed = typeof values['resume'] === 'string' ? readCheckpointMeta(values['resume']).config : {};
-    const given = Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined));
-    config = resolveTrainConfig({ ...resumed, ...given });
-  } catch (error) {
-    if (error instanceof ConfigError || error instanceof RangeError || error instanceof CheckpointError) {
-      console.error(`robo-train: ${error.message}`);
-      return EXIT.usage;
-    }
-    throw error;
-  }
+  // --resume continues with the checkpoint's options; flags given on the command line override them.
+  const resumed = typeof values['resume'] === 'string' ? readCheckpointMeta(values['resume']).config : {};
+  const given = Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined));
+  const config = resolveTrainConfig({ ...resumed, ...given });
   const controller = new AbortController();
   const onSignal = (signal: NodeJS.Signals): void => {
     if (controller.signal.aborted) {

@@ -11,6 +11,7 @@
  * template, or from conservative defaults for a robot seen for the first time.
  */
 import type { Calibration, CommandMode } from '../calibration/types.js';
+import { UsageError } from '../util/errors.js';
 
 /** What was recorded for one joint, in raw device units [rad]. */
 export interface JointRecording {
@@ -47,7 +48,7 @@ export function buildCalibrationJson(inputs: CalibrationInputs): Record<string, 
   const inset = inputs.insetRad ?? 0.02;
   const commandMode: CommandMode = template?.commandMode ?? (inputs.supportsPosition ? 'position' : 'effort');
   if (commandMode === 'effort' && !template) {
-    throw new RangeError('an effort-driven robot needs a template (--from NAME) that states its effort limits');
+    throw new UsageError('an effort-driven robot needs a template (--from NAME) that states its effort limits');
   }
   const passiveNames = new Set(template?.passiveJoints.map((joint) => joint.name) ?? []);
   const round = (value: number): number => Math.round(value * 1e4) / 1e4;

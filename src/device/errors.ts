@@ -1,3 +1,5 @@
+import { RunFailedError } from '../util/errors.js';
+
 /**
  * Why a robot cannot go on moving. `step` and `startEpisode` of a hardware robot reject with a
  * `RobotLinkError`; the training run ends the episode as 'aborted', records an event named by
@@ -46,7 +48,7 @@ const FATAL: ReadonlySet<RobotLinkErrorKind> = new Set([
   'closed',
 ]);
 
-export class RobotLinkError extends Error {
+export class RobotLinkError extends RunFailedError {
   /** No waiting helps: the run must stop. */
   readonly fatal: boolean;
 
@@ -56,7 +58,6 @@ export class RobotLinkError extends Error {
     options?: { cause?: unknown },
   ) {
     super(message, options);
-    this.name = 'RobotLinkError';
     this.fatal = FATAL.has(kind);
   }
 }

@@ -1,3 +1,5 @@
+import { UsageError } from '../util/errors.js';
+
 /**
  * Faults the simulated firmware can be asked to show, by name, from the command line
  * (`--fault stall@3:1.5`, or a line `stall 1.5` on stdin) or from tests. Parsing only; `SimDevice`
@@ -33,24 +35,24 @@ const DEFAULT_AMOUNT: Record<FaultKind, number> = { stall: 1, disconnect: 1, gar
 export function parseScheduledFault(text: string): ScheduledFault {
   const match = /^([a-z-]+)@([0-9.]+)(?::([0-9.]+))?$/.exec(text.trim());
   if (!match)
-    throw new RangeError(`fault '${text}' must look like KIND@SECONDS[:AMOUNT], e.g. stall@3:1.5 (kinds: ${FAULT_KINDS.join(', ')})`);
+    throw new UsageError(`fault '${text}' must look like KIND@SECONDS[:AMOUNT], e.g. stall@3:1.5 (kinds: ${FAULT_KINDS.join(', ')})`);
   const request = faultRequest(match[1], match[3]);
   const atS = Number(match[2]);
-  if (!Number.isFinite(atS)) throw new RangeError(`fault '${text}': ${match[2]} is not a number of seconds`);
+  if (!Number.isFinite(atS)) throw new UsageError(`fault '${text}': ${match[2]} is not a number of seconds`);
   return { ...request, atS };
 }
 
 /** `KIND [AMOUNT]`, e.g. `garbage 0.5`: a command line read from stdin. */
 export function parseFaultCommand(line: string): FaultRequest {
   const [kind, amount, ...rest] = line.trim().split(/\s+/);
-  if (!kind || rest.length > 0) throw new RangeError(`'${line}' must be KIND [AMOUNT] (kinds: ${FAULT_KINDS.join(', ')})`);
+  if (!kind || rest.length > 0) throw new UsageError(`'${line}' must be KIND [AMOUNT] (kinds: ${FAULT_KINDS.join(', ')})`);
   return faultRequest(kind, amount);
 }
 
 function faultRequest(kind: string, amount: string | undefined): FaultRequest {
   if (!(FAULT_KINDS as readonly string[]).includes(kind))
-    throw new RangeError(`unknown fault '${kind}' (kinds: ${FAULT_KINDS.join(', ')})`);
+    throw new UsageError(`unknown fault '${kind}' (kinds: ${FAULT_KINDS.join(', ')})`);
   const value = amount === undefined ? DEFAULT_AMOUNT[kind as FaultKind] : Number(amount);
-  if (!(Number.isFinite(value) && value >= 0)) throw new RangeError(`fault '${kind}': '${amount}' is not a number >= 0`);
+  if (!(Number.isFinite(value) && value >= 0)) throw new UsageError(`fault '${kind}': '${amount}' is not a number >= 0`);
   return { kind: kind as FaultKind, amount: value };
 }

@@ -48,6 +48,7 @@ import {
   POSITION_FAULT_MARGIN_RAD,
   type FirmwareJointLimits,
 } from './limits.js';
+import { UsageError } from '../util/errors.js';
 
 export interface FirmwareOptions {
   calibration: Calibration;
@@ -159,7 +160,7 @@ export class SimulatedFirmware {
   constructor(options: FirmwareOptions) {
     const { calibration } = options;
     if (!Number.isInteger(calibration.controlHz))
-      throw new RangeError(`the simulated firmware needs a whole control rate in Hz (got ${calibration.controlHz})`);
+      throw new UsageError(`the simulated firmware needs a whole control rate in Hz (got ${calibration.controlHz})`);
     this.calibration = calibration;
     this.twin = options.twin;
     this.clock = options.clock;

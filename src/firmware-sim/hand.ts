@@ -6,6 +6,7 @@
  * without hardware. Position-mode twins only (their servos follow the hand's path). Pure.
  */
 import type { Calibration } from '../calibration/types.js';
+import { UsageError } from '../util/errors.js';
 
 export interface HandSweepOptions {
   /** One sweep home → max → min → home [s]. */
@@ -26,9 +27,9 @@ export class HandSweep {
     readonly options: HandSweepOptions,
   ) {
     if (calibration.commandMode !== 'position')
-      throw new RangeError(`the simulated hand moves position-servo twins only; '${calibration.robot}' is effort-driven`);
+      throw new UsageError(`the simulated hand moves position-servo twins only; '${calibration.robot}' is effort-driven`);
     if (!(options.periodS > 0 && options.durationS >= 0))
-      throw new RangeError(`the hand sweep needs periodS > 0 and durationS >= 0 (got ${options.periodS}, ${options.durationS})`);
+      throw new UsageError(`the hand sweep needs periodS > 0 and durationS >= 0 (got ${options.periodS}, ${options.durationS})`);
     const margin = options.marginRad ?? 0.01;
     this.low = Float64Array.from(calibration.joints, (joint) => joint.limits.minPositionRad! + margin);
     this.high = Float64Array.from(calibration.joints, (joint) => joint.limits.maxPositionRad! - margin);

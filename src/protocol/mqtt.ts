@@ -6,6 +6,7 @@
  */
 import { MessageType } from './constants.js';
 import { layoutOfType } from './schema.js';
+import { UsageError } from '../util/errors.js';
 
 export const MQTT_TOPIC_ROOT = 'robo-train/v1';
 
@@ -48,7 +49,7 @@ export interface MqttRoute {
 /** The topics of one robot; `robotId` is the calibration's robot id (letters, digits, '.', '_', '-'). */
 export function mqttTopics(robotId: string): MqttTopics {
   if (!ROBOT_ID.test(robotId)) {
-    throw new RangeError(`robot id '${robotId}' cannot name MQTT topics: use 1 to 64 letters, digits, '.', '_' or '-'`);
+    throw new UsageError(`robot id '${robotId}' cannot name MQTT topics: use 1 to 64 letters, digits, '.', '_' or '-'`);
   }
   const base = `${MQTT_TOPIC_ROOT}/${robotId}`;
   return {

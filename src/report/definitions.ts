@@ -1,6 +1,6 @@
 /**
- * The continuity cost as every table, plot caption and document states it (see
- * ../shared/reference.md and src/metrics/continuity.ts).
+ * The continuity cost as every table, plot caption and document states it (the per-step form of
+ * rl-baselines3-zoo's ContinuityCostWrapper, scaled to a percentage; see src/metrics/continuity.ts).
  */
 export const CONTINUITY_DEFINITION =
   '100 × mean over steps t ≥ 1 of mean over joints j of ((a_t,j − a_t−1,j) / (high_j − low_j))², per episode: 0 = constant action, 100 = full-range jumps every step.';

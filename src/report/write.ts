@@ -8,6 +8,7 @@ import { intervalSpec, learningCurveSpec, paretoSpec, type PlotContext } from '.
 import { renderSvg, svgToPng } from './render.js';
 import type { BootstrapOptions } from './stats.js';
 import { csvTable, markdownTable, tableNotes } from './tables.js';
+import { UsageError } from '../util/errors.js';
 
 export interface ReportOptions {
   bootstrap: BootstrapOptions;
@@ -37,10 +38,9 @@ export interface SweepReport {
   plots: WrittenPlot[];
 }
 
-export class ReportError extends Error {
+export class ReportError extends UsageError {
   constructor(message: string) {
     super(message);
-    this.name = 'ReportError';
   }
 }
 

@@ -1,3 +1,5 @@
+import { UsageError } from '../util/errors.js';
+
 /**
  * When the learner trains, in environment steps, as SB3's `train_freq` / `gradient_steps` /
  * `learning_starts` (but with the episode option spelled out): training happens after every
@@ -16,15 +18,15 @@ export interface TrainingSchedule {
 export function validateSchedule(schedule: TrainingSchedule): TrainingSchedule {
   const { trainEvery, gradientSteps, learningStarts, batchSize } = schedule;
   if (trainEvery !== 'episode' && !(Number.isInteger(trainEvery) && trainEvery >= 1)) {
-    throw new RangeError(`--train-every must be a positive whole number of steps or "episode" (got ${trainEvery})`);
+    throw new UsageError(`--train-every must be a positive whole number of steps or "episode" (got ${trainEvery})`);
   }
   if (!(Number.isInteger(gradientSteps) && (gradientSteps >= 1 || gradientSteps === -1))) {
-    throw new RangeError(`--gradient-steps must be a positive whole number, or -1 for as many as steps collected (got ${gradientSteps})`);
+    throw new UsageError(`--gradient-steps must be a positive whole number, or -1 for as many as steps collected (got ${gradientSteps})`);
   }
   if (!(Number.isInteger(learningStarts) && learningStarts >= 0))
-    throw new RangeError(`--learning-starts must be a whole number >= 0 (got ${learningStarts})`);
+    throw new UsageError(`--learning-starts must be a whole number >= 0 (got ${learningStarts})`);
   if (!(Number.isInteger(batchSize) && batchSize >= 1))
-    throw new RangeError(`--batch-size must be a positive whole number (got ${batchSize})`);
+    throw new UsageError(`--batch-size must be a positive whole number (got ${batchSize})`);
   return schedule;
 }
 

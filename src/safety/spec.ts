@@ -1,13 +1,13 @@
 import type { Calibration, CommandMode, JointLimits } from '../calibration/types.js';
+import { UsageError } from '../util/errors.js';
 
 /** A safety configuration or call that cannot be used; the message names the field, the joint, the value and the rule. */
-export class SafetyError extends Error {
+export class SafetyError extends UsageError {
   constructor(
     readonly field: string,
     problem: string,
   ) {
     super(`${field} ${problem}`);
-    this.name = 'SafetyError';
   }
 }
 

@@ -1,6 +1,7 @@
 import loadMujocoModule, { type MainModule, type MjData, type MjModel } from 'mujoco-js';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { UsageError } from '../util/errors.js';
 
 /**
  * The MuJoCo WebAssembly runtime, loaded once per thread (about 0.3 s) and shared by every twin.
@@ -39,7 +40,7 @@ export async function loadMjcf(path: string): Promise<LoadedModel> {
   try {
     model = mujoco.MjModel.loadFromXML(virtualPath);
   } catch (error) {
-    throw new Error(`MuJoCo could not compile ${path}: ${describeError(error)}`);
+    throw new UsageError(`MuJoCo could not compile ${path}: ${describeError(error)}`);
   } finally {
     mujoco.FS.unlink(virtualPath);
   }

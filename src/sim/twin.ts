@@ -2,6 +2,7 @@ import type { Calibration, CommandMode, TwinRealism } from '../calibration/types
 import type { JointState } from '../core/joint-state.js';
 import { Rng } from '../util/rng.js';
 import { loadMjcf, type LoadedModel } from './mujoco.js';
+import { UsageError } from '../util/errors.js';
 
 const MJ_OBJ_JOINT = 3;
 const MJ_TRN_JOINT = 0;
@@ -56,14 +57,14 @@ export class MujocoTwin {
     seed: number,
   ) {
     const { mujoco, model } = loaded;
-    if (!calibration.twin) throw new Error(`${calibration.sourcePath}: the robot '${calibration.robot}' has no twin section`);
+    if (!calibration.twin) throw new UsageError(`${calibration.sourcePath}: the robot '${calibration.robot}' has no twin section`);
     this.realism = calibration.twin.realism;
     this.commandMode = calibration.commandMode;
     this.actuatedCount = calibration.joints.length;
     this.jointCount = calibration.joints.length + calibration.passiveJoints.length;
     this.velocityClampRadS = calibration.twin.velocityClampRadS;
     if (this.velocityClampRadS !== null && (model.nq !== this.jointCount || model.nv !== this.jointCount)) {
-      throw new Error(`${calibration.twin.mjcf}: velocityClampRadS needs a model whose only joints are the calibrated hinges`);
+      throw new UsageError(`${calibration.twin.mjcf}: velocityClampRadS needs a model whose only joints are the calibrated hinges`);
     }
     this.noiseRng = new Rng(seed);
     const jointQposAdr = model.jnt_qposadr as Int32Array;
@@ -75,7 +76,7 @@ export class MujocoTwin {
     this.actuatorIndex = new Int32Array(this.actuatedCount);
     [...calibration.joints, ...calibration.passiveJoints].forEach((joint, i) => {
       const id = mujoco.mj_name2id(model, MJ_OBJ_JOINT, joint.name);
-      if (id < 0) throw new Error(`${calibration.twin?.mjcf}: no joint named '${joint.name}' (calibration joint ${i})`);
+      if (id < 0) throw new UsageError(`${calibration.twin?.mjcf}: no joint named '${joint.name}' (calibration joint ${i})`);
       this.qposAddress[i] = jointQposAdr[id]!;
       this.qvelAddress[i] = jointDofAdr[id]!;
       let actuator = -1;
@@ -85,10 +86,12 @@ export class MujocoTwin {
       if (i >= this.actuatedCount) {
         // The calibration says nothing drives this joint; a model that does would simulate another robot.
         if (actuator >= 0)
-          throw new Error(`${calibration.twin?.mjcf}: actuator ${actuator} drives '${joint.name}', a passive joint of the calibration`);
+          throw new UsageError(
+            `${calibration.twin?.mjcf}: actuator ${actuator} drives '${joint.name}', a passive joint of the calibration`,
+          );
         return;
       }
-      if (actuator < 0) throw new Error(`${calibration.twin?.mjcf}: no actuator drives joint '${joint.name}'`);
+      if (actuator < 0) throw new UsageError(`${calibration.twin?.mjcf}: no actuator drives joint '${joint.name}'`);
       this.actuatorIndex[i] = actuator;
     });
     const periodS = 1 / calibration.controlHz;
@@ -96,7 +99,7 @@ export class MujocoTwin {
     this.timestepS = timestepS;
     this.substeps = Math.round(periodS / timestepS);
     if (this.substeps < 1 || Math.abs(this.substeps * timestepS - periodS) > 1e-9) {
-      throw new Error(
+      throw new UsageError(
         `${calibration.twin.mjcf}: the physics timestep ${timestepS} s does not divide the control period ${periodS} s (controlHz ${calibration.controlHz})`,
       );
     }
@@ -105,7 +108,7 @@ export class MujocoTwin {
 
   /** Loads the calibration's MJCF. `seed` drives the sensor noise. */
   static async create(calibration: Calibration, seed: number): Promise<MujocoTwin> {
-    if (!calibration.twin) throw new Error(`${calibration.sourcePath}: the robot '${calibration.robot}' has no twin section`);
+    if (!calibration.twin) throw new UsageError(`${calibration.sourcePath}: the robot '${calibration.robot}' has no twin section`);
     const loaded = await loadMjcf(calibration.twin.mjcf);
     try {
       return new MujocoTwin(loaded, calibration, seed);

@@ -1,10 +1,7 @@
+import { RunFailedError } from '../util/errors.js';
+
 /** A database that cannot be opened or written; the message says what to do. */
-export class StoreError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'StoreError';
-  }
-}
+export class StoreError extends RunFailedError {}
 
 /** The likely cause of a failed SQLite write, from its extended result code, in words a user can act on. */
 function writeFailureHint(code: string): string {

@@ -1,4 +1,5 @@
 import { ConfigError, DEFAULT_TRAIN_CONFIG, flagName, resolveTrainConfig, TRAIN_OPTIONS, type TrainConfig } from '../training/config.js';
+import { UsageError } from '../util/errors.js';
 
 /**
  * The grid of a sweep: which training options vary and over which values.
@@ -14,10 +15,9 @@ import { ConfigError, DEFAULT_TRAIN_CONFIG, flagName, resolveTrainConfig, TRAIN_
  *   presets) make the union of their cells, so that unequal groups (the baselines beside a grid)
  *   fit in one sweep.
  */
-export class GridError extends Error {
+export class GridError extends UsageError {
   constructor(message: string) {
     super(message);
-    this.name = 'GridError';
   }
 }
 

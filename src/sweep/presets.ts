@@ -1,6 +1,8 @@
+import { UsageError } from '../util/errors.js';
+
 /**
- * Named grids for the questions of the study "revisiting parameter space exploration" (see
- * ../shared/reference.md). Every preset trains SAC with the study's schedule, one training round at
+ * Named grids for the questions of the study "Revisiting Parameter Space Exploration for
+ * Reinforcement Learning" (A. Raffin, 2021, unpublished draft; Plappert et al., ICLR 2018). Every preset trains SAC with the study's schedule, one training round at
  * the end of each episode with as many gradient steps as steps collected (`--train-every episode
  * --gradient-steps -1`), so that exploration alone differs between cells; flags given on the command
  * line override it. Every preset includes the baselines, so that each one alone answers its question.
@@ -66,7 +68,7 @@ export function presetGrids(names: readonly string[]): string[] {
   const expanded = names.flatMap((name) => (name === 'study' ? [...STUDY_PRESETS] : [name]));
   return expanded.flatMap((name) => {
     const preset = PRESETS[name];
-    if (!preset) throw new RangeError(`unknown preset '${name}'; presets: ${[...Object.keys(PRESETS), 'study'].join(', ')}`);
+    if (!preset) throw new UsageError(`unknown preset '${name}'; presets: ${[...Object.keys(PRESETS), 'study'].join(', ')}`);
     return preset.grids;
   });
 }

@@ -3,6 +3,7 @@ import type { JointState } from '../core/joint-state.js';
 import type { Rng } from '../util/rng.js';
 import type { EpisodeStart } from '../core/robot.js';
 import type { Task } from './task.js';
+import { UsageError } from '../util/errors.js';
 
 /**
  * Swing-up and balance on a rotary inverted pendulum (the `furuta` twin, or the real QUBE-class
@@ -41,7 +42,7 @@ export class FurutaSwingUpTask implements Task {
 
   constructor(calibration: Calibration, episodeSteps = 500) {
     if (calibration.commandMode !== 'effort' || calibration.joints.length !== 1 || calibration.passiveJoints.length !== 1) {
-      throw new Error(
+      throw new UsageError(
         `the furuta task needs one driven joint in effort mode and one passive pendulum joint; '${calibration.robot}' has ` +
           `${calibration.joints.length} driven (${calibration.commandMode}) and ${calibration.passiveJoints.length} passive`,
       );

@@ -3,6 +3,7 @@ import { FurutaSwingUpTask } from './furuta.js';
 import { PendulumSwingUpTask } from './pendulum.js';
 import { ReachTask } from './reach.js';
 import type { Task } from './task.js';
+import { UsageError } from '../util/errors.js';
 
 /** Tasks by name; `--task` picks one, otherwise the robot's default. */
 const tasks: Record<string, (calibration: Calibration, episodeSteps?: number) => Task> = {
@@ -15,6 +16,6 @@ export const TASK_NAMES = Object.keys(tasks);
 
 export function createTask(name: string, calibration: Calibration, episodeSteps?: number): Task {
   const factory = tasks[name];
-  if (!factory) throw new Error(`unknown task '${name}'; known tasks: ${TASK_NAMES.join(', ')}`);
+  if (!factory) throw new UsageError(`unknown task '${name}'; known tasks: ${TASK_NAMES.join(', ')}`);
   return factory(calibration, episodeSteps);
 }

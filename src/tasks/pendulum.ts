@@ -3,6 +3,7 @@ import type { JointState } from '../core/joint-state.js';
 import type { Rng } from '../util/rng.js';
 import type { EpisodeStart } from '../core/robot.js';
 import type { Task } from './task.js';
+import { UsageError } from '../util/errors.js';
 
 /**
  * Gymnasium's Pendulum-v1 task, exactly, on the one-joint `pendulum` twin (θ = 0 upright):
@@ -19,7 +20,7 @@ export class PendulumSwingUpTask implements Task {
 
   constructor(calibration: Calibration, episodeSteps = 200) {
     if (calibration.commandMode !== 'effort' || calibration.joints.length !== 1) {
-      throw new Error(
+      throw new UsageError(
         `the swingup task needs a one-joint robot with effort commands; '${calibration.robot}' has ${calibration.joints.length} joints in ${calibration.commandMode} mode`,
       );
     }

@@ -3,6 +3,7 @@ import type { JointState } from '../core/joint-state.js';
 import type { Rng } from '../util/rng.js';
 import type { EpisodeStart } from '../core/robot.js';
 import type { Task } from './task.js';
+import { UsageError } from '../util/errors.js';
 
 /**
  * Reach a joint-space goal pose drawn at random for every episode.
@@ -28,7 +29,7 @@ export class ReachTask implements Task {
 
   constructor(calibration: Calibration, episodeSteps = 100) {
     if (calibration.commandMode !== 'position')
-      throw new Error(`the reach task needs position commands; '${calibration.robot}' uses ${calibration.commandMode}`);
+      throw new UsageError(`the reach task needs position commands; '${calibration.robot}' uses ${calibration.commandMode}`);
     const joints = calibration.joints;
     this.obsDim = 4 * joints.length;
     this.episodeSteps = episodeSteps;

@@ -6,6 +6,7 @@ import { deserializeLearnerState, serializeLearnerState, type LearnerState } fro
 import type { ReplaySnapshot } from '../rl/replay-buffer.js';
 import type { RngState } from '../util/rng.js';
 import type { TrainConfig } from './config.js';
+import { UsageError } from '../util/errors.js';
 
 /** Format version of `checkpoint.json`. */
 export const CHECKPOINT_FORMAT = 1;
@@ -67,10 +68,9 @@ export function writeCheckpoint(
 }
 
 /** A checkpoint that cannot be read; the message names the file. */
-export class CheckpointError extends Error {
+export class CheckpointError extends UsageError {
   constructor(message: string) {
     super(message);
-    this.name = 'CheckpointError';
   }
 }
 

@@ -1,4 +1,5 @@
 import { NOISE_NAMES, type NoiseName } from '../rl/exploration/strategy.js';
+import { UsageError } from '../util/errors.js';
 
 /**
  * Every option of a training run, with its default. One table drives the CLI help (`robo-train
@@ -264,10 +265,9 @@ export function resolveTrainConfig(values: Partial<Record<string, unknown>>): Tr
   return config;
 }
 
-export class ConfigError extends Error {
+export class ConfigError extends UsageError {
   constructor(message: string) {
     super(message);
-    this.name = 'ConfigError';
   }
 }
 

@@ -15,6 +15,7 @@ import { codeVersion } from '../util/version.js';
 import { DeviceRobot } from '../device/device-robot.js';
 import { expectationFromCalibration } from '../device/joint-map.js';
 import { DeviceSession } from '../device/session.js';
+import { UsageError } from '../util/errors.js';
 
 export interface RobotConnectOptions {
   /** Seeds the twin's sensor noise (`--sim`). */
@@ -58,7 +59,7 @@ export async function connectRobot(config: TrainConfig, calibration: Calibration
 export function hostTransport(link: { port: string | null; baud: number; mqtt: string | null }, robotId: string): Transport {
   if (link.port !== null) return new SerialTransport({ path: link.port, baudRate: link.baud });
   if (link.mqtt !== null) return new MqttTransport({ url: link.mqtt, robotId, role: 'host' });
-  throw new RangeError('a hardware robot needs --port PATH or --mqtt URL');
+  throw new UsageError('a hardware robot needs --port PATH or --mqtt URL');
 }
 
 /** robo-train's version as HELLO carries it. */

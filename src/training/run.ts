@@ -22,6 +22,7 @@ import { formatEvaluation, formatProgress } from './progress.js';
 import { runStreams, type RunStreams } from './streams.js';
 import { InlineTrainer, type Trainer } from './trainer.js';
 import { WorkerTrainer } from './worker-trainer.js';
+import { UsageError } from '../util/errors.js';
 
 export interface TrainIo {
   /** Progress and status lines (stdout). */
@@ -270,7 +271,7 @@ async function startTrainer(
 function robotName(config: TrainConfig): string {
   if (config.sim) return config.sim;
   if (config.robot) return config.robot;
-  throw new Error('--port and --mqtt need --robot NAME (the calibration of the robot behind them)');
+  throw new UsageError('--port and --mqtt need --robot NAME (the calibration of the robot behind them)');
 }
 
 function runName(config: TrainConfig, calibration: Calibration): string {

@@ -1,3 +1,5 @@
+import { RunFailedError } from '../util/errors.js';
+
 /**
  * Errors of a link, tagged the way node-serialport tags its stream errors: `disconnected` when the
  * link went away on its own (unplugged, broker gone), `canceled` when an operation was cut short by a
@@ -13,7 +15,7 @@ export interface TransportErrorTags {
   cause?: unknown;
 }
 
-export class TransportError extends Error {
+export class TransportError extends RunFailedError {
   readonly disconnected: boolean;
   readonly canceled: boolean;
   readonly code: string | undefined;
@@ -21,7 +23,6 @@ export class TransportError extends Error {
 
   constructor(message: string, tags: TransportErrorTags = {}) {
     super(message, tags.cause === undefined ? undefined : { cause: tags.cause });
-    this.name = 'TransportError';
     this.disconnected = tags.disconnected ?? false;
     this.canceled = tags.canceled ?? false;
     this.code = tags.code;

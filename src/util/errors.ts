@@ -8,7 +8,7 @@
  */
 export abstract class RoboTrainError extends Error {
   /** 'usage': the input is wrong and nothing was started; 'failed': a started run or command failed. */
-  abstract readonly kind: 'usage' | 'failed';
+  abstract readonly category: 'usage' | 'failed';
 
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -18,10 +18,10 @@ export abstract class RoboTrainError extends Error {
 
 /** Bad input (a flag, a calibration, a config or checkpoint file) found before anything started. */
 export class UsageError extends RoboTrainError {
-  readonly kind = 'usage';
+  readonly category = 'usage';
 }
 
 /** A run or command that had started could not go on (robot fault, lost link, store error, ...). */
 export class RunFailedError extends RoboTrainError {
-  readonly kind = 'failed';
+  readonly category = 'failed';
 }

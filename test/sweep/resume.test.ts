@@ -148,7 +148,7 @@ describe('robo-train sweep: resume after SIGINT', () => {
     );
     assert.equal(run.status, 1, `${run.stdout}\n${run.stderr}`);
     assert.match(run.stdout, /sweep bad: 1\/2 cells finished, 1 failed/);
-    assert.match(run.stdout, /failed: task=no-such-task;seed=0: exit 1: .*unknown task 'no-such-task'/);
+    assert.match(run.stdout, /failed: task=no-such-task;seed=0: exit 2: .*unknown task 'no-such-task'/);
     assert.match(run.stdout, /rerun the same command to retry the failed cells/);
     assert.ok(existsSync(db));
   });

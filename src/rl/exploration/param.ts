@@ -2,6 +2,7 @@ import type { Rng } from '../../util/rng.js';
 import { ActorForward } from '../policy/actor.js';
 import type { ActorWeights, DenseWeights } from '../types.js';
 import { checkPositive, meanAction, ResampleClock, type ExplorationState, type ExplorationStrategy, type Policy } from './strategy.js';
+import { UsageError } from '../../util/errors.js';
 
 export interface ParameterNoiseOptions {
   /** Initial std σ of the perturbation of every weight and bias. */
@@ -44,7 +45,7 @@ export class ParameterNoise implements ExplorationStrategy {
     this.std = checkPositive('--param-std', options.initialStd);
     checkPositive('--param-target', options.targetDistance);
     checkPositive('--param-adapt-every', options.adaptEvery);
-    if (!(options.adaptFactor > 1)) throw new RangeError(`--param-adapt-factor must be above 1 (got ${options.adaptFactor})`);
+    if (!(options.adaptFactor > 1)) throw new UsageError(`--param-adapt-factor must be above 1 (got ${options.adaptFactor})`);
   }
 
   get interval(): number {

@@ -1,6 +1,7 @@
 import type { Rng } from '../../util/rng.js';
 import type { ActorHead } from '../types.js';
 import { HeldActionNoise } from './action-noise.js';
+import { UsageError } from '../../util/errors.js';
 
 /**
  * Colored noise with power spectrum ∝ 1/f^β (β = 1: pink), after Eberhard et al. (ICLR 2023).
@@ -26,9 +27,9 @@ export class PinkNoise extends HeldActionNoise {
     private readonly beta = 1,
   ) {
     super(rng, actionDim, interval, head, actionStd);
-    if (!(Number.isFinite(beta) && beta >= 0)) throw new RangeError(`--pink-beta must be a non-negative number (got ${beta})`);
+    if (!(Number.isFinite(beta) && beta >= 0)) throw new UsageError(`--pink-beta must be a non-negative number (got ${beta})`);
     if (!(Number.isInteger(episodeSteps) && episodeSteps >= 1))
-      throw new RangeError(`pink noise needs the episode length (got ${episodeSteps})`);
+      throw new UsageError(`pink noise needs the episode length (got ${episodeSteps})`);
   }
 
   protected override onEpisodeStart(): void {

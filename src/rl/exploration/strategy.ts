@@ -1,6 +1,7 @@
 import type { RngState } from '../../util/rng.js';
 import type { ActorForward, ActorOutput } from '../policy/actor.js';
 import type { ActorHead } from '../types.js';
+import { UsageError } from '../../util/errors.js';
 
 /** The exploration strategies `--noise` accepts. */
 export const NOISE_NAMES = ['none', 'gaussian', 'ou', 'pink', 'param', 'gsde'] as const;
@@ -48,7 +49,7 @@ export class ResampleClock {
 
   constructor(readonly interval: number) {
     if (!(Number.isInteger(interval) && (interval >= 1 || interval === -1))) {
-      throw new RangeError(`--interval must be a positive whole number of steps, or -1 for once per episode (got ${interval})`);
+      throw new UsageError(`--interval must be a positive whole number of steps, or -1 for once per episode (got ${interval})`);
     }
   }
 
@@ -107,6 +108,6 @@ export function meanAction(output: ActorOutput, actionOut: Float32Array): void {
 }
 
 export function checkPositive(name: string, value: number): number {
-  if (!(Number.isFinite(value) && value > 0)) throw new RangeError(`${name} must be a positive number (got ${value})`);
+  if (!(Number.isFinite(value) && value > 0)) throw new UsageError(`${name} must be a positive number (got ${value})`);
   return value;
 }

@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { UsageError } from '../../util/errors.js';
 
 export type BackendPreference = 'auto' | 'wasm' | 'node' | 'cpu';
 
@@ -83,9 +84,9 @@ async function initNode(): Promise<BackendInfo> {
     await import(specifier);
   } catch (error) {
     if ((error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') {
-      throw new Error(`${TFJS_NODE} is not installed (optional: install it where its install script can download libtensorflow)`);
+      throw new UsageError(`${TFJS_NODE} is not installed (optional: install it where its install script can download libtensorflow)`);
     }
-    throw new Error(`${TFJS_NODE} cannot be imported (${firstLine(error)})`);
+    throw new UsageError(`${TFJS_NODE} cannot be imported (${firstLine(error)})`);
   }
   await activate('tensorflow');
   return { name: 'tensorflow', simd: false, threads: availableParallelism(), tfjsVersion: tf.version.tfjs, note: null };

@@ -5,6 +5,7 @@
  * replay buffer.
  */
 import type { ActorHead, ActorSpec, GsdeOptions } from '../types.js';
+import { UsageError } from '../../util/errors.js';
 
 export type Algorithm = 'sac' | 'td3';
 
@@ -114,13 +115,12 @@ export const ALGORITHM_DEFAULTS: Record<Algorithm, { hidden: number[]; learningR
 };
 
 /** A configuration that cannot work; `field` names the offending field (dotted path). */
-export class LearnerConfigError extends Error {
+export class LearnerConfigError extends UsageError {
   constructor(
     readonly field: string,
     problem: string,
   ) {
     super(`learner config: ${field} ${problem}`);
-    this.name = 'LearnerConfigError';
   }
 }
 

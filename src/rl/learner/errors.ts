@@ -1,3 +1,5 @@
+import { RunFailedError } from '../../util/errors.js';
+
 /**
  * The learner's error for non-finite numbers. Training stops with this error rather than hand NaN
  * weights to the control tick (and from there to the safety layer).
@@ -25,7 +27,7 @@ const ADVICE: Record<DivergedQuantity, string> = {
  * divergence poisons the learner: `update()`, `actorWeights()` and `getState()` throw the same
  * error again until `setState()` restores a checkpoint, so no NaN ever leaves it.
  */
-export class LearnerDivergedError extends Error {
+export class LearnerDivergedError extends RunFailedError {
   constructor(
     /** What diverged. */
     readonly quantity: DivergedQuantity,
@@ -40,7 +42,6 @@ export class LearnerDivergedError extends Error {
           ? 'The learner did not train on this batch and is unchanged.'
           : 'The learner refuses further updates until setState() restores a checkpoint.'),
     );
-    this.name = 'LearnerDivergedError';
   }
 }
 

@@ -9,6 +9,7 @@
  */
 import type { RngState } from '../../util/rng.js';
 import type { LearnerConfig } from './config.js';
+import { UsageError } from '../../util/errors.js';
 
 export const LEARNER_STATE_FORMAT = 1;
 
@@ -73,10 +74,9 @@ export interface LearnerStateHeader {
 
 const MAGIC = [0x52, 0x54, 0x4c, 0x53]; // "RTLS"
 
-export class LearnerStateFormatError extends Error {
+export class LearnerStateFormatError extends UsageError {
   constructor(problem: string) {
     super(`learner state: ${problem}`);
-    this.name = 'LearnerStateFormatError';
   }
 }
 
