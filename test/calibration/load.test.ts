@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { CalibrationError, loadCalibration, parseCalibration, resolveCalibrationPath } from '../../src/calibration/load.js';
 import { CENTRE_TICKS, rawRadFromTicks, ticksFromRawRad } from '../../src/calibration/servo.js';
+import { buildCalibrationJson } from '../../src/device/calibrate.js';
 
 const reacherPath = resolveCalibrationPath('sim-reacher');
 const reacher = (): Record<string, any> => JSON.parse(readFileSync(reacherPath, 'utf8'));
@@ -99,6 +100,16 @@ describe('servo-bus fields', () => {
       });
     });
   }
+
+  test('robo-train calibrate keeps the servos and the bus of its template (the operator cannot show them)', () => {
+    const template = loadCalibration('so101');
+    const recordings = template.joints.map((joint) => ({ name: joint.name, minRaw: joint.limits.minPositionRad! + 0.3, maxRaw: joint.limits.maxPositionRad! + 0.3, homeRaw: joint.homeRad + 0.3 }));
+    const json = buildCalibrationJson({ robot: 'my-so101', joints: recordings, defaultStateRateHz: 50, supportsPosition: true, supportsEffort: false, template, twinMjcf: 'so101.xml' });
+    const calibration = parseCalibration(json, template.sourcePath.replace(/so101\.json$/, 'my-so101.json'));
+    assert.deepEqual(calibration.bus, template.bus);
+    assert.deepEqual(calibration.joints.map((joint) => joint.servo), template.joints.map((joint) => joint.servo));
+    assert.ok(calibration.joints.every((joint) => Math.abs(joint.offsetRad - 0.3) < 1e-9), 'the offsets come from the recordings');
+  });
 
   test('ticks and raw angles: 2048 is 0 rad, 4096 ticks a turn, whole ticks round-trip (multi-turn too)', () => {
     assert.equal(rawRadFromTicks(CENTRE_TICKS), 0);
