@@ -13,7 +13,7 @@ import { SafetyFilter } from '../../src/safety/index.js';
 import { MujocoTwin } from '../../src/sim/twin.js';
 import { openDatabase } from '../../src/store/database.js';
 
-export const GRAVITY = 9.81;
+const GRAVITY = 9.81;
 /** 2π / 4096: the 12-bit encoders of both servo families. */
 export const TICK_RAD = (2 * Math.PI) / 4096;
 
