@@ -12,7 +12,7 @@ import { loadMjcf } from '../src/sim/mujoco.js';
 import { MujocoTwin } from '../src/sim/twin.js';
 import type { BenchResult } from './registry.js';
 
-const MODELS = ['sim-reacher', 'pendulum', 'arm', 'furuta'];
+const MODELS = ['sim-reacher', 'pendulum', 'arm', 'furuta', 'so101', 'koch'];
 const MJ_OBJ_JOINT = 3;
 /** Rounds per model; each times the twin and the raw loop, and the best round of each counts. */
 const ROUNDS = 8;

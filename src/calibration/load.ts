@@ -1,7 +1,8 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Calibration, CommandMode, JointCalibration, JointLimits, PassiveJointCalibration, SafetySettings, TwinRealism, TwinSpec } from './types.js';
+import { BUS_PROTOCOLS, MAX_SERVO_ID, SERVO_MODELS, SERVO_PROTOCOL } from './servo.js';
+import type { BusProtocol, BusSettings, Calibration, CommandMode, JointCalibration, JointLimits, PassiveJointCalibration, SafetySettings, ServoModel, ServoRef, TwinRealism, TwinSpec } from './types.js';
 import { UsageError } from '../util/errors.js';
 
 /** The `calibration/` folder of the package: where `--sim NAME` and `--robot NAME` look first. */
@@ -69,6 +70,9 @@ export function parseCalibration(json: unknown, sourcePath: string): Calibration
   });
   const twinJson = root.optional('twin');
   const safetyJson = root.optional('safety');
+  const busJson = root.optional('bus');
+  const bus = busJson ? parseBus(busJson) : null;
+  checkServos(root, joints, bus);
   const calibration: Calibration = {
     schemaVersion: 1,
     robot: root.identifier('robot'),
@@ -79,6 +83,7 @@ export function parseCalibration(json: unknown, sourcePath: string): Calibration
     passiveJoints,
     safety: safetyJson ? parseSafety(safetyJson) : { ...DEFAULT_SAFETY_SETTINGS },
     twin: twinJson ? parseTwin(twinJson, sourcePath) : null,
+    bus,
     sourcePath,
   };
   return calibration;
@@ -96,7 +101,49 @@ function parseJoint(reader: FieldReader, commandMode: CommandMode): JointCalibra
       reader.fail('homeRad', `must lie inside the soft position range [${low}, ${high}] (got ${homeRad})`);
     }
   }
-  return { name: reader.identifier('name'), offsetRad: reader.finite('offsetRad'), direction, homeRad, limits };
+  const name = reader.identifier('name');
+  const servoJson = reader.optional('servo');
+  return { name, offsetRad: reader.finite('offsetRad'), direction, homeRad, limits, servo: servoJson ? parseServo(servoJson, name) : null };
+}
+
+function parseServo(reader: FieldReader, jointName: string): ServoRef {
+  const id = reader.number('id');
+  if (!Number.isInteger(id) || id < 0 || id > MAX_SERVO_ID) reader.fail('id', `of joint '${jointName}' must be a whole number from 0 to ${MAX_SERVO_ID} (got ${id})`);
+  const model = reader.string('model');
+  if (!(SERVO_MODELS as readonly string[]).includes(model)) reader.fail('model', `of joint '${jointName}' must be one of ${SERVO_MODELS.join(', ')} (got '${model}')`);
+  return { id, model: model as ServoModel };
+}
+
+function parseBus(reader: FieldReader): BusSettings {
+  const protocol = reader.oneOf<BusProtocol>('protocol', BUS_PROTOCOLS);
+  const baudRate = reader.positive('baudRate');
+  if (!Number.isInteger(baudRate)) reader.fail('baudRate', `must be a whole number of bit/s (got ${baudRate})`);
+  return { protocol, baudRate };
+}
+
+/**
+ * A robot on a servo bus names the servo of every joint, on the bus the file declares: a `bus` section
+ * exactly when joints name servos, every joint then named, ids unique, each model of the bus's protocol.
+ */
+function checkServos(root: FieldReader, joints: JointCalibration[], bus: BusSettings | null): void {
+  const withServo = joints.findIndex((joint) => joint.servo !== null);
+  if (bus === null) {
+    if (withServo >= 0) root.fail('bus', `is missing: joints[${withServo}] ('${joints[withServo].name}') names a servo, so the file must say which bus it is on`);
+    return;
+  }
+  const idOwner = new Map<number, number>();
+  joints.forEach((joint, i) => {
+    const servo = joint.servo;
+    if (servo === null) root.fail(`joints[${i}].servo`, `is missing: joint '${joint.name}' needs one, as every joint of a robot with a 'bus' section does`);
+    const owner = idOwner.get(servo.id);
+    if (owner !== undefined) {
+      root.fail(`joints[${i}].servo.id`, `repeats id ${servo.id} of joints[${owner}] ('${joints[owner].name}'): joint '${joint.name}' needs an id of its own on the bus`);
+    }
+    idOwner.set(servo.id, i);
+    if (SERVO_PROTOCOL[servo.model] !== bus.protocol) {
+      root.fail(`joints[${i}].servo.model`, `'${servo.model}' of joint '${joint.name}' is a ${SERVO_PROTOCOL[servo.model]} servo, but bus.protocol is '${bus.protocol}'`);
+    }
+  });
 }
 
 function parsePassiveJoint(reader: FieldReader): PassiveJointCalibration {

@@ -4,8 +4,27 @@
  * Angles are radians, angular rates rad/s (and rad/s², rad/s³), efforts N·m, rates Hz. Readings from
  * the device are raw joint angles; `jointAngle = direction * (raw - offsetRad)` turns them into the
  * angles that policies, limits and the twin use, so that two copies of the same robot share a policy.
+ * A bus servo's raw angle comes from its encoder ticks as `src/calibration/servo.ts` defines.
  */
 export type CommandMode = 'position' | 'effort';
+
+/** Serial-bus servo models (`src/calibration/servo.ts` gives their protocol and the tick convention). */
+export type ServoModel = 'sts3215' | 'xl430-w250' | 'xl330-m288';
+export type BusProtocol = 'feetech' | 'dynamixel';
+
+/** The servo that drives a joint of a bus robot. */
+export interface ServoRef {
+  /** Bus id, 0..252, unique on the bus. */
+  id: number;
+  model: ServoModel;
+}
+
+/** The servo bus of a robot whose joints are serial-bus servos driven straight from the host. */
+export interface BusSettings {
+  protocol: BusProtocol;
+  /** [bit/s] */
+  baudRate: number;
+}
 
 export interface JointLimits {
   /** Hard position range [rad]; `null` for a continuous joint (a wheel, a pendulum). */
@@ -36,6 +55,8 @@ export interface JointCalibration {
   /** Pose the robot returns to between episodes [rad]. */
   homeRad: number;
   limits: JointLimits;
+  /** The bus servo that drives the joint; null unless the robot has a `bus`. */
+  servo: ServoRef | null;
 }
 
 /** How the MuJoCo twin imitates the imperfections of the real robot. */
@@ -92,6 +113,8 @@ export interface Calibration {
   safety: SafetySettings;
   /** The MuJoCo twin of this robot, when it has one. */
   twin: TwinSpec | null;
+  /** The servo bus, for a robot whose joints are bus servos (then every joint names its `servo`). */
+  bus: BusSettings | null;
   /** Absolute path of the file it was read from (not stored in the file). */
   sourcePath: string;
 }

@@ -7,8 +7,9 @@
  * (0 without a template), which fixes the offset: `offsetRad = rawHome - direction * homeRad`. The
  * hard position range is the recorded range in joint angles, `insetRad` inside each end (the ends are
  * the mechanical stops the operator felt). Everything the operator cannot show by hand (velocity,
- * acceleration, jerk and effort limits, the control rate, the command mode, the twin) comes from the
- * template, or from conservative defaults for a robot seen for the first time.
+ * acceleration, jerk and effort limits, the control rate, the command mode, the twin, the servo bus and
+ * each joint's servo) comes from the template, or from conservative defaults for a robot seen for the
+ * first time.
  */
 import type { Calibration, CommandMode } from '../calibration/types.js';
 import { UsageError } from '../util/errors.js';
@@ -75,6 +76,8 @@ export function buildCalibrationJson(inputs: CalibrationInputs): Record<string, 
           maxJerkRadS3: limits?.maxJerkRadS3 ?? FIRST_CALIBRATION_LIMITS.maxJerkRadS3,
           maxEffortNm: limits?.maxEffortNm ?? null,
         },
+        // A bus robot keeps its servo ids and models: the operator's moves cannot show them.
+        ...(known?.servo ? { servo: { ...known.servo } } : {}),
       };
     });
   const passiveJoints = inputs.joints
@@ -93,6 +96,7 @@ export function buildCalibrationJson(inputs: CalibrationInputs): Record<string, 
   };
   if (passiveJoints.length > 0) json.passiveJoints = passiveJoints;
   if (template) json.safety = { ...template.safety };
+  if (template?.bus) json.bus = { ...template.bus };
   if (template?.twin && inputs.twinMjcf) {
     const { realism, velocityClampRadS } = template.twin;
     json.twin = { mjcf: inputs.twinMjcf, realism: { ...realism }, ...(velocityClampRadS === null ? {} : { velocityClampRadS }) };

@@ -1,6 +1,7 @@
 import type { Calibration, CommandMode, TwinRealism } from '../calibration/types.js';
 import type { JointState } from '../core/joint-state.js';
 import { Rng } from '../util/rng.js';
+import { twinDisagreements } from './agreement.js';
 import { loadMjcf, type LoadedModel } from './mujoco.js';
 import { UsageError } from '../util/errors.js';
 
@@ -74,9 +75,11 @@ export class MujocoTwin {
     this.qposAddress = new Int32Array(this.jointCount);
     this.qvelAddress = new Int32Array(this.jointCount);
     this.actuatorIndex = new Int32Array(this.actuatedCount);
+    const jointIds = new Int32Array(this.jointCount);
     [...calibration.joints, ...calibration.passiveJoints].forEach((joint, i) => {
       const id = mujoco.mj_name2id(model, MJ_OBJ_JOINT, joint.name);
       if (id < 0) throw new UsageError(`${calibration.twin?.mjcf}: no joint named '${joint.name}' (calibration joint ${i})`);
+      jointIds[i] = id;
       this.qposAddress[i] = jointQposAdr[id]!;
       this.qvelAddress[i] = jointDofAdr[id]!;
       let actuator = -1;
@@ -94,6 +97,10 @@ export class MujocoTwin {
       if (actuator < 0) throw new UsageError(`${calibration.twin?.mjcf}: no actuator drives joint '${joint.name}'`);
       this.actuatorIndex[i] = actuator;
     });
+    const disagreements = twinDisagreements(calibration, model, jointIds, this.actuatorIndex);
+    if (disagreements.length > 0) {
+      throw new UsageError(`${calibration.twin.mjcf} disagrees with ${calibration.sourcePath}: ${disagreements.join('; ')}`);
+    }
     const periodS = 1 / calibration.controlHz;
     const timestepS = model.opt.timestep;
     this.timestepS = timestepS;

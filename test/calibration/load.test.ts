@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { CalibrationError, loadCalibration, parseCalibration, resolveCalibrationPath } from '../../src/calibration/load.js';
+import { CENTRE_TICKS, rawRadFromTicks, ticksFromRawRad } from '../../src/calibration/servo.js';
+import { buildCalibrationJson } from '../../src/device/calibrate.js';
 
 const reacherPath = resolveCalibrationPath('sim-reacher');
 const reacher = (): Record<string, any> => JSON.parse(readFileSync(reacherPath, 'utf8'));
@@ -47,5 +49,75 @@ describe('calibration files', () => {
 
   test('unknown robot name lists where it looked', () => {
     assert.throws(() => loadCalibration('no-such-robot'), /no calibration named 'no-such-robot'/);
+  });
+});
+
+describe('servo-bus fields', () => {
+  /** sim-reacher as if its two joints were STS3215 servos 1 and 2 on a Feetech bus. */
+  const onBus = (): Record<string, any> => {
+    const json = reacher();
+    json.bus = { protocol: 'feetech', baudRate: 1_000_000 };
+    json.joints[0].servo = { id: 1, model: 'sts3215' };
+    json.joints[1].servo = { id: 2, model: 'sts3215' };
+    return json;
+  };
+
+  test('a bus robot loads with its bus and each joint\'s servo; other robots have none', () => {
+    const calibration = parseCalibration(onBus(), reacherPath);
+    assert.deepEqual(calibration.bus, { protocol: 'feetech', baudRate: 1_000_000 });
+    assert.deepEqual(calibration.joints.map((joint) => joint.servo), [{ id: 1, model: 'sts3215' }, { id: 2, model: 'sts3215' }]);
+    const plain = loadCalibration('sim-reacher');
+    assert.equal(plain.bus, null);
+    assert.deepEqual(plain.joints.map((joint) => joint.servo), [null, null]);
+  });
+
+  const cases: [string, (json: Record<string, any>) => void, RegExp][] = [
+    ['servos without a bus', (j) => delete j.bus, /: bus is missing: joints\[0\] \('shoulder'\) names a servo/],
+    ['a bus with a joint that names no servo', (j) => delete j.joints[1].servo, /: joints\[1\]\.servo is missing: joint 'elbow' needs one/],
+    ['a bus and no servo at all', (j) => j.joints.forEach((joint: Record<string, unknown>) => delete joint.servo), /: joints\[0\]\.servo is missing: joint 'shoulder'/],
+    ['two joints on one id', (j) => (j.joints[1].servo.id = 1), /: joints\[1\]\.servo\.id repeats id 1 of joints\[0\] \('shoulder'\)/],
+    ['an id above 252', (j) => (j.joints[0].servo.id = 253), /: joints\[0\]\.servo\.id of joint 'shoulder' must be a whole number from 0 to 252 \(got 253\)/],
+    ['a negative id', (j) => (j.joints[1].servo.id = -1), /: joints\[1\]\.servo\.id of joint 'elbow' must be a whole number from 0 to 252 \(got -1\)/],
+    ['a fractional id', (j) => (j.joints[0].servo.id = 1.5), /: joints\[0\]\.servo\.id of joint 'shoulder' must be a whole number/],
+    ['an id that is not a number', (j) => (j.joints[0].servo.id = '1'), /: joints\[0\]\.servo\.id must be a number \(got '1'\)/],
+    ['an unknown model', (j) => (j.joints[1].servo.model = 'sts3250'), /: joints\[1\]\.servo\.model of joint 'elbow' must be one of sts3215, xl430-w250, xl330-m288 \(got 'sts3250'\)/],
+    ['a missing model', (j) => delete j.joints[0].servo.model, /: joints\[0\]\.servo\.model is missing/],
+    ['a model of the other protocol', (j) => (j.joints[0].servo.model = 'xl430-w250'), /: joints\[0\]\.servo\.model 'xl430-w250' of joint 'shoulder' is a dynamixel servo, but bus\.protocol is 'feetech'/],
+    ['an unknown protocol', (j) => (j.bus.protocol = 'herkulex'), /: bus\.protocol must be one of feetech, dynamixel \(got 'herkulex'\)/],
+    ['a fractional baud rate', (j) => (j.bus.baudRate = 115200.5), /: bus\.baudRate must be a whole number of bit\/s/],
+    ['no baud rate', (j) => delete j.bus.baudRate, /: bus\.baudRate is missing/],
+    ['a zero baud rate', (j) => (j.bus.baudRate = 0), /: bus\.baudRate must be positive/],
+  ];
+  for (const [name, corrupt, message] of cases) {
+    test(`rejects ${name}, naming the file, the field and the joint`, () => {
+      const json = onBus();
+      corrupt(json);
+      assert.throws(() => parseCalibration(json, reacherPath), (error: unknown) => {
+        assert.ok(error instanceof CalibrationError);
+        assert.ok(error.message.startsWith(`${reacherPath}: `), 'the message names the file');
+        assert.match(error.message, message);
+        return true;
+      });
+    });
+  }
+
+  test('robo-train calibrate keeps the servos and the bus of its template (the operator cannot show them)', () => {
+    const template = loadCalibration('so101');
+    const recordings = template.joints.map((joint) => ({ name: joint.name, minRaw: joint.limits.minPositionRad! + 0.3, maxRaw: joint.limits.maxPositionRad! + 0.3, homeRaw: joint.homeRad + 0.3 }));
+    const json = buildCalibrationJson({ robot: 'my-so101', joints: recordings, defaultStateRateHz: 50, supportsPosition: true, supportsEffort: false, template, twinMjcf: 'so101.xml' });
+    const calibration = parseCalibration(json, template.sourcePath.replace(/so101\.json$/, 'my-so101.json'));
+    assert.deepEqual(calibration.bus, template.bus);
+    assert.deepEqual(calibration.joints.map((joint) => joint.servo), template.joints.map((joint) => joint.servo));
+    assert.ok(calibration.joints.every((joint) => Math.abs(joint.offsetRad - 0.3) < 1e-9), 'the offsets come from the recordings');
+  });
+
+  test('ticks and raw angles: 2048 is 0 rad, 4096 ticks a turn, whole ticks round-trip (multi-turn too)', () => {
+    assert.equal(rawRadFromTicks(CENTRE_TICKS), 0);
+    assert.equal(rawRadFromTicks(3072), Math.PI / 2);
+    assert.equal(rawRadFromTicks(0), -Math.PI);
+    assert.equal(rawRadFromTicks(2049), (2 * Math.PI) / 4096);
+    for (let ticks = -4096; ticks < 2 * 4096; ticks++) assert.equal(ticksFromRawRad(rawRadFromTicks(ticks)), ticks);
+    assert.equal(ticksFromRawRad(0.4 * (2 * Math.PI) / 4096), 2048, 'a raw angle rounds to the nearest tick');
+    assert.equal(ticksFromRawRad(-0.6 * (2 * Math.PI) / 4096), 2047);
   });
 });
