@@ -36,10 +36,15 @@ export function encodeSignMagnitude(value: number, signBit: number): number {
   return value < 0 ? magnitude + 2 ** signBit : magnitude;
 }
 
-/** Decodes a sign-magnitude raw value: bit `signBit` set means negative; only that bit is cleared. */
+/**
+ * Decodes a sign-magnitude raw value: bit `signBit` set means negative; only that bit is cleared.
+ * The sign bit with a zero magnitude decodes to 0.
+ */
 export function decodeSignMagnitude(raw: number, signBit: number): number {
   const bit = 2 ** signBit;
-  return Math.floor(raw / bit) % 2 === 1 ? -(raw - bit) : raw;
+  if (Math.floor(raw / bit) % 2 === 0) return raw;
+  const magnitude = raw - bit;
+  return magnitude === 0 ? 0 : -magnitude;
 }
 
 /** The unsigned integer stored in `bytes[offset, offset + size)`. */
