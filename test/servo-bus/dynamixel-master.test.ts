@@ -104,6 +104,18 @@ describe('Dynamixel bus master on an emulated Koch chain', () => {
     assert.ok(Math.abs(failedAt - started - expected) < 1e-9, `failed after ${failedAt - started} ms, timeout ${expected} ms`);
   });
 
+  test('fast sync read with an absent servo: timeout naming it and the ones after it; the parts before it are valid', async () => {
+    const { clock, bus, link } = setup([1, 2, 3, 5, 6]);
+    const error = await run(clock, bus.syncRead([1, 2, 3, 4, 5, 6], ['presentPosition'], { fast: true }));
+    assert.ok(error instanceof ServoBusError);
+    assert.equal(error.kind, 'timeout');
+    assert.deepEqual(error.missingIds, [4, 5, 6]);
+    link.corruptNextReply(12);
+    const corrupt = await run(clock, bus.syncRead([1, 2, 3], ['presentPosition'], { fast: true }));
+    assert.ok(corrupt instanceof ServoBusError);
+    assert.equal(corrupt.kind, 'corrupt', 'a complete packet with a bad CRC');
+  });
+
   test('a corrupted status packet: corrupt, naming the id and the CRC drop', async () => {
     const { clock, bus, link } = setup();
     link.corruptNextReply(10, 1);

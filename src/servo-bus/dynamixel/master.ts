@@ -7,9 +7,10 @@
  * returned with the values, and `hardwareError(id)` reads and decodes Hardware Error Status. Status
  * packets from ids that were not asked are ignored, as DynamixelSDK's `txRxPacket` does.
  */
-import { BROADCAST_ID, PREFIX_LENGTH } from './constants.js';
+import { BROADCAST_ID, HEADER, Instruction, PREFIX_LENGTH } from './constants.js';
+import { crc16 } from './crc.js';
 import { decodeHardwareError, decodeStatusError } from './errors.js';
-import { decodeFastSyncStatus } from './fast-sync-read.js';
+import { decodeFastSyncStatus, type FastSyncSegment } from './fast-sync-read.js';
 import {
   asStatus,
   encodeInstruction,
@@ -68,7 +69,7 @@ export class DxlBus {
   constructor(private readonly options: DxlBusOptions) {
     this.returnDelayUs = options.returnDelayUs ?? 500;
     this.latencyMs = options.latencyMs ?? 16;
-    this.transactor = new Transactor<DxlPacket>(options.link, options.clock, (onPacket) => new DxlParser({ role: 'host' }, onPacket));
+    this.transactor = new Transactor<DxlPacket>(options.link, options.clock, (onPacket, onDrop) => new DxlParser({ role: 'host', onDrop }, onPacket));
   }
 
   /** Transaction counters. */
@@ -223,9 +224,35 @@ export class DxlBus {
         return 'done';
       },
       missingIds: () => ids.filter((id) => !entries.has(id)),
+      onPartial: (partial) => {
+        const segments = fastSyncPrefix(partial, length);
+        if (segments === null || segments.some((s, k) => s.id !== ids[k])) return false;
+        for (const segment of segments) entries.set(segment.id, { values: decodeSpan(this.tableOf(segment.id), segment.data, address), alert: decodeStatusError(segment.error).alert });
+        return true;
+      },
     });
     return new Map(ids.map((id) => [id, entries.get(id) as DxlSyncReadEntry]));
   }
+}
+
+/**
+ * The servo parts proven by the beginning of a Fast Sync Read status packet that never completed
+ * (a listed servo did not add its part): each part up to its inner CRC, which must match the running
+ * CRC; null when the bytes are not such a beginning.
+ */
+function fastSyncPrefix(bytes: Uint8Array, dataLength: number): FastSyncSegment[] | null {
+  const stride = dataLength + 4;
+  const start = PREFIX_LENGTH + 1;
+  if (bytes.length < start || (bytes.length - start) % stride !== 0) return null;
+  for (let i = 0; i < HEADER.length; i++) if (bytes[i] !== HEADER[i]) return null;
+  if (bytes[4] !== BROADCAST_ID || bytes[PREFIX_LENGTH] !== Instruction.STATUS) return null;
+  const segments: FastSyncSegment[] = [];
+  for (let at = start; at < bytes.length; at += stride) {
+    const end = at + 2 + dataLength;
+    if (crc16(bytes, 0, end) !== (bytes[end] | (bytes[end + 1] << 8))) return null;
+    segments.push({ error: bytes[at], id: bytes[at + 1], data: bytes.slice(at + 2, end) });
+  }
+  return segments;
 }
 
 /** A `status` error for an error field with an error number, else null. */

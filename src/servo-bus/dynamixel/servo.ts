@@ -80,10 +80,12 @@ export class DxlServo {
     this.memory.set('firmwareVersion', this.firmwareVersion);
   }
 
+  /** The servo's model. */
   get table(): ControlTable {
     return this.memory.table;
   }
 
+  /** Current value of the ID register. */
   get id(): number {
     return this.memory.get('id');
   }
@@ -93,6 +95,7 @@ export class DxlServo {
     return 2 * this.memory.get('returnDelayTime');
   }
 
+  /** Status Return Level (68): 0 Ping only, 1 Ping and reads, 2 all. */
   get statusReturnLevel(): number {
     return this.memory.get('statusReturnLevel');
   }
@@ -100,11 +103,6 @@ export class DxlServo {
   /** Error field bit 7: any Hardware Error Status bit set. */
   get alert(): boolean {
     return this.memory.get('hardwareErrorStatus') !== 0;
-  }
-
-  /** Whether a Reg Write is waiting for Action. */
-  get hasRegistered(): boolean {
-    return this.registered !== null;
   }
 
   /** Power-on: RAM to its initial values, Goal Position to the present position. */

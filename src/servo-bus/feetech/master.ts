@@ -62,7 +62,7 @@ export class FtBus {
   constructor(private readonly options: FtBusOptions) {
     this.returnDelayUs = options.returnDelayUs ?? 0;
     this.latencyMs = options.latencyMs ?? 16;
-    this.transactor = new Transactor<FtPacket>(options.link, options.clock, (onPacket) => new FtParser({ role: 'host' }, onPacket));
+    this.transactor = new Transactor<FtPacket>(options.link, options.clock, (onPacket, onDrop) => new FtParser({ role: 'host', onDrop }, onPacket));
   }
 
   /** Transaction counters. */

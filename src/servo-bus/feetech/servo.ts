@@ -52,10 +52,12 @@ export class FtServo {
     this.savedEeprom = this.memory.bytes.slice();
   }
 
+  /** The servo's model. */
   get table(): ControlTable {
     return this.memory.table;
   }
 
+  /** Current value of the ID register. */
   get id(): number {
     return this.memory.get('id');
   }

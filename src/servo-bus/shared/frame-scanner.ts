@@ -76,7 +76,7 @@ export class FrameScanner<P> {
   reset(): void {
     if (this.length === 0) return;
     const id = this.length >= this.format.headerLength ? this.format.idAt(this.buffer, 0) : undefined;
-    this.drop('flushed', this.length, id);
+    this.drop('flushed', this.length, id, this.buffer.slice(0, this.length));
   }
 
   private scan(): void {
@@ -131,11 +131,15 @@ export class FrameScanner<P> {
     return -1;
   }
 
-  private drop(reason: DropReason, count: number, id?: number): void {
+  private drop(reason: DropReason, count: number, id?: number, bytes?: Uint8Array): void {
     this.consume(count);
     this.stats.drops[reason]++;
     this.stats.bytesDropped += count;
-    if (this.onDrop !== undefined) this.onDrop(id === undefined ? { reason, length: count } : { reason, length: count, id });
+    if (this.onDrop === undefined) return;
+    const drop: Drop = { reason, length: count };
+    if (id !== undefined) drop.id = id;
+    if (bytes !== undefined) drop.bytes = bytes;
+    this.onDrop(drop);
   }
 
   private consume(count: number): void {

@@ -44,6 +44,8 @@ export interface Drop {
   length: number;
   /** Id of the frame, when its header was intact (checksum, superseded, flushed). */
   id?: number;
+  /** The bytes of an incomplete frame dropped by `reset()` (flushed only). */
+  bytes?: Uint8Array;
 }
 
 /** Per-reason difference `after - before` without the zeros (for error messages). */

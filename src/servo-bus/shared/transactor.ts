@@ -10,11 +10,12 @@
  * - The timeout runs from the moment the request is handed to the link; when it fires, pending I/O
  *   is served first (`afterIo`), then an incomplete packet is dropped and the transaction fails:
  *   `corrupt` when any byte was dropped during it (a CRC / checksum failure, an impossible header,
- *   or an incomplete packet), `timeout` otherwise.
+ *   or an incomplete packet that the plan does not recognise as the valid start of its answer),
+ *   `timeout` otherwise.
  */
 import { ServoBusError } from './errors.js';
 import type { BusClock, ByteDuplex } from './link.js';
-import { dropsSince, type ParserStats } from './parser-stats.js';
+import { dropsSince, type Drop, type ParserStats } from './parser-stats.js';
 
 /** The parser a transactor feeds. */
 export interface StreamParser {
@@ -41,6 +42,12 @@ export interface TransactionPlan<P> {
   onPacket(packet: P): PacketVerdict;
   /** Ids still expected (for the failure's `missingIds`). */
   missingIds(): number[];
+  /**
+   * At the timeout, the bytes of the incomplete packet the parser held: returns true when they are
+   * the valid beginning of an expected answer (then they do not count as corrupt; the plan has taken
+   * what they prove, e.g. the servos that did answer a Fast Sync Read).
+   */
+  onPartial?(bytes: Uint8Array): boolean;
 }
 
 /** Counters of a transactor. */
@@ -94,13 +101,17 @@ export class Transactor<P> {
   private tail: Promise<void> = Promise.resolve();
   private running: Running<P> | null = null;
   private closed = false;
+  private flushed: Uint8Array | null = null;
 
   constructor(
     private readonly link: ByteDuplex,
     private readonly clock: BusClock,
-    makeParser: (onPacket: (packet: P) => void) => StreamParser,
+    makeParser: (onPacket: (packet: P) => void, onDrop: (drop: Drop) => void) => StreamParser,
   ) {
-    this.parser = makeParser((packet) => this.onPacket(packet));
+    this.parser = makeParser(
+      (packet) => this.onPacket(packet),
+      (drop) => this.onDrop(drop),
+    );
     this.unsubscribe = link.onData((bytes) => this.parser.push(bytes));
   }
 
@@ -114,6 +125,11 @@ export class Transactor<P> {
     const result = this.tail.then(() => this.start(plan));
     this.tail = result.catch(() => undefined);
     return result;
+  }
+
+  /** The parser's report of a dropped frame: keeps the bytes of a flushed one for `onPartial`. */
+  private onDrop(drop: Drop): void {
+    if (drop.reason === 'flushed' && drop.bytes !== undefined) this.flushed = drop.bytes;
   }
 
   /** Stops listening; the running and queued transactions fail with kind 'closed'. */
@@ -166,9 +182,12 @@ export class Transactor<P> {
 
   private expire(running: Running<P>): void {
     if (this.running !== running) return;
+    this.flushed = null;
     this.parser.reset();
+    const partial = this.flushed as Uint8Array | null;
+    const explained = partial !== null && running.plan.onPartial !== undefined && running.plan.onPartial(partial) ? partial.length : 0;
     const missingIds = running.plan.missingIds();
-    const corrupt = this.parser.stats.bytesDropped > running.bytesDroppedBefore;
+    const corrupt = this.parser.stats.bytesDropped - explained > running.bytesDroppedBefore;
     const rejected = dropsSince(running.dropsBefore, this.parser.stats.drops);
     const ids = missingIds.join(', ');
     const timeoutMs = running.plan.timeoutMs.toFixed(2);
