@@ -249,6 +249,13 @@ describe('Dynamixel emulator rules', () => {
     assert.equal(statuses(send(chain, dynamixel.writePacket(1, 116, Uint8Array.of(0, 4, 0, 0)), 106))[0].error, 0);
   });
 
+  test('a write that changes the ID is answered from the old id; the servo then answers to the new one', () => {
+    const { chain } = chainOf([{ id: 1 }]);
+    assert.deepEqual(statuses(send(chain, dynamixel.writePacket(1, 7, Uint8Array.of(9)))), [{ id: 1, error: 0, params: '' }]);
+    assert.deepEqual(send(chain, dynamixel.pingPacket(1)), []);
+    assert.equal(statuses(send(chain, dynamixel.pingPacket(9)))[0].id, 9);
+  });
+
   test('Reboot restores RAM defaults and keeps EEPROM', () => {
     const { chain } = chainOf([{ id: 1 }]);
     send(chain, dynamixel.writePacket(1, 9, Uint8Array.of(3)));

@@ -106,7 +106,11 @@ export class DxlChain {
         return broadcast ? [] : targets.flatMap((servo) => this.read(servo, packet.params, atMs));
       case Instruction.WRITE:
       case Instruction.REG_WRITE:
-        return targets.flatMap((servo) => this.answer(servo, broadcast, this.write(servo, packet, atMs)));
+        return targets.flatMap((servo) => {
+          // A write may change the ID: the status comes from the id the packet addressed.
+          const id = servo.id;
+          return this.answer(servo, broadcast, this.write(servo, packet, atMs), id);
+        });
       case Instruction.ACTION:
         return targets.flatMap((servo) => this.answer(servo, broadcast, servo.action(this.plant, atMs).errorNumber));
       case Instruction.REBOOT:
@@ -134,14 +138,14 @@ export class DxlChain {
     if (servo !== undefined) this.inbox.push(...this.answer(servo, false, ErrorNumber.CRC));
   }
 
-  private status(servo: DxlServo, errorNumber: number, params: Uint8Array = new Uint8Array(0)): EmulatedReply {
+  private status(servo: DxlServo, errorNumber: number, params: Uint8Array = new Uint8Array(0), id = servo.id): EmulatedReply {
     const error = errorNumber | (servo.alert ? ALERT_BIT : 0);
-    return { id: servo.id, bytes: encodeStatus({ id: servo.id, error, params }), delayUs: servo.returnDelayUs };
+    return { id, bytes: encodeStatus({ id, error, params }), delayUs: servo.returnDelayUs };
   }
 
   /** A reply to a non-read instruction: only unicast, only at Status Return Level 2. */
-  private answer(servo: DxlServo, broadcast: boolean, errorNumber: number): EmulatedReply[] {
-    return !broadcast && servo.statusReturnLevel >= 2 ? [this.status(servo, errorNumber)] : [];
+  private answer(servo: DxlServo, broadcast: boolean, errorNumber: number, id = servo.id): EmulatedReply[] {
+    return !broadcast && servo.statusReturnLevel >= 2 ? [this.status(servo, errorNumber, new Uint8Array(0), id)] : [];
   }
 
   private read(servo: DxlServo, params: Uint8Array, atMs: number): EmulatedReply[] {
