@@ -169,6 +169,7 @@ export class DxlBus {
         if (status === null || status.id !== packet.id) return 'more';
         const failure = statusFailure(what, status.id, status.error);
         if (failure !== null) return failure;
+        if (status.params.length !== dataLength) return new ServoBusError('corrupt', `${what}: id ${status.id} sent ${status.params.length} bytes, not ${dataLength}`, { missingIds: [status.id] });
         result = { data: status.params, alert: decodeStatusError(status.error).alert };
         return 'done';
       },

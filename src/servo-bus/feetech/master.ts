@@ -169,6 +169,7 @@ export class FtBus {
       onPacket: (p) => {
         if (p.id !== packet.id) return 'more';
         const status = asStatus(p);
+        if (status.params.length !== dataLength) return new ServoBusError('corrupt', `${what}: id ${status.id} sent ${status.params.length} bytes, not ${dataLength}`, { missingIds: [status.id] });
         result = { data: status.params, status: status.error };
         return 'done';
       },

@@ -175,7 +175,8 @@ export class Transactor<P> {
     const verdict = running.plan.onPacket(packet);
     if (verdict === 'done') this.finish(running, null);
     else if (verdict instanceof ServoBusError) {
-      this.stats.statusErrors++;
+      if (verdict.kind === 'status') this.stats.statusErrors++;
+      else this.stats.corrupt++;
       this.finish(running, verdict);
     }
   }
