@@ -1,0 +1,212 @@
+/**
+ * One transaction at a time on a half-duplex bus: send a request, collect the packets it expects,
+ * finish when they are all in, fail at the timeout. Shared by the Dynamixel and Feetech bus masters;
+ * they bring the parser and say what each packet means.
+ *
+ * - Requests queue: a transaction starts when the previous one has finished, whatever its outcome.
+ * - Before sending, a partial packet left by an earlier transaction is dropped, like the SDKs'
+ *   `clearPort()` before each transmission; packets that arrive outside a transaction are counted
+ *   (`unsolicited`) and ignored.
+ * - The timeout runs from the moment the request is handed to the link; when it fires, pending I/O
+ *   is served first (`afterIo`), then an incomplete packet is dropped and the transaction fails:
+ *   `corrupt` when any byte was dropped during it (a CRC / checksum failure, an impossible header,
+ *   or an incomplete packet that the plan does not recognise as the valid start of its answer),
+ *   `timeout` otherwise.
+ */
+import { ServoBusError } from './errors.js';
+import type { BusClock, ByteDuplex } from './link.js';
+import { dropsSince, type Drop, type ParserStats } from './parser-stats.js';
+
+/** The parser a transactor feeds. */
+export interface StreamParser {
+  push(bytes: Uint8Array): void;
+  reset(): void;
+  readonly stats: ParserStats;
+}
+
+/** What a packet means to the running transaction. */
+export type PacketVerdict = 'more' | 'done' | ServoBusError;
+
+/** One request and how to read its answers. */
+export interface TransactionPlan<P> {
+  /** Short description for error messages, e.g. 'sync read of ids 1-6'. */
+  readonly what: string;
+  readonly bytes: Uint8Array;
+  /** Whether any packet answers; without, the transaction ends once the bytes are handed over (plus `holdMs`). */
+  readonly expectsReply: boolean;
+  /** Time allowed for the answers [ms] (see `transactionTimeoutMs`). */
+  readonly timeoutMs: number;
+  /** Without a reply: how long the bus stays reserved after sending [ms] (a restarting servo). */
+  readonly holdMs?: number;
+  /** Takes each packet that arrives. */
+  onPacket(packet: P): PacketVerdict;
+  /** Ids still expected (for the failure's `missingIds`). */
+  missingIds(): number[];
+  /**
+   * At the timeout, the bytes of the incomplete packet the parser held: returns true when they are
+   * the valid beginning of an expected answer (then they do not count as corrupt; the plan has taken
+   * what they prove, e.g. the servos that did answer a Fast Sync Read).
+   */
+  onPartial?(bytes: Uint8Array): boolean;
+}
+
+/** Counters of a transactor. */
+export interface TransactorStats {
+  transactions: number;
+  timeouts: number;
+  corrupt: number;
+  statusErrors: number;
+  /** Packets that arrived while no transaction was waiting, or that the transaction did not want. */
+  unsolicited: number;
+}
+
+/** Inputs of the per-transaction timeout. */
+export interface TimeoutInputs {
+  baudRate: number;
+  /** Bytes of the request. */
+  txBytes: number;
+  /** Bytes of all expected answers. */
+  rxBytes: number;
+  /** Answers expected (each waits its servo's return delay). */
+  replies: number;
+  returnDelayUs: number;
+  /** USB-serial latency timer [ms] (FTDI default 16). */
+  latencyMs: number;
+}
+
+/**
+ * Timeout of one transaction [ms]: the wire time of request and answers at 10 bits per byte (start,
+ * 8 data, stop), each answer's return delay, and the allowance of the SDKs' `setPacketTimeout`
+ * (DynamixelSDK `port_handler.py`: twice the latency timer plus 2 ms).
+ */
+export function transactionTimeoutMs(t: TimeoutInputs): number {
+  const byteMs = 10_000 / t.baudRate;
+  return (t.txBytes + t.rxBytes) * byteMs + (t.replies * t.returnDelayUs) / 1000 + 2 * t.latencyMs + 2;
+}
+
+interface Running<P> {
+  plan: TransactionPlan<P>;
+  resolve(): void;
+  reject(error: Error): void;
+  cancelTimer: () => void;
+  bytesDroppedBefore: number;
+  dropsBefore: ParserStats['drops'];
+}
+
+/** Serialises transactions over one link. */
+export class Transactor<P> {
+  readonly stats: TransactorStats = { transactions: 0, timeouts: 0, corrupt: 0, statusErrors: 0, unsolicited: 0 };
+  private readonly parser: StreamParser;
+  private readonly unsubscribe: () => void;
+  private tail: Promise<void> = Promise.resolve();
+  private running: Running<P> | null = null;
+  private closed = false;
+  private flushed: Uint8Array | null = null;
+
+  constructor(
+    private readonly link: ByteDuplex,
+    private readonly clock: BusClock,
+    makeParser: (onPacket: (packet: P) => void, onDrop: (drop: Drop) => void) => StreamParser,
+  ) {
+    this.parser = makeParser(
+      (packet) => this.onPacket(packet),
+      (drop) => this.onDrop(drop),
+    );
+    this.unsubscribe = link.onData((bytes) => this.parser.push(bytes));
+  }
+
+  /** Parser counters (bytes, packets, drops by reason). */
+  get parserStats(): ParserStats {
+    return this.parser.stats;
+  }
+
+  /** Queues a transaction; resolves when its answers are in, rejects with a `ServoBusError`. */
+  run(plan: TransactionPlan<P>): Promise<void> {
+    const result = this.tail.then(() => this.start(plan));
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+
+  /** The parser's report of a dropped frame: keeps the bytes of a flushed one for `onPartial`. */
+  private onDrop(drop: Drop): void {
+    if (drop.reason === 'flushed' && drop.bytes !== undefined) this.flushed = drop.bytes;
+  }
+
+  /** Stops listening; the running and queued transactions fail with kind 'closed'. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.unsubscribe();
+    const running = this.running;
+    if (running !== null) this.finish(running, new ServoBusError('closed', `${running.plan.what}: the bus was closed`));
+  }
+
+  private start(plan: TransactionPlan<P>): Promise<void> {
+    if (this.closed) return Promise.reject(new ServoBusError('closed', `${plan.what}: the bus is closed`));
+    return new Promise<void>((resolve, reject) => {
+      this.stats.transactions++;
+      this.parser.reset();
+      const running: Running<P> = {
+        plan,
+        resolve,
+        reject,
+        cancelTimer: () => undefined,
+        bytesDroppedBefore: this.parser.stats.bytesDropped,
+        dropsBefore: { ...this.parser.stats.drops },
+      };
+      this.running = running;
+      this.link.write(plan.bytes);
+      if (!plan.expectsReply) {
+        const holdMs = plan.holdMs ?? 0;
+        if (holdMs <= 0) this.finish(running, null);
+        else running.cancelTimer = this.clock.setTimer(() => this.finish(running, null), holdMs);
+        return;
+      }
+      running.cancelTimer = this.clock.setTimer(() => this.clock.afterIo(() => this.expire(running)), plan.timeoutMs);
+    });
+  }
+
+  private onPacket(packet: P): void {
+    const running = this.running;
+    if (running === null || !running.plan.expectsReply) {
+      this.stats.unsolicited++;
+      return;
+    }
+    const verdict = running.plan.onPacket(packet);
+    if (verdict === 'done') this.finish(running, null);
+    else if (verdict instanceof ServoBusError) {
+      if (verdict.kind === 'status') this.stats.statusErrors++;
+      else this.stats.corrupt++;
+      this.finish(running, verdict);
+    }
+  }
+
+  private expire(running: Running<P>): void {
+    if (this.running !== running) return;
+    this.flushed = null;
+    this.parser.reset();
+    const partial = this.flushed as Uint8Array | null;
+    const explained = partial !== null && running.plan.onPartial !== undefined && running.plan.onPartial(partial) ? partial.length : 0;
+    const missingIds = running.plan.missingIds();
+    const corrupt = this.parser.stats.bytesDropped - explained > running.bytesDroppedBefore;
+    const rejected = dropsSince(running.dropsBefore, this.parser.stats.drops);
+    const ids = missingIds.join(', ');
+    const timeoutMs = running.plan.timeoutMs.toFixed(2);
+    if (corrupt) {
+      this.stats.corrupt++;
+      const reasons = Object.entries(rejected).map(([reason, count]) => `${count} ${reason}`).join(', ');
+      this.finish(running, new ServoBusError('corrupt', `${running.plan.what}: no valid status from id(s) ${ids} within ${timeoutMs} ms; dropped ${reasons}`, { missingIds, rejected }));
+    } else {
+      this.stats.timeouts++;
+      this.finish(running, new ServoBusError('timeout', `${running.plan.what}: no status from id(s) ${ids} within ${timeoutMs} ms`, { missingIds }));
+    }
+  }
+
+  private finish(running: Running<P>, error: Error | null): void {
+    if (this.running !== running) return;
+    this.running = null;
+    running.cancelTimer();
+    if (error === null) running.resolve();
+    else running.reject(error);
+  }
+}
