@@ -10,7 +10,8 @@ import { dynamixel } from '../../src/servo-bus/index.js';
 import { fcParams, fromHex, packetNamed, readVectors, toHex } from './support.js';
 
 const vectors = readVectors('dynamixel-protocol2.json');
-const { crc16, decodeFrame, encodeInstruction, encodeStatus, stuff, unstuff, asStatus, decodeFastSyncStatus, encodeFastSyncStatus } = dynamixel;
+const { crc16, decodeFrame, encodeInstruction, encodeStatus, stuff, unstuff, asStatus, decodeFastSyncStatus, encodeFastSyncStatus } =
+  dynamixel;
 
 describe('Dynamixel CRC-16', () => {
   test('check value of "123456789" is 0xFEE8 (CRC-16/UMTS)', () => {
@@ -30,13 +31,21 @@ describe('Dynamixel e-manual example packets', () => {
       if (v.kind === 'instruction') {
         assert.equal(decoded.packet.instruction, v.instruction);
         assert.equal(toHex(decoded.packet.params), toHex(fromHex(v.params)));
-        assert.equal(toHex(encodeInstruction({ id: v.id, instruction: v.instruction ?? -1, params: fromHex(v.params) })), toHex(bytes), 'encodes to the same bytes');
+        assert.equal(
+          toHex(encodeInstruction({ id: v.id, instruction: v.instruction ?? -1, params: fromHex(v.params) })),
+          toHex(bytes),
+          'encodes to the same bytes',
+        );
       } else {
         const status = asStatus(decoded.packet);
         assert.ok(status !== null);
         assert.equal(status.error, v.error);
         assert.equal(toHex(status.params), toHex(fromHex(v.params)));
-        assert.equal(toHex(encodeStatus({ id: v.id, error: v.error ?? -1, params: fromHex(v.params) })), toHex(bytes), 'encodes to the same bytes');
+        assert.equal(
+          toHex(encodeStatus({ id: v.id, error: v.error ?? -1, params: fromHex(v.params) })),
+          toHex(bytes),
+          'encodes to the same bytes',
+        );
       }
     });
   }
@@ -54,11 +63,16 @@ describe('Dynamixel e-manual example packets', () => {
       ['fast-sync-read-present-position', dynamixel.fastSyncReadPacket(132, 4, [3, 7, 4])],
       ['sync-write-goal-position', dynamixel.syncWritePacket(116, 4, [1, 2], [Uint8Array.of(150, 0, 0, 0), Uint8Array.of(170, 0, 0, 0)])],
     ];
-    for (const [name, packet] of cases) assert.equal(toHex(encodeInstruction(packet)), toHex(fromHex(packetNamed(vectors, name).hex)), name);
+    for (const [name, packet] of cases)
+      assert.equal(toHex(encodeInstruction(packet)), toHex(fromHex(packetNamed(vectors, name).hex)), name);
   });
 
   test('Fast Sync Read status packet: segments, inner CRCs, and encoding', () => {
-    const f = vectors['fast_sync_read_status'] as { hex: string; data_length: number; segments: { id: number; error: number; data: string }[] };
+    const f = vectors['fast_sync_read_status'] as {
+      hex: string;
+      data_length: number;
+      segments: { id: number; error: number; data: string }[];
+    };
     const bytes = fromHex(f.hex);
     const decoded = decodeFrame(bytes);
     assert.ok(decoded.ok);
@@ -102,7 +116,9 @@ describe('Dynamixel e-manual example packets', () => {
 
 /** Payload bytes biased towards FF and FD, so that header patterns are common. */
 const adversarialBytes = (maxLength: number): fc.Arbitrary<Uint8Array> =>
-  fc.array(fc.oneof(fc.constant(0xff), fc.constant(0xfd), fc.constant(0x00), fc.integer({ min: 0, max: 255 })), { maxLength }).map((a) => Uint8Array.from(a));
+  fc
+    .array(fc.oneof(fc.constant(0xff), fc.constant(0xfd), fc.constant(0x00), fc.integer({ min: 0, max: 255 })), { maxLength })
+    .map((a) => Uint8Array.from(a));
 
 describe('Dynamixel codec properties', () => {
   test('byte stuffing round trips, and a stuffed payload holds no FF FF FD that is not followed by FD', () => {
@@ -111,7 +127,8 @@ describe('Dynamixel codec properties', () => {
         const stuffed = stuff(payload);
         assert.equal(toHex(unstuff(stuffed)), toHex(payload));
         for (let i = 0; i + 2 < stuffed.length; i++) {
-          if (stuffed[i] === 0xff && stuffed[i + 1] === 0xff && stuffed[i + 2] === 0xfd) assert.equal(stuffed[i + 3], 0xfd, `unstuffed header at ${i} in ${toHex(stuffed)}`);
+          if (stuffed[i] === 0xff && stuffed[i + 1] === 0xff && stuffed[i + 2] === 0xfd)
+            assert.equal(stuffed[i + 3], 0xfd, `unstuffed header at ${i} in ${toHex(stuffed)}`);
         }
       }),
       fcParams(2000),
@@ -121,12 +138,17 @@ describe('Dynamixel codec properties', () => {
   test('decode(encode(p)) = p for instruction and status packets, stuffing included', () => {
     const id = fc.integer({ min: 0, max: 252 });
     fc.assert(
-      fc.property(fc.oneof(id, fc.constant(254)), fc.integer({ min: 0, max: 255 }).filter((i) => i !== 0x55), adversarialBytes(80), (pid, instruction, params) => {
-        const bytes = encodeInstruction({ id: pid, instruction, params });
-        const decoded = decodeFrame(bytes);
-        assert.ok(decoded.ok);
-        assert.deepEqual({ ...decoded.packet, params: toHex(decoded.packet.params) }, { id: pid, instruction, params: toHex(params) });
-      }),
+      fc.property(
+        fc.oneof(id, fc.constant(254)),
+        fc.integer({ min: 0, max: 255 }).filter((i) => i !== 0x55),
+        adversarialBytes(80),
+        (pid, instruction, params) => {
+          const bytes = encodeInstruction({ id: pid, instruction, params });
+          const decoded = decodeFrame(bytes);
+          assert.ok(decoded.ok);
+          assert.deepEqual({ ...decoded.packet, params: toHex(decoded.packet.params) }, { id: pid, instruction, params: toHex(params) });
+        },
+      ),
       fcParams(1000),
     );
     fc.assert(

@@ -102,7 +102,9 @@ describe('Dynamixel emulator rules', () => {
   test('EEPROM is locked while torque is on (Access Error), writable again with torque off', () => {
     const { chain } = chainOf([{ id: 1 }]);
     send(chain, dynamixel.writePacket(1, 64, Uint8Array.of(1)));
-    assert.deepEqual(statuses(send(chain, dynamixel.writePacket(1, 9, Uint8Array.of(10)))), [{ id: 1, error: ErrorNumber.ACCESS, params: '' }]);
+    assert.deepEqual(statuses(send(chain, dynamixel.writePacket(1, 9, Uint8Array.of(10)))), [
+      { id: 1, error: ErrorNumber.ACCESS, params: '' },
+    ]);
     assert.equal(chain.servo(1)?.memory.get('returnDelayTime'), 250);
     send(chain, dynamixel.writePacket(1, 64, Uint8Array.of(0)));
     assert.deepEqual(statuses(send(chain, dynamixel.writePacket(1, 9, Uint8Array.of(10)))), [{ id: 1, error: 0, params: '' }]);
@@ -111,7 +113,8 @@ describe('Dynamixel emulator rules', () => {
 
   test('range, limit, length and access errors; nothing is stored on error', () => {
     const { chain } = chainOf([{ id: 1 }]);
-    const errorOf = (address: number, data: number[]) => statuses(send(chain, dynamixel.writePacket(1, address, Uint8Array.from(data))))[0].error;
+    const errorOf = (address: number, data: number[]) =>
+      statuses(send(chain, dynamixel.writePacket(1, address, Uint8Array.from(data))))[0].error;
     assert.equal(errorOf(64, [2]), ErrorNumber.DATA_RANGE, 'Torque Enable 2');
     assert.equal(errorOf(11, [2]), ErrorNumber.DATA_RANGE, 'Operating Mode 2 is not a mode of the XL430');
     assert.equal(errorOf(116, [0x00, 0x10, 0, 0]), ErrorNumber.DATA_LIMIT, 'Goal Position 4096 > Max Position Limit 4095');
@@ -142,10 +145,20 @@ describe('Dynamixel emulator rules', () => {
   });
 
   test('Sync Read answers in the order of the list; servos after an absent id still answer', () => {
-    const { chain } = chainOf([{ id: 1, positionTicks: 100 }, { id: 2, positionTicks: 200 }, { id: 3, positionTicks: 300 }]);
+    const { chain } = chainOf([
+      { id: 1, positionTicks: 100 },
+      { id: 2, positionTicks: 200 },
+      { id: 3, positionTicks: 300 },
+    ]);
     const replies = statuses(send(chain, dynamixel.syncReadPacket(132, 4, [3, 9, 1])));
-    assert.deepEqual(replies.map((r) => r.id), [3, 1]);
-    assert.deepEqual(replies.map((r) => r.params), ['2c010000', '64000000']);
+    assert.deepEqual(
+      replies.map((r) => r.id),
+      [3, 1],
+    );
+    assert.deepEqual(
+      replies.map((r) => r.params),
+      ['2c010000', '64000000'],
+    );
   });
 
   test('Fast Sync Read stops at an absent id: the packet stays incomplete', () => {
@@ -197,7 +210,11 @@ describe('Dynamixel emulator rules', () => {
     p330.setSensing(1, { positionRad: Math.PI / 2, velocityRadS: -1, currentA: 0.25 });
     send(c330, dynamixel.writePacket(1, 20, Uint8Array.of(10, 0, 0, 0)));
     const values = statuses(send(c330, dynamixel.readPacket(1, 126, 10)))[0].params;
-    assert.equal(values, 'fa00' + 'd6ffffff' + '0a0c0000', 'current 250 mA, velocity -42 (-1 rad/s over 0.0239809 rad/s), position 3072 + 10');
+    assert.equal(
+      values,
+      'fa00' + 'd6ffffff' + '0a0c0000',
+      'current 250 mA, velocity -42 (-1 rad/s over 0.0239809 rad/s), position 3072 + 10',
+    );
     const { chain: c430, plant: p430 } = chainOf([{ id: 1 }], XL430_W250);
     p430.setSensing(1, { loadFraction: -0.5 });
     assert.equal(statuses(send(c430, dynamixel.readPacket(1, 126, 2)))[0].params, '0cfe', 'load -500');
@@ -243,7 +260,10 @@ describe('Dynamixel emulator rules', () => {
     assert.equal(chain.servo(1)?.memory.get('busWatchdog'), 5, '99 ms of silence is within 5 x 20 ms');
     chain.elapse(103);
     assert.equal(chain.servo(1)?.memory.get('busWatchdog'), -1);
-    assert.ok(Math.abs(plant.actuations[plant.actuations.length - 1].actuation.goalPositionRad - ticksToRad(1500)) < 1e-12, 'stops where it is');
+    assert.ok(
+      Math.abs(plant.actuations[plant.actuations.length - 1].actuation.goalPositionRad - ticksToRad(1500)) < 1e-12,
+      'stops where it is',
+    );
     assert.equal(statuses(send(chain, dynamixel.writePacket(1, 116, Uint8Array.of(0, 4, 0, 0)), 104))[0].error, ErrorNumber.DATA_RANGE);
     send(chain, dynamixel.writePacket(1, 98, Uint8Array.of(0)), 105);
     assert.equal(statuses(send(chain, dynamixel.writePacket(1, 116, Uint8Array.of(0, 4, 0, 0)), 106))[0].error, 0);

@@ -24,7 +24,8 @@ const KOCH: [number, ControlTable][] = [
 function setup(present: readonly number[] = [1, 2, 3, 4, 5, 6]) {
   const clock = new VirtualClock();
   const plant = new IdealPlant();
-  for (const [id] of KOCH) plant.setSensing(id, { positionRad: ticksToRad(2000 + 10 * id), velocityRadS: 0.5, currentA: 0.1 * id, loadFraction: 0.05 * id });
+  for (const [id] of KOCH)
+    plant.setSensing(id, { positionRad: ticksToRad(2000 + 10 * id), velocityRadS: 0.5, currentA: 0.1 * id, loadFraction: 0.05 * id });
   const chain = new DxlChain(
     KOCH.filter(([id]) => present.includes(id)).map(([id, table]) => new DxlServo({ table, id })),
     { plant },
@@ -100,7 +101,14 @@ describe('Dynamixel bus master on an emulated Koch chain', () => {
     assert.ok(error instanceof ServoBusError);
     assert.equal(error.kind, 'timeout');
     assert.deepEqual(error.missingIds, [4]);
-    const expected = transactionTimeoutMs({ baudRate: BAUD, txBytes: link.requests[0].length, rxBytes: 6 * 15, replies: 6, returnDelayUs: 500, latencyMs: 16 });
+    const expected = transactionTimeoutMs({
+      baudRate: BAUD,
+      txBytes: link.requests[0].length,
+      rxBytes: 6 * 15,
+      replies: 6,
+      returnDelayUs: 500,
+      latencyMs: 16,
+    });
     assert.ok(Math.abs(failedAt - started - expected) < 1e-9, `failed after ${failedAt - started} ms, timeout ${expected} ms`);
   });
 
@@ -124,7 +132,11 @@ describe('Dynamixel bus master on an emulated Koch chain', () => {
     assert.equal(error.kind, 'corrupt');
     assert.deepEqual(error.missingIds, [2]);
     assert.equal(error.rejected['checksum'], 1);
-    assert.deepEqual(await run(clock, bus.ping(2)), { modelNumber: 1060, firmwareVersion: 52, alert: false }, 'the next transaction is clean');
+    assert.deepEqual(
+      await run(clock, bus.ping(2)),
+      { modelNumber: 1060, firmwareVersion: 52, alert: false },
+      'the next transaction is clean',
+    );
   });
 
   test('a status error number fails the call with its name', async () => {
@@ -162,7 +174,10 @@ describe('Dynamixel bus master on an emulated Koch chain', () => {
     assert.ok(!(results instanceof ServoBusError));
     const [ping, id, sync] = results;
     assert.deepEqual(ping, { modelNumber: 1060, firmwareVersion: 52, alert: false });
-    assert.deepEqual(link.requests.map((r) => r[7]), [0x01, 0x02, 0x82]);
+    assert.deepEqual(
+      link.requests.map((r) => r[7]),
+      [0x01, 0x02, 0x82],
+    );
     assert.deepEqual(id, { value: 2, alert: false });
     assert.equal((sync as Map<number, unknown>).size, 2);
     assert.equal(bus.stats.transactions, 3);

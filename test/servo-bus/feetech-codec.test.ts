@@ -16,7 +16,10 @@ describe('Feetech protocol description example packets', () => {
       const bytes = fromHex(v.hex);
       const decoded = feetech.decodeFrame(bytes);
       assert.ok(decoded.ok, decoded.ok ? '' : decoded.error);
-      assert.deepEqual({ id: decoded.packet.id, code: decoded.packet.code, params: toHex(decoded.packet.params) }, { id: v.id, code: v.code, params: toHex(fromHex(v.params)) });
+      assert.deepEqual(
+        { id: decoded.packet.id, code: decoded.packet.code, params: toHex(decoded.packet.params) },
+        { id: v.id, code: v.code, params: toHex(fromHex(v.params)) },
+      );
       const encoded =
         v.kind === 'instruction'
           ? feetech.encodeInstruction({ id: v.id, instruction: v.code ?? -1, params: fromHex(v.params) })
@@ -34,7 +37,8 @@ describe('Feetech protocol description example packets', () => {
       ['action-broadcast', feetech.actionPacket(254)],
       ['sync-write-4', feetech.syncWritePacket(0x2a, 6, [1, 2, 3, 4], [goal, goal, goal, goal])],
     ];
-    for (const [name, packet] of cases) assert.equal(toHex(feetech.encodeInstruction(packet)), toHex(fromHex(packetNamed(vectors, name).hex)), name);
+    for (const [name, packet] of cases)
+      assert.equal(toHex(feetech.encodeInstruction(packet)), toHex(fromHex(packetNamed(vectors, name).hex)), name);
   });
 
   test('checksum: NOT of the low byte of the sum from id to the last parameter', () => {
@@ -44,11 +48,16 @@ describe('Feetech protocol description example packets', () => {
 
   test('decode(encode(p)) = p; status bytes above 0x7F and bad ids are refused when encoding', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 253 }), fc.integer({ min: 0, max: 127 }), fc.uint8Array({ maxLength: 200 }), (id, error, params) => {
-        const decoded = feetech.decodeFrame(feetech.encodeStatus({ id, error, params }));
-        assert.ok(decoded.ok);
-        assert.deepEqual({ ...decoded.packet, params: toHex(decoded.packet.params) }, { id, code: error, params: toHex(params) });
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 253 }),
+        fc.integer({ min: 0, max: 127 }),
+        fc.uint8Array({ maxLength: 200 }),
+        (id, error, params) => {
+          const decoded = feetech.decodeFrame(feetech.encodeStatus({ id, error, params }));
+          assert.ok(decoded.ok);
+          assert.deepEqual({ ...decoded.packet, params: toHex(decoded.packet.params) }, { id, code: error, params: toHex(params) });
+        },
+      ),
       fcParams(1000),
     );
     assert.throws(() => feetech.encodeStatus({ id: 1, error: 0x80, params: new Uint8Array(0) }), RangeError);

@@ -50,8 +50,14 @@ describe('Feetech emulator rules', () => {
     assert.deepEqual(send(chain, feetech.pingPacket(7)), []);
     assert.deepEqual(send(chain, feetech.writePacket(254, 40, Uint8Array.of(1))), []);
     assert.equal(chain.servo(2)?.memory.get('torqueEnable'), 1, 'the broadcast write was executed');
-    assert.deepEqual(send(chain, feetech.pingPacket(254)).map((r) => r.id), [1, 2]);
-    assert.deepEqual(send(chain, feetech.syncReadPacket(5, 1, [2, 9, 1])).map((r) => `${r.id}:${r.params}`), ['2:02', '1:01']);
+    assert.deepEqual(
+      send(chain, feetech.pingPacket(254)).map((r) => r.id),
+      [1, 2],
+    );
+    assert.deepEqual(
+      send(chain, feetech.syncReadPacket(5, 1, [2, 9, 1])).map((r) => `${r.id}:${r.params}`),
+      ['2:02', '1:01'],
+    );
   });
 
   test('Response Level 0 answers Read and Ping only', () => {

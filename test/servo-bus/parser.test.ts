@@ -25,7 +25,9 @@ interface Codec {
 }
 
 const bytes = (maxLength: number): fc.Arbitrary<Uint8Array> =>
-  fc.array(fc.oneof(fc.constant(0xff), fc.constant(0xfd), fc.constant(0x00), fc.integer({ min: 0, max: 255 })), { maxLength }).map((a) => Uint8Array.from(a));
+  fc
+    .array(fc.oneof(fc.constant(0xff), fc.constant(0xfd), fc.constant(0x00), fc.integer({ min: 0, max: 255 })), { maxLength })
+    .map((a) => Uint8Array.from(a));
 
 const dxl: Codec = {
   name: 'Dynamixel',
@@ -84,13 +86,17 @@ for (const codec of [dxl, ft]) {
   describe(`${codec.name} stream parser`, () => {
     test('any chunk split gives the same packets, in order', () => {
       fc.assert(
-        fc.property(fc.array(codec.packet, { minLength: 1, maxLength: 6 }), fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 12 }), (packets, cuts) => {
-          const stream = concat(packets);
-          const whole = codec.parse([stream]).packets;
-          assert.equal(whole.length, packets.length);
-          assert.deepEqual(codec.parse(split(stream, cuts)).packets, whole);
-          assert.deepEqual(codec.parse(Array.from(stream, (b) => Uint8Array.of(b))).packets, whole, 'byte by byte');
-        }),
+        fc.property(
+          fc.array(codec.packet, { minLength: 1, maxLength: 6 }),
+          fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 12 }),
+          (packets, cuts) => {
+            const stream = concat(packets);
+            const whole = codec.parse([stream]).packets;
+            assert.equal(whole.length, packets.length);
+            assert.deepEqual(codec.parse(split(stream, cuts)).packets, whole);
+            assert.deepEqual(codec.parse(Array.from(stream, (b) => Uint8Array.of(b))).packets, whole, 'byte by byte');
+          },
+        ),
         fcParams(300),
       );
     });
@@ -122,7 +128,10 @@ for (const codec of [dxl, ft]) {
           const { packets } = codec.parse([corrupted, next]);
           const expectedNext = codec.parse([next]).packets[0];
           const victimDecoded = codec.parse([victim]).packets[0];
-          assert.ok(!packets.includes(victimDecoded) || toHex(corrupted) === toHex(victim), 'the corrupted packet is not delivered as the original');
+          assert.ok(
+            !packets.includes(victimDecoded) || toHex(corrupted) === toHex(victim),
+            'the corrupted packet is not delivered as the original',
+          );
           assert.equal(packets[packets.length - 1], expectedNext, 'the packet after it decodes');
           assert.ok(packets.length <= 2);
           if (packets.length === 2) assert.notEqual(packets[0], victimDecoded);
@@ -167,7 +176,8 @@ describe('drop reasons', () => {
     parser.push(good.subarray(0, 6));
     parser.reset();
     assert.deepEqual(out, [5, 5]);
-    for (const reason of ['garbage', 'header', 'checksum', 'superseded', 'flushed']) assert.ok(drops.includes(reason), `${reason} in ${drops.join(',')}`);
+    for (const reason of ['garbage', 'header', 'checksum', 'superseded', 'flushed'])
+      assert.ok(drops.includes(reason), `${reason} in ${drops.join(',')}`);
     assert.equal(parser.pending, 0);
   });
 

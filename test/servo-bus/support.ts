@@ -7,7 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import type { BusClock, ByteDuplex, EmulatedReply } from '../../src/servo-bus/index.js';
+import type { Clock } from '../../src/core/clock.js';
+import type { ByteDuplex, EmulatedReply } from '../../src/servo-bus/index.js';
 
 /** The checkout: tests run compiled from dist/test/servo-bus/. */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -99,7 +100,7 @@ export class EmulatedLink implements ByteDuplex {
   maxChunk = Infinity;
 
   constructor(
-    private readonly clock: BusClock,
+    private readonly clock: Clock,
     private readonly chain: ChainEnd,
     private readonly baudRate: number,
   ) {}

@@ -28,23 +28,80 @@ import { fcParams, toHex } from './support.js';
 
 /** (address, size) of registers in DynamixelSDK `python/src/dynamixel_easy_sdk/control_table/xl430_w250.model` / `xl330_m288.model`. */
 const SDK_X_SERIES: Record<string, [number, number]> = {
-  modelNumber: [0, 2], modelInformation: [2, 4], firmwareVersion: [6, 1], id: [7, 1], baudRate: [8, 1], returnDelayTime: [9, 1],
-  driveMode: [10, 1], operatingMode: [11, 1], secondaryId: [12, 1], protocolType: [13, 1], homingOffset: [20, 4], movingThreshold: [24, 4],
-  temperatureLimit: [31, 1], maxVoltageLimit: [32, 2], minVoltageLimit: [34, 2], pwmLimit: [36, 2], velocityLimit: [44, 4],
-  maxPositionLimit: [48, 4], minPositionLimit: [52, 4], shutdown: [63, 1], torqueEnable: [64, 1], led: [65, 1], statusReturnLevel: [68, 1],
-  registeredInstruction: [69, 1], hardwareErrorStatus: [70, 1], velocityIGain: [76, 2], velocityPGain: [78, 2], positionDGain: [80, 2],
-  positionIGain: [82, 2], positionPGain: [84, 2], feedforward2ndGain: [88, 2], feedforward1stGain: [90, 2], busWatchdog: [98, 1],
-  goalPwm: [100, 2], goalVelocity: [104, 4], profileAcceleration: [108, 4], profileVelocity: [112, 4], goalPosition: [116, 4],
-  realtimeTick: [120, 2], moving: [122, 1], movingStatus: [123, 1], presentPwm: [124, 2], presentVelocity: [128, 4],
-  presentPosition: [132, 4], velocityTrajectory: [136, 4], positionTrajectory: [140, 4], presentInputVoltage: [144, 2], presentTemperature: [146, 1],
+  modelNumber: [0, 2],
+  modelInformation: [2, 4],
+  firmwareVersion: [6, 1],
+  id: [7, 1],
+  baudRate: [8, 1],
+  returnDelayTime: [9, 1],
+  driveMode: [10, 1],
+  operatingMode: [11, 1],
+  secondaryId: [12, 1],
+  protocolType: [13, 1],
+  homingOffset: [20, 4],
+  movingThreshold: [24, 4],
+  temperatureLimit: [31, 1],
+  maxVoltageLimit: [32, 2],
+  minVoltageLimit: [34, 2],
+  pwmLimit: [36, 2],
+  velocityLimit: [44, 4],
+  maxPositionLimit: [48, 4],
+  minPositionLimit: [52, 4],
+  shutdown: [63, 1],
+  torqueEnable: [64, 1],
+  led: [65, 1],
+  statusReturnLevel: [68, 1],
+  registeredInstruction: [69, 1],
+  hardwareErrorStatus: [70, 1],
+  velocityIGain: [76, 2],
+  velocityPGain: [78, 2],
+  positionDGain: [80, 2],
+  positionIGain: [82, 2],
+  positionPGain: [84, 2],
+  feedforward2ndGain: [88, 2],
+  feedforward1stGain: [90, 2],
+  busWatchdog: [98, 1],
+  goalPwm: [100, 2],
+  goalVelocity: [104, 4],
+  profileAcceleration: [108, 4],
+  profileVelocity: [112, 4],
+  goalPosition: [116, 4],
+  realtimeTick: [120, 2],
+  moving: [122, 1],
+  movingStatus: [123, 1],
+  presentPwm: [124, 2],
+  presentVelocity: [128, 4],
+  presentPosition: [132, 4],
+  velocityTrajectory: [136, 4],
+  positionTrajectory: [140, 4],
+  presentInputVoltage: [144, 2],
+  presentTemperature: [146, 1],
 };
 
 /** Addresses in the Feetech SDK `scservo_sdk/sms_sts.py` (SMS_STS_*_L) and sizes from its byte pairs. */
 const SDK_STS: Record<string, [number, number]> = {
-  modelNumber: [3, 2], id: [5, 1], baudRate: [6, 1], minAngleLimit: [9, 2], maxAngleLimit: [11, 2], cwDeadZone: [26, 1], ccwDeadZone: [27, 1],
-  positionOffset: [31, 2], operatingMode: [33, 1], torqueEnable: [40, 1], acceleration: [41, 1], goalPosition: [42, 2], goalTime: [44, 2],
-  goalSpeed: [46, 2], lock: [55, 1], presentPosition: [56, 2], presentSpeed: [58, 2], presentLoad: [60, 2], presentVoltage: [62, 1],
-  presentTemperature: [63, 1], moving: [66, 1], presentCurrent: [69, 2],
+  modelNumber: [3, 2],
+  id: [5, 1],
+  baudRate: [6, 1],
+  minAngleLimit: [9, 2],
+  maxAngleLimit: [11, 2],
+  cwDeadZone: [26, 1],
+  ccwDeadZone: [27, 1],
+  positionOffset: [31, 2],
+  operatingMode: [33, 1],
+  torqueEnable: [40, 1],
+  acceleration: [41, 1],
+  goalPosition: [42, 2],
+  goalTime: [44, 2],
+  goalSpeed: [46, 2],
+  lock: [55, 1],
+  presentPosition: [56, 2],
+  presentSpeed: [58, 2],
+  presentLoad: [60, 2],
+  presentVoltage: [62, 1],
+  presentTemperature: [63, 1],
+  moving: [66, 1],
+  presentCurrent: [69, 2],
 };
 
 function checkTable(table: ControlTable, sdk: Record<string, [number, number]>) {
@@ -54,16 +111,27 @@ function checkTable(table: ControlTable, sdk: Record<string, [number, number]>) 
     assert.deepEqual([spec.address, spec.size], [address, size], `${table.model} ${name}`);
   }
   const sorted = registersByAddress(table);
-  for (let i = 1; i < sorted.length; i++) assert.ok(sorted[i - 1].address + sorted[i - 1].size <= sorted[i].address, `${sorted[i - 1].name} overlaps ${sorted[i].name}`);
+  for (let i = 1; i < sorted.length; i++)
+    assert.ok(sorted[i - 1].address + sorted[i - 1].size <= sorted[i].address, `${sorted[i - 1].name} overlaps ${sorted[i].name}`);
   for (const spec of sorted) {
-    assert.equal(decodeRegister(table, spec, encodeRegister(table, spec, spec.initial), spec.address), spec.initial, `${spec.name} initial value fits`);
+    assert.equal(
+      decodeRegister(table, spec, encodeRegister(table, spec, spec.initial), spec.address),
+      spec.initial,
+      `${spec.name} initial value fits`,
+    );
   }
 }
 
 describe('control tables', () => {
   test('XL430-W250 and XL330-M288 match DynamixelSDK addresses and sizes; model numbers 1060 and 1200', () => {
     checkTable(dynamixel.XL430_W250, { ...SDK_X_SERIES, presentLoad: [126, 2] });
-    checkTable(dynamixel.XL330_M288, { ...SDK_X_SERIES, currentLimit: [38, 2], pwmSlope: [62, 1], goalCurrent: [102, 2], presentCurrent: [126, 2] });
+    checkTable(dynamixel.XL330_M288, {
+      ...SDK_X_SERIES,
+      currentLimit: [38, 2],
+      pwmSlope: [62, 1],
+      goalCurrent: [102, 2],
+      presentCurrent: [126, 2],
+    });
     assert.equal(dynamixel.XL430_W250.registers['modelNumber'].initial, 1060);
     assert.equal(dynamixel.XL330_M288.registers['modelNumber'].initial, 1200);
     assert.equal(dynamixel.XL430_W250.registers['busWatchdog'].unit, '20 ms');
@@ -98,7 +166,7 @@ describe('encodings', () => {
     );
   });
 
-  test('Dynamixel registers are little-endian two\'s complement; Feetech goals sign-magnitude', () => {
+  test("Dynamixel registers are little-endian two's complement; Feetech goals sign-magnitude", () => {
     const goal = dynamixel.XL430_W250.registers['goalVelocity'];
     assert.equal(toHex(encodeRegister(dynamixel.XL430_W250, goal, -265)), 'f7feffff');
     const speed = feetech.STS3215.registers['goalSpeed'];
@@ -112,7 +180,10 @@ describe('units', () => {
     assert.equal(ticksToRad(2048), 0);
     assert.equal(ticksToRad(3072), Math.PI / 2);
     assert.equal(radToTicks(-Math.PI), 0);
-    fc.assert(fc.property(fc.integer({ min: -1_048_575, max: 1_048_575 }), (t) => assert.equal(radToTicks(ticksToRad(t)), t)), fcParams(500));
+    fc.assert(
+      fc.property(fc.integer({ min: -1_048_575, max: 1_048_575 }), (t) => assert.equal(radToTicks(ticksToRad(t)), t)),
+      fcParams(500),
+    );
   });
 
   test('velocity, current, load, voltage', () => {

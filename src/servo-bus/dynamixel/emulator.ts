@@ -49,9 +49,8 @@ export class DxlChain {
     this.plant = options.plant ?? new IdealPlant();
     this.nowMs = options.atMs ?? 0;
     for (const servo of servos) servo.powerOn(this.plant, this.nowMs);
-    this.parser = new DxlParser(
-      { role: 'device', onDrop: (drop) => this.onDrop(drop) },
-      (packet) => this.inbox.push(...this.handle(packet, this.nowMs)),
+    this.parser = new DxlParser({ role: 'device', onDrop: (drop) => this.onDrop(drop) }, (packet) =>
+      this.inbox.push(...this.handle(packet, this.nowMs)),
     );
   }
 
@@ -160,7 +159,9 @@ export class DxlChain {
     if (packet.params.length < 3) return ErrorNumber.DATA_LENGTH;
     const address = u16(packet.params, 0);
     const data = packet.params.subarray(2);
-    return packet.instruction === Instruction.WRITE ? servo.write(address, data, this.plant, atMs).errorNumber : servo.regWrite(address, data).errorNumber;
+    return packet.instruction === Instruction.WRITE
+      ? servo.write(address, data, this.plant, atMs).errorNumber
+      : servo.regWrite(address, data).errorNumber;
   }
 
   private syncRead(params: Uint8Array, atMs: number): EmulatedReply[] {

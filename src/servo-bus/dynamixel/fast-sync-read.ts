@@ -30,7 +30,11 @@ export function fastSyncStatusLengthField(count: number, dataLength: number): nu
  * sends them when every servo answers. `lengthFieldCount` (default: `segments.length`) is the number
  * of servos the header announces: the first servo writes the length for the whole request.
  */
-export function encodeFastSyncStatus(segments: readonly FastSyncSegment[], dataLength: number, lengthFieldCount = segments.length): Uint8Array {
+export function encodeFastSyncStatus(
+  segments: readonly FastSyncSegment[],
+  dataLength: number,
+  lengthFieldCount = segments.length,
+): Uint8Array {
   const length = fastSyncStatusLengthField(lengthFieldCount, dataLength);
   const out = new Uint8Array(PREFIX_LENGTH + 1 + segments.length * (dataLength + 4));
   out.set(HEADER, 0);
@@ -40,7 +44,8 @@ export function encodeFastSyncStatus(segments: readonly FastSyncSegment[], dataL
   out[7] = Instruction.STATUS;
   let o = 8;
   for (const segment of segments) {
-    if (segment.data.length !== dataLength) throw new RangeError(`segment of id ${segment.id} has ${segment.data.length} bytes, not ${dataLength}`);
+    if (segment.data.length !== dataLength)
+      throw new RangeError(`segment of id ${segment.id} has ${segment.data.length} bytes, not ${dataLength}`);
     out[o++] = segment.error;
     out[o++] = segment.id;
     out.set(segment.data, o);

@@ -7,6 +7,7 @@
  * returned with the values, and `hardwareError(id)` reads and decodes Hardware Error Status. Status
  * packets from ids that were not asked are ignored, as DynamixelSDK's `txRxPacket` does.
  */
+import type { Clock } from '../../core/clock.js';
 import { BROADCAST_ID, HEADER, Instruction, PREFIX_LENGTH } from './constants.js';
 import { crc16 } from './crc.js';
 import { decodeHardwareError, decodeStatusError } from './errors.js';
@@ -27,14 +28,14 @@ import {
 import { DxlParser } from './parser.js';
 import { decodeRegister, decodeSpan, encodeRegister, registerOf, spanOf, type ControlTable } from '../shared/control-table.js';
 import { ServoBusError } from '../shared/errors.js';
-import type { BusClock, ByteDuplex } from '../shared/link.js';
+import type { ByteDuplex } from '../shared/link.js';
 import type { ParserStats } from '../shared/parser-stats.js';
 import { Transactor, transactionTimeoutMs, type PacketVerdict, type TransactorStats } from '../shared/transactor.js';
 
 /** Options of a `DxlBus`. */
 export interface DxlBusOptions {
   link: ByteDuplex;
-  clock: BusClock;
+  clock: Clock;
   /** Baud rate of the link [bit/s] (for the timeouts). */
   baudRate: number;
   /** The model of each servo id (register names resolve through it). */
@@ -69,7 +70,11 @@ export class DxlBus {
   constructor(private readonly options: DxlBusOptions) {
     this.returnDelayUs = options.returnDelayUs ?? 500;
     this.latencyMs = options.latencyMs ?? 16;
-    this.transactor = new Transactor<DxlPacket>(options.link, options.clock, (onPacket, onDrop) => new DxlParser({ role: 'host', onDrop }, onPacket));
+    this.transactor = new Transactor<DxlPacket>(
+      options.link,
+      options.clock,
+      (onPacket, onDrop) => new DxlParser({ role: 'host', onDrop }, onPacket),
+    );
   }
 
   /** Transaction counters. */
@@ -105,7 +110,11 @@ export class DxlBus {
   async write(id: number, name: string, value: number): Promise<{ alert: boolean }> {
     const table = this.tableOf(id);
     const spec = registerOf(table, name);
-    const answer = await this.unicast(writePacket(id, spec.address, encodeRegister(table, spec, value)), 0, `write of ${name} = ${value} to id ${id}`);
+    const answer = await this.unicast(
+      writePacket(id, spec.address, encodeRegister(table, spec, value)),
+      0,
+      `write of ${name} = ${value} to id ${id}`,
+    );
     return { alert: answer.alert };
   }
 
@@ -125,7 +134,11 @@ export class DxlBus {
    * first id's table) from every id; each entry decodes the span with its own servo's table, so
    * mixed models work (XL430 Present Load and XL330 Present Current share address 126).
    */
-  async syncRead(ids: readonly number[], names: readonly string[], options: { fast?: boolean } = {}): Promise<Map<number, DxlSyncReadEntry>> {
+  async syncRead(
+    ids: readonly number[],
+    names: readonly string[],
+    options: { fast?: boolean } = {},
+  ): Promise<Map<number, DxlSyncReadEntry>> {
     if (ids.length === 0) throw new RangeError('sync read needs at least one id');
     if (new Set(ids).size !== ids.length) throw new RangeError(`sync read ids must be distinct: ${ids.join(', ')}`);
     for (const id of ids) this.tableOf(id);
@@ -138,10 +151,18 @@ export class DxlBus {
     if (ids.length !== values.length) throw new RangeError(`sync write: ${ids.length} ids but ${values.length} values`);
     const specs = ids.map((id) => registerOf(this.tableOf(id), name));
     const { address, size } = specs[0];
-    if (specs.some((spec) => spec.address !== address || spec.size !== size)) throw new RangeError(`sync write: ${name} is not at the same address on every model`);
+    if (specs.some((spec) => spec.address !== address || spec.size !== size))
+      throw new RangeError(`sync write: ${name} is not at the same address on every model`);
     const data = ids.map((id, k) => encodeRegister(this.tableOf(id), specs[k], values[k]));
     const bytes = encodeInstruction(syncWritePacket(address, size, ids, data));
-    await this.transactor.run({ what: `sync write of ${name}`, bytes, expectsReply: false, timeoutMs: 0, onPacket: () => 'more', missingIds: () => [] });
+    await this.transactor.run({
+      what: `sync write of ${name}`,
+      bytes,
+      expectsReply: false,
+      timeoutMs: 0,
+      onPacket: () => 'more',
+      missingIds: () => [],
+    });
   }
 
   private tableOf(id: number): ControlTable {
@@ -151,7 +172,14 @@ export class DxlBus {
   }
 
   private timeout(txBytes: number, rxBytes: number, replies: number): number {
-    return transactionTimeoutMs({ baudRate: this.options.baudRate, txBytes, rxBytes, replies, returnDelayUs: this.returnDelayUs, latencyMs: this.latencyMs });
+    return transactionTimeoutMs({
+      baudRate: this.options.baudRate,
+      txBytes,
+      rxBytes,
+      replies,
+      returnDelayUs: this.returnDelayUs,
+      latencyMs: this.latencyMs,
+    });
   }
 
   /** One instruction to one id, one status packet back with `dataLength` parameter bytes expected. */
@@ -169,7 +197,10 @@ export class DxlBus {
         if (status === null || status.id !== packet.id) return 'more';
         const failure = statusFailure(what, status.id, status.error);
         if (failure !== null) return failure;
-        if (status.params.length !== dataLength) return new ServoBusError('corrupt', `${what}: id ${status.id} sent ${status.params.length} bytes, not ${dataLength}`, { missingIds: [status.id] });
+        if (status.params.length !== dataLength)
+          return new ServoBusError('corrupt', `${what}: id ${status.id} sent ${status.params.length} bytes, not ${dataLength}`, {
+            missingIds: [status.id],
+          });
         result = { data: status.params, alert: decodeStatusError(status.error).alert };
         return 'done';
       },
@@ -193,8 +224,14 @@ export class DxlBus {
         if (status === null || !ids.includes(status.id) || entries.has(status.id)) return 'more';
         const failure = statusFailure(what, status.id, status.error);
         if (failure !== null) return failure;
-        if (status.params.length !== length) return new ServoBusError('corrupt', `${what}: id ${status.id} sent ${status.params.length} bytes, not ${length}`, { missingIds: [status.id] });
-        entries.set(status.id, { values: decodeSpan(this.tableOf(status.id), status.params, address), alert: decodeStatusError(status.error).alert });
+        if (status.params.length !== length)
+          return new ServoBusError('corrupt', `${what}: id ${status.id} sent ${status.params.length} bytes, not ${length}`, {
+            missingIds: [status.id],
+          });
+        entries.set(status.id, {
+          values: decodeSpan(this.tableOf(status.id), status.params, address),
+          alert: decodeStatusError(status.error).alert,
+        });
         return entries.size === ids.length ? 'done' : 'more';
       },
       missingIds: () => ids.filter((id) => !entries.has(id)),
@@ -220,7 +257,10 @@ export class DxlBus {
         for (const segment of segments) {
           const failure = statusFailure(what, segment.id, segment.error);
           if (failure !== null) return failure;
-          entries.set(segment.id, { values: decodeSpan(this.tableOf(segment.id), segment.data, address), alert: decodeStatusError(segment.error).alert });
+          entries.set(segment.id, {
+            values: decodeSpan(this.tableOf(segment.id), segment.data, address),
+            alert: decodeStatusError(segment.error).alert,
+          });
         }
         return 'done';
       },
@@ -228,7 +268,11 @@ export class DxlBus {
       onPartial: (partial) => {
         const segments = fastSyncPrefix(partial, length);
         if (segments === null || segments.some((s, k) => s.id !== ids[k])) return false;
-        for (const segment of segments) entries.set(segment.id, { values: decodeSpan(this.tableOf(segment.id), segment.data, address), alert: decodeStatusError(segment.error).alert });
+        for (const segment of segments)
+          entries.set(segment.id, {
+            values: decodeSpan(this.tableOf(segment.id), segment.data, address),
+            alert: decodeStatusError(segment.error).alert,
+          });
         return true;
       },
     });
@@ -260,10 +304,14 @@ function fastSyncPrefix(bytes: Uint8Array, dataLength: number): FastSyncSegment[
 function statusFailure(what: string, id: number, error: number): ServoBusError | null {
   const decoded = decodeStatusError(error);
   if (decoded.errorNumber === 0) return null;
-  return new ServoBusError('status', `${what}: id ${id} answered ${decoded.errorName}${decoded.alert ? ' (and a hardware error alert)' : ''}`, {
-    id,
-    errorNumber: decoded.errorNumber,
-    errorName: decoded.errorName,
-    alert: decoded.alert,
-  });
+  return new ServoBusError(
+    'status',
+    `${what}: id ${id} answered ${decoded.errorName}${decoded.alert ? ' (and a hardware error alert)' : ''}`,
+    {
+      id,
+      errorNumber: decoded.errorNumber,
+      errorName: decoded.errorName,
+      alert: decoded.alert,
+    },
+  );
 }

@@ -170,7 +170,12 @@ export function fastSyncReadPacket(address: number, length: number, ids: readonl
 }
 
 /** Sync Write (0x83, broadcast): `data[k]` (each `length` bytes) to `address` of `ids[k]`. */
-export function syncWritePacket(address: number, length: number, ids: readonly number[], data: readonly Uint8Array[]): DxlInstructionPacket {
+export function syncWritePacket(
+  address: number,
+  length: number,
+  ids: readonly number[],
+  data: readonly Uint8Array[],
+): DxlInstructionPacket {
   if (ids.length !== data.length) throw new RangeError(`sync write: ${ids.length} ids but ${data.length} data blocks`);
   const params = new Uint8Array(4 + ids.length * (1 + length));
   params.set([...u16(address), ...u16(length)], 0);

@@ -42,7 +42,15 @@ const WATCHDOG_ERROR = -1;
 export const WATCHDOG_UNIT_MS = 20;
 
 const GOAL_REGISTERS = new Set(['goalPwm', 'goalCurrent', 'goalVelocity', 'goalPosition']);
-const ACTUATION_REGISTERS = new Set(['torqueEnable', 'goalPosition', 'minPositionLimit', 'maxPositionLimit', 'homingOffset', 'operatingMode', 'profileVelocity']);
+const ACTUATION_REGISTERS = new Set([
+  'torqueEnable',
+  'goalPosition',
+  'minPositionLimit',
+  'maxPositionLimit',
+  'homingOffset',
+  'operatingMode',
+  'profileVelocity',
+]);
 
 /** Options of one emulated servo. */
 export interface DxlServoOptions {
@@ -162,7 +170,11 @@ export class DxlServo {
     this.memory.set('profileAcceleration', 0);
     this.memory.set('profileVelocity', 0);
     this.sample(plant, atMs);
-    plant.actuate(this.id, { ...this.actuation(), goalPositionRad: ticksToRad(this.memory.get('presentPosition') - this.memory.get('homingOffset')) }, atMs);
+    plant.actuate(
+      this.id,
+      { ...this.actuation(), goalPositionRad: ticksToRad(this.memory.get('presentPosition') - this.memory.get('homingOffset')) },
+      atMs,
+    );
   }
 
   /** Refreshes the present values from the plant and checks voltage and temperature against their limits. */

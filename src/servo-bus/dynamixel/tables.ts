@@ -53,10 +53,19 @@ function xSeriesRows(m: {
     row('homingOffset', 'Homing Offset', 20, 4, 'RW', 'eeprom', 0, '1 pulse', { ...S, min: -1_044_479, max: 1_044_479 }),
     row('movingThreshold', 'Moving Threshold', 24, 4, 'RW', 'eeprom', 10, '0.229 rev/min', { min: 0, max: 1023 }),
     row('temperatureLimit', 'Temperature Limit', 31, 1, 'RW', 'eeprom', m.temperatureLimit, '1 degC', { min: 0, max: 100 }),
-    row('maxVoltageLimit', 'Max Voltage Limit', 32, 2, 'RW', 'eeprom', m.voltage.max, '0.1 V', { min: m.voltage.rangeMin, max: m.voltage.rangeMax }),
-    row('minVoltageLimit', 'Min Voltage Limit', 34, 2, 'RW', 'eeprom', m.voltage.min, '0.1 V', { min: m.voltage.rangeMin, max: m.voltage.rangeMax }),
+    row('maxVoltageLimit', 'Max Voltage Limit', 32, 2, 'RW', 'eeprom', m.voltage.max, '0.1 V', {
+      min: m.voltage.rangeMin,
+      max: m.voltage.rangeMax,
+    }),
+    row('minVoltageLimit', 'Min Voltage Limit', 34, 2, 'RW', 'eeprom', m.voltage.min, '0.1 V', {
+      min: m.voltage.rangeMin,
+      max: m.voltage.rangeMax,
+    }),
     row('pwmLimit', 'PWM Limit', 36, 2, 'RW', 'eeprom', 885, '0.113 %', { min: 0, max: 885 }),
-    row('velocityLimit', 'Velocity Limit', 44, 4, 'RW', 'eeprom', m.velocityLimit.initial, '0.229 rev/min', { min: 0, max: m.velocityLimit.max }),
+    row('velocityLimit', 'Velocity Limit', 44, 4, 'RW', 'eeprom', m.velocityLimit.initial, '0.229 rev/min', {
+      min: 0,
+      max: m.velocityLimit.max,
+    }),
     row('maxPositionLimit', 'Max Position Limit', 48, 4, 'RW', 'eeprom', 4095, '1 pulse', { min: 0, max: 4095 }),
     row('minPositionLimit', 'Min Position Limit', 52, 4, 'RW', 'eeprom', 0, '1 pulse', { min: 0, max: 4095 }),
     row('startupConfiguration', 'Startup Configuration', 60, 1, 'RW', 'eeprom', 0, '', { min: 0, max: 3 }),
@@ -75,7 +84,11 @@ function xSeriesRows(m: {
     row('feedforward1stGain', 'Feedforward 1st Gain', 90, 2, 'RW', 'ram', 0, '', { min: 0, max: 16_383 }),
     row('busWatchdog', 'Bus Watchdog', 98, 1, 'RW', 'ram', 0, '20 ms', { ...S, min: 0, max: 127 }),
     row('goalPwm', 'Goal PWM', 100, 2, 'RW', 'ram', 885, '0.113 %', { ...S, ...OPEN, limitedBy: { symmetric: 'pwmLimit' } }),
-    row('goalVelocity', 'Goal Velocity', 104, 4, 'RW', 'ram', 0, '0.229 rev/min', { ...S, ...OPEN, limitedBy: { symmetric: 'velocityLimit' } }),
+    row('goalVelocity', 'Goal Velocity', 104, 4, 'RW', 'ram', 0, '0.229 rev/min', {
+      ...S,
+      ...OPEN,
+      limitedBy: { symmetric: 'velocityLimit' },
+    }),
     row('profileAcceleration', 'Profile Acceleration', 108, 4, 'RW', 'ram', 0, '214.577 rev/min^2 (or 1 ms)', { min: 0, max: 32_767 }),
     row('profileVelocity', 'Profile Velocity', 112, 4, 'RW', 'ram', 0, '0.229 rev/min', { min: 0, max: 32_767 }),
     row('goalPosition', 'Goal Position', 116, 4, 'RW', 'ram', 0, '1 pulse', {

@@ -4,20 +4,32 @@
  * servo's error bits (voltage, angle sensor, overheat, overcurrent, overload); it never fails a call —
  * the data is valid — and is returned, decoded, with the values.
  */
+import type { Clock } from '../../core/clock.js';
 import { BROADCAST_ID, REBOOT_MS } from './constants.js';
 import { decodeFeetechStatus } from './errors.js';
-import { asStatus, encodeInstruction, pingPacket, readPacket, rebootPacket, syncReadPacket, syncWritePacket, writePacket, type FtInstructionPacket, type FtPacket } from './packet.js';
+import {
+  asStatus,
+  encodeInstruction,
+  pingPacket,
+  readPacket,
+  rebootPacket,
+  syncReadPacket,
+  syncWritePacket,
+  writePacket,
+  type FtInstructionPacket,
+  type FtPacket,
+} from './packet.js';
 import { FtParser } from './parser.js';
 import { decodeRegister, decodeSpan, encodeRegister, registerOf, spanOf, type ControlTable } from '../shared/control-table.js';
 import { ServoBusError } from '../shared/errors.js';
-import type { BusClock, ByteDuplex } from '../shared/link.js';
+import type { ByteDuplex } from '../shared/link.js';
 import type { ParserStats } from '../shared/parser-stats.js';
 import { Transactor, transactionTimeoutMs, type PacketVerdict, type TransactorStats } from '../shared/transactor.js';
 
 /** Options of an `FtBus`. */
 export interface FtBusOptions {
   link: ByteDuplex;
-  clock: BusClock;
+  clock: Clock;
   /** Baud rate of the link [bit/s] (STS default 1 000 000). */
   baudRate: number;
   /** The model of each servo id. */
@@ -62,7 +74,11 @@ export class FtBus {
   constructor(private readonly options: FtBusOptions) {
     this.returnDelayUs = options.returnDelayUs ?? 0;
     this.latencyMs = options.latencyMs ?? 16;
-    this.transactor = new Transactor<FtPacket>(options.link, options.clock, (onPacket, onDrop) => new FtParser({ role: 'host', onDrop }, onPacket));
+    this.transactor = new Transactor<FtPacket>(
+      options.link,
+      options.clock,
+      (onPacket, onDrop) => new FtParser({ role: 'host', onDrop }, onPacket),
+    );
   }
 
   /** Transaction counters. */
@@ -100,14 +116,26 @@ export class FtBus {
   async write(id: number, name: string, value: number): Promise<FtStatusInfo> {
     const table = this.tableOf(id);
     const spec = registerOf(table, name);
-    const answer = await this.unicast(writePacket(id, spec.address, encodeRegister(table, spec, value)), 0, `write of ${name} = ${value} to id ${id}`);
+    const answer = await this.unicast(
+      writePacket(id, spec.address, encodeRegister(table, spec, value)),
+      0,
+      `write of ${name} = ${value} to id ${id}`,
+    );
     return info(answer.status);
   }
 
   /** Reboot of servo `id`: not answered; the bus stays reserved for the ~800 ms restart. */
   async reboot(id: number): Promise<void> {
     const bytes = encodeInstruction(rebootPacket(id));
-    await this.transactor.run({ what: `reboot of id ${id}`, bytes, expectsReply: false, holdMs: REBOOT_MS, timeoutMs: 0, onPacket: () => 'more', missingIds: () => [] });
+    await this.transactor.run({
+      what: `reboot of id ${id}`,
+      bytes,
+      expectsReply: false,
+      holdMs: REBOOT_MS,
+      timeoutMs: 0,
+      onPacket: () => 'more',
+      missingIds: () => [],
+    });
   }
 
   /** Sync Read of the span covering registers `names` (named in the first id's table) from every id. */
@@ -127,7 +155,10 @@ export class FtBus {
       onPacket: (p): PacketVerdict => {
         const status = asStatus(p);
         if (!ids.includes(status.id) || entries.has(status.id)) return 'more';
-        if (status.params.length !== length) return new ServoBusError('corrupt', `${what}: id ${status.id} sent ${status.params.length} bytes, not ${length}`, { missingIds: [status.id] });
+        if (status.params.length !== length)
+          return new ServoBusError('corrupt', `${what}: id ${status.id} sent ${status.params.length} bytes, not ${length}`, {
+            missingIds: [status.id],
+          });
         entries.set(status.id, { values: decodeSpan(this.tableOf(status.id), status.params, address), ...info(status.error) });
         return entries.size === ids.length ? 'done' : 'more';
       },
@@ -141,10 +172,18 @@ export class FtBus {
     if (ids.length !== values.length) throw new RangeError(`sync write: ${ids.length} ids but ${values.length} values`);
     const specs = ids.map((id) => registerOf(this.tableOf(id), name));
     const { address, size } = specs[0];
-    if (specs.some((spec) => spec.address !== address || spec.size !== size)) throw new RangeError(`sync write: ${name} is not at the same address on every model`);
+    if (specs.some((spec) => spec.address !== address || spec.size !== size))
+      throw new RangeError(`sync write: ${name} is not at the same address on every model`);
     const data = ids.map((id, k) => encodeRegister(this.tableOf(id), specs[k], values[k]));
     const bytes = encodeInstruction(syncWritePacket(address, size, ids, data));
-    await this.transactor.run({ what: `sync write of ${name}`, bytes, expectsReply: false, timeoutMs: 0, onPacket: () => 'more', missingIds: () => [] });
+    await this.transactor.run({
+      what: `sync write of ${name}`,
+      bytes,
+      expectsReply: false,
+      timeoutMs: 0,
+      onPacket: () => 'more',
+      missingIds: () => [],
+    });
   }
 
   private tableOf(id: number): ControlTable {
@@ -154,7 +193,14 @@ export class FtBus {
   }
 
   private timeout(txBytes: number, rxBytes: number, replies: number): number {
-    return transactionTimeoutMs({ baudRate: this.options.baudRate, txBytes, rxBytes, replies, returnDelayUs: this.returnDelayUs, latencyMs: this.latencyMs });
+    return transactionTimeoutMs({
+      baudRate: this.options.baudRate,
+      txBytes,
+      rxBytes,
+      replies,
+      returnDelayUs: this.returnDelayUs,
+      latencyMs: this.latencyMs,
+    });
   }
 
   private async unicast(packet: FtInstructionPacket, dataLength: number, what: string): Promise<{ data: Uint8Array; status: number }> {
@@ -169,7 +215,10 @@ export class FtBus {
       onPacket: (p) => {
         if (p.id !== packet.id) return 'more';
         const status = asStatus(p);
-        if (status.params.length !== dataLength) return new ServoBusError('corrupt', `${what}: id ${status.id} sent ${status.params.length} bytes, not ${dataLength}`, { missingIds: [status.id] });
+        if (status.params.length !== dataLength)
+          return new ServoBusError('corrupt', `${what}: id ${status.id} sent ${status.params.length} bytes, not ${dataLength}`, {
+            missingIds: [status.id],
+          });
         result = { data: status.params, status: status.error };
         return 'done';
       },

@@ -17,12 +17,30 @@
 import type { ControlTable } from '../shared/control-table.js';
 import { RegisterMemory } from '../shared/memory.js';
 import type { ServoActuation, ServoPlant } from '../shared/plant.js';
-import { aToCurrent, cToTemperature, feetechSpeedUnitRpm, fractionToLoad, radSToVelocity, radToTicks, ticksToRad, velocityToRadS, vToVoltage } from '../shared/units.js';
+import {
+  aToCurrent,
+  cToTemperature,
+  feetechSpeedUnitRpm,
+  fractionToLoad,
+  radSToVelocity,
+  radToTicks,
+  ticksToRad,
+  velocityToRadS,
+  vToVoltage,
+} from '../shared/units.js';
 import { StatusBit } from './errors.js';
 
 /** Operating Mode 0: position servo mode. */
 const POSITION_MODE = 0;
-const ACTUATION_REGISTERS = new Set(['torqueEnable', 'goalPosition', 'goalSpeed', 'minAngleLimit', 'maxAngleLimit', 'positionOffset', 'operatingMode']);
+const ACTUATION_REGISTERS = new Set([
+  'torqueEnable',
+  'goalPosition',
+  'goalSpeed',
+  'minAngleLimit',
+  'maxAngleLimit',
+  'positionOffset',
+  'operatingMode',
+]);
 
 /** Options of one emulated servo. */
 export interface FtServoOptions {

@@ -75,7 +75,12 @@ export const STS3215: ControlTable = {
     row('acceleration', 'Acceleration', 41, 1, 'RW', 'ram', 0, '8.7 deg/s^2', { min: 0, max: 254 }),
     row('goalPosition', 'Goal Position', 42, 2, 'RW', 'ram', 0, '0.087 deg', { ...SM15, min: -32_767, max: 32_767 }),
     row('goalTime', 'Goal Time (PWM Speed in PWM mode)', 44, 2, 'RW', 'ram', 1000, '0.1 %', { ...SM10 }),
-    row('goalSpeed', 'Goal Speed', 46, 2, 'RW', 'ram', 0, 'Phase bit 2: 0.732 or 0.0146 rev/min', { ...SM15, ...OPEN, min: -32_767, max: 32_767 }),
+    row('goalSpeed', 'Goal Speed', 46, 2, 'RW', 'ram', 0, 'Phase bit 2: 0.732 or 0.0146 rev/min', {
+      ...SM15,
+      ...OPEN,
+      min: -32_767,
+      max: 32_767,
+    }),
     row('torqueLimit', 'Torque Limit', 48, 2, 'RW', 'ram', 1000, '0.1 %', { min: 0, max: 1000 }),
     row('lock', 'Lock', 55, 1, 'RW', 'ram', 1, '', { min: 0, max: 1 }),
     row('presentPosition', 'Present Position', 56, 2, 'R', 'ram', 0, '0.087 deg', { ...SM15, ...OPEN }),

@@ -12,10 +12,7 @@
 export type Endianness = 'little' | 'big';
 
 /** Number encoding of a register. */
-export type ValueEncoding =
-  | { kind: 'unsigned' }
-  | { kind: 'twos-complement' }
-  | { kind: 'sign-magnitude'; signBit: number };
+export type ValueEncoding = { kind: 'unsigned' } | { kind: 'twos-complement' } | { kind: 'sign-magnitude'; signBit: number };
 
 /** Unsigned encoding (most registers). */
 export const UNSIGNED: ValueEncoding = { kind: 'unsigned' };

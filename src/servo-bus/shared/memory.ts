@@ -3,7 +3,15 @@
  * name or by address range. No protocol rules here (those are the emulators'): only storage,
  * encoding and the power-on values.
  */
-import { decodeRegister, encodeRegister, registerOf, registersByAddress, type ControlTable, type RegisterArea, type RegisterSpec } from './control-table.js';
+import {
+  decodeRegister,
+  encodeRegister,
+  registerOf,
+  registersByAddress,
+  type ControlTable,
+  type RegisterArea,
+  type RegisterSpec,
+} from './control-table.js';
 
 /** A servo's control table memory. */
 export class RegisterMemory {

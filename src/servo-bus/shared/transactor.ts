@@ -13,8 +13,9 @@
  *   or an incomplete packet that the plan does not recognise as the valid start of its answer),
  *   `timeout` otherwise.
  */
+import type { Clock } from '../../core/clock.js';
 import { ServoBusError } from './errors.js';
-import type { BusClock, ByteDuplex } from './link.js';
+import type { ByteDuplex } from './link.js';
 import { dropsSince, type Drop, type ParserStats } from './parser-stats.js';
 
 /** The parser a transactor feeds. */
@@ -105,7 +106,7 @@ export class Transactor<P> {
 
   constructor(
     private readonly link: ByteDuplex,
-    private readonly clock: BusClock,
+    private readonly clock: Clock,
     makeParser: (onPacket: (packet: P) => void, onDrop: (drop: Drop) => void) => StreamParser,
   ) {
     this.parser = makeParser(
@@ -194,11 +195,22 @@ export class Transactor<P> {
     const timeoutMs = running.plan.timeoutMs.toFixed(2);
     if (corrupt) {
       this.stats.corrupt++;
-      const reasons = Object.entries(rejected).map(([reason, count]) => `${count} ${reason}`).join(', ');
-      this.finish(running, new ServoBusError('corrupt', `${running.plan.what}: no valid status from id(s) ${ids} within ${timeoutMs} ms; dropped ${reasons}`, { missingIds, rejected }));
+      const reasons = Object.entries(rejected)
+        .map(([reason, count]) => `${count} ${reason}`)
+        .join(', ');
+      this.finish(
+        running,
+        new ServoBusError('corrupt', `${running.plan.what}: no valid status from id(s) ${ids} within ${timeoutMs} ms; dropped ${reasons}`, {
+          missingIds,
+          rejected,
+        }),
+      );
     } else {
       this.stats.timeouts++;
-      this.finish(running, new ServoBusError('timeout', `${running.plan.what}: no status from id(s) ${ids} within ${timeoutMs} ms`, { missingIds }));
+      this.finish(
+        running,
+        new ServoBusError('timeout', `${running.plan.what}: no status from id(s) ${ids} within ${timeoutMs} ms`, { missingIds }),
+      );
     }
   }
 
