@@ -20,6 +20,23 @@ export const DEFAULT_DB_PATH = 'logs/robo-train.db';
 export const BUSY_TIMEOUT_MS = 5000;
 
 /**
+ * The writer worker's connection to a run database that `openDatabase` has already prepared (created,
+ * migrated): no schema work and no transaction at open, and a busy timeout of one short slice, so
+ * that the worker waits for another process's lock in steps it can stop between (see `RunWriter`).
+ */
+export function openWriterConnection(path: string, busySliceMs: number): Db {
+  try {
+    const db = new Database(path, { fileMustExist: true });
+    db.pragma(`busy_timeout = ${busySliceMs}`);
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    return db;
+  } catch (error) {
+    throw new StoreError(`cannot open the run database ${path} for writing: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/**
  * Opens (creating if needed) a run database: WAL journal so that readers never block the writer and
  * several daemons can share one file, a busy timeout for those daemons, foreign keys on, and the
  * schema migrated to the newest version. Runs left 'running' by a process that no longer exists on

@@ -1,7 +1,27 @@
 import { RunFailedError } from '../util/errors.js';
 
-/** A database that cannot be opened or written; the message says what to do. */
-export class StoreError extends RunFailedError {}
+/** A database that cannot be opened, read or written; the message names the file and says what to do. */
+export class StoreError extends RunFailedError {
+  /** SQLite's extended result code when SQLite raised it (SQLITE_BUSY, SQLITE_FULL, ...). */
+  readonly sqliteCode: string | null;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    const code = (options?.cause as { code?: unknown } | undefined)?.code;
+    this.sqliteCode = typeof code === 'string' && code.startsWith('SQLITE_') ? code : null;
+  }
+
+  /** Another process held the database's write lock: waiting may help, unlike a full disk. */
+  get locked(): boolean {
+    return this.sqliteCode !== null && /^SQLITE_(BUSY|LOCKED)/.test(this.sqliteCode);
+  }
+}
+
+/** SQLite's answer for a write that found the database locked by another connection. */
+export function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && /^SQLITE_(BUSY|LOCKED)/.test(code);
+}
 
 /** The likely cause of a failed SQLite write, from its extended result code, in words a user can act on. */
 function writeFailureHint(code: string): string {

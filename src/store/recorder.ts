@@ -21,13 +21,24 @@ export interface RecorderOptions {
    */
   maxQueuedRows: number;
   /**
+   * When another process held the database locked long enough to fail the run, `finish` waits this
+   * long [ms] for the lock, to store the rows still queued and the run's status (the robot is stopped
+   * by then). `abandon()` cuts the wait short.
+   */
+  finishLockWaitMs: number;
+  /**
    * Called (outside the tick, from the event loop) when the queue first fills past half of
    * `maxQueuedRows`, and again each time it does after having drained below a quarter.
    */
   onBackpressure?: (queuedRows: number, maxQueuedRows: number) => void;
 }
 
-export const DEFAULT_RECORDER_OPTIONS: Readonly<RecorderOptions> = { maxBatchRows: 1000, maxBatchAgeMs: 250, maxQueuedRows: 16_384 };
+export const DEFAULT_RECORDER_OPTIONS: Readonly<RecorderOptions> = {
+  maxBatchRows: 1000,
+  maxBatchAgeMs: 250,
+  maxQueuedRows: 16_384,
+  finishLockWaitMs: 30_000,
+};
 
 type FinalStatus = Exclude<RunStatus, 'running' | 'crashed'>;
 type OrderedMessage = Extract<ToWriter, { rowsBefore: number }>;
@@ -58,6 +69,9 @@ export class RunRecorder implements StepSink {
   /** The writer's answers; read by a listener, or synchronously once `failedFlag` is set. */
   private readonly replies: MessagePort;
   private readonly failedFlag = new Int32Array(new SharedArrayBuffer(4));
+  private readonly abandonFlag = new Int32Array(new SharedArrayBuffer(4));
+  /** Resolves when the writer thread has ended (by itself: it is never terminated inside SQLite). */
+  private readonly writerExited: Promise<void>;
   private ring: StepRing | null = null;
   /** The writer failed: every call throws this. */
   private failure: StoreError | null = null;
@@ -94,7 +108,7 @@ export class RunRecorder implements StepSink {
   /** Creates the run's row and starts its writer; `open` waits until the writer has the file. */
   private constructor(db: Db, info: RunInfo, options: Partial<RecorderOptions> = {}) {
     this.options = { ...DEFAULT_RECORDER_OPTIONS, ...options };
-    for (const key of ['maxBatchRows', 'maxBatchAgeMs', 'maxQueuedRows'] as const) {
+    for (const key of ['maxBatchRows', 'maxBatchAgeMs', 'maxQueuedRows', 'finishLockWaitMs'] as const) {
       const value = this.options[key];
       if (!Number.isInteger(value) || value < 1)
         throw new RangeError(`recorder option ${key} must be a positive whole number (got ${value})`);
@@ -141,6 +155,8 @@ export class RunRecorder implements StepSink {
       maxBatchAgeMs: this.options.maxBatchAgeMs,
       replies: channel.port2,
       failedFlag: this.failedFlag,
+      abandonFlag: this.abandonFlag,
+      finishLockWaitMs: this.options.finishLockWaitMs,
     };
     this.worker = new Worker(new URL('./writer-worker.js', import.meta.url), { workerData: init, transferList: [channel.port2] });
     // The writer alone does not keep the process alive: a process that ends without `finish` is a
@@ -152,9 +168,12 @@ export class RunRecorder implements StepSink {
     this.worker.on('error', (error) =>
       this.writerGone(new StoreError(`the store writer of ${this.path} stopped: ${error.message}`, { cause: error })),
     );
-    this.worker.on('exit', (code) => {
-      if (!this.finished) this.writerGone(new StoreError(`the store writer of ${this.path} exited unexpectedly (code ${code})`));
-    });
+    this.writerExited = new Promise((resolve) =>
+      this.worker.on('exit', (code) => {
+        if (!this.finished) this.writerGone(new StoreError(`the store writer of ${this.path} exited unexpectedly (code ${code})`));
+        resolve();
+      }),
+    );
   }
 
   /** Step rows committed to the database so far. */
@@ -236,9 +255,23 @@ export class RunRecorder implements StepSink {
       if (this.workerGone) throw this.failure ?? new StoreError('the store writer stopped');
       await this.request((id) => ({ type: 'finish', id, status, reason, at: new Date().toISOString() }));
     } finally {
-      await this.worker.terminate();
+      // Terminating a thread that is inside SQLite aborts the whole process (better-sqlite3 cannot
+      // build its error then): the writer ends by itself after `finish`, within a lock-wait slice
+      // once `abandon()` was called.
+      this.worker.ref();
+      await this.writerExited;
       this.replies.close();
     }
+  }
+
+  /** Stops waiting for a locked database: `finish` returns within a fraction of a second (a forced exit). */
+  abandon(): void {
+    Atomics.store(this.abandonFlag, 0, 1);
+  }
+
+  /** The writer failed because another process held the database locked (waiting may still store the rows). */
+  get lockedOut(): boolean {
+    return this.failure?.locked ?? false;
   }
 
   /**

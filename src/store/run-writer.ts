@@ -13,6 +13,8 @@ import { ARRAY_COLUMNS, StepRing, type StepRingLayout } from './step-ring.js';
  */
 export class RunWriter {
   private ring: StepRing | null = null;
+  /** True once the control thread stopped waiting for the lock (a forced exit). */
+  private readonly abandoned: () => boolean;
   private readonly scalars = new Float64Array(5);
   private readonly insertStep;
   private readonly insertEpisode;
@@ -23,12 +25,21 @@ export class RunWriter {
   private readonly updateRun;
   /** performance.now() of the last transaction [ms]. */
   lastWriteMs = performance.now();
+  /**
+   * How long one transaction may wait for another process's write lock [ms]. The connection's own busy
+   * timeout is short (a slice); `write` retries slice after slice until this much time has passed or the
+   * run gave up waiting, so the thread is never stuck inside SQLite for longer than a slice.
+   */
+  lockWaitMs: number;
 
   constructor(
     private readonly db: Db,
     private readonly runId: number,
     private readonly maxBatchRows: number,
+    lock: { waitMs: number; abandoned: () => boolean } = { waitMs: 0, abandoned: () => false },
   ) {
+    this.lockWaitMs = lock.waitMs;
+    this.abandoned = lock.abandoned;
     // Step arrays go from the ring to the BLOBs as native float32, and the file format is little-endian.
     if (endianness() !== 'LE')
       throw new StoreError('the run store writes little-endian float32 arrays, and this host is big-endian: not supported');
@@ -77,7 +88,7 @@ export class RunWriter {
       const count = ring ? Math.max(0, Math.min(rows - from, this.maxBatchRows)) : 0;
       const last = from + count >= rows;
       if (count === 0 && !then) return;
-      guardWrite(count > 0 ? 'write step rows' : what, this.db.name, () =>
+      this.write(count > 0 ? 'write step rows' : what, () =>
         this.db
           .transaction(() => {
             if (ring) this.insertRows(ring, from, count);
@@ -132,13 +143,26 @@ export class RunWriter {
 
   /** Writes only the run's status, after a failure that stopped step rows from being committed. */
   finishAfterFailure(status: Exclude<RunStatus, 'running' | 'crashed'>, reason: string | null, at: string): void {
-    guardWrite('close the run', this.db.name, () => this.db.transaction(() => this.closeRun(status, reason, at)).immediate());
+    this.write('close the run', () => this.db.transaction(() => this.closeRun(status, reason, at)).immediate());
   }
 
   /** Refreshes the run's heartbeat (which tells other hosts the run is alive) in its own transaction. */
   heartbeat(): void {
-    guardWrite('refresh the run heartbeat', this.db.name, () => this.updateHeartbeat.run(new Date().toISOString(), this.runId));
+    this.write('refresh the run heartbeat', () => this.updateHeartbeat.run(new Date().toISOString(), this.runId));
     this.lastWriteMs = performance.now();
+  }
+
+  /** Runs one write, retrying while another process holds the lock, up to `lockWaitMs` (see there). */
+  private write<T>(what: string, transaction: () => T): T {
+    const deadlineMs = performance.now() + this.lockWaitMs;
+    for (;;) {
+      try {
+        return guardWrite(what, this.db.name, transaction);
+      } catch (error) {
+        const waitMore = error instanceof StoreError && error.locked && performance.now() < deadlineMs && !this.abandoned();
+        if (!waitMore) throw error;
+      }
+    }
   }
 
   private closeRun(status: Exclude<RunStatus, 'running' | 'crashed'>, reason: string | null, at: string): void {

@@ -15,6 +15,10 @@ export interface WriterInit {
   replies: MessagePort;
   /** [1] int32 on shared memory: set to 1 by the writer once it has failed, after posting the error. */
   failedFlag: Int32Array;
+  /** [1] int32 on shared memory: set to 1 by the control thread when it stops waiting for a locked database. */
+  abandonFlag: Int32Array;
+  /** How long `finish` waits for another process's lock to store the rows and the status [ms]. */
+  finishLockWaitMs: number;
   runId: number;
   /** Commit when this many rows wait. */
   maxBatchRows: number;

@@ -7,7 +7,8 @@
  * `finish` still tries to record the run's status, which is tiny and may fit where step rows did not.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { openDatabase, type Db } from './database.js';
+import { BUSY_TIMEOUT_MS, openWriterConnection, type Db } from './database.js';
+import { StoreError } from './errors.js';
 import { RunWriter } from './run-writer.js';
 import type { FromWriter, ToWriter, WriterInit } from './writer-protocol.js';
 
@@ -15,6 +16,8 @@ import type { FromWriter, ToWriter, WriterInit } from './writer-protocol.js';
 const POLL_MS = 10;
 /** Without writes, the heartbeat is refreshed this often [ms] (other hosts call a run crashed after 600 s of silence). */
 const IDLE_HEARTBEAT_MS = 30_000;
+/** One native wait for another process's lock [ms]: the longest the thread is ever inside SQLite waiting. */
+const BUSY_SLICE_MS = 50;
 
 const init = workerData as WriterInit;
 const port = parentPort!;
@@ -36,8 +39,11 @@ function fail(error: unknown, id: number | null): void {
 }
 
 try {
-  db = openDatabase(init.path);
-  writer = new RunWriter(db, init.runId, init.maxBatchRows);
+  db = openWriterConnection(init.path, BUSY_SLICE_MS);
+  writer = new RunWriter(db, init.runId, init.maxBatchRows, {
+    waitMs: BUSY_TIMEOUT_MS,
+    abandoned: () => Atomics.load(init.abandonFlag, 0) !== 0,
+  });
 } catch (error) {
   fail(error, null);
 }
@@ -62,6 +68,7 @@ const poll = setInterval(() => {
   }
 }, POLL_MS);
 
+/** Ends the worker by itself: nothing left to keep it alive. It is never terminated from outside. */
 function close(): void {
   clearInterval(poll);
   try {
@@ -69,6 +76,8 @@ function close(): void {
   } catch {
     // Closing only checkpoints the WAL; the data is committed already.
   }
+  init.replies.close();
+  port.close();
 }
 
 port.on('message', (message: ToWriter) => {
@@ -110,7 +119,12 @@ port.on('message', (message: ToWriter) => {
 
 function finish(message: Extract<ToWriter, { type: 'finish' }>): void {
   try {
-    if (!writer || failure) throw failure ?? new Error('the writer did not start');
+    if (!writer) throw failure ?? new Error('the writer did not start');
+    // After a lock held too long (the run stopped the robot for it), the rows still wait in the ring:
+    // store them, and the status, once the lock is released. Any other failure (a full disk) would
+    // fail again: only the status is tried then.
+    if (failure && !(failure instanceof StoreError && failure.locked)) throw failure;
+    writer.lockWaitMs = init.finishLockWaitMs;
     writer.finish(message.rowsBefore, message.status, message.reason, message.at);
     reply({ type: 'done', id: message.id });
   } catch (error) {

@@ -9,7 +9,8 @@ import { createExploration, ParameterNoise, type ExplorationStrategy } from '../
 import { createLearner, initBackend, resolveLearnerConfig, type BackendInfo, type LearnerConfig } from '../rl/learner/index.js';
 import { validateSchedule, type TrainingSchedule } from '../rl/schedule.js';
 import { openDatabase, type Db } from '../store/database.js';
-import { RunRecorder } from '../store/recorder.js';
+import { DEFAULT_RECORDER_OPTIONS, RunRecorder } from '../store/recorder.js';
+import { StoreError } from '../store/errors.js';
 import type { RunStatus } from '../store/run-info.js';
 import { createTask } from '../tasks/index.js';
 import type { Task } from '../tasks/task.js';
@@ -216,6 +217,12 @@ export async function runTraining(
       await Promise.resolve(robot.stop(reason)).catch(() => undefined);
       if (loop.inEpisode) bestEffort(() => loop.endEpisode('aborted', reason));
       bestEffort(() => recorder.event('fault', reason, loop.episodeIndex));
+      if (error instanceof StoreError && recorder.stepsPending > 0) {
+        io.log(
+          `the robot is stopped; storing the ${recorder.stepsPending} step rows still queued ` +
+            `(waiting up to ${DEFAULT_RECORDER_OPTIONS.finishLockWaitMs / 1000} s if another process holds the database locked)`,
+        );
+      }
       await recorder.finish('failed', reason).catch(() => undefined);
       throw error;
     }

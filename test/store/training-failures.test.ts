@@ -76,3 +76,58 @@ describe('the store when a training run fails', () => {
     fullStore.close();
   });
 });
+
+describe('the store when another process holds the database locked', () => {
+  test('a 14 s outside write lock: the robot stops, the queued rows and the status are stored once the lock goes, exit 1, no abort', async () => {
+    const path = join(dir, 'locked.db');
+    let lockedAtRows = -1;
+    let release: () => void = () => undefined;
+    const locker = new Promise<void>((resolve) => (release = resolve));
+    const run = spawned(
+      process.execPath,
+      // No learning (learning starts after the run), so the robot steps as fast as the twin allows.
+      [bin, '--sim', 'sim-reacher', '--hidden', '16', '--learning-starts', '1000000', '--steps', '200000', '--db', path],
+      (stdout) => {
+        if (lockedAtRows >= 0 || !/^ep 2 /m.test(stdout)) return;
+        // An outside writer takes the write lock mid-run and keeps it for 14 s.
+        const outside = new Database(path);
+        lockedAtRows = (outside.prepare('SELECT COUNT(*) AS n FROM steps').get() as { n: number }).n;
+        outside.exec('BEGIN IMMEDIATE');
+        setTimeout(() => {
+          outside.exec('COMMIT');
+          outside.close();
+          release();
+        }, 14_000);
+      },
+    );
+    const [result] = await Promise.all([run, locker]);
+
+    assert.equal(result.signal, null, `no abort: ${result.stderr}`);
+    assert.equal(result.code, 1, result.stderr);
+    assert.doesNotMatch(result.stderr, /FATAL|Aborted|^\s+at /m);
+    assert.match(result.stderr, /^robo-train: .*locked.db.*(locked|cannot keep up)/m);
+    assert.match(result.stdout, /^the robot is stopped; storing the \d+ step rows still queued/m);
+
+    const store = new Database(path, { readonly: true });
+    const runRow = store.prepare('SELECT status, exit_reason FROM runs').get() as { status: string; exit_reason: string };
+    assert.equal(runRow.status, 'failed', 'the status is stored once the lock is released');
+    // Every step of every episode is there, in order: the rows queued during the lock were not lost.
+    const episodes = store.prepare('SELECT episode, steps, termination FROM episodes ORDER BY episode').all() as {
+      episode: number;
+      steps: number;
+      termination: string;
+    }[];
+    let total = 0;
+    for (const episode of episodes) {
+      const rows = store.prepare('SELECT COUNT(*) AS n, MAX(step) AS last FROM steps WHERE episode = ?').get(episode.episode) as {
+        n: number;
+        last: number | null;
+      };
+      if (episode.termination !== 'aborted') assert.equal(rows.n, episode.steps, `episode ${episode.episode}`);
+      assert.equal(rows.n === 0 ? -1 : rows.last, rows.n - 1, `episode ${episode.episode} has no gap`);
+      total += rows.n;
+    }
+    assert.ok(total > lockedAtRows, `rows queued during the lock were stored (${total} > ${lockedAtRows})`);
+    store.close();
+  });
+});
