@@ -1,4 +1,4 @@
-import { openForReading } from '../store/database.js';
+import { readDatabase } from '../store/database.js';
 import { runReport, type RunReport } from '../store/queries.js';
 import { EXIT } from './exit-codes.js';
 import { resolveRun } from './inspect.js';
@@ -18,8 +18,7 @@ export interface CompareArgs {
  */
 export function compareCommand(args: CompareArgs): number {
   if (args.runs.length < 2) throw new UsageError('compare needs at least two runs (ids or names)');
-  const db = openForReading(args.db);
-  try {
+  return readDatabase(args.db, (db) => {
     const reports: RunReport[] = [];
     for (const ref of args.runs) {
       reports.push(runReport(db, resolveRun(db, ref, args.db)));
@@ -56,7 +55,5 @@ export function compareCommand(args: CompareArgs): number {
     console.log('');
     console.log(formatTable(headers, figures));
     return EXIT.ok;
-  } finally {
-    db.close();
-  }
+  });
 }

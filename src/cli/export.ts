@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { dirname, basename, extname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { openForReading } from '../store/database.js';
+import { guardRead, StoreError } from '../store/errors.js';
 import { episodeTable, stepTable, type ExportCell, type ExportTable } from '../store/export-tables.js';
 import { EXIT } from './exit-codes.js';
 import { resolveRun } from './inspect.js';
@@ -47,12 +48,27 @@ export async function exportCommand(args: ExportArgs): Promise<number> {
             [csvLines(table(name))],
           ]);
     for (const [path, sources] of outputs) {
-      const failure = await writeTo(path, sources);
+      const failure = await writeTo(
+        path,
+        sources.map((source) => readingFrom(args.db, source)),
+      );
+      // A damaged database fails while the rows are read: that is the database's error, not the output's.
+      if (failure instanceof StoreError) throw failure;
       if (failure) throw new RunFailedError(`cannot write ${path ?? 'to stdout'}: ${failure.message}`);
     }
     return EXIT.ok;
   } finally {
     db.close();
+  }
+}
+
+/** The lines of `source`, with the SQLite errors met while reading them named as errors of the database at `path`. */
+function* readingFrom(path: string, source: Iterable<string>): Generator<string> {
+  const lines = source[Symbol.iterator]();
+  for (;;) {
+    const next = guardRead(path, () => lines.next());
+    if (next.done) return;
+    yield next.value;
   }
 }
 

@@ -1,4 +1,4 @@
-import { openForReading, type Db } from '../store/database.js';
+import { readDatabase, type Db } from '../store/database.js';
 import { findRun, runEpisodes, runEvents, runReport, type RunReport, type RunRow } from '../store/queries.js';
 import { EXIT } from './exit-codes.js';
 import { formatCell, formatTable } from '../util/table.js';
@@ -14,8 +14,7 @@ export interface InspectArgs {
 
 /** `robo-train inspect RUN`: the run, a summary of its training episodes, every episode, its events. */
 export function inspectCommand(args: InspectArgs): number {
-  const db = openForReading(args.db);
-  try {
+  return readDatabase(args.db, (db) => {
     const run = resolveRun(db, args.run, args.db);
     const report = runReport(db, run);
     const episodes = runEpisodes(db, run.id);
@@ -62,9 +61,7 @@ export function inspectCommand(args: InspectArgs): number {
       );
     }
     return EXIT.ok;
-  } finally {
-    db.close();
-  }
+  });
 }
 
 /**

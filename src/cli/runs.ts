@@ -1,4 +1,4 @@
-import { openForReading } from '../store/database.js';
+import { readDatabase } from '../store/database.js';
 import { listRuns, type RunFilter } from '../store/queries.js';
 import { EXIT } from './exit-codes.js';
 import { formatTable } from '../util/table.js';
@@ -14,8 +14,7 @@ export function runsCommand(args: RunsArgs): number {
   if (args.since !== undefined && Number.isNaN(Date.parse(args.since))) {
     throw new UsageError(`--since must be a date like 2026-11-25 or 2026-11-25T14:00 (got '${args.since}')`);
   }
-  const db = openForReading(args.db);
-  try {
+  return readDatabase(args.db, (db) => {
     const runs = listRuns(db, args);
     if (args.json) {
       for (const run of runs) console.log(JSON.stringify(run));
@@ -67,7 +66,5 @@ export function runsCommand(args: RunsArgs): number {
       ),
     );
     return EXIT.ok;
-  } finally {
-    db.close();
-  }
+  });
 }

@@ -83,7 +83,7 @@ export async function sweepCommand(args: SweepArgs, argv: readonly string[]): Pr
   const dbPath = typeof args['db'] === 'string' ? args['db'] : DEFAULT_TRAIN_CONFIG.db;
 
   // Opening here creates and migrates the database once, before children open it in parallel.
-  const db = openDatabase(dbPath);
+  const db = openDatabase(dbPath, { check: true });
   let finished: ReturnType<typeof finishedCells>;
   try {
     finished = finishedCells(sweepRuns(db, name));

@@ -77,7 +77,7 @@ export interface ReplayReport {
  * replay is stored as a new run with source 'replay' whose config names the source run and episode.
  */
 export async function replayEpisode(options: ReplayOptions): Promise<ReplayReport> {
-  const db = openDatabase(options.db);
+  const db = openDatabase(options.db, { check: true });
   try {
     const stored = readStoredEpisode(db, options.runId, options.episode);
     checkEpisodeShape(stored, `run ${options.runId} episode ${options.episode}`);

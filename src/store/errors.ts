@@ -1,4 +1,4 @@
-import { RunFailedError } from '../util/errors.js';
+import { RunFailedError, UsageError } from '../util/errors.js';
 
 /** A database that cannot be opened, read or written; the message names the file and says what to do. */
 export class StoreError extends RunFailedError {
@@ -16,6 +16,9 @@ export class StoreError extends RunFailedError {
     return this.sqliteCode !== null && /^SQLITE_(BUSY|LOCKED)/.test(this.sqliteCode);
   }
 }
+
+/** A file that is not a robo-train run database (another program's): bad input, left untouched. */
+export class NotARunDatabaseError extends UsageError {}
 
 /** SQLite's answer for a write that found the database locked by another connection. */
 export function isBusy(error: unknown): boolean {
@@ -36,6 +39,18 @@ function writeFailureHint(code: string): string {
   if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB')
     return 'the file is damaged or not a robo-train database: choose another --db';
   return 'see the SQLite error';
+}
+
+/** Runs `read`, turning an SQLite error into a `StoreError` that names the file (a damaged file, most likely). */
+export function guardRead<T>(path: string, read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof StoreError || typeof (error as { code?: unknown }).code !== 'string') throw error;
+    const code = (error as { code: string }).code;
+    const hint = code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB' ? 'the file is damaged or not a SQLite database' : code;
+    throw new StoreError(`could not read ${path}: ${(error as Error).message} (${hint})`, { cause: error });
+  }
 }
 
 /** Runs `write`, turning any error into a `StoreError` that names what failed, the file, and the likely cause. */

@@ -1,4 +1,4 @@
-import type { Db } from './database.js';
+import { liveStatusSql, type Db } from './database.js';
 
 export interface RunFilter {
   source?: string;
@@ -43,6 +43,7 @@ export function listRuns(db: Db, filter: RunFilter = {}): RunSummaryRow[] {
     ['sweep', 'sweep'],
     ['status', 'status'],
   ];
+  // The status is the live one (a run whose process is gone shows as crashed, see liveStatusSql).
   for (const [key, column] of equal) {
     const value = filter[key];
     if (value !== undefined) {
@@ -55,7 +56,15 @@ export function listRuns(db: Db, filter: RunFilter = {}): RunSummaryRow[] {
     values.push(new Date(filter.since).toISOString());
   }
   const where = clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '';
-  return db.prepare(`SELECT * FROM run_summary ${where} ORDER BY run`).all(...values) as RunSummaryRow[];
+  return db
+    .prepare(
+      `SELECT * FROM (SELECT s.run, s.name, ${liveStatusSql('r')} AS status, s.source, s.robot, s.task, s.algo, s.noise, s.interval,
+                             s.seed, s.sweep, s.started_at, s.ended_at, s.episodes, s.steps, s.mean_return, s.mean_continuity_cost,
+                             s.mean_raw_continuity_cost, s.clipped_steps
+                      FROM run_summary s JOIN runs r ON r.id = s.run)
+       ${where} ORDER BY run`,
+    )
+    .all(...values) as RunSummaryRow[];
 }
 
 /** A run's row, without its config and calibration snapshots; `joint_names` parsed. */
@@ -87,8 +96,8 @@ export function findRun(db: Db, ref: string): RunRow | null {
   const byId = /^\d+$/.test(ref.trim());
   const row = db
     .prepare(
-      `SELECT id, name, status, exit_reason, source, robot, task, algo, noise, noise_interval, seed, sweep, started_at, ended_at,
-              joint_names, code_version, host, pid, heartbeat_at
+      `SELECT id, name, ${liveStatusSql('runs')} AS status, exit_reason, source, robot, task, algo, noise, noise_interval, seed, sweep,
+              started_at, ended_at, joint_names, code_version, host, pid, heartbeat_at
        FROM runs WHERE ${byId ? 'id = ?' : 'name = ?'}`,
     )
     .get(byId ? Number(ref) : ref) as (Omit<RunRow, 'joint_names'> & { joint_names: string }) | undefined;

@@ -90,7 +90,7 @@ export async function runTraining(
       );
     }
 
-    db = openDatabase(config.db);
+    db = openDatabase(config.db, { check: true });
     const recorder = await RunRecorder.open(
       db,
       {

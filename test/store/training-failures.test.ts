@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { openForReading } from '../../src/store/database.js';
+import { openDatabase, openForReading } from '../../src/store/database.js';
 import { listRuns } from '../../src/store/queries.js';
 
 const bin = fileURLToPath(new URL('../../../bin/robo-train.js', import.meta.url));
@@ -48,15 +48,28 @@ describe('the store when a training run fails', () => {
     const raw = new Database(killed, { readonly: true });
     assert.equal(raw.pragma('integrity_check', { simple: true }), 'ok');
     raw.close();
-    // What `robo-train runs` and the other reading commands open: dead runs are marked on the way.
-    const store = openForReading(killed);
-    assert.equal(listRuns(store)[0].status, 'crashed');
-    assert.ok((store.prepare('SELECT COUNT(*) AS n FROM steps').get() as { n: number }).n >= 100, 'the first episode is on disk');
+    // What `robo-train runs` and the other reading commands open: read-only, the dead run shows as crashed.
+    const reader = openForReading(killed);
+    assert.equal(listRuns(reader)[0].status, 'crashed');
+    assert.ok((reader.prepare('SELECT COUNT(*) AS n FROM steps').get() as { n: number }).n >= 100, 'the first episode is on disk');
+    assert.equal(raw.open, false);
+    reader.close();
+    // The next writer marks it crashed and closes its open episode with the steps it stored.
+    const store = openDatabase(killed);
+    assert.equal((store.prepare('SELECT status FROM runs').get() as { status: string }).status, 'crashed');
     assert.equal(
       (store.prepare('SELECT COUNT(*) AS n FROM episodes WHERE termination IS NULL').get() as { n: number }).n,
       0,
       'the interrupted episode is closed',
     );
+    const unsettled = store
+      .prepare(
+        `SELECT COUNT(*) AS n FROM episodes e
+         WHERE e.steps != (SELECT COUNT(*) FROM steps s WHERE s.run_id = e.run_id AND s.episode = e.episode)`,
+      )
+      .get() as { n: number };
+    assert.equal(unsettled.n, 0, "every episode's step count matches its stored steps, the crashed one's included");
+    assert.equal(listRuns(store)[0].steps, (store.prepare('SELECT COUNT(*) AS n FROM steps').get() as { n: number }).n);
     store.close();
 
     assert.equal(disk.code, 1, disk.stderr);
