@@ -1,68 +1,146 @@
-import { hostname } from 'node:os';
+/**
+ * `robo-train estop [--clear] [--run ID] [--db FILE]`: latches (or clears) the operator's e-stop of a
+ * training running on this machine, through the training's control socket (src/training/control-socket.ts).
+ * It never opens the run database and never signals a process by a stored pid.
+ *
+ * `bin/robo-train.js` runs this module straight away for `estop`, before yargs, the store, tfjs or
+ * MuJoCo load: an operator's e-stop latches within tens of milliseconds of the command starting. Keep
+ * its imports to Node's own modules and the control socket.
+ */
+import { userInfo } from 'node:os';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import type { Argv } from 'yargs';
-import { DEFAULT_DB_PATH, openForReading } from '../store/database.js';
-import { findRun, listRuns } from '../store/queries.js';
-import { EXIT } from './exit-codes.js';
+import { broadcast, controlRequest, type ControlTarget, type TrainingAnswer, type TrainingStatus } from '../training/control-socket.js';
+import { RoboTrainError, RunFailedError, UsageError } from '../util/errors.js';
+import { EXIT, exitCodeOf } from './exit-codes.js';
 
 export interface EStopArgs {
-  db: string;
   run?: string;
+  db?: string;
   clear: boolean;
 }
 
+/** The options, once for both parsers (yargs for `robo-train --help`, parseArgs for the fast path). */
+const OPTIONS = {
+  run: {
+    type: 'string',
+    describe: 'only the training of this run id (without it, estop latches every training of this user; --clear needs it when several run)',
+  },
+  db: { type: 'string', describe: 'only the training writing to this run database' },
+  clear: { type: 'boolean', describe: 'clear the e-stop: the training goes on with a new episode' },
+} as const;
+
 export function withEStopOptions<T>(yargs: Argv<T>): Argv<T & EStopArgs> {
   return yargs
-    .option('db', { type: 'string', default: DEFAULT_DB_PATH, describe: 'run database of the training to stop' })
-    .option('run', { type: 'string', describe: 'run id or name (needed when several trainings run on this machine)' })
-    .option('clear', { type: 'boolean', default: false, describe: 'clear the e-stop: the training goes on with a new episode' });
+    .option('run', OPTIONS.run)
+    .option('db', OPTIONS.db)
+    .option('clear', { ...OPTIONS.clear, default: false });
+}
+
+/** The fast path of `bin/robo-train.js`: parses `argv` (after `estop`) itself and returns the exit code. */
+export async function estopMain(argv: string[]): Promise<number> {
+  try {
+    const { values } = parseArgs({
+      args: argv,
+      options: {
+        run: { type: 'string' },
+        db: { type: 'string' },
+        clear: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    });
+    if (values.help) {
+      console.log(
+        [
+          'robo-train estop [--clear] [--run ID] [--db FILE]',
+          '',
+          "Latch (or --clear) the operator's e-stop of a training running on this machine.",
+          '',
+          ...Object.entries(OPTIONS).map(([name, option]) => `  --${name.padEnd(6)} ${option.describe}`),
+        ].join('\n'),
+      );
+      return EXIT.ok;
+    }
+    return await estopCommand({ run: values.run, db: values.db, clear: values.clear ?? false });
+  } catch (error) {
+    if (error instanceof RoboTrainError) {
+      console.error(`robo-train: ${error.message}`);
+      return exitCodeOf(error);
+    }
+    if ((error as { code?: unknown }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || error instanceof TypeError) {
+      console.error(`robo-train: ${(error as Error).message}\nRun 'robo-train estop --help' for the options.`);
+      return EXIT.usage;
+    }
+    throw error;
+  }
 }
 
 /**
- * `robo-train estop [--clear]`: latches (or clears) the operator's e-stop of a training running on
- * this machine, by sending its process SIGUSR1 (or SIGUSR2). The daemon stops sending commands at
- * its next tick, puts the robot in its safe state, records the e-stop on the run and waits.
+ * Latches the e-stop of every training running on this machine (or of the one `--run`/`--db` name),
+ * in one round trip, and says so once each daemon has done it. An e-stop that stops more than the
+ * operator meant is safe; one that stops nothing because the command was ambiguous is not. Clearing
+ * is the other way round: it needs exactly one training, named when several run.
  */
-export function estopCommand(args: EStopArgs): number {
-  const db = openForReading(args.db);
-  let target: { id: number; pid: number } | null = null;
-  try {
-    const here = hostname();
-    if (args.run !== undefined) {
-      const run = findRun(db, args.run);
-      if (!run) {
-        console.error(`robo-train estop: no run '${args.run}' in ${args.db}`);
-        return EXIT.usage;
-      }
-      if (run.status !== 'running' || run.host !== here) {
-        console.error(
-          `robo-train estop: run ${run.id} is ${run.status}${run.host !== here ? ` on ${run.host}, not on this machine` : ''}: nothing to stop`,
-        );
-        return EXIT.failed;
-      }
-      target = { id: run.id, pid: run.pid };
-    } else {
-      const running = listRuns(db, { status: 'running' })
-        .map((summary) => findRun(db, String(summary.run))!)
-        .filter((run) => run.host === here);
-      if (running.length !== 1) {
-        console.error(
-          running.length === 0
-            ? `robo-train estop: no training is running on this machine in ${args.db}`
-            : `robo-train estop: ${running.length} trainings run on this machine (runs ${running.map((run) => run.id).join(', ')}): name one with --run`,
-        );
-        return EXIT.failed;
-      }
-      target = { id: running[0].id, pid: running[0].pid };
-    }
-  } finally {
-    db.close();
+export async function estopCommand(args: EStopArgs): Promise<number> {
+  if (args.run !== undefined && !/^\d+$/.test(args.run)) throw new UsageError(`--run must be a run id (got '${args.run}')`);
+  const target: ControlTarget = {
+    ...(args.run === undefined ? {} : { runId: Number(args.run) }),
+    ...(args.db === undefined ? {} : { db: resolve(args.db) }),
+  };
+  const by = `${userInfo().username} (robo-train estop, process ${process.pid})`;
+  const sentMs = performance.now();
+  const answers = args.clear ? await clearOne(target, by) : await broadcast({ op: 'estop', by, ...target });
+  // performance.now() counts from this process's start: `took` is the whole time the command took to
+  // act, Node's own start-up included; the round trip is the daemon's part.
+  const took = `${Math.round(performance.now() - sentMs)} ms round trip, ${Math.round(performance.now())} ms after the command started`;
+  const acted = answers.flatMap(({ reply }) => (reply.ok && reply.acted ? [reply.status] : []));
+  const silent = answers.filter(({ reply }) => !reply.ok);
+  for (const status of acted) {
+    console.log(
+      args.clear
+        ? `e-stop cleared for ${describe(status)} (${took})`
+        : `e-stop latched on ${describe(status)} (${took}): the robot is held until \`robo-train estop --clear\``,
+    );
   }
-  try {
-    process.kill(target.pid, args.clear ? 'SIGUSR2' : 'SIGUSR1');
-  } catch (error) {
-    console.error(`robo-train estop: cannot signal process ${target.pid} of run ${target.id} (${(error as Error).message})`);
-    return EXIT.failed;
+  if (silent.length > 0) {
+    throw new RunFailedError(
+      silent.map(({ socket, reply }) => `the training behind ${socket} did not answer (${reply.ok ? '' : reply.error})`).join('; ') +
+        ': stop its robot by hand',
+    );
   }
-  console.log(`${args.clear ? 'e-stop cleared for' : 'e-stop sent to'} run ${target.id} (process ${target.pid})`);
+  if (acted.length === 0) {
+    const running = answers.flatMap(({ reply }) => (reply.ok ? [describe(reply.status)] : []));
+    throw new RunFailedError(
+      running.length === 0
+        ? 'no training is running on this machine (as this user): nothing to stop'
+        : `no training${target.runId === undefined ? '' : ` run ${target.runId}`}${target.db === undefined ? '' : ` writing to ${target.db}`} among those running on this machine: ${running.join('; ')}`,
+    );
+  }
   return EXIT.ok;
+}
+
+/** Clears the e-stop of exactly one training: the only one running, or the one the target names. */
+async function clearOne(target: ControlTarget, by: string): Promise<TrainingAnswer[]> {
+  const running = (await broadcast({ op: 'status' })).flatMap(({ socket, reply }) => (reply.ok ? [{ socket, status: reply.status }] : []));
+  const chosen = running.filter(
+    ({ status }) => (target.runId === undefined || status.runId === target.runId) && (target.db === undefined || status.db === target.db),
+  );
+  if (chosen.length > 1) {
+    throw new UsageError(
+      `${chosen.length} trainings run on this machine: ${chosen.map(({ status }) => describe(status)).join('; ')}. Name the one to clear with --run ID (and --db FILE)`,
+    );
+  }
+  if (chosen.length === 0) return running.map(({ socket, status }) => ({ socket, reply: { ok: true, acted: false, status } }));
+  const { socket, status } = chosen[0];
+  const reply = await controlRequest(socket, { op: 'clear', by, runId: status.runId ?? undefined, db: status.db }).catch(
+    (error: Error) => ({ ok: false as const, error: error.message }),
+  );
+  return [{ socket, reply }];
+}
+
+/** `run 3 (so101, process 1234, logs/robo-train.db)`. */
+function describe(status: TrainingStatus): string {
+  return `${status.runId === null ? 'a starting run' : `run ${status.runId}`} (${status.robot}, process ${status.pid}, ${status.db})`;
 }

@@ -200,8 +200,8 @@ export async function main(argv: string[]): Promise<number> {
       'estop',
       "latch (or --clear) the operator's e-stop of a training running on this machine",
       (y) => withEStopOptions(y),
-      (args) => {
-        exitCode = estopCommand(args);
+      async (args) => {
+        exitCode = await estopCommand(args);
       },
     )
     .strict()

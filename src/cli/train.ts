@@ -2,6 +2,8 @@ import type { Argv } from 'yargs';
 import { DEFAULT_TRAIN_CONFIG, flagName, resolveTrainConfig, TRAIN_OPTIONS, type TrainConfig } from '../training/config.js';
 import { readCheckpointMeta } from '../training/checkpoint.js';
 import { OperatorEStop } from '../core/operator-estop.js';
+import { ControlServer, type TrainingStatus } from '../training/control-socket.js';
+import { resolve } from 'node:path';
 import { EXIT } from './exit-codes.js';
 
 /** Adds every training flag (from the one option table) to a yargs command. */
@@ -44,7 +46,7 @@ export async function trainCommand(values: Record<string, unknown>): Promise<num
   // The operator's e-stop: SIGUSR1 latches it (what `robo-train estop` sends), SIGUSR2 clears it.
   const operatorEStop = new OperatorEStop();
   const onEStop = (): void => {
-    console.error(`robo-train: e-stop (SIGUSR1): holding the robot until \`robo-train estop --clear\` (SIGUSR2)`);
+    console.error('robo-train: e-stop (SIGUSR1): holding the robot until `robo-train estop --clear` (or SIGUSR2)');
     operatorEStop.trigger('robo-train estop / SIGUSR1');
   };
   const onClear = (): void => {
@@ -53,15 +55,27 @@ export async function trainCommand(values: Record<string, unknown>): Promise<num
   };
   process.on('SIGUSR1', onEStop);
   process.on('SIGUSR2', onClear);
+  // `robo-train estop` finds this training by its control socket, never through the database.
+  const status: TrainingStatus = {
+    pid: process.pid,
+    runId: null,
+    db: resolve(config.db),
+    robot: config.sim ?? config.robot ?? '',
+    startedAt: new Date().toISOString(),
+    estop: null,
+  };
+  const control = await ControlServer.open(operatorEStop, () => ({ ...status, estop: operatorEStop.reason }));
   try {
     // tfjs and MuJoCo load here, not with every CLI command.
     const { runTraining } = await import('../training/run.js');
-    const result = await runTraining(config, { log: (line) => console.log(line) }, controller.signal, operatorEStop);
+    const io = { log: (line: string) => console.log(line), onRunStarted: (runId: number) => (status.runId = runId) };
+    const result = await runTraining(config, io, controller.signal, operatorEStop);
     console.log(
       `run ${result.runId} ${result.status}${result.reason ? ` (${result.reason})` : ''}: ${result.totalSteps} steps, ${result.episodes.length} episodes; checkpoint ${result.checkpointPath}`,
     );
     return EXIT.ok;
   } finally {
+    await control.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     process.off('SIGUSR1', onEStop);

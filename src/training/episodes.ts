@@ -4,8 +4,12 @@ import { RobotLinkError } from '../device/errors.js';
 import type { OperatorEStop } from '../core/operator-estop.js';
 import type { RunRecorder } from '../store/recorder.js';
 
-/** How often an episode lets timers and signal handlers run while a fast simulation steps [ms]. */
-const YIELD_EVERY_MS = 50;
+/**
+ * How often the runner lets timers, signal handlers and the control socket (`robo-train estop`) run
+ * while a fast simulation steps [ms]: it bounds how late an operator's e-stop is seen. One turn of
+ * the event loop costs tens of microseconds.
+ */
+const YIELD_EVERY_MS = 10;
 
 /**
  * Runs episodes on a robot through the control loop: the robot is brought to the episode's start,
@@ -21,6 +25,13 @@ const YIELD_EVERY_MS = 50;
  * the robot in its safe state; `waitWhileEStopped` then holds the run until the operator clears it.
  */
 export class EpisodeRunner {
+  /**
+   * When the runner last let the event loop turn [performance.now() ms]. Kept across episodes: a twin's
+   * episode can take less than `YIELD_EVERY_MS`, and signals and the control socket must still be
+   * served while it trains.
+   */
+  private lastYieldMs = performance.now();
+
   constructor(
     private readonly loop: ControlLoop,
     private readonly robot: Robot,
@@ -74,7 +85,6 @@ export class EpisodeRunner {
     const start = loop.beginEpisode(evaluation);
     let state = await robot.startEpisode(start);
     loop.robotReady(state);
-    let lastYield = performance.now();
     for (;;) {
       if (stop.aborted) return loop.interruptAt(state, `stopped by ${String(stop.reason ?? 'request')}`);
       if (this.operatorEStop.latched) return this.eStopped();
@@ -90,9 +100,9 @@ export class EpisodeRunner {
         state = await next;
       } else {
         state = next;
-        if (performance.now() - lastYield > YIELD_EVERY_MS) {
+        if (performance.now() - this.lastYieldMs > YIELD_EVERY_MS) {
           await new Promise<void>((resolve) => setImmediate(resolve));
-          lastYield = performance.now();
+          this.lastYieldMs = performance.now();
         }
       }
     }

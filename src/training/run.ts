@@ -28,6 +28,8 @@ import { UsageError } from '../util/errors.js';
 export interface TrainIo {
   /** Progress and status lines (stdout). */
   log: (line: string) => void;
+  /** Told the run's id once its row exists (the control socket reports it). */
+  onRunStarted?: (runId: number) => void;
 }
 
 export interface TrainResult {
@@ -113,6 +115,7 @@ export async function runTraining(
           io.log(`warning: the run database is falling behind: ${queued} step rows wait to be written (the run stops at ${limit})`),
       },
     );
+    io.onRunStarted?.(recorder.runId);
     io.log(
       `run ${recorder.runId} → ${config.db}  (${calibration.robot}, ${task.name}, ${config.algo}, noise ${config.noise} every ${config.interval === -1 ? 'episode' : `${config.interval} steps`}, seed ${config.seed}, learner ${trainer.description})`,
     );
