@@ -1,4 +1,4 @@
-import { readFileSync, existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BUS_PROTOCOLS, MAX_SERVO_ID, SERVO_MODELS, SERVO_PROTOCOL } from './servo.js';
@@ -30,12 +30,42 @@ export function resolveCalibrationPath(nameOrPath: string): string {
   throw new CalibrationError(candidate, 'file', `does not exist: no calibration named '${nameOrPath}'`);
 }
 
+/**
+ * What a calibration may ask for. A calibration is input: these bounds keep a typing error or a
+ * hostile file from turning into gigabytes of memory, a hung process or a diverged learner far from
+ * the file that caused it. They sit well outside any robot robo-train is meant for.
+ */
+export const CALIBRATION_BOUNDS = {
+  /** Bytes of the file (the largest shipped calibration is a few kB). */
+  fileBytes: 1_000_000,
+  /** Driven plus passive joints: what one DEVICE_INFO of the firmware protocol can name. */
+  joints: 32,
+  /** Characters of a joint name: the firmware protocol's fixed name field. */
+  jointName: 16,
+  description: 2000,
+  controlHz: [1, 2000],
+  /** |position| [rad]. */
+  positionRad: 1000,
+  maxVelocityRadS: [1e-3, 1e4],
+  maxAccelerationRadS2: [1e-3, 1e6],
+  maxJerkRadS3: [1e-3, 1e8],
+  maxEffortNm: 1e4,
+  latencyTicks: 100,
+  /** Sensor noise and encoder resolution [rad, rad/s]. */
+  realism: 10,
+} as const;
+
 export function loadCalibration(nameOrPath: string): Calibration {
   const path = resolveCalibrationPath(nameOrPath);
   let text: string;
   try {
+    const bytes = statSync(path).size;
+    if (bytes > CALIBRATION_BOUNDS.fileBytes) {
+      throw new CalibrationError(path, 'file', `is ${bytes} bytes: a calibration is a few kilobytes (at most ${CALIBRATION_BOUNDS.fileBytes})`);
+    }
     text = readFileSync(path, 'utf8');
   } catch (error) {
+    if (error instanceof CalibrationError) throw error;
     throw new CalibrationError(path, 'file', `cannot be read (${(error as Error).message})`);
   }
   let json: unknown;
@@ -60,8 +90,12 @@ export function parseCalibration(json: unknown, sourcePath: string): Calibration
   const commandMode = root.oneOf<CommandMode>('commandMode', ['position', 'effort']);
   const jointsReader = root.array('joints');
   if (jointsReader.length === 0) root.fail('joints', 'must list at least one joint');
-  const joints = jointsReader.map((joint) => parseJoint(joint, commandMode));
   const passiveReader = root.optionalArray('passiveJoints');
+  const jointCount = jointsReader.length + (passiveReader?.length ?? 0);
+  if (jointCount > CALIBRATION_BOUNDS.joints) {
+    root.fail('joints', `and passiveJoints list ${jointCount} joints: at most ${CALIBRATION_BOUNDS.joints} (what one DEVICE_INFO names)`);
+  }
+  const joints = jointsReader.map((joint) => parseJoint(joint, commandMode));
   const passiveJoints = passiveReader ? passiveReader.map(parsePassiveJoint) : [];
   const names = new Set<string>();
   [...joints.map((joint, i) => [`joints[${i}].name`, joint.name]), ...passiveJoints.map((joint, i) => [`passiveJoints[${i}].name`, joint.name])].forEach(([field, name]) => {
@@ -76,8 +110,8 @@ export function parseCalibration(json: unknown, sourcePath: string): Calibration
   const calibration: Calibration = {
     schemaVersion: 1,
     robot: root.identifier('robot'),
-    description: root.string('description'),
-    controlHz: root.positive('controlHz'),
+    description: root.string('description', CALIBRATION_BOUNDS.description),
+    controlHz: root.within('controlHz', ...CALIBRATION_BOUNDS.controlHz, 'Hz'),
     commandMode,
     joints,
     passiveJoints,
@@ -93,7 +127,7 @@ function parseJoint(reader: FieldReader, commandMode: CommandMode): JointCalibra
   const direction = reader.number('direction');
   if (direction !== 1 && direction !== -1) reader.fail('direction', `must be 1 or -1 (got ${direction})`);
   const limits = parseLimits(reader.object('limits'), commandMode);
-  const homeRad = reader.finite('homeRad');
+  const homeRad = reader.angle('homeRad');
   if (limits.minPositionRad !== null && limits.maxPositionRad !== null) {
     const low = limits.minPositionRad + limits.softMarginRad;
     const high = limits.maxPositionRad - limits.softMarginRad;
@@ -101,9 +135,9 @@ function parseJoint(reader: FieldReader, commandMode: CommandMode): JointCalibra
       reader.fail('homeRad', `must lie inside the soft position range [${low}, ${high}] (got ${homeRad})`);
     }
   }
-  const name = reader.identifier('name');
+  const name = reader.identifier('name', CALIBRATION_BOUNDS.jointName);
   const servoJson = reader.optional('servo');
-  return { name, offsetRad: reader.finite('offsetRad'), direction, homeRad, limits, servo: servoJson ? parseServo(servoJson, name) : null };
+  return { name, offsetRad: reader.angle('offsetRad'), direction, homeRad, limits, servo: servoJson ? parseServo(servoJson, name) : null };
 }
 
 function parseServo(reader: FieldReader, jointName: string): ServoRef {
@@ -149,16 +183,16 @@ function checkServos(root: FieldReader, joints: JointCalibration[], bus: BusSett
 function parsePassiveJoint(reader: FieldReader): PassiveJointCalibration {
   const direction = reader.number('direction');
   if (direction !== 1 && direction !== -1) reader.fail('direction', `must be 1 or -1 (got ${direction})`);
-  return { name: reader.identifier('name'), offsetRad: reader.finite('offsetRad'), direction };
+  return { name: reader.identifier('name', CALIBRATION_BOUNDS.jointName), offsetRad: reader.angle('offsetRad'), direction };
 }
 
 function parseLimits(reader: FieldReader, commandMode: CommandMode): JointLimits {
-  const minPositionRad = reader.finiteOrNull('minPositionRad');
-  const maxPositionRad = reader.finiteOrNull('maxPositionRad');
+  const minPositionRad = reader.raw('minPositionRad') === null ? null : reader.angle('minPositionRad');
+  const maxPositionRad = reader.raw('maxPositionRad') === null ? null : reader.angle('maxPositionRad');
   if ((minPositionRad === null) !== (maxPositionRad === null)) {
     reader.fail('minPositionRad', 'and maxPositionRad must both be numbers, or both null for a continuous joint');
   }
-  const softMarginRad = reader.nonNegative('softMarginRad');
+  const softMarginRad = reader.within('softMarginRad', 0, CALIBRATION_BOUNDS.positionRad, 'rad');
   if (minPositionRad !== null && maxPositionRad !== null && maxPositionRad - minPositionRad <= 2 * softMarginRad) {
     reader.fail('maxPositionRad', `must exceed minPositionRad by more than twice softMarginRad (range ${minPositionRad}..${maxPositionRad}, margin ${softMarginRad})`);
   }
@@ -166,7 +200,9 @@ function parseLimits(reader: FieldReader, commandMode: CommandMode): JointLimits
     reader.fail('minPositionRad', 'is required (not null) when commandMode is "position": position targets need a range');
   }
   const maxEffortNm = reader.finiteOrNull('maxEffortNm');
-  if (maxEffortNm !== null && maxEffortNm <= 0) reader.fail('maxEffortNm', `must be positive or null (got ${maxEffortNm})`);
+  if (maxEffortNm !== null && !(maxEffortNm > 0 && maxEffortNm <= CALIBRATION_BOUNDS.maxEffortNm)) {
+    reader.fail('maxEffortNm', `must be positive and at most ${CALIBRATION_BOUNDS.maxEffortNm} N·m, or null (got ${maxEffortNm})`);
+  }
   if (commandMode === 'effort' && maxEffortNm === null) {
     reader.fail('maxEffortNm', 'is required (not null) when commandMode is "effort": effort commands need a range');
   }
@@ -174,9 +210,9 @@ function parseLimits(reader: FieldReader, commandMode: CommandMode): JointLimits
     minPositionRad,
     maxPositionRad,
     softMarginRad,
-    maxVelocityRadS: reader.positive('maxVelocityRadS'),
-    maxAccelerationRadS2: reader.positive('maxAccelerationRadS2'),
-    maxJerkRadS3: reader.positive('maxJerkRadS3'),
+    maxVelocityRadS: reader.within('maxVelocityRadS', ...CALIBRATION_BOUNDS.maxVelocityRadS, 'rad/s'),
+    maxAccelerationRadS2: reader.within('maxAccelerationRadS2', ...CALIBRATION_BOUNDS.maxAccelerationRadS2, 'rad/s²'),
+    maxJerkRadS3: reader.within('maxJerkRadS3', ...CALIBRATION_BOUNDS.maxJerkRadS3, 'rad/s³'),
     maxEffortNm,
   };
 }
@@ -198,10 +234,10 @@ function parseTwin(reader: FieldReader, sourcePath: string): TwinSpec {
   if (!existsSync(mjcfPath)) reader.fail('mjcf', `names a file that does not exist: ${mjcfPath}`);
   const realismReader = reader.object('realism');
   const realism: TwinRealism = {
-    latencyTicks: realismReader.nonNegativeInteger('latencyTicks'),
-    positionNoiseRad: realismReader.nonNegative('positionNoiseRad'),
-    velocityNoiseRadS: realismReader.nonNegative('velocityNoiseRadS'),
-    encoderResolutionRad: realismReader.nonNegative('encoderResolutionRad'),
+    latencyTicks: realismReader.nonNegativeInteger('latencyTicks', CALIBRATION_BOUNDS.latencyTicks),
+    positionNoiseRad: realismReader.within('positionNoiseRad', 0, CALIBRATION_BOUNDS.realism, 'rad'),
+    velocityNoiseRadS: realismReader.within('velocityNoiseRadS', 0, CALIBRATION_BOUNDS.realism, 'rad/s'),
+    encoderResolutionRad: realismReader.within('encoderResolutionRad', 0, CALIBRATION_BOUNDS.realism, 'rad'),
   };
   const velocityClampRadS = reader.optionalNumber('velocityClampRadS');
   if (velocityClampRadS !== null && !(velocityClampRadS > 0)) reader.fail('velocityClampRadS', `must be positive or absent (got ${velocityClampRadS})`);
@@ -253,17 +289,30 @@ class FieldReader {
     return new FieldReader(value, this.fieldPath(field), this.file);
   }
 
-  string(field: string): string {
+  string(field: string, maxLength = 4096): string {
     const value = this.raw(field);
     if (typeof value !== 'string') this.fail(field, `must be a string (got ${describe(value)})`);
+    if (value.length > maxLength) this.fail(field, `must be at most ${maxLength} characters (got ${value.length})`);
     return value;
   }
 
-  identifier(field: string): string {
+  identifier(field: string, maxLength = 64): string {
     const value = this.string(field);
-    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(value)) {
-      this.fail(field, `must be 1 to 64 letters, digits, '_', '.' or '-' (got '${value}')`);
+    if (!new RegExp(`^[A-Za-z0-9_.-]{1,${maxLength}}$`).test(value)) {
+      this.fail(field, `must be 1 to ${maxLength} letters, digits, '_', '.' or '-' (got '${value.slice(0, 80)}')`);
     }
+    return value;
+  }
+
+  /** An angle [rad] within ±`CALIBRATION_BOUNDS.positionRad`. */
+  angle(field: string): number {
+    return this.within(field, -CALIBRATION_BOUNDS.positionRad, CALIBRATION_BOUNDS.positionRad, 'rad');
+  }
+
+  /** A number in [min, max], in `unit`. */
+  within(field: string, min: number, max: number, unit: string): number {
+    const value = this.finite(field);
+    if (value < min || value > max) this.fail(field, `must be between ${min} and ${max} ${unit} (got ${value})`);
     return value;
   }
 
@@ -307,9 +356,9 @@ class FieldReader {
     return value;
   }
 
-  nonNegativeInteger(field: string): number {
+  nonNegativeInteger(field: string, max = Number.MAX_SAFE_INTEGER): number {
     const value = this.nonNegative(field);
-    if (!Number.isInteger(value)) this.fail(field, `must be a whole number (got ${value})`);
+    if (!Number.isInteger(value) || value > max) this.fail(field, `must be a whole number from 0 to ${max} (got ${value})`);
     return value;
   }
 
@@ -324,7 +373,7 @@ class FieldReader {
     return this.value as Record<string, unknown>;
   }
 
-  private raw(field: string): unknown {
+  raw(field: string): unknown {
     const value = this.record()[field];
     if (value === undefined) this.fail(field, 'is missing');
     return value;

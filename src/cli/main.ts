@@ -212,7 +212,11 @@ export async function main(argv: string[]): Promise<number> {
     .wrap(Math.min(110, process.stdout.columns ?? 110))
     .fail((message, error) => {
       // Throwing stops yargs before it runs the command's handler with arguments it rejected.
-      throw error ?? new ArgumentError(message);
+      // yargs's own complaints (YError: a flag without its value, ...) are usage errors; anything a
+      // command threw goes on as it is.
+      if (error === null || error === undefined || error.name === 'YError')
+        throw new ArgumentError(message || error?.message || 'bad arguments');
+      throw error;
     });
   try {
     await parser.parseAsync();

@@ -8,7 +8,7 @@ import { PRESET_NAMES, presetGrids, STUDY_SCHEDULE } from '../sweep/presets.js';
 import { formatDuration, formatSweepProgress, type SweepProgress } from '../sweep/progress.js';
 import { runCells, type CellOutcome } from '../sweep/runner.js';
 import { configMismatches, finishedCells, recordInvocation, sweepRuns, type SweepInvocation } from '../sweep/store.js';
-import { DEFAULT_TRAIN_CONFIG, flagName, TRAIN_OPTIONS } from '../training/config.js';
+import { DEFAULT_TRAIN_CONFIG, flagName, refuseRepeatedFlags, TRAIN_OPTIONS } from '../training/config.js';
 import { EXIT } from './exit-codes.js';
 import { withTrainOptions } from './train.js';
 import { UsageError } from '../util/errors.js';
@@ -77,6 +77,7 @@ export async function sweepCommand(args: SweepArgs, argv: readonly string[]): Pr
   const blocks: GridBlock[] = [...presetGrids(presets), ...(args.grid ?? [])].map(parseGrid);
   // Every training flag given is applied to every cell (the sweep's own options are not training options).
   const given = Object.fromEntries(Object.entries(args).filter(([key, value]) => value !== undefined && key in TRAIN_OPTIONS));
+  refuseRepeatedFlags(given);
   const base = { ...(presets.length > 0 ? STUDY_SCHEDULE : {}), ...given };
   const seeds = args.seeds === undefined ? undefined : Array.from({ length: args.seeds }, (_, seed) => seed);
   const cells = expandCells(blocks, base, name, seeds);

@@ -1,5 +1,12 @@
 import type { Argv } from 'yargs';
-import { DEFAULT_TRAIN_CONFIG, flagName, resolveTrainConfig, TRAIN_OPTIONS, type TrainConfig } from '../training/config.js';
+import {
+  DEFAULT_TRAIN_CONFIG,
+  flagName,
+  refuseRepeatedFlags,
+  resolveTrainConfig,
+  TRAIN_OPTIONS,
+  type TrainConfig,
+} from '../training/config.js';
 import { readCheckpointMeta } from '../training/checkpoint.js';
 import { OperatorEStop } from '../core/operator-estop.js';
 import { ControlServer, type TrainingStatus } from '../training/control-socket.js';
@@ -12,7 +19,11 @@ export function withTrainOptions<T>(yargs: Argv<T>): Argv<T> {
   for (const [key, spec] of Object.entries(TRAIN_OPTIONS)) {
     const defaultValue = DEFAULT_TRAIN_CONFIG[key as keyof TrainConfig];
     out = out.option(flagName(key), {
-      type: spec.kind === 'number' ? 'number' : spec.kind === 'boolean' ? 'boolean' : 'string',
+      // Numbers are not typed here: yargs would turn 'abc' into NaN before resolveTrainConfig could
+      // quote what was typed; untyped, a number arrives parsed and anything else as typed.
+      type: spec.kind === 'boolean' ? 'boolean' : spec.kind === 'string' ? 'string' : undefined,
+      // `--steps` with no value is an error, not a flag that means "no limit".
+      requiresArg: spec.kind !== 'boolean',
       describe: spec.describe,
       group: spec.group,
       ...(spec.choices ? { choices: spec.choices as string[] } : {}),
@@ -31,6 +42,7 @@ export async function trainCommand(values: Record<string, unknown>): Promise<num
   // --resume continues with the checkpoint's options; flags given on the command line override them.
   const resumed = typeof values['resume'] === 'string' ? readCheckpointMeta(values['resume']).config : {};
   const given = Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined));
+  refuseRepeatedFlags(given);
   const config = resolveTrainConfig({ ...resumed, ...given });
   const controller = new AbortController();
   const onSignal = (signal: NodeJS.Signals): void => {

@@ -34,6 +34,11 @@ export class ReplayBuffer {
   /** Transitions ever added (also those since overwritten). */
   added = 0;
 
+  /** Bytes the arrays of a buffer of this shape take (float32 observations, next observations, actions, rewards, flags). */
+  static bytesFor(capacity: number, obsDim: number, actionDim: number): number {
+    return capacity * (2 * obsDim + actionDim + 2) * Float32Array.BYTES_PER_ELEMENT;
+  }
+
   constructor(capacity: number, obsDim: number, actionDim: number) {
     if (!Number.isInteger(capacity) || capacity < 1)
       throw new RangeError(`replay buffer capacity must be a positive integer (got ${capacity})`);

@@ -8,9 +8,17 @@ import { UsageError } from '../util/errors.js';
  * Models are written into its in-memory file system and compiled from there.
  */
 let runtime: Promise<MainModule> | null = null;
+/** What MuJoCo prints while a model compiles (its only account of why a model failed); null otherwise. */
+let compilerOutput: string[] | null = null;
 
 export function mujocoRuntime(): Promise<MainModule> {
-  runtime ??= loadMujocoModule().then((mujoco) => {
+  // MuJoCo prints its warnings and errors: they are kept while a model compiles, and go to stderr
+  // otherwise (stdout carries the progress lines).
+  const print = (line: string): void => {
+    if (compilerOutput) compilerOutput.push(line);
+    else if (line.trim() !== '') process.stderr.write(`mujoco: ${line}\n`);
+  };
+  runtime ??= loadMujocoModule({ print, printErr: print }).then((mujoco) => {
     mujoco.FS.mkdir('/models');
     return mujoco;
   });
@@ -36,14 +44,19 @@ export async function loadMjcf(path: string): Promise<LoadedModel> {
   const xml = readFileSync(path, 'utf8');
   const virtualPath = `/models/${modelCounter++}-${basename(path)}`;
   mujoco.FS.writeFile(virtualPath, xml);
-  let model: MjModel;
+  let model: MjModel | null;
+  const printed: string[] = [];
+  compilerOutput = printed;
   try {
     model = mujoco.MjModel.loadFromXML(virtualPath);
   } catch (error) {
-    throw new UsageError(`MuJoCo could not compile ${path}: ${describeError(error)}`);
+    throw new UsageError(`MuJoCo could not compile ${path}: ${describeError(error, printed)}`);
   } finally {
+    compilerOutput = null;
     mujoco.FS.unlink(virtualPath);
   }
+  // A file that is not XML at all comes back as no model, with the reason printed.
+  if (model === null) throw new UsageError(`MuJoCo could not compile ${path}: ${describeError(null, printed)}`);
   const data = new mujoco.MjData(model);
   let disposed = false;
   return {
@@ -60,9 +73,13 @@ export async function loadMjcf(path: string): Promise<LoadedModel> {
   };
 }
 
-function describeError(error: unknown): string {
-  // This build of MuJoCo throws C++ exceptions without their text (e.g. only "mjXError"): say which
-  // kind it was and point at the usual causes.
-  const kind = error instanceof Error ? `${error.name}${error.message ? `: ${error.message}` : ''}` : String(error);
-  return `${kind} (check the XML syntax, attribute values and joint/actuator names)`;
+function describeError(error: unknown, printed: readonly string[]): string {
+  // This build of MuJoCo throws C++ exceptions without their text (e.g. only "mjXError"); what it
+  // printed says more: give both, and point at the usual causes.
+  const said = printed
+    .map((line) => line.trim())
+    .filter((line) => line !== '')
+    .join(' ');
+  const kind = error === null ? '' : error instanceof Error ? `${error.name}${error.message ? `: ${error.message}` : ''}` : JSON.stringify(error);
+  return `${[kind, said].filter((part) => part !== '').join(': ')} (check the XML syntax, attribute values and joint/actuator names)`;
 }

@@ -101,8 +101,18 @@ export function readCheckpoint(path: string): Checkpoint {
   const jsonPath = checkpointJsonPath(path);
   const meta = readCheckpointMeta(jsonPath);
   const folder = dirname(jsonPath);
-  const learner = deserializeLearnerState(new Uint8Array(readFileSync(join(folder, meta.learnerFile))));
-  const replay = meta.replayFile ? deserializeReplay(readFileSync(join(folder, meta.replayFile))) : null;
+  const part = <T>(file: string, read: (bytes: Buffer) => T): T => {
+    const path = join(folder, file);
+    try {
+      return read(readFileSync(path));
+    } catch (error) {
+      throw new CheckpointError(
+        `${path}, part of the checkpoint ${jsonPath}, cannot be read: ${(error as Error).message}. Resume from another checkpoint`,
+      );
+    }
+  };
+  const learner = part(meta.learnerFile, (bytes) => deserializeLearnerState(new Uint8Array(bytes)));
+  const replay = meta.replayFile ? part(meta.replayFile, deserializeReplay) : null;
   return { meta, learner, replay };
 }
 

@@ -254,20 +254,49 @@ export function resolveTrainConfig(values: Partial<Record<string, unknown>>): Tr
   if (!(Number.isInteger(config.interval) && (config.interval >= 1 || config.interval === -1))) {
     throw new ConfigError(`--interval must be a positive whole number of steps, or -1 for once per episode (got ${config.interval})`);
   }
-  for (const key of ['batchSize', 'bufferSize', 'evalEpisodes'] as const) {
-    if (!(Number.isInteger(config[key]) && config[key] >= 1))
-      throw new ConfigError(`--${flagName(key)} must be a positive whole number (got ${config[key]})`);
+  for (const [key, max] of Object.entries(WHOLE_NUMBER_LIMITS) as [keyof typeof WHOLE_NUMBER_LIMITS, [number, number]][]) {
+    const [least, most] = max;
+    const value = config[key];
+    if (!(Number.isInteger(value) && value >= least && value <= most)) {
+      throw new ConfigError(`--${flagName(key)} must be a whole number from ${least} to ${most} (got ${value})`);
+    }
   }
-  for (const key of ['learningStarts', 'evalEvery', 'checkpointEvery', 'seed'] as const) {
-    if (!(Number.isInteger(config[key]) && config[key] >= 0))
-      throw new ConfigError(`--${flagName(key)} must be a whole number >= 0 (got ${config[key]})`);
+  if (config.batchSize > config.bufferSize) {
+    throw new ConfigError(`--batch-size ${config.batchSize} exceeds --buffer-size ${config.bufferSize}: a batch is drawn from the buffer`);
   }
   return config;
 }
 
-export class ConfigError extends UsageError {
-  constructor(message: string) {
-    super(message);
+/**
+ * Whole-number options and their accepted range. The upper bounds keep a typo from becoming an
+ * allocation that fails far away: the replay buffer's memory is checked against the machine when the
+ * observation size is known (training/run.ts); a batch is sized for the learner's WASM memory; a seed
+ * is an unsigned 32-bit integer (the generator's state), so larger values would collapse onto others.
+ */
+const WHOLE_NUMBER_LIMITS = {
+  batchSize: [1, 65_536],
+  bufferSize: [1, 100_000_000],
+  evalEpisodes: [1, 1_000_000],
+  learningStarts: [0, Number.MAX_SAFE_INTEGER],
+  evalEvery: [0, Number.MAX_SAFE_INTEGER],
+  checkpointEvery: [0, Number.MAX_SAFE_INTEGER],
+  seed: [0, 2 ** 32 - 1],
+} as const;
+
+export class ConfigError extends UsageError {}
+
+/**
+ * Refuses a training flag given more than once on the command line (the parser would join the values:
+ * `--db a.db --db b.db` became a folder named `a.db,`). `given`: the command line's values only.
+ */
+export function refuseRepeatedFlags(given: Partial<Record<string, unknown>>): void {
+  for (const key of Object.keys(TRAIN_OPTIONS)) {
+    const value = given[key];
+    if (Array.isArray(value)) {
+      throw new ConfigError(
+        `--${flagName(key)} was given ${value.length} times (${value.map((item) => `'${String(item)}'`).join(', ')}): give it once`,
+      );
+    }
   }
 }
 

@@ -6,17 +6,26 @@ import { OperatorEStop } from '../core/operator-estop.js';
 import { CalibratedSafetyStage } from '../control/safety-stage.js';
 import { connectRobot } from './connect.js';
 import { createExploration, ParameterNoise, type ExplorationStrategy } from '../rl/exploration/index.js';
-import { createLearner, initBackend, resolveLearnerConfig, type BackendInfo, type LearnerConfig } from '../rl/learner/index.js';
+import {
+  createLearner,
+  describeShapes,
+  initBackend,
+  resolveLearnerConfig,
+  type BackendInfo,
+  type LearnerConfig,
+} from '../rl/learner/index.js';
 import { validateSchedule, type TrainingSchedule } from '../rl/schedule.js';
 import { openDatabase, type Db } from '../store/database.js';
 import { DEFAULT_RECORDER_OPTIONS, RunRecorder } from '../store/recorder.js';
+import { ReplayBuffer } from '../rl/replay-buffer.js';
+import { totalmem } from 'node:os';
 import { StoreError } from '../store/errors.js';
 import type { RunStatus } from '../store/run-info.js';
 import { createTask } from '../tasks/index.js';
 import type { Task } from '../tasks/task.js';
 import type { Rng } from '../util/rng.js';
 import { codeVersion } from '../util/version.js';
-import { checkpointFolder, readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js';
+import { CheckpointError, checkpointFolder, readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js';
 import type { TrainConfig } from './config.js';
 import { EpisodeRunner } from './episodes.js';
 import { formatEvaluation, formatProgress } from './progress.js';
@@ -75,6 +84,7 @@ export async function runTraining(
     episodeSteps: task.episodeSteps,
     head: learnerConfig.actor.head,
   });
+  refuseOversizedBuffer(config.bufferSize, task.obsDim, calibration.joints.length);
   const trainerKind = config.learner === 'auto' ? (config.sim ? 'inline' : 'worker') : config.learner;
   const trainer = await startTrainer(trainerKind, config, learnerConfig, exploration, schedule, streams.replay);
   let db: Db | null = null;
@@ -82,6 +92,14 @@ export async function runTraining(
   try {
     const progress = { totalSteps: 0, episodes: 0 };
     if (resumed) {
+      const theirs = describeShapes(resumed.learner.config);
+      const mine = describeShapes(learnerConfig);
+      if (theirs !== mine) {
+        throw new CheckpointError(
+          `${config.resume} holds a learner of other shapes (${theirs}) than these options make (${mine}): ` +
+            "resume without --hidden, --algo, --noise, --layer-norm or --task (the checkpoint's own are used), or give the same",
+        );
+      }
       await trainer.restore({ learner: resumed.learner, replay: resumed.replay, collected: resumed.meta.collected });
       exploration.setState(resumed.meta.exploration);
       for (const [name, state] of Object.entries(resumed.meta.rngs)) streams[name as keyof RunStreams]?.setState(state);
@@ -92,6 +110,10 @@ export async function runTraining(
       );
     }
 
+    // A twin is built, its model checked against the calibration, before the run exists: a bad twin
+    // is a usage error with nothing started. A hardware robot connects once the run can record its events.
+    if (config.sim !== null)
+      robot = await connectRobot(config, calibration, { seed: streams.twin.nextUint32(), log: io.log, signal: stop });
     db = openDatabase(config.db, { check: true });
     const recorder = await RunRecorder.open(
       db,
@@ -120,7 +142,7 @@ export async function runTraining(
       `run ${recorder.runId} → ${config.db}  (${calibration.robot}, ${task.name}, ${config.algo}, noise ${config.noise} every ${config.interval === -1 ? 'episode' : `${config.interval} steps`}, seed ${config.seed}, learner ${trainer.description})`,
     );
 
-    robot = await connectRobot(config, calibration, {
+    robot ??= await connectRobot(config, calibration, {
       seed: streams.twin.nextUint32(),
       log: io.log,
       signal: stop,
@@ -276,6 +298,18 @@ async function startTrainer(
     },
     exploration,
   );
+}
+
+/** A replay buffer must fit in memory with room for the rest: half of the machine's memory at most. */
+function refuseOversizedBuffer(capacity: number, obsDim: number, actionDim: number): void {
+  const bytes = ReplayBuffer.bytesFor(capacity, obsDim, actionDim);
+  if (bytes > totalmem() / 2) {
+    const gb = (value: number): string => `${(value / 2 ** 30).toFixed(1)} GiB`;
+    throw new UsageError(
+      `--buffer-size ${capacity} needs ${gb(bytes)} for transitions of ${obsDim} observations and ${actionDim} actions, ` +
+        `more than half of this machine's ${gb(totalmem())}: lower --buffer-size`,
+    );
+  }
 }
 
 function robotName(config: TrainConfig): string {

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { CalibrationError, loadCalibration, parseCalibration, resolveCalibrationPath } from '../../src/calibration/load.js';
 import { CENTRE_TICKS, rawRadFromTicks, ticksFromRawRad } from '../../src/calibration/servo.js';
@@ -18,7 +20,17 @@ describe('calibration files', () => {
   });
 
   const cases: [string, (json: Record<string, any>) => void, RegExp][] = [
-    ['negative velocity limit', (j) => (j.joints[1].limits.maxVelocityRadS = -1), /joints\[1\]\.limits\.maxVelocityRadS must be positive \(got -1\)/],
+    ['negative velocity limit', (j) => (j.joints[1].limits.maxVelocityRadS = -1), /joints\[1\]\.limits\.maxVelocityRadS must be between 0\.001 and 10000 rad\/s \(got -1\)/],
+    ['a velocity limit of 1e-300', (j) => (j.joints[0].limits.maxVelocityRadS = 1e-300), /joints\[0\]\.limits\.maxVelocityRadS must be between 0\.001 and 10000 rad\/s \(got 1e-300\)/],
+    ['a latency of 1e9 ticks', (j) => (j.twin.realism.latencyTicks = 1e9), /twin\.realism\.latencyTicks must be a whole number from 0 to 100 \(got 1000000000\)/],
+    ['a control rate of 1e9 Hz', (j) => (j.controlHz = 1e9), /controlHz must be between 1 and 2000 Hz \(got 1000000000\)/],
+    ['a position beyond 1000 rad', (j) => (j.joints[0].limits.maxPositionRad = 1e12), /joints\[0\]\.limits\.maxPositionRad must be between -1000 and 1000 rad/],
+    ['a joint name too long for the protocol', (j) => (j.joints[0].name = 'j'.repeat(17)), /joints\[0\]\.name must be 1 to 16 letters/],
+    [
+      '40 joints',
+      (j) => (j.joints = Array.from({ length: 40 }, (_, i) => ({ ...j.joints[0], name: `j${i}` }))),
+      /joints and passiveJoints list 40 joints: at most 32/,
+    ],
     ['missing field', (j) => delete j.joints[0].limits.maxJerkRadS3, /joints\[0\]\.limits\.maxJerkRadS3 is missing/],
     ['wrong type', (j) => (j.controlHz = 'fast'), /controlHz must be a number \(got 'fast'\)/],
     ['home outside soft range', (j) => (j.joints[0].homeRad = 2.55), /joints\[0\]\.homeRad must lie inside the soft position range/],
@@ -120,4 +132,15 @@ describe('servo-bus fields', () => {
     assert.equal(ticksFromRawRad(0.4 * (2 * Math.PI) / 4096), 2048, 'a raw angle rounds to the nearest tick');
     assert.equal(ticksFromRawRad(-0.6 * (2 * Math.PI) / 4096), 2047);
   });
+});
+
+test('a calibration file of megabytes is refused before it is parsed', () => {
+  const folder = mkdtempSync(join(tmpdir(), 'robo-train-calibration-'));
+  try {
+    const huge = join(folder, 'huge.json');
+    writeFileSync(huge, JSON.stringify({ ...reacher(), description: 'x'.repeat(2_000_000) }));
+    assert.throws(() => loadCalibration(huge), /huge\.json: file is \d+ bytes: a calibration is a few kilobytes \(at most 1000000\)/);
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
 });

@@ -254,7 +254,8 @@ class Learner implements OffPolicyLearner {
 }
 
 /** What a state must share with a learner to be loaded into it. */
-function describeShapes(config: LearnerConfig): string {
+/** The shapes a learner state must match to be restored: algorithm, sizes, widths and heads. */
+export function describeShapes(config: LearnerConfig): string {
   const { actor } = config;
   return `${config.algo} obs ${actor.obsDim} action ${actor.actionDim} actor [${actor.hidden.join(',')}]${actor.layerNorm ? ' LN' : ''} ${actor.head}${
     actor.gsde ? (actor.gsde.fullStd ? ' fullStd' : ' sharedStd') : ''
