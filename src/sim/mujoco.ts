@@ -80,6 +80,7 @@ function describeError(error: unknown, printed: readonly string[]): string {
     .map((line) => line.trim())
     .filter((line) => line !== '')
     .join(' ');
-  const kind = error === null ? '' : error instanceof Error ? `${error.name}${error.message ? `: ${error.message}` : ''}` : JSON.stringify(error);
+  const kind =
+    error === null ? '' : error instanceof Error ? `${error.name}${error.message ? `: ${error.message}` : ''}` : JSON.stringify(error);
   return `${[kind, said].filter((part) => part !== '').join(': ')} (check the XML syntax, attribute values and joint/actuator names)`;
 }
