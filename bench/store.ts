@@ -47,6 +47,13 @@ function makeRows(count: number): StepRow[] {
     command: array(JOINTS, 1),
     reward: -rng.uniform(),
     flags: 0,
+    // A servo-bus robot's row: its telemetry is written too.
+    telemetry: {
+      currentA: array(JOINTS, 0.2),
+      loadFraction: array(JOINTS, 0.1),
+      temperatureC: array(JOINTS, 40),
+      voltageV: array(JOINTS, 12),
+    },
   }));
 }
 

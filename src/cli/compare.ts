@@ -48,6 +48,16 @@ export function compareCommand(args: CompareArgs): number {
       ['mean squared jerk', ...reports.map((r) => r.training.mean_squared_jerk)],
       ['high-frequency share', ...reports.map((r) => r.training.high_freq_share)],
       ['clipped steps %', ...reports.map((r) => (r.training.clipped_share === null ? null : 100 * r.training.clipped_share))],
+      // Wear as the servos measured it: beside the continuity costs, where a robot meets its twin.
+      ...(reports.some((r) => r.wear !== null)
+        ? [
+            ['mean |current| A', ...reports.map((r) => r.wear?.mean_abs_current_a)],
+            ['mean |load| %', ...reports.map((r) => (r.wear?.mean_abs_load == null ? null : 100 * r.wear.mean_abs_load))],
+            ['peak temperature °C', ...reports.map((r) => r.wear?.peak_temperature_c)],
+            ['lowest voltage V', ...reports.map((r) => r.wear?.min_voltage_v)],
+            ['energy per step J', ...reports.map((r) => r.wear?.energy_j_per_step)],
+          ]
+        : []),
       ...limits.map((limit): Cell[] => [`  clipped by ${limit}`, ...reports.map((r) => r.interventions[limit] ?? 0)]),
       ...kinds.map((kind): Cell[] => [`${kind} events`, ...reports.map((r) => r.event_counts[kind] ?? 0)]),
     ];

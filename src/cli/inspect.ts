@@ -1,5 +1,5 @@
 import { readDatabase, type Db } from '../store/database.js';
-import { findRun, runEpisodes, runEvents, runReport, type RunReport, type RunRow } from '../store/queries.js';
+import { findRun, runEpisodes, runEvents, runReport, type RunReport, type RunRow, type RunWearRow } from '../store/queries.js';
 import { EXIT } from './exit-codes.js';
 import { formatCell, formatTable } from '../util/table.js';
 import { UsageError } from '../util/errors.js';
@@ -106,6 +106,7 @@ function describeRun(report: RunReport): string {
       `mean squared jerk ${formatCell(training.mean_squared_jerk)}, high-frequency share ${formatCell(training.high_freq_share)}`,
     ],
     ['safety', `${report.clipped_steps} of ${training.steps} steps changed${clipped ? ` (${clipped})` : ''}`],
+    ...(report.wear === null ? [] : [['wear', describeWear(report.wear)] as [string, string]]),
     ['events', events || 'none'],
   ];
   const width = Math.max(...lines.map(([label]) => label.length));
@@ -114,4 +115,16 @@ function describeRun(report: RunReport): string {
 
 function wallClock(iso: string): string {
   return iso.slice(0, 19).replace('T', ' ');
+}
+
+/** `mean |current| 0.21 A, peak 47.5 °C, lowest 11.6 V, 0.018 J per step` (only what was measured). */
+function describeWear(wear: RunWearRow): string {
+  const parts = [
+    wear.mean_abs_current_a === null ? null : `mean |current| ${formatCell(wear.mean_abs_current_a)} A`,
+    wear.mean_abs_load === null ? null : `mean |load| ${formatCell(100 * wear.mean_abs_load)} %`,
+    wear.peak_temperature_c === null ? null : `peak ${formatCell(wear.peak_temperature_c)} °C`,
+    wear.min_voltage_v === null ? null : `lowest ${formatCell(wear.min_voltage_v)} V`,
+    wear.energy_j_per_step === null ? null : `${formatCell(wear.energy_j_per_step)} J per step`,
+  ];
+  return parts.filter((part) => part !== null).join(', ');
 }

@@ -2,6 +2,7 @@ import type { Calibration } from '../calibration/types.js';
 import { copyJointState, createJointState, type JointCommand, type JointState } from '../core/joint-state.js';
 import { ContinuityCostAccumulator } from '../metrics/continuity.js';
 import { highFrequencyShare, meanSquaredJerk } from '../metrics/smoothness.js';
+import { WearAccumulator } from '../metrics/wear.js';
 import type { ExplorationStrategy, Policy } from '../rl/exploration/strategy.js';
 import { meanAction } from '../rl/exploration/strategy.js';
 import type { Transition } from '../rl/replay-buffer.js';
@@ -79,6 +80,8 @@ export class ControlLoop {
   /** Continuity of the applied commands (joint units over the soft range) and of the raw actions (over [-1, 1]). */
   private readonly continuity: ContinuityCostAccumulator;
   private readonly rawContinuity: ContinuityCostAccumulator;
+  /** What the actuators report of their wear (current, load, temperature, voltage), when they do. */
+  private readonly wear: WearAccumulator;
   /**
    * [steps][joints] applied commands of the episode, for the spectral measures: rows allocated once
    * (one episode's worth, grown if an episode runs longer) and overwritten, so a tick allocates nothing.
@@ -116,6 +119,7 @@ export class ControlLoop {
     this.previousState = createJointState(calibration.joints.length + calibration.passiveJoints.length);
     this.continuity = new ContinuityCostAccumulator(this.actionMap.low, this.actionMap.high);
     this.rawContinuity = new ContinuityCostAccumulator(new Float64Array(this.joints).fill(-1), new Float64Array(this.joints).fill(1));
+    this.wear = new WearAccumulator(1 / calibration.controlHz);
     this.commandOut = { mode: calibration.commandMode, target: this.command, answersSeq: 0 };
     this.commandRows = Array.from({ length: task.episodeSteps }, () => new Float64Array(this.joints));
   }
@@ -151,6 +155,7 @@ export class ControlLoop {
     this.episodeStartedMs = performance.now();
     this.continuity.reset();
     this.rawContinuity.reset();
+    this.wear.reset();
     this.commandCount = 0;
     this.parts.exploration.reset();
     this.parts.recorder?.beginEpisode(this.episode, evaluation);
@@ -195,6 +200,7 @@ export class ControlLoop {
 
     this.continuity.add(this.command);
     this.rawContinuity.add(this.action);
+    if (state.telemetry) this.wear.add(state.telemetry);
     if (this.commandCount === this.commandRows.length) this.commandRows.push(new Float64Array(this.joints));
     this.commandRows[this.commandCount++].set(this.command);
     if (this.parts.calibration.commandMode === 'position') this.actionMap.toAction(this.command, this.appliedAction);
@@ -253,6 +259,7 @@ export class ControlLoop {
       safetyClippedSteps: clips.clippedSteps,
       safetyClips: clips.byLimit,
       seconds: (performance.now() - this.episodeStartedMs) / 1000,
+      wear: this.wear.summary(),
     };
     this.parts.recorder?.endEpisode(this.episode, summary);
     return summary;
@@ -305,6 +312,7 @@ export class ControlLoop {
       command: history,
       reward,
       flags: this.previousFlags | extraFlags,
+      telemetry: this.previousState.telemetry,
     });
   }
 }

@@ -4,6 +4,8 @@
  * where the rows go.
  */
 
+import type { WearReadings, WearSummary } from '../metrics/wear.js';
+
 /** How an episode ended. */
 export type Termination = 'terminated' | 'truncated' | 'aborted' | 'interrupted';
 
@@ -26,6 +28,8 @@ export interface StepRow {
   command: ArrayLike<number>;
   reward: number | null;
   flags: number;
+  /** The actuators' own readings of the state the action answered, when the robot reports them. */
+  telemetry: WearReadings | null;
 }
 
 export interface EpisodeSummary {
@@ -43,6 +47,8 @@ export interface EpisodeSummary {
   safetyClippedSteps: number;
   safetyClips: Record<string, number>;
   seconds: number;
+  /** What the actuators measured of the episode's wear (null for a robot that does not report it). */
+  wear: WearSummary | null;
 }
 
 /** Bits of `steps.flags`. */

@@ -12,6 +12,7 @@ import { SimRobot } from '../sim/sim-robot.js';
 import { MujocoTwin } from '../sim/twin.js';
 import { openDatabase } from '../store/database.js';
 import { STEP_FLAGS, type Termination } from '../core/step-sink.js';
+import { WearAccumulator, type WearSummary } from '../metrics/wear.js';
 import { RunRecorder } from '../store/recorder.js';
 import type { RunInfo } from '../store/run-info.js';
 import type { Task } from '../tasks/task.js';
@@ -236,6 +237,7 @@ async function openLoop(
       command,
       reward,
       flags: t === commands.length - 1 ? STEP_FLAGS.episodeEnd : 0,
+      telemetry: states[t].telemetry,
     });
     continuity.add(command);
     rawContinuity.add(action);
@@ -255,6 +257,7 @@ async function openLoop(
     safetyClippedSteps: 0,
     safetyClips: {},
     seconds: (performance.now() - startedMs) / 1000,
+    wear: wearOf(states.slice(0, commands.length), dtS),
   });
   return { states, commands, return: episodeReturn, goalReproduced };
 }
@@ -309,4 +312,11 @@ function snapshot(state: JointState): JointState {
   const copy = createJointState(state.positionRad.length);
   copyJointState(state, copy);
   return copy;
+}
+
+/** The wear the twin's actuators report over the replayed steps (null for a twin without telemetry). */
+function wearOf(states: readonly JointState[], periodS: number): WearSummary | null {
+  const wear = new WearAccumulator(periodS);
+  for (const state of states) if (state.telemetry) wear.add(state.telemetry);
+  return wear.summary();
 }

@@ -16,7 +16,8 @@ const STEP_SCALARS = ['episode', 'step', 'device_time_s', 'reward', 'flags'] as 
 /**
  * A run's steps, oldest first, with every array expanded into one column per value, named after the
  * run's joints: `position_<joint>`, `velocity_<joint>` (measured joints), `raw_action_<joint>`,
- * `noise_<joint>`, `command_<joint>` (driven joints, which come first in `joint_names`), `obs_<i>`.
+ * `noise_<joint>`, `command_<joint>` (driven joints, which come first in `joint_names`), `obs_<i>`, and
+ * for a robot that reports telemetry `current_<joint>`, `load_<joint>`, `temperature_<joint>`, `voltage_<joint>`.
  * Values are the stored float32s, printed with the fewest digits that read back as the same float32.
  */
 export function stepTable(db: Db, run: RunRow): ExportTable {
@@ -35,7 +36,9 @@ export function stepTable(db: Db, run: RunRow): ExportTable {
     for (const row of statement.iterate(run.id) as IterableIterator<Record<string, number | null | Buffer>>) {
       const cells: ExportCell[] = STEP_SCALARS.map((column) => row[column] as number | null);
       for (const column of ARRAY_COLUMNS) {
-        const blob = row[column] as Buffer;
+        const blob = row[column] as Buffer | null;
+        // Telemetry a robot does not report is NULL, and has no columns (width 0).
+        if (blob === null) continue;
         const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
         for (let offset = 0; offset < blob.byteLength; offset += 4) cells.push(shortestFloat32(view.getFloat32(offset, true)));
       }

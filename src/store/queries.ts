@@ -128,6 +128,18 @@ export interface RunReport {
   interventions: Record<string, number>;
   /** Events per kind (fault, estop, reconnect, checkpoint, store, ...). */
   event_counts: Record<string, number>;
+  /** What the actuators measured over the training episodes (`run_wear`); null when the robot reports no telemetry. */
+  wear: RunWearRow | null;
+}
+
+/** A run's wear and tear as its servos measured it (`run_wear`): means and extremes over training episodes. */
+export interface RunWearRow {
+  mean_abs_current_a: number | null;
+  mean_abs_load: number | null;
+  peak_temperature_c: number | null;
+  min_voltage_v: number | null;
+  energy_j: number | null;
+  energy_j_per_step: number | null;
 }
 
 export function runReport(db: Db, run: RunRow): RunReport {
@@ -157,10 +169,17 @@ export function runReport(db: Db, run: RunRow): RunReport {
     kind: string;
     n: number;
   }[];
+  const wear = db
+    .prepare(
+      `SELECT mean_abs_current_a, mean_abs_load, peak_temperature_c, min_voltage_v, energy_j, energy_j_per_step FROM run_wear WHERE run = ?`,
+    )
+    .get(run.id) as RunWearRow;
+  const measured = Object.values(wear).some((value) => value !== null);
   return {
     run,
     training,
     evaluation,
+    wear: measured ? wear : null,
     clipped_steps: clipped.n,
     interventions: Object.fromEntries(byLimit.map((row) => [row.name, row.steps])),
     event_counts: Object.fromEntries(events.map((row) => [row.kind, row.n])),

@@ -45,13 +45,14 @@ export class RunWriter {
       throw new StoreError('the run store writes little-endian float32 arrays, and this host is big-endian: not supported');
     this.insertStep = db.prepare(
       `INSERT INTO steps (run_id, episode, step, device_time_s, ${ARRAY_COLUMNS.join(', ')}, reward, flags)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       VALUES (?, ?, ?, ?, ${ARRAY_COLUMNS.map(() => '?').join(', ')}, ?, ?)`,
     );
     this.insertEpisode = db.prepare(`INSERT INTO episodes (run_id, episode, started_at, evaluation) VALUES (?, ?, ?, ?)`);
     this.updateEpisode = db.prepare(
       `UPDATE episodes SET ended_at = ?, steps = ?, return = ?, termination = ?, reason = ?, continuity_cost = ?,
          continuity_per_joint = ?, raw_continuity_cost = ?, mean_squared_jerk = ?, high_freq_share = ?, safety_clipped_steps = ?,
-         safety_clips = ?, seconds = ?
+         safety_clips = ?, seconds = ?, mean_abs_current_a = ?, mean_abs_load = ?, peak_temperature_c = ?, min_voltage_v = ?,
+         energy_j = ?
        WHERE run_id = ? AND episode = ?`,
     );
     this.insertEvent = db.prepare(`INSERT INTO events (run_id, episode, step, at, kind, detail) VALUES (?, ?, ?, ?, ?, ?)`);
@@ -123,6 +124,11 @@ export class RunWriter {
         summary.safetyClippedSteps,
         JSON.stringify(summary.safetyClips),
         summary.seconds,
+        finiteOrNull(summary.wear?.meanAbsCurrentA ?? Number.NaN),
+        finiteOrNull(summary.wear?.meanAbsLoad ?? Number.NaN),
+        finiteOrNull(summary.wear?.peakTemperatureC ?? Number.NaN),
+        finiteOrNull(summary.wear?.minVoltageV ?? Number.NaN),
+        finiteOrNull(summary.wear?.energyJ ?? Number.NaN),
         this.runId,
         episode,
       ),
@@ -174,23 +180,15 @@ export class RunWriter {
     const { scalars, insertStep, runId } = this;
     const buffer = ring.buffer;
     const widths = ring.widths;
+    const arrays: (Uint8Array | null)[] = new Array<Uint8Array | null>(widths.length);
     for (let index = from; index < from + count; index++) {
       ring.scalarsOf(index, scalars);
       // Views into the shared ring: SQLite copies the bytes while binding, before the slot is released.
-      insertStep.run(
-        runId,
-        scalars[0],
-        scalars[1],
-        scalars[2],
-        new Uint8Array(buffer, ring.arrayByteOffset(index, 0), widths[0] * 4),
-        new Uint8Array(buffer, ring.arrayByteOffset(index, 1), widths[1] * 4),
-        new Uint8Array(buffer, ring.arrayByteOffset(index, 2), widths[2] * 4),
-        new Uint8Array(buffer, ring.arrayByteOffset(index, 3), widths[3] * 4),
-        new Uint8Array(buffer, ring.arrayByteOffset(index, 4), widths[4] * 4),
-        new Uint8Array(buffer, ring.arrayByteOffset(index, 5), widths[5] * 4),
-        scalars[3],
-        scalars[4],
-      );
+      // An array of width 0 (telemetry a robot does not report) is stored as NULL.
+      for (let column = 0; column < widths.length; column++) {
+        arrays[column] = widths[column] === 0 ? null : new Uint8Array(buffer, ring.arrayByteOffset(index, column), widths[column] * 4);
+      }
+      insertStep.run(runId, scalars[0], scalars[1], scalars[2], ...arrays, scalars[3], scalars[4]);
     }
   }
 }

@@ -137,4 +137,28 @@ export const MIGRATIONS: readonly string[] = [
   FROM runs r LEFT JOIN episodes e ON e.run_id = r.id AND e.evaluation = 0 AND e.ended_at IS NOT NULL
   GROUP BY r.id;
   `,
+  // 2: wear telemetry that servo buses report (per step and per episode), and a view of it per run.
+  `
+  ALTER TABLE steps ADD COLUMN current BLOB;      -- float32[joints], A; NULL when the robot reports no telemetry
+  ALTER TABLE steps ADD COLUMN load BLOB;         -- float32[joints], signed fraction of the servo's maximum torque
+  ALTER TABLE steps ADD COLUMN temperature BLOB;  -- float32[joints], °C
+  ALTER TABLE steps ADD COLUMN voltage BLOB;      -- float32[joints], V at the servo
+  ALTER TABLE episodes ADD COLUMN mean_abs_current_a REAL;  -- mean over steps and joints of |current|
+  ALTER TABLE episodes ADD COLUMN mean_abs_load REAL;       -- mean over steps and joints of |load|
+  ALTER TABLE episodes ADD COLUMN peak_temperature_c REAL;  -- highest temperature of any joint
+  ALTER TABLE episodes ADD COLUMN min_voltage_v REAL;       -- lowest input voltage of any joint (sag under load)
+  ALTER TABLE episodes ADD COLUMN energy_j REAL;            -- Σ over steps and joints of V·|I|·period: electrical energy proxy
+
+  CREATE VIEW run_wear AS
+  SELECT r.id AS run,
+         COUNT(e.episode) AS episodes,
+         AVG(e.mean_abs_current_a) AS mean_abs_current_a,
+         AVG(e.mean_abs_load) AS mean_abs_load,
+         MAX(e.peak_temperature_c) AS peak_temperature_c,
+         MIN(e.min_voltage_v) AS min_voltage_v,
+         SUM(e.energy_j) AS energy_j,
+         SUM(e.energy_j) / NULLIF(SUM(CASE WHEN e.energy_j IS NOT NULL THEN e.steps END), 0) AS energy_j_per_step
+  FROM runs r LEFT JOIN episodes e ON e.run_id = r.id AND e.evaluation = 0 AND e.ended_at IS NOT NULL
+  GROUP BY r.id;
+  `,
 ];

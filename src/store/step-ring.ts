@@ -1,13 +1,43 @@
 import type { StepRow } from '../core/step-sink.js';
 
-/**
- * Widths of a step row's arrays, fixed for a run: [position, velocity, obs, rawAction, noise, command],
- * in values. Position and velocity are the measured joints, rawAction, noise and command the driven ones.
- */
-export type StepWidths = readonly [number, number, number, number, number, number];
+/** The `steps` columns a row's arrays go to, in the order of `StepWidths`. */
+export const ARRAY_COLUMNS = [
+  'position',
+  'velocity',
+  'obs',
+  'raw_action',
+  'noise',
+  'command',
+  'current',
+  'load',
+  'temperature',
+  'voltage',
+] as const;
 
-/** The `steps` columns the six arrays go to, in `StepWidths` order. */
-export const ARRAY_COLUMNS = ['position', 'velocity', 'obs', 'raw_action', 'noise', 'command'] as const;
+/**
+ * Widths of a step row's arrays, fixed for a run, in values, in `ARRAY_COLUMNS` order. Position and
+ * velocity are the measured joints; raw action, noise and command the driven ones; the four telemetry
+ * arrays the driven ones, or 0 for a robot that reports none (stored as NULL).
+ */
+export type StepWidths = readonly number[];
+
+/** The arrays of `row` in `ARRAY_COLUMNS` order (telemetry arrays empty when the row has none). */
+function rowArrays(row: StepRow): ArrayLike<number>[] {
+  const t = row.telemetry;
+  return [
+    row.positionRad,
+    row.velocityRadS,
+    row.obs,
+    row.rawAction,
+    row.noise,
+    row.command,
+    t?.currentA ?? NONE,
+    t?.loadFraction ?? NONE,
+    t?.temperatureC ?? NONE,
+    t?.voltageV ?? NONE,
+  ];
+}
+const NONE = new Float64Array(0);
 
 /** Scalars of a row, as float64 in this order: episode, step, deviceTimeS, reward (NaN = none), flags. */
 const SCALARS = 5;
@@ -90,19 +120,23 @@ export class StepRing {
 
   /** The widths of `row`'s arrays. */
   static widthsOf(row: StepRow): StepWidths {
-    return [row.positionRad.length, row.velocityRadS.length, row.obs.length, row.rawAction.length, row.noise.length, row.command.length];
+    return rowArrays(row).map((array) => array.length);
   }
 
-  /** True when `row` has this ring's widths. */
+  /** True when `row` has this ring's widths (checked once per run: see `RunRecorder.step`). */
   fits(row: StepRow): boolean {
     const w = this.widths;
+    const t = row.telemetry;
+    const telemetry = t === null ? 0 : t.currentA.length;
     return (
       row.positionRad.length === w[0] &&
       row.velocityRadS.length === w[1] &&
       row.obs.length === w[2] &&
       row.rawAction.length === w[3] &&
       row.noise.length === w[4] &&
-      row.command.length === w[5]
+      row.command.length === w[5] &&
+      telemetry === w[6] &&
+      (t === null || (t.loadFraction.length === w[7] && t.temperatureC.length === w[8] && t.voltageV.length === w[9]))
     );
   }
 
@@ -138,6 +172,13 @@ export class StepRing {
     values.set(row.rawAction, base + offsets[3]);
     values.set(row.noise, base + offsets[4]);
     values.set(row.command, base + offsets[5]);
+    const t = row.telemetry;
+    if (t !== null) {
+      values.set(t.currentA, base + offsets[6]);
+      values.set(t.loadFraction, base + offsets[7]);
+      values.set(t.temperatureC, base + offsets[8]);
+      values.set(t.voltageV, base + offsets[9]);
+    }
     this.count++;
     Atomics.store(this.control, HEAD, this.count | 0);
     return true;

@@ -3,8 +3,11 @@
  * step rows from the shared ring on its own clock (every `maxBatchAgeMs`, or as soon as `maxBatchRows`
  * wait), and episode, event and status messages as they arrive. The control thread never waits for it.
  *
- * After the first failed write it commits nothing more and answers every request with the error;
- * `finish` still tries to record the run's status, which is tiny and may fit where step rows did not.
+ * After the first failed write it commits nothing more and answers every request with the error.
+ * When the failure is another process's lock, the rows, episodes and events keep waiting in order,
+ * and `finish` stores them all once the lock is released (the run has stopped the robot by then);
+ * after any other failure (a full disk) `finish` still tries to record the run's status, which is
+ * tiny and may fit where step rows did not.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { BUSY_TIMEOUT_MS, openWriterConnection, type Db } from './database.js';
@@ -80,6 +83,28 @@ function close(): void {
   port.close();
 }
 
+/** Episodes and events that arrived, or failed, while the database was locked: `finish` writes them. */
+const deferred: Extract<ToWriter, { type: 'beginEpisode' | 'endEpisode' | 'event' }>[] = [];
+
+/** The writer failed because another process held the database locked (waiting may still store everything). */
+function lockedOut(): boolean {
+  return failure instanceof StoreError && failure.locked;
+}
+
+function record(writer: RunWriter, message: (typeof deferred)[number]): void {
+  switch (message.type) {
+    case 'beginEpisode':
+      writer.beginEpisode(message.rowsBefore, message.episode, message.evaluation, message.at);
+      break;
+    case 'endEpisode':
+      writer.endEpisode(message.rowsBefore, message.episode, message.summary, message.at);
+      break;
+    case 'event':
+      writer.event(message.rowsBefore, message.kind, message.detail, message.episode, message.step, message.at);
+      break;
+  }
+}
+
 port.on('message', (message: ToWriter) => {
   switch (message.type) {
     case 'ring':
@@ -91,29 +116,28 @@ port.on('message', (message: ToWriter) => {
       finish(message);
       return;
   }
-  const id = message.type === 'flush' ? message.id : null;
-  if (!writer || failure) {
-    if (id !== null) fail(failure, id);
+  if (message.type === 'flush') {
+    try {
+      if (!writer || failure) throw failure ?? new Error('the writer did not start');
+      writer.commit(message.rowsBefore);
+      reply({ type: 'done', id: message.id });
+    } catch (error) {
+      fail(error, message.id);
+    }
     return;
   }
+  // While another process holds the lock, episodes and events wait with the rows, in order, for
+  // `finish` to store them all once the lock is released.
+  if (lockedOut()) {
+    deferred.push(message);
+    return;
+  }
+  if (!writer || failure) return;
   try {
-    switch (message.type) {
-      case 'beginEpisode':
-        writer.beginEpisode(message.rowsBefore, message.episode, message.evaluation, message.at);
-        break;
-      case 'endEpisode':
-        writer.endEpisode(message.rowsBefore, message.episode, message.summary, message.at);
-        break;
-      case 'event':
-        writer.event(message.rowsBefore, message.kind, message.detail, message.episode, message.step, message.at);
-        break;
-      case 'flush':
-        writer.commit(message.rowsBefore);
-        reply({ type: 'done', id: message.id });
-        break;
-    }
+    record(writer, message);
   } catch (error) {
-    fail(error, id);
+    fail(error, null);
+    if (lockedOut()) deferred.push(message);
   }
 });
 
@@ -123,8 +147,9 @@ function finish(message: Extract<ToWriter, { type: 'finish' }>): void {
     // After a lock held too long (the run stopped the robot for it), the rows still wait in the ring:
     // store them, and the status, once the lock is released. Any other failure (a full disk) would
     // fail again: only the status is tried then.
-    if (failure && !(failure instanceof StoreError && failure.locked)) throw failure;
+    if (failure && !lockedOut()) throw failure;
     writer.lockWaitMs = init.finishLockWaitMs;
+    for (const pending of deferred) record(writer, pending);
     writer.finish(message.rowsBefore, message.status, message.reason, message.at);
     reply({ type: 'done', id: message.id });
   } catch (error) {

@@ -37,6 +37,7 @@ export function makeRow(episode: number, step: number, deviceTimeS: number): Ste
     command: fill(JOINTS, 70),
     reward: -step,
     flags: 0,
+    telemetry: { currentA: fill(JOINTS, 80), loadFraction: fill(JOINTS, 90), temperatureC: fill(JOINTS, 100), voltageV: fill(JOINTS, 110) },
   };
 }
 
@@ -53,4 +54,5 @@ export const endSummary = (steps: number): EpisodeSummary => ({
   safetyClippedSteps: 1,
   safetyClips: { velocity: 1 },
   seconds: 0.2,
+  wear: null,
 });

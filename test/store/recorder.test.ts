@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,6 +47,7 @@ const summary = (steps: number): EpisodeSummary => ({
   safetyClippedSteps: 2,
   safetyClips: { velocity: 2, jerk: 1 },
   seconds: 0.5,
+  wear: null,
 });
 
 function stepRow(episode: number, step: number) {
@@ -60,6 +63,7 @@ function stepRow(episode: number, step: number) {
     command: [0.3, -0.3],
     reward: step === 19 ? null : -step,
     flags: step === 19 ? 16 : 0,
+    telemetry: null,
   };
 }
 
@@ -156,6 +160,59 @@ describe('run recorder', () => {
     db.close();
   });
 
+  test('telemetry: per-step current, load, temperature and voltage as float32 arrays, the episode wear, run_wear; NULL without telemetry', async () => {
+    const path = join(dir, 'telemetry.db');
+    const db = openDatabase(path);
+    const recorder = await RunRecorder.open(db, info);
+    recorder.beginEpisode(0, false);
+    for (let step = 0; step < 10; step++) {
+      recorder.step({
+        ...stepRow(0, step),
+        telemetry: { currentA: [0.1 * step, -0.2], loadFraction: [0.3, -0.4], temperatureC: [40 + step, 39], voltageV: [12, 11.5] },
+      });
+    }
+    const wear = { meanAbsCurrentA: 0.325, meanAbsLoad: 0.35, peakTemperatureC: 49, minVoltageV: 11.5, energyJ: 0.9 };
+    recorder.endEpisode(0, { ...summary(10), wear });
+    await recorder.finish('finished', null);
+    const row = db.prepare('SELECT current, load, temperature, voltage FROM steps WHERE step = 3').get() as Record<string, Buffer>;
+    assert.deepEqual(Array.from(readFloat32Blob(row['current'])), [Math.fround(0.3), Math.fround(-0.2)]);
+    assert.deepEqual(Array.from(readFloat32Blob(row['temperature'])), [43, 39]);
+    assert.deepEqual(Array.from(readFloat32Blob(row['voltage'])), [12, 11.5]);
+    const runWear = db
+      .prepare('SELECT mean_abs_current_a, peak_temperature_c, min_voltage_v, energy_j, energy_j_per_step FROM run_wear')
+      .get();
+    assert.deepEqual(runWear, {
+      mean_abs_current_a: 0.325,
+      peak_temperature_c: 49,
+      min_voltage_v: 11.5,
+      energy_j: 0.9,
+      energy_j_per_step: 0.09,
+    });
+    // A robot without telemetry: NULL arrays and no wear.
+    const plain = await RunRecorder.open(db, info);
+    plain.beginEpisode(0, false);
+    plain.step(stepRow(0, 0));
+    plain.endEpisode(0, summary(1));
+    await plain.finish('finished', null);
+    const bare = db.prepare('SELECT current, voltage FROM steps WHERE run_id = ?').get(plain.runId);
+    assert.deepEqual(bare, { current: null, voltage: null });
+    db.close();
+
+    // What inspect and compare show of it.
+    const bin = fileURLToPath(new URL('../../../bin/robo-train.js', import.meta.url));
+    const inspect = spawnSync(process.execPath, [bin, 'inspect', String(recorder.runId), '--db', path], { encoding: 'utf8' });
+    assert.equal(inspect.status, 0, inspect.stderr);
+    assert.match(
+      inspect.stdout,
+      /^ +wear +mean \|current\| 0\.325 A, mean \|load\| 35 %, peak 49 °C, lowest 11\.50 V, 0\.0900 J per step$/m,
+    );
+    const compare = spawnSync(process.execPath, [bin, 'compare', String(recorder.runId), String(plain.runId), '--db', path], {
+      encoding: 'utf8',
+    });
+    assert.equal(compare.status, 0, compare.stderr);
+    assert.match(compare.stdout, /^peak temperature °C +49 +-$/m);
+  });
+
   test('episode ends and events are committed at once, with the step rows queued before them', async () => {
     const path = join(dir, 'prompt.db');
     const db = openDatabase(path);
@@ -235,7 +292,7 @@ describe('run recorder', () => {
     );
     // SQLite's own cap on the file's pages fails a write exactly as a full disk does.
     db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
-    const ring = StepRing.create(400, [2, 2, 8, 2, 2, 2]);
+    const ring = StepRing.create(400, [2, 2, 8, 2, 2, 2, 0, 0, 0, 0]);
     const writer = new RunWriter(db, runId, 1000);
     writer.attach(ring.layout);
     for (let step = 0; step < 400; step++) ring.push(stepRow(0, step));

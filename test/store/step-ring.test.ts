@@ -7,7 +7,7 @@ import type { StepRow } from '../../src/core/step-sink.js';
 const seed = Number(process.env['FC_SEED'] ?? 7);
 const numRuns = Number(process.env['FC_RUNS'] ?? 100);
 
-const widths: StepWidths = [3, 3, 5, 2, 2, 2];
+const widths: StepWidths = [3, 3, 5, 2, 2, 2, 2, 2, 2, 2];
 
 function row(n: number): StepRow {
   const values = (length: number, base: number): number[] => Array.from({ length }, (_, i) => base + i + n / 8);
@@ -23,6 +23,12 @@ function row(n: number): StepRow {
     command: values(2, 500),
     reward: n % 3 === 0 ? null : -n,
     flags: n % 32,
+    telemetry: {
+      currentA: values(2, 600),
+      loadFraction: values(2, 700),
+      temperatureC: values(2, 800),
+      voltageV: values(2, 900),
+    },
   };
 }
 

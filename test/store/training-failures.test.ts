@@ -141,6 +141,10 @@ describe('the store when another process holds the database locked', () => {
       total += rows.n;
     }
     assert.ok(total > lockedAtRows, `rows queued during the lock were stored (${total} > ${lockedAtRows})`);
+    const allRows = (store.prepare('SELECT COUNT(*) AS n FROM steps').get() as { n: number }).n;
+    assert.equal(allRows, total, 'the episodes begun during the lock are recorded with their rows');
+    const kinds = (store.prepare('SELECT kind FROM events').all() as { kind: string }[]).map((row) => row.kind);
+    assert.ok(kinds.includes('fault'), `the fault is recorded as an event (events: ${kinds.join(', ')})`);
     store.close();
   });
 });
