@@ -73,6 +73,36 @@ export class BusJoints {
   }
 }
 
+/** The position limits a servo can hold for its joint [ticks], or why it cannot. */
+export type ServoLimits = { id: number; joint: string; minTicks: number; maxTicks: number } | { id: number; joint: string; reason: string };
+
+/**
+ * The servo's own limits for each joint's hard range: `ticksFromRawRad` of both ends, in the order of
+ * the ticks (a joint with direction -1 swaps them). A continuous joint has no range to hold; a range
+ * that crosses the encoder's 0/4095 seam cannot be held by the servo's 0..4095 limit registers.
+ */
+export function servoLimits(calibration: Calibration): ServoLimits[] {
+  return calibration.joints.map((joint) => {
+    const { id } = servoOf(joint, calibration.robot);
+    const { minPositionRad, maxPositionRad } = joint.limits;
+    if (minPositionRad === null || maxPositionRad === null)
+      return { id, joint: joint.name, reason: 'a continuous joint has no range to hold' };
+    const ends = [minPositionRad, maxPositionRad]
+      .map((rad) => ticksFromRawRad(joint.direction * rad + joint.offsetRad))
+      .sort((a, b) => a - b);
+    if (ends[0] < 0 || ends[1] > MAX_TICK)
+      return {
+        id,
+        joint: joint.name,
+        reason: `its range is ticks ${ends[0]}..${ends[1]}, across the encoder's 0/${MAX_TICK} seam, which the servo's limits cannot hold`,
+      };
+    return { id, joint: joint.name, minTicks: ends[0], maxTicks: ends[1] };
+  });
+}
+
+/** The highest position a servo's limit registers take (12-bit encoder). */
+const MAX_TICK = 4095;
+
 function servoOf(joint: JointCalibration, robot: string): NonNullable<JointCalibration['servo']> {
   if (joint.servo === null)
     throw new UsageError(`calibration '${robot}': joint '${joint.name}' names no "servo" although the robot has a "bus"`);

@@ -18,13 +18,15 @@ import {
   type ByteDuplex,
   type ControlTable,
 } from '../servo-bus/index.js';
-import type { BusCounters, ServoBusDriver, ServoIdentity, ServoReading } from './servo-driver.js';
+import type { BusCounters, ServoBusDriver, ServoIdentity, ServoReading, ServoSettings } from './servo-driver.js';
 
 /** Fast Sync Read (0x8A) exists from this firmware version of the X series on (e-manual, Protocol 2.0, Fast Sync Read). */
 const FAST_SYNC_READ_FIRMWARE = 45;
 /** Bus Watchdog counts in units of 20 ms, 1..127 (e-manual, X series, Bus Watchdog (98)). */
 const BUS_WATCHDOG_UNIT_MS = 20;
 const BUS_WATCHDOG_MAX = 127;
+/** Return Delay Time counts in units of 2 µs (e-manual, X series, Return Delay Time (9)). */
+const RETURN_DELAY_UNIT_US = 2;
 /** Present Current of the XL330: 1 mA per count. */
 const XL330_CURRENT_MA = 1;
 
@@ -113,6 +115,18 @@ export class DynamixelDriver implements ServoBusDriver {
       ids.map(() => units),
     );
     return true;
+  }
+
+  /** Min/Max Position Limit (52, 48) bound Goal Position in Position Control Mode; EEPROM, written with torque off. */
+  async storeSettings(id: number, settings: ServoSettings): Promise<ServoSettings> {
+    await this.bus.write(id, 'minPositionLimit', settings.minPositionTicks);
+    await this.bus.write(id, 'maxPositionLimit', settings.maxPositionTicks);
+    await this.bus.write(id, 'returnDelayTime', Math.round(settings.returnDelayUs / RETURN_DELAY_UNIT_US));
+    return {
+      minPositionTicks: (await this.bus.read(id, 'minPositionLimit')).value,
+      maxPositionTicks: (await this.bus.read(id, 'maxPositionLimit')).value,
+      returnDelayUs: (await this.bus.read(id, 'returnDelayTime')).value * RETURN_DELAY_UNIT_US,
+    };
   }
 
   close(): void {

@@ -18,8 +18,10 @@ import {
   type ByteDuplex,
   type ControlTable,
 } from '../servo-bus/index.js';
-import type { BusCounters, ServoBusDriver, ServoIdentity, ServoReading } from './servo-driver.js';
+import type { BusCounters, ServoBusDriver, ServoIdentity, ServoReading, ServoSettings } from './servo-driver.js';
 
+/** Return Delay Time counts in units of 2 µs (STS memory table; the table notes it does not act on STS servos). */
+const RETURN_DELAY_UNIT_US = 2;
 /** Present Current of the STS3215: 6.5 mA per count (STS memory table). */
 const STS_CURRENT_MA = 6.5;
 
@@ -85,6 +87,26 @@ export class FeetechDriver implements ServoBusDriver {
   /** The STS series has no bus watchdog: a servo holds its last goal when the host falls silent. */
   armWatchdog(): Promise<boolean> {
     return Promise.resolve(false);
+  }
+
+  /**
+   * Min/Max Angle Limit (9, 11): a goal outside them drives to the nearest limit. EEPROM bytes only
+   * survive a power cycle when written with Lock (55) at 0, which is set back to 1 after.
+   */
+  async storeSettings(id: number, settings: ServoSettings): Promise<ServoSettings> {
+    await this.bus.write(id, 'lock', 0);
+    try {
+      await this.bus.write(id, 'minAngleLimit', settings.minPositionTicks);
+      await this.bus.write(id, 'maxAngleLimit', settings.maxPositionTicks);
+      await this.bus.write(id, 'returnDelayTime', Math.round(settings.returnDelayUs / RETURN_DELAY_UNIT_US));
+    } finally {
+      await this.bus.write(id, 'lock', 1);
+    }
+    return {
+      minPositionTicks: (await this.bus.read(id, 'minAngleLimit')).value,
+      maxPositionTicks: (await this.bus.read(id, 'maxAngleLimit')).value,
+      returnDelayUs: (await this.bus.read(id, 'returnDelayTime')).value * RETURN_DELAY_UNIT_US,
+    };
   }
 
   close(): void {

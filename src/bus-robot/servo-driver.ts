@@ -55,6 +55,20 @@ export interface ServoBusDriver {
    * Watchdog); returns false where it has none (Feetech).
    */
   armWatchdog(ids: readonly number[], timeoutMs: number): Promise<boolean>;
+  /**
+   * Stores settings in servo `id`'s non-volatile memory (torque must be off): its own position limits,
+   * a second line of defence that holds if the host dies, and its return delay. Returns them as read back.
+   */
+  storeSettings(id: number, settings: ServoSettings): Promise<ServoSettings>;
   readonly counters: BusCounters;
   close(): void;
+}
+
+/** What `robo-train calibrate` stores in a bus servo. */
+export interface ServoSettings {
+  /** The servo's own position limits [ticks]. */
+  minPositionTicks: number;
+  maxPositionTicks: number;
+  /** Wait before the servo answers [µs]. */
+  returnDelayUs: number;
 }

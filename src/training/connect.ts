@@ -17,9 +17,7 @@ import { expectationFromCalibration } from '../device/joint-map.js';
 import { DeviceSession } from '../device/session.js';
 import { UsageError } from '../util/errors.js';
 import { BusRobot } from '../bus-robot/bus-robot.js';
-import { BusJoints } from '../bus-robot/bus-joints.js';
-import { DynamixelDriver } from '../bus-robot/dynamixel-driver.js';
-import { FeetechDriver } from '../bus-robot/feetech-driver.js';
+import { createBusDriver } from '../bus-robot/drivers.js';
 import { SerialByteLink } from '../transport/serial-bytes.js';
 
 export interface RobotConnectOptions {
@@ -76,15 +74,11 @@ function connectBusRobot(config: TrainConfig, calibration: Calibration, options:
     throw new UsageError(
       `'${calibration.robot}' is a ${bus.protocol} servo-bus arm: give its serial port with --port PATH (MQTT cannot carry a servo bus)`,
     );
-  const tables = new BusJoints(calibration).tables;
   return new BusRobot({
     calibration,
     where: `${path} at ${bus.baudRate} Bd`,
     openLink: () => SerialByteLink.open({ path, baudRate: bus.baudRate }),
-    createDriver: (link, clock) =>
-      bus.protocol === 'dynamixel'
-        ? new DynamixelDriver(link, clock, bus.baudRate, tables)
-        : new FeetechDriver(link, clock, bus.baudRate, tables),
+    createDriver: (link, clock) => createBusDriver(calibration, link, clock),
     reconnectTimeoutMs: config.reconnectS * 1000,
     watchdogMs: config.watchdogMs ?? DEFAULT_BUS_WATCHDOG_MS,
     signal: options.signal,
