@@ -64,6 +64,8 @@ export interface BusReport {
   busTime: LatencySummary;
   /** Ticks whose read started over half a period after its slot (the loop fell behind). */
   missedTicks: number;
+  /** State reads that lost an answer and were read again. */
+  retriedReads: number;
   bus: BusCounters;
 }
 
@@ -97,6 +99,7 @@ export class BusRobot implements Robot {
   private nextSlotMs = 0;
   private stateHandedAtMs = Number.NaN;
   private missedTicks = 0;
+  private retriedReads = 0;
   private counters: BusCounters = { transactions: 0, timeouts: 0, corrupt: 0 };
 
   constructor(private readonly options: BusRobotOptions) {
@@ -156,12 +159,12 @@ export class BusRobot implements Robot {
 
   async close(): Promise<void> {
     await this.disconnect();
-    const { hostWork, busTime, missedTicks } = this.report();
+    const { hostWork, busTime, missedTicks, retriedReads } = this.report();
     if (busTime.count > 0) {
       this.log(
         `robot: bus: ${busTime.count} ticks, bus time p50 ${busTime.p50Ms.toFixed(2)} ms, p99 ${busTime.p99Ms.toFixed(2)} ms; ` +
           `host work p50 ${hostWork.p50Ms.toFixed(2)} ms, p99 ${hostWork.p99Ms.toFixed(2)} ms; ${missedTicks} missed ticks; ` +
-          `${this.counters.timeouts} timeouts, ${this.counters.corrupt} corrupt answers`,
+          `${this.counters.timeouts} timeouts, ${this.counters.corrupt} corrupt answers, ${retriedReads} reads retried`,
       );
     }
   }
@@ -172,6 +175,7 @@ export class BusRobot implements Robot {
       hostWork: this.hostWork.summary(this.periodMs),
       busTime: this.busTime.summary(this.periodMs),
       missedTicks: this.missedTicks,
+      retriedReads: this.retriedReads,
       bus: this.counters,
     };
   }
@@ -266,7 +270,7 @@ export class BusRobot implements Robot {
 
   /** Reads every servo into the state; a hardware error stops the arm (torque off) and fails the episode. */
   private async readTick(driver: ServoBusDriver): Promise<JointState> {
-    const readings = await this.transact(() => driver.readState(this.joints.ids));
+    const readings = await this.transact(() => this.readWithRetry(driver));
     const failing = [...readings].filter(([, reading]) => reading.alert);
     if (failing.length > 0) {
       const words = await this.describeErrors(driver, failing);
@@ -278,6 +282,20 @@ export class BusRobot implements Robot {
     this.state.deviceTimeS = this.clock.nowMs() / 1000;
     this.state.deviceFault = !this.torqueOn;
     return this.state;
+  }
+
+  /**
+   * A bus loses an answer now and then (a noisy cable, a busy USB host): one lost or corrupt answer
+   * is read again at once, and only a second failure ends the episode.
+   */
+  private async readWithRetry(driver: ServoBusDriver): Promise<Map<number, ServoReading>> {
+    try {
+      return await driver.readState(this.joints.ids);
+    } catch (error) {
+      if (!(error instanceof ServoBusError) || (error.kind !== 'timeout' && error.kind !== 'corrupt')) throw error;
+      this.retriedReads++;
+      return driver.readState(this.joints.ids);
+    }
   }
 
   /** Runs a bus transaction; a failed one is the end of the episode, in words that name the servos. */

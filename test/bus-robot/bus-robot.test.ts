@@ -100,7 +100,7 @@ for (const name of ['koch', 'so101']) {
       const began = performance.now();
       for (let k = 0; k < 10; k++) state = await robot.step({ mode: 'position', target, answersSeq: state.seq });
       const elapsed = performance.now() - began;
-      assert.ok(elapsed > 9 * periodMs && elapsed < 30 * periodMs, `10 ticks took ${elapsed.toFixed(1)} ms at ${periodMs} ms per tick`);
+      assert.ok(elapsed > 9 * periodMs && elapsed < 100 * periodMs, `10 ticks took ${elapsed.toFixed(1)} ms at ${periodMs} ms per tick`);
       assert.ok(Math.abs(state.positionRad[0] - (home[0] + 0.05)) < 0.002);
 
       await robot.stop('end of test');
