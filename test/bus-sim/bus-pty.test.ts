@@ -9,21 +9,16 @@ import { BusSimDevice } from '../../src/bus-sim/device.js';
 import { loadCalibration } from '../../src/calibration/load.js';
 import { rawRadFromTicks, ticksFromRawRad } from '../../src/calibration/servo.js';
 import { systemClock } from '../../src/core/clock.js';
-import { dynamixel, feetech, ServoBusError, type ControlTable } from '../../src/servo-bus/index.js';
+import { dynamixel, feetech, ServoBusError } from '../../src/servo-bus/index.js';
 import { SerialByteLink } from '../../src/transport/serial-bytes.js';
 import { cleanup, haveTools, PtyPair, tempFolder } from '../hardware/support.js';
+import { BAUD, kochTables, LATENCY_MS, untilAnswering } from './support.js';
 
 after(cleanup);
 
-const BAUD = 1_000_000;
-/**
- * The latency the bus masters allow for the link (their timeouts are twice it plus the bytes' time):
- * above the FTDI default of 16 ms, as the emulator shares two busy CI cores with the test.
- */
-const LATENCY_MS = 40;
-
 interface Rig {
   device: BusSimDevice;
+  pty: PtyPair;
   link: SerialByteLink;
   ids: number[];
   close(): Promise<void>;
@@ -34,16 +29,18 @@ async function rig(robot: 'so101' | 'koch'): Promise<Rig> {
   const device = await BusSimDevice.create({ calibration: loadCalibration(robot), port: pty.device, baudRate: BAUD });
   await device.start();
   const link = await SerialByteLink.open({ path: pty.host, baudRate: BAUD });
-  return {
+  const rigged: Rig = {
     device,
+    pty,
     link,
     ids: device.ids,
     async close() {
-      await link.close();
+      await rigged.link.close();
       await device.close();
       await pty.unplug();
     },
   };
+  return rigged;
 }
 
 async function rejectsWith(promise: Promise<unknown>, kind: string, what: string): Promise<ServoBusError> {
@@ -76,6 +73,7 @@ test('feetech: the so101 twin as six STS3215 servos', async (t: TestContext) => 
   const read = (): Promise<Map<number, feetech.FtSyncReadEntry>> => bus.syncRead(r.ids, ['presentPosition', 'presentCurrent']);
 
   await t.test('every id answers Ping with the STS3215 model number', async () => {
+    await untilAnswering(() => bus.ping(1), 5000);
     for (const id of r.ids) assert.equal((await bus.ping(id)).modelNumber, 777, `id ${id}`);
   });
 
@@ -177,23 +175,37 @@ test('feetech: the so101 twin as six STS3215 servos', async (t: TestContext) => 
     );
   });
   bus.close();
+
+  await t.test('the link comes back: a new pseudo-terminal under the same name is opened again, the servos kept their state', async () => {
+    await r.link.close();
+    await r.pty.unplug();
+    await r.pty.plug();
+    r.link = await SerialByteLink.open({ path: r.pty.host, baudRate: BAUD });
+    const again = new feetech.FtBus({
+      link: r.link,
+      clock: systemClock,
+      baudRate: BAUD,
+      servos: new Map(r.ids.map((id) => [id, table])),
+      latencyMs: LATENCY_MS,
+    });
+    await untilAnswering(() => again.ping(1), 3000);
+    assert.equal((await again.read(1, 'torqueEnable')).value, 1, 'torque stayed on');
+    assert.equal((await again.read(3, 'torqueEnable')).value, 0, 'the overheated servo stayed off');
+    again.close();
+  });
 });
 
 test('dynamixel: the koch twin as XL430-W250 and XL330-M288 servos', async (t: TestContext) => {
   if (!haveTools(t, 'socat')) return;
   const r = await rig('koch');
   t.after(() => r.close());
-  const tables = new Map<number, ControlTable>(
-    loadCalibration('koch').joints.map((joint) => [
-      joint.servo!.id,
-      joint.servo!.model === 'xl430-w250' ? dynamixel.XL430_W250 : dynamixel.XL330_M288,
-    ]),
-  );
+  const tables = kochTables();
   const bus = new dynamixel.DxlBus({ link: r.link, clock: systemClock, baudRate: BAUD, servos: tables, latencyMs: LATENCY_MS });
   const read = (): Promise<Map<number, dynamixel.DxlSyncReadEntry>> =>
     bus.syncRead(r.ids, ['presentLoad', 'presentTemperature'], { fast: true });
 
   await t.test('every id answers Ping with its model number', async () => {
+    await untilAnswering(() => bus.ping(1), 5000);
     const models = [];
     for (const id of r.ids) models.push((await bus.ping(id)).modelNumber);
     assert.deepEqual(models, [1060, 1060, 1200, 1200, 1200, 1200]);

@@ -8,28 +8,12 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { loadCalibration } from '../../src/calibration/load.js';
 import { rawRadFromTicks } from '../../src/calibration/servo.js';
 import { systemClock } from '../../src/core/clock.js';
-import { dynamixel, feetech, ServoBusError, type ControlTable } from '../../src/servo-bus/index.js';
+import { dynamixel, feetech, ServoBusError } from '../../src/servo-bus/index.js';
 import { SerialByteLink } from '../../src/transport/serial-bytes.js';
 import { cleanup, haveTools, PtyPair, RoboTrain, tempFolder } from '../hardware/support.js';
+import { BAUD, kochTables, LATENCY_MS, untilAnswering } from './support.js';
 
 after(cleanup);
-
-const BAUD = 1_000_000;
-/** Generous link latency for the masters' timeouts: the emulator is a second process on busy cores. */
-const LATENCY_MS = 40;
-
-async function pingUntilUp(ping: () => Promise<unknown>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await ping();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await delay(50);
-    }
-  }
-}
 
 test('sim-device --bus feetech: so101 servos answer; the hand sweeps the free joints; faults from stdin', async (t: TestContext) => {
   if (!haveTools(t, 'socat')) return;
@@ -49,7 +33,7 @@ test('sim-device --bus feetech: so101 servos answer; the hand sweeps the free jo
     latencyMs: LATENCY_MS,
   });
   try {
-    await pingUntilUp(() => bus.ping(1), 5000);
+    await untilAnswering(() => bus.ping(1), 5000);
     for (const id of ids) assert.equal((await bus.ping(id)).modelNumber, 777);
     // The hand started with the first packet: torque is off, so it sweeps every joint through its range
     // (wrist_roll's path runs at 5.5 rad/s, the servo's no-load speed: it lags and misses the ends).
@@ -101,16 +85,11 @@ test('sim-device --bus dynamixel: koch servos; a scheduled overheat trips after 
   const device = new RoboTrain(['sim-device', '--bus', 'dynamixel', '--twin', 'koch', '--port', pty.device, '--fault', 'overheat@0.3:2']);
   await device.output(/6 dynamixel servos/, 15_000);
   const link = await SerialByteLink.open({ path: pty.host, baudRate: BAUD });
-  const tables = new Map<number, ControlTable>(
-    loadCalibration('koch').joints.map((joint) => [
-      joint.servo!.id,
-      joint.servo!.model === 'xl430-w250' ? dynamixel.XL430_W250 : dynamixel.XL330_M288,
-    ]),
-  );
+  const tables = kochTables();
   const ids = [...tables.keys()];
   const bus = new dynamixel.DxlBus({ link, clock: systemClock, baudRate: BAUD, servos: tables, latencyMs: LATENCY_MS });
   try {
-    await pingUntilUp(() => bus.ping(1), 5000);
+    await untilAnswering(() => bus.ping(1), 5000);
     assert.deepEqual((await bus.ping(2)).alert, false);
     await bus.syncWrite(
       ids,
