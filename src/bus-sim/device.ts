@@ -209,7 +209,15 @@ export class BusSimDevice {
   private runSchedule(now: number): void {
     const armedAtMs = this.plant.firstTorqueOnMs;
     if (armedAtMs === null) return;
-    while (this.schedule.length > 0 && now - armedAtMs >= this.schedule[0].atS * 1000) this.inject(this.schedule.shift()!);
+    while (this.schedule.length > 0 && now - armedAtMs >= this.schedule[0].atS * 1000) {
+      const fault = this.schedule.shift()!;
+      try {
+        this.inject(fault);
+      } catch (error) {
+        // A fault on a servo an earlier fault took off the bus: said, and the bus carries on.
+        this.log(`sim-device: ${fault.kind}@${fault.atS}:${fault.amount} not carried out: ${(error as Error).message}`);
+      }
+    }
   }
 
   /** Opens the link if it is closed, retrying every `reopenMs`. */
