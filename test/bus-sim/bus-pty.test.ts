@@ -255,6 +255,17 @@ test('dynamixel: the koch twin as XL430-W250 and XL330-M288 servos', async (t: T
     assert.deepEqual(await bus.hardwareError(4), ['overheating'], 'a reboot clears it, but the servo is still hot: it trips again');
   });
 
+  await t.test('bus watchdog: a servo whose host falls silent stops by itself, between packets', async () => {
+    await bus.write(1, 'busWatchdog', 1);
+    await bus.write(1, 'goalPosition', ticksFromRawRad(1.5));
+    // No packet for id 1 from here: after 20 ms its watchdog stops it where it is.
+    await delay(500);
+    assert.equal((await bus.read(1, 'busWatchdog')).value, -1);
+    const pan = rawRadFromTicks((await bus.read(1, 'presentPosition')).value);
+    assert.ok(pan < 1, `pan stopped short of its goal of 1.5 rad: ${pan}`);
+    assert.ok(Math.abs(twinRad(r.device)[0] - pan) < 0.01, 'and stays there');
+  });
+
   await t.test('silent: a fast sync read stops at the silent servo and names it and the ones after', async () => {
     r.device.inject({ kind: 'silent', amount: 5 });
     const error = await rejectsWith(read(), 'timeout', 'fast sync read with a silent servo');
