@@ -4,7 +4,8 @@
  * servos themselves.
  */
 import type { BusProtocol, Calibration, ServoModel } from '../calibration/types.js';
-import { dynamixel, feetech, type ControlTable, type EmulatedReply, type ServoPlant } from '../servo-bus/index.js';
+import { dynamixel, feetech, type ControlTable, type EmulatedReply } from '../servo-bus/index.js';
+import type { TwinPlant } from './twin-plant.js';
 
 export interface EmulatedBus {
   readonly protocol: BusProtocol;
@@ -26,8 +27,28 @@ const DYNAMIXEL_TABLES: Partial<Record<ServoModel, ControlTable>> = {
 };
 const FEETECH_TABLES: Partial<Record<ServoModel, ControlTable>> = { sts3215: feetech.STS3215 };
 
+/** What the servos of a chain share: an ID register. */
+interface Identified {
+  readonly id: number;
+}
+
+/**
+ * Keeps the plant's joints with their servos when the host writes a servo's ID register (the plant
+ * knows servos by id): after each batch of packets, servos whose id changed are renumbered in it.
+ */
+function followIds(servos: readonly Identified[], plant: TwinPlant): () => void {
+  const known = new Map(servos.map((servo) => [servo, servo.id]));
+  return () => {
+    for (const [servo, id] of known) {
+      if (servo.id === id) continue;
+      plant.renumber(id, servo.id);
+      known.set(servo, servo.id);
+    }
+  };
+}
+
 /** The calibration's servos, powered on at `atMs` with `plant` behind them. */
-export function emulatedBus(calibration: Calibration, plant: ServoPlant, atMs: number): EmulatedBus {
+export function emulatedBus(calibration: Calibration, plant: TwinPlant, atMs: number): EmulatedBus {
   const protocol = calibration.bus?.protocol;
   if (protocol === undefined) throw new RangeError(`${calibration.sourcePath}: the robot '${calibration.robot}' has no servo bus`);
   const refs = calibration.joints.map((joint) => joint.servo!);
@@ -36,9 +57,14 @@ export function emulatedBus(calibration: Calibration, plant: ServoPlant, atMs: n
     const attached = refs.map((ref) => new dynamixel.DxlServo({ table: tableOf(DYNAMIXEL_TABLES, ref.model), id: ref.id }));
     const chain = new dynamixel.DxlChain(attached, { plant, atMs });
     const servo = (id: number): dynamixel.DxlServo => found(chain.servo(id), id);
+    const renumbered = followIds(attached, plant);
     return {
       protocol,
-      receive: (bytes, at) => chain.receive(bytes, at),
+      receive: (bytes, at) => {
+        const replies = chain.receive(bytes, at);
+        renumbered();
+        return replies;
+      },
       monitor: (at) => {
         chain.elapse(at);
         for (const s of attached) s.sample(plant, at);
@@ -51,9 +77,14 @@ export function emulatedBus(calibration: Calibration, plant: ServoPlant, atMs: n
   const attached = refs.map((ref) => new feetech.FtServo({ table: tableOf(FEETECH_TABLES, ref.model), id: ref.id }));
   const chain = new feetech.FtChain(attached, { plant, atMs });
   const servo = (id: number): feetech.FtServo => found(chain.servo(id), id);
+  const renumbered = followIds(attached, plant);
   return {
     protocol,
-    receive: (bytes, at) => chain.receive(bytes, at),
+    receive: (bytes, at) => {
+      const replies = chain.receive(bytes, at);
+      renumbered();
+      return replies;
+    },
     monitor: (at) => {
       for (const s of attached) if (at >= s.bootUntilMs) s.sample(plant, at);
     },

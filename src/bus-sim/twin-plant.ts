@@ -130,6 +130,14 @@ export class TwinPlant implements ServoPlant {
     this.handStartedAtMs ??= atMs;
   }
 
+  /** Servo `oldId` now answers to `newId` (the host wrote its ID register). */
+  renumber(oldId: number, newId: number): void {
+    const servo = this.servoOf(oldId);
+    this.servos.delete(oldId);
+    servo.id = newId;
+    this.servos.set(newId, servo);
+  }
+
   /** Sets servo `id`'s temperature (fault injection: a servo heated by a long stall). */
   setTemperature(id: number, temperatureC: number): void {
     this.servoOf(id).telemetry.temperatureC = temperatureC;
@@ -190,7 +198,6 @@ export class TwinPlant implements ServoPlant {
 
   private servoOf(id: number): JointServo {
     const servo = this.servos.get(id);
-    // The twin finds a joint by the calibration's servo id; a host that renumbers a servo leaves it.
     if (servo === undefined)
       throw new RangeError(`the twin has no joint driven by servo id ${id} (ids ${[...this.servos.keys()].join(', ')})`);
     return servo;

@@ -273,4 +273,24 @@ test('dynamixel: the koch twin as XL430-W250 and XL330-M288 servos', async (t: T
     assert.equal((await bus.syncRead([1, 2, 3, 4, 6], ['presentPosition'])).size, 5);
   });
   bus.close();
+
+  await t.test('a servo the host renumbers keeps its joint', async () => {
+    const renumbering = new dynamixel.DxlBus({
+      link: r.link,
+      clock: systemClock,
+      baudRate: BAUD,
+      servos: new Map([
+        [4, dynamixel.XL330_M288],
+        [9, dynamixel.XL330_M288],
+      ]),
+      latencyMs: LATENCY_MS,
+    });
+    // Servo 4's torque is off (it overheated), so its EEPROM, where the ID lives, is writable.
+    await renumbering.write(4, 'id', 9);
+    await rejectsWith(renumbering.ping(4), 'timeout', 'ping of the old id');
+    assert.equal((await renumbering.ping(9)).modelNumber, 1200);
+    const rad = rawRadFromTicks((await renumbering.read(9, 'presentPosition')).value);
+    assert.ok(Math.abs(rad - twinRad(r.device)[3]) < 0.01, `wrist_flex as id 9: ${rad} vs ${twinRad(r.device)[3]}`);
+    renumbering.close();
+  });
 });
