@@ -33,6 +33,13 @@ import { runStreams, type RunStreams } from './streams.js';
 import { InlineTrainer, type Trainer } from './trainer.js';
 import { WorkerTrainer } from './worker-trainer.js';
 import { UsageError } from '../util/errors.js';
+import { settledWithin } from '../util/bounded.js';
+
+/**
+ * The longest one step of a failed run's shutdown may take [ms] (stopping the robot, closing its
+ * session, closing the learner): above the session's own bounds (ACK wait, transport close).
+ */
+const SHUTDOWN_STEP_LIMIT_MS = 10_000;
 
 export interface TrainIo {
   /** Progress and status lines (stdout). */
@@ -239,7 +246,7 @@ export async function runTraining(
       return { runId: recorder.runId, status, reason, totalSteps: progress.totalSteps, episodes, checkpointPath, backend };
     } catch (error) {
       const reason = (error as Error).message;
-      await Promise.resolve(robot.stop(reason)).catch(() => undefined);
+      await settledWithin(Promise.resolve(robot.stop(reason)), SHUTDOWN_STEP_LIMIT_MS);
       if (loop.inEpisode) bestEffort(() => loop.endEpisode('aborted', reason));
       bestEffort(() => recorder.event('fault', reason, loop.episodeIndex));
       if (error instanceof StoreError && recorder.stepsPending > 0) {
@@ -252,8 +259,9 @@ export async function runTraining(
       throw error;
     }
   } finally {
-    await Promise.resolve(robot?.close()).catch(() => undefined);
-    await trainer.close();
+    // Each step of the shutdown is bounded: a link, broker or worker that stopped answering must not keep the run from ending.
+    await settledWithin(Promise.resolve(robot?.close()), SHUTDOWN_STEP_LIMIT_MS);
+    await settledWithin(trainer.close(), SHUTDOWN_STEP_LIMIT_MS);
     if (db) bestEffort(() => db?.close());
   }
 }

@@ -28,6 +28,7 @@ import {
   type MqttTopics,
 } from '../protocol/index.js';
 import { systemClock, type Clock } from '../core/clock.js';
+import { settleWithin, withTimeout } from '../util/bounded.js';
 import { notOpenError, TransportError } from './errors.js';
 import type { InjectableTransport, LinkRole, TransportHandlers, TransportStats } from './interface.js';
 
@@ -50,6 +51,9 @@ export interface MqttTransportOptions {
 const VERSION_REFUSED = new Set([1, 132]);
 /** CONNACK codes that no retry can fix: bad credentials, not authorised (3.1.1 and 5). */
 const AUTH_REFUSED = new Set([4, 5, 134, 135]);
+
+/** The longest each step of a goodbye waits (the `offline` status, the DISCONNECT) [ms]: a stuck broker must not hold a shutdown. */
+const CLOSE_LIMIT_MS = 1000;
 
 let clientCounter = 0;
 
@@ -182,7 +186,7 @@ export class MqttTransport implements InjectableTransport {
     client.removeAllListeners();
     client.on('error', () => undefined);
     // end(true) sends no DISCONNECT: the broker treats it as a crash and publishes the Last Will.
-    await new Promise<void>((resolve) => client.end(true, () => resolve()));
+    await settleWithin(CLOSE_LIMIT_MS, (done) => client.end(true, done));
   }
 
   async close(): Promise<void> {
@@ -195,13 +199,15 @@ export class MqttTransport implements InjectableTransport {
     client.on('error', () => undefined);
     if (client.connected) {
       // A clean goodbye: `offline` now rather than after the keep-alive (the Last Will covers a crash).
-      await withTimeout(client.publishAsync(this.ownStatusTopic(), MqttStatus.OFFLINE, { qos: 1, retain: true }), 1000).catch(
+      await withTimeout(client.publishAsync(this.ownStatusTopic(), MqttStatus.OFFLINE, { qos: 1, retain: true }), CLOSE_LIMIT_MS).catch(
         () => undefined,
       );
-      await withTimeout(client.endAsync(), 1000).catch(() => client.end(true));
-    } else {
-      client.end(true);
+      if (await settleWithin(CLOSE_LIMIT_MS, (done) => client.end(false, done))) return;
+      // A broker that stopped answering: the socket is cut (a second end() would wait for the first).
+      client.stream.destroy();
+      return;
     }
+    await settleWithin(CLOSE_LIMIT_MS, (done) => client.end(true, done));
   }
 
   private newDecoder(): PacketDecoder {
@@ -292,20 +298,4 @@ function redact(url: string): string {
   } catch {
     return url;
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
 }
