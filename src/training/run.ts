@@ -26,7 +26,7 @@ import type { Task } from '../tasks/task.js';
 import type { Rng } from '../util/rng.js';
 import { codeVersion } from '../util/version.js';
 import { CheckpointError, checkpointFolder, readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js';
-import type { TrainConfig } from './config.js';
+import { storableConfig, type TrainConfig } from './config.js';
 import { EpisodeRunner } from './episodes.js';
 import { formatEvaluation, formatProgress } from './progress.js';
 import { runStreams, type RunStreams } from './streams.js';
@@ -135,7 +135,7 @@ export async function runTraining(
         seed: config.seed,
         sweep: config.sweep,
         jointNames: measuredJointNames(calibration),
-        config: { ...config, task: task.describe(), exploration: exploration.describe(), backend, trainer: trainerKind },
+        config: { ...storableConfig(config), task: task.describe(), exploration: exploration.describe(), backend, trainer: trainerKind },
         calibration: { ...calibration, sourcePath: undefined },
         codeVersion: codeVersion(),
       },
@@ -174,7 +174,7 @@ export async function runTraining(
           format: 1,
           runId: recorder.runId,
           createdAt: new Date().toISOString(),
-          config,
+          config: storableConfig(config),
           collected: snapshot.collected,
           updates: snapshot.learner.updates,
           episodes: progress.episodes,

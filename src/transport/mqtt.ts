@@ -261,7 +261,13 @@ export class MqttTransport implements InjectableTransport {
     const text = error instanceof Error ? error.message : String(error);
     const where = redact(this.options.url);
     if (code !== undefined && AUTH_REFUSED.has(code)) {
-      return new TransportError(`${where} refused the connection: ${text} (check the user name and password)`, {
+      const parsed = new URL(this.options.url);
+      // A resumed run's stored URL has no password (never stored): say where it comes from.
+      const hint =
+        parsed.username && !parsed.password && !process.env.ROBO_TRAIN_MQTT_PASSWORD
+          ? 'no password given: set ROBO_TRAIN_MQTT_PASSWORD or give it in the URL'
+          : 'check the user name and password';
+      return new TransportError(`${where} refused the connection: ${text} (${hint})`, {
         permanent: true,
         code: 'ENOTAUTHORIZED',
         cause: error,
