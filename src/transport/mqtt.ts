@@ -29,6 +29,7 @@ import {
 } from '../protocol/index.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { settleWithin, withTimeout } from '../util/bounded.js';
+import { isLoopback } from '../util/loopback.js';
 import { notOpenError, TransportError } from './errors.js';
 import type { InjectableTransport, LinkRole, TransportHandlers, TransportStats } from './interface.js';
 
@@ -287,6 +288,25 @@ export class MqttTransport implements InjectableTransport {
     client.end(true);
     handlers?.closed(new TransportError(`${this.description}: lost the broker (${error.message})`, { disconnected: true, cause: error }));
   }
+}
+
+/**
+ * A warning when `url` sends a password in plain text (mqtt://, not mqtts://) to a host off this
+ * machine, where anyone on the path can read it; null otherwise.
+ */
+export function plainTextCredentialsWarning(url: string): string | null {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return null;
+  }
+  const password = parsed.password !== '' || (parsed.username !== '' && Boolean(process.env.ROBO_TRAIN_MQTT_PASSWORD));
+  if (parsed.protocol !== 'mqtt:' || !password || isLoopback(parsed.hostname)) return null;
+  return (
+    `warning: ${redact(url)} sends the MQTT password in plain text to ${parsed.hostname}, readable by anyone on the network path: ` +
+    `use mqtts:// (TLS) for a broker off this machine`
+  );
 }
 
 /** The CONNACK return or reason code carried by mqtt.js's connection error, if it is one. */
