@@ -38,7 +38,8 @@ export function mosquittoAcl(options: MqttAclOptions): string {
   ];
   return [
     `# mosquitto ACL for robot '${options.robotId}' (robo-train mqtt-acl). In mosquitto.conf: allow_anonymous false,`,
-    '# password_file (mosquitto_passwd), acl_file pointing here. Users and topics not listed get nothing.',
+    '# password_file (mosquitto_passwd), use_username_as_clientid true (nobody takes over a session by its client id),',
+    '# acl_file pointing here. Users and topics not listed get nothing.',
     '# The host (training daemon): commands, control (HELLO, TORQUE, ESTOP ...), its status and Last Will.',
     ...block(options.hostUser, [topics.command, topics.control, topics.hostStatus], [topics.state, topics.event, topics.deviceStatus]),
     '',
