@@ -77,12 +77,13 @@ const SETTLE_VELOCITY_RAD_S = 0.05;
 const RETRY_MS = 250;
 /**
  * How far past its calibrated range a joint may read and still be homed, from the range's end.
- * `calibrate` records each range from stop to stop, so an arm left resting on a stop reads the end
- * it recorded give or take a few encoder counts (the stop's give, backlash; in the twin, MuJoCo's
- * soft joint limit). 0.02 rad is 13 counts of a 4096-count encoder: the first goal moves the joint
- * by at most that much. Farther out, the arm was moved or the calibration is wrong: homing refuses.
+ * `calibrate` records each range 0.02 rad inside the stops the operator reached, so an arm left
+ * resting on a stop reads that much past its end, plus the stop's give and backlash (in the twin,
+ * MuJoCo's soft joint limit). 0.04 rad is 26 counts of a 4096-count encoder: the first goal moves
+ * the joint by at most that much. Farther out, the arm was moved or the calibration is wrong:
+ * homing refuses.
  */
-const AT_STOP_TOLERANCE_RAD = 0.02;
+const AT_STOP_TOLERANCE_RAD = 0.04;
 
 export class BusRobot implements Robot {
   readonly source = 'hardware' as const;
