@@ -14,6 +14,7 @@
  * shares the machine: two states that arrive together make the first one `skipped`). `wall_s` against
  * `robot_s` (ticks / rate, homing included): the time the run took beyond the robot's own, start-up
  * (backend, learner worker, handshake) included.
+ * Then the rows of the servo-bus arms (`bench/bus.ts`), whose host is the bus master.
  * `TICK_BENCH_SECONDS` sets the robot time per transport (default 20 s).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -68,6 +69,9 @@ export async function* run(): AsyncGenerator<BenchResult> {
     const device = start(['sim-device', '--mqtt', url, '--twin', calibration]);
     await printed(device, /sim-device: '.*' on /);
     yield { hz: HZ, transport: 'mqtt', broker, ...(await measure({ mqtt: url }, calibration, seconds, join(folder, 'mqtt.db'))) };
+    device.kill('SIGINT');
+    // The servo-bus arms: the host is the bus master, so their rows have figures of their own.
+    for await (const row of (await import('./bus.js')).run()) yield { transport: 'bus', ...row };
   } finally {
     for (const child of children) child.kill('SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 300));
