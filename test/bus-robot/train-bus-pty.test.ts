@@ -152,3 +152,23 @@ test('a servo missing at start: the daemon names it and gives up after --reconne
   assert.equal(stored.stepRows, 0);
   assert.equal(await bus.device.stop(), 0);
 });
+
+test('a servo that drops out mid-episode ends it with its name; the run waits --reconnect-s for it, then fails, every step kept', async (t) => {
+  const bus = await serveTwin(t, 'so101', 'feetech', ['--fault', 'silent@2:4']);
+  if (!bus) return;
+  const run = train(bus, 'so101', 2000, '--reconnect-s', '1');
+  assert.equal(await run.exited, 1, run.stdout);
+  assert.match(run.stderr.trim(), /^robo-train: joint 'wrist_flex' \(id 4, STS3215\) .*\(gave up after 1 s: --reconnect-s\)$/);
+  const stored = readRun(bus.db);
+  assert.equal(stored.status, 'failed');
+  const [first] = stored.episodes;
+  assert.equal(first.termination, 'aborted');
+  assert.match(first.reason ?? '', /^joint 'wrist_flex' \(id 4, STS3215\) stopped answering/);
+  assert.doesNotMatch(first.reason ?? '', /shoulder_pan|elbow_flex/, 'only the servo that left is named');
+  assert.ok(first.steps > 0);
+  assert.equal(
+    stored.stepRows,
+    stored.episodes.reduce((sum, episode) => sum + episode.steps, 0),
+  );
+  assert.equal(await bus.device.stop(), 0);
+});
