@@ -694,13 +694,13 @@ function sequenceVectors() {
   });
   return {
     description:
-      "a is newer than b when (a - b) mod 65536 is in 1..32767; delta is that difference as a signed 16-bit number. The tracker counts one sender's valid frames.",
+      "a is newer than b when (a - b) mod 65536 is in 1..32767; delta is that difference as a signed 16-bit number. The tracker counts one sender's valid frames; a seq that is not newer and not equal is a restart (a reboot), after which the frames 0..seq-1 of the new count are lost.",
     newer,
     tracker: {
       seqs: [65533, 65534, 65535, 0, 3, 3, 4, 10, 2, 3],
       events: ['first', 'in_order', 'in_order', 'in_order', 'gap', 'duplicate', 'in_order', 'gap', 'restart', 'in_order'],
       received: 10,
-      lost: 7,
+      lost: 9,
       duplicates: 1,
       restarts: 1,
     },

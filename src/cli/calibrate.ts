@@ -81,7 +81,7 @@ export async function calibrateCommand(args: CalibrateArgs): Promise<number> {
     session.start();
     await session.whenReady(session.clock.nowMs() + 15_000);
     const info = session.deviceInfo!;
-    await session.torqueOff();
+    await session.torqueOff(true);
     console.log(
       `connected to '${info.deviceId}' (${info.jointNames.length} joints: ${info.jointNames.join(', ')}); torque is off, the joints move freely by hand.`,
     );

@@ -156,8 +156,7 @@ export class DeviceRobot implements Robot {
 
   /** Torque off; then the link figures so far go to the run as a 'link' event (the last one covers the run). */
   async stop(reason: string): Promise<void> {
-    this.log(`robot: stopping (${reason}): torque off`);
-    await this.session.torqueOff();
+    this.log(`robot: stopping (${reason}): ${await this.session.torqueOff()}`);
     try {
       this.options.event?.('link', JSON.stringify(this.report()));
     } catch {

@@ -111,6 +111,9 @@ export class JointMap {
 
   /** Fills the calibrated readings of `out` (positions, velocities, efforts) from a raw JOINT_STATE. */
   toJointState(raw: JointStateMessage, out: JointState): void {
+    // Read through the wrong joint order, missing joints would become NaN and extra ones vanish.
+    if (raw.positionRad.length !== this.deviceJoints)
+      throw new RangeError(`a state with ${raw.positionRad.length} joints for a device of ${this.deviceJoints}`);
     for (let j = 0; j < this.deviceJoints; j++) {
       const d = this.deviceIndex[j];
       const direction = this.direction[j];
