@@ -408,6 +408,24 @@ describe('simulated firmware: e-stop, faults, limits', () => {
     assert.equal(of(MessageType.FAULT).length, 0, 'the servo stays within the fault margin');
   });
 
+  test('a target within range followed at the joint maximum velocity is not a clamp: neither CLAMPED nor LIMIT_ACTIVE', async () => {
+    const { calibration, open, enable, host, tick, lastState, command } = await bench();
+    await open();
+    await enable();
+    const maxStepRad = calibration.joints[0].limits.maxVelocityRadS / calibration.controlHz;
+    const start = lastState().positionRad[0];
+    const goal = start + 6 * maxStepRad > 2.4 ? start - 6 * maxStepRad : start + 6 * maxStepRad;
+    for (let i = 0; i < 4; i++) {
+      host(command([goal, lastState().positionRad[1]]));
+      await tick();
+      const state = lastState();
+      assert.equal(state.jointStatus[0] & JointStatus.CLAMPED, 0, `period ${i}`);
+      assert.equal(state.deviceStatus & DeviceStatus.LIMIT_ACTIVE, 0, `period ${i}`);
+    }
+    assert.ok(Math.abs(lastState().positionRad[0] - start) > maxStepRad, 'it moved toward the goal');
+    assert.ok(Math.abs(lastState().positionRad[0] - goal) > maxStepRad, 'no faster than the joint may move');
+  });
+
   test('efforts are clamped to the joint maximum and fall to zero after their deadline', async () => {
     const { open, enable, host, tick, lastState, command } = await bench('pendulum');
     await open();
