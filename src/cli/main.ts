@@ -12,6 +12,7 @@ import { inspectCommand } from './inspect.js';
 import { compareCommand } from './compare.js';
 import { exportCommand } from './export.js';
 import { exportPolicyCommand, withExportPolicyOptions } from './export-policy.js';
+import { runPolicyCommand, withRunOptions } from './run-policy.js';
 import { trainCommand, withTrainOptions } from './train.js';
 import { reportCommand, withReportOptions } from './report.js';
 import { sweepCommand, withSweepOptions } from './sweep.js';
@@ -38,6 +39,18 @@ export async function main(argv: string[]): Promise<number> {
           ),
       async (args) => {
         exitCode = await trainCommand(camelCaseKeys(args));
+      },
+    )
+    .command(
+      'run',
+      "drive the robot with a checkpoint's actor, without learning (deterministic, or exploring with --noise)",
+      (y) =>
+        withRunOptions(y).example(
+          '$0 run --checkpoint logs/runs/robo-train-3 --sim sim-reacher --episodes 5',
+          'five deterministic episodes of run 3 on the twin',
+        ),
+      async (args) => {
+        exitCode = await runPolicyCommand(camelCaseKeys(args));
       },
     )
     .command(
