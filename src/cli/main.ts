@@ -12,6 +12,8 @@ import { runsCommand } from './runs.js';
 import { inspectCommand } from './inspect.js';
 import { compareCommand } from './compare.js';
 import { exportCommand } from './export.js';
+import { exportPolicyCommand, withExportPolicyOptions } from './export-policy.js';
+import { runPolicyCommand, withRunOptions } from './run-policy.js';
 import { trainCommand, withTrainOptions } from './train.js';
 import { reportCommand, withReportOptions } from './report.js';
 import { sweepCommand, withSweepOptions } from './sweep.js';
@@ -38,6 +40,18 @@ export async function main(argv: string[]): Promise<number> {
           ),
       async (args) => {
         exitCode = await trainCommand(camelCaseKeys(args));
+      },
+    )
+    .command(
+      'run',
+      "drive the robot with a checkpoint's actor, without learning (deterministic, or exploring with --noise)",
+      (y) =>
+        withRunOptions(y).example(
+          '$0 run --checkpoint logs/runs/robo-train-3 --sim sim-reacher --episodes 5',
+          'five deterministic episodes of run 3 on the twin',
+        ),
+      async (args) => {
+        exitCode = await runPolicyCommand(camelCaseKeys(args));
       },
     )
     .command(
@@ -110,6 +124,18 @@ export async function main(argv: string[]): Promise<number> {
           }),
       async (args) => {
         exitCode = await exportCommand(args);
+      },
+    )
+    .command(
+      'export-policy <checkpoint>',
+      "a checkpoint's deterministic actor as ONNX, as C99 for a microcontroller, or as JSON",
+      (y) =>
+        withExportPolicyOptions(y).example(
+          '$0 export-policy logs/runs/robo-train-3 --format onnx --out reacher.onnx',
+          'the actor of run 3 for onnxruntime',
+        ),
+      (args) => {
+        exitCode = exportPolicyCommand(args);
       },
     )
     .command(

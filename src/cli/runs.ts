@@ -51,7 +51,7 @@ export function runsCommand(args: RunsArgs): number {
           run.source,
           run.robot,
           run.task,
-          run.algo,
+          run.learning ? run.algo : `${run.algo} (no learning)`,
           run.noise,
           run.interval === -1 ? 'ep' : run.interval,
           run.seed,

@@ -161,4 +161,9 @@ export const MIGRATIONS: readonly string[] = [
   FROM runs r LEFT JOIN episodes e ON e.run_id = r.id AND e.evaluation = 0 AND e.ended_at IS NOT NULL
   GROUP BY r.id;
   `,
+  // 3: runs in which a trained policy drove the robot without learning (`robo-train run`).
+  `
+  ALTER TABLE runs ADD COLUMN learning INTEGER NOT NULL DEFAULT 1;  -- 0: no learner ran; the actor of policy_checkpoint acted
+  ALTER TABLE runs ADD COLUMN policy_checkpoint TEXT;               -- the checkpoint.json whose actor drove the robot (learning 0)
+  `,
 ];

@@ -3,7 +3,9 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { ExplorationState } from '../rl/exploration/index.js';
 // state.js, not the learner's index: reading a checkpoint must not load tfjs.
 import { deserializeLearnerState, serializeLearnerState, type LearnerState } from '../rl/learner/state.js';
+import { actorLayout, actorWeightsFromParams } from '../rl/learner/params.js';
 import type { ReplaySnapshot } from '../rl/replay-buffer.js';
+import type { ActorWeights } from '../rl/types.js';
 import type { RngState } from '../util/rng.js';
 import type { TrainConfig } from './config.js';
 import { UsageError } from '../util/errors.js';
@@ -82,7 +84,7 @@ function checkpointJsonPath(path: string): string {
 export function readCheckpointMeta(path: string): CheckpointMeta {
   const jsonPath = checkpointJsonPath(path);
   if (!existsSync(jsonPath))
-    throw new CheckpointError(`no checkpoint at ${jsonPath} (--resume takes a checkpoint.json or its folder, e.g. logs/runs/robo-train-3)`);
+    throw new CheckpointError(`no checkpoint at ${jsonPath} (give a checkpoint.json or its folder, e.g. logs/runs/robo-train-3)`);
   let meta: CheckpointMeta;
   try {
     meta = JSON.parse(readFileSync(jsonPath, 'utf8')) as CheckpointMeta;
@@ -114,6 +116,17 @@ export function readCheckpoint(path: string): Checkpoint {
   const learner = part(meta.learnerFile, (bytes) => deserializeLearnerState(new Uint8Array(bytes)));
   const replay = meta.replayFile ? part(meta.replayFile, deserializeReplay) : null;
   return { meta, learner, replay };
+}
+
+/**
+ * The actor of a checkpoint and where it came from, read straight from the learner's flat parameters
+ * (no tfjs): what `robo-train run` drives the robot with and `export-policy` writes out.
+ */
+export function readCheckpointActor(path: string): { meta: CheckpointMeta; weights: ActorWeights; path: string } {
+  const jsonPath = checkpointJsonPath(path);
+  const { meta, learner } = readCheckpoint(jsonPath);
+  const weights = actorWeightsFromParams(actorLayout(learner.config.actor), learner.arrays.actor, learner.updates);
+  return { meta, weights, path: jsonPath };
 }
 
 function atomicWrite(path: string, bytes: Uint8Array): void {

@@ -199,8 +199,7 @@ export async function runTraining(
         formatProgress(episode, {
           totalSteps: progress.totalSteps,
           stepsPerSecond: stepsThisProcess / ((performance.now() - startedMs) / 1000),
-          updates: trainer.updates,
-          updateToData: trainer.collected > 0 ? trainer.updates / trainer.collected : 0,
+          learning: { updates: trainer.updates, updateToData: trainer.collected > 0 ? trainer.updates / trainer.collected : 0 },
         }),
       );
     };
