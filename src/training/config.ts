@@ -16,7 +16,8 @@ export interface TrainConfig {
   watchdogMs: number | null;
   reconnectS: number;
   // what it learns
-  task: string;
+  /** A built-in task's name or a task module's path; null: the calibration's `defaultTask`. */
+  task: string | null;
   episodeSteps: number | null;
   algo: 'sac' | 'td3';
   hidden: number[];
@@ -99,7 +100,11 @@ export const TRAIN_OPTIONS: Record<keyof TrainConfig, OptionSpec> = {
     group: ROBOT,
     describe: 'hardware: a lost link that does not come back within this time fails the run [s]',
   },
-  task: { kind: 'string', group: LEARNER, describe: 'task: observation and reward' },
+  task: {
+    kind: 'string',
+    group: LEARNER,
+    describe: "task: reach, swingup, furuta, or a task module ./my-task.mjs (docs/tasks.md); default: the calibration's defaultTask",
+  },
   episodeSteps: { kind: 'number', group: LEARNER, describe: "steps per episode (default: the task's)" },
   algo: { kind: 'string', group: LEARNER, describe: 'learner', choices: ['sac', 'td3'] },
   hidden: { kind: 'string', group: LEARNER, describe: 'hidden layer widths of actor and critics, e.g. 256,256' },
@@ -175,7 +180,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   robot: null,
   watchdogMs: null,
   reconnectS: 60,
-  task: 'reach',
+  task: null,
   episodeSteps: null,
   algo: 'sac',
   hidden: [256, 256],
