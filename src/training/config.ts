@@ -305,7 +305,8 @@ export function refuseRepeatedFlags(given: Partial<Record<string, unknown>>): vo
   }
 }
 
-function parseOption(key: keyof TrainConfig, value: unknown): unknown {
+/** One option's value checked and converted as `resolveTrainConfig` does; a `ConfigError` names the flag. */
+export function parseOption(key: keyof TrainConfig, value: unknown): unknown {
   const flag = `--${flagName(key)}`;
   const spec = TRAIN_OPTIONS[key];
   switch (key) {
