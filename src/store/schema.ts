@@ -161,4 +161,8 @@ export const MIGRATIONS: readonly string[] = [
   FROM runs r LEFT JOIN episodes e ON e.run_id = r.id AND e.evaluation = 0 AND e.ended_at IS NOT NULL
   GROUP BY r.id;
   `,
+  // 3: how old the outside signal a task module took its reward from was (docs/tasks.md).
+  `
+  ALTER TABLE steps ADD COLUMN reward_age_s REAL;  -- s; NULL when the reward comes from the joint readings alone
+  `,
 ];

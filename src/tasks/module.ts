@@ -192,7 +192,7 @@ class ModuleTask implements Task {
     if (values === null || values.length !== this.measuredJoints || !values.every(Number.isFinite)) {
       this.fail(
         method,
-        `returned ${field} ${describeValue(value)}: it must list ${this.measuredJoints} finite numbers, one per measured joint`,
+        `returned ${field} ${describeValue(value)}: it must list one finite number per measured joint (${this.measuredJoints})`,
       );
     }
     return Float64Array.from(values);
