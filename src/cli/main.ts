@@ -35,7 +35,7 @@ export async function main(argv: string[]): Promise<number> {
             type: 'string',
             requiresArg: true,
             group: 'Run:',
-            describe: 'read options from this JSON file (keys: the flags without dashes); flags given here override it',
+            describe: 'read options from this JSON or YAML file (keys: the flags without dashes); flags given here override it',
           })
           .example('$0 --sim sim-reacher --steps 3000', 'train on the simulated 2-joint arm')
           .example(

@@ -1,10 +1,12 @@
 import { readFileSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
+import { CORE_SCHEMA, load as loadYaml } from 'js-yaml';
 import { ConfigError, DEFAULT_TRAIN_CONFIG, flagName, parseOption, TRAIN_OPTIONS, type TrainConfig } from './config.js';
 
 /**
  * Configuration files (`--config FILE`): a JSON object whose keys are the training flags without their
- * dashes (`"learning-rate": 0.001`, `"layer-norm": true`, `"hidden": [64, 64]`). Flags given on the
+ * dashes (`"learning-rate": 0.001`, `"layer-norm": true`, `"hidden": [64, 64]`), or the same mapping
+ * in YAML (a file ending in .yaml or .yml: `learning-rate: 0.001`). Flags given on the
  * command line override the file. `robo-train config RUN` writes the resolved configuration of a past
  * run in the same form, so that the run can be repeated exactly.
  */
@@ -20,9 +22,7 @@ type OptionKey = keyof TrainConfig;
  */
 export function readConfigFile(file: string): Partial<Record<OptionKey, unknown>> {
   const extension = extname(file).toLowerCase();
-  if (extension === '.yaml' || extension === '.yml') {
-    throw new ConfigError(`${file}: YAML configuration files are not supported yet; write it as JSON (robo-train config RUN prints one)`);
-  }
+  const yaml = extension === '.yaml' || extension === '.yml';
   let text: string;
   try {
     const bytes = statSync(file).size;
@@ -33,14 +33,13 @@ export function readConfigFile(file: string): Partial<Record<OptionKey, unknown>
     if (error instanceof ConfigError) throw error;
     throw new ConfigError(`--config ${file} cannot be read (${(error as Error).message})`);
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new ConfigError(`${file}: not valid JSON (${(error as Error).message})`);
-  }
+  const json = yaml ? parseYaml(file, text) : parseJson(file, text);
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
-    throw new ConfigError(`${file}: must hold one JSON object of options, e.g. { "sim": "pendulum", "steps": 20000 }`);
+    throw new ConfigError(
+      yaml
+        ? `${file}: must hold one YAML mapping of options, e.g. 'sim: pendulum' and 'steps: 20000' on lines of their own`
+        : `${file}: must hold one JSON object of options, e.g. { "sim": "pendulum", "steps": 20000 }`,
+    );
   }
   const keyOf = new Map((Object.keys(TRAIN_OPTIONS) as OptionKey[]).map((key) => [flagName(key), key]));
   const values: Partial<Record<OptionKey, unknown>> = {};
@@ -53,6 +52,26 @@ export function readConfigFile(file: string): Partial<Record<OptionKey, unknown>
     values[key] = checkValue(file, name, key, value);
   }
   return values;
+}
+
+function parseJson(file: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`${file}: not valid JSON (${(error as Error).message})`);
+  }
+}
+
+/**
+ * YAML 1.2's core schema: plain scalars are strings, numbers, true/false and null as in JSON, with no
+ * dates or other types that the flags could not take.
+ */
+function parseYaml(file: string, text: string): unknown {
+  try {
+    return loadYaml(text, { schema: CORE_SCHEMA, filename: file });
+  } catch (error) {
+    throw new ConfigError(`${file}: not valid YAML (${(error as Error).message.split('\n')[0]})`);
+  }
 }
 
 /** A value of the file, of the kind its flag takes, checked as the flag would be. */

@@ -2,7 +2,8 @@
  * Defaults that follow the robot and configuration files, end to end on the twins: `--sim pendulum`
  * and `--sim furuta` train their calibration's task; `robo-train config RUN` prints a run's resolved
  * options as a `--config` file, and running that file again repeats the run step for step (the
- * inline learner is reproducible); flags override the file; a bad file is refused naming the key.
+ * inline learner is reproducible); flags override the file; YAML files take the same keys; a bad file is
+ * refused naming the key.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -116,7 +117,21 @@ describe('configuration files', () => {
     );
     refused('list.json', '[1, 2]', /^robo-train: .*list\.json: must hold one JSON object of options/);
     refused('broken.json', '{ "sim": ', /^robo-train: .*broken\.json: not valid JSON/);
-    refused('run.yaml', 'sim: pendulum\n', /^robo-train: .*run\.yaml: YAML configuration files are not supported yet; write it as JSON/);
+    refused('kind.yaml', 'sim: pendulum\nlayer-norm: yes\n', /^robo-train: .*kind\.yaml: layer-norm must be true or false \(got "yes"\)$/);
+    refused('broken.yml', 'sim: [pendulum\n', /^robo-train: .*broken\.yml: not valid YAML \(/);
+    refused('list.yaml', '- sim\n', /^robo-train: .*list\.yaml: must hold one YAML mapping of options/);
+  });
+
+  test('a YAML file: the same keys as the JSON one', () => {
+    const path = join(dir, 'run.yaml');
+    writeFileSync(path, '# a pendulum run\nsim: pendulum\nsteps: 5\nhidden: [8, 8]\nseed: 7\nlayer-norm: true\nquiet: true\n');
+    const db = join(dir, 'yaml.db');
+    const run = robotrain(['--config', path, '--db', db]);
+    assert.equal(run.status, 0, run.stderr);
+    const printed = robotrain(['config', '1', '--db', db]);
+    assert.equal(printed.status, 0, printed.stderr);
+    const file = JSON.parse(printed.stdout) as Record<string, unknown>;
+    assert.deepEqual([file['sim'], file['steps'], file['hidden'], file['seed'], file['layer-norm']], ['pendulum', 5, [8, 8], 7, true]);
   });
 
   test('config of a run that does not exist', () => {
