@@ -26,13 +26,20 @@ import type { Task } from '../tasks/task.js';
 import type { Rng } from '../util/rng.js';
 import { codeVersion } from '../util/version.js';
 import { CheckpointError, checkpointFolder, readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js';
-import type { TrainConfig } from './config.js';
+import { storableConfig, type TrainConfig } from './config.js';
 import { EpisodeRunner } from './episodes.js';
 import { formatEvaluation, formatProgress } from './progress.js';
 import { runStreams, type RunStreams } from './streams.js';
 import { InlineTrainer, type Trainer } from './trainer.js';
 import { WorkerTrainer } from './worker-trainer.js';
 import { UsageError } from '../util/errors.js';
+import { settledWithin } from '../util/bounded.js';
+
+/**
+ * The longest one step of a failed run's shutdown may take [ms] (stopping the robot, closing its
+ * session, closing the learner): above the session's own bounds (ACK wait, transport close).
+ */
+const SHUTDOWN_STEP_LIMIT_MS = 10_000;
 
 export interface TrainIo {
   /** Progress and status lines (stdout). */
@@ -69,197 +76,210 @@ export async function runTraining(
   const task = await loadTask(config.task, calibration, config.episodeSteps ?? undefined);
   // A task module may hold a connection (an MQTT subscription for its reward): released however the run ends.
   try {
-    const schedule = validateSchedule({
-      trainEvery: config.trainEvery,
-      gradientSteps: config.gradientSteps,
-      learningStarts: config.learningStarts,
-      batchSize: config.batchSize,
-    });
-    const backend = await initBackend(config.backend);
-    io.log(`backend: ${describeBackend(backend)}`);
-
-    const streams = runStreams(config.seed);
-    const learnerConfig = learnerConfigFor(config, task, calibration, streams.exploration.fork().nextUint32());
-    const exploration = createExploration(config, {
-      rng: streams.exploration,
-      actionDim: calibration.joints.length,
-      episodeSteps: task.episodeSteps,
-      head: learnerConfig.actor.head,
-    });
-    refuseOversizedBuffer(config.bufferSize, task.obsDim, calibration.joints.length);
-    const trainerKind = config.learner === 'auto' ? (config.sim ? 'inline' : 'worker') : config.learner;
-    const trainer = await startTrainer(trainerKind, config, learnerConfig, exploration, schedule, streams.replay);
-    let db: Db | null = null;
-    let robot: Robot | null = null;
-    try {
-      const progress = { totalSteps: 0, episodes: 0 };
-      if (resumed) {
-        const theirs = describeShapes(resumed.learner.config);
-        const mine = describeShapes(learnerConfig);
-        if (theirs !== mine) {
-          throw new CheckpointError(
-            `${config.resume} holds a learner of other shapes (${theirs}) than these options make (${mine}): ` +
-              "resume without --hidden, --algo, --noise, --layer-norm or --task (the checkpoint's own are used), or give the same",
-          );
-        }
-        await trainer.restore({ learner: resumed.learner, replay: resumed.replay, collected: resumed.meta.collected });
-        exploration.setState(resumed.meta.exploration);
-        for (const [name, state] of Object.entries(resumed.meta.rngs)) streams[name as keyof RunStreams]?.setState(state);
-        progress.totalSteps = resumed.meta.totalSteps;
-        progress.episodes = resumed.meta.episodes;
-        io.log(
-          `resumed from ${config.resume}: ${resumed.meta.updates} updates, ${progress.totalSteps} steps${resumed.replay ? `, ${resumed.replay.reward.length} transitions` : ', empty replay buffer'}`,
-        );
-      }
-
-      // A twin is built, its model checked against the calibration, before the run exists: a bad twin
-      // is a usage error with nothing started. A hardware robot connects once the run can record its events.
-      if (config.sim !== null)
-        robot = await connectRobot(config, calibration, { seed: streams.twin.nextUint32(), log: io.log, signal: stop });
-      db = openDatabase(config.db, { check: true });
-      const recorder = await RunRecorder.open(
-        db,
-        {
-          name: runName(config, calibration),
-          source: config.sim ? 'sim' : 'hardware',
-          robot: calibration.robot,
-          task: task.name,
-          algo: config.algo,
-          noise: config.noise,
-          noiseInterval: config.interval,
-          seed: config.seed,
-          sweep: config.sweep,
-          jointNames: measuredJointNames(calibration),
-          config: { ...config, task: task.describe(), exploration: exploration.describe(), backend, trainer: trainerKind },
-          calibration: { ...calibration, sourcePath: undefined },
-          codeVersion: codeVersion(),
-        },
-        {
-          onBackpressure: (queued, limit) =>
-            io.log(`warning: the run database is falling behind: ${queued} step rows wait to be written (the run stops at ${limit})`),
-        },
-      );
-      io.onRunStarted?.(recorder.runId);
-      io.log(
-        `run ${recorder.runId} → ${config.db}  (${calibration.robot}, ${task.name}, ${config.algo}, noise ${config.noise} every ${config.interval === -1 ? 'episode' : `${config.interval} steps`}, seed ${config.seed}, learner ${trainer.description})`,
-      );
-
-      robot ??= await connectRobot(config, calibration, {
-        seed: streams.twin.nextUint32(),
-        log: io.log,
-        signal: stop,
-        event: (kind, detail) => recorder.event(kind, detail),
-        operatorEStop,
-      });
-      const loop = new ControlLoop({
-        calibration,
-        task,
-        policy: trainer,
-        exploration,
-        safety: new CalibratedSafetyStage(calibration),
-        onTransition: (transition) => trainer.onTransition(transition),
-        recorder,
-        taskRng: streams.task,
-        evaluationStochastic: config.evalStochastic,
-      });
-      const saveCheckpoint = async (): Promise<string> => {
-        const snapshot = await trainer.snapshot(config.saveReplay);
-        const path = writeCheckpoint(checkpointFolder(config.db, recorder.runId), {
-          meta: {
-            format: 1,
-            runId: recorder.runId,
-            createdAt: new Date().toISOString(),
-            config,
-            collected: snapshot.collected,
-            updates: snapshot.learner.updates,
-            episodes: progress.episodes,
-            totalSteps: progress.totalSteps,
-            exploration: exploration.getState(),
-            rngs: Object.fromEntries((Object.entries(streams) as [string, Rng][]).map(([name, rng]) => [name, rng.getState()])),
-          },
-          learner: snapshot.learner,
-          replay: snapshot.replay,
-        });
-        recorder.event('checkpoint', path, loop.episodeIndex);
-        return path;
-      };
-
-      const episodes: EpisodeResult[] = [];
-      const startedMs = performance.now();
-      let stepsThisProcess = 0;
-      const report = (episode: EpisodeResult): void => {
-        episodes.push(episode);
-        if (config.quiet) return;
-        io.log(
-          formatProgress(episode, {
-            totalSteps: progress.totalSteps,
-            stepsPerSecond: stepsThisProcess / ((performance.now() - startedMs) / 1000),
-            updates: trainer.updates,
-            updateToData: trainer.collected > 0 ? trainer.updates / trainer.collected : 0,
-          }),
-        );
-      };
-
-      const runner = new EpisodeRunner(loop, robot, recorder, io.log, stop, operatorEStop);
-      const budgetLeft = (): boolean => config.steps === null || progress.totalSteps < config.steps;
-      const countStep = (): void => {
-        progress.totalSteps++;
-        stepsThisProcess++;
-      };
-      let checkpointPath: string | null = null;
-      try {
-        while (budgetLeft() && !stop.aborted) {
-          await runner.waitWhileEStopped();
-          if (stop.aborted) break;
-          const episode = await runner.run(false, budgetLeft, countStep);
-          progress.episodes++;
-          await trainer.onEpisodeEnd();
-          // The twin can wait for the learner to catch up with the schedule; a real robot cannot.
-          if (robot.source === 'sim') await trainer.catchUp();
-          report(episode);
-          if (episode.termination === 'interrupted') break;
-          if (config.evalEvery > 0 && progress.episodes % config.evalEvery === 0) {
-            const round: EpisodeResult[] = [];
-            for (let e = 0; e < config.evalEpisodes && !stop.aborted && !operatorEStop.latched; e++) {
-              const evaluation = await runner.run(
-                true,
-                () => true,
-                () => {},
-              );
-              report(evaluation);
-              if (evaluation.termination !== 'aborted' && evaluation.termination !== 'interrupted') round.push(evaluation);
-            }
-            if (round.length > 0 && !config.quiet) io.log(formatEvaluation(round, progress.totalSteps));
-          }
-          if (config.checkpointEvery > 0 && progress.episodes % config.checkpointEvery === 0) checkpointPath = await saveCheckpoint();
-        }
-        const status: TrainResult['status'] = stop.aborted ? 'interrupted' : 'finished';
-        const reason = stop.aborted ? `stopped by ${String(stop.reason ?? 'request')}` : null;
-        await robot.stop(reason ?? 'run finished');
-        checkpointPath = await saveCheckpoint();
-        await recorder.finish(status, reason);
-        return { runId: recorder.runId, status, reason, totalSteps: progress.totalSteps, episodes, checkpointPath, backend };
-      } catch (error) {
-        const reason = (error as Error).message;
-        await Promise.resolve(robot.stop(reason)).catch(() => undefined);
-        if (loop.inEpisode) bestEffort(() => loop.endEpisode('aborted', reason));
-        bestEffort(() => recorder.event('fault', reason, loop.episodeIndex));
-        if (error instanceof StoreError && recorder.stepsPending > 0) {
-          io.log(
-            `the robot is stopped; storing the ${recorder.stepsPending} step rows still queued ` +
-              `(waiting up to ${DEFAULT_RECORDER_OPTIONS.finishLockWaitMs / 1000} s if another process holds the database locked)`,
-          );
-        }
-        await recorder.finish('failed', reason).catch(() => undefined);
-        throw error;
-      }
-    } finally {
-      await Promise.resolve(robot?.close()).catch(() => undefined);
-      await trainer.close();
-      if (db) bestEffort(() => db?.close());
-    }
+    return await trainWithTask(config, io, stop, operatorEStop, resumed, calibration, task);
   } finally {
     await closeTask(task, io);
+  }
+}
+
+async function trainWithTask(
+  config: TrainConfig,
+  io: TrainIo,
+  stop: AbortSignal,
+  operatorEStop: OperatorEStop,
+  resumed: Checkpoint | null,
+  calibration: Calibration,
+  task: Task,
+): Promise<TrainResult> {
+  const schedule = validateSchedule({
+    trainEvery: config.trainEvery,
+    gradientSteps: config.gradientSteps,
+    learningStarts: config.learningStarts,
+    batchSize: config.batchSize,
+  });
+  const backend = await initBackend(config.backend);
+  io.log(`backend: ${describeBackend(backend)}`);
+
+  const streams = runStreams(config.seed);
+  const learnerConfig = learnerConfigFor(config, task, calibration, streams.exploration.fork().nextUint32());
+  const exploration = createExploration(config, {
+    rng: streams.exploration,
+    actionDim: calibration.joints.length,
+    episodeSteps: task.episodeSteps,
+    head: learnerConfig.actor.head,
+  });
+  refuseOversizedBuffer(config.bufferSize, task.obsDim, calibration.joints.length);
+  const trainerKind = config.learner === 'auto' ? (config.sim ? 'inline' : 'worker') : config.learner;
+  const trainer = await startTrainer(trainerKind, config, learnerConfig, exploration, schedule, streams.replay);
+  let db: Db | null = null;
+  let robot: Robot | null = null;
+  try {
+    const progress = { totalSteps: 0, episodes: 0 };
+    if (resumed) {
+      const theirs = describeShapes(resumed.learner.config);
+      const mine = describeShapes(learnerConfig);
+      if (theirs !== mine) {
+        throw new CheckpointError(
+          `${config.resume} holds a learner of other shapes (${theirs}) than these options make (${mine}): ` +
+            "resume without --hidden, --algo, --noise, --layer-norm or --task (the checkpoint's own are used), or give the same",
+        );
+      }
+      await trainer.restore({ learner: resumed.learner, replay: resumed.replay, collected: resumed.meta.collected });
+      exploration.setState(resumed.meta.exploration);
+      for (const [name, state] of Object.entries(resumed.meta.rngs)) streams[name as keyof RunStreams]?.setState(state);
+      progress.totalSteps = resumed.meta.totalSteps;
+      progress.episodes = resumed.meta.episodes;
+      io.log(
+        `resumed from ${config.resume}: ${resumed.meta.updates} updates, ${progress.totalSteps} steps${resumed.replay ? `, ${resumed.replay.reward.length} transitions` : ', empty replay buffer'}`,
+      );
+    }
+
+    // A twin is built, its model checked against the calibration, before the run exists: a bad twin
+    // is a usage error with nothing started. A hardware robot connects once the run can record its events.
+    if (config.sim !== null)
+      robot = await connectRobot(config, calibration, { seed: streams.twin.nextUint32(), log: io.log, signal: stop });
+    db = openDatabase(config.db, { check: true });
+    const recorder = await RunRecorder.open(
+      db,
+      {
+        name: runName(config, calibration),
+        source: config.sim ? 'sim' : 'hardware',
+        robot: calibration.robot,
+        task: task.name,
+        algo: config.algo,
+        noise: config.noise,
+        noiseInterval: config.interval,
+        seed: config.seed,
+        sweep: config.sweep,
+        jointNames: measuredJointNames(calibration),
+        config: { ...storableConfig(config), task: task.describe(), exploration: exploration.describe(), backend, trainer: trainerKind },
+        calibration: { ...calibration, sourcePath: undefined },
+        codeVersion: codeVersion(),
+      },
+      {
+        onBackpressure: (queued, limit) =>
+          io.log(`warning: the run database is falling behind: ${queued} step rows wait to be written (the run stops at ${limit})`),
+      },
+    );
+    io.onRunStarted?.(recorder.runId);
+    io.log(
+      `run ${recorder.runId} → ${config.db}  (${calibration.robot}, ${task.name}, ${config.algo}, noise ${config.noise} every ${config.interval === -1 ? 'episode' : `${config.interval} steps`}, seed ${config.seed}, learner ${trainer.description})`,
+    );
+
+    robot ??= await connectRobot(config, calibration, {
+      seed: streams.twin.nextUint32(),
+      log: io.log,
+      signal: stop,
+      event: (kind, detail) => recorder.event(kind, detail),
+      operatorEStop,
+    });
+    const loop = new ControlLoop({
+      calibration,
+      task,
+      policy: trainer,
+      exploration,
+      safety: new CalibratedSafetyStage(calibration),
+      onTransition: (transition) => trainer.onTransition(transition),
+      recorder,
+      taskRng: streams.task,
+      evaluationStochastic: config.evalStochastic,
+    });
+    const saveCheckpoint = async (): Promise<string> => {
+      const snapshot = await trainer.snapshot(config.saveReplay);
+      const path = writeCheckpoint(checkpointFolder(config.db, recorder.runId), {
+        meta: {
+          format: 1,
+          runId: recorder.runId,
+          createdAt: new Date().toISOString(),
+          config: storableConfig(config),
+          collected: snapshot.collected,
+          updates: snapshot.learner.updates,
+          episodes: progress.episodes,
+          totalSteps: progress.totalSteps,
+          exploration: exploration.getState(),
+          rngs: Object.fromEntries((Object.entries(streams) as [string, Rng][]).map(([name, rng]) => [name, rng.getState()])),
+        },
+        learner: snapshot.learner,
+        replay: snapshot.replay,
+      });
+      recorder.event('checkpoint', path, loop.episodeIndex);
+      return path;
+    };
+
+    const episodes: EpisodeResult[] = [];
+    const startedMs = performance.now();
+    let stepsThisProcess = 0;
+    const report = (episode: EpisodeResult): void => {
+      episodes.push(episode);
+      if (config.quiet) return;
+      io.log(
+        formatProgress(episode, {
+          totalSteps: progress.totalSteps,
+          stepsPerSecond: stepsThisProcess / ((performance.now() - startedMs) / 1000),
+          updates: trainer.updates,
+          updateToData: trainer.collected > 0 ? trainer.updates / trainer.collected : 0,
+        }),
+      );
+    };
+
+    const runner = new EpisodeRunner(loop, robot, recorder, io.log, stop, operatorEStop);
+    const budgetLeft = (): boolean => config.steps === null || progress.totalSteps < config.steps;
+    const countStep = (): void => {
+      progress.totalSteps++;
+      stepsThisProcess++;
+    };
+    let checkpointPath: string | null = null;
+    try {
+      while (budgetLeft() && !stop.aborted) {
+        await runner.waitWhileEStopped();
+        if (stop.aborted) break;
+        const episode = await runner.run(false, budgetLeft, countStep);
+        progress.episodes++;
+        await trainer.onEpisodeEnd();
+        // The twin can wait for the learner to catch up with the schedule; a real robot cannot.
+        if (robot.source === 'sim') await trainer.catchUp();
+        report(episode);
+        if (episode.termination === 'interrupted') break;
+        if (config.evalEvery > 0 && progress.episodes % config.evalEvery === 0) {
+          const round: EpisodeResult[] = [];
+          for (let e = 0; e < config.evalEpisodes && !stop.aborted && !operatorEStop.latched; e++) {
+            const evaluation = await runner.run(
+              true,
+              () => true,
+              () => {},
+            );
+            report(evaluation);
+            if (evaluation.termination !== 'aborted' && evaluation.termination !== 'interrupted') round.push(evaluation);
+          }
+          if (round.length > 0 && !config.quiet) io.log(formatEvaluation(round, progress.totalSteps));
+        }
+        if (config.checkpointEvery > 0 && progress.episodes % config.checkpointEvery === 0) checkpointPath = await saveCheckpoint();
+      }
+      const status: TrainResult['status'] = stop.aborted ? 'interrupted' : 'finished';
+      const reason = stop.aborted ? `stopped by ${String(stop.reason ?? 'request')}` : null;
+      await robot.stop(reason ?? 'run finished');
+      checkpointPath = await saveCheckpoint();
+      await recorder.finish(status, reason);
+      return { runId: recorder.runId, status, reason, totalSteps: progress.totalSteps, episodes, checkpointPath, backend };
+    } catch (error) {
+      const reason = (error as Error).message;
+      await settledWithin(Promise.resolve(robot.stop(reason)), SHUTDOWN_STEP_LIMIT_MS);
+      if (loop.inEpisode) bestEffort(() => loop.endEpisode('aborted', reason));
+      bestEffort(() => recorder.event('fault', reason, loop.episodeIndex));
+      if (error instanceof StoreError && recorder.stepsPending > 0) {
+        io.log(
+          `the robot is stopped; storing the ${recorder.stepsPending} step rows still queued ` +
+            `(waiting up to ${DEFAULT_RECORDER_OPTIONS.finishLockWaitMs / 1000} s if another process holds the database locked)`,
+        );
+      }
+      await recorder.finish('failed', reason).catch(() => undefined);
+      throw error;
+    }
+  } finally {
+    // Each step of the shutdown is bounded: a link, broker or worker that stopped answering must not keep the run from ending.
+    await settledWithin(Promise.resolve(robot?.close()), SHUTDOWN_STEP_LIMIT_MS);
+    await settledWithin(trainer.close(), SHUTDOWN_STEP_LIMIT_MS);
+    if (db) bestEffort(() => db?.close());
   }
 }
 
