@@ -39,7 +39,7 @@ export function exportPolicyCommand(args: ExportPolicyArgs): number {
     checkpoint: path,
     run: String(meta.runId),
     robot: meta.config.sim ?? meta.config.robot ?? '',
-    task: meta.config.task,
+    task: meta.config.task ?? 'the calibration default',
     algo: meta.config.algo,
     updates: String(weights.updates),
     hidden: spec.hidden.join(','),

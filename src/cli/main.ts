@@ -10,6 +10,7 @@ import { portsCommand, withPortsOptions } from './ports.js';
 import { simDeviceCommand, withSimDeviceOptions } from './sim-device.js';
 import { runsCommand } from './runs.js';
 import { inspectCommand } from './inspect.js';
+import { configCommand } from './config.js';
 import { compareCommand } from './compare.js';
 import { exportCommand } from './export.js';
 import { exportPolicyCommand, withExportPolicyOptions } from './export-policy.js';
@@ -33,6 +34,12 @@ export async function main(argv: string[]): Promise<number> {
       'train a policy (the default command)',
       (y) =>
         withTrainOptions(y)
+          .option('config', {
+            type: 'string',
+            requiresArg: true,
+            group: 'Run:',
+            describe: 'read options from this JSON or YAML file (keys: the flags without dashes); flags given here override it',
+          })
           .example('$0 --sim sim-reacher --steps 3000', 'train on the simulated 2-joint arm')
           .example(
             '$0 --port /dev/ttyUSB0 --robot my-arm --noise gsde --interval 8',
@@ -69,6 +76,17 @@ export async function main(argv: string[]): Promise<number> {
           .option('json', { type: 'boolean', default: false, describe: 'one JSON object per run instead of a table' }),
       (args) => {
         exitCode = runsCommand(args);
+      },
+    )
+    .command(
+      'config <run>',
+      'the resolved configuration of a past run, as a --config file (robo-train config 3 > run3.json; robo-train --config run3.json)',
+      (y) =>
+        y
+          .positional('run', { type: 'string', demandOption: true, describe: 'run id or name (robo-train runs lists them)' })
+          .option('db', { type: 'string', default: DEFAULT_DB_PATH, describe: 'run database' }),
+      (args) => {
+        exitCode = configCommand(args);
       },
     )
     .command(

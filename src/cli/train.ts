@@ -1,5 +1,7 @@
 import type { Argv } from 'yargs';
+import { readConfigFile } from '../training/config-file.js';
 import {
+  ConfigError,
   DEFAULT_TRAIN_CONFIG,
   flagName,
   refuseRepeatedFlags,
@@ -37,11 +39,15 @@ export function withTrainOptions<T>(yargs: Argv<T>): Argv<T> {
  * (episode marked interrupted, database flushed, checkpoint written); a second one exits at once.
  */
 export async function trainCommand(values: Record<string, unknown>): Promise<number> {
-  // --resume continues with the checkpoint's options; flags given on the command line override them.
-  const resumed = typeof values['resume'] === 'string' ? readCheckpointMeta(values['resume']).config : {};
   const given = Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined));
   refuseRepeatedFlags(given);
-  const config = resolveTrainConfig({ ...resumed, ...given });
+  if (Array.isArray(given['config'])) throw new ConfigError(`--config was given ${given['config'].length} times: give one file`);
+  const fromFile = typeof given['config'] === 'string' ? readConfigFile(given['config']) : {};
+  // --resume continues with the checkpoint's options; a --config file overrides them, and flags given
+  // on the command line override both.
+  const resume = given['resume'] ?? fromFile.resume;
+  const resumed = typeof resume === 'string' ? readCheckpointMeta(resume).config : {};
+  const config = resolveTrainConfig({ ...resumed, ...fromFile, ...given });
   return supervise({ robot: config.sim ?? config.robot ?? '', db: config.db }, async ({ stop, operatorEStop, onRunStarted }) => {
     // tfjs and MuJoCo load here, not with every CLI command.
     const { runTraining } = await import('../training/run.js');

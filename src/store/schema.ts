@@ -166,4 +166,8 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE runs ADD COLUMN learning INTEGER NOT NULL DEFAULT 1;  -- 0: no learner ran; the actor of policy_checkpoint acted
   ALTER TABLE runs ADD COLUMN policy_checkpoint TEXT;               -- the checkpoint.json whose actor drove the robot (learning 0)
   `,
+  // 4: how old the outside signal a task module took its reward from was (docs/tasks.md).
+  `
+  ALTER TABLE steps ADD COLUMN reward_age_s REAL;  -- s; NULL when the reward comes from the joint readings alone
+  `,
 ];

@@ -17,7 +17,8 @@ export interface TrainConfig {
   watchdogMs: number | null;
   reconnectS: number;
   // what it learns
-  task: string;
+  /** A built-in task's name or a task module's path; null: the calibration's `defaultTask`. */
+  task: string | null;
   episodeSteps: number | null;
   algo: 'sac' | 'td3';
   hidden: number[];
@@ -100,7 +101,11 @@ export const TRAIN_OPTIONS: Record<keyof TrainConfig, OptionSpec> = {
     group: ROBOT,
     describe: 'hardware: a lost link that does not come back within this time fails the run [s]',
   },
-  task: { kind: 'string', group: LEARNER, describe: 'task: observation and reward' },
+  task: {
+    kind: 'string',
+    group: LEARNER,
+    describe: "task: reach, swingup, furuta, or a task module ./my-task.mjs (docs/tasks.md); default: the calibration's defaultTask",
+  },
   episodeSteps: { kind: 'number', group: LEARNER, describe: "steps per episode (default: the task's)" },
   algo: { kind: 'string', group: LEARNER, describe: 'learner', choices: ['sac', 'td3'] },
   hidden: { kind: 'string', group: LEARNER, describe: 'hidden layer widths of actor and critics, e.g. 256,256' },
@@ -176,7 +181,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   robot: null,
   watchdogMs: null,
   reconnectS: 60,
-  task: 'reach',
+  task: null,
   episodeSteps: null,
   algo: 'sac',
   hidden: [256, 256],
@@ -301,7 +306,8 @@ export function refuseRepeatedFlags(given: Partial<Record<string, unknown>>): vo
   }
 }
 
-function parseOption(key: keyof TrainConfig, value: unknown): unknown {
+/** One option's value checked and converted as `resolveTrainConfig` does; a `ConfigError` names the flag. */
+export function parseOption(key: keyof TrainConfig, value: unknown): unknown {
   const flag = `--${flagName(key)}`;
   const spec = TRAIN_OPTIONS[key];
   switch (key) {

@@ -8,7 +8,7 @@ import { ActorForward } from '../rl/policy/actor.js';
 import { openDatabase, type Db } from '../store/database.js';
 import { RunRecorder } from '../store/recorder.js';
 import type { RunStatus } from '../store/run-info.js';
-import { createTask } from '../tasks/index.js';
+import { loadTask } from '../tasks/index.js';
 import { UsageError } from '../util/errors.js';
 import { codeVersion } from '../util/version.js';
 import { readCheckpointActor } from './checkpoint.js';
@@ -49,7 +49,7 @@ export async function runPolicy(
 ): Promise<PolicyRunResult> {
   const { weights, path: checkpointPath } = readCheckpointActor(options.checkpoint);
   const calibration = loadCalibration(config.sim ?? config.robot ?? '');
-  const task = createTask(config.task, calibration, config.episodeSteps ?? undefined);
+  const task = await loadTask(config.task, calibration, config.episodeSteps ?? undefined);
   const { spec } = weights;
   if (spec.obsDim !== task.obsDim || spec.actionDim !== calibration.joints.length) {
     throw new UsageError(
@@ -157,6 +157,7 @@ export async function runPolicy(
     }
   } finally {
     await Promise.resolve(robot?.close()).catch(() => undefined);
+    await Promise.resolve(task.close?.()).catch(() => undefined);
     if (db) bestEffort(() => db?.close());
   }
 }

@@ -21,7 +21,7 @@ import { ReplayBuffer } from '../rl/replay-buffer.js';
 import { totalmem } from 'node:os';
 import { StoreError } from '../store/errors.js';
 import type { RunStatus } from '../store/run-info.js';
-import { createTask } from '../tasks/index.js';
+import { loadTask } from '../tasks/index.js';
 import type { Task } from '../tasks/task.js';
 import type { Rng } from '../util/rng.js';
 import { codeVersion } from '../util/version.js';
@@ -73,7 +73,24 @@ export async function runTraining(
 ): Promise<TrainResult> {
   const resumed: Checkpoint | null = config.resume ? readCheckpoint(config.resume) : null;
   const calibration = loadCalibration(robotName(config));
-  const task = createTask(config.task, calibration, config.episodeSteps ?? undefined);
+  const task = await loadTask(config.task, calibration, config.episodeSteps ?? undefined);
+  // A task module may hold a connection (an MQTT subscription for its reward): released however the run ends.
+  try {
+    return await trainWithTask(config, io, stop, operatorEStop, resumed, calibration, task);
+  } finally {
+    await closeTask(task, io);
+  }
+}
+
+async function trainWithTask(
+  config: TrainConfig,
+  io: TrainIo,
+  stop: AbortSignal,
+  operatorEStop: OperatorEStop,
+  resumed: Checkpoint | null,
+  calibration: Calibration,
+  task: Task,
+): Promise<TrainResult> {
   const schedule = validateSchedule({
     trainEvery: config.trainEvery,
     gradientSteps: config.gradientSteps,
@@ -336,6 +353,15 @@ function describeBackend(backend: BackendInfo): string {
   const detail =
     backend.name === 'wasm' ? ` (${backend.simd ? 'SIMD' : 'no SIMD'}, ${backend.threads} thread${backend.threads === 1 ? '' : 's'})` : '';
   return `${backend.name === 'tensorflow' ? 'tfjs-node (native TensorFlow)' : backend.name}${detail}, tfjs ${backend.tfjsVersion}${backend.note ? `; ${backend.note}` : ''}`;
+}
+
+async function closeTask(task: Task, io: TrainIo): Promise<void> {
+  try {
+    await task.close?.();
+  } catch (error) {
+    // The run has its outcome already; a task that cannot let go is worth a line, not a failed run.
+    io.log(`warning: ${(error as Error).message}`);
+  }
 }
 
 function bestEffort(action: () => unknown): void {

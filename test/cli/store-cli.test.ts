@@ -156,12 +156,13 @@ describe('robo-train runs / inspect / compare / export', () => {
     assert.equal(csv.status, 0, csv.stderr);
     const lines = csv.stdout.trim().split('\n');
     const header = lines[0].split(',');
-    assert.deepEqual(header.slice(0, 9), [
+    assert.deepEqual(header.slice(0, 10), [
       'episode',
       'step',
       'device_time_s',
       'reward',
       'flags',
+      'reward_age_s',
       'position_shoulder',
       'position_elbow',
       'velocity_shoulder',
