@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { ActorForward } from '../../src/rl/policy/actor.js';
+import { decodeWeights, encodeTransitionBatch, fleetTopics, type TransitionBatch } from '../../src/training/fleet-wire.js';
+import type { ActorWeights } from '../../src/rl/types.js';
+import { MqttBytesClient } from '../../src/transport/mqtt-bytes.js';
+import { cleanup, haveTools, Mosquitto, RoboTrain, tempFolder, waitFor } from './support.js';
+
+after(cleanup);
+
+/** A robot's side of the wire: numbered batches of made-up transitions (the learner cannot tell them from a twin's). */
+class BatchSender {
+  private seq = 0;
+  constructor(
+    private readonly client: MqttBytesClient,
+    private readonly fleet: string,
+    readonly robot: string,
+    private readonly obsDim: number,
+  ) {}
+
+  async send(count: number, weightsVersion: number): Promise<void> {
+    const values = (length: number): Float32Array => Float32Array.from({ length }, () => Math.random() * 2 - 1);
+    const batch: TransitionBatch = {
+      robot: this.robot,
+      seq: this.seq++,
+      weightsVersion,
+      count,
+      obsDim: this.obsDim,
+      actionDim: 2,
+      obs: values(count * this.obsDim),
+      action: values(count * 2),
+      reward: values(count),
+      nextObs: values(count * this.obsDim),
+      terminated: new Float32Array(count),
+      episodeEnds: 0,
+    };
+    await this.client.publish(fleetTopics(this.fleet).transitions(this.robot), encodeTransitionBatch(batch), false);
+  }
+}
+
+function learnerArgs(url: string, db: string): string[] {
+  return ['learner', '--mqtt', url, '--fleet', 'lab', '--db', db, '--hidden', '16,16', '--batch-size', '16', '--learning-starts', '32'];
+}
+
+test('a learner takes two robots into one buffer, refuses other spaces, and resumes after SIGKILL from its checkpoint', async (t) => {
+  if (!haveTools(t, 'mosquitto')) return;
+  const folder = tempFolder('robo-train-fleet-');
+  const broker = await Mosquitto.start(folder);
+  const db = join(folder, 'learner.db');
+  const args = [...learnerArgs(broker.url, db), '--weights-every-ms', '100', '--checkpoint-every-s', '1'];
+  let learner = new RoboTrain(args);
+  await learner.output(/learner of fleet lab on mqtt:\/\/127\.0\.0\.1:\d+ as robo-train-learner-lab: 0 updates/, 30_000);
+
+  let newest: ActorWeights | null = null;
+  const robots = await MqttBytesClient.connect({ url: broker.url, clientId: 'test-robots', sessionExpiryS: 60 }, (_topic, payload) => {
+    newest = decodeWeights(payload);
+  });
+  await robots.subscribe(fleetTopics('lab').weights);
+  const a = new BatchSender(robots, 'lab', 'arm-a', 4);
+  const b = new BatchSender(robots, 'lab', 'arm-b', 4);
+  const other = new BatchSender(robots, 'lab', 'arm-other', 5);
+  for (let i = 0; i < 4; i++) {
+    await a.send(16, 0);
+    await b.send(16, 0);
+  }
+  await other.send(16, 0);
+  await learner.output(
+    /refused robot arm-other: its spaces \(5 observations, 2 actions\) differ from the fleet's \(4 observations, 2 actions\)/,
+    10_000,
+  );
+  await waitFor(() => (newest?.updates ?? 0) >= 32, 20_000, 'weights after 32 updates');
+  const actor = new ActorForward(newest!);
+  assert.equal(actor.spec.obsDim, 4);
+  await learner.output(
+    /checkpoint: \d+ updates, 128 transitions \(UTD [\d.]+\); robots: arm-a 64 transitions, lag \d+; arm-b 64 transitions/,
+    10_000,
+  );
+
+  learner.kill();
+  await learner.exited;
+  const beforeKill = newest!.updates;
+  // The robots go on while the learner is down; the broker keeps its session and queues their batches.
+  for (let i = 0; i < 2; i++) await a.send(16, beforeKill);
+
+  learner = new RoboTrain(args);
+  await learner.output(/resumed from .*fleet\.json: (\d+) updates, 128 transitions/, 30_000);
+  const resumedAt = Number(/resumed from .*: (\d+) updates/.exec(learner.stdout)![1]);
+  assert.ok(resumedAt > 0 && resumedAt <= beforeKill + 16, `resumed at ${resumedAt} updates, ${beforeKill} published before the kill`);
+  await learner.output(/checkpoint: \d+ updates, 160 transitions .*arm-a 96 transitions/, 10_000);
+  await waitFor(() => newest!.updates > resumedAt, 10_000, 'weights newer than the checkpoint');
+  assert.equal(await learner.stop(), 0);
+  await robots.close();
+  await broker.stop();
+});
