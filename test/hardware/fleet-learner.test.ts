@@ -6,6 +6,7 @@ import { decodeWeights, encodeTransitionBatch, fleetTopics, type TransitionBatch
 import type { ActorWeights } from '../../src/rl/types.js';
 import { MqttBytesClient } from '../../src/transport/mqtt-bytes.js';
 import { cleanup, haveTools, Mosquitto, RoboTrain, tempFolder, waitFor } from './support.js';
+import { readRun } from './store.js';
 
 after(cleanup);
 
@@ -91,5 +92,45 @@ test('a learner takes two robots into one buffer, refuses other spaces, and resu
   await waitFor(() => newest!.updates > resumedAt, 10_000, 'weights newer than the checkpoint');
   assert.equal(await learner.stop(), 0);
   await robots.close();
+  await broker.stop();
+});
+
+test('two robots on twins train into one learner, each logging every step in its own database', async (t) => {
+  if (!haveTools(t, 'mosquitto')) return;
+  const folder = tempFolder('robo-train-fleet-twins-');
+  const broker = await Mosquitto.start(folder);
+  const learner = new RoboTrain([...learnerArgs(broker.url, join(folder, 'learner.db')), '--checkpoint-every-s', '1']);
+  await learner.output(/learner of fleet lab on .*: 0 updates/, 30_000);
+  const robots = ['twin-a', 'twin-b'].map(
+    (name, seed) =>
+      new RoboTrain([
+        '--sim',
+        'sim-reacher',
+        '--robot',
+        name,
+        '--fleet',
+        'lab',
+        '--learner-mqtt',
+        broker.url,
+        '--steps',
+        '300',
+        '--episode-steps',
+        '50',
+        '--hidden',
+        '16,16',
+        '--seed',
+        String(seed),
+        '--quiet',
+        '--db',
+        join(folder, `${name}.db`),
+      ]),
+  );
+  for (const robot of robots) assert.equal(await robot.exited, 0, `${robot.stdout}\n${robot.stderr}`);
+  for (const name of ['twin-a', 'twin-b']) assert.equal(readRun(join(folder, `${name}.db`)).stepRows, 300);
+  await learner.output(
+    /checkpoint: \d+ updates, 600 transitions .*robots: twin-\w 300 transitions, lag \d+; twin-\w 300 transitions/,
+    10_000,
+  );
+  assert.equal(await learner.stop(), 0);
   await broker.stop();
 });
