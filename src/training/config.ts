@@ -1,5 +1,6 @@
 import { NOISE_NAMES, type NoiseName } from '../rl/exploration/strategy.js';
 import { UsageError } from '../util/errors.js';
+import { checkFleetName } from './fleet-wire.js';
 import { withoutPassword } from '../util/url-credentials.js';
 
 /**
@@ -277,6 +278,7 @@ export function resolveTrainConfig(values: Partial<Record<string, unknown>>): Tr
       throw new ConfigError(`--${flagName(key)} must be a whole number from ${least} to ${most} (got ${value})`);
     }
   }
+  if (config.fleet !== null) checkFleetName(config.fleet);
   if ((config.fleet === null) !== (config.learnerMqtt === null))
     throw new ConfigError('--fleet and --learner-mqtt go together: the fleet and the broker its learner listens on');
   if (config.fleet !== null && config.resume !== null)

@@ -12,9 +12,16 @@ import { deserializeLearnerState, serializeLearnerState } from '../rl/learner/st
 import { allocateBatch, ReplayBuffer, type Transition } from '../rl/replay-buffer.js';
 import { MqttBytesClient } from '../transport/mqtt-bytes.js';
 import { Rng } from '../util/rng.js';
-import { UsageError } from '../util/errors.js';
 import { deserializeReplay, serializeReplay } from './checkpoint.js';
-import { decodeTransitionBatch, describeSpaces, encodeWeights, fleetTopics, type FleetSpaces, type TransitionBatch } from './fleet-wire.js';
+import {
+  checkFleetName,
+  decodeTransitionBatch,
+  describeSpaces,
+  encodeWeights,
+  fleetTopics,
+  type FleetSpaces,
+  type TransitionBatch,
+} from './fleet-wire.js';
 
 export interface FleetLearnerOptions {
   mqtt: string;
@@ -79,8 +86,7 @@ export class FleetLearner {
     private readonly options: FleetLearnerOptions,
     private readonly log: (line: string) => void,
   ) {
-    if (!/^[A-Za-z0-9_-]+$/.test(options.fleet))
-      throw new UsageError(`--fleet '${options.fleet}' must be letters, digits, '-' or '_' (it names MQTT topics)`);
+    checkFleetName(options.fleet);
     this.rng = new Rng(options.seed);
     const db = resolve(options.db);
     this.checkpointFolder = join(dirname(db), 'runs', `${basename(db, extname(db))}-fleet-${options.fleet}`);

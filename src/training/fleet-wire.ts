@@ -6,10 +6,16 @@
  */
 import { createHash } from 'node:crypto';
 import type { ActorSpec, ActorWeights, DenseWeights } from '../rl/types.js';
-import { RunFailedError } from '../util/errors.js';
+import { RunFailedError, UsageError } from '../util/errors.js';
 
 /** Format version of both messages; a peer of another version is refused by name. */
 export const FLEET_WIRE_FORMAT = 1;
+
+/** A fleet name names MQTT topics: no wildcards, no levels. */
+export function checkFleetName(fleet: string): void {
+  if (!/^[A-Za-z0-9_-]+$/.test(fleet))
+    throw new UsageError(`--fleet '${fleet}' must be letters, digits, '-' or '_' (it names MQTT topics)`);
+}
 
 /** Topics of fleet `fleet` (`robo-train/fleet/<fleet>/...`); `+` in `transitions('+')` subscribes to every robot. */
 export function fleetTopics(fleet: string): { weights: string; transitions: (robot: string) => string } {

@@ -5,7 +5,9 @@ import { ActorForward } from '../../src/rl/policy/actor.js';
 import { decodeWeights, encodeTransitionBatch, fleetTopics, type TransitionBatch } from '../../src/training/fleet-wire.js';
 import type { ActorWeights } from '../../src/rl/types.js';
 import { MqttBytesClient } from '../../src/transport/mqtt-bytes.js';
-import { cleanup, haveTools, Mosquitto, RoboTrain, tempFolder, waitFor } from './support.js';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, readdirSync, writeFileSync } from 'node:fs';
+import { BIN, cleanup, haveTools, Mosquitto, RoboTrain, tempFolder, waitFor } from './support.js';
 import { readRun } from './store.js';
 
 after(cleanup);
@@ -132,5 +134,42 @@ test('two robots on twins train into one learner, each logging every step in its
     10_000,
   );
   assert.equal(await learner.stop(), 0);
+  await broker.stop();
+});
+
+test("the fleet's ACL: a robot publishes its own transitions only, never weights", async (t) => {
+  if (!haveTools(t, 'mosquitto', 'mosquitto_passwd')) return;
+  const folder = tempFolder('robo-train-fleet-acl-');
+  for (const [i, user] of ['learner', 'arm-a', 'arm-b'].entries()) {
+    const made = spawnSync('mosquitto_passwd', [...(i === 0 ? ['-c'] : []), '-b', 'passwd', user, `${user}-pw`], {
+      cwd: folder,
+      encoding: 'utf8',
+    });
+    assert.equal(made.status, 0, made.stderr);
+  }
+  const acl = spawnSync(process.execPath, [BIN, 'mqtt-acl', '--fleet', 'lab', '--robot', 'arm-a,arm-b'], { encoding: 'utf8' });
+  assert.equal(acl.status, 0, acl.stderr);
+  writeFileSync(join(folder, 'acl'), acl.stdout);
+  // mosquitto reads them after dropping root to its own user.
+  chmodSync(folder, 0o755);
+  for (const file of readdirSync(folder)) chmodSync(join(folder, file), 0o644);
+  const broker = await Mosquitto.start(folder, {
+    extra: `allow_anonymous false\npassword_file ${folder}/passwd\nuse_username_as_clientid true\nacl_file ${folder}/acl\n`,
+  });
+  const as = (user: string): string => broker.url.replace('mqtt://', `mqtt://${user}:${user}-pw@`);
+  const arm = await MqttBytesClient.connect({ url: as('arm-a'), clientId: 'arm-a', sessionExpiryS: 0 }, () => undefined);
+  const learner = await MqttBytesClient.connect({ url: as('learner'), clientId: 'learner', sessionExpiryS: 0 }, () => undefined);
+  const verdict = (client: MqttBytesClient, topic: string): Promise<string> =>
+    client.publish(topic, new Uint8Array(8), false).then(
+      () => 'accepted',
+      (error: Error) => (assert.match(error.message, /Not authorized/i), 'refused'),
+    );
+  const topics = fleetTopics('lab');
+  assert.equal(await verdict(arm, topics.transitions('arm-a')), 'accepted');
+  assert.equal(await verdict(arm, topics.transitions('arm-b')), 'refused');
+  assert.equal(await verdict(arm, topics.weights), 'refused');
+  assert.equal(await verdict(learner, topics.weights), 'accepted');
+  await arm.close();
+  await learner.close();
   await broker.stop();
 });
