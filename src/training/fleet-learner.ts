@@ -10,6 +10,8 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import { createLearner, resolveLearnerConfig, type OffPolicyLearner } from '../rl/learner/index.js';
 import { deserializeLearnerState, serializeLearnerState } from '../rl/learner/state.js';
 import { allocateBatch, ReplayBuffer, type Transition } from '../rl/replay-buffer.js';
+import { openDatabase, type Db } from '../store/database.js';
+import { saveFleetProgress } from '../store/fleet-progress.js';
 import { MqttBytesClient } from '../transport/mqtt-bytes.js';
 import { Rng } from '../util/rng.js';
 import { deserializeReplay, serializeReplay } from './checkpoint.js';
@@ -80,6 +82,7 @@ export class FleetLearner {
   private closed = false;
   private client: MqttBytesClient | null = null;
   private timers: NodeJS.Timeout[] = [];
+  private db: Db | null = null;
   readonly checkpointFolder: string;
 
   constructor(
@@ -96,12 +99,9 @@ export class FleetLearner {
     return this.learner?.updates ?? 0;
   }
 
-  progress(): ReadonlyMap<string, RobotProgress> {
-    return this.robots;
-  }
-
   /** Resumes from the checkpoint if there is one, connects, and starts taking batches. */
   async start(): Promise<void> {
+    this.db = openDatabase(this.options.db, { check: true });
     await this.resume();
     const topics = fleetTopics(this.options.fleet);
     this.client = await MqttBytesClient.connect(
@@ -123,6 +123,7 @@ export class FleetLearner {
     this.checkpoint();
     await this.client?.close();
     this.learner?.dispose();
+    this.db?.close();
   }
 
   private receive(payload: Uint8Array): void {
@@ -237,6 +238,12 @@ export class FleetLearner {
       robots: Object.fromEntries(this.robots),
     };
     atomicWrite(join(this.checkpointFolder, 'fleet.json'), Buffer.from(JSON.stringify(meta, null, 1)));
+    if (this.db)
+      saveFleetProgress(
+        this.db,
+        { fleet: this.options.fleet, algo: this.options.algo, ...this.spaces, updates: this.updates, transitions: this.collected },
+        [...this.robots].map(([robot, progress]) => ({ robot, ...progress })),
+      );
     const robots = [...this.robots].map(([name, robot]) => `${name} ${robot.transitions} transitions, lag ${robot.policyLag}`);
     const utd = this.collected > 0 ? (this.updates / this.collected).toFixed(2) : '0';
     this.log(`checkpoint: ${this.updates} updates, ${this.collected} transitions (UTD ${utd}); robots: ${robots.join('; ') || 'none yet'}`);

@@ -93,6 +93,10 @@ test('a learner takes two robots into one buffer, refuses other spaces, and resu
   await learner.output(/checkpoint: \d+ updates, 160 transitions .*arm-a 96 transitions/, 10_000);
   await waitFor(() => newest!.updates > resumedAt, 10_000, 'weights newer than the checkpoint');
   assert.equal(await learner.stop(), 0);
+  // The final checkpoint stored the progress in the learner's database, where `robo-train runs` shows it.
+  const runs = spawnSync(process.execPath, [BIN, 'runs', '--db', db], { encoding: 'utf8' });
+  assert.equal(runs.status, 0, runs.stderr);
+  assert.match(runs.stdout, /lab\s+sac\s+\d+\s+160\s+[\d.]+\s+2\s+\d+/);
   await robots.close();
   await broker.stop();
 });
