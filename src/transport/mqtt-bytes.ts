@@ -5,6 +5,7 @@
  * the QoS 1 messages of a learner that is restarting and hands them over when it is back.
  */
 import mqtt, { type MqttClient } from 'mqtt';
+import { settleWithin } from '../util/bounded.js';
 import { TransportError } from './errors.js';
 
 export interface MqttBytesOptions {
@@ -87,7 +88,12 @@ export class MqttBytesClient {
     await this.client.publishAsync(topic, Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength), { qos: 1, retain });
   }
 
-  async close(): Promise<void> {
-    await this.client.endAsync();
+  /**
+   * Disconnects, waiting up to `limitMs` for messages still unacknowledged; then ends at once (a broker
+   * that is away must not hold a shutdown; the QoS 1 messages it never acknowledged are lost).
+   */
+  async close(limitMs = 1000): Promise<void> {
+    if (await settleWithin(limitMs, (done) => this.client.end(false, done))) return;
+    await settleWithin(limitMs, (done) => this.client.end(true, done));
   }
 }

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { createLearner, resolveLearnerConfig } from '../../src/rl/learner/index.js';
 import { ActorForward } from '../../src/rl/policy/actor.js';
-import { decodeWeights, encodeTransitionBatch, fleetTopics, type TransitionBatch } from '../../src/training/fleet-wire.js';
+import { FleetTrainer } from '../../src/training/fleet-trainer.js';
+import { decodeWeights, encodeTransitionBatch, encodeWeights, fleetTopics, type TransitionBatch } from '../../src/training/fleet-wire.js';
 import type { ActorWeights } from '../../src/rl/types.js';
 import { MqttBytesClient } from '../../src/transport/mqtt-bytes.js';
 import { spawnSync } from 'node:child_process';
@@ -176,4 +178,40 @@ test("the fleet's ACL: a robot publishes its own transitions only, never weights
   await arm.close();
   await learner.close();
   await broker.stop();
+});
+
+test('a fleet robot swaps in published weights between ticks, and drops batches beyond its bound while the broker is away', async (t) => {
+  if (!haveTools(t, 'mosquitto')) return;
+  const folder = tempFolder('robo-train-fleet-robot-');
+  const broker = await Mosquitto.start(folder);
+  const config = resolveLearnerConfig({ algo: 'sac', obsDim: 4, actionDim: 2, actorHidden: [8, 8], seed: 1 });
+  const lines: string[] = [];
+  const trainer = await FleetTrainer.start(
+    { url: broker.url, fleet: 'lab', robot: 'arm-a', bufferBatches: 2, log: (line) => lines.push(line) },
+    config,
+  );
+  const learner = await createLearner({ ...config, seed: 2 });
+  const published = { ...learner.actorWeights(), updates: 77 };
+  learner.dispose();
+  const client = await MqttBytesClient.connect({ url: broker.url, clientId: 'learner', sessionExpiryS: 0 }, () => undefined);
+  await client.publish(fleetTopics('lab').weights, encodeWeights(published), true);
+  await waitFor(() => trainer.updates === 77, 5000, 'the published weights at the robot');
+  assert.deepEqual(trainer.policy.weights.mean.kernel, published.mean.kernel);
+  await client.close();
+
+  await broker.stop();
+  const transition = {
+    obs: new Float32Array(4),
+    action: new Float32Array(2),
+    reward: 0,
+    nextObs: new Float32Array(4),
+    terminated: false,
+    truncated: false,
+  };
+  const started = performance.now();
+  for (let i = 0; i < 5 * 32; i++) trainer.onTransition(transition);
+  assert.ok(performance.now() - started < 500, 'the tick does not wait for the broker');
+  assert.equal(trainer.collected, 160);
+  assert.match(lines.join('\n'), /the fleet broker has not acknowledged 2 batches: dropping transitions \(1 batches so far/);
+  await trainer.close();
 });
