@@ -1,7 +1,7 @@
 import type { Argv } from 'yargs';
 import { DEFAULT_DB_PATH } from '../store/database.js';
 import { FleetLearner } from '../training/fleet-learner.js';
-import { UsageError } from '../util/errors.js';
+import { RunFailedError, UsageError } from '../util/errors.js';
 import { untilSignal } from './broker.js';
 import { EXIT } from './exit-codes.js';
 
@@ -71,8 +71,12 @@ export async function learnerCommand(args: LearnerArgs): Promise<number> {
     (line) => console.log(line),
   );
   await learner.start();
-  const signal = await untilSignal();
+  const outcome = await Promise.race([untilSignal(), learner.failed]);
   await learner.close();
-  console.log(`learner: stopped by ${signal}`);
+  if (outcome instanceof Error)
+    throw new RunFailedError(
+      `the learner of fleet ${args.fleet} failed: ${outcome.message} (its last checkpoint is in ${learner.checkpointFolder})`,
+    );
+  console.log(`learner: stopped by ${outcome}`);
   return EXIT.ok;
 }

@@ -83,6 +83,10 @@ export class FleetLearner {
   private client: MqttBytesClient | null = null;
   private timers: NodeJS.Timeout[] = [];
   private db: Db | null = null;
+  private broken = false;
+  private fail: (error: Error) => void = () => undefined;
+  /** Settles when training cannot go on (a diverged learner); the command then ends the learner with the error. */
+  readonly failed = new Promise<Error>((resolve) => (this.fail = resolve));
   readonly checkpointFolder: string;
 
   constructor(
@@ -183,12 +187,21 @@ export class FleetLearner {
 
   /** Spends the gradient-step budget one step per macrotask, so that arriving batches keep flowing in. */
   private train(): void {
-    if (this.closed || this.budget < 1 || !this.learner) {
+    if (this.closed || this.broken || this.budget < 1 || !this.learner) {
       this.training = false;
       return;
     }
     this.training = true;
-    this.learner.update(this.buffer!.sample(this.options.batchSize, this.rng, this.batchArrays!));
+    try {
+      this.learner.update(this.buffer!.sample(this.options.batchSize, this.rng, this.batchArrays!));
+    } catch (error) {
+      this.training = false;
+      this.budget = 0;
+      // The last checkpoint stays the one to resume from: a diverged learner is not written over it.
+      this.broken = true;
+      this.fail(error as Error);
+      return;
+    }
     this.budget--;
     if (performance.now() - this.lastPublishMs >= this.options.weightsEveryMs) void this.publishWeights();
     setImmediate(() => this.train());
@@ -225,7 +238,7 @@ export class FleetLearner {
 
   /** Writes learner, replay buffer and `fleet.json` (last, so that a crash mid-write leaves the previous checkpoint whole). */
   private checkpoint(): void {
-    if (!this.learner || !this.spaces || !this.buffer) return;
+    if (!this.learner || !this.spaces || !this.buffer || this.broken) return;
     mkdirSync(this.checkpointFolder, { recursive: true });
     atomicWrite(join(this.checkpointFolder, 'learner.bin'), serializeLearnerState(this.learner.getState()));
     atomicWrite(join(this.checkpointFolder, 'replay.bin'), serializeReplay(this.buffer.snapshot()));
