@@ -5,6 +5,7 @@ import { estopCommand, withEStopOptions } from './estop.js';
 import { EXIT, exitCodeOf } from './exit-codes.js';
 import { brokerCommand, withBrokerOptions } from './broker.js';
 import { mqttAclCommand, withMqttAclOptions } from './mqtt-acl.js';
+import { learnerCommand, withLearnerOptions } from './learner.js';
 import { calibrateCommand, withCalibrateOptions } from './calibrate.js';
 import { portsCommand, withPortsOptions } from './ports.js';
 import { simDeviceCommand, withSimDeviceOptions } from './sim-device.js';
@@ -231,6 +232,14 @@ export async function main(argv: string[]): Promise<number> {
       (y) => withBrokerOptions(y),
       async (args) => {
         exitCode = await brokerCommand(args);
+      },
+    )
+    .command(
+      'learner',
+      "a fleet's learner: trains on the transitions of every robot of --fleet, publishes the actor's weights",
+      (y) => withLearnerOptions(y),
+      async (args) => {
+        exitCode = await learnerCommand(args);
       },
     )
     .command(

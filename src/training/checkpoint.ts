@@ -61,7 +61,7 @@ export function writeCheckpoint(
   let replayFile: string | null = null;
   if (checkpoint.replay) {
     replayFile = 'replay.bin';
-    atomicWrite(join(folder, replayFile), serializeArrays(checkpoint.replay));
+    atomicWrite(join(folder, replayFile), serializeReplay(checkpoint.replay));
   }
   const meta: CheckpointMeta = { ...checkpoint.meta, learnerFile, replayFile };
   const path = join(folder, 'checkpoint.json');
@@ -136,7 +136,7 @@ function atomicWrite(path: string, bytes: Uint8Array): void {
 }
 
 /** Layout: u32 header length, JSON header {added, arrays: [name, length]}, then float32 data in order. */
-function serializeArrays(snapshot: ReplaySnapshot): Uint8Array {
+export function serializeReplay(snapshot: ReplaySnapshot): Uint8Array {
   const arrays: [string, Float32Array][] = [
     ['obs', snapshot.obs],
     ['action', snapshot.action],
@@ -158,7 +158,7 @@ function serializeArrays(snapshot: ReplaySnapshot): Uint8Array {
   return out;
 }
 
-function deserializeReplay(bytes: Buffer): ReplaySnapshot {
+export function deserializeReplay(bytes: Buffer): ReplaySnapshot {
   const headerLength = bytes.readUInt32LE(0);
   const header = JSON.parse(bytes.subarray(4, 4 + headerLength).toString('utf8')) as { added: number; arrays: [string, number][] };
   let offset = Math.ceil((4 + headerLength) / 4) * 4;

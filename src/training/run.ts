@@ -32,6 +32,7 @@ import { formatEvaluation, formatProgress } from './progress.js';
 import { runStreams, type RunStreams } from './streams.js';
 import { InlineTrainer, type Trainer } from './trainer.js';
 import { WorkerTrainer } from './worker-trainer.js';
+import { FleetTrainer } from './fleet-trainer.js';
 import { UsageError } from '../util/errors.js';
 import { settledWithin } from '../util/bounded.js';
 
@@ -109,8 +110,11 @@ async function trainWithTask(
     head: learnerConfig.actor.head,
   });
   refuseOversizedBuffer(config.bufferSize, task.obsDim, calibration.joints.length);
-  const trainerKind = config.learner === 'auto' ? (config.sim ? 'inline' : 'worker') : config.learner;
-  const trainer = await startTrainer(trainerKind, config, learnerConfig, exploration, schedule, streams.replay);
+  const trainerKind = config.fleet !== null ? 'fleet' : config.learner === 'auto' ? (config.sim ? 'inline' : 'worker') : config.learner;
+  const trainer = await startTrainer(trainerKind, config, learnerConfig, exploration, schedule, streams.replay, {
+    robot: config.robot ?? calibration.robot,
+    log: io.log,
+  });
   let db: Db | null = null;
   let robot: Robot | null = null;
   try {
@@ -184,7 +188,9 @@ async function trainWithTask(
       taskRng: streams.task,
       evaluationStochastic: config.evalStochastic,
     });
-    const saveCheckpoint = async (): Promise<string> => {
+    const saveCheckpoint = async (): Promise<string | null> => {
+      // A fleet robot has no learner of its own: the fleet's learner checkpoints.
+      if (trainer.kind === 'fleet') return null;
       const snapshot = await trainer.snapshot(config.saveReplay);
       const path = writeCheckpoint(checkpointFolder(config.db, recorder.runId), {
         meta: {
@@ -302,13 +308,25 @@ function learnerConfigFor(config: TrainConfig, task: Task, calibration: Calibrat
 
 /** The learner beside the loop (inline) or in its own thread (worker); see docs/exploration.md. */
 async function startTrainer(
-  kind: 'inline' | 'worker',
+  kind: 'inline' | 'worker' | 'fleet',
   config: TrainConfig,
   learnerConfig: LearnerConfig,
   exploration: ExplorationStrategy,
   schedule: TrainingSchedule,
   replayRng: Rng,
+  fleetRobot: { robot: string; log: (line: string) => void },
 ): Promise<Trainer> {
+  if (kind === 'fleet')
+    return FleetTrainer.start(
+      {
+        url: config.learnerMqtt!,
+        fleet: config.fleet!,
+        robot: fleetRobot.robot,
+        bufferBatches: config.fleetBufferBatches,
+        log: fleetRobot.log,
+      },
+      learnerConfig,
+    );
   if (kind === 'inline') return new InlineTrainer(await createLearner(learnerConfig), exploration, schedule, replayRng, config.bufferSize);
   return WorkerTrainer.start(
     {
