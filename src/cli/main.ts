@@ -85,7 +85,8 @@ export async function main(argv: string[]): Promise<number> {
       (y) =>
         y
           .positional('run', { type: 'string', demandOption: true, describe: 'run id or name (robo-train runs lists them)' })
-          .option('db', { type: 'string', default: DEFAULT_DB_PATH, describe: 'run database' }),
+          .option('db', { type: 'string', default: DEFAULT_DB_PATH, describe: 'run database' })
+          .option('format', { choices: ['json', 'yaml'] as const, default: 'json' as const, describe: 'file format to print' }),
       (args) => {
         exitCode = configCommand(args);
       },

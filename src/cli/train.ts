@@ -10,6 +10,7 @@ import {
   type TrainConfig,
 } from '../training/config.js';
 import { readCheckpointMeta } from '../training/checkpoint.js';
+import { latestCheckpoint } from '../training/resume-auto.js';
 import { EXIT } from './exit-codes.js';
 import { supervise } from './supervise.js';
 
@@ -45,9 +46,16 @@ export async function trainCommand(values: Record<string, unknown>): Promise<num
   const fromFile = typeof given['config'] === 'string' ? readConfigFile(given['config']) : {};
   // --resume continues with the checkpoint's options; a --config file overrides them, and flags given
   // on the command line override both.
-  const resume = given['resume'] ?? fromFile.resume;
+  let resume = given['resume'] ?? fromFile.resume;
+  if (resume === 'auto') {
+    const latest = latestCheckpoint(resolveTrainConfig({ ...fromFile, ...given, resume: null }));
+    console.log(
+      latest === null ? '--resume auto: no checkpoint of this robot in the database yet, starting a new run' : `--resume auto: ${latest}`,
+    );
+    resume = latest;
+  }
   const resumed = typeof resume === 'string' ? readCheckpointMeta(resume).config : {};
-  const config = resolveTrainConfig({ ...resumed, ...fromFile, ...given });
+  const config = resolveTrainConfig({ ...resumed, ...fromFile, ...given, resume: resume ?? null });
   return supervise({ robot: config.sim ?? config.robot ?? '', db: config.db }, async ({ stop, operatorEStop, onRunStarted }) => {
     // tfjs and MuJoCo load here, not with every CLI command.
     const { runTraining } = await import('../training/run.js');

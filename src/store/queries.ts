@@ -244,3 +244,24 @@ export interface EventRow {
 export function runEvents(db: Db, runId: number): EventRow[] {
   return db.prepare(`SELECT at, episode, step, kind, detail FROM events WHERE run_id = ? ORDER BY id`).all(runId) as EventRow[];
 }
+
+export interface CheckpointRow {
+  runId: number;
+  /** checkpoint.json, as the run recorded it. */
+  path: string;
+  at: string;
+}
+
+/**
+ * The checkpoints that learning runs of `robot` with `algo` (and `task`, when given) wrote, newest
+ * first: what `--resume auto` continues from.
+ */
+export function checkpointsOf(db: Db, match: { robot: string; algo: string; task: string | null }): CheckpointRow[] {
+  return db
+    .prepare(
+      `SELECT e.run_id AS runId, e.detail AS path, e.at AS at FROM events e JOIN runs r ON r.id = e.run_id
+       WHERE e.kind = 'checkpoint' AND r.learning = 1 AND r.robot = ? AND r.algo = ? AND (? IS NULL OR r.task = ?)
+       ORDER BY e.id DESC`,
+    )
+    .all(match.robot, match.algo, match.task, match.task) as CheckpointRow[];
+}

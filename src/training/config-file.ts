@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
-import { CORE_SCHEMA, load as loadYaml } from 'js-yaml';
+import { CORE_SCHEMA, dump as dumpYaml, load as loadYaml } from 'js-yaml';
 import { ConfigError, DEFAULT_TRAIN_CONFIG, flagName, parseOption, TRAIN_OPTIONS, type TrainConfig } from './config.js';
 
 /**
@@ -129,6 +129,10 @@ function storedTask(value: unknown): unknown {
   return typeof description.module === 'string' ? description.module : description.task;
 }
 
-export function formatConfigFile(values: Readonly<Record<string, unknown>>): string {
+export type ConfigFormat = 'json' | 'yaml';
+
+/** A configuration file's text; YAML in the core schema that `readConfigFile` reads back (null for an option left at nothing). */
+export function formatConfigFile(values: Readonly<Record<string, unknown>>, format: ConfigFormat): string {
+  if (format === 'yaml') return dumpYaml(values, { schema: CORE_SCHEMA, flowLevel: 1, lineWidth: -1, noRefs: true });
   return `${JSON.stringify(values, null, 2)}\n`;
 }

@@ -161,7 +161,11 @@ export const TRAIN_OPTIONS: Record<keyof TrainConfig, OptionSpec> = {
   },
   checkpointEvery: { kind: 'number', group: RUN, describe: 'write a checkpoint every N episodes (0: only at the end)' },
   saveReplay: { kind: 'boolean', group: RUN, describe: 'include the replay buffer in checkpoints' },
-  resume: { kind: 'string', group: RUN, describe: 'continue from a checkpoint file' },
+  resume: {
+    kind: 'string',
+    group: RUN,
+    describe: "continue from a checkpoint file; 'auto': from this robot's newest checkpoint in --db, if there is one (for services)",
+  },
   backend: {
     kind: 'string',
     group: RUN,

@@ -2,4 +2,5 @@
 declare module 'js-yaml' {
   export const CORE_SCHEMA: object;
   export function load(text: string, options?: { schema?: object; filename?: string }): unknown;
+  export function dump(value: unknown, options?: { schema?: object; flowLevel?: number; lineWidth?: number; noRefs?: boolean }): string;
 }

@@ -1,7 +1,7 @@
 /**
  * Defaults that follow the robot and configuration files, end to end on the twins: `--sim pendulum`
  * and `--sim furuta` train their calibration's task; `robo-train config RUN` prints a run's resolved
- * options as a `--config` file, and running that file again repeats the run step for step (the
+ * options as a `--config` file (JSON or YAML), and running that file again repeats the run step for step (the
  * inline learner is reproducible); flags override the file; YAML files take the same keys; a bad file is
  * refused naming the key.
  */
@@ -82,6 +82,19 @@ describe('configuration files', () => {
     const steps = stepsOf(first);
     assert.equal(steps.length, 60);
     assert.deepEqual(stepsOf(second), steps);
+
+    // The same through YAML: config --format yaml, run again, the same configuration and steps.
+    const yaml = robotrain(['config', '1', '--db', first, '--format', 'yaml']);
+    assert.equal(yaml.status, 0, yaml.stderr);
+    assert.match(yaml.stdout, /^sim: pendulum$/m);
+    assert.match(yaml.stdout, /^hidden: \[8, 8\]$/m);
+    const yamlPath = join(dir, 'first.yaml');
+    writeFileSync(yamlPath, yaml.stdout);
+    const third = join(dir, 'third.db');
+    const fromYaml = robotrain(['--config', yamlPath, '--db', third]);
+    assert.equal(fromYaml.status, 0, fromYaml.stderr);
+    assert.deepEqual(JSON.parse(robotrain(['config', '1', '--db', third]).stdout), { ...file, db: third });
+    assert.deepEqual(stepsOf(third), steps);
   });
 
   /** Writes `content` as a config file and runs with it; asserts exit 2, one line naming the key, no run. */
