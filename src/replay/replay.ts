@@ -79,13 +79,17 @@ export interface ReplayReport {
  */
 export async function replayEpisode(options: ReplayOptions): Promise<ReplayReport> {
   const db = openDatabase(options.db, { check: true });
+  let task: Task | undefined;
   try {
     const stored = readStoredEpisode(db, options.runId, options.episode);
     checkEpisodeShape(stored, `run ${options.runId} episode ${options.episode}`);
     const calibration = loadCalibration(stored.robot);
     checkCompatible(calibration, stored);
     const steps = stored.command.length;
-    const { task, taskRng } = rebuildTask(calibration, stored, steps);
+    // A task module may hold a connection (its reward's MQTT subscription): closed however the replay ends.
+    const rebuilt = await rebuildTask(calibration, stored, steps);
+    task = rebuilt.task;
+    const { taskRng } = rebuilt;
     const actor = options.policy ? await loadCheckpointActor(options.db, options.runId) : null;
     if (actor && (actor.weights.spec.obsDim !== task.obsDim || actor.weights.spec.actionDim !== calibration.joints.length)) {
       throw new ReplayError(
@@ -139,7 +143,11 @@ export async function replayEpisode(options: ReplayOptions): Promise<ReplayRepor
       throw error;
     }
   } finally {
-    db.close();
+    try {
+      await task?.close?.();
+    } finally {
+      db.close();
+    }
   }
 }
 

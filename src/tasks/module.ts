@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Calibration } from '../calibration/types.js';
@@ -51,7 +52,15 @@ export async function loadTaskModule(path: string, calibration: Calibration, opt
     if (error instanceof RoboTrainError) throw error;
     throw new TaskModuleUsageError(`task module ${file}: its default export threw: ${oneLine(error)}`);
   }
-  return new ModuleTask(file, checkShape(file, created), calibration);
+  return new ModuleTask(file, taskModuleSha256(file), checkShape(file, created), calibration);
+}
+
+/**
+ * The SHA-256 of a task module's file, stored with every run that used it: a replay of the run
+ * loads the module again and refuses one that changed since (other goals, other rewards).
+ */
+export function taskModuleSha256(file: string): string {
+  return createHash('sha256').update(readFileSync(file)).digest('hex');
 }
 
 /** The members a task module's object must have, as read from it. */
@@ -103,6 +112,7 @@ class ModuleTask implements Task {
 
   constructor(
     private readonly file: string,
+    private readonly sha256: string,
     private readonly user: UserTask,
     calibration: Calibration,
   ) {
@@ -162,8 +172,9 @@ class ModuleTask implements Task {
         this.fail('describe', `gave ${key} = ${describeValue(value)}: values are numbers or strings`);
       out[key] = value;
     }
-    // The module's path goes with the run, so that `robo-train config RUN` names it again.
-    return { ...out, task: this.name, module: this.file };
+    // The module's path and digest go with the run, so that `robo-train config RUN` names it again
+    // and a replay loads the same module.
+    return { ...out, task: this.name, module: this.file, moduleSha256: this.sha256 };
   }
 
   async close(): Promise<void> {

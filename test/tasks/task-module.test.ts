@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -116,11 +117,63 @@ describe('task modules', () => {
     const ages = steps.map((step) => step.reward_age_s);
     assert.ok(ages[0] >= 0, `age ${ages[0]}`);
     for (let i = 1; i < ages.length; i++) assert.ok(ages[i] >= ages[i - 1], `ages ${ages[i - 1]}, ${ages[i]}`);
-    assert.deepEqual(config.task, { topic: 'test/reward', episodeSteps: 20, task: 'camera-swingup', module });
+    assert.deepEqual(config.task, {
+      topic: 'test/reward',
+      episodeSteps: 20,
+      task: 'camera-swingup',
+      module,
+      moduleSha256: createHash('sha256').update(readFileSync(module)).digest('hex'),
+    });
 
     const printed = await robotrain(['config', '1', '--db', db]);
     assert.equal(printed.status, 0, printed.stderr);
     assert.equal(JSON.parse(printed.stdout).task, module);
+  });
+
+  test('a run with a task module replays with that module; a module changed or gone since is refused', async () => {
+    const db = join(dir, 'replayed.db');
+    const module = writeModule('replayable.mjs', '');
+    const run = await robotrain([
+      '--sim',
+      'pendulum',
+      '--task',
+      './replayable.mjs',
+      '--steps',
+      '40',
+      '--hidden',
+      '8',
+      '--quiet',
+      '--db',
+      db,
+    ]);
+    assert.equal(run.status, 0, run.stderr);
+    const replay = () => robotrain(['replay', '--db', db, '--run', '1', '--episode', '1', '--json']);
+    const replayed = await replay();
+    assert.equal(replayed.status, 0, replayed.stderr);
+    const report = JSON.parse(replayed.stdout) as {
+      source: { task: string };
+      taskGoalReproduced: boolean;
+      return: { logged: number; replayed: number };
+    };
+    assert.equal(report.source.task, 'mine');
+    assert.equal(report.taskGoalReproduced, true);
+    // The module's reward on the twin's replayed states: the logged return, up to the sensor noise.
+    assert.ok(Math.abs(report.return.replayed - report.return.logged) < 0.05, JSON.stringify(report.return));
+
+    writeFileSync(module, `${readFileSync(module, 'utf8')}// edited after the run\n`);
+    const changed = await replay();
+    assert.equal(changed.status, 2, changed.stderr);
+    assert.match(
+      changed.stderr.trim(),
+      /^robo-train: the task module .*replayable\.mjs changed since run 1 trained with it \(sha256 [0-9a-f]{12}… then, [0-9a-f]{12}… now\)/,
+    );
+    rmSync(module);
+    const gone = await replay();
+    assert.equal(gone.status, 2, gone.stderr);
+    assert.match(
+      gone.stderr.trim(),
+      /^robo-train: run 1 trained with the task module .*replayable\.mjs, which is not there any more: put it back to replay the run$/,
+    );
   });
 
   test('a built-in task stores no reward age', async () => {
