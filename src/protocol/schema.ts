@@ -39,6 +39,14 @@ export interface MessageLayout extends MessageSpec {
   readonly perJointLen: number;
   /** Offset of `joint_count` in the payload, or -1. */
   readonly jointCountOffset: number;
+  /** Where each field starts, by name: `fixed + perJoint × jointCount` bytes into the payload. */
+  readonly places: ReadonlyMap<string, FieldPlace>;
+}
+
+/** A field's offset in the payload: `fixed + perJoint × jointCount` [bytes] (a field after per-joint arrays moves with the count). */
+export interface FieldPlace {
+  readonly fixed: number;
+  readonly perJoint: number;
 }
 
 const WIRE_SIZE: Record<WireType, number> = { u8: 1, u16: 2, u32: 4, u64: 8, f32: 4, char: 1 };
@@ -166,7 +174,9 @@ function layoutOf(spec: MessageSpec): MessageLayout {
   let fixedLen = 0;
   let perJointLen = 0;
   let jointCountOffset = -1;
+  const places = new Map<string, FieldPlace>();
   for (const field of spec.fields) {
+    places.set(field.name, { fixed: fixedLen, perJoint: perJointLen });
     const size = WIRE_SIZE[field.type] * (field.length ?? 1);
     if (field.count === 'n') perJointLen += size;
     else {
@@ -176,7 +186,7 @@ function layoutOf(spec: MessageSpec): MessageLayout {
   }
   const schema = schemaString(spec);
   const seed = crc32cFinish(crc32cUpdate(CRC32C_INIT, new TextEncoder().encode(schema)));
-  return { ...spec, schema, seed, fixedLen, perJointLen, jointCountOffset };
+  return { ...spec, schema, seed, fixedLen, perJointLen, jointCountOffset, places };
 }
 
 /** Every v1 message layout, in id order. */
