@@ -38,31 +38,9 @@
 #define RTP_COMMAND_HORIZON_US 1000000u
 #define RTP_INCOMPATIBLE_FLAGS_MASK 0x0Fu
 
-/* Message ids */
-#define RTP_MSG_HELLO 0x0001u
-#define RTP_MSG_DEVICE_INFO 0x0002u
-#define RTP_MSG_HEARTBEAT 0x0003u
-#define RTP_MSG_JOINT_STATE 0x0010u
-#define RTP_MSG_JOINT_COMMAND 0x0011u
-#define RTP_MSG_TORQUE 0x0020u
-#define RTP_MSG_ESTOP 0x0021u
-#define RTP_MSG_ESTOP_CLEAR 0x0022u
-#define RTP_MSG_CONFIGURE 0x0023u
-#define RTP_MSG_FAULT 0x0030u
-#define RTP_MSG_ACK 0x0031u
-
-/* Schema seeds: CRC-32C of each message's schema string (PROTOCOL.md § Schema seeds). */
-#define RTP_SEED_HELLO 0x798EA87Du
-#define RTP_SEED_DEVICE_INFO 0xCCF7BA96u
-#define RTP_SEED_HEARTBEAT 0x983E548Eu
-#define RTP_SEED_JOINT_STATE 0xBFCEE6A0u
-#define RTP_SEED_JOINT_COMMAND 0x52C0B46Au
-#define RTP_SEED_TORQUE 0x5BD23630u
-#define RTP_SEED_ESTOP 0xDD5C93D6u
-#define RTP_SEED_ESTOP_CLEAR 0xC4DD9FB1u
-#define RTP_SEED_CONFIGURE 0x9E678A07u
-#define RTP_SEED_FAULT 0x4830AA42u
-#define RTP_SEED_ACK 0x71AF98E1u
+/* Message ids (RTP_MSG_*), schema seeds (RTP_SEED_*) and payload layouts (RTP_OFFSET_*), generated
+ * from the protocol schema. */
+#include "rtp_layout.h"
 
 /* Command modes (one bit each) */
 #define RTP_MODE_POSITION 0x01u

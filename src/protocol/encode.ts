@@ -109,7 +109,7 @@ function writePayload(message: Message, layout: MessageLayout): number {
     case MessageType.HELLO: {
       const at = HELLO_AT;
       writeProtocolVersion(message.protocolMajor, message.protocolMinor, at.protocol_major, at.protocol_minor);
-      writeSoftwareVersion(P + at.host_major, message.hostVersion, 'hostVersion');
+      writeSoftwareVersion(message.hostVersion, 'hostVersion', at.host_major, at.host_minor, at.host_patch);
       writeU16(P + at.state_rate_hz, message.stateRateHz, 'stateRateHz');
       writeChars(P + at.host_name, HOST_NAME_LEN, message.hostName, 'hostName');
       return payloadLength(layout, 0);
@@ -118,7 +118,7 @@ function writePayload(message: Message, layout: MessageLayout): number {
       const at = DEVICE_INFO_AT;
       const n = checkJointCount(message.jointNames.length, 'jointNames');
       writeProtocolVersion(message.protocolMajor, message.protocolMinor, at.protocol_major, at.protocol_minor);
-      writeSoftwareVersion(P + at.firmware_major, message.firmwareVersion, 'firmwareVersion');
+      writeSoftwareVersion(message.firmwareVersion, 'firmwareVersion', at.firmware_major, at.firmware_minor, at.firmware_patch);
       packet[P + at.joint_count] = n;
       writeU8(P + at.supported_modes, message.supportedModes, 'supportedModes');
       writeU16(P + at.min_state_rate_hz, message.minStateRateHz, 'minStateRateHz');
@@ -238,10 +238,10 @@ function writeProtocolVersion(major: number, minor: number, majorAt: number, min
   writeU8(P + minorAt, minor, 'protocolMinor');
 }
 
-function writeSoftwareVersion(offset: number, version: SoftwareVersion, field: string): void {
-  writeU8(offset, version.major, `${field}.major`);
-  writeU8(offset + 1, version.minor, `${field}.minor`);
-  writeU16(offset + 2, version.patch, `${field}.patch`);
+function writeSoftwareVersion(version: SoftwareVersion, field: string, majorAt: number, minorAt: number, patchAt: number): void {
+  writeU8(P + majorAt, version.major, `${field}.major`);
+  writeU8(P + minorAt, version.minor, `${field}.minor`);
+  writeU16(P + patchAt, version.patch, `${field}.patch`);
 }
 
 function checkJointCount(n: number, field: string): number {

@@ -41,6 +41,8 @@ export const HELLO_AT = fixedOffsetsOf(MessageType.HELLO, [
   'protocol_major',
   'protocol_minor',
   'host_major',
+  'host_minor',
+  'host_patch',
   'state_rate_hz',
   'host_name',
 ] as const);
@@ -49,6 +51,8 @@ export const DEVICE_INFO_AT = fixedOffsetsOf(MessageType.DEVICE_INFO, [
   'protocol_major',
   'protocol_minor',
   'firmware_major',
+  'firmware_minor',
+  'firmware_patch',
   'joint_count',
   'supported_modes',
   'min_state_rate_hz',
@@ -72,7 +76,13 @@ export const JOINT_STATE_AT = fixedOffsetsOf(MessageType.JOINT_STATE, [
 ] as const);
 export const JOINT_STATE_PLACES = placesOf(MessageType.JOINT_STATE, ['velocity_rad_s', 'effort_nm', 'joint_status'] as const);
 
-export const JOINT_COMMAND_AT = fixedOffsetsOf(MessageType.JOINT_COMMAND, ['deadline_us', 'state_seq', 'mode', 'joint_count', 'target'] as const);
+export const JOINT_COMMAND_AT = fixedOffsetsOf(MessageType.JOINT_COMMAND, [
+  'deadline_us',
+  'state_seq',
+  'mode',
+  'joint_count',
+  'target',
+] as const);
 
 export const TORQUE_AT = fixedOffsetsOf(MessageType.TORQUE, ['enable'] as const);
 

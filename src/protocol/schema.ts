@@ -1,5 +1,8 @@
 /**
- * The payload layout of every v1 message, as data: field order, wire types and per-joint arrays.
+ * The payload layout of every v1 message, as data: field order, wire types and per-joint arrays, and
+ * what each field means. This table is the one source of the layouts: the codec takes its offsets
+ * from it (`offsets.ts`), and `npm run gen:protocol` writes the C reference's `rtp_layout.h` and the
+ * byte tables of PROTOCOL.md from it (`render.ts`).
  *
  * Each layout yields a canonical schema string, e.g. `TORQUE:u8 enable`, and its CRC-32C is the
  * message's *schema seed*. The seed is fed into every packet's CRC after the packet bytes (it is not
@@ -19,6 +22,10 @@ export interface FieldSpec {
   readonly length?: number;
   /** 'n': one value per joint; absent: one value. */
   readonly count?: 'n';
+  /** For PROTOCOL.md's byte tables (Markdown): the unit, the values allowed, what the field means. */
+  readonly unit?: string;
+  readonly range?: string;
+  readonly meaning?: string;
 }
 
 export type Direction = 'host_to_device' | 'device_to_host' | 'both';
@@ -57,13 +64,20 @@ const SPECS: readonly MessageSpec[] = [
     name: 'HELLO',
     direction: 'host_to_device',
     fields: [
-      { name: 'protocol_major', type: 'u8' },
-      { name: 'protocol_minor', type: 'u8' },
-      { name: 'host_major', type: 'u8' },
+      { name: 'protocol_major', type: 'u8', range: '= header `version`', meaning: 'protocol major version of the host' },
+      { name: 'protocol_minor', type: 'u8', range: '0–255', meaning: 'protocol minor version of the host' },
+      { name: 'host_major', type: 'u8', meaning: 'host software version (major.minor.patch)' },
       { name: 'host_minor', type: 'u8' },
       { name: 'host_patch', type: 'u16' },
-      { name: 'state_rate_hz', type: 'u16' },
-      { name: 'host_name', type: 'char', length: HOST_NAME_LEN },
+      {
+        name: 'state_rate_hz',
+        type: 'u16',
+        unit: 'Hz',
+        range: '0–65535',
+        meaning:
+          "JOINT_STATE rate requested; 0 = the device's default. The device uses `clamp(state_rate_hz, min, max)` of its DEVICE_INFO range.",
+      },
+      { name: 'host_name', type: 'char', length: HOST_NAME_LEN, meaning: 'e.g. `robo-train`' },
     ],
   },
   {
@@ -71,19 +85,25 @@ const SPECS: readonly MessageSpec[] = [
     name: 'DEVICE_INFO',
     direction: 'device_to_host',
     fields: [
-      { name: 'protocol_major', type: 'u8' },
-      { name: 'protocol_minor', type: 'u8' },
-      { name: 'firmware_major', type: 'u8' },
+      { name: 'protocol_major', type: 'u8', range: '= header `version`', meaning: 'protocol major version of the firmware' },
+      { name: 'protocol_minor', type: 'u8', range: '0–255', meaning: 'protocol minor version of the firmware' },
+      { name: 'firmware_major', type: 'u8', meaning: 'firmware version (major.minor.patch)' },
       { name: 'firmware_minor', type: 'u8' },
       { name: 'firmware_patch', type: 'u16' },
-      { name: 'joint_count', type: 'u8' },
-      { name: 'supported_modes', type: 'u8' },
-      { name: 'min_state_rate_hz', type: 'u16' },
-      { name: 'max_state_rate_hz', type: 'u16' },
-      { name: 'default_state_rate_hz', type: 'u16' },
-      { name: 'default_watchdog_ms', type: 'u16' },
-      { name: 'device_id', type: 'char', length: DEVICE_ID_LEN },
-      { name: 'joint_names', type: 'char', length: JOINT_NAME_LEN, count: 'n' },
+      { name: 'joint_count', type: 'u8', range: '1–32', meaning: 'n' },
+      { name: 'supported_modes', type: 'u8', range: 'bit set', meaning: 'command modes the device accepts (§ 7.2), at least one' },
+      { name: 'min_state_rate_hz', type: 'u16', unit: 'Hz', range: '≥ 1', meaning: 'slowest JOINT_STATE rate' },
+      { name: 'max_state_rate_hz', type: 'u16', unit: 'Hz', range: '≥ min', meaning: 'fastest JOINT_STATE rate' },
+      { name: 'default_state_rate_hz', type: 'u16', unit: 'Hz', range: 'min–max', meaning: 'rate used when HELLO asks for 0' },
+      { name: 'default_watchdog_ms', type: 'u16', unit: 'ms', range: '10–10000', meaning: 'watchdog timeout at the start of each session' },
+      { name: 'device_id', type: 'char', length: DEVICE_ID_LEN, meaning: 'unique name of this robot, e.g. `koch-arm-07`' },
+      {
+        name: 'joint_names',
+        type: 'char',
+        length: JOINT_NAME_LEN,
+        count: 'n',
+        meaning: 'joint names, in the order of every per-joint array',
+      },
     ],
   },
   {
@@ -91,8 +111,8 @@ const SPECS: readonly MessageSpec[] = [
     name: 'HEARTBEAT',
     direction: 'both',
     fields: [
-      { name: 'time_us', type: 'u64' },
-      { name: 'status', type: 'u16' },
+      { name: 'time_us', type: 'u64', unit: 'µs', range: '< 2^53', meaning: "sender's monotonic clock" },
+      { name: 'status', type: 'u16', range: 'bit set', meaning: 'device: its device status (§ 7.3); host: 0' },
     ],
   },
   {
@@ -100,16 +120,25 @@ const SPECS: readonly MessageSpec[] = [
     name: 'JOINT_STATE',
     direction: 'device_to_host',
     fields: [
-      { name: 'device_time_us', type: 'u64' },
-      { name: 'device_status', type: 'u16' },
-      { name: 'last_command_seq', type: 'u16' },
-      { name: 'commands_rejected', type: 'u16' },
-      { name: 'active_mode', type: 'u8' },
-      { name: 'joint_count', type: 'u8' },
-      { name: 'position_rad', type: 'f32', count: 'n' },
-      { name: 'velocity_rad_s', type: 'f32', count: 'n' },
-      { name: 'effort_nm', type: 'f32', count: 'n' },
-      { name: 'joint_status', type: 'u8', count: 'n' },
+      { name: 'device_time_us', type: 'u64', unit: 'µs', range: '< 2^53', meaning: 'device clock when the joints were sampled' },
+      { name: 'device_status', type: 'u16', range: 'bit set', meaning: '§ 7.3' },
+      {
+        name: 'last_command_seq',
+        type: 'u16',
+        meaning: 'header `seq` of the last JOINT_COMMAND applied in this session; 0 before the first (see below)',
+      },
+      { name: 'commands_rejected', type: 'u16', meaning: 'JOINT_COMMANDs refused in this session, modulo 65536' },
+      {
+        name: 'active_mode',
+        type: 'u8',
+        range: '0 or one mode bit',
+        meaning: 'mode of the last applied command while ENABLED; 0 in the safe state and before the first command after TORQUE enable',
+      },
+      { name: 'joint_count', type: 'u8', range: '1–32', meaning: "n, equal to DEVICE_INFO's" },
+      { name: 'position_rad', type: 'f32', count: 'n', unit: 'rad', range: 'finite', meaning: 'joint positions' },
+      { name: 'velocity_rad_s', type: 'f32', count: 'n', unit: 'rad/s', range: 'finite', meaning: 'joint velocities' },
+      { name: 'effort_nm', type: 'f32', count: 'n', unit: 'N·m', range: 'finite', meaning: 'joint efforts (torques)' },
+      { name: 'joint_status', type: 'u8', count: 'n', range: 'bit set', meaning: 'per-joint status (§ 7.4)' },
     ],
   },
   {
@@ -117,14 +146,25 @@ const SPECS: readonly MessageSpec[] = [
     name: 'JOINT_COMMAND',
     direction: 'host_to_device',
     fields: [
-      { name: 'deadline_us', type: 'u64' },
-      { name: 'state_seq', type: 'u16' },
-      { name: 'mode', type: 'u8' },
-      { name: 'joint_count', type: 'u8' },
-      { name: 'target', type: 'f32', count: 'n' },
+      {
+        name: 'deadline_us',
+        type: 'u64',
+        unit: 'µs (device clock)',
+        range: '< 2^53',
+        meaning: 'the device MUST NOT apply the command after this time',
+      },
+      { name: 'state_seq', type: 'u16', meaning: 'header `seq` of the JOINT_STATE this command answers' },
+      { name: 'mode', type: 'u8', range: 'exactly one bit', meaning: 'POSITION, VELOCITY or EFFORT (§ 7.2)' },
+      { name: 'joint_count', type: 'u8', range: '1–32', meaning: "n, equal to DEVICE_INFO's" },
+      { name: 'target', type: 'f32', count: 'n', unit: 'rad, rad/s or N·m by mode', range: 'finite', meaning: 'one target per joint' },
     ],
   },
-  { type: MessageType.TORQUE, name: 'TORQUE', direction: 'host_to_device', fields: [{ name: 'enable', type: 'u8' }] },
+  {
+    type: MessageType.TORQUE,
+    name: 'TORQUE',
+    direction: 'host_to_device',
+    fields: [{ name: 'enable', type: 'u8', range: '0 or 1', meaning: '1: enable (follow commands), 0: disable' }],
+  },
   { type: MessageType.ESTOP, name: 'ESTOP', direction: 'host_to_device', fields: [] },
   { type: MessageType.ESTOP_CLEAR, name: 'ESTOP_CLEAR', direction: 'host_to_device', fields: [] },
   {
@@ -132,8 +172,14 @@ const SPECS: readonly MessageSpec[] = [
     name: 'CONFIGURE',
     direction: 'host_to_device',
     fields: [
-      { name: 'watchdog_timeout_ms', type: 'u16' },
-      { name: 'state_rate_hz', type: 'u16' },
+      { name: 'watchdog_timeout_ms', type: 'u16', unit: 'ms', range: '0, or 10–10000', meaning: 'new watchdog timeout; 0 = unchanged' },
+      {
+        name: 'state_rate_hz',
+        type: 'u16',
+        unit: 'Hz',
+        range: '0, or min–max of DEVICE_INFO',
+        meaning: 'new JOINT_STATE rate; 0 = unchanged',
+      },
     ],
   },
   {
@@ -141,11 +187,11 @@ const SPECS: readonly MessageSpec[] = [
     name: 'FAULT',
     direction: 'device_to_host',
     fields: [
-      { name: 'device_time_us', type: 'u64' },
-      { name: 'code', type: 'u16' },
-      { name: 'joint', type: 'u8' },
-      { name: 'flags', type: 'u8' },
-      { name: 'text', type: 'char', length: FAULT_TEXT_LEN },
+      { name: 'device_time_us', type: 'u64', unit: 'µs', range: '< 2^53', meaning: 'when it happened' },
+      { name: 'code', type: 'u16', range: '§ 7.5', meaning: 'what happened; 0x8000–0xFFFF vendor-specific' },
+      { name: 'joint', type: 'u8', range: '0–31, 0xFF', meaning: 'joint index, or 0xFF for the whole device' },
+      { name: 'flags', type: 'u8', range: 'bit set', meaning: '§ 7.6: latched, reboot required' },
+      { name: 'text', type: 'char', length: FAULT_TEXT_LEN, meaning: 'for people, e.g. `wrist_roll motor at 81 C`' },
     ],
   },
   {
@@ -153,9 +199,9 @@ const SPECS: readonly MessageSpec[] = [
     name: 'ACK',
     direction: 'device_to_host',
     fields: [
-      { name: 'acked_type', type: 'u16' },
-      { name: 'acked_seq', type: 'u16' },
-      { name: 'result', type: 'u16' },
+      { name: 'acked_type', type: 'u16', meaning: 'message id of the frame answered' },
+      { name: 'acked_seq', type: 'u16', meaning: 'header `seq` of the frame answered' },
+      { name: 'result', type: 'u16', range: '§ 7.7', meaning: '0 = OK (ACK); anything else is a refusal (NAK) with its reason' },
     ],
   },
 ];

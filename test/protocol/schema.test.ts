@@ -172,7 +172,8 @@ const CURRENT_CONSTANTS: Record<string, Record<string, number>> = {
 };
 
 const doc = readFileSync(join(PROTOCOL_DIR, 'PROTOCOL.md'), 'utf8');
-const cHeader = readFileSync(join(PROTOCOL_DIR, 'c', 'rtp.h'), 'utf8');
+// rtp.h and the layout header generated from the schema, which rtp.h includes.
+const cHeader = ['rtp.h', 'rtp_layout.h'].map((file) => readFileSync(join(PROTOCOL_DIR, 'c', file), 'utf8')).join('\n');
 const hex = (value: number, digits: number): string => `0x${value.toString(16).toUpperCase().padStart(digits, '0')}`;
 
 /** The body of a `### <number> ...` or `## <number>. ...` section of PROTOCOL.md. */
@@ -317,7 +318,7 @@ describe('the C header and the vector generator agree with the code', () => {
     return out;
   }
 
-  test('ids, seeds and constants in rtp.h', () => {
+  test('ids, seeds and constants in rtp.h and rtp_layout.h', () => {
     assert.deepEqual(family('MSG_'), { ...MessageType });
     assert.deepEqual(family('SEED_'), Object.fromEntries(LAYOUTS.map((l) => [l.name, l.seed])));
     assert.deepEqual(family('MODE_'), { ...CommandModeBit });
