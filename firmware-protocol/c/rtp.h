@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #define RTP_PROTOCOL_MAJOR 1u
-#define RTP_PROTOCOL_MINOR 0u
+#define RTP_PROTOCOL_MINOR 1u
 
 #define RTP_HEADER_LEN 8u
 #define RTP_CRC_LEN 4u
@@ -37,6 +37,8 @@
 #define RTP_WATCHDOG_MAX_MS 10000u
 #define RTP_COMMAND_HORIZON_US 1000000u
 #define RTP_INCOMPATIBLE_FLAGS_MASK 0x0Fu
+/* Compatible header flag (1.1): a JOINT_STATE carrying the wear fields. */
+#define RTP_FLAG_WEAR 0x10u
 
 /* Message ids (RTP_MSG_*), schema seeds (RTP_SEED_*) and payload layouts (RTP_OFFSET_*), generated
  * from the protocol schema. */
@@ -63,6 +65,11 @@
 #define RTP_JOINT_STATUS_OVERHEAT 0x10u
 #define RTP_JOINT_STATUS_SENSOR_ERROR 0x20u
 #define RTP_JOINT_STATUS_FAULT 0x40u
+
+/* Wear quantities a device measures (JOINT_STATE wear_fields, 1.1) */
+#define RTP_WEAR_CURRENT 0x01u
+#define RTP_WEAR_TEMPERATURE 0x02u
+#define RTP_WEAR_VOLTAGE 0x04u
 
 /* Fault codes (0x8000-0xFFFF vendor-specific), fault flags, the device-wide joint */
 #define RTP_FAULT_OVERCURRENT 0x0001u
@@ -117,6 +124,13 @@ typedef enum {
 #define RTP_REJECT_REASONS 10
 #define RTP_REJECT_INDEX(status) ((int)(status) - (int)RTP_ERR_COBS)
 
+#ifndef RTP_WEAR_MAX_JOINTS
+/* The most joints whose wear fields (JOINT_STATE, 1.1) a message can hold: 12 bytes of RAM per joint
+ * in rtp_message_t. A device may define fewer (its own joint count, or 1 when it reports no wear): it
+ * only ever encodes its own JOINT_STATE, and ignores the wear fields of any it decodes with more joints. */
+#define RTP_WEAR_MAX_JOINTS RTP_MAX_JOINTS
+#endif
+
 /* Messages. Strings are NUL-terminated here (one byte longer than on the wire), printable ASCII. */
 typedef struct {
     uint8_t protocol_major;
@@ -160,6 +174,14 @@ typedef struct {
     float velocity_rad_s[RTP_MAX_JOINTS];
     float effort_nm[RTP_MAX_JOINTS];
     uint8_t joint_status[RTP_MAX_JOINTS];
+    /* Wear fields (1.1): RTP_WEAR_* bits of the quantities measured. 0 sends the 1.0 layout without
+     * them (set it: the message is a union, so the byte is not 0 by itself); otherwise the packet gets
+     * the header flag RTP_FLAG_WEAR and all three arrays, 0 for what is not measured. Decoding sets
+     * wear_fields to 0 for a packet without the flag. */
+    uint8_t wear_fields;
+    float current_a[RTP_WEAR_MAX_JOINTS];
+    float temperature_c[RTP_WEAR_MAX_JOINTS];
+    float voltage_v[RTP_WEAR_MAX_JOINTS];
 } rtp_joint_state_t;
 
 typedef struct {

@@ -140,6 +140,13 @@ static size_t payload_len_of(const rtp_message_t *msg, const layout_t *layout, i
         *ok = 0;
         return 0;
     }
+    if (msg->type == RTP_MSG_JOINT_STATE && msg->u.joint_state.wear_fields != 0u) {
+        if (n > RTP_WEAR_MAX_JOINTS) {
+            *ok = 0;
+            return 0;
+        }
+        return RTP_EXTENDED_PAYLOAD_LEN_JOINT_STATE(n);
+    }
     return (size_t)layout->fixed_len + (size_t)layout->per_joint_len * n;
 }
 
@@ -212,7 +219,13 @@ static int put_payload(const rtp_message_t *msg, uint8_t *p)
             return 0;
         }
         memcpy(p + RTP_OFFSET_JOINT_STATE_JOINT_STATUS(n), m->joint_status, n);
-        return 1;
+        if (m->wear_fields == 0u) {
+            return 1;
+        }
+        p[RTP_OFFSET_JOINT_STATE_WEAR_FIELDS(n)] = m->wear_fields;
+        return put_f32s(p + RTP_OFFSET_JOINT_STATE_CURRENT_A(n), m->current_a, n) &&
+               put_f32s(p + RTP_OFFSET_JOINT_STATE_TEMPERATURE_C(n), m->temperature_c, n) &&
+               put_f32s(p + RTP_OFFSET_JOINT_STATE_VOLTAGE_V(n), m->voltage_v, n);
     }
     case RTP_MSG_JOINT_COMMAND: {
         const rtp_joint_command_t *m = &msg->u.joint_command;
@@ -299,7 +312,7 @@ rtp_status_t rtp_encode_packet(const rtp_message_t *msg, uint16_t seq, uint8_t *
         return RTP_ERR_INVALID;
     }
     out[0] = (uint8_t)RTP_PROTOCOL_MAJOR;
-    out[1] = 0;
+    out[1] = (msg->type == RTP_MSG_JOINT_STATE && msg->u.joint_state.wear_fields != 0u) ? (uint8_t)RTP_FLAG_WEAR : 0u;
     put_u16(out + 2, msg->type);
     put_u16(out + 4, seq);
     put_u16(out + 6, (uint16_t)(len - RTP_PACKET_OVERHEAD));
@@ -431,6 +444,16 @@ static rtp_status_t get_payload(const uint8_t *header, const uint8_t *p, uint8_t
             return RTP_ERR_BAD_FIELD;
         }
         memcpy(m->joint_status, p + RTP_OFFSET_JOINT_STATE_JOINT_STATUS(n), n);
+        m->wear_fields = 0u;
+        if ((header[1] & RTP_FLAG_WEAR) == 0u || n > RTP_WEAR_MAX_JOINTS) {
+            return RTP_OK;
+        }
+        m->wear_fields = p[RTP_OFFSET_JOINT_STATE_WEAR_FIELDS(n)];
+        if (!get_f32s(p + RTP_OFFSET_JOINT_STATE_CURRENT_A(n), m->current_a, n) ||
+            !get_f32s(p + RTP_OFFSET_JOINT_STATE_TEMPERATURE_C(n), m->temperature_c, n) ||
+            !get_f32s(p + RTP_OFFSET_JOINT_STATE_VOLTAGE_V(n), m->voltage_v, n)) {
+            return RTP_ERR_BAD_FIELD;
+        }
         return RTP_OK;
     }
     case RTP_MSG_JOINT_COMMAND: {
@@ -519,6 +542,11 @@ rtp_status_t rtp_decode_packet(const uint8_t *packet, size_t len, rtp_header_t *
             return RTP_ERR_BAD_FIELD;
         }
         if (payload_len < (size_t)layout->fixed_len + (size_t)layout->per_joint_len * n) {
+            return RTP_ERR_BAD_LENGTH;
+        }
+        /* A JOINT_STATE with the WEAR flag carries the wear fields after the 1.0 fields (1.1). */
+        if (header->type == RTP_MSG_JOINT_STATE && (header->flags & RTP_FLAG_WEAR) != 0u &&
+            payload_len < RTP_EXTENDED_PAYLOAD_LEN_JOINT_STATE(n)) {
             return RTP_ERR_BAD_LENGTH;
         }
     }

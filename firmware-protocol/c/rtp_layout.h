@@ -81,6 +81,8 @@
 
 /* JOINT_STATE: 16 + 13n bytes */
 #define RTP_PAYLOAD_LEN_JOINT_STATE(n) (16u + 13u * (n))
+/* with the extension fields, present when the header has flag 0x10 */
+#define RTP_EXTENDED_PAYLOAD_LEN_JOINT_STATE(n) (17u + 25u * (n))
 #define RTP_OFFSET_JOINT_STATE_DEVICE_TIME_US 0u
 #define RTP_OFFSET_JOINT_STATE_DEVICE_STATUS 8u
 #define RTP_OFFSET_JOINT_STATE_LAST_COMMAND_SEQ 10u
@@ -91,6 +93,10 @@
 #define RTP_OFFSET_JOINT_STATE_VELOCITY_RAD_S(n) (16u + 4u * (n))
 #define RTP_OFFSET_JOINT_STATE_EFFORT_NM(n) (16u + 8u * (n))
 #define RTP_OFFSET_JOINT_STATE_JOINT_STATUS(n) (16u + 12u * (n))
+#define RTP_OFFSET_JOINT_STATE_WEAR_FIELDS(n) (16u + 13u * (n))
+#define RTP_OFFSET_JOINT_STATE_CURRENT_A(n) (17u + 13u * (n))
+#define RTP_OFFSET_JOINT_STATE_TEMPERATURE_C(n) (17u + 17u * (n))
+#define RTP_OFFSET_JOINT_STATE_VOLTAGE_V(n) (17u + 21u * (n))
 
 /* JOINT_COMMAND: 12 + 4n bytes */
 #define RTP_PAYLOAD_LEN_JOINT_COMMAND(n) (12u + 4u * (n))

@@ -19,6 +19,7 @@ import {
   DEVICE_ID_LEN,
   FAULT_TEXT_LEN,
   HEADER_LEN,
+  HeaderFlag,
   HOST_NAME_LEN,
   INCOMPATIBLE_FLAGS_MASK,
   JOINT_NAME_LEN,
@@ -31,7 +32,7 @@ import {
   type RejectReason,
 } from './constants.js';
 import { CRC32C_INIT, crc32cFinish, crc32cUpdate, crc32cUpdateU32 } from './crc32c.js';
-import type { JointCommandMessage, JointStateMessage, Message, SoftwareVersion } from './messages.js';
+import type { JointCommandMessage, JointStateMessage, JointWear, Message, SoftwareVersion } from './messages.js';
 import {
   ACK_AT,
   CONFIGURE_AT,
@@ -45,7 +46,7 @@ import {
   TORQUE_AT,
   offsetOf,
 } from './offsets.js';
-import { layoutOfType, payloadLength, type MessageLayout } from './schema.js';
+import { extendedPayloadLength, layoutOfType, payloadLength, type MessageLayout } from './schema.js';
 
 /** What the other side said about its version in a HELLO or DEVICE_INFO of another major version. */
 export interface PeerVersion {
@@ -113,6 +114,7 @@ class PacketParser {
   private readonly view: DataView;
   private readonly reuse: boolean;
   private readonly states: JointStateMessage[] = [];
+  private readonly wears: JointWear[] = [];
   private readonly commands: JointCommandMessage[] = [];
   /** Why the last `parse` returned null. */
   private reason: RejectReason = 'truncated';
@@ -189,9 +191,12 @@ class PacketParser {
     if (layout.jointCountOffset >= 0) {
       n = bytes[P + layout.jointCountOffset];
       if (n < 1 || n > MAX_JOINTS) return this.fail('bad_field', `${layout.name}.joint_count ${n} is outside 1..${MAX_JOINTS}`);
-      const needed = payloadLength(layout, n);
-      if (payloadLen < needed)
-        return this.fail('bad_length', `${layout.name} with ${n} joints needs ${needed} payload bytes; got ${payloadLen}`);
+      const extended = (bytes[1] & layout.extensionFlag) !== 0;
+      const needed = extended ? extendedPayloadLength(layout, n) : payloadLength(layout, n);
+      if (payloadLen < needed) {
+        const what = extended ? ' and its extension fields (header flag set)' : '';
+        return this.fail('bad_length', `${layout.name} with ${n} joints${what} needs ${needed} payload bytes; got ${payloadLen}`);
+      }
     }
     return this.decodePayload(layout, n);
   }
@@ -307,6 +312,17 @@ class PacketParser {
     if (!this.f32s(P + offsetOf(JOINT_STATE_PLACES.effort_nm, n), message.effortNm, 'JOINT_STATE.effort_nm')) return null;
     const statusAt = P + offsetOf(JOINT_STATE_PLACES.joint_status, n);
     for (let j = 0; j < n; j++) message.jointStatus[j] = bytes[statusAt + j];
+    if ((bytes[1] & HeaderFlag.WEAR) === 0) {
+      // Absent rather than undefined, so that a state without wear equals one built without it.
+      if (message.wear !== undefined) delete message.wear;
+    } else {
+      const wear = this.reuse ? (this.wears[n] ??= newJointWear(n)) : newJointWear(n);
+      wear.fields = bytes[P + offsetOf(JOINT_STATE_PLACES.wear_fields, n)];
+      if (!this.f32s(P + offsetOf(JOINT_STATE_PLACES.current_a, n), wear.currentA, 'JOINT_STATE.current_a')) return null;
+      if (!this.f32s(P + offsetOf(JOINT_STATE_PLACES.temperature_c, n), wear.temperatureC, 'JOINT_STATE.temperature_c')) return null;
+      if (!this.f32s(P + offsetOf(JOINT_STATE_PLACES.voltage_v, n), wear.voltageV, 'JOINT_STATE.voltage_v')) return null;
+      message.wear = wear;
+    }
     message.deviceTimeUs = deviceTimeUs;
     message.deviceStatus = view.getUint16(P + at.device_status, true);
     message.lastCommandSeq = view.getUint16(P + at.last_command_seq, true);
@@ -420,6 +436,10 @@ function newJointState(n: number): JointStateMessage {
     effortNm: new Float32Array(n),
     jointStatus: new Uint8Array(n),
   };
+}
+
+function newJointWear(n: number): JointWear {
+  return { fields: 0, currentA: new Float32Array(n), temperatureC: new Float32Array(n), voltageV: new Float32Array(n) };
 }
 
 function newJointCommand(n: number): JointCommandMessage {

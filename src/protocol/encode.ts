@@ -34,7 +34,7 @@ import {
   JOINT_STATE_PLACES,
   TORQUE_AT,
 } from './offsets.js';
-import { layoutOfType, payloadLength, type MessageLayout } from './schema.js';
+import { extendedPayloadLength, layoutOfType, payloadLength, type MessageLayout } from './schema.js';
 
 /** A message that cannot be put on the wire; `field` names the offending field. */
 export class EncodeError extends Error {
@@ -52,6 +52,8 @@ export class EncodeError extends Error {
 const packet = new Uint8Array(MAX_PACKET_LEN);
 const view = new DataView(packet.buffer);
 const P = HEADER_LEN;
+/** Header flags of the packet being assembled: `writePayload` sets those its message's extension fields need. */
+let flags = 0;
 
 /** Encodes `message` with header sequence number `seq` into a new packet (header ‖ payload ‖ CRC). */
 export function encodePacket(message: Message, seq: number): Uint8Array {
@@ -91,9 +93,10 @@ function assemble(message: Message, seq: number): number {
   const layout = layoutOfType(message.type);
   if (layout === undefined) throw new EncodeError('type', `${String(message.type)} is not a v1 message id`);
   checkUint(seq, 0xffff, 'seq');
+  flags = 0;
   const payloadLen = writePayload(message, layout);
   packet[0] = PROTOCOL_MAJOR;
-  packet[1] = 0;
+  packet[1] = flags;
   view.setUint16(2, message.type, true);
   view.setUint16(4, seq, true);
   view.setUint16(6, payloadLen, true);
@@ -152,7 +155,17 @@ function writePayload(message: Message, layout: MessageLayout): number {
       writeF32s(P + offsetOf(JOINT_STATE_PLACES.effort_nm, n), message.effortNm, 'effortNm');
       const statusAt = P + offsetOf(JOINT_STATE_PLACES.joint_status, n);
       for (let j = 0; j < n; j++) packet[statusAt + j] = message.jointStatus[j];
-      return payloadLength(layout, n);
+      const wear = message.wear;
+      if (wear === undefined) return payloadLength(layout, n);
+      checkSameLength(wear.currentA.length, n, 'wear.currentA');
+      checkSameLength(wear.temperatureC.length, n, 'wear.temperatureC');
+      checkSameLength(wear.voltageV.length, n, 'wear.voltageV');
+      writeU8(P + offsetOf(JOINT_STATE_PLACES.wear_fields, n), wear.fields, 'wear.fields');
+      writeF32s(P + offsetOf(JOINT_STATE_PLACES.current_a, n), wear.currentA, 'wear.currentA');
+      writeF32s(P + offsetOf(JOINT_STATE_PLACES.temperature_c, n), wear.temperatureC, 'wear.temperatureC');
+      writeF32s(P + offsetOf(JOINT_STATE_PLACES.voltage_v, n), wear.voltageV, 'wear.voltageV');
+      flags |= layout.extensionFlag;
+      return extendedPayloadLength(layout, n);
     }
     case MessageType.JOINT_COMMAND: {
       const at = JOINT_COMMAND_AT;

@@ -74,7 +74,15 @@ export const JOINT_STATE_AT = fixedOffsetsOf(MessageType.JOINT_STATE, [
   'joint_count',
   'position_rad',
 ] as const);
-export const JOINT_STATE_PLACES = placesOf(MessageType.JOINT_STATE, ['velocity_rad_s', 'effort_nm', 'joint_status'] as const);
+export const JOINT_STATE_PLACES = placesOf(MessageType.JOINT_STATE, [
+  'velocity_rad_s',
+  'effort_nm',
+  'joint_status',
+  'wear_fields',
+  'current_a',
+  'temperature_c',
+  'voltage_v',
+] as const);
 
 export const JOINT_COMMAND_AT = fixedOffsetsOf(MessageType.JOINT_COMMAND, [
   'deadline_us',

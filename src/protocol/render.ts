@@ -81,6 +81,11 @@ export function renderCLayoutHeader(): string {
     lines.push(
       `#define RTP_PAYLOAD_LEN_${layout.name}${layout.perJointLen === 0 ? '' : '(n)'} ${cBytes(layout.fixedLen, layout.perJointLen)}`,
     );
+    if (layout.extensionFlag !== 0) {
+      const args = layout.extendedPerJointLen === 0 ? '' : '(n)';
+      lines.push(`/* with the extension fields, present when the header has flag ${hex(layout.extensionFlag, 2)} */`);
+      lines.push(`#define RTP_EXTENDED_PAYLOAD_LEN_${layout.name}${args} ${cBytes(layout.extendedFixedLen, layout.extendedPerJointLen)}`);
+    }
     lines.push(...cFieldOffsets(layout));
   }
   lines.push('', '#endif', '');
@@ -100,11 +105,25 @@ function markdownType(field: FieldSpec): string {
   return field.type === 'char' ? `${field.type}${width} × n` : `${field.type}[n]`;
 }
 
-function payloadSentence(layout: MessageLayout): string {
-  const { fixedLen, perJointLen } = layout;
-  if (perJointLen === 0) return `Payload: **${fixedLen} byte${fixedLen === 1 ? '' : 's'}**.`;
+function sizeWithExamples(fixedLen: number, perJointLen: number): string {
+  if (perJointLen === 0) return `**${fixedLen} byte${fixedLen === 1 ? '' : 's'}**`;
   const examples = EXAMPLE_JOINTS.map((n, i) => `${fixedLen + perJointLen * n}${i === 0 ? ` for ${n} joints` : ` for ${n}`}`);
-  return `Payload: **${bytesExpression(fixedLen, perJointLen)} bytes** (${examples.join(', ')}).`;
+  return `**${bytesExpression(fixedLen, perJointLen)} bytes** (${examples.join(', ')})`;
+}
+
+function payloadSentence(layout: MessageLayout): string {
+  const base = `Payload: ${sizeWithExamples(layout.fixedLen, layout.perJointLen)}`;
+  if (layout.extensionFlag === 0) return `${base}.`;
+  const extended = sizeWithExamples(layout.extendedFixedLen, layout.extendedPerJointLen);
+  return `${base}; with the extension fields (header flag ${hex(layout.extensionFlag, 2)}) ${extended}.`;
+}
+
+/** The meaning column; an extension field says since when it exists and what makes it present. */
+function meaningOf(field: FieldSpec): string {
+  const meaning = field.meaning ?? '';
+  if (field.extension === undefined) return meaning;
+  const since = `*1.${field.extension.minor}, with header flag ${hex(field.extension.headerFlag, 2)}:*`;
+  return meaning === '' ? since : `${since} ${meaning}`;
 }
 
 /** The schema line, the seed and size, and the byte table of one message (§ 6). */
@@ -115,7 +134,7 @@ function messageBlock(layout: MessageLayout): string {
     for (const field of layout.fields) {
       const place = layout.places.get(field.name)!;
       const cells = [bytesExpression(place.fixed, place.perJoint), `\`${field.name}\``, markdownType(field)];
-      cells.push(field.unit ?? '', field.range ?? '', field.meaning ?? '');
+      cells.push(field.unit ?? '', field.range ?? '', meaningOf(field));
       lines.push(`| ${cells.join(' | ')} |`.replace(/ {2,}\|/g, ' |'));
     }
   }

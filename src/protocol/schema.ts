@@ -9,7 +9,7 @@
  * transmitted), so two sides that disagree on a layout reject each other's frames instead of misreading
  * them. The layouts are pinned by `test/protocol/schema.test.ts`: v1 evolves only by appending.
  */
-import { DEVICE_ID_LEN, FAULT_TEXT_LEN, HOST_NAME_LEN, JOINT_NAME_LEN, MessageType, type MessageName } from './constants.js';
+import { DEVICE_ID_LEN, FAULT_TEXT_LEN, HOST_NAME_LEN, HeaderFlag, JOINT_NAME_LEN, MessageType, type MessageName } from './constants.js';
 import { CRC32C_INIT, crc32cFinish, crc32cUpdate } from './crc32c.js';
 
 export type WireType = 'u8' | 'u16' | 'u32' | 'u64' | 'f32' | 'char';
@@ -26,6 +26,12 @@ export interface FieldSpec {
   readonly unit?: string;
   readonly range?: string;
   readonly meaning?: string;
+  /**
+   * An extension field (PROTOCOL.md § 13): appended by minor version `minor`, after every 1.0 field,
+   * outside the schema string (the seed stays), and present only in packets whose header carries
+   * `headerFlag`, so that a device without it sends the 1.0 layout unchanged.
+   */
+  readonly extension?: { readonly minor: number; readonly headerFlag: number };
 }
 
 export type Direction = 'host_to_device' | 'device_to_host' | 'both';
@@ -40,10 +46,15 @@ export interface MessageSpec {
 export interface MessageLayout extends MessageSpec {
   readonly schema: string;
   readonly seed: number;
-  /** Bytes of the fields that do not repeat per joint. */
+  /** Bytes of the 1.0 fields that do not repeat per joint. */
   readonly fixedLen: number;
-  /** Bytes added per joint (0 for messages without per-joint arrays). */
+  /** Bytes added per joint by the 1.0 fields (0 for messages without per-joint arrays). */
   readonly perJointLen: number;
+  /** The same with the extension fields, when the header flag `extensionFlag` is set; equal to the 1.0 sizes without extensions. */
+  readonly extendedFixedLen: number;
+  readonly extendedPerJointLen: number;
+  /** The header flag that gates the extension fields; 0 when the message has none. */
+  readonly extensionFlag: number;
   /** Offset of `joint_count` in the payload, or -1. */
   readonly jointCountOffset: number;
   /** Where each field starts, by name: `fixed + perJoint × jointCount` bytes into the payload. */
@@ -57,6 +68,9 @@ export interface FieldPlace {
 }
 
 const WIRE_SIZE: Record<WireType, number> = { u8: 1, u16: 2, u32: 4, u64: 8, f32: 4, char: 1 };
+
+/** JOINT_STATE's wear fields: protocol 1.1, present when the header carries the WEAR flag. */
+const WEAR_SINCE_1_1 = { minor: 1, headerFlag: HeaderFlag.WEAR } as const;
 
 const SPECS: readonly MessageSpec[] = [
   {
@@ -139,6 +153,40 @@ const SPECS: readonly MessageSpec[] = [
       { name: 'velocity_rad_s', type: 'f32', count: 'n', unit: 'rad/s', range: 'finite', meaning: 'joint velocities' },
       { name: 'effort_nm', type: 'f32', count: 'n', unit: 'N·m', range: 'finite', meaning: 'joint efforts (torques)' },
       { name: 'joint_status', type: 'u8', count: 'n', range: 'bit set', meaning: 'per-joint status (§ 7.4)' },
+      {
+        name: 'wear_fields',
+        type: 'u8',
+        range: 'bit set',
+        meaning: 'which wear quantities the device measures (§ 7.9); the others are sent as 0',
+        extension: WEAR_SINCE_1_1,
+      },
+      {
+        name: 'current_a',
+        type: 'f32',
+        count: 'n',
+        unit: 'A',
+        range: 'finite',
+        meaning: 'motor current, signed as the actuator reports it',
+        extension: WEAR_SINCE_1_1,
+      },
+      {
+        name: 'temperature_c',
+        type: 'f32',
+        count: 'n',
+        unit: '°C',
+        range: 'finite',
+        meaning: "the actuator's internal temperature",
+        extension: WEAR_SINCE_1_1,
+      },
+      {
+        name: 'voltage_v',
+        type: 'f32',
+        count: 'n',
+        unit: 'V',
+        range: 'finite',
+        meaning: 'input (supply) voltage at the actuator',
+        extension: WEAR_SINCE_1_1,
+      },
     ],
   },
   {
@@ -206,33 +254,61 @@ const SPECS: readonly MessageSpec[] = [
   },
 ];
 
-/** `NAME:type name;...`, e.g. `char[32] device_id` for a string, `f32[n] position_rad` for a per-joint array. */
+/** `NAME:type name;...`, e.g. `char[32] device_id` for a string, `f32[n] position_rad` for a per-joint array; extension fields are not part of it. */
 export function schemaString(spec: MessageSpec): string {
-  const fields = spec.fields.map((field) => {
-    const width = field.length === undefined ? '' : `[${field.length}]`;
-    const count = field.count === 'n' ? '[n]' : '';
-    return `${field.type}${width}${count} ${field.name}`;
-  });
+  const fields = spec.fields
+    .filter((field) => field.extension === undefined)
+    .map((field) => {
+      const width = field.length === undefined ? '' : `[${field.length}]`;
+      const count = field.count === 'n' ? '[n]' : '';
+      return `${field.type}${width}${count} ${field.name}`;
+    });
   return `${spec.name}:${fields.join(';')}`;
 }
 
 function layoutOf(spec: MessageSpec): MessageLayout {
-  let fixedLen = 0;
-  let perJointLen = 0;
+  let fixed = 0;
+  let perJoint = 0;
+  let fixedLen = -1;
+  let perJointLen = -1;
+  let extensionFlag = 0;
   let jointCountOffset = -1;
   const places = new Map<string, FieldPlace>();
   for (const field of spec.fields) {
-    places.set(field.name, { fixed: fixedLen, perJoint: perJointLen });
-    const size = WIRE_SIZE[field.type] * (field.length ?? 1);
-    if (field.count === 'n') perJointLen += size;
-    else {
-      if (field.name === 'joint_count') jointCountOffset = fixedLen;
-      fixedLen += size;
+    if (field.extension !== undefined && fixedLen < 0) {
+      fixedLen = fixed;
+      perJointLen = perJoint;
+      extensionFlag = field.extension.headerFlag;
     }
+    if (field.extension === undefined && fixedLen >= 0) throw new Error(`bug: ${spec.name}.${field.name} follows an extension field`);
+    if (field.extension !== undefined && field.extension.headerFlag !== extensionFlag)
+      throw new Error(`bug: ${spec.name}'s extension fields need one header flag`);
+    places.set(field.name, { fixed, perJoint });
+    const size = WIRE_SIZE[field.type] * (field.length ?? 1);
+    if (field.count === 'n') perJoint += size;
+    else {
+      if (field.name === 'joint_count') jointCountOffset = fixed;
+      fixed += size;
+    }
+  }
+  if (fixedLen < 0) {
+    fixedLen = fixed;
+    perJointLen = perJoint;
   }
   const schema = schemaString(spec);
   const seed = crc32cFinish(crc32cUpdate(CRC32C_INIT, new TextEncoder().encode(schema)));
-  return { ...spec, schema, seed, fixedLen, perJointLen, jointCountOffset, places };
+  return {
+    ...spec,
+    schema,
+    seed,
+    fixedLen,
+    perJointLen,
+    extendedFixedLen: fixed,
+    extendedPerJointLen: perJoint,
+    extensionFlag,
+    jointCountOffset,
+    places,
+  };
 }
 
 /** Every v1 message layout, in id order. */
@@ -245,7 +321,12 @@ export function layoutOfType(type: number): MessageLayout | undefined {
   return BY_TYPE.get(type);
 }
 
-/** The v1 payload size of a message with `jointCount` joints (ignored for messages without joints). */
+/** The 1.0 payload size of a message with `jointCount` joints (ignored for messages without joints). */
 export function payloadLength(layout: MessageLayout, jointCount: number): number {
   return layout.fixedLen + layout.perJointLen * jointCount;
+}
+
+/** The payload size with the extension fields, which a packet carries when its header has `layout.extensionFlag`. */
+export function extendedPayloadLength(layout: MessageLayout, jointCount: number): number {
+  return layout.extendedFixedLen + layout.extendedPerJointLen * jointCount;
 }
