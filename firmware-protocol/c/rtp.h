@@ -3,8 +3,8 @@
  *
  * No heap, no stdio, no floating-point library calls; every buffer is the caller's or sits in a
  * struct the caller owns. Fits a microcontroller: the largest object is the stream decoder
- * (RTP_STREAM_CAPACITY bytes plus a few counters) and rtp_message_t (about 600 bytes, because a
- * DEVICE_INFO may name 32 joints).
+ * (RTP_STREAM_CAPACITY bytes plus a few counters) and rtp_message_t (about 830 bytes, because a
+ * JOINT_STATE may carry 32 joints with their wear fields; RTP_WEAR_MAX_JOINTS below makes it smaller).
  *
  * Terms (PROTOCOL.md): a packet is header | payload | CRC; a frame is COBS(packet) followed by 0x00.
  * All multi-byte fields are little-endian; floats are IEEE-754 binary32.
