@@ -75,6 +75,11 @@ const MESSAGES = {
   ACK: [0x0031, ['u16 acked_type', 'u16 acked_seq', 'u16 result']],
 };
 
+// Extension fields of 1.1 (PROTOCOL.md § 6.4, § 7.9): appended to JOINT_STATE after its 1.0 fields,
+// outside the schema string, present when the header carries the compatible flag WEAR.
+const WEAR_FLAG = 0x10;
+const WEAR_FIELDS = ['u8 wear_fields', 'f32[n] current_a', 'f32[n] temperature_c', 'f32[n] voltage_v'];
+
 const SIZE = { u8: 1, u16: 2, u32: 4, u64: 8, f32: 4, char: 1 };
 
 function parseField(text) {
@@ -82,6 +87,8 @@ function parseField(text) {
   if (!match) throw new Error(`bad field ${text}`);
   return { type: match[1], width: match[2] ? Number(match[2]) : 1, perJoint: match[3] !== undefined, name: match[4] };
 }
+
+const WEAR_SPEC = { name: 'JOINT_STATE', fields: WEAR_FIELDS.map(parseField) };
 
 const SPECS = Object.fromEntries(
   Object.entries(MESSAGES).map(([name, [id, fields]]) => {
@@ -180,10 +187,13 @@ function packetOf({ version = 1, flags = 0, type, seq, payload, seed, payloadLen
   return [...body, ...le(crc, 4)];
 }
 
+/** A JOINT_STATE with `wear_fields` in its fields gets the wear fields and the WEAR header flag. */
 function messagePacket(name, seq, fields, extra = {}) {
   const spec = SPECS[name];
-  const payload = [...payloadOf(spec, fields), ...(extra.tail ?? [])];
-  return packetOf({ type: spec.id, seq, payload, seed: spec.seed, ...extra.header });
+  const wear = name === 'JOINT_STATE' && fields.wear_fields !== undefined;
+  const extension = wear ? payloadOf(WEAR_SPEC, fields) : [];
+  const payload = [...payloadOf(spec, fields), ...extension, ...(extra.tail ?? [])];
+  return packetOf({ type: spec.id, seq, payload, seed: spec.seed, ...(wear ? { flags: WEAR_FLAG } : {}), ...extra.header });
 }
 
 /** Overwrites payload bytes of a packet and puts a correct CRC back (seed of `name`). */
@@ -221,6 +231,16 @@ function jointState(n, overrides = {}) {
     effort_nm: series(n, -2.25, 0.0625),
     joint_status: Array.from({ length: n }, (_, j) => 1 + ((j * 2) % 127)),
     ...overrides,
+  };
+}
+
+/** The wear fields of `n` joints (1.1); `fields`: the WEAR bits of the quantities measured. */
+function wear(n, fields) {
+  return {
+    wear_fields: fields,
+    current_a: series(n, -0.5, 0.375),
+    temperature_c: series(n, 31.5, 4.25),
+    voltage_v: series(n, 12.0, -0.0625),
   };
 }
 
@@ -382,6 +402,20 @@ function edgeVectors() {
       0x2002,
       maxInfo,
       { tail },
+    ),
+    valid(
+      'joint_state_wear',
+      'Protocol 1.1: three joints with the wear fields (header flag WEAR 0x10): current, temperature and voltage all measured.',
+      'JOINT_STATE',
+      0x3010,
+      jointState(3, wear(3, 0x07)),
+    ),
+    valid(
+      'joint_state_wear_temperature_only',
+      'Protocol 1.1: a device that measures only temperature (wear_fields 0x02); current and voltage are sent as 0.',
+      'JOINT_STATE',
+      0x3011,
+      jointState(2, { ...wear(2, 0x02), current_a: [0, 0], voltage_v: [0, 0] }),
     ),
     valid(
       'joint_state_extension_tail',
@@ -602,6 +636,25 @@ function invalidVectors() {
       'TORQUE without its one payload byte.',
       'bad_length',
       packetOf({ type: 0x0020, seq: 0x4010, payload: [], seed: SPECS.TORQUE.seed }),
+    ),
+    invalid(
+      'bad_length_wear_flag_without_fields',
+      'JOINT_STATE with the WEAR header flag (1.1) but only its 1.0 fields: the flag promises the wear fields, so the payload is too short.',
+      'bad_length',
+      packetOf({
+        type: 0x0010,
+        seq: 0x4030,
+        payload: payloadOf(SPECS.JOINT_STATE, jointState(2)),
+        seed: SPECS.JOINT_STATE.seed,
+        flags: 0x10,
+      }),
+    ),
+    invalid(
+      'bad_field_wear_nan',
+      'JOINT_STATE with the wear fields whose temperature of joint 1 is NaN: floats on the wire are finite.',
+      'bad_field',
+      // temperature_c starts at 17 + 17n; joint 1 is 4 bytes further.
+      patched(messagePacket('JOINT_STATE', 0x4031, jointState(2, wear(2, 0x07))), 'JOINT_STATE', 17 + 17 * 2 + 4, [0x00, 0x00, 0xc0, 0x7f]),
     ),
     invalid(
       'bad_length_fixed_part',
@@ -841,7 +894,8 @@ function cValue(field, value) {
 function cMessage(vector) {
   const spec = SPECS[vector.message];
   const member = vector.message.toLowerCase();
-  const fields = spec.fields.map((field) => `.u.${member}.${field.name} = ${cValue(field, vector.fields[field.name])}`);
+  const all = vector.fields.wear_fields === undefined ? spec.fields : [...spec.fields, ...WEAR_SPEC.fields];
+  const fields = all.map((field) => `.u.${member}.${field.name} = ${cValue(field, vector.fields[field.name])}`);
   return `{ ${[`.type = RTP_MSG_${vector.message}`, ...fields].join(', ')} }`;
 }
 

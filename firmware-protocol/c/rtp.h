@@ -3,8 +3,8 @@
  *
  * No heap, no stdio, no floating-point library calls; every buffer is the caller's or sits in a
  * struct the caller owns. Fits a microcontroller: the largest object is the stream decoder
- * (RTP_STREAM_CAPACITY bytes plus a few counters) and rtp_message_t (about 600 bytes, because a
- * DEVICE_INFO may name 32 joints).
+ * (RTP_STREAM_CAPACITY bytes plus a few counters) and rtp_message_t (about 830 bytes, because a
+ * JOINT_STATE may carry 32 joints with their wear fields; RTP_WEAR_MAX_JOINTS below makes it smaller).
  *
  * Terms (PROTOCOL.md): a packet is header | payload | CRC; a frame is COBS(packet) followed by 0x00.
  * All multi-byte fields are little-endian; floats are IEEE-754 binary32.
@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #define RTP_PROTOCOL_MAJOR 1u
-#define RTP_PROTOCOL_MINOR 0u
+#define RTP_PROTOCOL_MINOR 1u
 
 #define RTP_HEADER_LEN 8u
 #define RTP_CRC_LEN 4u
@@ -37,32 +37,12 @@
 #define RTP_WATCHDOG_MAX_MS 10000u
 #define RTP_COMMAND_HORIZON_US 1000000u
 #define RTP_INCOMPATIBLE_FLAGS_MASK 0x0Fu
+/* Compatible header flag (1.1): a JOINT_STATE carrying the wear fields. */
+#define RTP_FLAG_WEAR 0x10u
 
-/* Message ids */
-#define RTP_MSG_HELLO 0x0001u
-#define RTP_MSG_DEVICE_INFO 0x0002u
-#define RTP_MSG_HEARTBEAT 0x0003u
-#define RTP_MSG_JOINT_STATE 0x0010u
-#define RTP_MSG_JOINT_COMMAND 0x0011u
-#define RTP_MSG_TORQUE 0x0020u
-#define RTP_MSG_ESTOP 0x0021u
-#define RTP_MSG_ESTOP_CLEAR 0x0022u
-#define RTP_MSG_CONFIGURE 0x0023u
-#define RTP_MSG_FAULT 0x0030u
-#define RTP_MSG_ACK 0x0031u
-
-/* Schema seeds: CRC-32C of each message's schema string (PROTOCOL.md § Schema seeds). */
-#define RTP_SEED_HELLO 0x798EA87Du
-#define RTP_SEED_DEVICE_INFO 0xCCF7BA96u
-#define RTP_SEED_HEARTBEAT 0x983E548Eu
-#define RTP_SEED_JOINT_STATE 0xBFCEE6A0u
-#define RTP_SEED_JOINT_COMMAND 0x52C0B46Au
-#define RTP_SEED_TORQUE 0x5BD23630u
-#define RTP_SEED_ESTOP 0xDD5C93D6u
-#define RTP_SEED_ESTOP_CLEAR 0xC4DD9FB1u
-#define RTP_SEED_CONFIGURE 0x9E678A07u
-#define RTP_SEED_FAULT 0x4830AA42u
-#define RTP_SEED_ACK 0x71AF98E1u
+/* Message ids (RTP_MSG_*), schema seeds (RTP_SEED_*) and payload layouts (RTP_OFFSET_*), generated
+ * from the protocol schema. */
+#include "rtp_layout.h"
 
 /* Command modes (one bit each) */
 #define RTP_MODE_POSITION 0x01u
@@ -85,6 +65,11 @@
 #define RTP_JOINT_STATUS_OVERHEAT 0x10u
 #define RTP_JOINT_STATUS_SENSOR_ERROR 0x20u
 #define RTP_JOINT_STATUS_FAULT 0x40u
+
+/* Wear quantities a device measures (JOINT_STATE wear_fields, 1.1) */
+#define RTP_WEAR_CURRENT 0x01u
+#define RTP_WEAR_TEMPERATURE 0x02u
+#define RTP_WEAR_VOLTAGE 0x04u
 
 /* Fault codes (0x8000-0xFFFF vendor-specific), fault flags, the device-wide joint */
 #define RTP_FAULT_OVERCURRENT 0x0001u
@@ -139,6 +124,13 @@ typedef enum {
 #define RTP_REJECT_REASONS 10
 #define RTP_REJECT_INDEX(status) ((int)(status) - (int)RTP_ERR_COBS)
 
+#ifndef RTP_WEAR_MAX_JOINTS
+/* The most joints whose wear fields (JOINT_STATE, 1.1) a message can hold: 12 bytes of RAM per joint
+ * in rtp_message_t. A device may define fewer (its own joint count, or 1 when it reports no wear): it
+ * only ever encodes its own JOINT_STATE, and ignores the wear fields of any it decodes with more joints. */
+#define RTP_WEAR_MAX_JOINTS RTP_MAX_JOINTS
+#endif
+
 /* Messages. Strings are NUL-terminated here (one byte longer than on the wire), printable ASCII. */
 typedef struct {
     uint8_t protocol_major;
@@ -182,6 +174,14 @@ typedef struct {
     float velocity_rad_s[RTP_MAX_JOINTS];
     float effort_nm[RTP_MAX_JOINTS];
     uint8_t joint_status[RTP_MAX_JOINTS];
+    /* Wear fields (1.1): RTP_WEAR_* bits of the quantities measured. 0 sends the 1.0 layout without
+     * them (set it: the message is a union, so the byte is not 0 by itself); otherwise the packet gets
+     * the header flag RTP_FLAG_WEAR and all three arrays, 0 for what is not measured. Decoding sets
+     * wear_fields to 0 for a packet without the flag. */
+    uint8_t wear_fields;
+    float current_a[RTP_WEAR_MAX_JOINTS];
+    float temperature_c[RTP_WEAR_MAX_JOINTS];
+    float voltage_v[RTP_WEAR_MAX_JOINTS];
 } rtp_joint_state_t;
 
 typedef struct {

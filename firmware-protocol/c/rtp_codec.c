@@ -16,19 +16,10 @@ typedef struct {
     uint8_t joint_count_at;   /* offset of joint_count in the payload, when per_joint_len > 0 */
 } layout_t;
 
-static const layout_t layouts[] = {
-    { RTP_MSG_HELLO, 8u + RTP_HOST_NAME_LEN, 0u, 0u },
-    { RTP_MSG_DEVICE_INFO, 16u + RTP_DEVICE_ID_LEN, RTP_JOINT_NAME_LEN, 6u },
-    { RTP_MSG_HEARTBEAT, 10u, 0u, 0u },
-    { RTP_MSG_JOINT_STATE, 16u, 13u, 15u },
-    { RTP_MSG_JOINT_COMMAND, 12u, 4u, 11u },
-    { RTP_MSG_TORQUE, 1u, 0u, 0u },
-    { RTP_MSG_ESTOP, 0u, 0u, 0u },
-    { RTP_MSG_ESTOP_CLEAR, 0u, 0u, 0u },
-    { RTP_MSG_CONFIGURE, 4u, 0u, 0u },
-    { RTP_MSG_FAULT, 12u + RTP_FAULT_TEXT_LEN, 0u, 0u },
-    { RTP_MSG_ACK, 6u, 0u, 0u },
-};
+/* Sizes from the generated rtp_layout.h; every offset below is an RTP_OFFSET_* from there too. */
+#define LAYOUT_ROW(name, fixed_len, per_joint_len, joint_count_at) { RTP_MSG_##name, fixed_len, per_joint_len, joint_count_at },
+static const layout_t layouts[] = { RTP_FOR_EACH_MESSAGE(LAYOUT_ROW) };
+#undef LAYOUT_ROW
 
 static const layout_t *layout_of(uint16_t type)
 {
@@ -149,6 +140,13 @@ static size_t payload_len_of(const rtp_message_t *msg, const layout_t *layout, i
         *ok = 0;
         return 0;
     }
+    if (msg->type == RTP_MSG_JOINT_STATE && msg->u.joint_state.wear_fields != 0u) {
+        if (n > RTP_WEAR_MAX_JOINTS) {
+            *ok = 0;
+            return 0;
+        }
+        return RTP_EXTENDED_PAYLOAD_LEN_JOINT_STATE(n);
+    }
     return (size_t)layout->fixed_len + (size_t)layout->per_joint_len * n;
 }
 
@@ -162,35 +160,35 @@ static int put_payload(const rtp_message_t *msg, uint8_t *p)
         if (m->protocol_major != RTP_PROTOCOL_MAJOR) {
             return 0;
         }
-        p[0] = m->protocol_major;
-        p[1] = m->protocol_minor;
-        p[2] = m->host_major;
-        p[3] = m->host_minor;
-        put_u16(p + 4, m->host_patch);
-        put_u16(p + 6, m->state_rate_hz);
-        return put_str(p + 8, m->host_name, RTP_HOST_NAME_LEN);
+        p[RTP_OFFSET_HELLO_PROTOCOL_MAJOR] = m->protocol_major;
+        p[RTP_OFFSET_HELLO_PROTOCOL_MINOR] = m->protocol_minor;
+        p[RTP_OFFSET_HELLO_HOST_MAJOR] = m->host_major;
+        p[RTP_OFFSET_HELLO_HOST_MINOR] = m->host_minor;
+        put_u16(p + RTP_OFFSET_HELLO_HOST_PATCH, m->host_patch);
+        put_u16(p + RTP_OFFSET_HELLO_STATE_RATE_HZ, m->state_rate_hz);
+        return put_str(p + RTP_OFFSET_HELLO_HOST_NAME, m->host_name, RTP_HOST_NAME_LEN);
     }
     case RTP_MSG_DEVICE_INFO: {
         const rtp_device_info_t *m = &msg->u.device_info;
         if (m->protocol_major != RTP_PROTOCOL_MAJOR) {
             return 0;
         }
-        p[0] = m->protocol_major;
-        p[1] = m->protocol_minor;
-        p[2] = m->firmware_major;
-        p[3] = m->firmware_minor;
-        put_u16(p + 4, m->firmware_patch);
-        p[6] = m->joint_count;
-        p[7] = m->supported_modes;
-        put_u16(p + 8, m->min_state_rate_hz);
-        put_u16(p + 10, m->max_state_rate_hz);
-        put_u16(p + 12, m->default_state_rate_hz);
-        put_u16(p + 14, m->default_watchdog_ms);
-        if (!put_str(p + 16, m->device_id, RTP_DEVICE_ID_LEN)) {
+        p[RTP_OFFSET_DEVICE_INFO_PROTOCOL_MAJOR] = m->protocol_major;
+        p[RTP_OFFSET_DEVICE_INFO_PROTOCOL_MINOR] = m->protocol_minor;
+        p[RTP_OFFSET_DEVICE_INFO_FIRMWARE_MAJOR] = m->firmware_major;
+        p[RTP_OFFSET_DEVICE_INFO_FIRMWARE_MINOR] = m->firmware_minor;
+        put_u16(p + RTP_OFFSET_DEVICE_INFO_FIRMWARE_PATCH, m->firmware_patch);
+        p[RTP_OFFSET_DEVICE_INFO_JOINT_COUNT] = m->joint_count;
+        p[RTP_OFFSET_DEVICE_INFO_SUPPORTED_MODES] = m->supported_modes;
+        put_u16(p + RTP_OFFSET_DEVICE_INFO_MIN_STATE_RATE_HZ, m->min_state_rate_hz);
+        put_u16(p + RTP_OFFSET_DEVICE_INFO_MAX_STATE_RATE_HZ, m->max_state_rate_hz);
+        put_u16(p + RTP_OFFSET_DEVICE_INFO_DEFAULT_STATE_RATE_HZ, m->default_state_rate_hz);
+        put_u16(p + RTP_OFFSET_DEVICE_INFO_DEFAULT_WATCHDOG_MS, m->default_watchdog_ms);
+        if (!put_str(p + RTP_OFFSET_DEVICE_INFO_DEVICE_ID, m->device_id, RTP_DEVICE_ID_LEN)) {
             return 0;
         }
         for (j = 0; j < m->joint_count; j++) {
-            if (!put_str(p + 16 + RTP_DEVICE_ID_LEN + RTP_JOINT_NAME_LEN * j, m->joint_names[j], RTP_JOINT_NAME_LEN)) {
+            if (!put_str(p + RTP_OFFSET_DEVICE_INFO_JOINT_NAMES + RTP_JOINT_NAME_LEN * j, m->joint_names[j], RTP_JOINT_NAME_LEN)) {
                 return 0;
             }
         }
@@ -200,8 +198,8 @@ static int put_payload(const rtp_message_t *msg, uint8_t *p)
         if (msg->u.heartbeat.time_us >= TIME_LIMIT) {
             return 0;
         }
-        put_u64(p, msg->u.heartbeat.time_us);
-        put_u16(p + 8, msg->u.heartbeat.status);
+        put_u64(p + RTP_OFFSET_HEARTBEAT_TIME_US, msg->u.heartbeat.time_us);
+        put_u16(p + RTP_OFFSET_HEARTBEAT_STATUS, msg->u.heartbeat.status);
         return 1;
     case RTP_MSG_JOINT_STATE: {
         const rtp_joint_state_t *m = &msg->u.joint_state;
@@ -209,58 +207,65 @@ static int put_payload(const rtp_message_t *msg, uint8_t *p)
         if (m->device_time_us >= TIME_LIMIT || (m->active_mode != 0u && !one_bit(m->active_mode))) {
             return 0;
         }
-        put_u64(p, m->device_time_us);
-        put_u16(p + 8, m->device_status);
-        put_u16(p + 10, m->last_command_seq);
-        put_u16(p + 12, m->commands_rejected);
-        p[14] = m->active_mode;
-        p[15] = n;
-        if (!put_f32s(p + 16, m->position_rad, n) || !put_f32s(p + 16 + 4u * n, m->velocity_rad_s, n) ||
-            !put_f32s(p + 16 + 8u * n, m->effort_nm, n)) {
+        put_u64(p + RTP_OFFSET_JOINT_STATE_DEVICE_TIME_US, m->device_time_us);
+        put_u16(p + RTP_OFFSET_JOINT_STATE_DEVICE_STATUS, m->device_status);
+        put_u16(p + RTP_OFFSET_JOINT_STATE_LAST_COMMAND_SEQ, m->last_command_seq);
+        put_u16(p + RTP_OFFSET_JOINT_STATE_COMMANDS_REJECTED, m->commands_rejected);
+        p[RTP_OFFSET_JOINT_STATE_ACTIVE_MODE] = m->active_mode;
+        p[RTP_OFFSET_JOINT_STATE_JOINT_COUNT] = n;
+        if (!put_f32s(p + RTP_OFFSET_JOINT_STATE_POSITION_RAD, m->position_rad, n) ||
+            !put_f32s(p + RTP_OFFSET_JOINT_STATE_VELOCITY_RAD_S(n), m->velocity_rad_s, n) ||
+            !put_f32s(p + RTP_OFFSET_JOINT_STATE_EFFORT_NM(n), m->effort_nm, n)) {
             return 0;
         }
-        memcpy(p + 16 + 12u * n, m->joint_status, n);
-        return 1;
+        memcpy(p + RTP_OFFSET_JOINT_STATE_JOINT_STATUS(n), m->joint_status, n);
+        if (m->wear_fields == 0u) {
+            return 1;
+        }
+        p[RTP_OFFSET_JOINT_STATE_WEAR_FIELDS(n)] = m->wear_fields;
+        return put_f32s(p + RTP_OFFSET_JOINT_STATE_CURRENT_A(n), m->current_a, n) &&
+               put_f32s(p + RTP_OFFSET_JOINT_STATE_TEMPERATURE_C(n), m->temperature_c, n) &&
+               put_f32s(p + RTP_OFFSET_JOINT_STATE_VOLTAGE_V(n), m->voltage_v, n);
     }
     case RTP_MSG_JOINT_COMMAND: {
         const rtp_joint_command_t *m = &msg->u.joint_command;
         if (m->deadline_us >= TIME_LIMIT || !one_bit(m->mode)) {
             return 0;
         }
-        put_u64(p, m->deadline_us);
-        put_u16(p + 8, m->state_seq);
-        p[10] = m->mode;
-        p[11] = m->joint_count;
-        return put_f32s(p + 12, m->target, m->joint_count);
+        put_u64(p + RTP_OFFSET_JOINT_COMMAND_DEADLINE_US, m->deadline_us);
+        put_u16(p + RTP_OFFSET_JOINT_COMMAND_STATE_SEQ, m->state_seq);
+        p[RTP_OFFSET_JOINT_COMMAND_MODE] = m->mode;
+        p[RTP_OFFSET_JOINT_COMMAND_JOINT_COUNT] = m->joint_count;
+        return put_f32s(p + RTP_OFFSET_JOINT_COMMAND_TARGET, m->target, m->joint_count);
     }
     case RTP_MSG_TORQUE:
         if (msg->u.torque.enable > 1u) {
             return 0;
         }
-        p[0] = msg->u.torque.enable;
+        p[RTP_OFFSET_TORQUE_ENABLE] = msg->u.torque.enable;
         return 1;
     case RTP_MSG_ESTOP:
     case RTP_MSG_ESTOP_CLEAR:
         return 1;
     case RTP_MSG_CONFIGURE:
-        put_u16(p, msg->u.configure.watchdog_timeout_ms);
-        put_u16(p + 2, msg->u.configure.state_rate_hz);
+        put_u16(p + RTP_OFFSET_CONFIGURE_WATCHDOG_TIMEOUT_MS, msg->u.configure.watchdog_timeout_ms);
+        put_u16(p + RTP_OFFSET_CONFIGURE_STATE_RATE_HZ, msg->u.configure.state_rate_hz);
         return 1;
     case RTP_MSG_FAULT: {
         const rtp_fault_t *m = &msg->u.fault;
         if (m->device_time_us >= TIME_LIMIT) {
             return 0;
         }
-        put_u64(p, m->device_time_us);
-        put_u16(p + 8, m->code);
-        p[10] = m->joint;
-        p[11] = m->flags;
-        return put_str(p + 12, m->text, RTP_FAULT_TEXT_LEN);
+        put_u64(p + RTP_OFFSET_FAULT_DEVICE_TIME_US, m->device_time_us);
+        put_u16(p + RTP_OFFSET_FAULT_CODE, m->code);
+        p[RTP_OFFSET_FAULT_JOINT] = m->joint;
+        p[RTP_OFFSET_FAULT_FLAGS] = m->flags;
+        return put_str(p + RTP_OFFSET_FAULT_TEXT, m->text, RTP_FAULT_TEXT_LEN);
     }
     case RTP_MSG_ACK:
-        put_u16(p, msg->u.ack.acked_type);
-        put_u16(p + 2, msg->u.ack.acked_seq);
-        put_u16(p + 4, msg->u.ack.result);
+        put_u16(p + RTP_OFFSET_ACK_ACKED_TYPE, msg->u.ack.acked_type);
+        put_u16(p + RTP_OFFSET_ACK_ACKED_SEQ, msg->u.ack.acked_seq);
+        put_u16(p + RTP_OFFSET_ACK_RESULT, msg->u.ack.result);
         return 1;
     default:
         return 0;
@@ -307,7 +312,7 @@ rtp_status_t rtp_encode_packet(const rtp_message_t *msg, uint16_t seq, uint8_t *
         return RTP_ERR_INVALID;
     }
     out[0] = (uint8_t)RTP_PROTOCOL_MAJOR;
-    out[1] = 0;
+    out[1] = (msg->type == RTP_MSG_JOINT_STATE && msg->u.joint_state.wear_fields != 0u) ? (uint8_t)RTP_FLAG_WEAR : 0u;
     put_u16(out + 2, msg->type);
     put_u16(out + 4, seq);
     put_u16(out + 6, (uint16_t)(len - RTP_PACKET_OVERHEAD));
@@ -388,92 +393,104 @@ static rtp_status_t get_payload(const uint8_t *header, const uint8_t *p, uint8_t
     switch (msg->type) {
     case RTP_MSG_HELLO: {
         rtp_hello_t *m = &msg->u.hello;
-        m->protocol_major = p[0];
-        m->protocol_minor = p[1];
-        m->host_major = p[2];
-        m->host_minor = p[3];
-        m->host_patch = get_u16(p + 4);
-        m->state_rate_hz = get_u16(p + 6);
-        if (p[0] != header[0] || !get_str(p + 8, RTP_HOST_NAME_LEN, m->host_name)) {
+        m->protocol_major = p[RTP_OFFSET_HELLO_PROTOCOL_MAJOR];
+        m->protocol_minor = p[RTP_OFFSET_HELLO_PROTOCOL_MINOR];
+        m->host_major = p[RTP_OFFSET_HELLO_HOST_MAJOR];
+        m->host_minor = p[RTP_OFFSET_HELLO_HOST_MINOR];
+        m->host_patch = get_u16(p + RTP_OFFSET_HELLO_HOST_PATCH);
+        m->state_rate_hz = get_u16(p + RTP_OFFSET_HELLO_STATE_RATE_HZ);
+        if (m->protocol_major != header[0] || !get_str(p + RTP_OFFSET_HELLO_HOST_NAME, RTP_HOST_NAME_LEN, m->host_name)) {
             return RTP_ERR_BAD_FIELD;
         }
         return RTP_OK;
     }
     case RTP_MSG_DEVICE_INFO: {
         rtp_device_info_t *m = &msg->u.device_info;
-        m->protocol_major = p[0];
-        m->protocol_minor = p[1];
-        m->firmware_major = p[2];
-        m->firmware_minor = p[3];
-        m->firmware_patch = get_u16(p + 4);
+        m->protocol_major = p[RTP_OFFSET_DEVICE_INFO_PROTOCOL_MAJOR];
+        m->protocol_minor = p[RTP_OFFSET_DEVICE_INFO_PROTOCOL_MINOR];
+        m->firmware_major = p[RTP_OFFSET_DEVICE_INFO_FIRMWARE_MAJOR];
+        m->firmware_minor = p[RTP_OFFSET_DEVICE_INFO_FIRMWARE_MINOR];
+        m->firmware_patch = get_u16(p + RTP_OFFSET_DEVICE_INFO_FIRMWARE_PATCH);
         m->joint_count = n;
-        m->supported_modes = p[7];
-        m->min_state_rate_hz = get_u16(p + 8);
-        m->max_state_rate_hz = get_u16(p + 10);
-        m->default_state_rate_hz = get_u16(p + 12);
-        m->default_watchdog_ms = get_u16(p + 14);
-        if (p[0] != header[0] || !get_str(p + 16, RTP_DEVICE_ID_LEN, m->device_id)) {
+        m->supported_modes = p[RTP_OFFSET_DEVICE_INFO_SUPPORTED_MODES];
+        m->min_state_rate_hz = get_u16(p + RTP_OFFSET_DEVICE_INFO_MIN_STATE_RATE_HZ);
+        m->max_state_rate_hz = get_u16(p + RTP_OFFSET_DEVICE_INFO_MAX_STATE_RATE_HZ);
+        m->default_state_rate_hz = get_u16(p + RTP_OFFSET_DEVICE_INFO_DEFAULT_STATE_RATE_HZ);
+        m->default_watchdog_ms = get_u16(p + RTP_OFFSET_DEVICE_INFO_DEFAULT_WATCHDOG_MS);
+        if (m->protocol_major != header[0] || !get_str(p + RTP_OFFSET_DEVICE_INFO_DEVICE_ID, RTP_DEVICE_ID_LEN, m->device_id)) {
             return RTP_ERR_BAD_FIELD;
         }
         for (j = 0; j < n; j++) {
-            if (!get_str(p + 16 + RTP_DEVICE_ID_LEN + RTP_JOINT_NAME_LEN * j, RTP_JOINT_NAME_LEN, m->joint_names[j])) {
+            if (!get_str(p + RTP_OFFSET_DEVICE_INFO_JOINT_NAMES + RTP_JOINT_NAME_LEN * j, RTP_JOINT_NAME_LEN, m->joint_names[j])) {
                 return RTP_ERR_BAD_FIELD;
             }
         }
         return RTP_OK;
     }
     case RTP_MSG_HEARTBEAT:
-        msg->u.heartbeat.status = get_u16(p + 8);
-        return get_time(p, &msg->u.heartbeat.time_us) ? RTP_OK : RTP_ERR_BAD_FIELD;
+        msg->u.heartbeat.status = get_u16(p + RTP_OFFSET_HEARTBEAT_STATUS);
+        return get_time(p + RTP_OFFSET_HEARTBEAT_TIME_US, &msg->u.heartbeat.time_us) ? RTP_OK : RTP_ERR_BAD_FIELD;
     case RTP_MSG_JOINT_STATE: {
         rtp_joint_state_t *m = &msg->u.joint_state;
-        m->device_status = get_u16(p + 8);
-        m->last_command_seq = get_u16(p + 10);
-        m->commands_rejected = get_u16(p + 12);
-        m->active_mode = p[14];
+        m->device_status = get_u16(p + RTP_OFFSET_JOINT_STATE_DEVICE_STATUS);
+        m->last_command_seq = get_u16(p + RTP_OFFSET_JOINT_STATE_LAST_COMMAND_SEQ);
+        m->commands_rejected = get_u16(p + RTP_OFFSET_JOINT_STATE_COMMANDS_REJECTED);
+        m->active_mode = p[RTP_OFFSET_JOINT_STATE_ACTIVE_MODE];
         m->joint_count = n;
-        if (!get_time(p, &m->device_time_us) || (m->active_mode != 0u && !one_bit(m->active_mode)) ||
-            !get_f32s(p + 16, m->position_rad, n) || !get_f32s(p + 16 + 4u * n, m->velocity_rad_s, n) ||
-            !get_f32s(p + 16 + 8u * n, m->effort_nm, n)) {
+        if (!get_time(p + RTP_OFFSET_JOINT_STATE_DEVICE_TIME_US, &m->device_time_us) ||
+            (m->active_mode != 0u && !one_bit(m->active_mode)) || !get_f32s(p + RTP_OFFSET_JOINT_STATE_POSITION_RAD, m->position_rad, n) ||
+            !get_f32s(p + RTP_OFFSET_JOINT_STATE_VELOCITY_RAD_S(n), m->velocity_rad_s, n) ||
+            !get_f32s(p + RTP_OFFSET_JOINT_STATE_EFFORT_NM(n), m->effort_nm, n)) {
             return RTP_ERR_BAD_FIELD;
         }
-        memcpy(m->joint_status, p + 16 + 12u * n, n);
+        memcpy(m->joint_status, p + RTP_OFFSET_JOINT_STATE_JOINT_STATUS(n), n);
+        m->wear_fields = 0u;
+        if ((header[1] & RTP_FLAG_WEAR) == 0u || n > RTP_WEAR_MAX_JOINTS) {
+            return RTP_OK;
+        }
+        m->wear_fields = p[RTP_OFFSET_JOINT_STATE_WEAR_FIELDS(n)];
+        if (!get_f32s(p + RTP_OFFSET_JOINT_STATE_CURRENT_A(n), m->current_a, n) ||
+            !get_f32s(p + RTP_OFFSET_JOINT_STATE_TEMPERATURE_C(n), m->temperature_c, n) ||
+            !get_f32s(p + RTP_OFFSET_JOINT_STATE_VOLTAGE_V(n), m->voltage_v, n)) {
+            return RTP_ERR_BAD_FIELD;
+        }
         return RTP_OK;
     }
     case RTP_MSG_JOINT_COMMAND: {
         rtp_joint_command_t *m = &msg->u.joint_command;
-        m->state_seq = get_u16(p + 8);
-        m->mode = p[10];
+        m->state_seq = get_u16(p + RTP_OFFSET_JOINT_COMMAND_STATE_SEQ);
+        m->mode = p[RTP_OFFSET_JOINT_COMMAND_MODE];
         m->joint_count = n;
-        if (!get_time(p, &m->deadline_us) || !one_bit(m->mode) || !get_f32s(p + 12, m->target, n)) {
+        if (!get_time(p + RTP_OFFSET_JOINT_COMMAND_DEADLINE_US, &m->deadline_us) || !one_bit(m->mode) ||
+            !get_f32s(p + RTP_OFFSET_JOINT_COMMAND_TARGET, m->target, n)) {
             return RTP_ERR_BAD_FIELD;
         }
         return RTP_OK;
     }
     case RTP_MSG_TORQUE:
-        msg->u.torque.enable = p[0];
-        return p[0] <= 1u ? RTP_OK : RTP_ERR_BAD_FIELD;
+        msg->u.torque.enable = p[RTP_OFFSET_TORQUE_ENABLE];
+        return msg->u.torque.enable <= 1u ? RTP_OK : RTP_ERR_BAD_FIELD;
     case RTP_MSG_ESTOP:
     case RTP_MSG_ESTOP_CLEAR:
         return RTP_OK;
     case RTP_MSG_CONFIGURE:
-        msg->u.configure.watchdog_timeout_ms = get_u16(p);
-        msg->u.configure.state_rate_hz = get_u16(p + 2);
+        msg->u.configure.watchdog_timeout_ms = get_u16(p + RTP_OFFSET_CONFIGURE_WATCHDOG_TIMEOUT_MS);
+        msg->u.configure.state_rate_hz = get_u16(p + RTP_OFFSET_CONFIGURE_STATE_RATE_HZ);
         return RTP_OK;
     case RTP_MSG_FAULT: {
         rtp_fault_t *m = &msg->u.fault;
-        m->code = get_u16(p + 8);
-        m->joint = p[10];
-        m->flags = p[11];
-        if (!get_time(p, &m->device_time_us) || !get_str(p + 12, RTP_FAULT_TEXT_LEN, m->text)) {
+        m->code = get_u16(p + RTP_OFFSET_FAULT_CODE);
+        m->joint = p[RTP_OFFSET_FAULT_JOINT];
+        m->flags = p[RTP_OFFSET_FAULT_FLAGS];
+        if (!get_time(p + RTP_OFFSET_FAULT_DEVICE_TIME_US, &m->device_time_us) || !get_str(p + RTP_OFFSET_FAULT_TEXT, RTP_FAULT_TEXT_LEN, m->text)) {
             return RTP_ERR_BAD_FIELD;
         }
         return RTP_OK;
     }
     case RTP_MSG_ACK:
-        msg->u.ack.acked_type = get_u16(p);
-        msg->u.ack.acked_seq = get_u16(p + 2);
-        msg->u.ack.result = get_u16(p + 4);
+        msg->u.ack.acked_type = get_u16(p + RTP_OFFSET_ACK_ACKED_TYPE);
+        msg->u.ack.acked_seq = get_u16(p + RTP_OFFSET_ACK_ACKED_SEQ);
+        msg->u.ack.result = get_u16(p + RTP_OFFSET_ACK_RESULT);
         return RTP_OK;
     default:
         return RTP_ERR_UNKNOWN_TYPE;
@@ -527,6 +544,11 @@ rtp_status_t rtp_decode_packet(const uint8_t *packet, size_t len, rtp_header_t *
         if (payload_len < (size_t)layout->fixed_len + (size_t)layout->per_joint_len * n) {
             return RTP_ERR_BAD_LENGTH;
         }
+        /* A JOINT_STATE with the WEAR flag carries the wear fields after the 1.0 fields (1.1). */
+        if (header->type == RTP_MSG_JOINT_STATE && (header->flags & RTP_FLAG_WEAR) != 0u &&
+            payload_len < RTP_EXTENDED_PAYLOAD_LEN_JOINT_STATE(n)) {
+            return RTP_ERR_BAD_LENGTH;
+        }
     }
     msg->type = header->type;
     return get_payload(packet, packet + RTP_HEADER_LEN, n, msg);
@@ -554,17 +576,25 @@ rtp_status_t rtp_decode_peer(const uint8_t *packet, size_t len, rtp_peer_t *peer
     if (!rtp_schema_seed(type, &seed) || packet_crc(packet, len - RTP_CRC_LEN, seed) != get_u32(packet + len - RTP_CRC_LEN)) {
         return RTP_ERR_CRC;
     }
-    name_at = type == RTP_MSG_HELLO ? 8u : 16u;
+    name_at = type == RTP_MSG_HELLO ? RTP_OFFSET_HELLO_HOST_NAME : RTP_OFFSET_DEVICE_INFO_DEVICE_ID;
     name_len = type == RTP_MSG_HELLO ? RTP_HOST_NAME_LEN : RTP_DEVICE_ID_LEN;
     if (len - RTP_PACKET_OVERHEAD < name_at + name_len) {
         return RTP_ERR_BAD_LENGTH;
     }
     peer->is_device = type == RTP_MSG_DEVICE_INFO ? 1u : 0u;
-    peer->protocol_major = p[0];
-    peer->protocol_minor = p[1];
-    peer->software_major = p[2];
-    peer->software_minor = p[3];
-    peer->software_patch = get_u16(p + 4);
+    if (type == RTP_MSG_HELLO) {
+        peer->protocol_major = p[RTP_OFFSET_HELLO_PROTOCOL_MAJOR];
+        peer->protocol_minor = p[RTP_OFFSET_HELLO_PROTOCOL_MINOR];
+        peer->software_major = p[RTP_OFFSET_HELLO_HOST_MAJOR];
+        peer->software_minor = p[RTP_OFFSET_HELLO_HOST_MINOR];
+        peer->software_patch = get_u16(p + RTP_OFFSET_HELLO_HOST_PATCH);
+    } else {
+        peer->protocol_major = p[RTP_OFFSET_DEVICE_INFO_PROTOCOL_MAJOR];
+        peer->protocol_minor = p[RTP_OFFSET_DEVICE_INFO_PROTOCOL_MINOR];
+        peer->software_major = p[RTP_OFFSET_DEVICE_INFO_FIRMWARE_MAJOR];
+        peer->software_minor = p[RTP_OFFSET_DEVICE_INFO_FIRMWARE_MINOR];
+        peer->software_patch = get_u16(p + RTP_OFFSET_DEVICE_INFO_FIRMWARE_PATCH);
+    }
     for (i = 0; i < name_len && p[name_at + i] != 0u; i++) {
         uint8_t c = p[name_at + i];
         peer->name[i] = (c >= 0x20u && c <= 0x7Eu) ? (char)c : '?';

@@ -66,17 +66,10 @@ uint32_t rtp_crc32c(const uint8_t *data, size_t len)
 int rtp_schema_seed(uint16_t type, uint32_t *seed)
 {
     switch (type) {
-    case RTP_MSG_HELLO: *seed = RTP_SEED_HELLO; return 1;
-    case RTP_MSG_DEVICE_INFO: *seed = RTP_SEED_DEVICE_INFO; return 1;
-    case RTP_MSG_HEARTBEAT: *seed = RTP_SEED_HEARTBEAT; return 1;
-    case RTP_MSG_JOINT_STATE: *seed = RTP_SEED_JOINT_STATE; return 1;
-    case RTP_MSG_JOINT_COMMAND: *seed = RTP_SEED_JOINT_COMMAND; return 1;
-    case RTP_MSG_TORQUE: *seed = RTP_SEED_TORQUE; return 1;
-    case RTP_MSG_ESTOP: *seed = RTP_SEED_ESTOP; return 1;
-    case RTP_MSG_ESTOP_CLEAR: *seed = RTP_SEED_ESTOP_CLEAR; return 1;
-    case RTP_MSG_CONFIGURE: *seed = RTP_SEED_CONFIGURE; return 1;
-    case RTP_MSG_FAULT: *seed = RTP_SEED_FAULT; return 1;
-    case RTP_MSG_ACK: *seed = RTP_SEED_ACK; return 1;
+#define RTP_SEED_CASE(name, fixed_len, per_joint_len, joint_count_at) \
+    case RTP_MSG_##name: *seed = RTP_SEED_##name; return 1;
+    RTP_FOR_EACH_MESSAGE(RTP_SEED_CASE)
+#undef RTP_SEED_CASE
     default: return 0;
     }
 }

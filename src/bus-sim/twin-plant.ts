@@ -17,8 +17,8 @@ import type { Calibration, ServoModel } from '../calibration/types.js';
 import { MujocoTwin } from '../sim/twin.js';
 import type { ServoActuation, ServoPlant, ServoSensing } from '../servo-bus/index.js';
 import type { HandSweep } from '../firmware-sim/hand.js';
-import { SERVO_ELECTRICAL } from './servo-models.js';
-import { inputVoltageV, ServoTelemetry } from './telemetry.js';
+import { SERVO_ELECTRICAL } from '../servo-bus/shared/servo-electrical.js';
+import { inputVoltageV, ServoTelemetry } from '../servo-bus/shared/servo-telemetry.js';
 
 /**
  * The longest stretch of time one call simulates [ms]. When the process was held up longer (a

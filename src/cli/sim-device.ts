@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline';
 import type { Argv } from 'yargs';
-import { BUS_PROTOCOLS } from '../calibration/servo.js';
-import type { Calibration } from '../calibration/types.js';
+import { BUS_PROTOCOLS, SERVO_MODELS } from '../calibration/servo.js';
+import type { Calibration, ServoModel } from '../calibration/types.js';
 import { loadCalibration } from '../calibration/load.js';
 import { BusSimDevice } from '../bus-sim/device.js';
 import { parseBusFaultCommand, parseScheduledBusFault } from '../bus-sim/faults.js';
@@ -41,6 +41,12 @@ export function withSimDeviceOptions<T>(yargs: Argv<T>) {
         'KIND@SECONDS[:AMOUNT] after torque is first enabled; kinds: stall, disconnect, garbage, drop, fault, reboot-fault, estop; with --bus: silent, corrupt, overheat, unplug, reboot, where silent, overheat and reboot take a servo id (silent@3:4)',
     })
     .option('commands', { type: 'boolean', default: false, describe: "read faults from stdin, one 'KIND [AMOUNT]' per line" })
+    .option('wear-servo', {
+      type: 'string',
+      choices: SERVO_MODELS,
+      describe:
+        "firmware protocol: report each joint's current, temperature and voltage (protocol 1.1 wear fields) as if it were this servo model",
+    })
     .option('hand-period', { type: 'number', default: 4, describe: 'simulated operator: one sweep of every joint through its range [s]' })
     .option('hand-duration', {
       type: 'number',
@@ -68,6 +74,7 @@ export interface SimDeviceArgs {
   commands: boolean;
   handPeriod: number;
   handDuration?: number;
+  wearServo?: string;
 }
 
 /** `robo-train sim-device`: the MuJoCo twin behind the real protocol, until SIGINT/SIGTERM. */
@@ -89,6 +96,7 @@ export async function simDeviceCommand(args: SimDeviceArgs): Promise<number> {
     watchdogMs: args.watchdogMs,
     hand: args.handDuration === undefined ? null : { periodS: args.handPeriod, durationS: args.handDuration },
     faults,
+    wearServo: (args.wearServo as ServoModel | undefined) ?? null,
     log: (line) => console.log(line),
   });
   console.log(`sim-device: ${calibration.robot} twin at ${calibration.controlHz} Hz, ${calibration.commandMode} commands; Ctrl-C stops it`);

@@ -5,8 +5,8 @@
  * then passive ones). Pure.
  */
 import type { Calibration } from '../calibration/types.js';
-import { CommandModeBit, WATCHDOG_MAX_MS, WATCHDOG_MIN_MS, type JointStateMessage } from '../protocol/index.js';
-import type { JointState } from '../core/joint-state.js';
+import { CommandModeBit, WATCHDOG_MAX_MS, WATCHDOG_MIN_MS, WearField, type JointStateMessage } from '../protocol/index.js';
+import { createJointTelemetry, type JointState, type JointTelemetry } from '../core/joint-state.js';
 
 /** How a calibrated robot must look on the wire. */
 export interface DeviceExpectation {
@@ -114,6 +114,8 @@ export class JointMap {
   /** Per calibrated joint: offset [rad] and direction (±1); shape (deviceJoints,). */
   private readonly offsetRad: Float64Array;
   private readonly direction: Float64Array;
+  /** Where the wear fields land (allocated at the first state that carries them; load stays NaN). */
+  private telemetry: JointTelemetry | null = null;
 
   constructor(calibration: Calibration, deviceJointNames: readonly string[]) {
     const calibrated = [...calibration.joints, ...calibration.passiveJoints];
@@ -142,6 +144,31 @@ export class JointMap {
       out.velocityRadS[j] = direction * raw.velocityRadS[d];
       out.effortNm[j] = direction * raw.effortNm[d];
     }
+    this.toTelemetry(raw, out);
+  }
+
+  /**
+   * The wear fields (protocol 1.1) → `out.telemetry`, driven joints in calibration order, as a servo
+   * bus robot fills it: values keep the sign the actuator reports; what the device does not measure,
+   * and load (which the protocol does not carry), are NaN. Null when the state carries no wear fields.
+   */
+  private toTelemetry(raw: JointStateMessage, out: JointState): void {
+    const wear = raw.wear;
+    if (wear === undefined) {
+      out.telemetry = null;
+      return;
+    }
+    const telemetry = (this.telemetry ??= createJointTelemetry(this.drivenJoints));
+    const current = (wear.fields & WearField.CURRENT) !== 0;
+    const temperature = (wear.fields & WearField.TEMPERATURE) !== 0;
+    const voltage = (wear.fields & WearField.VOLTAGE) !== 0;
+    for (let j = 0; j < this.drivenJoints; j++) {
+      const d = this.deviceIndex[j];
+      telemetry.currentA[j] = current ? wear.currentA[d] : Number.NaN;
+      telemetry.temperatureC[j] = temperature ? wear.temperatureC[d] : Number.NaN;
+      telemetry.voltageV[j] = voltage ? wear.voltageV[d] : Number.NaN;
+    }
+    out.telemetry = telemetry;
   }
 
   /**

@@ -32,6 +32,7 @@ import {
   type Subscription,
 } from 'rxjs';
 import {
+  copyJointWear,
   DeviceStatus,
   FaultCode,
   FaultFlag,
@@ -878,6 +879,7 @@ export class DeviceSession {
     latest.velocityRadS.set(message.velocityRadS);
     latest.effortNm.set(message.effortNm);
     latest.jointStatus.set(message.jointStatus);
+    latest.wear = copyJointWear(message.wear, latest.wear);
     return latest;
   }
 

@@ -6,7 +6,7 @@
  * The device keeps trying to open its link while it is down. When a byte-stream link comes back it
  * reboots (a USB-powered board that is plugged in again boots); an MQTT device only reconnects.
  */
-import type { Calibration } from '../calibration/types.js';
+import type { Calibration, ServoModel } from '../calibration/types.js';
 import { sleep, systemClock, type Clock } from '../core/clock.js';
 import { cobsEncode, encodePacket, FaultCode, FaultFlag, type Message } from '../protocol/index.js';
 import { MujocoTwin } from '../sim/twin.js';
@@ -32,6 +32,8 @@ export interface SimDeviceOptions {
   log?: (line: string) => void;
   /** While the link is down, try to open it this often [ms]; default 250. */
   reopenMs?: number;
+  /** Report wear fields as if the joints were this servo model (`FirmwareOptions.wearServo`). */
+  wearServo?: ServoModel | null;
 }
 
 export class SimDevice {
@@ -77,6 +79,7 @@ export class SimDevice {
       defaultWatchdogMs: options.watchdogMs,
       hand: options.hand ? new HandSweep(options.calibration, options.hand) : null,
       onEvent: (text) => this.log(`sim-device: ${text}`),
+      wearServo: options.wearServo,
     });
     this.periodMs = this.firmware.periodMs;
   }

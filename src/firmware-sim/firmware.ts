@@ -14,7 +14,7 @@
  * Time: the device clock is the injected `Clock` since `boot()`. `tick()` is one control period: the
  * driver (`SimDevice`) calls it at the calibration's control rate.
  */
-import type { Calibration } from '../calibration/types.js';
+import type { Calibration, ServoModel } from '../calibration/types.js';
 import { createJointState, type JointState } from '../core/joint-state.js';
 import type { Clock } from '../core/clock.js';
 import {
@@ -40,6 +40,7 @@ import {
 } from '../protocol/index.js';
 import type { MujocoTwin } from '../sim/twin.js';
 import type { HandSweep } from './hand.js';
+import { FirmwareWear } from './wear.js';
 import {
   firmwareLimitsFromCalibration,
   limitEffort,
@@ -64,6 +65,8 @@ export interface FirmwareOptions {
   hand?: HandSweep | null;
   /** Told about every change of the safety state (sessions, torque, e-stop, watchdog, faults), for logs. */
   onEvent?: (text: string) => void;
+  /** Report wear fields (protocol 1.1) as if every joint without a servo in the calibration were this servo; default none. */
+  wearServo?: ServoModel | null;
 }
 
 /** A fault the firmware latched, and when its cause goes away. */
@@ -123,6 +126,8 @@ export class SimulatedFirmware {
   private readonly rawVelocity: Float32Array;
   private readonly rawEffort: Float32Array;
   private readonly jointStatus: Uint8Array;
+  /** Current, temperature and voltage of the joints' servos (protocol 1.1); null when the joints name no servo. */
+  private readonly servoWear: FirmwareWear | null;
   /** Offset and direction of every measured joint (driven, then passive). */
   private readonly measuredJoints: { offsetRad: number; direction: 1 | -1 }[];
   /** Per driven joint: the requested target and the target applied after the limits (raw units). */
@@ -186,6 +191,7 @@ export class SimulatedFirmware {
     this.rawVelocity = new Float32Array(n);
     this.rawEffort = new Float32Array(n);
     this.jointStatus = new Uint8Array(n);
+    this.servoWear = FirmwareWear.of(calibration, options.wearServo ?? null);
     this.requested = new Float64Array(driven);
     this.applied = new Float64Array(driven);
     this.twinTarget = new Float64Array(driven);
@@ -254,6 +260,7 @@ export class SimulatedFirmware {
     this.twin.advance();
     this.twin.read(this.measured);
     this.readRaw();
+    this.servoWear?.update(this.rawEffort, this.periodMs / 1000);
     this.checkPositionLimits();
     this.nakSentThisPeriod = false;
     if (this.session) {
@@ -269,6 +276,7 @@ export class SimulatedFirmware {
         velocityRadS: this.rawVelocity,
         effortNm: this.rawEffort,
         jointStatus: this.jointStatus,
+        ...(this.servoWear === null ? {} : { wear: this.servoWear.wear }),
       });
       if (firstOfSession) this.firstStateSeq = this.lastStateSeq;
       this.limitActive = false;

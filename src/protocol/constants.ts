@@ -8,7 +8,7 @@
 /** Protocol major version: byte 0 of every header. Frames of another major version are rejected. */
 export const PROTOCOL_MAJOR = 1;
 /** Protocol minor version: carried by HELLO and DEVICE_INFO; minor versions only append. */
-export const PROTOCOL_MINOR = 0;
+export const PROTOCOL_MINOR = 1;
 
 export const HEADER_LEN = 8;
 export const CRC_LEN = 4;
@@ -37,6 +37,19 @@ export const MAX_TIME_US = Number.MAX_SAFE_INTEGER;
 
 /** Header flag bits 0–3 are incompatible (a receiver drops a frame with one it does not know); bits 4–7 are ignored. */
 export const INCOMPATIBLE_FLAGS_MASK = 0x0f;
+
+/** Compatible header flags (bits 4–7), defined since 1.1. */
+export const HeaderFlag = {
+  /** JOINT_STATE only: the payload carries the wear fields after the 1.0 fields (PROTOCOL.md § 6.4). */
+  WEAR: 0x10,
+} as const;
+
+/** JOINT_STATE `wear_fields` (1.1): which wear quantities the device measures; the others are sent as 0. */
+export const WearField = {
+  CURRENT: 0x01,
+  TEMPERATURE: 0x02,
+  VOLTAGE: 0x04,
+} as const;
 
 /** Message ids (header bytes 2–3). Ids 0x8000–0xFFFF are left to vendors and experiments. */
 export const MessageType = {

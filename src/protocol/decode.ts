@@ -4,6 +4,8 @@
  *   garbage between them), undoes COBS as bytes arrive and hands each valid message to a listener;
  * - `PacketDecoder` takes whole packets (one MQTT message each).
  *
+ * Every field is read where `offsets.ts` (from the layouts of `schema.ts`) places it.
+ *
  * Neither throws on bad input nor grows: each holds one packet buffer of at most `MAX_PACKET_LEN`
  * bytes. Every dropped frame is counted under the reason of the first check it fails (`stats`) and,
  * if asked, reported with details (`onReject`). After any bad frame the stream decoder is in sync
@@ -17,6 +19,7 @@ import {
   DEVICE_ID_LEN,
   FAULT_TEXT_LEN,
   HEADER_LEN,
+  HeaderFlag,
   HOST_NAME_LEN,
   INCOMPATIBLE_FLAGS_MASK,
   JOINT_NAME_LEN,
@@ -29,8 +32,21 @@ import {
   type RejectReason,
 } from './constants.js';
 import { CRC32C_INIT, crc32cFinish, crc32cUpdate, crc32cUpdateU32 } from './crc32c.js';
-import type { JointCommandMessage, JointStateMessage, Message, SoftwareVersion } from './messages.js';
-import { layoutOfType, payloadLength, type MessageLayout } from './schema.js';
+import type { JointCommandMessage, JointStateMessage, JointWear, Message, SoftwareVersion } from './messages.js';
+import {
+  ACK_AT,
+  CONFIGURE_AT,
+  DEVICE_INFO_AT,
+  FAULT_AT,
+  HEARTBEAT_AT,
+  HELLO_AT,
+  JOINT_COMMAND_AT,
+  JOINT_STATE_AT,
+  JOINT_STATE_PLACES,
+  TORQUE_AT,
+  offsetOf,
+} from './offsets.js';
+import { extendedPayloadLength, layoutOfType, payloadLength, type MessageLayout } from './schema.js';
 
 /** What the other side said about its version in a HELLO or DEVICE_INFO of another major version. */
 export interface PeerVersion {
@@ -98,6 +114,7 @@ class PacketParser {
   private readonly view: DataView;
   private readonly reuse: boolean;
   private readonly states: JointStateMessage[] = [];
+  private readonly wears: JointWear[] = [];
   private readonly commands: JointCommandMessage[] = [];
   /** Why the last `parse` returned null. */
   private reason: RejectReason = 'truncated';
@@ -174,9 +191,12 @@ class PacketParser {
     if (layout.jointCountOffset >= 0) {
       n = bytes[P + layout.jointCountOffset];
       if (n < 1 || n > MAX_JOINTS) return this.fail('bad_field', `${layout.name}.joint_count ${n} is outside 1..${MAX_JOINTS}`);
-      const needed = payloadLength(layout, n);
-      if (payloadLen < needed)
-        return this.fail('bad_length', `${layout.name} with ${n} joints needs ${needed} payload bytes; got ${payloadLen}`);
+      const extended = (bytes[1] & layout.extensionFlag) !== 0;
+      const needed = extended ? extendedPayloadLength(layout, n) : payloadLength(layout, n);
+      if (payloadLen < needed) {
+        const what = extended ? ' and its extension fields (header flag set)' : '';
+        return this.fail('bad_length', `${layout.name} with ${n} joints${what} needs ${needed} payload bytes; got ${payloadLen}`);
+      }
     }
     return this.decodePayload(layout, n);
   }
@@ -191,53 +211,55 @@ class PacketParser {
     const { bytes, view } = this;
     switch (layout.type) {
       case MessageType.HELLO: {
-        if (!this.protocolMajorMatches(layout)) return null;
-        const hostName = this.chars(P + 8, HOST_NAME_LEN, 'HELLO.host_name');
+        const at = HELLO_AT;
+        if (!this.protocolMajorMatches(layout, at.protocol_major)) return null;
+        const hostName = this.chars(P + at.host_name, HOST_NAME_LEN, 'HELLO.host_name');
         if (hostName === null) return null;
         return {
           type: MessageType.HELLO,
-          protocolMajor: bytes[P],
-          protocolMinor: bytes[P + 1],
-          hostVersion: this.softwareVersion(P + 2),
-          stateRateHz: view.getUint16(P + 6, true),
+          protocolMajor: bytes[P + at.protocol_major],
+          protocolMinor: bytes[P + at.protocol_minor],
+          hostVersion: this.softwareVersion(at.host_major, at.host_minor, at.host_patch),
+          stateRateHz: view.getUint16(P + at.state_rate_hz, true),
           hostName,
         };
       }
       case MessageType.DEVICE_INFO: {
-        if (!this.protocolMajorMatches(layout)) return null;
-        const deviceId = this.chars(P + 16, DEVICE_ID_LEN, 'DEVICE_INFO.device_id');
+        const at = DEVICE_INFO_AT;
+        if (!this.protocolMajorMatches(layout, at.protocol_major)) return null;
+        const deviceId = this.chars(P + at.device_id, DEVICE_ID_LEN, 'DEVICE_INFO.device_id');
         if (deviceId === null) return null;
         const jointNames: string[] = [];
         for (let j = 0; j < n; j++) {
-          const name = this.chars(P + 16 + DEVICE_ID_LEN + j * JOINT_NAME_LEN, JOINT_NAME_LEN, `DEVICE_INFO.joint_names[${j}]`);
+          const name = this.chars(P + at.joint_names + j * JOINT_NAME_LEN, JOINT_NAME_LEN, `DEVICE_INFO.joint_names[${j}]`);
           if (name === null) return null;
           jointNames.push(name);
         }
         return {
           type: MessageType.DEVICE_INFO,
-          protocolMajor: bytes[P],
-          protocolMinor: bytes[P + 1],
-          firmwareVersion: this.softwareVersion(P + 2),
-          supportedModes: bytes[P + 7],
-          minStateRateHz: view.getUint16(P + 8, true),
-          maxStateRateHz: view.getUint16(P + 10, true),
-          defaultStateRateHz: view.getUint16(P + 12, true),
-          defaultWatchdogMs: view.getUint16(P + 14, true),
+          protocolMajor: bytes[P + at.protocol_major],
+          protocolMinor: bytes[P + at.protocol_minor],
+          firmwareVersion: this.softwareVersion(at.firmware_major, at.firmware_minor, at.firmware_patch),
+          supportedModes: bytes[P + at.supported_modes],
+          minStateRateHz: view.getUint16(P + at.min_state_rate_hz, true),
+          maxStateRateHz: view.getUint16(P + at.max_state_rate_hz, true),
+          defaultStateRateHz: view.getUint16(P + at.default_state_rate_hz, true),
+          defaultWatchdogMs: view.getUint16(P + at.default_watchdog_ms, true),
           deviceId,
           jointNames,
         };
       }
       case MessageType.HEARTBEAT: {
-        const timeUs = this.timeUs(P, 'HEARTBEAT.time_us');
+        const timeUs = this.timeUs(P + HEARTBEAT_AT.time_us, 'HEARTBEAT.time_us');
         if (timeUs < 0) return null;
-        return { type: MessageType.HEARTBEAT, timeUs, status: view.getUint16(P + 8, true) };
+        return { type: MessageType.HEARTBEAT, timeUs, status: view.getUint16(P + HEARTBEAT_AT.status, true) };
       }
       case MessageType.JOINT_STATE:
         return this.jointState(n);
       case MessageType.JOINT_COMMAND:
         return this.jointCommand(n);
       case MessageType.TORQUE: {
-        const enable = bytes[P];
+        const enable = bytes[P + TORQUE_AT.enable];
         if (enable > 1) return this.fail('bad_field', `TORQUE.enable ${enable} is neither 0 nor 1`);
         return { type: MessageType.TORQUE, enable: enable === 1 };
       }
@@ -246,63 +268,81 @@ class PacketParser {
       case MessageType.ESTOP_CLEAR:
         return { type: MessageType.ESTOP_CLEAR };
       case MessageType.CONFIGURE:
-        return { type: MessageType.CONFIGURE, watchdogTimeoutMs: view.getUint16(P, true), stateRateHz: view.getUint16(P + 2, true) };
+        return {
+          type: MessageType.CONFIGURE,
+          watchdogTimeoutMs: view.getUint16(P + CONFIGURE_AT.watchdog_timeout_ms, true),
+          stateRateHz: view.getUint16(P + CONFIGURE_AT.state_rate_hz, true),
+        };
       case MessageType.FAULT: {
-        const deviceTimeUs = this.timeUs(P, 'FAULT.device_time_us');
+        const at = FAULT_AT;
+        const deviceTimeUs = this.timeUs(P + at.device_time_us, 'FAULT.device_time_us');
         if (deviceTimeUs < 0) return null;
-        const text = this.chars(P + 12, FAULT_TEXT_LEN, 'FAULT.text');
+        const text = this.chars(P + at.text, FAULT_TEXT_LEN, 'FAULT.text');
         if (text === null) return null;
         return {
           type: MessageType.FAULT,
           deviceTimeUs,
-          code: view.getUint16(P + 8, true),
-          joint: bytes[P + 10],
-          flags: bytes[P + 11],
+          code: view.getUint16(P + at.code, true),
+          joint: bytes[P + at.joint],
+          flags: bytes[P + at.flags],
           text,
         };
       }
       case MessageType.ACK:
         return {
           type: MessageType.ACK,
-          ackedType: view.getUint16(P, true),
-          ackedSeq: view.getUint16(P + 2, true),
-          result: view.getUint16(P + 4, true),
+          ackedType: view.getUint16(P + ACK_AT.acked_type, true),
+          ackedSeq: view.getUint16(P + ACK_AT.acked_seq, true),
+          result: view.getUint16(P + ACK_AT.result, true),
         };
     }
   }
 
   private jointState(n: number): JointStateMessage | null {
     const { bytes, view } = this;
-    const deviceTimeUs = this.timeUs(P, 'JOINT_STATE.device_time_us');
+    const at = JOINT_STATE_AT;
+    const deviceTimeUs = this.timeUs(P + at.device_time_us, 'JOINT_STATE.device_time_us');
     if (deviceTimeUs < 0) return null;
-    const activeMode = bytes[P + 14];
+    const activeMode = bytes[P + at.active_mode];
     if ((activeMode & (activeMode - 1)) !== 0)
       return this.fail('bad_field', `JOINT_STATE.active_mode 0x${hex(activeMode, 2)} has more than one bit set`);
     const message = this.reuse ? (this.states[n] ??= newJointState(n)) : newJointState(n);
-    if (!this.f32s(P + 16, message.positionRad, 'JOINT_STATE.position_rad')) return null;
-    if (!this.f32s(P + 16 + 4 * n, message.velocityRadS, 'JOINT_STATE.velocity_rad_s')) return null;
-    if (!this.f32s(P + 16 + 8 * n, message.effortNm, 'JOINT_STATE.effort_nm')) return null;
-    const statusAt = P + 16 + 12 * n;
+    if (!this.f32s(P + at.position_rad, message.positionRad, 'JOINT_STATE.position_rad')) return null;
+    if (!this.f32s(P + offsetOf(JOINT_STATE_PLACES.velocity_rad_s, n), message.velocityRadS, 'JOINT_STATE.velocity_rad_s')) return null;
+    if (!this.f32s(P + offsetOf(JOINT_STATE_PLACES.effort_nm, n), message.effortNm, 'JOINT_STATE.effort_nm')) return null;
+    const statusAt = P + offsetOf(JOINT_STATE_PLACES.joint_status, n);
     for (let j = 0; j < n; j++) message.jointStatus[j] = bytes[statusAt + j];
+    if ((bytes[1] & HeaderFlag.WEAR) === 0) {
+      // Absent rather than undefined, so that a state without wear equals one built without it.
+      if (message.wear !== undefined) delete message.wear;
+    } else {
+      const wear = this.reuse ? (this.wears[n] ??= newJointWear(n)) : newJointWear(n);
+      wear.fields = bytes[P + offsetOf(JOINT_STATE_PLACES.wear_fields, n)];
+      if (!this.f32s(P + offsetOf(JOINT_STATE_PLACES.current_a, n), wear.currentA, 'JOINT_STATE.current_a')) return null;
+      if (!this.f32s(P + offsetOf(JOINT_STATE_PLACES.temperature_c, n), wear.temperatureC, 'JOINT_STATE.temperature_c')) return null;
+      if (!this.f32s(P + offsetOf(JOINT_STATE_PLACES.voltage_v, n), wear.voltageV, 'JOINT_STATE.voltage_v')) return null;
+      message.wear = wear;
+    }
     message.deviceTimeUs = deviceTimeUs;
-    message.deviceStatus = view.getUint16(P + 8, true);
-    message.lastCommandSeq = view.getUint16(P + 10, true);
-    message.commandsRejected = view.getUint16(P + 12, true);
+    message.deviceStatus = view.getUint16(P + at.device_status, true);
+    message.lastCommandSeq = view.getUint16(P + at.last_command_seq, true);
+    message.commandsRejected = view.getUint16(P + at.commands_rejected, true);
     message.activeMode = activeMode;
     return message;
   }
 
   private jointCommand(n: number): JointCommandMessage | null {
     const { bytes, view } = this;
-    const deadlineUs = this.timeUs(P, 'JOINT_COMMAND.deadline_us');
+    const at = JOINT_COMMAND_AT;
+    const deadlineUs = this.timeUs(P + at.deadline_us, 'JOINT_COMMAND.deadline_us');
     if (deadlineUs < 0) return null;
-    const mode = bytes[P + 10];
+    const mode = bytes[P + at.mode];
     if (mode === 0 || (mode & (mode - 1)) !== 0)
       return this.fail('bad_field', `JOINT_COMMAND.mode 0x${hex(mode, 2)} is not exactly one mode bit`);
     const message = this.reuse ? (this.commands[n] ??= newJointCommand(n)) : newJointCommand(n);
-    if (!this.f32s(P + 12, message.target, 'JOINT_COMMAND.target')) return null;
+    if (!this.f32s(P + at.target, message.target, 'JOINT_COMMAND.target')) return null;
     message.deadlineUs = deadlineUs;
-    message.stateSeq = view.getUint16(P + 8, true);
+    message.stateSeq = view.getUint16(P + at.state_seq, true);
     message.mode = mode;
     return message;
   }
@@ -344,12 +384,12 @@ class PacketParser {
     return text;
   }
 
-  private softwareVersion(offset: number): SoftwareVersion {
-    return { major: this.bytes[offset], minor: this.bytes[offset + 1], patch: this.view.getUint16(offset + 2, true) };
+  private softwareVersion(majorAt: number, minorAt: number, patchAt: number): SoftwareVersion {
+    return { major: this.bytes[P + majorAt], minor: this.bytes[P + minorAt], patch: this.view.getUint16(P + patchAt, true) };
   }
 
-  private protocolMajorMatches(layout: MessageLayout): boolean {
-    const major = this.bytes[P];
+  private protocolMajorMatches(layout: MessageLayout, majorAt: number): boolean {
+    const major = this.bytes[P + majorAt];
     if (major === this.bytes[0]) return true;
     this.fail('bad_field', `${layout.name}.protocol_major ${major} differs from the header's version ${this.bytes[0]}`);
     return false;
@@ -360,9 +400,11 @@ class PacketParser {
    * versions and the peer's name can be read from a packet of any version.
    */
   private readPeer(type: number, payloadLen: number): PeerVersion | undefined {
-    const nameAt = type === MessageType.HELLO ? 8 : type === MessageType.DEVICE_INFO ? 16 : -1;
-    const nameLen = type === MessageType.HELLO ? HOST_NAME_LEN : DEVICE_ID_LEN;
-    if (nameAt < 0 || payloadLen < nameAt + nameLen) return undefined;
+    if (type !== MessageType.HELLO && type !== MessageType.DEVICE_INFO) return undefined;
+    const hello = type === MessageType.HELLO;
+    const nameAt = hello ? HELLO_AT.host_name : DEVICE_INFO_AT.device_id;
+    const nameLen = hello ? HOST_NAME_LEN : DEVICE_ID_LEN;
+    if (payloadLen < nameAt + nameLen) return undefined;
     let name = '';
     for (let i = 0; i < nameLen; i++) {
       const code = this.bytes[P + nameAt + i];
@@ -370,10 +412,12 @@ class PacketParser {
       name += code >= 0x20 && code <= 0x7e ? String.fromCharCode(code) : '?';
     }
     return {
-      role: type === MessageType.HELLO ? 'host' : 'device',
-      protocolMajor: this.bytes[P],
-      protocolMinor: this.bytes[P + 1],
-      softwareVersion: this.softwareVersion(P + 2),
+      role: hello ? 'host' : 'device',
+      protocolMajor: this.bytes[P + (hello ? HELLO_AT.protocol_major : DEVICE_INFO_AT.protocol_major)],
+      protocolMinor: this.bytes[P + (hello ? HELLO_AT.protocol_minor : DEVICE_INFO_AT.protocol_minor)],
+      softwareVersion: hello
+        ? this.softwareVersion(HELLO_AT.host_major, HELLO_AT.host_minor, HELLO_AT.host_patch)
+        : this.softwareVersion(DEVICE_INFO_AT.firmware_major, DEVICE_INFO_AT.firmware_minor, DEVICE_INFO_AT.firmware_patch),
       name,
     };
   }
@@ -392,6 +436,10 @@ function newJointState(n: number): JointStateMessage {
     effortNm: new Float32Array(n),
     jointStatus: new Uint8Array(n),
   };
+}
+
+function newJointWear(n: number): JointWear {
+  return { fields: 0, currentA: new Float32Array(n), temperatureC: new Float32Array(n), voltageV: new Float32Array(n) };
 }
 
 function newJointCommand(n: number): JointCommandMessage {

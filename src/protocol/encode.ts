@@ -21,7 +21,20 @@ import {
 } from './constants.js';
 import { CRC32C_INIT, crc32cFinish, crc32cUpdate, crc32cUpdateU32 } from './crc32c.js';
 import type { Message, SoftwareVersion } from './messages.js';
-import { layoutOfType } from './schema.js';
+import {
+  ACK_AT,
+  offsetOf,
+  CONFIGURE_AT,
+  DEVICE_INFO_AT,
+  FAULT_AT,
+  HEARTBEAT_AT,
+  HELLO_AT,
+  JOINT_COMMAND_AT,
+  JOINT_STATE_AT,
+  JOINT_STATE_PLACES,
+  TORQUE_AT,
+} from './offsets.js';
+import { extendedPayloadLength, layoutOfType, payloadLength, type MessageLayout } from './schema.js';
 
 /** A message that cannot be put on the wire; `field` names the offending field. */
 export class EncodeError extends Error {
@@ -39,6 +52,8 @@ export class EncodeError extends Error {
 const packet = new Uint8Array(MAX_PACKET_LEN);
 const view = new DataView(packet.buffer);
 const P = HEADER_LEN;
+/** Header flags of the packet being assembled: `writePayload` sets those its message's extension fields need. */
+let flags = 0;
 
 /** Encodes `message` with header sequence number `seq` into a new packet (header ‖ payload ‖ CRC). */
 export function encodePacket(message: Message, seq: number): Uint8Array {
@@ -78,9 +93,10 @@ function assemble(message: Message, seq: number): number {
   const layout = layoutOfType(message.type);
   if (layout === undefined) throw new EncodeError('type', `${String(message.type)} is not a v1 message id`);
   checkUint(seq, 0xffff, 'seq');
-  const payloadLen = writePayload(message);
+  flags = 0;
+  const payloadLen = writePayload(message, layout);
   packet[0] = PROTOCOL_MAJOR;
-  packet[1] = 0;
+  packet[1] = flags;
   view.setUint16(2, message.type, true);
   view.setUint16(4, seq, true);
   view.setUint16(6, payloadLen, true);
@@ -90,85 +106,100 @@ function assemble(message: Message, seq: number): number {
   return end + 4;
 }
 
-/** Writes the payload at offset P and returns its length. */
-function writePayload(message: Message): number {
+/** Writes the payload at offset P (each field where `offsets.ts` says) and returns its length. */
+function writePayload(message: Message, layout: MessageLayout): number {
   switch (message.type) {
-    case MessageType.HELLO:
-      writeProtocolVersion(message.protocolMajor, message.protocolMinor);
-      writeSoftwareVersion(P + 2, message.hostVersion, 'hostVersion');
-      writeU16(P + 6, message.stateRateHz, 'stateRateHz');
-      writeChars(P + 8, HOST_NAME_LEN, message.hostName, 'hostName');
-      return 8 + HOST_NAME_LEN;
+    case MessageType.HELLO: {
+      const at = HELLO_AT;
+      writeProtocolVersion(message.protocolMajor, message.protocolMinor, at.protocol_major, at.protocol_minor);
+      writeSoftwareVersion(message.hostVersion, 'hostVersion', at.host_major, at.host_minor, at.host_patch);
+      writeU16(P + at.state_rate_hz, message.stateRateHz, 'stateRateHz');
+      writeChars(P + at.host_name, HOST_NAME_LEN, message.hostName, 'hostName');
+      return payloadLength(layout, 0);
+    }
     case MessageType.DEVICE_INFO: {
+      const at = DEVICE_INFO_AT;
       const n = checkJointCount(message.jointNames.length, 'jointNames');
-      writeProtocolVersion(message.protocolMajor, message.protocolMinor);
-      writeSoftwareVersion(P + 2, message.firmwareVersion, 'firmwareVersion');
-      packet[P + 6] = n;
-      writeU8(P + 7, message.supportedModes, 'supportedModes');
-      writeU16(P + 8, message.minStateRateHz, 'minStateRateHz');
-      writeU16(P + 10, message.maxStateRateHz, 'maxStateRateHz');
-      writeU16(P + 12, message.defaultStateRateHz, 'defaultStateRateHz');
-      writeU16(P + 14, message.defaultWatchdogMs, 'defaultWatchdogMs');
-      writeChars(P + 16, DEVICE_ID_LEN, message.deviceId, 'deviceId');
-      const namesAt = 16 + DEVICE_ID_LEN;
-      for (let j = 0; j < n; j++) writeChars(P + namesAt + j * JOINT_NAME_LEN, JOINT_NAME_LEN, message.jointNames[j], `jointNames[${j}]`);
-      return namesAt + n * JOINT_NAME_LEN;
+      writeProtocolVersion(message.protocolMajor, message.protocolMinor, at.protocol_major, at.protocol_minor);
+      writeSoftwareVersion(message.firmwareVersion, 'firmwareVersion', at.firmware_major, at.firmware_minor, at.firmware_patch);
+      packet[P + at.joint_count] = n;
+      writeU8(P + at.supported_modes, message.supportedModes, 'supportedModes');
+      writeU16(P + at.min_state_rate_hz, message.minStateRateHz, 'minStateRateHz');
+      writeU16(P + at.max_state_rate_hz, message.maxStateRateHz, 'maxStateRateHz');
+      writeU16(P + at.default_state_rate_hz, message.defaultStateRateHz, 'defaultStateRateHz');
+      writeU16(P + at.default_watchdog_ms, message.defaultWatchdogMs, 'defaultWatchdogMs');
+      writeChars(P + at.device_id, DEVICE_ID_LEN, message.deviceId, 'deviceId');
+      for (let j = 0; j < n; j++)
+        writeChars(P + at.joint_names + j * JOINT_NAME_LEN, JOINT_NAME_LEN, message.jointNames[j], `jointNames[${j}]`);
+      return payloadLength(layout, n);
     }
     case MessageType.HEARTBEAT:
-      writeTimeUs(P, message.timeUs, 'timeUs');
-      writeU16(P + 8, message.status, 'status');
-      return 10;
+      writeTimeUs(P + HEARTBEAT_AT.time_us, message.timeUs, 'timeUs');
+      writeU16(P + HEARTBEAT_AT.status, message.status, 'status');
+      return payloadLength(layout, 0);
     case MessageType.JOINT_STATE: {
+      const at = JOINT_STATE_AT;
       const n = checkJointCount(message.positionRad.length, 'positionRad');
       checkSameLength(message.velocityRadS.length, n, 'velocityRadS');
       checkSameLength(message.effortNm.length, n, 'effortNm');
       checkSameLength(message.jointStatus.length, n, 'jointStatus');
-      writeTimeUs(P, message.deviceTimeUs, 'deviceTimeUs');
-      writeU16(P + 8, message.deviceStatus, 'deviceStatus');
-      writeU16(P + 10, message.lastCommandSeq, 'lastCommandSeq');
-      writeU16(P + 12, message.commandsRejected, 'commandsRejected');
+      writeTimeUs(P + at.device_time_us, message.deviceTimeUs, 'deviceTimeUs');
+      writeU16(P + at.device_status, message.deviceStatus, 'deviceStatus');
+      writeU16(P + at.last_command_seq, message.lastCommandSeq, 'lastCommandSeq');
+      writeU16(P + at.commands_rejected, message.commandsRejected, 'commandsRejected');
       if (message.activeMode !== 0) checkOneBit(message.activeMode, 'activeMode');
-      packet[P + 14] = message.activeMode;
-      packet[P + 15] = n;
-      writeF32s(P + 16, message.positionRad, 'positionRad');
-      writeF32s(P + 16 + 4 * n, message.velocityRadS, 'velocityRadS');
-      writeF32s(P + 16 + 8 * n, message.effortNm, 'effortNm');
-      const statusAt = P + 16 + 12 * n;
+      packet[P + at.active_mode] = message.activeMode;
+      packet[P + at.joint_count] = n;
+      writeF32s(P + at.position_rad, message.positionRad, 'positionRad');
+      writeF32s(P + offsetOf(JOINT_STATE_PLACES.velocity_rad_s, n), message.velocityRadS, 'velocityRadS');
+      writeF32s(P + offsetOf(JOINT_STATE_PLACES.effort_nm, n), message.effortNm, 'effortNm');
+      const statusAt = P + offsetOf(JOINT_STATE_PLACES.joint_status, n);
       for (let j = 0; j < n; j++) packet[statusAt + j] = message.jointStatus[j];
-      return 16 + 13 * n;
+      const wear = message.wear;
+      if (wear === undefined) return payloadLength(layout, n);
+      checkSameLength(wear.currentA.length, n, 'wear.currentA');
+      checkSameLength(wear.temperatureC.length, n, 'wear.temperatureC');
+      checkSameLength(wear.voltageV.length, n, 'wear.voltageV');
+      writeU8(P + offsetOf(JOINT_STATE_PLACES.wear_fields, n), wear.fields, 'wear.fields');
+      writeF32s(P + offsetOf(JOINT_STATE_PLACES.current_a, n), wear.currentA, 'wear.currentA');
+      writeF32s(P + offsetOf(JOINT_STATE_PLACES.temperature_c, n), wear.temperatureC, 'wear.temperatureC');
+      writeF32s(P + offsetOf(JOINT_STATE_PLACES.voltage_v, n), wear.voltageV, 'wear.voltageV');
+      flags |= layout.extensionFlag;
+      return extendedPayloadLength(layout, n);
     }
     case MessageType.JOINT_COMMAND: {
+      const at = JOINT_COMMAND_AT;
       const n = checkJointCount(message.target.length, 'target');
-      writeTimeUs(P, message.deadlineUs, 'deadlineUs');
-      writeU16(P + 8, message.stateSeq, 'stateSeq');
+      writeTimeUs(P + at.deadline_us, message.deadlineUs, 'deadlineUs');
+      writeU16(P + at.state_seq, message.stateSeq, 'stateSeq');
       checkOneBit(message.mode, 'mode');
-      packet[P + 10] = message.mode;
-      packet[P + 11] = n;
-      writeF32s(P + 12, message.target, 'target');
-      return 12 + 4 * n;
+      packet[P + at.mode] = message.mode;
+      packet[P + at.joint_count] = n;
+      writeF32s(P + at.target, message.target, 'target');
+      return payloadLength(layout, n);
     }
     case MessageType.TORQUE:
-      packet[P] = message.enable ? 1 : 0;
-      return 1;
+      packet[P + TORQUE_AT.enable] = message.enable ? 1 : 0;
+      return payloadLength(layout, 0);
     case MessageType.ESTOP:
     case MessageType.ESTOP_CLEAR:
-      return 0;
+      return payloadLength(layout, 0);
     case MessageType.CONFIGURE:
-      writeU16(P, message.watchdogTimeoutMs, 'watchdogTimeoutMs');
-      writeU16(P + 2, message.stateRateHz, 'stateRateHz');
-      return 4;
+      writeU16(P + CONFIGURE_AT.watchdog_timeout_ms, message.watchdogTimeoutMs, 'watchdogTimeoutMs');
+      writeU16(P + CONFIGURE_AT.state_rate_hz, message.stateRateHz, 'stateRateHz');
+      return payloadLength(layout, 0);
     case MessageType.FAULT:
-      writeTimeUs(P, message.deviceTimeUs, 'deviceTimeUs');
-      writeU16(P + 8, message.code, 'code');
-      writeU8(P + 10, message.joint, 'joint');
-      writeU8(P + 11, message.flags, 'flags');
-      writeChars(P + 12, FAULT_TEXT_LEN, message.text, 'text');
-      return 12 + FAULT_TEXT_LEN;
+      writeTimeUs(P + FAULT_AT.device_time_us, message.deviceTimeUs, 'deviceTimeUs');
+      writeU16(P + FAULT_AT.code, message.code, 'code');
+      writeU8(P + FAULT_AT.joint, message.joint, 'joint');
+      writeU8(P + FAULT_AT.flags, message.flags, 'flags');
+      writeChars(P + FAULT_AT.text, FAULT_TEXT_LEN, message.text, 'text');
+      return payloadLength(layout, 0);
     case MessageType.ACK:
-      writeU16(P, message.ackedType, 'ackedType');
-      writeU16(P + 2, message.ackedSeq, 'ackedSeq');
-      writeU16(P + 4, message.result, 'result');
-      return 6;
+      writeU16(P + ACK_AT.acked_type, message.ackedType, 'ackedType');
+      writeU16(P + ACK_AT.acked_seq, message.ackedSeq, 'ackedSeq');
+      writeU16(P + ACK_AT.result, message.result, 'result');
+      return payloadLength(layout, 0);
   }
 }
 
@@ -214,16 +245,16 @@ function writeChars(offset: number, width: number, text: string, field: string):
   }
 }
 
-function writeProtocolVersion(major: number, minor: number): void {
+function writeProtocolVersion(major: number, minor: number, majorAt: number, minorAt: number): void {
   if (major !== PROTOCOL_MAJOR) throw new EncodeError('protocolMajor', `must be ${PROTOCOL_MAJOR} (the header's version); got ${major}`);
-  packet[P] = major;
-  writeU8(P + 1, minor, 'protocolMinor');
+  packet[P + majorAt] = major;
+  writeU8(P + minorAt, minor, 'protocolMinor');
 }
 
-function writeSoftwareVersion(offset: number, version: SoftwareVersion, field: string): void {
-  writeU8(offset, version.major, `${field}.major`);
-  writeU8(offset + 1, version.minor, `${field}.minor`);
-  writeU16(offset + 2, version.patch, `${field}.patch`);
+function writeSoftwareVersion(version: SoftwareVersion, field: string, majorAt: number, minorAt: number, patchAt: number): void {
+  writeU8(P + majorAt, version.major, `${field}.major`);
+  writeU8(P + minorAt, version.minor, `${field}.minor`);
+  writeU16(P + patchAt, version.patch, `${field}.patch`);
 }
 
 function checkJointCount(n: number, field: string): number {

@@ -31,6 +31,7 @@ export {
 } from './decode.js';
 export { SEQ_MODULUS, nextSeq, seqDelta, seqIsNewer, SequenceTracker, type SeqEvent } from './sequence.js';
 export { describeVersionMismatch } from './version.js';
+export { copyJointWear } from './wear.js';
 export {
   MQTT_TOPIC_ROOT,
   MQTT_COMMAND_EXPIRY_S,

@@ -73,6 +73,20 @@ export interface JointStateMessage {
   effortNm: Float32Array;
   /** Shape (jointCount): `JointStatus` bits. */
   jointStatus: Uint8Array;
+  /** The wear fields (protocol 1.1), when the device reports them (header flag WEAR); absent otherwise. */
+  wear?: JointWear;
+}
+
+/** What the actuators measure of their own wear, per joint (JOINT_STATE, protocol 1.1). */
+export interface JointWear {
+  /** `WearField` bits: the quantities measured; the arrays of the others hold 0. */
+  fields: number;
+  /** Shape (jointCount) [A], signed as the actuator reports it. */
+  currentA: Float32Array;
+  /** Shape (jointCount) [°C]. */
+  temperatureC: Float32Array;
+  /** Shape (jointCount): input voltage at the actuator [V]. */
+  voltageV: Float32Array;
 }
 
 /** Host → device, once per control period: targets answering one JOINT_STATE. */

@@ -7,8 +7,8 @@ import {
   SOURCE_RESISTANCE_OHM,
   torqueConstantNmPerA,
   windingResistanceOhm,
-} from '../../src/bus-sim/servo-models.js';
-import { inputVoltageV, ServoTelemetry } from '../../src/bus-sim/telemetry.js';
+} from '../../src/servo-bus/shared/servo-electrical.js';
+import { inputVoltageV, ServoTelemetry } from '../../src/servo-bus/shared/servo-telemetry.js';
 
 describe('wear telemetry model', () => {
   test('current follows the output torque through the datasheet torque constant', () => {

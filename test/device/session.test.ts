@@ -154,7 +154,7 @@ describe('device session: handshake', () => {
     assert.ok(error instanceof RobotLinkError);
     assert.equal(error.kind, 'version_mismatch');
     assert.equal(error.fatal, true);
-    assert.match(error.message, /device 'koch-arm-07' \(firmware 4\.5\.6\) speaks robo-train protocol 2\.3; this side speaks 1\.0/);
+    assert.match(error.message, /device 'koch-arm-07' \(firmware 4\.5\.6\) speaks robo-train protocol 2\.3; this side speaks 1\.1/);
     assert.equal(session.phase, 'failed');
     assert.equal(faults.at(-1)?.kind, 'version_mismatch');
     const sent = device.received.length;

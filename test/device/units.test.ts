@@ -5,8 +5,8 @@ import { Backoff } from '../../src/device/backoff.js';
 import { buildCalibrationJson } from '../../src/device/calibrate.js';
 import { deviceMismatches, expectationFromCalibration, JointMap } from '../../src/device/joint-map.js';
 import { LatencyRecorder } from '../../src/device/latency.js';
-import { createJointState } from '../../src/core/joint-state.js';
-import { CommandModeBit, MessageType, type JointStateMessage } from '../../src/protocol/index.js';
+import { createJointState, type JointState } from '../../src/core/joint-state.js';
+import { CommandModeBit, MessageType, WearField, type JointStateMessage } from '../../src/protocol/index.js';
 
 describe('backoff', () => {
   test('doubles from 250 ms up to 4 s, and starts over after a success', () => {
@@ -54,6 +54,30 @@ describe('joint map', () => {
     assert.deepEqual([...out], [Math.fround(0.75), Math.fround(0.1)], 'raw = direction × angle + offset');
     map.toDeviceTargets([0.3, 0.2], false, rawState([0, 0]), out);
     assert.deepEqual([...out], [Math.fround(-0.2), Math.fround(0.3)], 'efforts only turn with the direction');
+  });
+
+  test('wear fields (protocol 1.1) become the step telemetry in calibration order; unmeasured quantities and load are NaN', () => {
+    const map = new JointMap(loadCalibration('sim-reacher'), ['elbow', 'shoulder']);
+    const state = createJointState(2);
+    const raw = rawState([0, 0]);
+    map.toJointState(raw, state);
+    assert.equal(state.telemetry, null, 'a 1.0 state carries no wear');
+    raw.wear = {
+      fields: WearField.CURRENT | WearField.TEMPERATURE,
+      currentA: Float32Array.of(-0.5, 0.25),
+      temperatureC: Float32Array.of(41, 30),
+      voltageV: new Float32Array(2),
+    };
+    map.toJointState(raw, state);
+    // Read through a function: the compiler still thinks `state.telemetry` is the null asserted above.
+    const telemetry = ((s: JointState) => s.telemetry)(state);
+    assert.ok(telemetry);
+    assert.deepEqual([...telemetry.currentA], [0.25, -0.5], 'shoulder first, sign as the actuator reports it');
+    assert.deepEqual([...telemetry.temperatureC], [30, 41]);
+    assert.ok([...telemetry.voltageV, ...telemetry.loadFraction].every(Number.isNaN), 'voltage not measured; no load');
+    delete raw.wear;
+    map.toJointState(raw, state);
+    assert.equal(state.telemetry, null);
   });
 
   test('a DEVICE_INFO that breaks its own ranges (PROTOCOL.md § 6.2) is refused naming the field', () => {

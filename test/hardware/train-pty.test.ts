@@ -39,7 +39,7 @@ describe('training over a serial link (socat pseudo-terminal pair) against the s
       '1',
     ]);
     assert.equal(await train.exited, 0, `${train.stdout}\n${train.stderr}`);
-    assert.match(train.stdout, /robot: connected to 'sim-reacher' \(firmware 1\.0\.0, protocol 1\.0\) over .*tty-host at 1000000 Bd/);
+    assert.match(train.stdout, /robot: connected to 'sim-reacher' \(firmware 1\.0\.0, protocol 1\.1\) over .*tty-host at 1000000 Bd/);
     assert.match(train.stdout, /robot: link: \d+ ticks, state in → command out p50 /);
     const steps = reportedSteps(train.stdout);
     assert.equal(steps, 300);

@@ -113,7 +113,7 @@ test('the version-mismatch sentence names both versions, for either side', () =>
   });
   assert.equal(
     device,
-    "device 'arm' (firmware 4.5.6) speaks robo-train protocol 2.3; this side speaks 1.0. Major versions differ, so no frame can be exchanged: " +
+    "device 'arm' (firmware 4.5.6) speaks robo-train protocol 2.3; this side speaks 1.1. Major versions differ, so no frame can be exchanged: " +
       'flash a firmware that speaks protocol 1, or use a robo-train release that speaks protocol 2.',
   );
   const host = describeVersionMismatch({
@@ -125,7 +125,7 @@ test('the version-mismatch sentence names both versions, for either side', () =>
   });
   assert.match(
     host,
-    /^host 'robo-train' \(version 3\.4\.517\) speaks robo-train protocol 0\.9; this side speaks 1\.0\..*connect a robo-train that speaks protocol 1\.$/,
+    /^host 'robo-train' \(version 3\.4\.517\) speaks robo-train protocol 0\.9; this side speaks 1\.1\..*connect a robo-train that speaks protocol 1\.$/,
   );
 });
 

@@ -15,6 +15,8 @@ import {
   FaultCode,
   FaultFlag,
   HEADER_LEN,
+  HeaderFlag,
+  WearField,
   CRC_LEN,
   JointStatus,
   LAYOUTS,
@@ -119,6 +121,8 @@ const PINNED_CONSTANTS: Record<string, Record<string, number>> = {
     INTERNAL: 11,
   },
   FaultFlag: { LATCHED: 0x01, REBOOT_REQUIRED: 0x02 },
+  HeaderFlag: { WEAR: 0x10 },
+  WearField: { CURRENT: 0x01, TEMPERATURE: 0x02, VOLTAGE: 0x04 },
   ResultCode: {
     OK: 0,
     VERSION_MISMATCH: 1,
@@ -155,6 +159,8 @@ const CURRENT_CONSTANTS: Record<string, Record<string, number>> = {
   JointStatus,
   FaultCode,
   FaultFlag,
+  HeaderFlag,
+  WearField,
   ResultCode,
   limits: {
     PROTOCOL_MAJOR,
@@ -172,7 +178,8 @@ const CURRENT_CONSTANTS: Record<string, Record<string, number>> = {
 };
 
 const doc = readFileSync(join(PROTOCOL_DIR, 'PROTOCOL.md'), 'utf8');
-const cHeader = readFileSync(join(PROTOCOL_DIR, 'c', 'rtp.h'), 'utf8');
+// rtp.h and the layout header generated from the schema, which rtp.h includes.
+const cHeader = ['rtp.h', 'rtp_layout.h'].map((file) => readFileSync(join(PROTOCOL_DIR, 'c', file), 'utf8')).join('\n');
 const hex = (value: number, digits: number): string => `0x${value.toString(16).toUpperCase().padStart(digits, '0')}`;
 
 /** The body of a `### <number> ...` or `## <number>. ...` section of PROTOCOL.md. */
@@ -286,6 +293,7 @@ describe('PROTOCOL.md agrees with the code', () => {
       ['### 7.5 Fault codes', FaultCode],
       ['### 7.6 Fault flags', FaultFlag],
       ['### 7.7 Result codes', ResultCode],
+      ['### 7.9 Wear', { ...WearField, ...HeaderFlag }],
     ];
     for (const [heading, constants] of tables) assert.deepEqual(tableRows(section(heading)), { ...constants }, heading);
   });
@@ -317,7 +325,7 @@ describe('the C header and the vector generator agree with the code', () => {
     return out;
   }
 
-  test('ids, seeds and constants in rtp.h', () => {
+  test('ids, seeds and constants in rtp.h and rtp_layout.h', () => {
     assert.deepEqual(family('MSG_'), { ...MessageType });
     assert.deepEqual(family('SEED_'), Object.fromEntries(LAYOUTS.map((l) => [l.name, l.seed])));
     assert.deepEqual(family('MODE_'), { ...CommandModeBit });
@@ -326,6 +334,8 @@ describe('the C header and the vector generator agree with the code', () => {
     assert.deepEqual(family('FAULT_', /^(FLAG_|TEXT_LEN$)/), { ...FaultCode });
     assert.deepEqual(family('FAULT_FLAG_'), { ...FaultFlag });
     assert.deepEqual(family('RESULT_'), { ...ResultCode });
+    assert.deepEqual(family('WEAR_'), { ...WearField });
+    assert.equal(defines.get('FLAG_WEAR'), HeaderFlag.WEAR);
     assert.equal(defines.get('MAX_PACKET_LEN'), MAX_PACKET_LEN);
     assert.equal(defines.get('MAX_JOINTS'), MAX_JOINTS);
   });

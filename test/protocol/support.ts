@@ -141,6 +141,17 @@ export function messageFromFields(name: MessageName, f: Fields): Message {
         velocityRadS: Float32Array.from(nums(f, 'velocity_rad_s')),
         effortNm: Float32Array.from(nums(f, 'effort_nm')),
         jointStatus: Uint8Array.from(nums(f, 'joint_status')),
+        // The wear fields (1.1) travel only in the vectors that have them.
+        ...(f.wear_fields === undefined
+          ? {}
+          : {
+              wear: {
+                fields: num(f, 'wear_fields'),
+                currentA: Float32Array.from(nums(f, 'current_a')),
+                temperatureC: Float32Array.from(nums(f, 'temperature_c')),
+                voltageV: Float32Array.from(nums(f, 'voltage_v')),
+              },
+            }),
       };
     case 'JOINT_COMMAND':
       return {

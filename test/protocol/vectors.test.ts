@@ -126,7 +126,7 @@ describe('golden vectors', () => {
       });
       const sentence = describeVersionMismatch(rejection.peer);
       assert.match(sentence, new RegExp(`protocol ${vector.peer.protocol_major}\\.${vector.peer.protocol_minor}\\b`));
-      assert.match(sentence, /this side speaks 1\.0/);
+      assert.match(sentence, /this side speaks 1\.1/);
       assert.ok(sentence.includes(vector.peer.name), sentence);
     });
   }

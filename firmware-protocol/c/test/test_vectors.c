@@ -71,7 +71,11 @@ static int messages_equal(const rtp_message_t *a, const rtp_message_t *b)
         return x->device_time_us == y->device_time_us && x->device_status == y->device_status && x->last_command_seq == y->last_command_seq &&
                x->commands_rejected == y->commands_rejected && x->active_mode == y->active_mode && x->joint_count == y->joint_count &&
                floats_equal(x->position_rad, y->position_rad, x->joint_count) && floats_equal(x->velocity_rad_s, y->velocity_rad_s, x->joint_count) &&
-               floats_equal(x->effort_nm, y->effort_nm, x->joint_count) && memcmp(x->joint_status, y->joint_status, x->joint_count) == 0;
+               floats_equal(x->effort_nm, y->effort_nm, x->joint_count) && memcmp(x->joint_status, y->joint_status, x->joint_count) == 0 &&
+               x->wear_fields == y->wear_fields &&
+               (x->wear_fields == 0u || (floats_equal(x->current_a, y->current_a, x->joint_count) &&
+                                         floats_equal(x->temperature_c, y->temperature_c, x->joint_count) &&
+                                         floats_equal(x->voltage_v, y->voltage_v, x->joint_count)));
     }
     case RTP_MSG_JOINT_COMMAND: {
         const rtp_joint_command_t *x = &a->u.joint_command, *y = &b->u.joint_command;

@@ -1,6 +1,7 @@
 /**
  * The electrical and thermal constants of each servo model the bus emulator serves, with where each
- * number comes from (README.md in this folder gives the reasoning in full).
+ * number comes from (src/bus-sim/README.md gives the reasoning in full); the bus emulator and the simulated
+ * firmware share them.
  *
  * Current: a servo's motor current is proportional to its output torque, with the constant the
  * datasheet's stall point gives (stall torque / stall current, both at the supply voltage below).
@@ -9,7 +10,7 @@
  * the winding). The thermal resistance and capacity are fitted to one measurement of an STS3215 and
  * scaled by size for the Dynamixels; they are estimates, not datasheet values.
  */
-import type { ServoModel } from '../calibration/types.js';
+import type { ServoModel } from '../../calibration/types.js';
 
 export interface ServoElectrical {
   /** Supply voltage the servos of this model run from on the robot [V]. */

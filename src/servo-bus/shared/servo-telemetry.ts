@@ -3,7 +3,7 @@
  * temperature from a first-order thermal model, input voltage sagging under the load of every servo
  * on the same supply. Pure; the constants and their sources are in `servo-models.ts`.
  */
-import { AMBIENT_C, SOURCE_RESISTANCE_OHM, torqueConstantNmPerA, windingResistanceOhm, type ServoElectrical } from './servo-models.js';
+import { AMBIENT_C, SOURCE_RESISTANCE_OHM, torqueConstantNmPerA, windingResistanceOhm, type ServoElectrical } from './servo-electrical.js';
 
 /** The electrical and thermal state of one servo. */
 export class ServoTelemetry {

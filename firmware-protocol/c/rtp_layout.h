@@ -1,0 +1,138 @@
+/*
+ * GENERATED from src/protocol/schema.ts by `npm run gen:protocol`: do not edit; change the schema and
+ * run the generator. test/protocol/generated.test.ts fails when this file is not current.
+ *
+ * Message ids, schema seeds and payload layouts of protocol v1 (PROTOCOL.md § 6, § 7.1). Offsets are
+ * within the payload [bytes]; a field after a per-joint array moves with the joint count n.
+ */
+#ifndef RTP_LAYOUT_H
+#define RTP_LAYOUT_H
+
+/* Message ids */
+#define RTP_MSG_HELLO 0x0001u
+#define RTP_MSG_DEVICE_INFO 0x0002u
+#define RTP_MSG_HEARTBEAT 0x0003u
+#define RTP_MSG_JOINT_STATE 0x0010u
+#define RTP_MSG_JOINT_COMMAND 0x0011u
+#define RTP_MSG_TORQUE 0x0020u
+#define RTP_MSG_ESTOP 0x0021u
+#define RTP_MSG_ESTOP_CLEAR 0x0022u
+#define RTP_MSG_CONFIGURE 0x0023u
+#define RTP_MSG_FAULT 0x0030u
+#define RTP_MSG_ACK 0x0031u
+
+/* Schema seeds: CRC-32C of each message's schema string (PROTOCOL.md § 4). */
+#define RTP_SEED_HELLO 0x798EA87Du
+#define RTP_SEED_DEVICE_INFO 0xCCF7BA96u
+#define RTP_SEED_HEARTBEAT 0x983E548Eu
+#define RTP_SEED_JOINT_STATE 0xBFCEE6A0u
+#define RTP_SEED_JOINT_COMMAND 0x52C0B46Au
+#define RTP_SEED_TORQUE 0x5BD23630u
+#define RTP_SEED_ESTOP 0xDD5C93D6u
+#define RTP_SEED_ESTOP_CLEAR 0xC4DD9FB1u
+#define RTP_SEED_CONFIGURE 0x9E678A07u
+#define RTP_SEED_FAULT 0x4830AA42u
+#define RTP_SEED_ACK 0x71AF98E1u
+
+/* Every message as X(NAME, fixed payload bytes, payload bytes per joint, offset of joint_count or 0). */
+#define RTP_FOR_EACH_MESSAGE(X) \
+    X(HELLO, 32u, 0u, 0u) \
+    X(DEVICE_INFO, 48u, 16u, 6u) \
+    X(HEARTBEAT, 10u, 0u, 0u) \
+    X(JOINT_STATE, 16u, 13u, 15u) \
+    X(JOINT_COMMAND, 12u, 4u, 11u) \
+    X(TORQUE, 1u, 0u, 0u) \
+    X(ESTOP, 0u, 0u, 0u) \
+    X(ESTOP_CLEAR, 0u, 0u, 0u) \
+    X(CONFIGURE, 4u, 0u, 0u) \
+    X(FAULT, 60u, 0u, 0u) \
+    X(ACK, 6u, 0u, 0u)
+
+/* HELLO: 32 bytes */
+#define RTP_PAYLOAD_LEN_HELLO 32u
+#define RTP_OFFSET_HELLO_PROTOCOL_MAJOR 0u
+#define RTP_OFFSET_HELLO_PROTOCOL_MINOR 1u
+#define RTP_OFFSET_HELLO_HOST_MAJOR 2u
+#define RTP_OFFSET_HELLO_HOST_MINOR 3u
+#define RTP_OFFSET_HELLO_HOST_PATCH 4u
+#define RTP_OFFSET_HELLO_STATE_RATE_HZ 6u
+#define RTP_OFFSET_HELLO_HOST_NAME 8u
+
+/* DEVICE_INFO: 48 + 16n bytes */
+#define RTP_PAYLOAD_LEN_DEVICE_INFO(n) (48u + 16u * (n))
+#define RTP_OFFSET_DEVICE_INFO_PROTOCOL_MAJOR 0u
+#define RTP_OFFSET_DEVICE_INFO_PROTOCOL_MINOR 1u
+#define RTP_OFFSET_DEVICE_INFO_FIRMWARE_MAJOR 2u
+#define RTP_OFFSET_DEVICE_INFO_FIRMWARE_MINOR 3u
+#define RTP_OFFSET_DEVICE_INFO_FIRMWARE_PATCH 4u
+#define RTP_OFFSET_DEVICE_INFO_JOINT_COUNT 6u
+#define RTP_OFFSET_DEVICE_INFO_SUPPORTED_MODES 7u
+#define RTP_OFFSET_DEVICE_INFO_MIN_STATE_RATE_HZ 8u
+#define RTP_OFFSET_DEVICE_INFO_MAX_STATE_RATE_HZ 10u
+#define RTP_OFFSET_DEVICE_INFO_DEFAULT_STATE_RATE_HZ 12u
+#define RTP_OFFSET_DEVICE_INFO_DEFAULT_WATCHDOG_MS 14u
+#define RTP_OFFSET_DEVICE_INFO_DEVICE_ID 16u
+#define RTP_OFFSET_DEVICE_INFO_JOINT_NAMES 48u
+
+/* HEARTBEAT: 10 bytes */
+#define RTP_PAYLOAD_LEN_HEARTBEAT 10u
+#define RTP_OFFSET_HEARTBEAT_TIME_US 0u
+#define RTP_OFFSET_HEARTBEAT_STATUS 8u
+
+/* JOINT_STATE: 16 + 13n bytes */
+#define RTP_PAYLOAD_LEN_JOINT_STATE(n) (16u + 13u * (n))
+/* with the extension fields, present when the header has flag 0x10 */
+#define RTP_EXTENDED_PAYLOAD_LEN_JOINT_STATE(n) (17u + 25u * (n))
+#define RTP_OFFSET_JOINT_STATE_DEVICE_TIME_US 0u
+#define RTP_OFFSET_JOINT_STATE_DEVICE_STATUS 8u
+#define RTP_OFFSET_JOINT_STATE_LAST_COMMAND_SEQ 10u
+#define RTP_OFFSET_JOINT_STATE_COMMANDS_REJECTED 12u
+#define RTP_OFFSET_JOINT_STATE_ACTIVE_MODE 14u
+#define RTP_OFFSET_JOINT_STATE_JOINT_COUNT 15u
+#define RTP_OFFSET_JOINT_STATE_POSITION_RAD 16u
+#define RTP_OFFSET_JOINT_STATE_VELOCITY_RAD_S(n) (16u + 4u * (n))
+#define RTP_OFFSET_JOINT_STATE_EFFORT_NM(n) (16u + 8u * (n))
+#define RTP_OFFSET_JOINT_STATE_JOINT_STATUS(n) (16u + 12u * (n))
+#define RTP_OFFSET_JOINT_STATE_WEAR_FIELDS(n) (16u + 13u * (n))
+#define RTP_OFFSET_JOINT_STATE_CURRENT_A(n) (17u + 13u * (n))
+#define RTP_OFFSET_JOINT_STATE_TEMPERATURE_C(n) (17u + 17u * (n))
+#define RTP_OFFSET_JOINT_STATE_VOLTAGE_V(n) (17u + 21u * (n))
+
+/* JOINT_COMMAND: 12 + 4n bytes */
+#define RTP_PAYLOAD_LEN_JOINT_COMMAND(n) (12u + 4u * (n))
+#define RTP_OFFSET_JOINT_COMMAND_DEADLINE_US 0u
+#define RTP_OFFSET_JOINT_COMMAND_STATE_SEQ 8u
+#define RTP_OFFSET_JOINT_COMMAND_MODE 10u
+#define RTP_OFFSET_JOINT_COMMAND_JOINT_COUNT 11u
+#define RTP_OFFSET_JOINT_COMMAND_TARGET 12u
+
+/* TORQUE: 1 bytes */
+#define RTP_PAYLOAD_LEN_TORQUE 1u
+#define RTP_OFFSET_TORQUE_ENABLE 0u
+
+/* ESTOP: 0 bytes */
+#define RTP_PAYLOAD_LEN_ESTOP 0u
+
+/* ESTOP_CLEAR: 0 bytes */
+#define RTP_PAYLOAD_LEN_ESTOP_CLEAR 0u
+
+/* CONFIGURE: 4 bytes */
+#define RTP_PAYLOAD_LEN_CONFIGURE 4u
+#define RTP_OFFSET_CONFIGURE_WATCHDOG_TIMEOUT_MS 0u
+#define RTP_OFFSET_CONFIGURE_STATE_RATE_HZ 2u
+
+/* FAULT: 60 bytes */
+#define RTP_PAYLOAD_LEN_FAULT 60u
+#define RTP_OFFSET_FAULT_DEVICE_TIME_US 0u
+#define RTP_OFFSET_FAULT_CODE 8u
+#define RTP_OFFSET_FAULT_JOINT 10u
+#define RTP_OFFSET_FAULT_FLAGS 11u
+#define RTP_OFFSET_FAULT_TEXT 12u
+
+/* ACK: 6 bytes */
+#define RTP_PAYLOAD_LEN_ACK 6u
+#define RTP_OFFSET_ACK_ACKED_TYPE 0u
+#define RTP_OFFSET_ACK_ACKED_SEQ 2u
+#define RTP_OFFSET_ACK_RESULT 4u
+
+#endif
