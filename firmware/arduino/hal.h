@@ -23,6 +23,8 @@ void hal_init(void);
 void hal_sample(float dt_s, hal_reading_t *out);
 /* Drives the joints toward `target_rad` when `torque_on`; otherwise the actuators are unpowered. */
 void hal_drive(const float *target_rad, uint8_t torque_on);
+/* The e-stop button (hal_estop.c); hal_init calls hal_estop_init. */
+void hal_estop_init(void);
 /* 1 while the hardware e-stop input is engaged. */
 uint8_t hal_estop_engaged(void);
 

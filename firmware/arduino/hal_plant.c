@@ -1,7 +1,8 @@
 /*
  * A first-order servo plant simulated inside the firmware, for simavr and for a bare board: the horn
  * turns toward its target with time constant PLANT_TIME_CONSTANT_S, no faster than the servo's top
- * speed; unpowered it coasts to rest against the gear train's friction. No e-stop input is wired.
+ * speed; unpowered it coasts to rest against the gear train's friction. The e-stop button on D2 is
+ * real (hal_estop.c): simavr's runner presses it.
  * Integration is implicit Euler (alpha = dt / (tau + dt)): stable at any control period, no libm.
  */
 #include "hal.h"
@@ -24,6 +25,7 @@ void hal_init(void)
         target_rad[j] = 0.0f;
     }
     powered = 0;
+    hal_estop_init();
 }
 
 void hal_sample(float dt_s, hal_reading_t *out)
@@ -52,9 +54,4 @@ void hal_drive(const float *target, uint8_t torque_on)
     uint8_t j;
     for (j = 0; j < JOINT_COUNT; j++) target_rad[j] = target[j];
     powered = torque_on;
-}
-
-uint8_t hal_estop_engaged(void)
-{
-    return 0;
 }

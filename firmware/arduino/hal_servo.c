@@ -5,7 +5,7 @@
  *   wiper, or a servo sold with analog feedback);
  * - D7 switches the servos' supply (a logic-level MOSFET or relay): many digital servos hold their
  *   last pulse when the pulses stop, so torque off also cuts their power;
- * - e-stop: a normally closed button from D2 to GND. Pressed, or its wire cut, D2 reads high.
+ * - e-stop: a normally closed button from D2 to GND (hal_estop.c).
  * Velocity is a filtered difference of positions; effort is the servo_model.h estimate.
  */
 #include <avr/io.h>
@@ -54,8 +54,7 @@ void hal_init(void)
     uint8_t j;
     DDRB |= _BV(PB1) | _BV(PB2);
     DDRD |= _BV(PD7);
-    DDRD &= (uint8_t)~_BV(PD2);
-    PORTD |= _BV(PD2);
+    hal_estop_init();
     /* Timer1: fast PWM with TOP = ICR1 (mode 14), F_CPU/8: 0.5 µs per count, 20 ms per period. */
     ICR1 = (uint16_t)(F_CPU / 8UL / 50UL - 1UL);
     TCCR1A = _BV(WGM11);
@@ -103,9 +102,4 @@ void hal_drive(const float *target, uint8_t torque_on)
     OCR1B = (uint16_t)((SERVO_CENTER_US + SERVO_US_PER_RAD * target[1]) * 2.0f);
     PORTD |= _BV(PD7);
     TCCR1A |= _BV(COM1A1) | _BV(COM1B1);
-}
-
-uint8_t hal_estop_engaged(void)
-{
-    return (PIND & _BV(PD2)) != 0;
 }
