@@ -8,7 +8,8 @@
  * What it prints on stdout, one line each, with the simulated time:
  *   ready: the link exists and the chip runs;
  *   "torque on" / "torque off": D13, the firmware's torque LED, changes;
- *   "e-stop button pressed" / "released": SIGUSR1 presses the button on D2, SIGUSR2 releases it;
+ *   "e-stop button pressed" / "released": the line "press" on stdin presses the e-stop button on D2,
+ *   "release" releases it;
  *   on SIGINT or SIGTERM, the control cycle time (D8 is high during each cycle: pin-change times
  *   counted in CPU cycles, exact) and how closely the simulation kept to real time.
  *
@@ -25,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <termios.h>
 #include <time.h>
@@ -60,7 +62,9 @@ static size_t tx_len;
 static unsigned long tx_dropped;
 
 static volatile sig_atomic_t stop_signal;
-static volatile sig_atomic_t estop_request = -1;
+static char command[64];
+static size_t command_len;
+static int stdin_open = 1;
 
 static avr_cycle_count_t cycle_start;
 static unsigned long cycles_counted;
@@ -116,9 +120,7 @@ static void on_torque_led(struct avr_irq_t *irq, uint32_t value, void *param)
 
 static void on_signal(int signal)
 {
-    if (signal == SIGUSR1) estop_request = 1;
-    else if (signal == SIGUSR2) estop_request = 0;
-    else stop_signal = signal;
+    stop_signal = signal;
 }
 
 static avr_uart_t *find_uart0(void)
@@ -192,6 +194,34 @@ static void set_estop_button(int pressed)
     avr_raise_irq(estop_pin, pressed ? 1u : 0u);
 }
 
+/* Lines on stdin: "press" and "release" work the e-stop button; anything else is refused. */
+static void read_commands(void)
+{
+    char byte;
+    ssize_t n;
+    while (stdin_open && (n = read(STDIN_FILENO, &byte, 1)) != 0) {
+        if (n < 0) {
+            if (errno != EINTR) return;
+            continue;
+        }
+        if (byte != '\n') {
+            if (command_len < sizeof command - 1) command[command_len++] = byte;
+            continue;
+        }
+        command[command_len] = '\0';
+        command_len = 0;
+        if (strcmp(command, "press") == 0 || strcmp(command, "release") == 0) {
+            int pressed = command[0] == 'p';
+            set_estop_button(pressed);
+            printf("%.3f s: e-stop button %s\n", sim_seconds(), pressed ? "pressed" : "released");
+        } else {
+            printf("unknown command '%s': press or release (the e-stop button)\n", command);
+        }
+    }
+    /* End of input: no more commands, and the pty alone wakes the runner. */
+    stdin_open = 0;
+}
+
 /* The firmware sleeps between events: the runner's pacing keeps real time, so simavr need not. */
 static void sleep_nothing(avr_t *sim, avr_cycle_count_t how_long)
 {
@@ -261,8 +291,9 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &action, NULL);
     sigaction(SIGTERM, &action, NULL);
     sigaction(SIGHUP, &action, NULL);
-    sigaction(SIGUSR1, &action, NULL);
-    sigaction(SIGUSR2, &action, NULL);
+    /* Started by make (or a test) that dies: stop too, rather than keep a simulated board running. */
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    fcntl(STDIN_FILENO, F_SETFL, fcntl(STDIN_FILENO, F_GETFL) | O_NONBLOCK);
 
     open_pty();
     printf("simavr: %s at %u MHz running %s, UART0 on %s (%s)\n", MCU, F_CPU_HZ / 1000000u, argv[1], link_path, ptsname(master));
@@ -285,20 +316,15 @@ int main(int argc, char **argv)
         unsigned long long wall = wall_ns(&start);
         if (simulated > wall + LEAD_NS) {
             /* Ahead: wait for the wall clock, or for the host to send something. */
-            struct pollfd ready = { .fd = master, .events = POLLIN };
+            struct pollfd ready[2] = { { .fd = master, .events = POLLIN }, { .fd = STDIN_FILENO, .events = POLLIN } };
             unsigned long long wait = simulated - wall;
             struct timespec timeout = { .tv_sec = (time_t)(wait / 1000000000ull), .tv_nsec = (long)(wait % 1000000000ull) };
-            ppoll(&ready, 1, &timeout, NULL);
+            ppoll(ready, stdin_open ? 2 : 1, &timeout, NULL);
         } else if (wall > simulated && wall - simulated > lag_max_ns) {
             lag_max_ns = wall - simulated;
         }
         pump_input();
-
-        if (estop_request >= 0) {
-            printf("%.3f s: e-stop button %s\n", sim_seconds(), estop_request ? "pressed" : "released");
-            set_estop_button(estop_request);
-            estop_request = -1;
-        }
+        read_commands();
     }
     report();
     unlink(link_path);
