@@ -33,7 +33,7 @@
  * (README.md, "Cycle time and state rate"). */
 #define MIN_STATE_RATE_HZ 1u
 #define DEFAULT_STATE_RATE_HZ 50u
-#define MAX_STATE_RATE_HZ 400u
+#define MAX_STATE_RATE_HZ 250u
 #define DEFAULT_WATCHDOG_MS 500u
 
 /* 1 Mbaud is exact at 16 MHz (U2X, UBRR 1) and is robo-train's default --baud. */

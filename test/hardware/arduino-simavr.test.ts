@@ -4,10 +4,13 @@ import { after, describe, test } from 'node:test';
 import { CommandModeBit, DeviceStatus, FaultCode, FaultFlag, MessageType, ResultCode, type Message } from '../../src/protocol/index.js';
 import { openDatabase } from '../../src/store/database.js';
 import { readRun, reportedSteps } from './store.js';
-import { buildFirmware, haveSimavr, ofType, RawLink, SimulatedBoard } from './simavr.js';
+import { buildFirmware, haveSimavr, killBoards, ofType, RawLink, SimulatedBoard } from './simavr.js';
 import { cleanup, RoboTrain, tempFolder } from './support.js';
 
-after(cleanup);
+after(async () => {
+  killBoards();
+  await cleanup();
+});
 
 /** The state rate of calibration/arduino-sim.json, the firmware's default (config.h). */
 const CONTROL_HZ = 50;

@@ -21,9 +21,12 @@ export const FIRMWARE = fileURLToPath(new URL('../../../firmware/arduino', impor
 const SIMAVR_HEADER = '/usr/include/simavr/sim_avr.h';
 
 const boards = new Set<SimulatedBoard>();
-process.on('exit', () => {
+process.on('exit', killBoards);
+
+/** Kills every board still running: a failed test leaves its board behind, and the running runner would keep node's event loop alive. */
+export function killBoards(): void {
   for (const board of boards) board.kill();
-});
+}
 
 /** True when the AVR toolchain and simavr are installed (the CI rule of `haveTools` applies). */
 export function haveSimavr(t: TestContext): boolean {
