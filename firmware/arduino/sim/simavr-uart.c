@@ -10,12 +10,23 @@
  *   "torque on" / "torque off": D13, the firmware's torque LED, changes;
  *   "e-stop button pressed" / "released": the line "press" on stdin presses the e-stop button on D2,
  *   "release" releases it;
+ *   "torque off" also says how long before (in simulated time) the last byte from the port came in:
+ *   after a host went away, that is the firmware's watchdog at work;
  *   on SIGINT or SIGTERM, the control cycle time (D8 is high during each cycle: pin-change times
  *   counted in CPU cycles, exact) and how closely the simulation kept to real time.
  *
  * Real time: simavr runs as fast as the host lets it, so the runner waits whenever the simulated
- * clock gets ahead of the wall clock, and the firmware's sleeps cost no CPU. Received bytes go into
- * the simulated UART no faster than its 64-byte input queue takes them.
+ * clock gets ahead of the wall clock, and the firmware's sleeps cost no CPU. When the machine is too
+ * busy to keep up for more than a moment (SLIP_NS), the simulated clock falls behind and stays
+ * behind (it slips): it never races to catch up, since a simulation running faster than the wall
+ * clock stretches the gaps between the host's frames. A host feeding a 500 ms watchdog every 167 ms
+ * would, during a catch-up at 4 times real time, seem silent for 668 ms of simulated time and trip
+ * it. A slow simulation is a slow board; the host's frames keep the spacing they had on the wall
+ * clock, or come closer.
+ *
+ * Received bytes go into the simulated UART no faster than the wire carries them at BAUD_RATE (one
+ * 10-bit frame per byte), whenever they reached the pty: a burst the host wrote at once arrives byte
+ * after byte in simulated time, as it would on a real wire.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -37,6 +48,8 @@
 #include "sim_avr.h"
 #include "sim_elf.h"
 
+#include "../config.h"
+
 /* The UART's input queue functions (avr_uart.h declares the queue, simavr keeps its functions private). */
 DEFINE_FIFO(uint16_t, uart_fifo);
 
@@ -46,6 +59,12 @@ DEFINE_FIFO(uint16_t, uart_fifo);
 #define SLICE_NS 100000u
 /* The simulated clock may lead the wall clock by this much before the runner waits [ns]. */
 #define LEAD_NS 200000u
+/* Behind the wall clock by more than this, the simulated clock slips rather than catching up [ns]; a
+ * lag up to this (a wait that overslept on a busy machine) is made up, which stretches a gap between
+ * the host's frames by at most this much. */
+#define SLIP_NS 10000000u
+/* One byte on the wire: start bit, 8 data bits, stop bit [CPU cycles]. */
+#define CYCLES_PER_BYTE (10u * F_CPU_HZ / BAUD_RATE)
 
 static avr_t *avr;
 static avr_uart_t *uart0;
@@ -57,6 +76,10 @@ static const char *link_path;
 
 static uint8_t rx[4096];
 static size_t rx_head, rx_len;
+/* When the wire is free for the next received byte [CPU cycles]. */
+static avr_cycle_count_t rx_wire_free;
+/* When the last received byte went into the UART [CPU cycles]; 0: none yet. */
+static avr_cycle_count_t rx_last_cycle;
 static uint8_t tx[4096];
 static size_t tx_len;
 static unsigned long tx_dropped;
@@ -69,7 +92,8 @@ static int stdin_open = 1;
 static avr_cycle_count_t cycle_start;
 static unsigned long cycles_counted;
 static avr_cycle_count_t cycle_sum, cycle_max;
-static unsigned long long lag_max_ns;
+static unsigned long long slip_max_ns, slipped_ns;
+static unsigned long slips;
 
 static double sim_seconds(void)
 {
@@ -115,7 +139,12 @@ static void on_torque_led(struct avr_irq_t *irq, uint32_t value, void *param)
 {
     (void)irq;
     (void)param;
-    printf("%.3f s: torque %s\n", sim_seconds(), value ? "on" : "off");
+    if (value || rx_last_cycle == 0) {
+        printf("%.3f s: torque %s\n", sim_seconds(), value ? "on" : "off");
+        return;
+    }
+    printf("%.3f s: torque off, %.1f ms after the last byte from the port\n", sim_seconds(),
+           (double)(avr->cycle - rx_last_cycle) * 1e3 / F_CPU_HZ);
 }
 
 static void on_signal(int signal)
@@ -178,10 +207,15 @@ static void pump_input(void)
         ssize_t n = read(master, rx + tail, room);
         if (n > 0) rx_len += (size_t)n;
     }
-    while (rx_len > 0 && !uart_fifo_isfull(&uart0->input)) {
+    /* An idle wire saves no time: bytes that come after a pause start no earlier than one slice back. */
+    avr_cycle_count_t slice = (avr_cycle_count_t)SLICE_NS * F_CPU_HZ / 1000000000u;
+    if (avr->cycle > slice && rx_wire_free < avr->cycle - slice) rx_wire_free = avr->cycle - slice;
+    while (rx_len > 0 && rx_wire_free <= avr->cycle && !uart_fifo_isfull(&uart0->input)) {
         avr_raise_irq(uart_input, rx[rx_head]);
         rx_head = (rx_head + 1) % sizeof rx;
         rx_len--;
+        rx_wire_free += CYCLES_PER_BYTE;
+        rx_last_cycle = avr->cycle;
     }
 }
 
@@ -239,8 +273,9 @@ static void report(void)
     struct rusage usage;
     getrusage(RUSAGE_SELF, &usage);
     double cpu_s = (double)usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6 + (double)usage.ru_stime.tv_sec + usage.ru_stime.tv_usec / 1e6;
-    printf("real time: %.3f s simulated on %.3f s of CPU; behind the wall clock by at most %.1f ms; %lu bytes sent to a full pty were lost\n",
-           sim_seconds(), cpu_s, lag_max_ns / 1e6, tx_dropped);
+    printf("real time: %.3f s simulated on %.3f s of CPU; the simulated clock slipped %lu times behind the wall clock, %.1f ms in all, "
+           "at most %.1f ms at once; %lu bytes sent to a full pty were lost\n",
+           sim_seconds(), cpu_s, slips, slipped_ns / 1e6, slip_max_ns / 1e6, tx_dropped);
 }
 
 int main(int argc, char **argv)
@@ -313,15 +348,19 @@ int main(int argc, char **argv)
         pump_output();
 
         unsigned long long simulated = (unsigned long long)avr->cycle * 1000000000ull / F_CPU_HZ;
-        unsigned long long wall = wall_ns(&start);
+        unsigned long long wall = wall_ns(&start) - slipped_ns;
         if (simulated > wall + LEAD_NS) {
             /* Ahead: wait for the wall clock, or for the host to send something. */
             struct pollfd ready[2] = { { .fd = master, .events = POLLIN }, { .fd = STDIN_FILENO, .events = POLLIN } };
             unsigned long long wait = simulated - wall;
             struct timespec timeout = { .tv_sec = (time_t)(wait / 1000000000ull), .tv_nsec = (long)(wait % 1000000000ull) };
             ppoll(ready, stdin_open ? 2 : 1, &timeout, NULL);
-        } else if (wall > simulated && wall - simulated > lag_max_ns) {
-            lag_max_ns = wall - simulated;
+        } else if (wall > simulated + SLIP_NS) {
+            /* Behind (the machine gave the runner too little CPU): slip, see the top of this file. */
+            unsigned long long behind = wall - simulated;
+            slipped_ns += behind;
+            slips++;
+            if (behind > slip_max_ns) slip_max_ns = behind;
         }
         pump_input();
         read_commands();
