@@ -158,8 +158,8 @@ export class RawLink {
     return found!;
   }
 
-  /** Sends `message` and returns the result of the ACK that answers it. */
-  async request(message: Message, timeoutMs = 2000): Promise<number> {
+  /** Sends `message` and returns the result of the ACK that answers it (the limit is generous: a loaded machine runs the simulation slowly). */
+  async request(message: Message, timeoutMs = 30_000): Promise<number> {
     const from = this.received.length;
     const seq = this.send(message);
     const isAck = ofType(MessageType.ACK);
