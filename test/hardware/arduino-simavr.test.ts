@@ -27,7 +27,7 @@ const WATCHDOG_MS = firmwareConfig('DEFAULT_WATCHDOG_MS');
 describe('the Arduino firmware on a simulated ATmega328P (simavr), UART0 on a pseudo-terminal', () => {
   test(
     'the daemon trains against it: handshake, 500 steps at the firmware rate, every step stored; killed, the firmware watchdog stops the plant',
-    { timeout: 400_000 },
+    { timeout: 600_000 },
     async (t) => {
       if (!haveSimavr(t)) return;
       buildFirmware();
@@ -48,6 +48,8 @@ describe('the Arduino firmware on a simulated ATmega328P (simavr), UART0 on a ps
         '--seed',
         '1',
       ]);
+      // Its summary line first: a run that takes too long fails here showing how far it got.
+      await train.output(/^run 1 finished/m, 420_000);
       assert.equal(await train.exited, 0, `${train.stdout}\n${train.stderr}`);
       assert.match(
         train.stdout,
