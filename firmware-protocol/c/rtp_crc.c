@@ -1,9 +1,20 @@
 /* CRC-32C and the schema seeds of the v1 messages. */
 #include "rtp.h"
 
+/* On an AVR, const data is copied into RAM at boot unless it is marked for flash; 1 KiB is half of an
+ * ATmega328P's RAM, so there the table stays in flash and is read with pgm_read_dword. */
+#if defined(__AVR__)
+#include <avr/pgmspace.h>
+#define RTP_FLASH PROGMEM
+#define RTP_TABLE_READ(entry) pgm_read_dword(&(entry))
+#else
+#define RTP_FLASH
+#define RTP_TABLE_READ(entry) (entry)
+#endif
+
 /* crc_table[b] = the register after shifting byte b through the reflected polynomial 0x82F63B78
  * eight times (1 KiB of flash). */
-static const uint32_t crc_table[256] = {
+static const uint32_t crc_table[256] RTP_FLASH = {
     0x00000000u, 0xF26B8303u, 0xE13B70F7u, 0x1350F3F4u, 0xC79A971Fu, 0x35F1141Cu,
     0x26A1E7E8u, 0xD4CA64EBu, 0x8AD958CFu, 0x78B2DBCCu, 0x6BE22838u, 0x9989AB3Bu,
     0x4D43CFD0u, 0xBF284CD3u, 0xAC78BF27u, 0x5E133C24u, 0x105EC76Fu, 0xE235446Cu,
@@ -53,7 +64,7 @@ uint32_t rtp_crc32c_update(uint32_t reg, const uint8_t *data, size_t len)
 {
     size_t i;
     for (i = 0; i < len; i++) {
-        reg = crc_table[(reg ^ data[i]) & 0xFFu] ^ (reg >> 8);
+        reg = RTP_TABLE_READ(crc_table[(reg ^ data[i]) & 0xFFu]) ^ (reg >> 8);
     }
     return reg;
 }

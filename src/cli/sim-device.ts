@@ -38,7 +38,7 @@ export function withSimDeviceOptions<T>(yargs: Argv<T>) {
       array: true,
       default: [] as string[],
       describe:
-        'KIND@SECONDS[:AMOUNT] after torque is first enabled; kinds: stall, disconnect, garbage, drop, fault, reboot-fault, estop; with --bus: silent, corrupt, overheat, unplug, reboot, where silent, overheat and reboot take a servo id (silent@3:4)',
+        'KIND@SECONDS[:AMOUNT] after torque is first enabled; kinds: stall, disconnect, garbage, drop, fault, reboot-fault, estop, reset, joints; with --bus: silent, corrupt, overheat, unplug, reboot, where silent, overheat and reboot take a servo id (silent@3:4)',
     })
     .option('commands', { type: 'boolean', default: false, describe: "read faults from stdin, one 'KIND [AMOUNT]' per line" })
     .option('wear-servo', {

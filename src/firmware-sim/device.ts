@@ -8,7 +8,7 @@
  */
 import type { Calibration, ServoModel } from '../calibration/types.js';
 import { sleep, systemClock, type Clock } from '../core/clock.js';
-import { cobsEncode, encodePacket, FaultCode, FaultFlag, type Message } from '../protocol/index.js';
+import { cobsEncode, encodePacket, FaultCode, FaultFlag, MessageType, type JointStateMessage, type Message } from '../protocol/index.js';
 import { MujocoTwin } from '../sim/twin.js';
 import type { InjectableTransport } from '../transport/interface.js';
 import { Rng } from '../util/rng.js';
@@ -52,6 +52,8 @@ export class SimDevice {
   private stalledUntilMs = Number.NEGATIVE_INFINITY;
   private garbageUntilMs = Number.NEGATIVE_INFINITY;
   private dropCount = 0;
+  /** The joint count its states carry from the `joints` fault on (null: the firmware's own). */
+  private stateJoints: number | null = null;
   /** Down on purpose (the `disconnect` fault) until this time [ms]; then it comes back rebooted. */
   private unpluggedUntilMs = Number.NEGATIVE_INFINITY;
   private rebootOnOpen = false;
@@ -136,6 +138,14 @@ export class SimDevice {
       case 'estop':
         this.firmware.setEstopInput(true);
         this.clock.setTimer(() => this.firmware.setEstopInput(false), ms);
+        return;
+      case 'reset':
+        // The boot DEVICE_INFO is the next frame out: lost, as in a reset while the host's port was busy.
+        this.dropCount++;
+        this.firmware.boot();
+        return;
+      case 'joints':
+        this.stateJoints = Math.round(request.amount);
         return;
     }
   }
@@ -229,11 +239,12 @@ export class SimDevice {
       this.dropCount--;
       return;
     }
+    const sent = this.stateJoints !== null && message.type === MessageType.JOINT_STATE ? withJoints(message, this.stateJoints) : message;
     if (now < this.garbageUntilMs) {
-      this.sendGarbage(message, seq);
+      this.sendGarbage(sent, seq);
       return;
     }
-    this.transport.send(message, seq);
+    this.transport.send(sent, seq);
   }
 
   /** The frame with one byte changed (its CRC fails), then a few random bytes. */
@@ -252,4 +263,20 @@ export class SimDevice {
     frame.set(noise, encoded.length + 1);
     this.transport.sendRaw(frame, message.type);
   }
+}
+
+/** The state with `joints` joints: the first ones it has, then joints at 0 that do not exist. */
+function withJoints(state: JointStateMessage, joints: number): JointStateMessage {
+  const resized = <T extends Float32Array | Uint8Array>(values: T, make: (n: number) => T): T => {
+    const out = make(joints);
+    out.set(values.subarray(0, joints));
+    return out;
+  };
+  return {
+    ...state,
+    positionRad: resized(state.positionRad, (n) => new Float32Array(n)),
+    velocityRadS: resized(state.velocityRadS, (n) => new Float32Array(n)),
+    effortNm: resized(state.effortNm, (n) => new Float32Array(n)),
+    jointStatus: resized(state.jointStatus, (n) => new Uint8Array(n)),
+  };
 }

@@ -14,8 +14,10 @@ import { UsageError } from '../util/errors.js';
  * | `fault` | seconds the cause persists (default 0) | latches a FOLLOWING_ERROR fault (torque off, FAULT sent) |
  * | `reboot-fault` | — | latches an OVERCURRENT fault that needs a power cycle |
  * | `estop` | seconds the button stays pressed (default 1) | its hardware e-stop input is pressed |
+ * | `reset` | — | resets (a brown-out) and boots again; its boot DEVICE_INFO is lost on the wire, so only its restarted sequence numbers tell |
+ * | `joints` | a joint count (default 1) | from then on its states carry that many joints while its DEVICE_INFO announces its own (a firmware built for another robot) |
  */
-export const FAULT_KINDS = ['stall', 'disconnect', 'garbage', 'drop', 'fault', 'reboot-fault', 'estop'] as const;
+export const FAULT_KINDS = ['stall', 'disconnect', 'garbage', 'drop', 'fault', 'reboot-fault', 'estop', 'reset', 'joints'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export interface FaultRequest {
@@ -29,7 +31,17 @@ export interface ScheduledFault extends FaultRequest {
   atS: number;
 }
 
-const DEFAULT_AMOUNT: Record<FaultKind, number> = { stall: 1, disconnect: 1, garbage: 1, drop: 10, fault: 0, 'reboot-fault': 0, estop: 1 };
+const DEFAULT_AMOUNT: Record<FaultKind, number> = {
+  stall: 1,
+  disconnect: 1,
+  garbage: 1,
+  drop: 10,
+  fault: 0,
+  'reboot-fault': 0,
+  estop: 1,
+  reset: 0,
+  joints: 1,
+};
 
 /** `KIND@SECONDS[:AMOUNT]`, e.g. `stall@3:1.5`. */
 export function parseScheduledFault(text: string): ScheduledFault {

@@ -384,6 +384,8 @@ export class SimulatedFirmware {
         return [this.deviceInfo()];
       case MessageType.TORQUE:
         if (!message.enable) {
+          // Said either way, so that every TORQUE disable leaves one line in the log.
+          if (!this.enabled) this.onEvent('TORQUE disable: torque is off already');
           this.disable('TORQUE disable');
           return [ack(ResultCode.OK)];
         }

@@ -10,10 +10,13 @@ describe('fault requests', () => {
     assert.deepEqual(parseScheduledFault('stall@3:1.5'), { kind: 'stall', amount: 1.5, atS: 3 });
     assert.deepEqual(parseScheduledFault('drop@0.5'), { kind: 'drop', amount: 10, atS: 0.5 });
     assert.deepEqual(parseScheduledFault('reboot-fault@12'), { kind: 'reboot-fault', amount: 0, atS: 12 });
+    assert.deepEqual(parseScheduledFault('reset@1'), { kind: 'reset', amount: 0, atS: 1 });
+    assert.deepEqual(parseScheduledFault('joints@1'), { kind: 'joints', amount: 1, atS: 1 });
+    assert.deepEqual(parseScheduledFault('joints@1:3'), { kind: 'joints', amount: 3, atS: 1 });
     assert.throws(() => parseScheduledFault('stall'), /must look like KIND@SECONDS\[:AMOUNT\]/);
     assert.throws(
       () => parseScheduledFault('melt@3'),
-      /unknown fault 'melt' \(kinds: stall, disconnect, garbage, drop, fault, reboot-fault, estop\)/,
+      /unknown fault 'melt' \(kinds: stall, disconnect, garbage, drop, fault, reboot-fault, estop, reset, joints\)/,
     );
   });
 

@@ -173,7 +173,9 @@ export class RoboTrain {
       () => pattern.test(this.stdout.slice(from)) || this.child.exitCode !== null,
       timeoutMs,
       `${pattern} in the output of robo-train ${this.describe()}`,
-    );
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}; it printed:\n${this.stdout}\n${this.stderr}`);
+    });
     if (!pattern.test(this.stdout.slice(from)))
       throw new Error(`robo-train exited (${this.child.exitCode}) before printing ${pattern}:\n${this.stdout}\n${this.stderr}`);
   }
