@@ -2,7 +2,16 @@ import { parseCellKey } from '../sweep/cells.js';
 import { formatOptionValue, type OptionKey } from '../sweep/grid.js';
 import { flagName, TRAIN_OPTIONS } from '../training/config.js';
 import type { ReturnSource, RunFigures } from './data.js';
-import { iqm, mean, sampleStd, stratifiedBootstrapCi, type BootstrapOptions, type Interval } from './stats.js';
+import {
+  iqm,
+  mean,
+  MIN_RUNS_FOR_CI,
+  NOT_ESTIMATED,
+  sampleStd,
+  stratifiedBootstrapCi,
+  type BootstrapOptions,
+  type Interval,
+} from './stats.js';
 
 /** One figure over the seeds of a configuration. */
 export interface MetricSummary {
@@ -13,7 +22,7 @@ export interface MetricSummary {
   std: number;
   /** Interquartile mean. */
   iqm: number;
-  /** Percentile bootstrap confidence interval of the IQM. */
+  /** Percentile bootstrap confidence interval of the IQM; NaN bounds (not estimated) below `MIN_RUNS_FOR_CI` runs. */
   ci: Interval;
 }
 
@@ -39,6 +48,8 @@ export interface ConfigurationSummary {
   rawContinuity: MetricSummary;
   appliedContinuity: MetricSummary;
   interventionsPct: MetricSummary;
+  /** Each seed's final return and raw continuity cost, for contrasts over matched seeds. */
+  bySeed: { finalReturn: Map<number, number>; rawContinuity: Map<number, number> };
   /** Training steps per run (the largest, if runs differ). */
   stepsPerRun: number;
   /** Wall-clock seconds of all its runs together (≈ CPU seconds: a run uses one core). */
@@ -52,7 +63,7 @@ export function summarise(values: readonly number[], bootstrap: BootstrapOptions
     mean: mean(finite),
     std: sampleStd(finite),
     iqm: iqm(finite),
-    ci: stratifiedBootstrapCi([finite], iqm, bootstrap),
+    ci: finite.length >= MIN_RUNS_FOR_CI ? stratifiedBootstrapCi([finite], iqm, bootstrap) : NOT_ESTIMATED,
   };
 }
 
@@ -103,6 +114,10 @@ export function summariseConfigurations(runs: readonly RunFigures[], bootstrap: 
         group.map((run) => run.interventionsPct),
         bootstrap,
       ),
+      bySeed: {
+        finalReturn: new Map(group.map((run) => [run.seed, run.finalReturn])),
+        rawContinuity: new Map(group.map((run) => [run.seed, run.rawContinuity])),
+      },
       stepsPerRun: Math.max(...group.map((run) => run.steps)),
       runSeconds: group.reduce((sum, run) => sum + (Number.isFinite(run.seconds) ? run.seconds : 0), 0),
     };
@@ -177,7 +192,7 @@ export function learningCurves(runs: readonly RunFigures[], bins: number, bootst
         label: configurationLabel(group[0]),
         steps: Math.round((bin + 1) * width),
         iqm: iqm(values),
-        ci: stratifiedBootstrapCi([values], iqm, bootstrap),
+        ci: values.length >= MIN_RUNS_FOR_CI ? stratifiedBootstrapCi([values], iqm, bootstrap) : NOT_ESTIMATED,
         runs: values.length,
       });
     }

@@ -4,13 +4,21 @@ import { readManifest } from '../sweep/store.js';
 import { formatDuration } from '../sweep/progress.js';
 import type { ConfigurationSummary } from './aggregate.js';
 import { compareWithPublished, type Comparison } from './compare.js';
+import { decidingVerdict, higherOf, questionContrasts, type Contrast } from './contrasts.js';
 import { CONTINUITY_DEFINITION } from './definitions.js';
-import { paretoFront } from './stats.js';
-import { formatIqm, formatNumber, markdownTable } from './tables.js';
+import { MIN_RUNS_FOR_CI, paretoFront, type BootstrapOptions } from './stats.js';
+import { contrastNotes, contrastTable, formatIqm, formatNumber, markdownTable } from './tables.js';
 import type { PlotKind, SweepReport } from './write.js';
 
 /** The study's four questions, each answered by the configurations that differ only in these options. */
-const QUESTIONS: readonly { title: string; axes: readonly string[] | null; plot: PlotKind | null; question: string }[] = [
+interface Question {
+  title: string;
+  axes: readonly string[] | null;
+  plot: PlotKind | null;
+  question: string;
+}
+
+const QUESTIONS: readonly Question[] = [
   {
     title: '1. Layer normalisation',
     axes: ['layer-norm'],
@@ -39,7 +47,8 @@ const QUESTIONS: readonly { title: string; axes: readonly string[] | null; plot:
 
 export interface DocumentOptions {
   db: string;
-  reps: number;
+  /** The bootstrap of every interval (its confidence is the family-wise level of the contrasts). */
+  bootstrap: BootstrapOptions;
 }
 
 /**
@@ -49,6 +58,8 @@ export interface DocumentOptions {
  */
 export function writeStudyDocument(path: string, reports: readonly SweepReport[], options: DocumentOptions): void {
   const base = dirname(path);
+  const { reps } = options.bootstrap;
+  const contrastsOf = contrastCache(options.bootstrap);
   const lines: string[] = [
     '# The study: exploration ablations in simulation',
     '',
@@ -65,7 +76,8 @@ export function writeStudyDocument(path: string, reports: readonly SweepReport[]
     '- Return: the mean return of the final evaluation round (deterministic policy) when the runs evaluated, else the mean return of the last 10 % of training episodes; every table says which.',
     `- Continuity cost: ${CONTINUITY_DEFINITION} Of the policy's raw actions (the gSDE paper's measure) unless marked applied (the commands after the safety layer); a run's value is its mean over complete training episodes.`,
     '- Interventions: training steps whose command the safety layer changed, in %. Where the actions are absolute joint position targets (the arm twins), the velocity, acceleration and jerk limits shape nearly every command, so the column is near 100 % for every configuration: there it says that the limits made the motion, not that the policy misbehaved, and the applied continuity is that of the limited motion.',
-    `- Aggregation over seeds: interquartile mean (IQM, mean of the middle 50 % of runs, as \`rliable\` computes it) with a 95 % percentile bootstrap confidence interval over runs (${options.reps} resamples, fixed seed), beside mean ± std. "Within the CI" below means the intervals overlap: no claim of a difference.`,
+    `- Aggregation over seeds: interquartile mean (IQM, mean of the middle 50 % of runs, as \`rliable\` computes it) with a 95 % percentile bootstrap confidence interval over runs (${reps} resamples, fixed seed) from ${MIN_RUNS_FOR_CI} seeds on (below, the interval is not estimated), beside mean ± std.`,
+    '- Claims: each question compares the configurations of a matched group (equal in every other option) pair by pair, by the mean paired difference over matched seeds and by the probability of improvement P(a > b), with bootstrap intervals corrected by Holm\'s procedure across the contrasts of the question (per twin and metric); "no difference established" where the corrected interval includes 0 (0.5 for P(a > b)). The notes under each contrast table give the details.',
     '',
     '## How it was produced',
     '',
@@ -73,16 +85,16 @@ export function writeStudyDocument(path: string, reports: readonly SweepReport[]
     '',
     '```sh',
     ...reports.flatMap((report) => sweepCommands(options.db, report.sweep)),
-    `robo-train report ${reports.map((report) => report.sweep).join(' ')} --db ${options.db} --doc ${path}${options.reps === 2000 ? '' : ` --reps ${options.reps}`}`,
+    `robo-train report ${reports.map((report) => report.sweep).join(' ')} --db ${options.db} --doc ${path}${reps === 2000 ? '' : ` --reps ${reps}`}${options.bootstrap.seed === 0 ? '' : ` --bootstrap-seed ${options.bootstrap.seed}`}`,
     '```',
     '',
     '| sweep | twin | task | runs | configurations | seeds per configuration | steps per run | CPU time (sum of run times) | wall time | cores used |',
     '|---|---|---|---:|---:|---|---:|---:|---:|---:|',
     ...reports.map((report) => budgetRow(options.db, report)),
     '',
-    ...answersInBrief(reports),
+    ...answersInBrief(reports, contrastsOf),
   ];
-  for (const report of reports) lines.push(...sweepSection(report, base));
+  for (const report of reports) lines.push(...sweepSection(report, base, contrastsOf, options.bootstrap));
   mkdirSync(base, { recursive: true });
   writeFileSync(path, `${lines.join('\n')}\n`);
 }
@@ -91,18 +103,18 @@ export function writeStudyDocument(path: string, reports: readonly SweepReport[]
  * The answer to each question on each twin in a sentence or two, drawn from the same contrasts as the
  * sections below, so that the summary cannot drift from the tables.
  */
-function answersInBrief(reports: readonly SweepReport[]): string[] {
+function answersInBrief(reports: readonly SweepReport[], contrastsOf: ContrastsOf): string[] {
   const lines = [
     '## Answers in brief',
     '',
-    'The draft study\'s claim: the noise sampling interval, more than the kind of noise, decides how smooth exploration is. What these sweeps establish, question by question, with the configurations held equal in each comparison (IQMs; "no difference established": the 95 % CIs overlap; details, tables and plots below):',
+    'The draft study\'s claim: the noise sampling interval, more than the kind of noise, decides how smooth exploration is. What these sweeps establish, question by question, with the configurations held equal in each comparison ("no difference established": the Holm-corrected interval includes no difference; details, tables and plots below):',
     '',
   ];
   for (const question of QUESTIONS) {
     lines.push(`**${question.title}.** ${question.question}`, '');
     for (const report of reports) {
       const groups = question.axes === null ? [report.summaries] : matchedGroups(report.summaries, question.axes);
-      const clauses = groups.map((group) => briefContrast(group, question.axes)).filter((clause) => clause !== null);
+      const clauses = question.axes === null ? [] : groups.map((group) => briefClause(group, contrastsOf(report, question)));
       if (question.axes === null) clauses.push(paretoClause(report.summaries));
       lines.push(`- *${report.robot}*: ${clauses.length > 0 ? `${clauses.join('. ')}.` : 'not asked by this sweep.'}`);
     }
@@ -139,7 +151,7 @@ function budgetRow(db: string, report: SweepReport): string {
   return `| ${report.sweep} | ${report.robot} | ${report.task} | ${report.runs.length} | ${report.summaries.length} | ${seeds} | ${steps} | ${formatDuration(cpuS)} | ${wallS === undefined ? '-' : formatDuration(wallS)} | ${jobs} |`;
 }
 
-function sweepSection(report: SweepReport, base: string): string[] {
+function sweepSection(report: SweepReport, base: string, contrastsOf: ContrastsOf, bootstrap: BootstrapOptions): string[] {
   const image = (kind: PlotKind, alt: string): string[] => {
     const plot = report.plots.find((candidate) => candidate.kind === kind);
     if (!plot) return [];
@@ -162,8 +174,8 @@ function sweepSection(report: SweepReport, base: string): string[] {
     const members = groups.flat();
     const rows = [...members, ...baselines.filter((baseline) => !members.includes(baseline))];
     lines.push(markdownTable(rows), '');
-    for (const group of groups) lines.push(...contrast(group).map((sentence) => `- ${sentence}`));
-    lines.push('');
+    const contrasts = contrastsOf(report, question);
+    if (contrasts.length > 0) lines.push(contrastTable(contrasts), '', contrastNotes(bootstrap.reps, bootstrap.confidence), '');
     if (question.plot) lines.push(...image(question.plot, `${question.title} on ${report.robot}`));
   }
   lines.push(...comparisonSection(compareWithPublished(report.summaries)));
@@ -192,75 +204,40 @@ export function matchedGroups(summaries: readonly ConfigurationSummary[], axes: 
   return [...groups.values()].filter((group) => group.length >= 2);
 }
 
-/** The extremes of a group on return and on continuity cost, and whether their CIs are disjoint. */
-interface Contrast {
-  best: ConfigurationSummary;
-  worst: ConfigurationSummary;
-  returnSeparated: boolean;
-  /** Lowest and highest continuity cost; null when fewer than two configurations have one. */
-  cost: { smooth: ConfigurationSummary; rough: ConfigurationSummary; separated: boolean } | null;
-}
+/** A question's contrasts on a sweep, computed once for the brief answers and the section. */
+type ContrastsOf = (report: SweepReport, question: Question) => Contrast[];
 
-function contrastOf(group: readonly ConfigurationSummary[]): Contrast | null {
-  const finite = group.filter((summary) => Number.isFinite(summary.finalReturn.iqm));
-  if (finite.length < 2) return null;
-  const byReturn = [...finite].sort((a, b) => b.finalReturn.iqm - a.finalReturn.iqm);
-  const best = byReturn[0];
-  const worst = byReturn[byReturn.length - 1];
-  const byCost = finite
-    .filter((summary) => Number.isFinite(summary.rawContinuity.iqm))
-    .sort((a, b) => a.rawContinuity.iqm - b.rawContinuity.iqm);
-  const smooth = byCost[0];
-  const rough = byCost[byCost.length - 1];
-  return {
-    best,
-    worst,
-    returnSeparated: best.finalReturn.ci.low > worst.finalReturn.ci.high,
-    cost:
-      byCost.length >= 2 && smooth && rough
-        ? { smooth, rough, separated: smooth.rawContinuity.ci.high < rough.rawContinuity.ci.low }
-        : null,
+function contrastCache(bootstrap: BootstrapOptions): ContrastsOf {
+  const cache = new Map<string, Contrast[]>();
+  return (report, question) => {
+    const key = `${report.sweep}\u0000${question.title}`;
+    if (!cache.has(key))
+      cache.set(key, question.axes === null ? [] : questionContrasts(matchedGroups(report.summaries, question.axes), bootstrap));
+    return cache.get(key)!;
   };
 }
 
-/** Sentences comparing the best and worst of a group on return and on continuity cost, with CI overlap. */
-export function contrast(group: readonly ConfigurationSummary[]): string[] {
-  const found = contrastOf(group);
-  if (found === null) return [];
-  const { best, worst, cost } = found;
-  const out = [
-    `Return: best \`${best.label}\` ${formatIqm(best.finalReturn)}, worst \`${worst.label}\` ${formatIqm(worst.finalReturn)}: ` +
-      (found.returnSeparated ? 'the CIs do not overlap.' : 'the CIs overlap, so no difference is established with these seeds.'),
-  ];
-  if (cost) {
-    out.push(
-      `Continuity cost: lowest \`${cost.smooth.label}\` ${formatIqm(cost.smooth.rawContinuity)} %, highest \`${cost.rough.label}\` ${formatIqm(cost.rough.rawContinuity)} %` +
-        (cost.separated
-          ? ` (×${formatNumber(cost.rough.rawContinuity.iqm / cost.smooth.rawContinuity.iqm)}; the CIs do not overlap).`
-          : ': the CIs overlap.'),
-    );
-  }
-  return out;
-}
-
-/** One clause per group for the summary: what changes return and continuity, or that nothing is established. */
-function briefContrast(group: readonly ConfigurationSummary[], axes: readonly string[] | null): string | null {
-  const found = contrastOf(group);
-  if (found === null) return null;
-  const { best, worst, cost } = found;
+/**
+ * One clause per group for the summary: per metric, the established differences, else that none is
+ * established, else that none could be estimated.
+ */
+function briefClause(group: readonly ConfigurationSummary[], contrasts: readonly Contrast[]): string {
   // The group's name: the words all its labels share (`gsde k=8` for gsde k=8 with and without layer norm).
   const shared = group[0].label.split(' ').filter((word) => group.every((summary) => summary.label.split(' ').includes(word)));
-  const held = axes === null ? 'all configurations' : `\`${shared.join(' ')}\``;
-  const ret = found.returnSeparated
-    ? `return higher with \`${best.label}\` (${formatNumber(best.finalReturn.iqm)}) than \`${worst.label}\` (${formatNumber(worst.finalReturn.iqm)})`
-    : 'return: no difference established';
-  const smoothness =
-    cost === null
-      ? ''
-      : cost.separated
-        ? `; continuity cost ×${formatNumber(cost.rough.rawContinuity.iqm / cost.smooth.rawContinuity.iqm)} from \`${cost.smooth.label}\` (${formatNumber(cost.smooth.rawContinuity.iqm)} %) to \`${cost.rough.label}\` (${formatNumber(cost.rough.rawContinuity.iqm)} %)`
-        : '; continuity cost: no difference established';
-  return `${held}: ${ret}${smoothness}`;
+  const mine = contrasts.filter((contrast) => group.includes(contrast.a) && group.includes(contrast.b));
+  const parts = (['return', 'continuity cost'] as const).map((metric) => {
+    const estimated = mine.filter((contrast) => contrast.metric === metric && decidingVerdict(contrast) !== null);
+    const established = estimated.filter((contrast) => higherOf(contrast) !== null);
+    if (estimated.length === 0) return `${metric}: not estimated (fewer than ${MIN_RUNS_FOR_CI} seeds)`;
+    if (established.length === 0) return `${metric}: no difference established`;
+    return established
+      .map((contrast) => {
+        const higher = higherOf(contrast)!;
+        return `${metric} higher with \`${higher.label}\` than \`${(higher === contrast.a ? contrast.b : contrast.a).label}\``;
+      })
+      .join(', ');
+  });
+  return `\`${shared.join(' ')}\`: ${parts.join('; ')}`;
 }
 
 function comparisonSection(comparison: Comparison | null): string[] {

@@ -3,9 +3,10 @@ import { describe, test } from 'node:test';
 import { learningCurves, summariseConfigurations } from '../../src/report/aggregate.js';
 import { compareWithPublished } from '../../src/report/compare.js';
 import { runFigures, type EpisodeRow, type RunFigures } from '../../src/report/data.js';
+import { questionContrasts } from '../../src/report/contrasts.js';
 import { matchedGroups } from '../../src/report/doc.js';
 import { episodePosition, paretoSpec } from '../../src/report/plots.js';
-import { csvTable, markdownTable } from '../../src/report/tables.js';
+import { contrastTable, contrastVerdict, csvTable, markdownTable } from '../../src/report/tables.js';
 
 function episode(index: number, fields: Partial<EpisodeRow>): EpisodeRow {
   return {
@@ -103,7 +104,7 @@ describe('over seeds', () => {
   const bootstrap = { reps: 500, confidence: 0.95, seed: 3 };
   const summaries = summariseConfigurations(runs, bootstrap);
 
-  test('mean ± std, IQM (hand-computed) and a CI around it', () => {
+  test('mean ± std and IQM (hand-computed); no CI from 6 seeds', () => {
     const gsde = summaries.find((summary) => summary.noise === 'gsde')!;
     assert.equal(gsde.label, 'gsde k=8');
     assert.deepEqual(gsde.seeds, [0, 1, 2, 3, 4, 5]);
@@ -112,7 +113,8 @@ describe('over seeds', () => {
     assert.ok(Math.abs(gsde.finalReturn.mean - -152.8333333333) < 1e-9);
     // Squared deviations from the mean sum to 5080.8333 (47.17² + 2.83² + 7.17² + 2.17² + 0.83² + 52.83²), over n − 1 = 5.
     assert.ok(Math.abs(gsde.finalReturn.std - Math.sqrt(5080.833333333333 / 5)) < 1e-9);
-    assert.ok(gsde.finalReturn.ci.low <= -154.25 && -154.25 <= gsde.finalReturn.ci.high);
+    // Fewer than 10 seeds: the interval is not estimated rather than a [min, max] that looks like a 95 % CI.
+    assert.ok(Number.isNaN(gsde.finalReturn.ci.low) && Number.isNaN(gsde.finalReturn.ci.high));
     // Continuity 2..7: IQM mean(3, 4, 5, 6) = 4.5.
     assert.equal(gsde.rawContinuity.iqm, 4.5);
     assert.equal(gsde.axes['noise'], 'gsde');
@@ -125,7 +127,7 @@ describe('over seeds', () => {
 
   test('tables: Markdown with units and CIs, CSV with every statistic', () => {
     const markdown = markdownTable(summaries);
-    assert.match(markdown, /\| `gsde k=8` \| 6 \| -154\.3 \[-?\d/);
+    assert.match(markdown, /\| `gsde k=8` \| 6 \| -154\.3 \[CI not estimated: 6 seeds\]/);
     assert.match(markdown, /raw continuity %: IQM \[95 % CI\]/);
     const csv = csvTable(summaries).trim().split('\n');
     const header = csv[0].split(',');
@@ -173,5 +175,34 @@ describe('over seeds', () => {
   test('once per episode sits at the episode length, or an octave past the longest interval', () => {
     assert.equal(episodePosition([1, 2, 64], 200), 200);
     assert.equal(episodePosition([1, 2, 64], 50), 128);
+  });
+});
+
+describe('ten seeds: CIs and contrasts', () => {
+  // Return of gsde k=8 is that of gaussian k=1 plus 5 on every seed; continuity is equal on every seed.
+  const base = [-210, -190, -205, -180, -200, -195, -185, -215, -170, -220];
+  const runs = [
+    ...base.map((value, seed) => run('noise=gsde;interval=8', seed, value + 5, 3, { noise: 'gsde', interval: 8 })),
+    ...base.map((value, seed) => run('', seed, value, 3, {})),
+  ];
+  const bootstrap = { reps: 500, confidence: 0.95, seed: 3 };
+  const summaries = summariseConfigurations(runs, bootstrap);
+
+  test('the IQM gets a CI around it', () => {
+    const gsde = summaries.find((summary) => summary.noise === 'gsde')!;
+    assert.ok(gsde.finalReturn.ci.low <= gsde.finalReturn.iqm && gsde.finalReturn.iqm <= gsde.finalReturn.ci.high);
+    assert.match(markdownTable(summaries), /\| `gsde k=8` \| 10 \| -192\.5 \[-\d/);
+  });
+
+  test('contrasts: the paired difference of 5 is established, equal continuity is not a difference', () => {
+    const contrasts = questionContrasts(matchedGroups(summaries, ['noise', 'interval']), bootstrap);
+    const ret = contrasts.find((contrast) => contrast.metric === 'return')!;
+    assert.equal(ret.pairs, 10);
+    assert.deepEqual([ret.difference!.estimate, ret.difference!.interval.low, ret.difference!.interval.high], [5, 5, 5]);
+    assert.equal(contrastVerdict(ret), 'return higher with `gsde k=8`');
+    const cost = contrasts.find((contrast) => contrast.metric === 'continuity cost')!;
+    assert.equal(cost.improvement!.estimate, 0.5);
+    assert.equal(contrastVerdict(cost), 'no difference established');
+    assert.match(contrastTable(contrasts), /\| `gsde k=8` \| `gaussian k=1` \| return \| 10 \| 5\.00 \[5\.00, 5\.00\] at 95 % \|/);
   });
 });
