@@ -39,6 +39,7 @@ export interface TrainConfig {
   noiseStd: number;
   ouTheta: number;
   ouDt: number;
+  ouControlPeriod: boolean;
   pinkBeta: number;
   paramStd: number;
   layerNorm: boolean;
@@ -120,7 +121,12 @@ export const TRAIN_OPTIONS: Record<keyof TrainConfig, OptionSpec> = {
   interval: { kind: 'number', group: EXPLORATION, describe: 'resample the noise every k steps (1: every step, -1: once per episode)' },
   noiseStd: { kind: 'number', group: EXPLORATION, describe: "TD3: action-space noise std (SAC's std is learned)" },
   ouTheta: { kind: 'number', group: EXPLORATION, describe: 'ou: mean reversion rate θ' },
-  ouDt: { kind: 'number', group: EXPLORATION, describe: 'ou: time step dt of the process' },
+  ouDt: { kind: 'number', group: EXPLORATION, describe: 'ou: time step dt of one draw (SB3: 0.01)' },
+  ouControlPeriod: {
+    kind: 'boolean',
+    group: EXPLORATION,
+    describe: 'ou: dt = the control period × the interval instead of --ou-dt (θ then in 1/s)',
+  },
   pinkBeta: { kind: 'number', group: EXPLORATION, describe: 'pink: spectral exponent β (0 white, 1 pink, 2 red)' },
   paramStd: { kind: 'number', group: EXPLORATION, describe: 'param: initial std σ of the weight perturbation' },
   layerNorm: { kind: 'boolean', group: EXPLORATION, describe: "layer normalisation in the actor's hidden layers (never perturbed)" },
@@ -197,6 +203,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   noiseStd: 0.1,
   ouTheta: 0.15,
   ouDt: 0.01,
+  ouControlPeriod: false,
   pinkBeta: 1,
   paramStd: 0.1,
   layerNorm: false,

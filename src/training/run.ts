@@ -82,6 +82,7 @@ export async function runTraining(
     rng: streams.exploration,
     actionDim: calibration.joints.length,
     episodeSteps: task.episodeSteps,
+    controlPeriodS: 1 / calibration.controlHz,
     head: learnerConfig.actor.head,
   });
   refuseOversizedBuffer(config.bufferSize, task.obsDim, calibration.joints.length);
