@@ -8,6 +8,14 @@
  */
 export type CommandMode = 'position' | 'effort';
 
+/**
+ * How a policy's actions in [-1, 1] become position targets: `absolute`, each action is a target
+ * over the joint's soft range; `delta`, each action moves the target from the last applied command
+ * by at most what the joint's velocity limit allows in one control period.
+ */
+export const ACTION_MODES = ['absolute', 'delta'] as const;
+export type ActionMode = (typeof ACTION_MODES)[number];
+
 /** Serial-bus servo models (`src/calibration/servo.ts` gives their protocol and the tick convention). */
 export type ServoModel = 'sts3215' | 'xl430-w250' | 'xl330-m288';
 export type BusProtocol = 'feetech' | 'dynamixel';
@@ -102,6 +110,11 @@ export interface Calibration {
   controlHz: number;
   /** What a command's per-joint targets mean: joint positions [rad] or joint efforts [N·m]. */
   commandMode: CommandMode;
+  /**
+   * The action mode a run uses unless `--action` says otherwise (file field `actionMode`, default
+   * `absolute`; `delta` needs position commands).
+   */
+  actionMode: ActionMode;
   /** The driven joints, in command order. */
   joints: JointCalibration[];
   /**

@@ -161,4 +161,10 @@ export const MIGRATIONS: readonly string[] = [
   FROM runs r LEFT JOIN episodes e ON e.run_id = r.id AND e.evaluation = 0 AND e.ended_at IS NOT NULL
   GROUP BY r.id;
   `,
+  // 3: how much each episode explored: the size of the noise, and parameter noise's σ and action distance d.
+  `
+  ALTER TABLE episodes ADD COLUMN mean_abs_noise REAL;   -- mean over steps and joints of |exploratory − deterministic action| (action units)
+  ALTER TABLE episodes ADD COLUMN param_std REAL;        -- parameter noise: σ of the weight perturbation at the episode's end
+  ALTER TABLE episodes ADD COLUMN param_distance REAL;   -- parameter noise: last measured action distance d (adaptive σ only)
+  `,
 ];

@@ -1,3 +1,4 @@
+import { ACTION_MODES, type ActionMode } from '../calibration/types.js';
 import { NOISE_NAMES, type NoiseName } from '../rl/exploration/strategy.js';
 import { UsageError } from '../util/errors.js';
 
@@ -18,6 +19,7 @@ export interface TrainConfig {
   // what it learns
   task: string;
   episodeSteps: number | null;
+  action: 'auto' | ActionMode;
   algo: 'sac' | 'td3';
   hidden: number[];
   learningRate: number;
@@ -102,6 +104,12 @@ export const TRAIN_OPTIONS: Record<keyof TrainConfig, OptionSpec> = {
   },
   task: { kind: 'string', group: LEARNER, describe: 'task: observation and reward' },
   episodeSteps: { kind: 'number', group: LEARNER, describe: "steps per episode (default: the task's)" },
+  action: {
+    kind: 'string',
+    group: LEARNER,
+    describe: "position actions: absolute targets, or delta moves of at most velocity limit × period (auto: the calibration's actionMode)",
+    choices: ['auto', ...ACTION_MODES],
+  },
   algo: { kind: 'string', group: LEARNER, describe: 'learner', choices: ['sac', 'td3'] },
   hidden: { kind: 'string', group: LEARNER, describe: 'hidden layer widths of actor and critics, e.g. 256,256' },
   learningRate: { kind: 'number', group: LEARNER, describe: 'Adam learning rate' },
@@ -183,6 +191,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   reconnectS: 60,
   task: 'reach',
   episodeSteps: null,
+  action: 'auto',
   algo: 'sac',
   hidden: [256, 256],
   learningRate: 3e-4,

@@ -1,5 +1,6 @@
 import { loadCalibration, measuredJointNames } from '../calibration/load.js';
 import type { Calibration } from '../calibration/types.js';
+import { resolveActionMode } from '../control/action-map.js';
 import { ControlLoop, type EpisodeResult } from '../control/loop.js';
 import type { Robot } from '../core/robot.js';
 import { OperatorEStop } from '../core/operator-estop.js';
@@ -67,6 +68,7 @@ export async function runTraining(
   const resumed: Checkpoint | null = config.resume ? readCheckpoint(config.resume) : null;
   const calibration = loadCalibration(robotName(config));
   const task = createTask(config.task, calibration, config.episodeSteps ?? undefined);
+  const actionMode = resolveActionMode(config.action, calibration);
   const schedule = validateSchedule({
     trainEvery: config.trainEvery,
     gradientSteps: config.gradientSteps,
@@ -129,7 +131,7 @@ export async function runTraining(
         seed: config.seed,
         sweep: config.sweep,
         jointNames: measuredJointNames(calibration),
-        config: { ...config, task: task.describe(), exploration: exploration.describe(), backend, trainer: trainerKind },
+        config: { ...config, actionMode, task: task.describe(), exploration: exploration.describe(), backend, trainer: trainerKind },
         calibration: { ...calibration, sourcePath: undefined },
         codeVersion: codeVersion(),
       },
@@ -160,6 +162,7 @@ export async function runTraining(
       recorder,
       taskRng: streams.task,
       evaluationStochastic: config.evalStochastic,
+      actionMode,
     });
     const saveCheckpoint = async (): Promise<string> => {
       const snapshot = await trainer.snapshot(config.saveReplay);
