@@ -124,7 +124,7 @@ describe('cells', () => {
     const cells = expandCells(presetGrids(['study']).map(parseGrid), { ...STUDY_SCHEDULE, ...BASE }, 'study');
     const configurations = cells.map((cell) => cell.configuration);
     assert.equal(new Set(configurations).size, configurations.length, 'no configuration twice');
-    assert.equal(cells.length, 30);
+    assert.equal(cells.length, 37);
     for (const expected of [
       'noise=none',
       'train-every=8;gradient-steps=8;noise=none',
@@ -137,6 +137,10 @@ describe('cells', () => {
       'noise=gsde;interval=8;layer-norm=on',
       'noise=ou',
       'noise=pink',
+      'noise=param;interval=-1;layer-norm=on',
+      'interval=8',
+      'noise=ou;interval=-1',
+      'noise=pink;interval=8',
     ]) {
       assert.ok(configurations.includes(expected), `missing ${expected}`);
     }
