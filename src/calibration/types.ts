@@ -10,8 +10,9 @@ export type CommandMode = 'position' | 'effort';
 
 /**
  * How a policy's actions in [-1, 1] become position targets: `absolute`, each action is a target
- * over the joint's soft range; `delta`, each action moves the target from the last applied command
- * by at most what the joint's velocity limit allows in one control period.
+ * over the joint's soft range; `delta`, each action is a velocity reference (action × velocity limit)
+ * that the target follows from the last applied command inside the acceleration and jerk limits
+ * (docs/twins.md, `ActionMap`).
  */
 export const ACTION_MODES = ['absolute', 'delta'] as const;
 export type ActionMode = (typeof ACTION_MODES)[number];

@@ -176,6 +176,7 @@ export class ControlLoop {
     this.parts.safety.beginEpisode(state);
     // Delta actions move from the last applied command: before the first tick, the start pose.
     this.command.set(state.positionRad.subarray(0, this.joints));
+    this.actionMap.beginEpisode(this.command);
     if (this.parts.calibration.commandMode === 'position') this.actionMap.toAction(state.positionRad, this.appliedAction);
     else this.appliedAction.fill(0);
   }

@@ -119,7 +119,8 @@ export const TRAIN_OPTIONS: Record<keyof TrainConfig, OptionSpec> = {
   action: {
     kind: 'string',
     group: LEARNER,
-    describe: "position actions: absolute targets, or delta moves of at most velocity limit × period (auto: the calibration's actionMode)",
+    describe:
+      "position actions: absolute targets, or delta: a velocity reference (action × velocity limit) the target follows inside the acceleration and jerk limits (auto: the calibration's actionMode)",
     choices: ['auto', ...ACTION_MODES],
   },
   algo: { kind: 'string', group: LEARNER, describe: 'learner', choices: ['sac', 'td3'] },

@@ -5,7 +5,10 @@ import type { Calibration } from '../../src/calibration/types.js';
 import { ActionMap, resolveActionMode } from '../../src/control/action-map.js';
 import { ControlLoop } from '../../src/control/loop.js';
 import { CalibratedSafetyStage } from '../../src/control/safety-stage.js';
+import { GaussianNoise } from '../../src/rl/exploration/gaussian.js';
 import { NoNoise } from '../../src/rl/exploration/none.js';
+import type { ExplorationStrategy } from '../../src/rl/exploration/strategy.js';
+import { SafetyFilter } from '../../src/safety/filter.js';
 import { ActorForward } from '../../src/rl/policy/actor.js';
 import type { ActorWeights } from '../../src/rl/types.js';
 import { SimRobot } from '../../src/sim/sim-robot.js';
@@ -35,13 +38,14 @@ function randomActor(obsDim: number, actionDim: number, seed: number): ActorForw
 }
 
 /**
- * Over `episodes` episodes of a random actor on the arm twin: the share of steps [%] whose command the
+ * Over `episodes` episodes of a random actor on a twin (deterministic, or with `exploration`): the share of steps [%] whose command the
  * safety layer changed, and per limit the share of steps it changed.
  */
 async function interventions(
   calibration: Calibration,
   mode: 'absolute' | 'delta',
   episodes: number,
+  exploration: (actionDim: number) => ExplorationStrategy = () => new NoNoise(-1),
 ): Promise<{ share: number; byLimit: Record<string, number> }> {
   const task = createTask('reach', calibration);
   const robot = await SimRobot.create(calibration, 7);
@@ -50,7 +54,7 @@ async function interventions(
       calibration,
       task,
       policy: { policy: randomActor(task.obsDim, calibration.joints.length, 3) },
-      exploration: new NoNoise(-1),
+      exploration: exploration(calibration.joints.length),
       safety: new CalibratedSafetyStage(calibration),
       onTransition: () => {},
       recorder: null,
@@ -77,17 +81,36 @@ async function interventions(
 }
 
 describe('action modes', () => {
-  test('delta: the target moves from the last command by at most velocity limit × period', () => {
+  test('delta: each target moves by at most velocity limit × period, towards action × velocity limit, inside the soft range', () => {
     const arm = loadCalibration('arm');
     const map = new ActionMap(arm, 'delta');
-    const last = Float64Array.from([0.5, -0.2, 1.0, 0]);
+    const filter = SafetyFilter.fromCalibration(arm);
+    const start = Float64Array.from(arm.joints, (joint) => joint.limits.minPositionRad! + 0.3);
+    filter.reset(start);
+    map.beginEpisode(start);
+    const reading = { positionRad: Float64Array.from(start), velocityRadS: new Float64Array(4), ageUs: 0 };
+    const command = Float64Array.from(start);
     const target = new Float64Array(4);
-    map.toTarget([1, -1, 0.5, 0], last, target);
-    const step = arm.joints.map((joint) => joint.limits.maxVelocityRadS / arm.controlHz);
-    assert.deepEqual(Array.from(target), [0.5 + step[0], -0.2 - step[1], 1.0 + 0.5 * step[2], 0]);
+    const rng = new Rng(11);
+    const fastest = new Float64Array(4);
+    // Random actions, then full speed forward until every joint rests at the top of its soft range.
+    for (let tick = 0; tick < 400; tick++) {
+      const action = tick < 100 ? Array.from({ length: 4 }, () => 2 * rng.uniform() - 1) : [1, 1, 1, 1];
+      map.toTarget(action, command, target);
+      for (let j = 0; j < 4; j++) assert.ok(Math.abs(target[j] - command[j]) <= map.maxStep[j] * (1 + 1e-9), `tick ${tick} joint ${j}`);
+      filter.step(target, reading);
+      filter.commandState.velocityRadS.forEach((v, j) => (fastest[j] = Math.max(fastest[j], v)));
+      command.set(filter.output.applied);
+      reading.positionRad.set(command);
+    }
+    assert.deepEqual(
+      Array.from(fastest, (v) => Number(v.toFixed(6))),
+      arm.joints.map((joint) => joint.limits.maxVelocityRadS),
+    );
+    Array.from(command).forEach((q, j) => assert.ok(Math.abs(q - map.high[j]) < 1e-9, `joint ${j} rests at ${q}, not ${map.high[j]}`));
     // Absolute: the action is the place in the soft range, whatever the last command.
     const absolute = new ActionMap(arm, 'absolute');
-    absolute.toTarget([1, -1, 0, 0], last, target);
+    absolute.toTarget([1, -1, 0, 0], command, target);
     assert.equal(target[0], absolute.high[0]);
     assert.equal(target[1], absolute.low[1]);
   });
@@ -118,5 +141,18 @@ describe('action modes', () => {
     assert.equal(delta.byLimit['velocity'] ?? 0, 0, `delta: ${JSON.stringify(delta)}`);
     assert.ok((delta.byLimit['acceleration'] ?? 0) < 5 && (delta.byLimit['jerk'] ?? 0) < 10, `delta: ${JSON.stringify(delta)}`);
     assert.ok(delta.share < 25, `delta: ${JSON.stringify(delta)}`);
+  });
+
+  test('exploring with Gaussian noise on every step, delta mode on the arm and the SO-101 leaves nearly every command unclipped', async () => {
+    // Moving the target by action × velocity limit × period asked for any velocity change in one tick:
+    // with noise on every action the jerk, acceleration and velocity limits changed 100 % of commands.
+    for (const robot of ['arm', 'so101']) {
+      const calibration = loadCalibration(robot);
+      const noisy = (actionDim: number) => new GaussianNoise(new Rng(9), actionDim, 1, 'deterministic', 0.5);
+      const delta = await interventions(calibration, 'delta', 2, noisy);
+      assert.ok(delta.share < 1, `${robot} delta: ${JSON.stringify(delta)}`);
+      const absolute = await interventions(calibration, 'absolute', 1, noisy);
+      assert.ok(absolute.share > 90, `${robot} absolute: ${JSON.stringify(absolute)}`);
+    }
   });
 });
