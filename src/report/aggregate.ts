@@ -48,6 +48,16 @@ export interface ConfigurationSummary {
   rawContinuity: MetricSummary;
   appliedContinuity: MetricSummary;
   interventionsPct: MetricSummary;
+  /** Mean training return over the budget (area under the training-return curve / steps). */
+  trainingReturnArea: MetricSummary;
+  /** Training steps until the return first reached the sweep's threshold; n counts the runs that reached it. */
+  stepsToThreshold: MetricSummary;
+  /** The sweep's threshold: the median final return of all its runs (`sweepThreshold`). */
+  threshold: number;
+  meanSquaredJerk: MetricSummary;
+  highFrequencyShare: MetricSummary;
+  /** Mean |exploratory − deterministic action|: smoothness is compared at equal exploration size. */
+  meanAbsNoise: MetricSummary;
   /** Each seed's final return and raw continuity cost, for contrasts over matched seeds. */
   bySeed: { finalReturn: Map<number, number>; rawContinuity: Map<number, number> };
   /** Training steps per run (the largest, if runs differ). */
@@ -81,8 +91,11 @@ export function summariseConfigurations(runs: readonly RunFigures[], bootstrap: 
     groups.set(id, [...(groups.get(id) ?? []), run]);
   }
   const axesBySweep = new Map<string, string[]>();
-  for (const sweep of new Set(runs.map((run) => run.sweep)))
+  const thresholds = new Map<string, number>();
+  for (const sweep of new Set(runs.map((run) => run.sweep))) {
     axesBySweep.set(sweep, varyingOptions(runs.filter((run) => run.sweep === sweep)));
+    thresholds.set(sweep, sweepThreshold(runs.filter((run) => run.sweep === sweep)));
+  }
   return [...groups.values()].map((group) => {
     const first = group[0];
     const axes = Object.fromEntries(axesBySweep.get(first.sweep)!.map((flag) => [flag, optionValue(first, flag)]));
@@ -114,6 +127,27 @@ export function summariseConfigurations(runs: readonly RunFigures[], bootstrap: 
         group.map((run) => run.interventionsPct),
         bootstrap,
       ),
+      trainingReturnArea: summarise(
+        group.map((run) => run.trainingReturnArea),
+        bootstrap,
+      ),
+      stepsToThreshold: summarise(
+        group.map((run) => stepsToThreshold(run, thresholds.get(first.sweep)!)),
+        bootstrap,
+      ),
+      threshold: thresholds.get(first.sweep)!,
+      meanSquaredJerk: summarise(
+        group.map((run) => run.meanSquaredJerk),
+        bootstrap,
+      ),
+      highFrequencyShare: summarise(
+        group.map((run) => run.highFrequencyShare),
+        bootstrap,
+      ),
+      meanAbsNoise: summarise(
+        group.map((run) => run.meanAbsNoise),
+        bootstrap,
+      ),
       bySeed: {
         finalReturn: new Map(group.map((run) => [run.seed, run.finalReturn])),
         rawContinuity: new Map(group.map((run) => [run.seed, run.rawContinuity])),
@@ -122,6 +156,34 @@ export function summariseConfigurations(runs: readonly RunFigures[], bootstrap: 
       runSeconds: group.reduce((sum, run) => sum + (Number.isFinite(run.seconds) ? run.seconds : 0), 0),
     };
   });
+}
+
+/** Training episodes the return is averaged over when it is compared with the threshold. */
+export const THRESHOLD_WINDOW = 5;
+
+/**
+ * The return a sweep's runs are timed to (pre-registered): the median final return over all its runs,
+ * so that "steps to threshold" asks how soon a configuration reaches the sweep's typical final result.
+ */
+export function sweepThreshold(runs: readonly RunFigures[]): number {
+  const finals = runs
+    .map((run) => run.finalReturn)
+    .filter((value) => Number.isFinite(value))
+    .sort((a, b) => a - b);
+  if (finals.length === 0) return Number.NaN;
+  const middle = finals.length >> 1;
+  return finals.length % 2 === 1 ? finals[middle] : (finals[middle - 1] + finals[middle]) / 2;
+}
+
+/** Training steps at which the mean return of the last `THRESHOLD_WINDOW` training episodes first reached `threshold`; NaN if never. */
+export function stepsToThreshold(run: RunFigures, threshold: number): number {
+  let sum = 0;
+  for (let i = 0; i < run.curve.length; i++) {
+    sum += run.curve[i].return;
+    if (i >= THRESHOLD_WINDOW) sum -= run.curve[i - THRESHOLD_WINDOW].return;
+    if (sum / Math.min(i + 1, THRESHOLD_WINDOW) >= threshold) return run.curve[i].steps;
+  }
+  return Number.NaN;
 }
 
 /** The value of a flag for a run: from its cell key when the key names it, else from its stored options. */

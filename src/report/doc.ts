@@ -7,7 +7,7 @@ import { compareWithPublished, type Comparison } from './compare.js';
 import { decidingVerdict, higherOf, questionContrasts, type Contrast } from './contrasts.js';
 import { CONTINUITY_DEFINITION } from './definitions.js';
 import { MIN_RUNS_FOR_CI, paretoFront, type BootstrapOptions } from './stats.js';
-import { contrastNotes, contrastTable, formatIqm, formatNumber, markdownTable } from './tables.js';
+import { contrastNotes, contrastTable, formatIqm, formatNumber, learningNotes, learningTable, markdownTable } from './tables.js';
 import type { PlotKind, SweepReport } from './write.js';
 
 /** The study's four questions, each answered by the configurations that differ only in these options. */
@@ -173,13 +173,15 @@ function sweepSection(report: SweepReport, base: string, contrastsOf: ContrastsO
     }
     const members = groups.flat();
     const rows = [...members, ...baselines.filter((baseline) => !members.includes(baseline))];
-    lines.push(markdownTable(rows), '');
+    lines.push(markdownTable(rows), '', learningTable(rows), '');
     const contrasts = contrastsOf(report, question);
     if (contrasts.length > 0) lines.push(contrastTable(contrasts), '', contrastNotes(bootstrap.reps, bootstrap.confidence), '');
     if (question.plot) lines.push(...image(question.plot, `${question.title} on ${report.robot}`));
   }
   lines.push(...comparisonSection(compareWithPublished(report.summaries)));
   lines.push('### Learning curves', '', ...image('learning-curves', `learning curves on ${report.robot}`));
+  lines.push('### Parameter noise: σ and d over training', '', ...image('param-noise', `parameter noise σ and d on ${report.robot}`));
+  lines.push(learningNotes(report.summaries), '');
   lines.push(
     `Every configuration is in the table of question 4. Per-run figures: [${relative(base, join(report.folder, 'runs.csv'))}](${relative(base, join(report.folder, 'runs.csv'))}); summary as CSV: [${relative(base, join(report.folder, 'summary.csv'))}](${relative(base, join(report.folder, 'summary.csv'))}).`,
     '',

@@ -1,4 +1,4 @@
-import type { ConfigurationSummary, MetricSummary } from './aggregate.js';
+import { THRESHOLD_WINDOW, type ConfigurationSummary, type MetricSummary } from './aggregate.js';
 import { decidingVerdict, higherOf, type Contrast } from './contrasts.js';
 import { CONTINUITY_DEFINITION } from './definitions.js';
 import type { Verdict } from './inference.js';
@@ -69,11 +69,53 @@ export function tableNotes(bootstrapReps: number): string {
   ].join('\n');
 }
 
+const LEARNING_HEADERS = [
+  'configuration',
+  'training return area: IQM [95 % CI]',
+  'steps to threshold: IQM [95 % CI] (runs that reached it)',
+  'mean |noise|: IQM [95 % CI]',
+  'mean squared jerk: IQM [95 % CI]',
+  'high-frequency share: IQM [95 % CI]',
+];
+
+/** What exploring cost while learning, and how smooth the applied motion was at that size of exploration (`learningNotes`). */
+export function learningTable(summaries: readonly ConfigurationSummary[]): string {
+  const rows = summaries.map((summary) => [
+    `\`${summary.label}\``,
+    formatIqm(summary.trainingReturnArea),
+    `${formatIqm(summary.stepsToThreshold)} (${summary.stepsToThreshold.n} of ${summary.seeds.length})`,
+    formatIqm(summary.meanAbsNoise),
+    formatIqm(summary.meanSquaredJerk),
+    formatIqm(summary.highFrequencyShare),
+  ]);
+  return [
+    `| ${LEARNING_HEADERS.join(' | ')} |`,
+    `|${LEARNING_HEADERS.map((_, column) => (column === 0 ? '---' : '---:')).join('|')}|`,
+    ...rows.map((row) => `| ${row.map((cell) => cell.replace(/\|/g, '\\|')).join(' | ')} |`),
+  ].join('\n');
+}
+
+/** What the columns of `learningTable` mean. */
+export function learningNotes(summaries: readonly ConfigurationSummary[]): string {
+  const threshold = summaries.length > 0 ? formatNumber(summaries[0].threshold) : '-';
+  return [
+    '- Training return area: the area under the training-return curve divided by the budget (the mean return per training step, exploration included): what exploring cost while learning, which the final deterministic return hides.',
+    `- Steps to threshold: training steps until the mean return of the last ${THRESHOLD_WINDOW} training episodes first reached the median final return of all the sweep's runs (${threshold}); runs that never reached it are left out, and the brackets say how many did.`,
+    '- Mean |noise|: mean over steps and joints of |exploratory − deterministic action| (action units): read the smoothness columns at equal exploration size.',
+    '- Mean squared jerk [(joint units/s³)²] and high-frequency share (of command energy above the cut-off) of the applied commands, mean over complete training episodes.',
+  ].join('\n');
+}
+
 const CSV_METRICS: [string, (summary: ConfigurationSummary) => MetricSummary][] = [
   ['return', (summary) => summary.finalReturn],
   ['raw_continuity_pct', (summary) => summary.rawContinuity],
   ['applied_continuity_pct', (summary) => summary.appliedContinuity],
   ['interventions_pct', (summary) => summary.interventionsPct],
+  ['training_return_area', (summary) => summary.trainingReturnArea],
+  ['steps_to_threshold', (summary) => summary.stepsToThreshold],
+  ['mean_abs_noise', (summary) => summary.meanAbsNoise],
+  ['mean_squared_jerk', (summary) => summary.meanSquaredJerk],
+  ['high_freq_share', (summary) => summary.highFrequencyShare],
 ];
 
 /** The summary as CSV: one row per configuration, one column per option that varies and per statistic. */

@@ -18,6 +18,11 @@ function episode(index: number, fields: Partial<EpisodeRow>): EpisodeRow {
     raw_continuity_cost: 1,
     continuity_cost: 0.5,
     safety_clipped_steps: 0,
+    mean_squared_jerk: null,
+    high_freq_share: null,
+    mean_abs_noise: null,
+    param_std: null,
+    param_distance: null,
     ...fields,
   };
 }
@@ -25,10 +30,10 @@ function episode(index: number, fields: Partial<EpisodeRow>): EpisodeRow {
 describe('one run: final return, continuity, interventions', () => {
   test('runs that evaluated: the last evaluation round', () => {
     const episodes = [
-      episode(0, { return: -10, raw_continuity_cost: 2, continuity_cost: 1, safety_clipped_steps: 10 }),
-      episode(1, { return: -8, raw_continuity_cost: 4, continuity_cost: 3, safety_clipped_steps: 0 }),
-      episode(2, { evaluation: 1, return: -100 }), // an earlier round: not the final one
-      episode(3, { return: -6, raw_continuity_cost: 6, continuity_cost: 5, safety_clipped_steps: 20 }),
+      episode(0, { return: -10, raw_continuity_cost: 2, continuity_cost: 1, safety_clipped_steps: 10, mean_squared_jerk: 4 }),
+      episode(1, { return: -8, raw_continuity_cost: 4, continuity_cost: 3, safety_clipped_steps: 0, high_freq_share: 0.2 }),
+      episode(2, { evaluation: 1, return: -100, mean_abs_noise: 9 }), // an earlier round: not the final one
+      episode(3, { return: -6, raw_continuity_cost: 6, continuity_cost: 5, safety_clipped_steps: 20, mean_abs_noise: 0.3, steps: 200 }),
       episode(4, { evaluation: 1, return: -3 }),
       episode(5, { evaluation: 1, return: -5 }),
     ];
@@ -38,13 +43,19 @@ describe('one run: final return, continuity, interventions', () => {
     assert.equal(figures.returnEpisodes, 2);
     assert.equal(figures.rawContinuity, 4);
     assert.equal(figures.appliedContinuity, 3);
-    assert.equal(figures.steps, 300);
-    assert.equal(figures.interventionsPct, 10);
+    assert.equal(figures.steps, 400);
+    assert.equal(figures.interventionsPct, 7.5);
     assert.deepEqual(figures.curve, [
       { steps: 100, return: -10 },
       { steps: 200, return: -8 },
-      { steps: 300, return: -6 },
+      { steps: 400, return: -6 },
     ]);
+    // Training episodes only, each of those that stored it; the area weights returns by steps: (−10·100 − 8·100 − 6·200) / 400.
+    assert.equal(figures.meanSquaredJerk, 4);
+    assert.equal(figures.highFrequencyShare, 0.2);
+    assert.equal(figures.meanAbsNoise, 0.3);
+    assert.equal(figures.trainingReturnArea, -7.5);
+    assert.deepEqual(figures.paramNoise, []);
   });
 
   test('runs that never evaluated: the last 10 % of complete training episodes (at least one)', () => {
@@ -59,6 +70,18 @@ describe('one run: final return, continuity, interventions', () => {
     assert.equal(figures.steps, 2540, 'but its steps do');
     assert.equal(runFigures([episode(0, { return: 7 })])!.finalReturn, 7);
     assert.equal(runFigures([episode(0, { termination: 'aborted' })]), null);
+  });
+
+  test("parameter noise: σ and d at each training episode's end, against the steps taken", () => {
+    const figures = runFigures([
+      episode(0, { param_std: 0.1, param_distance: 0.3 }),
+      episode(1, { evaluation: 1 }),
+      episode(2, { param_std: 0.08, param_distance: null, steps: 50, termination: 'interrupted' }),
+    ])!;
+    assert.deepEqual(figures.paramNoise, [
+      { steps: 100, std: 0.1, distance: 0.3 },
+      { steps: 150, std: 0.08, distance: Number.NaN },
+    ]);
   });
 });
 
@@ -87,6 +110,11 @@ function run(
     rawContinuity,
     appliedContinuity: rawContinuity / 2,
     interventionsPct: 0,
+    meanSquaredJerk: rawContinuity * 10,
+    highFrequencyShare: 0.1,
+    meanAbsNoise: 0.2,
+    trainingReturnArea: finalReturn - 5,
+    paramNoise: [],
     curve: [
       { steps: 500, return: finalReturn - 10 },
       { steps: 1000, return: finalReturn },
