@@ -69,16 +69,7 @@ export function writeStudyDocument(path: string, reports: readonly SweepReport[]
     'normalisation, noise adaptation and the noise sampling interval do to return, and what does each noise type cost in smoothness?',
     'Every number below is computed from the runs of the sweeps listed under "How it was produced".',
     '',
-    '## Method',
-    '',
-    '- Learner: SAC. Unless a configuration says otherwise, the policy is trained once at the end of each episode with as many gradient steps as steps collected (`--train-every episode --gradient-steps -1`), so that exploration is the only difference between configurations.',
-    '- Baselines: no noise; no noise with the policy trained every 8 steps (`--train-every 8 --gradient-steps 8`); unstructured Gaussian noise resampled every step (the reference of normalised continuity).',
-    '- Return: the mean return of the final evaluation round (deterministic policy) when the runs evaluated, else the mean return of the last 10 % of training episodes; every table says which.',
-    `- Continuity cost: ${CONTINUITY_DEFINITION} Of the policy's raw actions (the gSDE paper's measure) unless marked applied (the commands after the safety layer); a run's value is its mean over complete training episodes.`,
-    '- Interventions: training steps whose command the safety layer changed, in %. Where the actions are absolute joint position targets (the arm twins), the velocity, acceleration and jerk limits shape nearly every command, so the column is near 100 % for every configuration: there it says that the limits made the motion, not that the policy misbehaved, and the applied continuity is that of the limited motion.',
-    `- Aggregation over seeds: interquartile mean (IQM, mean of the middle 50 % of runs, as \`rliable\` computes it) with a 95 % percentile bootstrap confidence interval over runs (${reps} resamples, fixed seed) from ${MIN_RUNS_FOR_CI} seeds on (below, the interval is not estimated), beside mean ± std.`,
-    '- Claims: each question compares the configurations of a matched group (equal in every other option) pair by pair, by the mean paired difference over matched seeds and by the probability of improvement P(a > b), with bootstrap intervals corrected by Holm\'s procedure across the contrasts of the question (per twin and metric); "no difference established" where the corrected interval includes 0 (0.5 for P(a > b)). The notes under each contrast table give the details.',
-    '',
+    ...methodSection(reps),
     '## How it was produced',
     '',
     'Regenerate everything (the sweeps resume: finished cells are skipped) with `npm run study`. The commands it ran:',
@@ -270,4 +261,26 @@ function comparisonSection(comparison: Comparison | null): string[] {
     '',
   );
   return lines;
+}
+
+/**
+ * The method, pre-registered: the contrasts of each question, the statistics and the metrics are
+ * fixed here, in the generator, before any result is read (docs/study.md repeats this section).
+ */
+export function methodSection(reps: number): string[] {
+  return [
+    '## Method',
+    '',
+    '- Learner: SAC. Unless a configuration says otherwise, the policy is trained once at the end of each episode with as many gradient steps as steps collected (`--train-every episode --gradient-steps -1`), so that exploration is the only difference between configurations.',
+    '- Exploration: unstructured Gaussian noise; Ornstein–Uhlenbeck noise as Stable-Baselines3 runs it (started at 0 every episode, θ = 0.15, dt = 0.01); pink noise (Eberhard et al., "Pink Noise Is All You Need: Colored Noise Exploration in Deep Reinforcement Learning", ICLR 2023); generalised state-dependent exploration, gSDE (Raffin et al., "Smooth Exploration for Robotic Reinforcement Learning", CoRL 2021); parameter-space noise with adaptive σ and layer normalisation (Plappert et al., "Parameter Space Noise for Exploration", ICLR 2018). k is the number of steps a noise sample is kept (`--interval`; "ep": once per episode).',
+    '- Baselines: no noise; no noise with the policy trained every 8 steps (`--train-every 8 --gradient-steps 8`); unstructured Gaussian noise resampled every step (the reference of normalised continuity).',
+    '- Twins and presets: the four questions (`--preset study`, 37 configurations) on the pendulum; the key configurations (`--preset key`: Gaussian k = 1, gSDE k = 8, adaptive parameter noise once per episode, no noise, no noise trained every 8 steps) on the sim-reacher and on the arm in both action modes (`--action delta`, a velocity reference the target follows inside the acceleration and jerk limits; `--action absolute`, joint position targets). 10 seeds per configuration, seeds matched across configurations.',
+    '- Pre-registered contrasts, per question, within matched groups (configurations equal in every other option): 1. layer norm on against off, at fixed σ (σ₀ = 0.1), at adaptive σ, and for gSDE k = 8; 2. adaptive σ (initial σ₀ = 0.1, target distances δ = 0.05, 0.1, 0.2, 0.4) against fixed σ (0.05, 0.1, 0.2, 0.4), all once per episode; 3. k = 1, 2, …, 64 and once per episode for adaptive parameter noise and gSDE, and k = 1, 8 and once per episode for Gaussian, OU and pink noise; 4. return against raw continuity cost over every configuration (Pareto front), gSDE against parameter noise compared at equal continuity.',
+    '- Return: the mean return of the final evaluation round (deterministic policy, 10 episodes) when the runs evaluated, else the mean return of the last 10 % of training episodes; every table says which. Training return area: the area under the training-return curve divided by the budget, what exploring cost while learning. Steps to threshold: training steps until the mean of the last 5 training returns first reached the median final return of the sweep.',
+    `- Continuity cost: ${CONTINUITY_DEFINITION} Of the policy's raw actions (the gSDE paper's measure) and of the applied commands (after the safety layer); a run's value is its mean over complete training episodes. Mean squared jerk and the high-frequency share of the applied commands, and the mean |exploration noise| (|exploratory − deterministic action|), so that smoothness is compared at equal exploration size. For parameter noise, σ and the action distance d over training are plotted.`,
+    '- Interventions: training steps whose command the safety layer changed, in %. With absolute joint position targets the velocity, acceleration and jerk limits shape nearly every command (the applied continuity is then that of the limited motion); in delta mode the limits catch outliers only.',
+    `- Aggregation over seeds: interquartile mean (IQM, mean of the middle 50 % of runs) with a 95 % stratified percentile bootstrap confidence interval over runs (${reps} resamples, fixed seed) from ${MIN_RUNS_FOR_CI} seeds on (below, the interval is not estimated), beside mean ± std, as Agarwal et al. recommend ("Deep Reinforcement Learning at the Edge of the Statistical Precipice", NeurIPS 2021, the \`rliable\` library).`,
+    '- Claims: each contrast is reported as the mean paired difference over matched seeds and as the probability of improvement P(a > b) (Agarwal et al., 2021), with bootstrap intervals corrected by Holm\'s procedure across the contrasts of the question (per twin and metric, family-wise level 5 %); "no difference established" where the corrected interval includes 0 (0.5 for P(a > b)), which is not evidence that the two are equal. The notes under each contrast table give the details.',
+    '',
+  ];
 }

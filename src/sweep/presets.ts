@@ -66,6 +66,11 @@ export const PRESETS: Readonly<Record<string, SweepPreset>> = {
       ...BASELINES,
     ],
   },
+  key: {
+    describe:
+      'the key configurations, also for a robot next to its twin: Gaussian k = 1, gSDE k = 8, parameter noise (adaptive, once per episode), no noise',
+    grids: ['noise=gsde;interval=8', REFERENCE_PARAM, ...BASELINES],
+  },
   compromise: {
     describe:
       "return against continuity cost for every noise type, the gSDE paper's figure: Gaussian, gSDE-2/8/32/64/episode, parameter noise, OU, pink, none",

@@ -148,8 +148,19 @@ describe('cells', () => {
     assert.ok(cells.every((cell) => cell.config.trainEvery === (cell.configuration.includes('train-every=8') ? 8 : 'episode')));
     assert.throws(
       () => presetGrids(['speed']),
-      /unknown preset 'speed'; presets: baselines, layer-norm, adaptation, interval, compromise, study/,
+      /unknown preset 'speed'; presets: baselines, layer-norm, adaptation, interval, key, compromise, study/,
     );
+  });
+
+  test('the key preset: Gaussian k = 1, gSDE k = 8, adaptive parameter noise once per episode, no noise (both schedules)', () => {
+    const cells = expandCells(presetGrids(['key']).map(parseGrid), { ...STUDY_SCHEDULE, ...BASE }, 'key');
+    assert.deepEqual(cells.map((cell) => cell.configuration).sort(), [
+      '',
+      'noise=gsde;interval=8',
+      'noise=none',
+      'noise=param;interval=-1;adaptive=on',
+      'train-every=8;gradient-steps=8;noise=none',
+    ]);
   });
 
   test('a stored run that differs from the planned cell is named flag by flag', () => {
