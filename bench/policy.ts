@@ -54,7 +54,7 @@ export async function* run(): AsyncGenerator<BenchResult> {
       const policy = new ActorForward(randomWeights(hidden, head, rng));
       const strategy = createExploration(
         { ...DEFAULT_TRAIN_CONFIG, noise, interval: 1 },
-        { rng, actionDim: ACTION_DIM, episodeSteps: 1000, head },
+        { rng, actionDim: ACTION_DIM, episodeSteps: 1000, controlPeriodS: 0.02, head },
       );
       strategy.reset();
       const obs = new Float32Array(OBS_DIM);

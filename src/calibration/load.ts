@@ -2,7 +2,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BUS_PROTOCOLS, MAX_SERVO_ID, SERVO_MODELS, SERVO_PROTOCOL } from './servo.js';
-import type { BusProtocol, BusSettings, Calibration, CommandMode, JointCalibration, JointLimits, PassiveJointCalibration, SafetySettings, ServoModel, ServoRef, TwinRealism, TwinSpec } from './types.js';
+import { ACTION_MODES } from './types.js';
+import type { ActionMode, BusProtocol, BusSettings, Calibration, CommandMode, JointCalibration, JointLimits, PassiveJointCalibration, SafetySettings, ServoModel, ServoRef, TwinRealism, TwinSpec } from './types.js';
 import { UsageError } from '../util/errors.js';
 
 /** The `calibration/` folder of the package: where `--sim NAME` and `--robot NAME` look first. */
@@ -88,6 +89,8 @@ export function parseCalibration(json: unknown, sourcePath: string): Calibration
   const schemaVersion = root.number('schemaVersion');
   if (schemaVersion !== 1) root.fail('schemaVersion', `must be 1 (this robo-train reads calibration format 1; got ${schemaVersion})`);
   const commandMode = root.oneOf<CommandMode>('commandMode', ['position', 'effort']);
+  const actionMode = root.optionalOneOf<ActionMode>('actionMode', ACTION_MODES) ?? 'absolute';
+  if (actionMode === 'delta' && commandMode !== 'position') root.fail('actionMode', 'can be "delta" only when commandMode is "position"');
   const jointsReader = root.array('joints');
   if (jointsReader.length === 0) root.fail('joints', 'must list at least one joint');
   const passiveReader = root.optionalArray('passiveJoints');
@@ -113,6 +116,7 @@ export function parseCalibration(json: unknown, sourcePath: string): Calibration
     description: root.string('description', CALIBRATION_BOUNDS.description),
     controlHz: root.within('controlHz', ...CALIBRATION_BOUNDS.controlHz, 'Hz'),
     commandMode,
+    actionMode,
     joints,
     passiveJoints,
     safety: safetyJson ? parseSafety(safetyJson) : { ...DEFAULT_SAFETY_SETTINGS },
@@ -337,6 +341,12 @@ class FieldReader {
     const value = this.string(field);
     if (!(allowed as readonly string[]).includes(value)) this.fail(field, `must be one of ${allowed.join(', ')} (got '${value}')`);
     return value as T;
+  }
+
+  /** One of `allowed`, or null when the field is absent or null. */
+  optionalOneOf<T extends string>(field: string, allowed: readonly T[]): T | null {
+    const value = this.record()[field];
+    return value === undefined || value === null ? null : this.oneOf(field, allowed);
   }
 
   number(field: string): number {

@@ -8,6 +8,15 @@
  */
 export type CommandMode = 'position' | 'effort';
 
+/**
+ * How a policy's actions in [-1, 1] become position targets: `absolute`, each action is a target
+ * over the joint's soft range; `delta`, each action is a velocity reference (action × velocity limit)
+ * that the target follows from the last applied command inside the acceleration and jerk limits
+ * (docs/twins.md, `ActionMap`).
+ */
+export const ACTION_MODES = ['absolute', 'delta'] as const;
+export type ActionMode = (typeof ACTION_MODES)[number];
+
 /** Serial-bus servo models (`src/calibration/servo.ts` gives their protocol and the tick convention). */
 export type ServoModel = 'sts3215' | 'xl430-w250' | 'xl330-m288';
 export type BusProtocol = 'feetech' | 'dynamixel';
@@ -102,6 +111,11 @@ export interface Calibration {
   controlHz: number;
   /** What a command's per-joint targets mean: joint positions [rad] or joint efforts [N·m]. */
   commandMode: CommandMode;
+  /**
+   * The action mode a run uses unless `--action` says otherwise (file field `actionMode`, default
+   * `absolute`; `delta` needs position commands).
+   */
+  actionMode: ActionMode;
   /** The driven joints, in command order. */
   joints: JointCalibration[];
   /**

@@ -79,7 +79,7 @@ export async function reportCommand(args: ReportArgs): Promise<number> {
     );
   if (args.doc) {
     const { writeStudyDocument } = await import('../report/doc.js');
-    writeStudyDocument(args.doc, reports, { db: args.db, reps: args.reps });
+    writeStudyDocument(args.doc, reports, { db: args.db, bootstrap: { reps: args.reps, confidence: 0.95, seed: args.bootstrapSeed } });
     console.log(`study document: ${args.doc}`);
   }
   return EXIT.ok;

@@ -38,6 +38,7 @@ const RUN_FLAGS = [
 const FROM_CHECKPOINT = [
   'task',
   'episodeSteps',
+  'action',
   'algo',
   'hidden',
   'layerNorm',

@@ -1,4 +1,4 @@
-import type { Calibration } from '../calibration/types.js';
+import type { ActionMode, Calibration } from '../calibration/types.js';
 import { copyJointState, createJointState, type JointCommand, type JointState } from '../core/joint-state.js';
 import { ContinuityCostAccumulator } from '../metrics/continuity.js';
 import { highFrequencyShare, meanSquaredJerk } from '../metrics/smoothness.js';
@@ -49,6 +49,8 @@ export interface ControlLoopParts {
   smoothnessCutoffHz?: number;
   /** Evaluation episodes explore like training ones (noise resampled as in training) instead of acting deterministically. */
   evaluationStochastic?: boolean;
+  /** How actions become targets (`--action`); default the calibration's `actionMode`. */
+  actionMode?: ActionMode;
 }
 
 export interface EpisodeResult extends EpisodeSummary {
@@ -88,6 +90,8 @@ export class ControlLoop {
    */
   private readonly commandRows: Float64Array[];
   private commandCount = 0;
+  /** Σ over the episode's steps and joints of |noise|. */
+  private absNoiseSum = 0;
   /** The state the previous step acted on: rewards and step rows need it one tick later. */
   private readonly previousState: JointState;
   private previousFlags = 0;
@@ -107,7 +111,7 @@ export class ControlLoop {
   constructor(private readonly parts: ControlLoopParts) {
     const { calibration, task } = parts;
     this.joints = calibration.joints.length;
-    this.actionMap = new ActionMap(calibration);
+    this.actionMap = new ActionMap(calibration, parts.actionMode ?? calibration.actionMode);
     this.obs = new Float32Array(task.obsDim);
     this.previousObs = new Float32Array(task.obsDim);
     this.action = new Float32Array(this.joints);
@@ -157,6 +161,7 @@ export class ControlLoop {
     this.rawContinuity.reset();
     this.wear.reset();
     this.commandCount = 0;
+    this.absNoiseSum = 0;
     this.parts.exploration.reset();
     this.parts.recorder?.beginEpisode(this.episode, evaluation);
     this.running = true;
@@ -169,6 +174,9 @@ export class ControlLoop {
    */
   robotReady(state: JointState): void {
     this.parts.safety.beginEpisode(state);
+    // Delta actions move from the last applied command: before the first tick, the start pose.
+    this.command.set(state.positionRad.subarray(0, this.joints));
+    this.actionMap.beginEpisode(this.command);
     if (this.parts.calibration.commandMode === 'position') this.actionMap.toAction(state.positionRad, this.appliedAction);
     else this.appliedAction.fill(0);
   }
@@ -195,11 +203,12 @@ export class ControlLoop {
     } else {
       this.parts.exploration.act(policy, this.obs, this.action, this.noise);
     }
-    this.actionMap.toJoint(this.action, this.target);
+    this.actionMap.toTarget(this.action, this.command, this.target);
     const flags = this.parts.safety.apply(this.target, state, this.command);
 
     this.continuity.add(this.command);
     this.rawContinuity.add(this.action);
+    for (let j = 0; j < this.joints; j++) this.absNoiseSum += Math.abs(this.noise[j]);
     if (state.telemetry) this.wear.add(state.telemetry);
     if (this.commandCount === this.commandRows.length) this.commandRows.push(new Float64Array(this.joints));
     this.commandRows[this.commandCount++].set(this.command);
@@ -260,6 +269,8 @@ export class ControlLoop {
       safetyClips: clips.byLimit,
       seconds: (performance.now() - this.episodeStartedMs) / 1000,
       wear: this.wear.summary(),
+      meanAbsNoise: this.commandCount > 0 ? this.absNoiseSum / (this.commandCount * this.joints) : Number.NaN,
+      explorationScale: this.parts.exploration.scale?.() ?? null,
     };
     this.parts.recorder?.endEpisode(this.episode, summary);
     return summary;

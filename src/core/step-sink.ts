@@ -51,6 +51,10 @@ export interface EpisodeSummary {
   seconds: number;
   /** What the actuators measured of the episode's wear (null for a robot that does not report it). */
   wear: WearSummary | null;
+  /** Mean over steps and joints of |what exploration added to the action| (0 for a deterministic episode). */
+  meanAbsNoise: number;
+  /** Parameter noise at the episode's end: σ and the last measured action distance d; null for other strategies. */
+  explorationScale: { std: number; distance: number } | null;
 }
 
 /** Bits of `steps.flags`. */

@@ -1,5 +1,5 @@
 import { loadCalibration, measuredJointNames } from '../calibration/load.js';
-import type { Calibration } from '../calibration/types.js';
+import type { ActionMode, Calibration } from '../calibration/types.js';
 import { ActionMap } from '../control/action-map.js';
 import { ControlLoop } from '../control/loop.js';
 import { CalibratedSafetyStage } from '../control/safety-stage.js';
@@ -266,6 +266,9 @@ async function openLoop(
     safetyClips: {},
     seconds: (performance.now() - startedMs) / 1000,
     wear: wearOf(states.slice(0, commands.length), dtS),
+    // An open-loop replay re-sends logged commands: nothing is explored.
+    meanAbsNoise: 0,
+    explorationScale: null,
   });
   return { states, commands, return: episodeReturn, goalReproduced };
 }
@@ -295,6 +298,7 @@ async function closedLoop(
       onTransition: () => {},
       recorder,
       taskRng,
+      actionMode: storedActionMode(stored),
     });
     loop.beginEpisode(false);
     const goalReproduced = observesLikeLog(task, calibration, stored);
@@ -327,4 +331,9 @@ function wearOf(states: readonly JointState[], periodS: number): WearSummary | n
   const wear = new WearAccumulator(periodS);
   for (const state of states) if (state.telemetry) wear.add(state.telemetry);
   return wear.summary();
+}
+
+/** The action mode the source run acted in: stored with its config; runs from before `--action` acted on absolute targets. */
+function storedActionMode(stored: StoredEpisode): ActionMode {
+  return stored.run.config['actionMode'] === 'delta' ? 'delta' : 'absolute';
 }

@@ -2,7 +2,16 @@ import { parseCellKey } from '../sweep/cells.js';
 import { formatOptionValue, type OptionKey } from '../sweep/grid.js';
 import { flagName, TRAIN_OPTIONS } from '../training/config.js';
 import type { ReturnSource, RunFigures } from './data.js';
-import { iqm, mean, sampleStd, stratifiedBootstrapCi, type BootstrapOptions, type Interval } from './stats.js';
+import {
+  iqm,
+  mean,
+  MIN_RUNS_FOR_CI,
+  NOT_ESTIMATED,
+  sampleStd,
+  stratifiedBootstrapCi,
+  type BootstrapOptions,
+  type Interval,
+} from './stats.js';
 
 /** One figure over the seeds of a configuration. */
 export interface MetricSummary {
@@ -13,7 +22,7 @@ export interface MetricSummary {
   std: number;
   /** Interquartile mean. */
   iqm: number;
-  /** Percentile bootstrap confidence interval of the IQM. */
+  /** Percentile bootstrap confidence interval of the IQM; NaN bounds (not estimated) below `MIN_RUNS_FOR_CI` runs. */
   ci: Interval;
 }
 
@@ -39,6 +48,18 @@ export interface ConfigurationSummary {
   rawContinuity: MetricSummary;
   appliedContinuity: MetricSummary;
   interventionsPct: MetricSummary;
+  /** Mean training return over the budget (area under the training-return curve / steps). */
+  trainingReturnArea: MetricSummary;
+  /** Training steps until the return first reached the sweep's threshold; n counts the runs that reached it. */
+  stepsToThreshold: MetricSummary;
+  /** The sweep's threshold: the median final return of all its runs (`sweepThreshold`). */
+  threshold: number;
+  meanSquaredJerk: MetricSummary;
+  highFrequencyShare: MetricSummary;
+  /** Mean |exploratory − deterministic action|: smoothness is compared at equal exploration size. */
+  meanAbsNoise: MetricSummary;
+  /** Each seed's final return and raw continuity cost, for contrasts over matched seeds. */
+  bySeed: { finalReturn: Map<number, number>; rawContinuity: Map<number, number> };
   /** Training steps per run (the largest, if runs differ). */
   stepsPerRun: number;
   /** Wall-clock seconds of all its runs together (≈ CPU seconds: a run uses one core). */
@@ -52,7 +73,7 @@ export function summarise(values: readonly number[], bootstrap: BootstrapOptions
     mean: mean(finite),
     std: sampleStd(finite),
     iqm: iqm(finite),
-    ci: stratifiedBootstrapCi([finite], iqm, bootstrap),
+    ci: finite.length >= MIN_RUNS_FOR_CI ? stratifiedBootstrapCi([finite], iqm, bootstrap) : NOT_ESTIMATED,
   };
 }
 
@@ -70,8 +91,11 @@ export function summariseConfigurations(runs: readonly RunFigures[], bootstrap: 
     groups.set(id, [...(groups.get(id) ?? []), run]);
   }
   const axesBySweep = new Map<string, string[]>();
-  for (const sweep of new Set(runs.map((run) => run.sweep)))
+  const thresholds = new Map<string, number>();
+  for (const sweep of new Set(runs.map((run) => run.sweep))) {
     axesBySweep.set(sweep, varyingOptions(runs.filter((run) => run.sweep === sweep)));
+    thresholds.set(sweep, sweepThreshold(runs.filter((run) => run.sweep === sweep)));
+  }
   return [...groups.values()].map((group) => {
     const first = group[0];
     const axes = Object.fromEntries(axesBySweep.get(first.sweep)!.map((flag) => [flag, optionValue(first, flag)]));
@@ -103,10 +127,63 @@ export function summariseConfigurations(runs: readonly RunFigures[], bootstrap: 
         group.map((run) => run.interventionsPct),
         bootstrap,
       ),
+      trainingReturnArea: summarise(
+        group.map((run) => run.trainingReturnArea),
+        bootstrap,
+      ),
+      stepsToThreshold: summarise(
+        group.map((run) => stepsToThreshold(run, thresholds.get(first.sweep)!)),
+        bootstrap,
+      ),
+      threshold: thresholds.get(first.sweep)!,
+      meanSquaredJerk: summarise(
+        group.map((run) => run.meanSquaredJerk),
+        bootstrap,
+      ),
+      highFrequencyShare: summarise(
+        group.map((run) => run.highFrequencyShare),
+        bootstrap,
+      ),
+      meanAbsNoise: summarise(
+        group.map((run) => run.meanAbsNoise),
+        bootstrap,
+      ),
+      bySeed: {
+        finalReturn: new Map(group.map((run) => [run.seed, run.finalReturn])),
+        rawContinuity: new Map(group.map((run) => [run.seed, run.rawContinuity])),
+      },
       stepsPerRun: Math.max(...group.map((run) => run.steps)),
       runSeconds: group.reduce((sum, run) => sum + (Number.isFinite(run.seconds) ? run.seconds : 0), 0),
     };
   });
+}
+
+/** Training episodes the return is averaged over when it is compared with the threshold. */
+export const THRESHOLD_WINDOW = 5;
+
+/**
+ * The return a sweep's runs are timed to (pre-registered): the median final return over all its runs,
+ * so that "steps to threshold" asks how soon a configuration reaches the sweep's typical final result.
+ */
+export function sweepThreshold(runs: readonly RunFigures[]): number {
+  const finals = runs
+    .map((run) => run.finalReturn)
+    .filter((value) => Number.isFinite(value))
+    .sort((a, b) => a - b);
+  if (finals.length === 0) return Number.NaN;
+  const middle = finals.length >> 1;
+  return finals.length % 2 === 1 ? finals[middle] : (finals[middle - 1] + finals[middle]) / 2;
+}
+
+/** Training steps at which the mean return of the last `THRESHOLD_WINDOW` training episodes first reached `threshold`; NaN if never. */
+export function stepsToThreshold(run: RunFigures, threshold: number): number {
+  let sum = 0;
+  for (let i = 0; i < run.curve.length; i++) {
+    sum += run.curve[i].return;
+    if (i >= THRESHOLD_WINDOW) sum -= run.curve[i - THRESHOLD_WINDOW].return;
+    if (sum / Math.min(i + 1, THRESHOLD_WINDOW) >= threshold) return run.curve[i].steps;
+  }
+  return Number.NaN;
 }
 
 /** The value of a flag for a run: from its cell key when the key names it, else from its stored options. */
@@ -177,7 +254,7 @@ export function learningCurves(runs: readonly RunFigures[], bins: number, bootst
         label: configurationLabel(group[0]),
         steps: Math.round((bin + 1) * width),
         iqm: iqm(values),
-        ci: stratifiedBootstrapCi([values], iqm, bootstrap),
+        ci: values.length >= MIN_RUNS_FOR_CI ? stratifiedBootstrapCi([values], iqm, bootstrap) : NOT_ESTIMATED,
         runs: values.length,
       });
     }

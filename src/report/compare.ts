@@ -1,5 +1,5 @@
 import type { ConfigurationSummary } from './aggregate.js';
-import type { Interval } from './stats.js';
+import { MIN_RUNS_FOR_CI, type Interval } from './stats.js';
 
 /**
  * The gSDE paper's figure "Continuity vs Performance on PyBullet Environments" (Raffin, Kober,
@@ -147,10 +147,15 @@ function findings(rows: readonly ComparisonRow[]): string[] {
         : `gSDE: published, the cost falls steadily with the interval; here it rises at ${rises.map(k).join(', ')} (${gsdeRows.map((row) => `${k(row)}: ${format(row.continuityNorm)}`).join(', ')}).`,
     );
     const best = gsdeRows.reduce((a, b) => (b.ours.finalReturn.iqm > a.ours.finalReturn.iqm ? b : a));
+    const estimated = gsdeRows.every((row) => Number.isFinite(row.ours.finalReturn.ci.low));
     const tied = gsdeRows.filter((row) => row !== best && row.ours.finalReturn.ci.high >= best.ours.finalReturn.ci.low);
     out.push(
-      `gSDE: published, the return peaks around k = 8; here it peaks at ${k(best)}` +
-        (tied.length > 0 ? `, with ${tied.map(k).join(', ')} within its 95 % CI.` : ', above the CIs of the other intervals.'),
+      `gSDE: published, the return peaks around k = 8; here its IQM peaks at ${k(best)}` +
+        (!estimated
+          ? ` (CIs not estimated: fewer than ${MIN_RUNS_FOR_CI} seeds, so this is no established peak).`
+          : tied.length > 0
+            ? `, with ${tied.map(k).join(', ')} within its 95 % CI.`
+            : ', above the CIs of the other intervals.'),
     );
   }
   for (const [measure, above, published, ours] of [

@@ -49,8 +49,29 @@ export interface RunFigures {
   appliedContinuity: number;
   /** Training steps whose command the safety layer changed, over all training steps [%]. */
   interventionsPct: number;
+  /** Mean over complete training episodes of the mean squared jerk of the applied commands [(joint units/s³)²]. */
+  meanSquaredJerk: number;
+  /** The same of the share of command energy above the smoothness cut-off frequency [0, 1]. */
+  highFrequencyShare: number;
+  /** The same of the mean |exploratory − deterministic action| (action units): how much the run explored. */
+  meanAbsNoise: number;
+  /**
+   * Area under the training-return curve divided by the budget: the mean training return over the
+   * steps taken (each episode's return weighted by its steps), what exploring cost while learning.
+   */
+  trainingReturnArea: number;
   /** Returns of complete training episodes against training steps. */
   curve: CurvePoint[];
+  /** Parameter noise: σ and the action distance d at the end of each training episode (empty for other noise). */
+  paramNoise: ParamNoisePoint[];
+}
+
+/** Parameter noise's scale and measured action distance at the end of a training episode. */
+export interface ParamNoisePoint {
+  steps: number;
+  std: number;
+  /** NaN when σ is fixed (d is measured by the adaptation only). */
+  distance: number;
 }
 
 /** An ended episode as the report reads it from the `episodes` table. */
@@ -63,12 +84,18 @@ export interface EpisodeRow {
   raw_continuity_cost: number | null;
   continuity_cost: number | null;
   safety_clipped_steps: number;
+  mean_squared_jerk: number | null;
+  high_freq_share: number | null;
+  mean_abs_noise: number | null;
+  param_std: number | null;
+  param_distance: number | null;
 }
 
 /** The finished runs of a sweep, the newest of each cell, in run order. */
 export function loadSweepFigures(db: Db, sweep: string): RunFigures[] {
   const episodesOf = db.prepare(
-    `SELECT episode, evaluation, steps, return, termination, raw_continuity_cost, continuity_cost, safety_clipped_steps
+    `SELECT episode, evaluation, steps, return, termination, raw_continuity_cost, continuity_cost, safety_clipped_steps,
+            mean_squared_jerk, high_freq_share, mean_abs_noise, param_std, param_distance
      FROM episodes WHERE run_id = ? AND ended_at IS NOT NULL ORDER BY episode`,
   );
   const runOf = db.prepare(`SELECT robot, task FROM runs WHERE id = ?`);
@@ -116,7 +143,19 @@ export function runFigures(
   episodes: readonly EpisodeRow[],
 ): Pick<
   RunFigures,
-  'steps' | 'finalReturn' | 'returnSource' | 'returnEpisodes' | 'rawContinuity' | 'appliedContinuity' | 'interventionsPct' | 'curve'
+  | 'steps'
+  | 'finalReturn'
+  | 'returnSource'
+  | 'returnEpisodes'
+  | 'rawContinuity'
+  | 'appliedContinuity'
+  | 'interventionsPct'
+  | 'meanSquaredJerk'
+  | 'highFrequencyShare'
+  | 'meanAbsNoise'
+  | 'trainingReturnArea'
+  | 'curve'
+  | 'paramNoise'
 > | null {
   const training = episodes.filter((episode) => episode.evaluation === 0);
   const complete = training.filter((episode) => COMPLETE.has(episode.termination ?? '') && episode.return !== null);
@@ -136,10 +175,14 @@ export function runFigures(
   const clipped = training.reduce((sum, episode) => sum + episode.safety_clipped_steps, 0);
   let stepsSoFar = 0;
   const curve: CurvePoint[] = [];
+  const paramNoise: ParamNoisePoint[] = [];
   for (const episode of training) {
     stepsSoFar += episode.steps;
     if (COMPLETE.has(episode.termination ?? '') && episode.return !== null) curve.push({ steps: stepsSoFar, return: episode.return });
+    if (episode.param_std !== null)
+      paramNoise.push({ steps: stepsSoFar, std: episode.param_std, distance: episode.param_distance ?? Number.NaN });
   }
+  const completeSteps = complete.reduce((sum, episode) => sum + episode.steps, 0);
   const finite = (values: (number | null)[]): number[] =>
     values.filter((value): value is number => value !== null && Number.isFinite(value));
   return {
@@ -150,6 +193,12 @@ export function runFigures(
     rawContinuity: mean(finite(complete.map((episode) => episode.raw_continuity_cost))),
     appliedContinuity: mean(finite(complete.map((episode) => episode.continuity_cost))),
     interventionsPct: steps > 0 ? (100 * clipped) / steps : Number.NaN,
+    meanSquaredJerk: mean(finite(complete.map((episode) => episode.mean_squared_jerk))),
+    highFrequencyShare: mean(finite(complete.map((episode) => episode.high_freq_share))),
+    meanAbsNoise: mean(finite(complete.map((episode) => episode.mean_abs_noise))),
+    // Episodes of one task may end early (terminated): weighting by steps makes this the area under return-per-step.
+    trainingReturnArea: complete.reduce((sum, episode) => sum + episode.return! * episode.steps, 0) / completeSteps,
     curve,
+    paramNoise,
   };
 }

@@ -4,13 +4,21 @@ import { readManifest } from '../sweep/store.js';
 import { formatDuration } from '../sweep/progress.js';
 import type { ConfigurationSummary } from './aggregate.js';
 import { compareWithPublished, type Comparison } from './compare.js';
+import { decidingVerdict, higherOf, questionContrasts, type Contrast } from './contrasts.js';
 import { CONTINUITY_DEFINITION } from './definitions.js';
-import { paretoFront } from './stats.js';
-import { formatIqm, formatNumber, markdownTable } from './tables.js';
+import { MIN_RUNS_FOR_CI, paretoFront, type BootstrapOptions } from './stats.js';
+import { contrastNotes, contrastTable, formatIqm, formatNumber, learningNotes, learningTable, markdownTable } from './tables.js';
 import type { PlotKind, SweepReport } from './write.js';
 
 /** The study's four questions, each answered by the configurations that differ only in these options. */
-const QUESTIONS: readonly { title: string; axes: readonly string[] | null; plot: PlotKind | null; question: string }[] = [
+interface Question {
+  title: string;
+  axes: readonly string[] | null;
+  plot: PlotKind | null;
+  question: string;
+}
+
+const QUESTIONS: readonly Question[] = [
   {
     title: '1. Layer normalisation',
     axes: ['layer-norm'],
@@ -39,7 +47,8 @@ const QUESTIONS: readonly { title: string; axes: readonly string[] | null; plot:
 
 export interface DocumentOptions {
   db: string;
-  reps: number;
+  /** The bootstrap of every interval (its confidence is the family-wise level of the contrasts). */
+  bootstrap: BootstrapOptions;
 }
 
 /**
@@ -49,6 +58,8 @@ export interface DocumentOptions {
  */
 export function writeStudyDocument(path: string, reports: readonly SweepReport[], options: DocumentOptions): void {
   const base = dirname(path);
+  const { reps } = options.bootstrap;
+  const contrastsOf = contrastCache(options.bootstrap);
   const lines: string[] = [
     '# The study: exploration ablations in simulation',
     '',
@@ -58,31 +69,23 @@ export function writeStudyDocument(path: string, reports: readonly SweepReport[]
     'normalisation, noise adaptation and the noise sampling interval do to return, and what does each noise type cost in smoothness?',
     'Every number below is computed from the runs of the sweeps listed under "How it was produced".',
     '',
-    '## Method',
-    '',
-    '- Learner: SAC. Unless a configuration says otherwise, the policy is trained once at the end of each episode with as many gradient steps as steps collected (`--train-every episode --gradient-steps -1`), so that exploration is the only difference between configurations.',
-    '- Baselines: no noise; no noise with the policy trained every 8 steps (`--train-every 8 --gradient-steps 8`); unstructured Gaussian noise resampled every step (the reference of normalised continuity).',
-    '- Return: the mean return of the final evaluation round (deterministic policy) when the runs evaluated, else the mean return of the last 10 % of training episodes; every table says which.',
-    `- Continuity cost: ${CONTINUITY_DEFINITION} Of the policy's raw actions (the gSDE paper's measure) unless marked applied (the commands after the safety layer); a run's value is its mean over complete training episodes.`,
-    '- Interventions: training steps whose command the safety layer changed, in %. Where the actions are absolute joint position targets (the arm twins), the velocity, acceleration and jerk limits shape nearly every command, so the column is near 100 % for every configuration: there it says that the limits made the motion, not that the policy misbehaved, and the applied continuity is that of the limited motion.',
-    `- Aggregation over seeds: interquartile mean (IQM, mean of the middle 50 % of runs, as \`rliable\` computes it) with a 95 % percentile bootstrap confidence interval over runs (${options.reps} resamples, fixed seed), beside mean ± std. "Within the CI" below means the intervals overlap: no claim of a difference.`,
-    '',
+    ...methodSection(reps),
     '## How it was produced',
     '',
     'Regenerate everything (the sweeps resume: finished cells are skipped) with `npm run study`. The commands it ran:',
     '',
     '```sh',
     ...reports.flatMap((report) => sweepCommands(options.db, report.sweep)),
-    `robo-train report ${reports.map((report) => report.sweep).join(' ')} --db ${options.db} --doc ${path}${options.reps === 2000 ? '' : ` --reps ${options.reps}`}`,
+    `robo-train report ${reports.map((report) => report.sweep).join(' ')} --db ${options.db} --doc ${path}${reps === 2000 ? '' : ` --reps ${reps}`}${options.bootstrap.seed === 0 ? '' : ` --bootstrap-seed ${options.bootstrap.seed}`}`,
     '```',
     '',
     '| sweep | twin | task | runs | configurations | seeds per configuration | steps per run | CPU time (sum of run times) | wall time | cores used |',
     '|---|---|---|---:|---:|---|---:|---:|---:|---:|',
     ...reports.map((report) => budgetRow(options.db, report)),
     '',
-    ...answersInBrief(reports),
+    ...answersInBrief(reports, contrastsOf),
   ];
-  for (const report of reports) lines.push(...sweepSection(report, base));
+  for (const report of reports) lines.push(...sweepSection(report, base, contrastsOf, options.bootstrap));
   mkdirSync(base, { recursive: true });
   writeFileSync(path, `${lines.join('\n')}\n`);
 }
@@ -91,18 +94,18 @@ export function writeStudyDocument(path: string, reports: readonly SweepReport[]
  * The answer to each question on each twin in a sentence or two, drawn from the same contrasts as the
  * sections below, so that the summary cannot drift from the tables.
  */
-function answersInBrief(reports: readonly SweepReport[]): string[] {
+function answersInBrief(reports: readonly SweepReport[], contrastsOf: ContrastsOf): string[] {
   const lines = [
     '## Answers in brief',
     '',
-    'The draft study\'s claim: the noise sampling interval, more than the kind of noise, decides how smooth exploration is. What these sweeps establish, question by question, with the configurations held equal in each comparison (IQMs; "no difference established": the 95 % CIs overlap; details, tables and plots below):',
+    'The draft study\'s claim: the noise sampling interval, more than the kind of noise, decides how smooth exploration is. What these sweeps establish, question by question, with the configurations held equal in each comparison ("no difference established": the Holm-corrected interval includes no difference; details, tables and plots below):',
     '',
   ];
   for (const question of QUESTIONS) {
     lines.push(`**${question.title}.** ${question.question}`, '');
     for (const report of reports) {
       const groups = question.axes === null ? [report.summaries] : matchedGroups(report.summaries, question.axes);
-      const clauses = groups.map((group) => briefContrast(group, question.axes)).filter((clause) => clause !== null);
+      const clauses = question.axes === null ? [] : groups.map((group) => briefClause(group, contrastsOf(report, question)));
       if (question.axes === null) clauses.push(paretoClause(report.summaries));
       lines.push(`- *${report.robot}*: ${clauses.length > 0 ? `${clauses.join('. ')}.` : 'not asked by this sweep.'}`);
     }
@@ -139,7 +142,7 @@ function budgetRow(db: string, report: SweepReport): string {
   return `| ${report.sweep} | ${report.robot} | ${report.task} | ${report.runs.length} | ${report.summaries.length} | ${seeds} | ${steps} | ${formatDuration(cpuS)} | ${wallS === undefined ? '-' : formatDuration(wallS)} | ${jobs} |`;
 }
 
-function sweepSection(report: SweepReport, base: string): string[] {
+function sweepSection(report: SweepReport, base: string, contrastsOf: ContrastsOf, bootstrap: BootstrapOptions): string[] {
   const image = (kind: PlotKind, alt: string): string[] => {
     const plot = report.plots.find((candidate) => candidate.kind === kind);
     if (!plot) return [];
@@ -161,13 +164,15 @@ function sweepSection(report: SweepReport, base: string): string[] {
     }
     const members = groups.flat();
     const rows = [...members, ...baselines.filter((baseline) => !members.includes(baseline))];
-    lines.push(markdownTable(rows), '');
-    for (const group of groups) lines.push(...contrast(group).map((sentence) => `- ${sentence}`));
-    lines.push('');
+    lines.push(markdownTable(rows), '', learningTable(rows), '');
+    const contrasts = contrastsOf(report, question);
+    if (contrasts.length > 0) lines.push(contrastTable(contrasts), '', contrastNotes(bootstrap.reps, bootstrap.confidence), '');
     if (question.plot) lines.push(...image(question.plot, `${question.title} on ${report.robot}`));
   }
   lines.push(...comparisonSection(compareWithPublished(report.summaries)));
   lines.push('### Learning curves', '', ...image('learning-curves', `learning curves on ${report.robot}`));
+  lines.push('### Parameter noise: σ and d over training', '', ...image('param-noise', `parameter noise σ and d on ${report.robot}`));
+  lines.push(learningNotes(report.summaries), '');
   lines.push(
     `Every configuration is in the table of question 4. Per-run figures: [${relative(base, join(report.folder, 'runs.csv'))}](${relative(base, join(report.folder, 'runs.csv'))}); summary as CSV: [${relative(base, join(report.folder, 'summary.csv'))}](${relative(base, join(report.folder, 'summary.csv'))}).`,
     '',
@@ -192,75 +197,40 @@ export function matchedGroups(summaries: readonly ConfigurationSummary[], axes: 
   return [...groups.values()].filter((group) => group.length >= 2);
 }
 
-/** The extremes of a group on return and on continuity cost, and whether their CIs are disjoint. */
-interface Contrast {
-  best: ConfigurationSummary;
-  worst: ConfigurationSummary;
-  returnSeparated: boolean;
-  /** Lowest and highest continuity cost; null when fewer than two configurations have one. */
-  cost: { smooth: ConfigurationSummary; rough: ConfigurationSummary; separated: boolean } | null;
-}
+/** A question's contrasts on a sweep, computed once for the brief answers and the section. */
+type ContrastsOf = (report: SweepReport, question: Question) => Contrast[];
 
-function contrastOf(group: readonly ConfigurationSummary[]): Contrast | null {
-  const finite = group.filter((summary) => Number.isFinite(summary.finalReturn.iqm));
-  if (finite.length < 2) return null;
-  const byReturn = [...finite].sort((a, b) => b.finalReturn.iqm - a.finalReturn.iqm);
-  const best = byReturn[0];
-  const worst = byReturn[byReturn.length - 1];
-  const byCost = finite
-    .filter((summary) => Number.isFinite(summary.rawContinuity.iqm))
-    .sort((a, b) => a.rawContinuity.iqm - b.rawContinuity.iqm);
-  const smooth = byCost[0];
-  const rough = byCost[byCost.length - 1];
-  return {
-    best,
-    worst,
-    returnSeparated: best.finalReturn.ci.low > worst.finalReturn.ci.high,
-    cost:
-      byCost.length >= 2 && smooth && rough
-        ? { smooth, rough, separated: smooth.rawContinuity.ci.high < rough.rawContinuity.ci.low }
-        : null,
+function contrastCache(bootstrap: BootstrapOptions): ContrastsOf {
+  const cache = new Map<string, Contrast[]>();
+  return (report, question) => {
+    const key = `${report.sweep}\u0000${question.title}`;
+    if (!cache.has(key))
+      cache.set(key, question.axes === null ? [] : questionContrasts(matchedGroups(report.summaries, question.axes), bootstrap));
+    return cache.get(key)!;
   };
 }
 
-/** Sentences comparing the best and worst of a group on return and on continuity cost, with CI overlap. */
-export function contrast(group: readonly ConfigurationSummary[]): string[] {
-  const found = contrastOf(group);
-  if (found === null) return [];
-  const { best, worst, cost } = found;
-  const out = [
-    `Return: best \`${best.label}\` ${formatIqm(best.finalReturn)}, worst \`${worst.label}\` ${formatIqm(worst.finalReturn)}: ` +
-      (found.returnSeparated ? 'the CIs do not overlap.' : 'the CIs overlap, so no difference is established with these seeds.'),
-  ];
-  if (cost) {
-    out.push(
-      `Continuity cost: lowest \`${cost.smooth.label}\` ${formatIqm(cost.smooth.rawContinuity)} %, highest \`${cost.rough.label}\` ${formatIqm(cost.rough.rawContinuity)} %` +
-        (cost.separated
-          ? ` (×${formatNumber(cost.rough.rawContinuity.iqm / cost.smooth.rawContinuity.iqm)}; the CIs do not overlap).`
-          : ': the CIs overlap.'),
-    );
-  }
-  return out;
-}
-
-/** One clause per group for the summary: what changes return and continuity, or that nothing is established. */
-function briefContrast(group: readonly ConfigurationSummary[], axes: readonly string[] | null): string | null {
-  const found = contrastOf(group);
-  if (found === null) return null;
-  const { best, worst, cost } = found;
+/**
+ * One clause per group for the summary: per metric, the established differences, else that none is
+ * established, else that none could be estimated.
+ */
+function briefClause(group: readonly ConfigurationSummary[], contrasts: readonly Contrast[]): string {
   // The group's name: the words all its labels share (`gsde k=8` for gsde k=8 with and without layer norm).
   const shared = group[0].label.split(' ').filter((word) => group.every((summary) => summary.label.split(' ').includes(word)));
-  const held = axes === null ? 'all configurations' : `\`${shared.join(' ')}\``;
-  const ret = found.returnSeparated
-    ? `return higher with \`${best.label}\` (${formatNumber(best.finalReturn.iqm)}) than \`${worst.label}\` (${formatNumber(worst.finalReturn.iqm)})`
-    : 'return: no difference established';
-  const smoothness =
-    cost === null
-      ? ''
-      : cost.separated
-        ? `; continuity cost ×${formatNumber(cost.rough.rawContinuity.iqm / cost.smooth.rawContinuity.iqm)} from \`${cost.smooth.label}\` (${formatNumber(cost.smooth.rawContinuity.iqm)} %) to \`${cost.rough.label}\` (${formatNumber(cost.rough.rawContinuity.iqm)} %)`
-        : '; continuity cost: no difference established';
-  return `${held}: ${ret}${smoothness}`;
+  const mine = contrasts.filter((contrast) => group.includes(contrast.a) && group.includes(contrast.b));
+  const parts = (['return', 'continuity cost'] as const).map((metric) => {
+    const estimated = mine.filter((contrast) => contrast.metric === metric && decidingVerdict(contrast) !== null);
+    const established = estimated.filter((contrast) => higherOf(contrast) !== null);
+    if (estimated.length === 0) return `${metric}: not estimated (fewer than ${MIN_RUNS_FOR_CI} seeds)`;
+    if (established.length === 0) return `${metric}: no difference established`;
+    return established
+      .map((contrast) => {
+        const higher = higherOf(contrast)!;
+        return `${metric} higher with \`${higher.label}\` than \`${(higher === contrast.a ? contrast.b : contrast.a).label}\``;
+      })
+      .join(', ');
+  });
+  return `\`${shared.join(' ')}\`: ${parts.join('; ')}`;
 }
 
 function comparisonSection(comparison: Comparison | null): string[] {
@@ -291,4 +261,26 @@ function comparisonSection(comparison: Comparison | null): string[] {
     '',
   );
   return lines;
+}
+
+/**
+ * The method, pre-registered: the contrasts of each question, the statistics and the metrics are
+ * fixed here, in the generator, before any result is read (docs/study.md repeats this section).
+ */
+export function methodSection(reps: number): string[] {
+  return [
+    '## Method',
+    '',
+    '- Learner: SAC. Unless a configuration says otherwise, the policy is trained once at the end of each episode with as many gradient steps as steps collected (`--train-every episode --gradient-steps -1`), so that exploration is the only difference between configurations.',
+    '- Exploration: unstructured Gaussian noise; Ornstein–Uhlenbeck noise as Stable-Baselines3 runs it (started at 0 every episode, θ = 0.15, dt = 0.01); pink noise (Eberhard et al., "Pink Noise Is All You Need: Colored Noise Exploration in Deep Reinforcement Learning", ICLR 2023); generalised state-dependent exploration, gSDE (Raffin et al., "Smooth Exploration for Robotic Reinforcement Learning", CoRL 2021); parameter-space noise with adaptive σ and layer normalisation (Plappert et al., "Parameter Space Noise for Exploration", ICLR 2018). k is the number of steps a noise sample is kept (`--interval`; "ep": once per episode).',
+    '- Baselines: no noise; no noise with the policy trained every 8 steps (`--train-every 8 --gradient-steps 8`); unstructured Gaussian noise resampled every step (the reference of normalised continuity).',
+    '- Twins and presets: the four questions (`--preset study`, 37 configurations) on the pendulum; the key configurations (`--preset key`: Gaussian k = 1, gSDE k = 8, adaptive parameter noise once per episode, no noise, no noise trained every 8 steps) on the sim-reacher and on the arm in both action modes (`--action delta`, a velocity reference the target follows inside the acceleration and jerk limits; `--action absolute`, joint position targets). 10 seeds per configuration, seeds matched across configurations.',
+    '- Pre-registered contrasts, per question, within matched groups (configurations equal in every other option): 1. layer norm on against off, at fixed σ (σ₀ = 0.1), at adaptive σ, and for gSDE k = 8; 2. adaptive σ (initial σ₀ = 0.1, target distances δ = 0.05, 0.1, 0.2, 0.4) against fixed σ (0.05, 0.1, 0.2, 0.4), all once per episode; 3. k = 1, 2, …, 64 and once per episode for adaptive parameter noise and gSDE, and k = 1, 8 and once per episode for Gaussian, OU and pink noise; 4. return against raw continuity cost over every configuration (Pareto front), gSDE against parameter noise compared at equal continuity.',
+    '- Return: the mean return of the final evaluation round (deterministic policy, 10 episodes) when the runs evaluated, else the mean return of the last 10 % of training episodes; every table says which. Training return area: the area under the training-return curve divided by the budget, what exploring cost while learning. Steps to threshold: training steps until the mean of the last 5 training returns first reached the median final return of the sweep.',
+    `- Continuity cost: ${CONTINUITY_DEFINITION} Of the policy's raw actions (the gSDE paper's measure) and of the applied commands (after the safety layer); a run's value is its mean over complete training episodes. Mean squared jerk and the high-frequency share of the applied commands, and the mean |exploration noise| (|exploratory − deterministic action|), so that smoothness is compared at equal exploration size. For parameter noise, σ and the action distance d over training are plotted.`,
+    '- Interventions: training steps whose command the safety layer changed, in %. With absolute joint position targets the velocity, acceleration and jerk limits shape nearly every command (the applied continuity is then that of the limited motion); in delta mode the limits catch outliers only.',
+    `- Aggregation over seeds: interquartile mean (IQM, mean of the middle 50 % of runs) with a 95 % stratified percentile bootstrap confidence interval over runs (${reps} resamples, fixed seed) from ${MIN_RUNS_FOR_CI} seeds on (below, the interval is not estimated), beside mean ± std, as Agarwal et al. recommend ("Deep Reinforcement Learning at the Edge of the Statistical Precipice", NeurIPS 2021, the \`rliable\` library).`,
+    '- Claims: each contrast is reported as the mean paired difference over matched seeds and as the probability of improvement P(a > b) (Agarwal et al., 2021), with bootstrap intervals corrected by Holm\'s procedure across the contrasts of the question (per twin and metric, family-wise level 5 %); "no difference established" where the corrected interval includes 0 (0.5 for P(a > b)), which is not evidence that the two are equal. The notes under each contrast table give the details.',
+    '',
+  ];
 }

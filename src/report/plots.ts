@@ -1,5 +1,6 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { ConfigurationSummary, CurveSummaryPoint } from './aggregate.js';
+import type { RunFigures } from './data.js';
 import { CONTINUITY_CAPTION } from './definitions.js';
 import { paretoFront } from './stats.js';
 
@@ -296,4 +297,49 @@ export function costAxisScale(costs: readonly number[], decades = 1.5): { type: 
   if (finite.length >= 2 && finite.every((cost) => cost > 0) && Math.log10(Math.max(...finite) / Math.min(...finite)) > decades)
     return { type: 'log' };
   return { type: 'linear', zero: false };
+}
+
+/**
+ * Parameter noise over training: σ of the weight perturbation and the measured action distance d,
+ * one line per run, coloured by configuration, one panel each (null when no run used parameter noise).
+ * With adaptive σ, d is driven towards the target δ; with a fixed σ, d is not measured.
+ */
+export function paramNoiseSpec(
+  runs: readonly RunFigures[],
+  labelOf: (run: RunFigures) => string,
+  context: PlotContext,
+): TopLevelSpec | null {
+  const values = runs.flatMap((run) =>
+    run.paramNoise.flatMap((point) => [
+      { steps: point.steps, value: point.std, quantity: 'σ (weight perturbation std)', label: labelOf(run), run: run.runId },
+      ...(Number.isFinite(point.distance)
+        ? [{ steps: point.steps, value: point.distance, quantity: 'd (action distance)', label: labelOf(run), run: run.runId }]
+        : []),
+    ]),
+  );
+  if (values.length === 0) return null;
+  return {
+    $schema: SCHEMA,
+    title: {
+      text: `${context.sweep}: parameter noise σ and action distance d over training (${context.robot}, ${context.task})`,
+      subtitle: [
+        'one line per run, at the end of each training episode; adaptive σ moves d towards its target δ, a fixed σ does not measure d',
+      ],
+    },
+    data: { values },
+    facet: { row: { field: 'quantity', type: 'nominal', title: null } },
+    spec: {
+      width: WIDTH,
+      height: 180,
+      mark: { type: 'line', strokeWidth: 1.2, opacity: 0.7 },
+      encoding: {
+        x: { field: 'steps', type: 'quantitative', title: 'environment steps (training)' },
+        y: { field: 'value', type: 'quantitative', title: 'value (action units for d)' },
+        color: { field: 'label', type: 'nominal', title: 'configuration' },
+        detail: { field: 'run', type: 'nominal' },
+      },
+    },
+    resolve: { scale: { y: 'independent' } },
+    config: CONFIG,
+  };
 }

@@ -1,5 +1,8 @@
-import type { ConfigurationSummary, MetricSummary } from './aggregate.js';
+import { THRESHOLD_WINDOW, type ConfigurationSummary, type MetricSummary } from './aggregate.js';
+import { decidingVerdict, higherOf, type Contrast } from './contrasts.js';
 import { CONTINUITY_DEFINITION } from './definitions.js';
+import type { Verdict } from './inference.js';
+import { MIN_RUNS_FOR_CI } from './stats.js';
 
 /** A number for a table: 1 decimal from 100 up, 2 from 1, else 3 significant digits; '-' when not finite. */
 export function formatNumber(value: number): string {
@@ -11,8 +14,9 @@ export function formatNumber(value: number): string {
   return value.toPrecision(3);
 }
 
-/** `-148.2 [-152.0, -143.9]`. */
+/** `-148.2 [-152.0, -143.9]`, or `-148.2 [CI not estimated: 3 seeds]` below `MIN_RUNS_FOR_CI` runs. */
 export function formatIqm(metric: MetricSummary): string {
+  if (Number.isNaN(metric.ci.low)) return `${formatNumber(metric.iqm)} [CI not estimated: ${metric.n} seed${metric.n === 1 ? '' : 's'}]`;
   return `${formatNumber(metric.iqm)} [${formatNumber(metric.ci.low)}, ${formatNumber(metric.ci.high)}]`;
 }
 
@@ -58,10 +62,47 @@ export function markdownTable(summaries: readonly ConfigurationSummary[]): strin
 /** What the columns of `markdownTable` mean. */
 export function tableNotes(bootstrapReps: number): string {
   return [
-    `- IQM: interquartile mean over seeds (mean of the middle 50 % of runs, as \`rliable\` computes it); 95 % CI: percentile bootstrap over runs (${bootstrapReps} resamples, fixed seed).`,
+    `- IQM: interquartile mean over seeds (mean of the middle 50 % of runs, as \`rliable\` computes it); 95 % CI: percentile bootstrap over runs (${bootstrapReps} resamples, fixed seed), stated only from ${MIN_RUNS_FOR_CI} seeds on (with 3 seeds it would be the [min, max] of the runs, which covers far less than 95 %).`,
     '- Return: the mean return of the final evaluation round (deterministic policy) when the runs evaluated, else the mean return of the last 10 % of training episodes; the "return from" column says which.',
     `- Continuity cost: ${CONTINUITY_DEFINITION} Raw: of the policy's actions (the gSDE paper's measure); applied: of the commands after the safety layer. Mean over the complete training episodes of a run.`,
     '- Interventions: training steps whose command the safety layer changed, in % of training steps (near 100 % when absolute position targets meet velocity, acceleration and jerk limits: the limits then make the motion).',
+  ].join('\n');
+}
+
+const LEARNING_HEADERS = [
+  'configuration',
+  'training return area: IQM [95 % CI]',
+  'steps to threshold: IQM [95 % CI] (runs that reached it)',
+  'mean |noise|: IQM [95 % CI]',
+  'mean squared jerk: IQM [95 % CI]',
+  'high-frequency share: IQM [95 % CI]',
+];
+
+/** What exploring cost while learning, and how smooth the applied motion was at that size of exploration (`learningNotes`). */
+export function learningTable(summaries: readonly ConfigurationSummary[]): string {
+  const rows = summaries.map((summary) => [
+    `\`${summary.label}\``,
+    formatIqm(summary.trainingReturnArea),
+    `${formatIqm(summary.stepsToThreshold)} (${summary.stepsToThreshold.n} of ${summary.seeds.length})`,
+    formatIqm(summary.meanAbsNoise),
+    formatIqm(summary.meanSquaredJerk),
+    formatIqm(summary.highFrequencyShare),
+  ]);
+  return [
+    `| ${LEARNING_HEADERS.join(' | ')} |`,
+    `|${LEARNING_HEADERS.map((_, column) => (column === 0 ? '---' : '---:')).join('|')}|`,
+    ...rows.map((row) => `| ${row.map((cell) => cell.replace(/\|/g, '\\|')).join(' | ')} |`),
+  ].join('\n');
+}
+
+/** What the columns of `learningTable` mean. */
+export function learningNotes(summaries: readonly ConfigurationSummary[]): string {
+  const threshold = summaries.length > 0 ? formatNumber(summaries[0].threshold) : '-';
+  return [
+    '- Training return area: the area under the training-return curve divided by the budget (the mean return per training step, exploration included): what exploring cost while learning, which the final deterministic return hides.',
+    `- Steps to threshold: training steps until the mean return of the last ${THRESHOLD_WINDOW} training episodes first reached the median final return of all the sweep's runs (${threshold}); runs that never reached it are left out, and the brackets say how many did.`,
+    '- Mean |noise|: mean over steps and joints of |exploratory − deterministic action| (action units): read the smoothness columns at equal exploration size.',
+    '- Mean squared jerk [(joint units/s³)²] and high-frequency share (of command energy above the cut-off) of the applied commands, mean over complete training episodes.',
   ].join('\n');
 }
 
@@ -70,6 +111,11 @@ const CSV_METRICS: [string, (summary: ConfigurationSummary) => MetricSummary][] 
   ['raw_continuity_pct', (summary) => summary.rawContinuity],
   ['applied_continuity_pct', (summary) => summary.appliedContinuity],
   ['interventions_pct', (summary) => summary.interventionsPct],
+  ['training_return_area', (summary) => summary.trainingReturnArea],
+  ['steps_to_threshold', (summary) => summary.stepsToThreshold],
+  ['mean_abs_noise', (summary) => summary.meanAbsNoise],
+  ['mean_squared_jerk', (summary) => summary.meanSquaredJerk],
+  ['high_freq_share', (summary) => summary.highFrequencyShare],
 ];
 
 /** The summary as CSV: one row per configuration, one column per option that varies and per statistic. */
@@ -111,4 +157,49 @@ function csvNumber(value: number): string {
 
 function csvField(text: string): string {
   return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** `12.3 [1.20, 20.1] at 98.3 %`, or 'not estimated' for a test that was not run. */
+export function formatVerdict(verdict: Verdict | null): string {
+  if (verdict === null) return 'not estimated';
+  const coverage = Number((100 * verdict.confidence).toPrecision(4));
+  return `${formatNumber(verdict.estimate)} [${formatNumber(verdict.interval.low)}, ${formatNumber(verdict.interval.high)}] at ${coverage} %`;
+}
+
+/** The verdict of a contrast in words: which is higher, no difference established, or not estimated. */
+export function contrastVerdict(contrast: Contrast): string {
+  if (decidingVerdict(contrast) === null) return `not estimated: fewer than ${MIN_RUNS_FOR_CI} seeds`;
+  const higher = higherOf(contrast);
+  return higher === null ? 'no difference established' : `${contrast.metric} higher with \`${higher.label}\``;
+}
+
+const CONTRAST_HEADERS = ['a', 'b', 'metric', 'paired seeds', 'a − b: mean [CI] at coverage', 'P(a > b) [CI] at coverage', 'verdict'];
+
+/** The contrasts of a question as a Markdown table (`contrastNotes` explains it). */
+export function contrastTable(contrasts: readonly Contrast[]): string {
+  const rows = contrasts.map((contrast) => [
+    `\`${contrast.a.label}\``,
+    `\`${contrast.b.label}\``,
+    contrast.metric,
+    String(contrast.pairs),
+    formatVerdict(contrast.difference),
+    formatVerdict(contrast.improvement),
+    contrastVerdict(contrast),
+  ]);
+  return [
+    `| ${CONTRAST_HEADERS.join(' | ')} |`,
+    `|${CONTRAST_HEADERS.map((_, column) => (column === 3 || column === 4 || column === 5 ? '---:' : '---')).join('|')}|`,
+    ...rows.map((row) => `| ${row.map((cell) => cell.replace(/\|/g, '\\|')).join(' | ')} |`),
+  ].join('\n');
+}
+
+/** What the contrast tables mean. */
+export function contrastNotes(bootstrapReps: number, confidence: number): string {
+  const alpha = Number((1 - confidence).toPrecision(4));
+  return [
+    `- a − b: mean over matched seeds (runs of a and b with the same seed) of the difference, with a percentile bootstrap interval over those seeds (${bootstrapReps} resamples, fixed seed). P(a > b): probability of improvement as \`rliable\` defines it (share of all pairs of runs where a's value is higher, ties counting half), with a stratified independent bootstrap interval.`,
+    `- Holm correction: the contrasts of one question on one sweep and one metric form a family with a family-wise error rate of ${alpha}. With r contrasts still undecided, each interval is computed at coverage 1 − ${alpha}/r; those that exclude the null value (0 for a − b, 0.5 for P(a > b)) are established and leave the family, and the rest are computed again with r smaller, until a round establishes none. The coverage column gives the level each interval was computed at.`,
+    '- Verdict: from a − b where the seeds match, else from P(a > b). "No difference established" means the corrected interval includes the null value: it is not evidence that the two are equal.',
+    `- Intervals need at least ${MIN_RUNS_FOR_CI} runs per configuration (matched seeds for a − b); with fewer they are not estimated. A bootstrap interval at coverage 1 − α/r uses the α/(2r) quantile of the resamples: with many contrasts, raise --reps so that enough resamples lie beyond it.`,
+  ].join('\n');
 }

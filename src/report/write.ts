@@ -2,12 +2,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import type { Db } from '../store/database.js';
-import { learningCurves, summariseConfigurations, type ConfigurationSummary } from './aggregate.js';
+import { configurationLabel, learningCurves, summariseConfigurations, type ConfigurationSummary } from './aggregate.js';
 import { loadSweepFigures, type RunFigures } from './data.js';
-import { intervalSpec, learningCurveSpec, paretoSpec, type PlotContext } from './plots.js';
+import { intervalSpec, learningCurveSpec, paramNoiseSpec, paretoSpec, type PlotContext } from './plots.js';
 import { renderSvg, svgToPng } from './render.js';
 import type { BootstrapOptions } from './stats.js';
-import { csvTable, markdownTable, tableNotes } from './tables.js';
+import { csvTable, learningNotes, learningTable, markdownTable, tableNotes } from './tables.js';
 import { UsageError } from '../util/errors.js';
 
 export interface ReportOptions {
@@ -17,7 +17,7 @@ export interface ReportOptions {
 }
 
 /** The plots a report draws (the interval plot only when the sweep varies the interval). */
-export type PlotKind = 'learning-curves' | 'interval' | 'pareto';
+export type PlotKind = 'learning-curves' | 'interval' | 'pareto' | 'param-noise';
 
 export interface WrittenPlot {
   kind: PlotKind;
@@ -57,7 +57,7 @@ export async function writeSweepReport(db: Db, sweep: string, folder: string, op
   const context: PlotContext = { sweep, robot: robots.join('+'), task: tasks.join('+') };
   const summaries = summariseConfigurations(runs, options.bootstrap);
   mkdirSync(folder, { recursive: true });
-  const markdown = `${markdownTable(summaries)}\n\n${tableNotes(options.bootstrap.reps)}\n`;
+  const markdown = `${markdownTable(summaries)}\n\n${tableNotes(options.bootstrap.reps)}\n\n${learningTable(summaries)}\n\n${learningNotes(summaries)}\n`;
   writeFileSync(join(folder, 'summary.md'), markdown);
   writeFileSync(join(folder, 'summary.csv'), csvTable(summaries));
   writeFileSync(join(folder, 'runs.csv'), runsCsv(runs));
@@ -69,6 +69,7 @@ export async function writeSweepReport(db: Db, sweep: string, folder: string, op
     ['learning-curves', learningCurveSpec(curves, noiseOf, context)],
     ['interval', intervalSpec(summaries, context)],
     ['pareto', paretoSpec(summaries, context)],
+    ['param-noise', paramNoiseSpec(runs, configurationLabel, context)],
   ];
   const plots: WrittenPlot[] = [];
   for (const [kind, spec] of specs) {
@@ -98,6 +99,10 @@ function runsCsv(runs: readonly RunFigures[]): string {
     'raw_continuity_pct',
     'applied_continuity_pct',
     'interventions_pct',
+    'training_return_area',
+    'mean_abs_noise',
+    'mean_squared_jerk',
+    'high_freq_share',
   ];
   const rows = runs.map((run) => [
     run.sweep,
@@ -115,6 +120,10 @@ function runsCsv(runs: readonly RunFigures[]): string {
     round(run.rawContinuity),
     round(run.appliedContinuity),
     round(run.interventionsPct),
+    round(run.trainingReturnArea),
+    round(run.meanAbsNoise),
+    round(run.meanSquaredJerk),
+    round(run.highFrequencyShare),
   ]);
   return `${[headers, ...rows].map((row) => row.map((cell) => (/[",;\n]/.test(String(cell)) ? `"${String(cell).replace(/"/g, '""')}"` : String(cell))).join(',')).join('\n')}\n`;
 }

@@ -52,7 +52,7 @@ export class RunWriter {
       `UPDATE episodes SET ended_at = ?, steps = ?, return = ?, termination = ?, reason = ?, continuity_cost = ?,
          continuity_per_joint = ?, raw_continuity_cost = ?, mean_squared_jerk = ?, high_freq_share = ?, safety_clipped_steps = ?,
          safety_clips = ?, seconds = ?, mean_abs_current_a = ?, mean_abs_load = ?, peak_temperature_c = ?, min_voltage_v = ?,
-         energy_j = ?
+         energy_j = ?, mean_abs_noise = ?, param_std = ?, param_distance = ?
        WHERE run_id = ? AND episode = ?`,
     );
     this.insertEvent = db.prepare(`INSERT INTO events (run_id, episode, step, at, kind, detail) VALUES (?, ?, ?, ?, ?, ?)`);
@@ -129,6 +129,9 @@ export class RunWriter {
         finiteOrNull(summary.wear?.peakTemperatureC ?? Number.NaN),
         finiteOrNull(summary.wear?.minVoltageV ?? Number.NaN),
         finiteOrNull(summary.wear?.energyJ ?? Number.NaN),
+        finiteOrNull(summary.meanAbsNoise),
+        finiteOrNull(summary.explorationScale?.std ?? Number.NaN),
+        finiteOrNull(summary.explorationScale?.distance ?? Number.NaN),
         this.runId,
         episode,
       ),

@@ -191,4 +191,10 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (fleet, robot)
   );
   `,
+  // 6: how much each episode explored: the size of the noise, and parameter noise's σ and action distance d.
+  `
+  ALTER TABLE episodes ADD COLUMN mean_abs_noise REAL;   -- mean over steps and joints of |exploratory − deterministic action| (action units)
+  ALTER TABLE episodes ADD COLUMN param_std REAL;        -- parameter noise: σ of the weight perturbation at the episode's end
+  ALTER TABLE episodes ADD COLUMN param_distance REAL;   -- parameter noise: last measured action distance d (adaptive σ only)
+  `,
 ];

@@ -36,8 +36,14 @@ export const PRESETS: Readonly<Record<string, SweepPreset>> = {
     grids: BASELINES,
   },
   'layer-norm': {
-    describe: 'layer normalisation in the actor on/off, for adaptive parameter noise and for gSDE (k = 8)',
-    grids: [`${REFERENCE_PARAM};layer-norm=off,on`, 'noise=gsde;interval=8;layer-norm=off,on', ...BASELINES],
+    describe: 'layer normalisation in the actor on/off, for parameter noise with adaptive and with fixed σ (σ₀ = 0.1) and for gSDE (k = 8)',
+    grids: [
+      `${REFERENCE_PARAM};layer-norm=off,on`,
+      // Plappert et al.'s argument: with layer norm one fixed σ suits every layer, so test it without adaptation too.
+      'noise=param;adaptive=off;interval=episode;layer-norm=off,on',
+      'noise=gsde;interval=8;layer-norm=off,on',
+      ...BASELINES,
+    ],
   },
   adaptation: {
     describe:
@@ -50,8 +56,20 @@ export const PRESETS: Readonly<Record<string, SweepPreset>> = {
     ],
   },
   interval: {
-    describe: 'noise sampling interval k in {1, 2, 4, ..., 64, once per episode}, for adaptive parameter noise and gSDE',
-    grids: [`noise=param;adaptive=on;${INTERVALS}`, `noise=gsde;${INTERVALS}`, ...BASELINES],
+    describe:
+      'noise sampling interval k in {1, 2, 4, ..., 64, once per episode} for adaptive parameter noise and gSDE; k in {1, 8, once per episode} for Gaussian, OU and pink noise',
+    grids: [
+      `noise=param;adaptive=on;${INTERVALS}`,
+      `noise=gsde;${INTERVALS}`,
+      // Whether the interval matters more than the kind of noise: every noise type at the same intervals.
+      'noise=gaussian,ou,pink;interval=1,8,episode',
+      ...BASELINES,
+    ],
+  },
+  key: {
+    describe:
+      'the key configurations, also for a robot next to its twin: Gaussian k = 1, gSDE k = 8, parameter noise (adaptive, once per episode), no noise',
+    grids: ['noise=gsde;interval=8', REFERENCE_PARAM, ...BASELINES],
   },
   compromise: {
     describe:

@@ -1,3 +1,4 @@
+import { ACTION_MODES, type ActionMode } from '../calibration/types.js';
 import { NOISE_NAMES, type NoiseName } from '../rl/exploration/strategy.js';
 import { UsageError } from '../util/errors.js';
 import { checkFleetName } from './fleet-wire.js';
@@ -21,6 +22,7 @@ export interface TrainConfig {
   /** A built-in task's name or a task module's path; null: the calibration's `defaultTask`. */
   task: string | null;
   episodeSteps: number | null;
+  action: 'auto' | ActionMode;
   algo: 'sac' | 'td3';
   hidden: number[];
   learningRate: number;
@@ -42,6 +44,7 @@ export interface TrainConfig {
   noiseStd: number;
   ouTheta: number;
   ouDt: number;
+  ouControlPeriod: boolean;
   pinkBeta: number;
   paramStd: number;
   layerNorm: boolean;
@@ -113,6 +116,13 @@ export const TRAIN_OPTIONS: Record<keyof TrainConfig, OptionSpec> = {
     describe: "task: reach, swingup, furuta, or a task module ./my-task.mjs (docs/tasks.md); default: the calibration's defaultTask",
   },
   episodeSteps: { kind: 'number', group: LEARNER, describe: "steps per episode (default: the task's)" },
+  action: {
+    kind: 'string',
+    group: LEARNER,
+    describe:
+      "position actions: absolute targets, or delta: a velocity reference (action × velocity limit) the target follows inside the acceleration and jerk limits (auto: the calibration's actionMode)",
+    choices: ['auto', ...ACTION_MODES],
+  },
   algo: { kind: 'string', group: LEARNER, describe: 'learner', choices: ['sac', 'td3'] },
   hidden: { kind: 'string', group: LEARNER, describe: 'hidden layer widths of actor and critics, e.g. 256,256' },
   learningRate: { kind: 'number', group: LEARNER, describe: 'Adam learning rate' },
@@ -132,7 +142,12 @@ export const TRAIN_OPTIONS: Record<keyof TrainConfig, OptionSpec> = {
   interval: { kind: 'number', group: EXPLORATION, describe: 'resample the noise every k steps (1: every step, -1: once per episode)' },
   noiseStd: { kind: 'number', group: EXPLORATION, describe: "TD3: action-space noise std (SAC's std is learned)" },
   ouTheta: { kind: 'number', group: EXPLORATION, describe: 'ou: mean reversion rate θ' },
-  ouDt: { kind: 'number', group: EXPLORATION, describe: 'ou: time step dt of the process' },
+  ouDt: { kind: 'number', group: EXPLORATION, describe: 'ou: time step dt of one draw (SB3: 0.01)' },
+  ouControlPeriod: {
+    kind: 'boolean',
+    group: EXPLORATION,
+    describe: 'ou: dt = the control period × the interval instead of --ou-dt (θ then in 1/s)',
+  },
   pinkBeta: { kind: 'number', group: EXPLORATION, describe: 'pink: spectral exponent β (0 white, 1 pink, 2 red)' },
   paramStd: { kind: 'number', group: EXPLORATION, describe: 'param: initial std σ of the weight perturbation' },
   layerNorm: { kind: 'boolean', group: EXPLORATION, describe: "layer normalisation in the actor's hidden layers (never perturbed)" },
@@ -200,6 +215,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   reconnectS: 60,
   task: null,
   episodeSteps: null,
+  action: 'auto',
   algo: 'sac',
   hidden: [256, 256],
   learningRate: 3e-4,
@@ -220,6 +236,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   noiseStd: 0.1,
   ouTheta: 0.15,
   ouDt: 0.01,
+  ouControlPeriod: false,
   pinkBeta: 1,
   paramStd: 0.1,
   layerNorm: false,

@@ -1,4 +1,5 @@
 import { loadCalibration, measuredJointNames } from '../calibration/load.js';
+import { resolveActionMode } from '../control/action-map.js';
 import { ControlLoop, type EpisodeResult } from '../control/loop.js';
 import { CalibratedSafetyStage } from '../control/safety-stage.js';
 import { OperatorEStop } from '../core/operator-estop.js';
@@ -63,7 +64,10 @@ export async function runPolicy(
     actionDim: spec.actionDim,
     episodeSteps: task.episodeSteps,
     head: spec.head,
+    controlPeriodS: 1 / calibration.controlHz,
   });
+  // The actor acts in the action mode it was trained in (the checkpoint's options carry `action`).
+  const actionMode = resolveActionMode(config.action, calibration);
   const policy = { policy: new ActorForward(weights) };
   let db: Db | null = null;
   let robot: Robot | null = null;
@@ -86,6 +90,7 @@ export async function runPolicy(
       jointNames: measuredJointNames(calibration),
       config: {
         ...config,
+        actionMode,
         task: task.describe(),
         exploration: exploration.describe(),
         checkpoint: checkpointPath,
@@ -116,6 +121,7 @@ export async function runPolicy(
       onTransition: () => {},
       recorder,
       taskRng: streams.task,
+      actionMode,
     });
     const runner = new EpisodeRunner(loop, robot, recorder, io.log, stop, operatorEStop);
     const episodes: EpisodeResult[] = [];

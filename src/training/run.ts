@@ -1,5 +1,6 @@
 import { loadCalibration, measuredJointNames } from '../calibration/load.js';
 import type { Calibration } from '../calibration/types.js';
+import { resolveActionMode } from '../control/action-map.js';
 import { ControlLoop, type EpisodeResult } from '../control/loop.js';
 import type { Robot } from '../core/robot.js';
 import { OperatorEStop } from '../core/operator-estop.js';
@@ -92,6 +93,7 @@ async function trainWithTask(
   calibration: Calibration,
   task: Task,
 ): Promise<TrainResult> {
+  const actionMode = resolveActionMode(config.action, calibration);
   const schedule = validateSchedule({
     trainEvery: config.trainEvery,
     gradientSteps: config.gradientSteps,
@@ -107,6 +109,7 @@ async function trainWithTask(
     rng: streams.exploration,
     actionDim: calibration.joints.length,
     episodeSteps: task.episodeSteps,
+    controlPeriodS: 1 / calibration.controlHz,
     head: learnerConfig.actor.head,
   });
   refuseOversizedBuffer(config.bufferSize, task.obsDim, calibration.joints.length);
@@ -156,7 +159,14 @@ async function trainWithTask(
         seed: config.seed,
         sweep: config.sweep,
         jointNames: measuredJointNames(calibration),
-        config: { ...storableConfig(config), task: task.describe(), exploration: exploration.describe(), backend, trainer: trainerKind },
+        config: {
+          ...storableConfig(config),
+          actionMode,
+          task: task.describe(),
+          exploration: exploration.describe(),
+          backend,
+          trainer: trainerKind,
+        },
         calibration: { ...calibration, sourcePath: undefined },
         codeVersion: codeVersion(),
       },
@@ -187,6 +197,7 @@ async function trainWithTask(
       recorder,
       taskRng: streams.task,
       evaluationStochastic: config.evalStochastic,
+      actionMode,
     });
     const saveCheckpoint = async (): Promise<string | null> => {
       // A fleet robot has no learner of its own: the fleet's learner checkpoints.

@@ -3,9 +3,10 @@ import { describe, test } from 'node:test';
 import { learningCurves, summariseConfigurations } from '../../src/report/aggregate.js';
 import { compareWithPublished } from '../../src/report/compare.js';
 import { runFigures, type EpisodeRow, type RunFigures } from '../../src/report/data.js';
+import { questionContrasts } from '../../src/report/contrasts.js';
 import { matchedGroups } from '../../src/report/doc.js';
 import { episodePosition, paretoSpec } from '../../src/report/plots.js';
-import { csvTable, markdownTable } from '../../src/report/tables.js';
+import { contrastTable, contrastVerdict, csvTable, markdownTable } from '../../src/report/tables.js';
 
 function episode(index: number, fields: Partial<EpisodeRow>): EpisodeRow {
   return {
@@ -17,6 +18,11 @@ function episode(index: number, fields: Partial<EpisodeRow>): EpisodeRow {
     raw_continuity_cost: 1,
     continuity_cost: 0.5,
     safety_clipped_steps: 0,
+    mean_squared_jerk: null,
+    high_freq_share: null,
+    mean_abs_noise: null,
+    param_std: null,
+    param_distance: null,
     ...fields,
   };
 }
@@ -24,10 +30,10 @@ function episode(index: number, fields: Partial<EpisodeRow>): EpisodeRow {
 describe('one run: final return, continuity, interventions', () => {
   test('runs that evaluated: the last evaluation round', () => {
     const episodes = [
-      episode(0, { return: -10, raw_continuity_cost: 2, continuity_cost: 1, safety_clipped_steps: 10 }),
-      episode(1, { return: -8, raw_continuity_cost: 4, continuity_cost: 3, safety_clipped_steps: 0 }),
-      episode(2, { evaluation: 1, return: -100 }), // an earlier round: not the final one
-      episode(3, { return: -6, raw_continuity_cost: 6, continuity_cost: 5, safety_clipped_steps: 20 }),
+      episode(0, { return: -10, raw_continuity_cost: 2, continuity_cost: 1, safety_clipped_steps: 10, mean_squared_jerk: 4 }),
+      episode(1, { return: -8, raw_continuity_cost: 4, continuity_cost: 3, safety_clipped_steps: 0, high_freq_share: 0.2 }),
+      episode(2, { evaluation: 1, return: -100, mean_abs_noise: 9 }), // an earlier round: not the final one
+      episode(3, { return: -6, raw_continuity_cost: 6, continuity_cost: 5, safety_clipped_steps: 20, mean_abs_noise: 0.3, steps: 200 }),
       episode(4, { evaluation: 1, return: -3 }),
       episode(5, { evaluation: 1, return: -5 }),
     ];
@@ -37,13 +43,19 @@ describe('one run: final return, continuity, interventions', () => {
     assert.equal(figures.returnEpisodes, 2);
     assert.equal(figures.rawContinuity, 4);
     assert.equal(figures.appliedContinuity, 3);
-    assert.equal(figures.steps, 300);
-    assert.equal(figures.interventionsPct, 10);
+    assert.equal(figures.steps, 400);
+    assert.equal(figures.interventionsPct, 7.5);
     assert.deepEqual(figures.curve, [
       { steps: 100, return: -10 },
       { steps: 200, return: -8 },
-      { steps: 300, return: -6 },
+      { steps: 400, return: -6 },
     ]);
+    // Training episodes only, each of those that stored it; the area weights returns by steps: (−10·100 − 8·100 − 6·200) / 400.
+    assert.equal(figures.meanSquaredJerk, 4);
+    assert.equal(figures.highFrequencyShare, 0.2);
+    assert.equal(figures.meanAbsNoise, 0.3);
+    assert.equal(figures.trainingReturnArea, -7.5);
+    assert.deepEqual(figures.paramNoise, []);
   });
 
   test('runs that never evaluated: the last 10 % of complete training episodes (at least one)', () => {
@@ -58,6 +70,18 @@ describe('one run: final return, continuity, interventions', () => {
     assert.equal(figures.steps, 2540, 'but its steps do');
     assert.equal(runFigures([episode(0, { return: 7 })])!.finalReturn, 7);
     assert.equal(runFigures([episode(0, { termination: 'aborted' })]), null);
+  });
+
+  test("parameter noise: σ and d at each training episode's end, against the steps taken", () => {
+    const figures = runFigures([
+      episode(0, { param_std: 0.1, param_distance: 0.3 }),
+      episode(1, { evaluation: 1 }),
+      episode(2, { param_std: 0.08, param_distance: null, steps: 50, termination: 'interrupted' }),
+    ])!;
+    assert.deepEqual(figures.paramNoise, [
+      { steps: 100, std: 0.1, distance: 0.3 },
+      { steps: 150, std: 0.08, distance: Number.NaN },
+    ]);
   });
 });
 
@@ -86,6 +110,11 @@ function run(
     rawContinuity,
     appliedContinuity: rawContinuity / 2,
     interventionsPct: 0,
+    meanSquaredJerk: rawContinuity * 10,
+    highFrequencyShare: 0.1,
+    meanAbsNoise: 0.2,
+    trainingReturnArea: finalReturn - 5,
+    paramNoise: [],
     curve: [
       { steps: 500, return: finalReturn - 10 },
       { steps: 1000, return: finalReturn },
@@ -103,7 +132,7 @@ describe('over seeds', () => {
   const bootstrap = { reps: 500, confidence: 0.95, seed: 3 };
   const summaries = summariseConfigurations(runs, bootstrap);
 
-  test('mean ± std, IQM (hand-computed) and a CI around it', () => {
+  test('mean ± std and IQM (hand-computed); no CI from 6 seeds', () => {
     const gsde = summaries.find((summary) => summary.noise === 'gsde')!;
     assert.equal(gsde.label, 'gsde k=8');
     assert.deepEqual(gsde.seeds, [0, 1, 2, 3, 4, 5]);
@@ -112,7 +141,8 @@ describe('over seeds', () => {
     assert.ok(Math.abs(gsde.finalReturn.mean - -152.8333333333) < 1e-9);
     // Squared deviations from the mean sum to 5080.8333 (47.17² + 2.83² + 7.17² + 2.17² + 0.83² + 52.83²), over n − 1 = 5.
     assert.ok(Math.abs(gsde.finalReturn.std - Math.sqrt(5080.833333333333 / 5)) < 1e-9);
-    assert.ok(gsde.finalReturn.ci.low <= -154.25 && -154.25 <= gsde.finalReturn.ci.high);
+    // Fewer than 10 seeds: the interval is not estimated rather than a [min, max] that looks like a 95 % CI.
+    assert.ok(Number.isNaN(gsde.finalReturn.ci.low) && Number.isNaN(gsde.finalReturn.ci.high));
     // Continuity 2..7: IQM mean(3, 4, 5, 6) = 4.5.
     assert.equal(gsde.rawContinuity.iqm, 4.5);
     assert.equal(gsde.axes['noise'], 'gsde');
@@ -125,7 +155,7 @@ describe('over seeds', () => {
 
   test('tables: Markdown with units and CIs, CSV with every statistic', () => {
     const markdown = markdownTable(summaries);
-    assert.match(markdown, /\| `gsde k=8` \| 6 \| -154\.3 \[-?\d/);
+    assert.match(markdown, /\| `gsde k=8` \| 6 \| -154\.3 \[CI not estimated: 6 seeds\]/);
     assert.match(markdown, /raw continuity %: IQM \[95 % CI\]/);
     const csv = csvTable(summaries).trim().split('\n');
     const header = csv[0].split(',');
@@ -173,5 +203,34 @@ describe('over seeds', () => {
   test('once per episode sits at the episode length, or an octave past the longest interval', () => {
     assert.equal(episodePosition([1, 2, 64], 200), 200);
     assert.equal(episodePosition([1, 2, 64], 50), 128);
+  });
+});
+
+describe('ten seeds: CIs and contrasts', () => {
+  // Return of gsde k=8 is that of gaussian k=1 plus 5 on every seed; continuity is equal on every seed.
+  const base = [-210, -190, -205, -180, -200, -195, -185, -215, -170, -220];
+  const runs = [
+    ...base.map((value, seed) => run('noise=gsde;interval=8', seed, value + 5, 3, { noise: 'gsde', interval: 8 })),
+    ...base.map((value, seed) => run('', seed, value, 3, {})),
+  ];
+  const bootstrap = { reps: 500, confidence: 0.95, seed: 3 };
+  const summaries = summariseConfigurations(runs, bootstrap);
+
+  test('the IQM gets a CI around it', () => {
+    const gsde = summaries.find((summary) => summary.noise === 'gsde')!;
+    assert.ok(gsde.finalReturn.ci.low <= gsde.finalReturn.iqm && gsde.finalReturn.iqm <= gsde.finalReturn.ci.high);
+    assert.match(markdownTable(summaries), /\| `gsde k=8` \| 10 \| -192\.5 \[-\d/);
+  });
+
+  test('contrasts: the paired difference of 5 is established, equal continuity is not a difference', () => {
+    const contrasts = questionContrasts(matchedGroups(summaries, ['noise', 'interval']), bootstrap);
+    const ret = contrasts.find((contrast) => contrast.metric === 'return')!;
+    assert.equal(ret.pairs, 10);
+    assert.deepEqual([ret.difference!.estimate, ret.difference!.interval.low, ret.difference!.interval.high], [5, 5, 5]);
+    assert.equal(contrastVerdict(ret), 'return higher with `gsde k=8`');
+    const cost = contrasts.find((contrast) => contrast.metric === 'continuity cost')!;
+    assert.equal(cost.improvement!.estimate, 0.5);
+    assert.equal(contrastVerdict(cost), 'no difference established');
+    assert.match(contrastTable(contrasts), /\| `gsde k=8` \| `gaussian k=1` \| return \| 10 \| 5\.00 \[5\.00, 5\.00\] at 95 % \|/);
   });
 });

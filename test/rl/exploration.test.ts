@@ -142,7 +142,10 @@ describe('noise statistics', () => {
     // Read ε through TD3's composition with σ_a = 1e-3 so that no clipping occurs: noise = 1e-3 ε.
     const scaled = new OrnsteinUhlenbeckNoise(new Rng(11), 1, 1, 'deterministic', 1e-3, theta, dt);
     scaled.reset();
-    const values = noiseSequence(scaled, constantPolicy(1, 'deterministic'), 100_000, 1).map((v) => v[0] / 1e-3);
+    // The first 100 draws climb from 0 (see the next test); the statistics are of the stationary part.
+    const values = noiseSequence(scaled, constantPolicy(1, 'deterministic'), 100_000, 1)
+      .slice(100)
+      .map((v) => v[0] / 1e-3);
     const mean = values.reduce((a, b) => a + b, 0) / values.length;
     const variance = values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length;
     let lagged = 0;
@@ -150,6 +153,49 @@ describe('noise statistics', () => {
     const correlation = lagged / (values.length - 1) / variance;
     assert.ok(Math.abs(variance - 1) < 0.05, `variance ${variance}`);
     assert.ok(Math.abs(correlation - Math.exp(-0.25)) < 0.02, `correlation ${correlation}`);
+  });
+
+  test('OU starts at 0 every episode (SB3): draw n of an episode has variance 1 − exp(−2 θ dt n)', () => {
+    const theta = 0.15;
+    const dt = 0.01;
+    const episodes = 4000;
+    const steps = 100;
+    const sumSq = new Float64Array(steps);
+    const ou = new OrnsteinUhlenbeckNoise(new Rng(5), 1, 1, 'deterministic', 1e-3, theta, dt);
+    for (let e = 0; e < episodes; e++) {
+      ou.reset();
+      noiseSequence(ou, constantPolicy(1, 'deterministic'), steps, 1).forEach((v, n) => (sumSq[n] += (v[0] / 1e-3) ** 2));
+    }
+    for (const n of [1, 10, 100]) {
+      const expected = 1 - Math.exp(-2 * theta * dt * n);
+      const measured = sumSq[n - 1] / episodes;
+      // 4000 episodes: the variance estimate is within ±10 % (about 4.5 standard errors).
+      assert.ok(Math.abs(measured / expected - 1) < 0.1, `draw ${n}: variance ${measured}, expected ${expected}`);
+    }
+    // SB3's defaults: after a 100-step episode the noise has not reached half its stationary std.
+    assert.ok(Math.sqrt(sumSq[99] / episodes) < 0.55);
+  });
+
+  test('OU --ou-control-period: dt is the control period times the interval', () => {
+    const correlationOf = (interval: number): number => {
+      const ou = new OrnsteinUhlenbeckNoise(new Rng(3), 1, interval, 'deterministic', 1e-3, 2, 0.01, 0.05);
+      ou.reset();
+      // One value per draw: every `interval`-th step, from the stationary part.
+      const values = noiseSequence(ou, constantPolicy(1, 'deterministic'), 60_000 * interval, 1)
+        .filter((_, t) => t % interval === 0)
+        .slice(200)
+        .map((v) => v[0] / 1e-3);
+      let product = 0;
+      let square = 0;
+      for (let t = 1; t < values.length; t++) {
+        product += values[t] * values[t - 1];
+        square += values[t - 1] ** 2;
+      }
+      return product / square;
+    };
+    assert.ok(Math.abs(correlationOf(1) - Math.exp(-2 * 0.05)) < 0.02, `k=1: ${correlationOf(1)}`);
+    assert.ok(Math.abs(correlationOf(4) - Math.exp(-2 * 0.05 * 4)) < 0.02, `k=4: ${correlationOf(4)}`);
+    assert.equal(new OrnsteinUhlenbeckNoise(new Rng(3), 1, 4, 'gaussian', 0.1, 2, 0.01, 0.05).describe()['ouDt'], 0.2);
   });
 
   test('colored noise: unit variance, and β sets the spectral slope', () => {

@@ -55,4 +55,6 @@ export const endSummary = (steps: number): EpisodeSummary => ({
   safetyClips: { velocity: 1 },
   seconds: 0.2,
   wear: null,
+  meanAbsNoise: 0,
+  explorationScale: null,
 });

@@ -48,6 +48,8 @@ const summary = (steps: number): EpisodeSummary => ({
   safetyClips: { velocity: 2, jerk: 1 },
   seconds: 0.5,
   wear: null,
+  meanAbsNoise: 0.25,
+  explorationScale: { std: 0.125, distance: 0.5 },
 });
 
 function stepRow(episode: number, step: number) {
@@ -114,6 +116,11 @@ describe('run recorder', () => {
     const episode = db.prepare('SELECT * FROM episode_summary WHERE episode = 0').get() as Record<string, unknown>;
     assert.equal(episode['continuity_cost'], 0.75);
     assert.equal(episode['interval'], 8);
+    assert.deepEqual(db.prepare('SELECT mean_abs_noise, param_std, param_distance FROM episodes WHERE episode = 0').get(), {
+      mean_abs_noise: 0.25,
+      param_std: 0.125,
+      param_distance: 0.5,
+    });
     assert.equal(db.prepare('SELECT * FROM recent_events').all().length, 1);
     const curve = db.prepare('SELECT episode, evaluation, training_steps, return_mean10 FROM learning_curve ORDER BY episode').all();
     assert.deepEqual(curve, [

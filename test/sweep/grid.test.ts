@@ -125,7 +125,7 @@ describe('cells', () => {
     const cells = expandCells(presetGrids(['study']).map(parseGrid), { ...STUDY_SCHEDULE, ...BASE }, 'study');
     const configurations = cells.map((cell) => cell.configuration);
     assert.equal(new Set(configurations).size, configurations.length, 'no configuration twice');
-    assert.equal(cells.length, 30);
+    assert.equal(cells.length, 37);
     for (const expected of [
       'noise=none',
       'train-every=8;gradient-steps=8;noise=none',
@@ -138,14 +138,29 @@ describe('cells', () => {
       'noise=gsde;interval=8;layer-norm=on',
       'noise=ou',
       'noise=pink',
+      'noise=param;interval=-1;layer-norm=on',
+      'interval=8',
+      'noise=ou;interval=-1',
+      'noise=pink;interval=8',
     ]) {
       assert.ok(configurations.includes(expected), `missing ${expected}`);
     }
     assert.ok(cells.every((cell) => cell.config.trainEvery === (cell.configuration.includes('train-every=8') ? 8 : 'episode')));
     assert.throws(
       () => presetGrids(['speed']),
-      /unknown preset 'speed'; presets: baselines, layer-norm, adaptation, interval, compromise, study/,
+      /unknown preset 'speed'; presets: baselines, layer-norm, adaptation, interval, key, compromise, study/,
     );
+  });
+
+  test('the key preset: Gaussian k = 1, gSDE k = 8, adaptive parameter noise once per episode, no noise (both schedules)', () => {
+    const cells = expandCells(presetGrids(['key']).map(parseGrid), { ...STUDY_SCHEDULE, ...BASE }, 'key');
+    assert.deepEqual(cells.map((cell) => cell.configuration).sort(), [
+      '',
+      'noise=gsde;interval=8',
+      'noise=none',
+      'noise=param;interval=-1;adaptive=on',
+      'train-every=8;gradient-steps=8;noise=none',
+    ]);
   });
 
   test('a stored run that differs from the planned cell is named flag by flag', () => {

@@ -16,6 +16,8 @@ export interface ExplorationContext {
   rng: Rng;
   actionDim: number;
   episodeSteps: number;
+  /** The robot's control period [s] (`--ou-control-period`). */
+  controlPeriodS: number;
   /** The actor head the learner trains: it decides how action noise is composed (see `composeAction`). */
   head: ActorHead;
 }
@@ -27,9 +29,10 @@ export interface ExplorationOptions {
   interval: number;
   /** Action-space noise std (gaussian, ou, pink; TD3 only: SAC's std is learned). */
   noiseStd: number;
-  /** ou: mean reversion rate θ and time step dt. */
+  /** ou: mean reversion rate θ and time step dt of a draw, or dt matched to the control period. */
   ouTheta: number;
   ouDt: number;
+  ouControlPeriod: boolean;
   /** pink: spectral exponent β. */
   pinkBeta: number;
   /** param: initial σ, adaptation toward the action distance δ every N training steps by a factor. */
@@ -46,7 +49,7 @@ export interface ExplorationOptions {
 
 /** The strategy `--noise` names, configured from its flags; bad combinations fail by flag name. */
 export function createExploration(options: ExplorationOptions, context: ExplorationContext): ExplorationStrategy {
-  const { rng, actionDim, episodeSteps, head } = context;
+  const { rng, actionDim, episodeSteps, head, controlPeriodS } = context;
   const { interval, noiseStd } = options;
   // 'none' acts with tanh(μ(s)), which every head has (a gSDE actor run without exploration).
   if (options.noise !== 'none' && (options.noise === 'gsde') !== (head === 'gsde')) {
@@ -62,7 +65,16 @@ export function createExploration(options: ExplorationOptions, context: Explorat
     case 'gaussian':
       return new GaussianNoise(rng, actionDim, interval, head, noiseStd);
     case 'ou':
-      return new OrnsteinUhlenbeckNoise(rng, actionDim, interval, head, noiseStd, options.ouTheta, options.ouDt);
+      return new OrnsteinUhlenbeckNoise(
+        rng,
+        actionDim,
+        interval,
+        head,
+        noiseStd,
+        options.ouTheta,
+        options.ouDt,
+        options.ouControlPeriod ? controlPeriodS : null,
+      );
     case 'pink':
       return new PinkNoise(rng, actionDim, interval, head, noiseStd, episodeSteps, options.pinkBeta);
     case 'param':

@@ -1,7 +1,15 @@
 import type { Rng } from '../../util/rng.js';
 import { ActorForward } from '../policy/actor.js';
 import type { ActorWeights, DenseWeights } from '../types.js';
-import { checkPositive, meanAction, ResampleClock, type ExplorationState, type ExplorationStrategy, type Policy } from './strategy.js';
+import {
+  checkPositive,
+  meanAction,
+  ResampleClock,
+  type ExplorationScale,
+  type ExplorationState,
+  type ExplorationStrategy,
+  type Policy,
+} from './strategy.js';
 import { UsageError } from '../../util/errors.js';
 
 export interface ParameterNoiseOptions {
@@ -55,6 +63,10 @@ export class ParameterNoise implements ExplorationStrategy {
   /** The current perturbation std σ. */
   get currentStd(): number {
     return this.std;
+  }
+
+  scale(): ExplorationScale {
+    return { std: this.std, distance: this.lastDistance };
   }
 
   /** Gradient steps between adaptations, or null when σ is fixed. */

@@ -32,9 +32,19 @@ export interface ExplorationStrategy {
   act(policy: Policy, obs: Float32Array, actionOut: Float32Array, noiseOut: Float32Array): void;
   /** Hyper-parameters, stored with the run. */
   describe(): Record<string, number | string | boolean>;
+  /** Strategies whose size changes during training (parameter noise): where it stands now, stored per episode. */
+  scale?(): ExplorationScale;
   /** Everything needed to continue the same noise sequence after `--resume`. */
   getState(): ExplorationState;
   setState(state: ExplorationState): void;
+}
+
+/** The size of an adapting exploration at one moment. */
+export interface ExplorationScale {
+  /** Parameter noise: σ of the weight perturbation. */
+  std: number;
+  /** The last measured action-space distance d between perturbed and clean policy (NaN when σ is fixed or before the first adaptation). */
+  distance: number;
 }
 
 export interface ExplorationState {

@@ -1,0 +1,78 @@
+import type { ConfigurationSummary } from './aggregate.js';
+import { holmCorrection, improvementTest, pairedDifferenceTest, type Test, type Verdict } from './inference.js';
+import type { BootstrapOptions } from './stats.js';
+
+/** The figures a contrast compares. */
+export type ContrastMetric = 'return' | 'continuity cost';
+
+const SERIES: Record<ContrastMetric, (summary: ConfigurationSummary) => Map<number, number>> = {
+  return: (summary) => summary.bySeed.finalReturn,
+  'continuity cost': (summary) => summary.bySeed.rawContinuity,
+};
+
+/** Two configurations of a matched group compared on one metric. */
+export interface Contrast {
+  a: ConfigurationSummary;
+  b: ConfigurationSummary;
+  metric: ContrastMetric;
+  /** Seeds with a finite value in both. */
+  pairs: number;
+  /** Mean paired difference a − b over matched seeds; null when not estimated (too few pairs). */
+  difference: Verdict | null;
+  /** P(a > b), ties counting half; null when not estimated (too few runs). */
+  improvement: Verdict | null;
+}
+
+/**
+ * Every pair of configurations within each matched group of one question, on return and on raw
+ * continuity cost. The family that Holm's correction spans is one question on one sweep and one
+ * metric: all its paired differences are corrected together at family-wise error rate
+ * 1 − `bootstrap.confidence`, and all its probabilities of improvement likewise (two readings of the
+ * same comparisons, each with its own family). Test i of a family resamples with seed
+ * `bootstrap.seed + i`, so that the report is reproducible.
+ *
+ * `groups` [groups][configurations] → contrasts, metric by metric, group by group, pairs in table order.
+ */
+export function questionContrasts(groups: readonly (readonly ConfigurationSummary[])[], bootstrap: BootstrapOptions): Contrast[] {
+  const alpha = 1 - bootstrap.confidence;
+  const out: Contrast[] = [];
+  for (const metric of Object.keys(SERIES) as ContrastMetric[]) {
+    const series = SERIES[metric];
+    const pairs = groups.flatMap((group) => group.flatMap((a, i) => group.slice(i + 1).map((b) => [a, b] as const)));
+    const finite = (summary: ConfigurationSummary): number[] => [...series(summary).values()].filter((value) => Number.isFinite(value));
+    const differences = pairs.map(([a, b], i) =>
+      pairedDifferenceTest(series(a), series(b), { reps: bootstrap.reps, seed: bootstrap.seed + i }),
+    );
+    const improvements = pairs.map(([a, b], i) =>
+      improvementTest([finite(a)], [finite(b)], { reps: bootstrap.reps, seed: bootstrap.seed + pairs.length + i }),
+    );
+    const differenceVerdicts = corrected(differences, alpha);
+    const improvementVerdicts = corrected(improvements, alpha);
+    pairs.forEach(([a, b], i) => {
+      const matched = [...series(a).keys()].filter((seed) => Number.isFinite(series(a).get(seed)) && Number.isFinite(series(b).get(seed)));
+      out.push({ a, b, metric, pairs: matched.length, difference: differenceVerdicts[i], improvement: improvementVerdicts[i] });
+    });
+  }
+  return out;
+}
+
+/** Holm over the tests that could be estimated; null stays null (it is no member of the family). */
+function corrected(tests: readonly (Test | null)[], alpha: number): (Verdict | null)[] {
+  const estimated = tests.filter((test): test is Test => test !== null);
+  const verdicts = holmCorrection(estimated, alpha);
+  let at = 0;
+  return tests.map((test) => (test === null ? null : verdicts[at++]));
+}
+
+/** The verdict a contrast's conclusion rests on: the paired difference where seeds match, else P(a > b). */
+export function decidingVerdict(contrast: Contrast): Verdict | null {
+  return contrast.difference ?? contrast.improvement;
+}
+
+/** The configuration an established contrast finds higher on its metric; null when no difference is established or none was estimated. */
+export function higherOf(contrast: Contrast): ConfigurationSummary | null {
+  const verdict = decidingVerdict(contrast);
+  if (verdict === null || !verdict.established) return null;
+  const aHigher = contrast.difference !== null ? verdict.estimate > 0 : verdict.estimate > 0.5;
+  return aHigher ? contrast.a : contrast.b;
+}
