@@ -17,20 +17,7 @@
  * Time comes from an injected `Clock` (rxjs timers run on a `ClockScheduler` over it), so all of this
  * is tested in virtual time.
  */
-import {
-  BehaviorSubject,
-  filter,
-  firstValueFrom,
-  map,
-  mergeMap,
-  of,
-  race,
-  Subject,
-  throwError,
-  timer,
-  type Observable,
-  type Subscription,
-} from 'rxjs';
+import { BehaviorSubject, filter, firstValueFrom, map, mergeMap, of, race, Subject, throwError, timer, type Observable } from 'rxjs';
 import {
   DeviceStatus,
   FaultCode,
@@ -57,7 +44,10 @@ import { Backoff, DEFAULT_BACKOFF, type BackoffSettings } from './backoff.js';
 import { sleep, systemClock, type Clock } from '../core/clock.js';
 import { RobotLinkError, type RobotLinkErrorKind } from './errors.js';
 import { deviceMismatches, type DeviceExpectation } from './joint-map.js';
-import { LatencyRecorder, type LatencySummary } from './latency.js';
+import type { LatencySummary } from './latency.js';
+import { Heartbeat } from './heartbeat.js';
+import { HostWatchdog } from './host-watchdog.js';
+import { RoundTripMeter } from './round-trip.js';
 import { ClockScheduler } from './scheduler.js';
 import { settledWithin } from '../util/bounded.js';
 
@@ -150,8 +140,6 @@ const HOST_TO_DEVICE: ReadonlySet<number> = new Set([
 ]);
 /** The longest `close` waits for the supervisor to notice it [ms]: longer than any transport's connect timeout. */
 const SUPERVISOR_EXIT_LIMIT_MS = 5000;
-/** Sent commands remembered for the round-trip measurement. */
-const COMMAND_MEMORY = 16;
 
 export function resultName(result: number): string {
   return RESULT_NAMES[result] ?? `result ${result}`;
@@ -193,13 +181,10 @@ export class DeviceSession {
   private readonly acks$ = new Subject<AckMessage>();
   private readonly peerOnline$ = new Subject<void>();
   private readonly tracker = new SequenceTracker();
-  private readonly roundTrip = new LatencyRecorder(4096);
+  private readonly roundTrip = new RoundTripMeter();
   private readonly naks: Record<string, number> = {};
-  /** Cancels the host watchdog's pending timer. */
-  private cancelWatchdog: (() => void) | null = null;
-  /** Bumped by every stop, so that a check started before it stays quiet. */
-  private watchdogEpoch = 0;
-  private heartbeat: Subscription | null = null;
+  private readonly watchdog: HostWatchdog;
+  private readonly heartbeat: Heartbeat;
   /** The link fault of the current attempt, for waits that begin after it was raised. */
   private attemptFault: RobotLinkError | null = null;
   /** Why the latest connection attempt failed, for the message when waiting ends. */
@@ -210,14 +195,8 @@ export class DeviceSession {
   /** States refused because their joint count differed from DEVICE_INFO's. */
   private refusedStates = 0;
   private lastDeviceSeq = -1;
-  private lastStateAtMs = 0;
   private seq = 0;
   private lastHelloAtMs = Number.NEGATIVE_INFINITY;
-  private lastFeedAtMs = Number.NEGATIVE_INFINITY;
-  /** Sent JOINT_COMMANDs: seq and time [ms], a ring of COMMAND_MEMORY. */
-  private readonly commandSeqs = new Int32Array(COMMAND_MEMORY).fill(-1);
-  private readonly commandSentAtMs = new Float64Array(COMMAND_MEMORY);
-  private commandSlot = 0;
   /** The e-stop latch, if set, was set by this host (or found set at the start of the run): clearing it is ours to do. */
   private ownEstop = false;
   /** Torque was enabled by `prepareToMove` and not disabled since: a state without TORQUE_ENABLED is a fault. */
@@ -240,6 +219,12 @@ export class DeviceSession {
     this.backoff = new Backoff(this.timing.backoff);
     this.hostName = options.hostName ?? 'robo-train';
     this.hostVersion = options.hostVersion ?? { major: 0, minor: 1, patch: 0 };
+    this.watchdog = new HostWatchdog(this.clock, this.timing.watchdogMs, () => this.hostWatchdogExpired());
+    this.heartbeat = new Heartbeat(
+      this.clock,
+      () => this.timing.deviceWatchdogMs ?? this.deviceInfo?.defaultWatchdogMs ?? null,
+      (nowMs) => this.sendHeartbeat(nowMs),
+    );
   }
 
   get phase(): SessionPhase {
@@ -255,7 +240,7 @@ export class DeviceSession {
   start(): void {
     if (this.supervisor) return;
     this.supervisor = this.supervise();
-    this.scheduleHeartbeat(0);
+    this.heartbeat.start();
   }
 
   /**
@@ -316,10 +301,8 @@ export class DeviceSession {
     const seq = this.trySend({ type: MessageType.JOINT_COMMAND, deadlineUs, stateSeq, mode, target });
     if (seq < 0) return false;
     const now = this.clock.nowMs();
-    this.lastFeedAtMs = now;
-    this.commandSeqs[this.commandSlot] = seq;
-    this.commandSentAtMs[this.commandSlot] = now;
-    this.commandSlot = (this.commandSlot + 1) % COMMAND_MEMORY;
+    this.heartbeat.fedAt(now);
+    this.roundTrip.sent(seq, now);
     return true;
   }
 
@@ -384,8 +367,8 @@ export class DeviceSession {
     }
     await this.torqueOff();
     this.closing = true;
-    this.stopWatchdog();
-    this.heartbeat?.unsubscribe();
+    this.watchdog.stop();
+    this.heartbeat.stop();
     const closed = new RobotLinkError('closed', 'the device session is closed');
     this.attemptFault = closed;
     this.linkFault$.next(closed);
@@ -411,7 +394,7 @@ export class DeviceSession {
         failure = asLinkError(error);
       }
       if (this.closing) return;
-      this.stopWatchdog();
+      this.watchdog.stop();
       if (failure.fatal) {
         this.fail(failure);
         return;
@@ -522,10 +505,9 @@ export class DeviceSession {
     this.torqueWanted = false;
     this.torqueMayBeOn = false;
     this.downSinceMs = null;
-    this.startWatchdog();
+    this.watchdog.start();
     // The device's watchdog timeout is known now: heartbeats follow it from here.
-    this.heartbeat?.unsubscribe();
-    this.scheduleHeartbeat(0);
+    this.heartbeat.start();
     this.setPhase(
       'ready',
       `connected to '${info.deviceId}' (firmware ${info.firmwareVersion.major}.${info.firmwareVersion.minor}.${info.firmwareVersion.patch}, protocol ${info.protocolMajor}.${info.protocolMinor}) over ${this.transport.description}`,
@@ -568,7 +550,7 @@ export class DeviceSession {
     if (this.failure) return;
     this.failure = error;
     this.torqueWanted = false;
-    this.stopWatchdog();
+    this.watchdog.stop();
     this.emitFault(error);
     this.attemptFault = error;
     this.linkFault$.next(error);
@@ -582,7 +564,7 @@ export class DeviceSession {
       this.linkFaults++;
       this.downSinceMs = this.clock.nowMs();
       this.torqueWanted = false;
-      this.stopWatchdog();
+      this.watchdog.stop();
       this.emitFault(error);
     }
     this.attemptFault ??= error;
@@ -668,13 +650,8 @@ export class DeviceSession {
       return;
     }
     const latest = this.copyState(message);
-    this.lastStateAtMs = receivedAtMs;
-    for (let slot = 0; slot < COMMAND_MEMORY; slot++) {
-      if (this.commandSeqs[slot] === latest.lastCommandSeq) {
-        this.roundTrip.add(receivedAtMs - this.commandSentAtMs[slot]);
-        this.commandSeqs[slot] = -1;
-      }
-    }
+    this.watchdog.stateAt(receivedAtMs);
+    this.roundTrip.seen(latest.lastCommandSeq, receivedAtMs);
     if (this.phase === 'ready') this.checkStatus(latest.deviceStatus);
     this.states$.next({ seq, message: latest, receivedAtMs });
   }
@@ -752,62 +729,24 @@ export class DeviceSession {
     this.raiseLinkFault(new RobotLinkError('link_lost', `the device went offline (${this.transport.description})`));
   }
 
-  // ---------------------------------------------------------------- host watchdog
+  // ---------------------------------------------------------------- host watchdog and heartbeat
 
-  /**
-   * One timer per timeout, not one per state: states only record their arrival time (they are on the
-   * hot path of every tick), and the timer, when it fires, either trips or re-arms for the time left.
-   */
-  private startWatchdog(): void {
-    this.stopWatchdog();
-    const epoch = this.watchdogEpoch;
-    const timeoutMs = this.timing.watchdogMs;
-    this.lastStateAtMs = this.clock.nowMs();
-    const quietMs = (): number => this.clock.nowMs() - this.lastStateAtMs;
-    const arm = (delayMs: number): void => {
-      this.cancelWatchdog = this.clock.setTimer(check, delayMs);
-    };
-    const check = (): void => {
-      const quiet = quietMs();
-      if (quiet < timeoutMs) return arm(timeoutMs - quiet);
-      // A busy thread fires timers before it reads the bytes that arrived meanwhile: look again after I/O.
-      this.clock.afterIo(() => {
-        if (epoch !== this.watchdogEpoch) return;
-        const after = quietMs();
-        if (this.phase !== 'ready' || after < timeoutMs) return arm(after < timeoutMs ? timeoutMs - after : timeoutMs);
-        this.estop();
-        this.raiseLinkFault(
-          new RobotLinkError('watchdog', `no state frame for ${timeoutMs} ms from ${this.transport.description}: e-stop sent`),
-        );
-      });
-    };
-    arm(timeoutMs);
+  private hostWatchdogExpired(): void {
+    if (this.phase !== 'ready') return;
+    this.estop();
+    this.raiseLinkFault(
+      new RobotLinkError('watchdog', `no state frame for ${this.timing.watchdogMs} ms from ${this.transport.description}: e-stop sent`),
+    );
   }
 
-  private stopWatchdog(): void {
-    this.cancelWatchdog?.();
-    this.cancelWatchdog = null;
-    // A check already waiting for I/O sees the new epoch and does nothing.
-    this.watchdogEpoch++;
+  /** One HEARTBEAT when the link can take it; false when the transport is closed (the device was not fed). */
+  private sendHeartbeat(nowMs: number): boolean {
+    if (!this.transport.isOpen) return false;
+    this.trySend({ type: MessageType.HEARTBEAT, timeUs: Math.floor(nowMs * 1000), status: 0 });
+    return true;
   }
 
   // ---------------------------------------------------------------- sending
-
-  /**
-   * Heartbeats feed the device watchdog whenever no command did for a third of its timeout or 1 s
-   * (PROTOCOL.md § 8.4); checked twice per period.
-   */
-  private scheduleHeartbeat(delayMs: number): void {
-    this.heartbeat = timer(delayMs, this.scheduler).subscribe(() => {
-      const feedEveryMs = Math.min(1000, (this.timing.deviceWatchdogMs ?? this.deviceInfo?.defaultWatchdogMs ?? 3000) / 3);
-      const now = this.clock.nowMs();
-      if (this.transport.isOpen && now - this.lastFeedAtMs >= feedEveryMs) {
-        this.trySend({ type: MessageType.HEARTBEAT, timeUs: Math.floor(now * 1000), status: 0 });
-        this.lastFeedAtMs = now;
-      }
-      if (!this.closing) this.scheduleHeartbeat(feedEveryMs / 2);
-    });
-  }
 
   private trySend(message: Message): number {
     const seq = this.seq;
