@@ -22,8 +22,6 @@
 import { Subject, type Observable } from 'rxjs';
 import {
   DeviceStatus,
-  FaultCode,
-  FaultFlag,
   layoutOfType,
   MessageType,
   nextSeq,
@@ -52,6 +50,7 @@ import { HostWatchdog } from './host-watchdog.js';
 import { RoundTripMeter } from './round-trip.js';
 import { HOLDING, MOVING, phaseOf, type LinkState, type Motion, type SessionPhase } from './link-state.js';
 import { copyJointState } from './state-copy.js';
+import { estopError, faultVerdict, statusVerdict, type Verdict } from './verdict.js';
 import { firstMatching, whenAborted } from './wait.js';
 import { settledWithin } from '../util/bounded.js';
 
@@ -133,7 +132,6 @@ export interface DeviceSessionOptions {
 }
 
 const RESULT_NAMES: Record<number, string> = Object.fromEntries(Object.entries(ResultCode).map(([name, code]) => [code, name]));
-const FAULT_NAMES: Record<number, string> = Object.fromEntries(Object.entries(FaultCode).map(([name, code]) => [code, name]));
 const HOST_TO_DEVICE: ReadonlySet<number> = new Set([
   MessageType.HELLO,
   MessageType.JOINT_COMMAND,
@@ -736,27 +734,29 @@ export class DeviceSession {
     const latest = (this.latest = copyJointState(this.latest, message));
     this.watchdog.stateAt(receivedAtMs);
     this.roundTrip.seen(latest.lastCommandSeq, receivedAtMs);
-    if (this.link.kind === 'running') this.checkStatus(this.link, latest.deviceStatus);
+    const link = this.link;
+    if (link.kind === 'running') {
+      const verdict = statusVerdict(latest.deviceStatus, link.motion.kind === 'moving', this.ownEstop);
+      if (verdict !== null) this.act(verdict);
+    }
     this.stateFrames$.next({ seq, message: latest, receivedAtMs });
   }
 
-  private checkStatus(link: Extract<LinkState, { kind: 'running' }>, status: number): void {
-    if ((status & DeviceStatus.SESSION) === 0) {
-      this.raiseLinkFault(new RobotLinkError('link_lost', 'the device ended the session'));
-      return;
-    }
-    if ((status & DeviceStatus.ESTOPPED) !== 0 && !this.ownEstop) {
-      this.fail(estopError('the e-stop latch was set during the run'));
-      return;
-    }
-    if ((status & DeviceStatus.FAULT) !== 0) {
-      this.raiseMotionFault('fault', 'the device reports a latched fault');
-      return;
-    }
-    if (link.motion.kind === 'moving' && (status & DeviceStatus.TORQUE_ENABLED) === 0) {
-      if ((status & DeviceStatus.WATCHDOG_EXPIRED) !== 0)
-        this.raiseMotionFault('device_watchdog', "the device's watchdog expired: it disabled torque");
-      else this.raiseMotionFault('fault', 'the device disabled torque');
+  /** Acts on what the device reports about itself (verdict.ts). */
+  private act(verdict: Verdict): void {
+    switch (verdict.kind) {
+      case 'link_lost':
+        this.raiseLinkFault(new RobotLinkError('link_lost', verdict.message));
+        return;
+      case 'fatal':
+        this.fail(verdict.error());
+        return;
+      case 'motion':
+        this.raiseMotionFault(verdict.errorKind, verdict.message);
+        return;
+      case 'notice':
+        this.sessionEvents$.next({ type: 'notice', text: verdict.text });
+        return;
     }
   }
 
@@ -780,23 +780,7 @@ export class DeviceSession {
 
   private onFault(message: FaultMessage): void {
     this.sessionEvents$.next({ type: 'fault', message });
-    const what = `${FAULT_NAMES[message.code] ?? `fault 0x${message.code.toString(16)}`}${message.joint === 0xff ? '' : ` on joint ${message.joint}`}${message.text ? `: ${message.text}` : ''}`;
-    if ((message.flags & FaultFlag.REBOOT_REQUIRED) !== 0) {
-      this.fail(
-        new RobotLinkError('reboot_required', `the device needs a power cycle (${what}); robo-train does not retry after such a fault`),
-      );
-      return;
-    }
-    if (message.code === FaultCode.ESTOP_INPUT) {
-      this.fail(estopError(`the e-stop input was triggered (${what})`));
-      return;
-    }
-    if (message.code === FaultCode.WATCHDOG_EXPIRED) {
-      this.raiseMotionFault('device_watchdog', `the device's watchdog expired (${what})`);
-      return;
-    }
-    if ((message.flags & FaultFlag.LATCHED) !== 0) this.raiseMotionFault('fault', `the device reports ${what}`);
-    else this.sessionEvents$.next({ type: 'notice', text: `device warning: ${what}` });
+    this.act(faultVerdict(message));
   }
 
   private rejected(rejection: Rejection): void {
@@ -867,13 +851,6 @@ export class DeviceSession {
 
 function closedError(): RobotLinkError {
   return new RobotLinkError('closed', 'the device session is closed');
-}
-
-function estopError(what: string): RobotLinkError {
-  return new RobotLinkError(
-    'estop',
-    `${what} on the robot: the run stops. Release the e-stop, make the robot safe and start the run again (robo-train clears only an e-stop latch it set itself or found set when the run started, and never an engaged e-stop input).`,
-  );
 }
 
 function asLinkError(error: unknown): RobotLinkError {
