@@ -23,6 +23,7 @@ import { JointMap } from './joint-map.js';
 import { LatencyRecorder, type LatencySummary } from './latency.js';
 import { messageName, resultName, type DeviceSession, type DeviceStateFrame, type SessionStats } from './session.js';
 import { createJointState, type JointCommand, type JointState } from '../core/joint-state.js';
+import { copyJointState } from './state-copy.js';
 
 export interface DeviceRobotOptions {
   calibration: Calibration;
@@ -247,7 +248,7 @@ export class DeviceRobot implements Robot {
     this.recentSeqs[this.statesSeen % STATE_MEMORY] = frame.seq;
     this.recentIndices[this.statesSeen % STATE_MEMORY] = this.statesSeen;
     this.statesSeen++;
-    this.raw = copyInto(this.raw, frame.message);
+    this.raw = copyJointState(this.raw, frame.message);
     this.rawSeq = frame.seq;
     this.rawReceivedAtMs = frame.receivedAtMs;
     map.toJointState(frame.message, this.state);
@@ -357,28 +358,4 @@ export class DeviceRobot implements Robot {
       this.log(`robot: the device refused ${key}${seen > 1 ? ` (${seen} times)` : ''}${stale}`);
     }
   }
-}
-
-function copyInto(target: JointStateMessage | null, source: JointStateMessage): JointStateMessage {
-  const n = source.positionRad.length;
-  const out =
-    target !== null && target.positionRad.length === n
-      ? target
-      : {
-          ...source,
-          positionRad: new Float32Array(n),
-          velocityRadS: new Float32Array(n),
-          effortNm: new Float32Array(n),
-          jointStatus: new Uint8Array(n),
-        };
-  out.deviceTimeUs = source.deviceTimeUs;
-  out.deviceStatus = source.deviceStatus;
-  out.lastCommandSeq = source.lastCommandSeq;
-  out.commandsRejected = source.commandsRejected;
-  out.activeMode = source.activeMode;
-  out.positionRad.set(source.positionRad);
-  out.velocityRadS.set(source.velocityRadS);
-  out.effortNm.set(source.effortNm);
-  out.jointStatus.set(source.jointStatus);
-  return out;
 }

@@ -14,28 +14,14 @@
  * the calibration, a fault that needs a power cycle, an e-stop latch set by the robot's own input
  * during the run, a permission problem. The session then stops trying (`phase` 'failed').
  *
- * Time comes from an injected `Clock` (rxjs timers run on a `ClockScheduler` over it), so all of this
- * is tested in virtual time.
+ * The link's state is one `LinkState` (link-state.ts), changed only by `enter`. Every wait is an
+ * `await` bounded by a timeout and cancelled by the attempt's AbortSignal (wait.ts); the host
+ * watchdog, the heartbeat and the round-trip meter are units of their own. Time comes from an
+ * injected `Clock`, so all of this is tested in virtual time.
  */
+import { Subject, type Observable } from 'rxjs';
 import {
-  BehaviorSubject,
-  filter,
-  firstValueFrom,
-  map,
-  mergeMap,
-  of,
-  race,
-  Subject,
-  throwError,
-  timer,
-  type Observable,
-  type Subscription,
-} from 'rxjs';
-import {
-  copyJointWear,
   DeviceStatus,
-  FaultCode,
-  FaultFlag,
   layoutOfType,
   MessageType,
   nextSeq,
@@ -58,11 +44,17 @@ import { Backoff, DEFAULT_BACKOFF, type BackoffSettings } from './backoff.js';
 import { sleep, systemClock, type Clock } from '../core/clock.js';
 import { RobotLinkError, type RobotLinkErrorKind } from './errors.js';
 import { deviceMismatches, type DeviceExpectation } from './joint-map.js';
-import { LatencyRecorder, type LatencySummary } from './latency.js';
-import { ClockScheduler } from './scheduler.js';
+import type { LatencySummary } from './latency.js';
+import { Heartbeat } from './heartbeat.js';
+import { HostWatchdog } from './host-watchdog.js';
+import { RoundTripMeter } from './round-trip.js';
+import { HOLDING, MOVING, phaseOf, type LinkState, type Motion, type SessionPhase } from './link-state.js';
+import { copyJointState } from './state-copy.js';
+import { estopError, faultVerdict, statusVerdict, type Verdict } from './verdict.js';
+import { firstMatching, whenAborted } from './wait.js';
 import { settledWithin } from '../util/bounded.js';
 
-export type SessionPhase = 'idle' | 'connecting' | 'ready' | 'recovering' | 'failed' | 'closed';
+export type { SessionPhase } from './link-state.js';
 
 export interface SessionTiming {
   /** HELLO is repeated (with the same `seq`, so the device answers without opening another session) this often [ms]. */
@@ -140,7 +132,6 @@ export interface DeviceSessionOptions {
 }
 
 const RESULT_NAMES: Record<number, string> = Object.fromEntries(Object.entries(ResultCode).map(([name, code]) => [code, name]));
-const FAULT_NAMES: Record<number, string> = Object.fromEntries(Object.entries(FaultCode).map(([name, code]) => [code, name]));
 const HOST_TO_DEVICE: ReadonlySet<number> = new Set([
   MessageType.HELLO,
   MessageType.JOINT_COMMAND,
@@ -151,8 +142,6 @@ const HOST_TO_DEVICE: ReadonlySet<number> = new Set([
 ]);
 /** The longest `close` waits for the supervisor to notice it [ms]: longer than any transport's connect timeout. */
 const SUPERVISOR_EXIT_LIMIT_MS = 5000;
-/** Sent commands remembered for the round-trip measurement. */
-const COMMAND_MEMORY = 16;
 
 export function resultName(result: number): string {
   return RESULT_NAMES[result] ?? `result ${result}`;
@@ -163,88 +152,109 @@ export function messageName(type: number): string {
 }
 
 export class DeviceSession {
-  /** Every JOINT_STATE while a session is open. */
-  readonly states$ = new Subject<DeviceStateFrame>();
-  /** Every error that stops the robot's motion (link, motion or fatal). */
-  readonly faults$ = new Subject<RobotLinkError>();
-  readonly events$ = new Subject<SessionEvent>();
-  readonly phase$ = new BehaviorSubject<SessionPhase>('idle');
   readonly timing: SessionTiming;
   readonly clock: Clock;
-  /** The device's DEVICE_INFO of the current (or last) session. */
-  deviceInfo: DeviceInfoMessage | null = null;
-  /** Why the session failed for good. */
-  failure: RobotLinkError | null = null;
-  /** When the current outage began [clock ms]; null while ready. */
-  downSinceMs: number | null = null;
-  /** Counts the errors emitted on `faults$`: a robot compares it with the value at its episode start. */
-  faultEpoch = 0;
-  /** The latest error emitted on `faults$`. */
-  lastFault: RobotLinkError | null = null;
 
+  private readonly stateFrames$ = new Subject<DeviceStateFrame>();
+  private readonly faultErrors$ = new Subject<RobotLinkError>();
+  private readonly sessionEvents$ = new Subject<SessionEvent>();
+  /** Every phase entered; never completes, so that a wait for a phase ends by its own bounds. */
+  private readonly phases$ = new Subject<SessionPhase>();
+  private readonly deviceInfo$ = new Subject<DeviceInfoMessage>();
+  private readonly acks$ = new Subject<AckMessage>();
   private readonly transport: Transport;
   private readonly expectation: DeviceExpectation;
-  private readonly scheduler: ClockScheduler;
   private readonly backoff: Backoff;
   private readonly hostName: string;
   private readonly hostVersion: SoftwareVersion;
-  /** Link faults and closing: ends every wait of the current attempt. */
-  private readonly linkFault$ = new Subject<RobotLinkError>();
-  private readonly deviceInfo$ = new Subject<DeviceInfoMessage>();
-  private readonly acks$ = new Subject<AckMessage>();
-  private readonly peerOnline$ = new Subject<void>();
   private readonly tracker = new SequenceTracker();
-  private readonly roundTrip = new LatencyRecorder(4096);
+  private readonly roundTrip = new RoundTripMeter();
+  private readonly watchdog: HostWatchdog;
+  private readonly heartbeat: Heartbeat;
   private readonly naks: Record<string, number> = {};
-  /** Cancels the host watchdog's pending timer. */
-  private cancelWatchdog: (() => void) | null = null;
-  /** Bumped by every stop, so that a check started before it stays quiet. */
-  private watchdogEpoch = 0;
-  private heartbeat: Subscription | null = null;
-  /** The link fault of the current attempt, for waits that begin after it was raised. */
-  private attemptFault: RobotLinkError | null = null;
-  /** Why the latest connection attempt failed, for the message when waiting ends. */
-  private lastAttemptError: RobotLinkError | null = null;
+  private link: LinkState = { kind: 'idle' };
+  /** DEVICE_INFO of the current (or last) session. */
+  private info: DeviceInfoMessage | null = null;
+  /** The latest state, copied (the device status bits and the device's count of refused commands are read from it). */
   private latest: JointStateMessage | null = null;
-  /** Joint count of the latest DEVICE_INFO: every state must carry exactly this many (0 before any). */
+  /** Joint count of the latest DEVICE_INFO since the transport (re)opened: every state must carry exactly this many (0 before any). */
   private announcedJoints = 0;
-  /** States refused because their joint count differed from DEVICE_INFO's. */
-  private refusedStates = 0;
   private lastDeviceSeq = -1;
-  private lastStateAtMs = 0;
   private seq = 0;
   private lastHelloAtMs = Number.NEGATIVE_INFINITY;
-  private lastFeedAtMs = Number.NEGATIVE_INFINITY;
-  /** Sent JOINT_COMMANDs: seq and time [ms], a ring of COMMAND_MEMORY. */
-  private readonly commandSeqs = new Int32Array(COMMAND_MEMORY).fill(-1);
-  private readonly commandSentAtMs = new Float64Array(COMMAND_MEMORY);
-  private commandSlot = 0;
   /** The e-stop latch, if set, was set by this host (or found set at the start of the run): clearing it is ours to do. */
   private ownEstop = false;
-  /** Torque was enabled by `prepareToMove` and not disabled since: a state without TORQUE_ENABLED is a fault. */
-  private torqueWanted = false;
-  /** TORQUE enable was sent since the last acknowledged TORQUE disable or new session (which disables torque, § 8.3). */
-  private torqueMayBeOn = false;
-  private motionFault: RobotLinkError | null = null;
+  private faultCount = 0;
+  private latestFault: RobotLinkError | null = null;
   private sessions = 0;
   private linkFaults = 0;
+  /** States refused because their joint count differed from DEVICE_INFO's. */
+  private refusedStates = 0;
   private echoReported = false;
-  private closing = false;
   private supervisor: Promise<void> | null = null;
+  /** Cuts the supervisor's backoff short (the device came online, the session failed or closed). */
+  private wakeSupervisor: AbortController | null = null;
 
   constructor(options: DeviceSessionOptions) {
     this.transport = options.transport;
     this.expectation = options.expectation;
     this.clock = options.clock ?? systemClock;
-    this.scheduler = new ClockScheduler(this.clock);
     this.timing = { ...defaultTiming(options.transport.kind, options.expectation.stateRateHz), ...options.timing };
     this.backoff = new Backoff(this.timing.backoff);
     this.hostName = options.hostName ?? 'robo-train';
     this.hostVersion = options.hostVersion ?? { major: 0, minor: 1, patch: 0 };
+    this.watchdog = new HostWatchdog(this.clock, this.timing.watchdogMs, () => this.hostWatchdogExpired());
+    this.heartbeat = new Heartbeat(
+      this.clock,
+      () => this.timing.deviceWatchdogMs ?? this.info?.defaultWatchdogMs ?? null,
+      (nowMs) => this.sendHeartbeat(nowMs),
+    );
+  }
+
+  /** Every JOINT_STATE while a session is open. `message` is the session's buffer: valid until the next state. */
+  get states$(): Observable<DeviceStateFrame> {
+    return this.stateFrames$;
+  }
+
+  /** Every error that stops the robot's motion (link, motion or fatal). */
+  get faults$(): Observable<RobotLinkError> {
+    return this.faultErrors$;
+  }
+
+  get events$(): Observable<SessionEvent> {
+    return this.sessionEvents$;
   }
 
   get phase(): SessionPhase {
-    return this.phase$.value;
+    return phaseOf(this.link);
+  }
+
+  /** The device's DEVICE_INFO of the current (or last) session. */
+  get deviceInfo(): DeviceInfoMessage | null {
+    return this.info;
+  }
+
+  /** Why the session failed for good. */
+  get failure(): RobotLinkError | null {
+    if (this.link.kind === 'failed') return this.link.error;
+    if (this.link.kind === 'closed') return this.link.failure;
+    return null;
+  }
+
+  /** When the current outage began [clock ms]; null while ready (and before the first session). */
+  get downSinceMs(): number | null {
+    const link = this.link;
+    return link.kind === 'connecting' || link.kind === 'handshaking' || link.kind === 'lost' ? link.downSinceMs : null;
+  }
+
+  /** Counts the errors emitted on `faults$`: a robot compares it with the value at its episode start. */
+  get faultEpoch(): number {
+    return this.faultCount;
+  }
+
+  /** The latest error emitted on `faults$`. */
+  get lastFault(): RobotLinkError | null {
+    return this.latestFault;
   }
 
   /** The device status bits of the latest state (0 before any). */
@@ -256,7 +266,7 @@ export class DeviceSession {
   start(): void {
     if (this.supervisor) return;
     this.supervisor = this.supervise();
-    this.scheduleHeartbeat(0);
+    this.heartbeat.start();
   }
 
   /**
@@ -266,22 +276,21 @@ export class DeviceSession {
   async whenReady(deadlineMs: number, signal?: AbortSignal): Promise<void> {
     if (this.phase === 'ready') return;
     if (this.failure) throw this.failure;
-    if (this.phase === 'closed') throw new RobotLinkError('closed', 'the device session is closed');
-    const waitMs = deadlineMs - this.clock.nowMs();
-    const outcome$ = race(
-      this.phase$.pipe(filter((phase) => phase === 'ready' || phase === 'failed' || phase === 'closed')),
-      timer(Math.max(0, waitMs), this.scheduler).pipe(map(() => 'timeout' as const)),
-      abortSignal$(signal).pipe(map(() => 'aborted' as const)),
-    );
-    const outcome = await firstValueFrom(outcome$);
-    if (outcome === 'ready') return;
-    if (outcome === 'failed') throw this.failure!;
-    if (outcome === 'timeout') {
-      const what = this.sessions === 0 ? 'did not answer' : 'did not come back';
-      const last = this.lastAttemptError ? `; last attempt: ${this.lastAttemptError.message}` : '';
-      throw new RobotLinkError('link_down', `the robot ${what} in time on ${this.transport.description}${last}`);
-    }
-    throw new RobotLinkError('closed', outcome === 'aborted' ? 'interrupted while waiting for the robot' : 'the device session is closed');
+    if (this.phase === 'closed') throw closedError();
+    const phase = await firstMatching(this.phases$, (entered) => entered === 'ready' || entered === 'failed' || entered === 'closed', {
+      clock: this.clock,
+      timeoutMs: Math.max(0, deadlineMs - this.clock.nowMs()),
+      expired: () => {
+        const what = this.sessions === 0 ? 'did not answer' : 'did not come back';
+        const lastError = this.link.kind === 'lost' ? this.link.error : 'lastError' in this.link ? this.link.lastError : null;
+        const last = lastError ? `; last attempt: ${lastError.message}` : '';
+        return new RobotLinkError('link_down', `the robot ${what} in time on ${this.transport.description}${last}`);
+      },
+      signal,
+      aborted: () => new RobotLinkError('closed', 'interrupted while waiting for the robot'),
+    });
+    if (phase === 'ready') return;
+    throw this.failure ?? closedError();
   }
 
   /**
@@ -313,14 +322,12 @@ export class DeviceSession {
    * (device joints,), in device order and raw device units. Returns false when the link is not up.
    */
   sendCommand(stateSeq: number, deadlineUs: number, mode: number, target: Float32Array): boolean {
-    if (this.phase !== 'ready') return false;
+    if (this.link.kind !== 'running') return false;
     const seq = this.trySend({ type: MessageType.JOINT_COMMAND, deadlineUs, stateSeq, mode, target });
     if (seq < 0) return false;
     const now = this.clock.nowMs();
-    this.lastFeedAtMs = now;
-    this.commandSeqs[this.commandSlot] = seq;
-    this.commandSentAtMs[this.commandSlot] = now;
-    this.commandSlot = (this.commandSlot + 1) % COMMAND_MEMORY;
+    this.heartbeat.fedAt(now);
+    this.roundTrip.sent(seq, now);
     return true;
   }
 
@@ -330,32 +337,25 @@ export class DeviceSession {
    * was done, in words for the log.
    */
   async torqueOff(always = false): Promise<string> {
-    this.torqueWanted = false;
-    if (this.phase !== 'ready') return `torque off not sent: ${this.whyNotSent()}`;
-    if (!this.torqueMayBeOn && !always) return 'torque is off already (the device acknowledged TORQUE disable)';
+    const link = this.link;
+    if (link.kind !== 'running') return `torque off not sent: ${this.whyNotSent()}`;
+    this.setMotion(link, link.motion.kind === 'moving' ? HOLDING : link.motion);
+    if (!link.torqueMayBeOn && !always) return 'torque is off already (the device acknowledged TORQUE disable)';
     try {
-      const answer = await this.request({ type: MessageType.TORQUE, enable: false });
+      const answer = await this.request({ type: MessageType.TORQUE, enable: false }, link.attempt.signal);
       if (answer.result !== ResultCode.OK) return `torque off refused by the device (${resultName(answer.result)})`;
-      this.torqueMayBeOn = false;
+      this.updateRunning(link.attempt, (running) => ({ ...running, torqueMayBeOn: false }));
       return 'torque off';
     } catch (error) {
       return `torque off sent, not confirmed (${asLinkError(error).message})`;
     }
   }
 
-  /** Why no frame goes to the device now, and what keeps it safe meanwhile. */
-  private whyNotSent(): string {
-    const failure = this.failure;
-    if (failure?.kind === 'version_mismatch')
-      return 'the device speaks another protocol version (no frame is sent to it); it has no session, so its torque is off';
-    if (failure) return `the session failed (${failure.message}); the device holds its own safe state`;
-    return `the link is down (${this.phase}); the device's watchdog stops it`;
-  }
-
   /** Sends ESTOP now (best effort, no wait): the device latches and drops torque. */
   estop(): void {
     this.ownEstop = true;
-    this.torqueWanted = false;
+    const link = this.link;
+    if (link.kind === 'running' && link.motion.kind === 'moving') this.setMotion(link, HOLDING);
     this.trySend({ type: MessageType.ESTOP });
   }
 
@@ -379,83 +379,201 @@ export class DeviceSession {
 
   /** Torque off (if the link is up), then closes the transport. Idempotent. */
   async close(): Promise<void> {
-    if (this.closing) {
+    if (this.link.kind !== 'closed') await this.torqueOff();
+    const link = this.link;
+    if (link.kind === 'closed') {
       await settledWithin(this.supervisor ?? Promise.resolve(), SUPERVISOR_EXIT_LIMIT_MS);
       return;
     }
-    await this.torqueOff();
-    this.closing = true;
-    this.stopWatchdog();
-    this.heartbeat?.unsubscribe();
-    const closed = new RobotLinkError('closed', 'the device session is closed');
-    this.attemptFault = closed;
-    this.linkFault$.next(closed);
+    this.enter({ kind: 'closed', failure: this.failure }, 'closed');
+    this.watchdog.stop();
+    this.heartbeat.stop();
+    if ('attempt' in link) link.attempt.abort(closedError());
+    this.wakeSupervisor?.abort();
     await this.transport.close();
     // The supervisor may be inside a transport's open (bounded by its connect timeout); a stuck one must not hold the shutdown.
     await settledWithin(this.supervisor ?? Promise.resolve(), SUPERVISOR_EXIT_LIMIT_MS);
-    this.setPhase('closed', 'closed');
-    this.states$.complete();
-    this.faults$.complete();
-    this.events$.complete();
+    this.stateFrames$.complete();
+    this.faultErrors$.complete();
+    this.sessionEvents$.complete();
+  }
+
+  // ---------------------------------------------------------------- the link's state
+
+  /** The one place the link's state changes; a change of phase is announced. */
+  private enter(next: LinkState, detail: string): void {
+    const before = phaseOf(this.link);
+    this.link = next;
+    const phase = phaseOf(next);
+    if (phase === before) return;
+    this.phases$.next(phase);
+    this.sessionEvents$.next({ type: 'phase', phase, detail });
+  }
+
+  /** Changes the running session of `attempt`, if it still runs (a wait may end after its link was lost). */
+  private updateRunning(attempt: AbortController, change: (running: Extract<LinkState, { kind: 'running' }>) => LinkState): void {
+    const link = this.link;
+    if (link.kind === 'running' && link.attempt === attempt) this.enter(change(link), 'running');
+  }
+
+  private setMotion(link: Extract<LinkState, { kind: 'running' }>, motion: Motion): void {
+    if (link.motion !== motion) this.updateRunning(link.attempt, (running) => ({ ...running, motion }));
+  }
+
+  private fail(error: RobotLinkError): void {
+    const link = this.link;
+    if (link.kind === 'failed' || link.kind === 'closed') return;
+    this.watchdog.stop();
+    this.emitFault(error);
+    this.enter({ kind: 'failed', error }, error.message);
+    if ('attempt' in link) link.attempt.abort(error);
+    this.wakeSupervisor?.abort();
+    void this.transport.close();
+  }
+
+  /** The link is lost (or the attempt to open it failed): the supervisor opens a new session. */
+  private raiseLinkFault(error: RobotLinkError): void {
+    const link = this.link;
+    if (link.kind === 'running') {
+      this.linkFaults++;
+      this.watchdog.stop();
+      this.emitFault(error);
+      this.enter({ kind: 'lost', error, downSinceMs: this.clock.nowMs() }, error.message);
+      link.attempt.abort(error);
+    } else if (link.kind === 'connecting' || link.kind === 'handshaking') {
+      // The first fault ends the attempt; later ones change nothing.
+      link.attempt.abort(error);
+    }
+  }
+
+  private raiseMotionFault(kind: RobotLinkErrorKind, message: string): void {
+    const link = this.link;
+    if (link.kind !== 'running' || link.motion.kind === 'halted') return;
+    const fault = new RobotLinkError(kind, message);
+    this.setMotion(link, { kind: 'halted', fault });
+    this.emitFault(fault);
+  }
+
+  private emitFault(error: RobotLinkError): void {
+    this.faultCount++;
+    this.latestFault = error;
+    this.faultErrors$.next(error);
+  }
+
+  /** Why no frame goes to the device now, and what keeps it safe meanwhile. */
+  private whyNotSent(): string {
+    const failure = this.failure;
+    if (failure?.kind === 'version_mismatch')
+      return 'the device speaks another protocol version (no frame is sent to it); it has no session, so its torque is off';
+    if (failure) return `the session failed (${failure.message}); the device holds its own safe state`;
+    return `the link is down (${this.phase}); the device's watchdog stops it`;
   }
 
   // ---------------------------------------------------------------- connection lifecycle
 
   private async supervise(): Promise<void> {
-    while (!this.closing) {
+    for (;;) {
+      const attempt = new AbortController();
       let failure: RobotLinkError;
       try {
-        await this.connectOnce();
+        await this.connectOnce(attempt);
         this.backoff.reset();
-        failure = this.attemptFault ?? (await firstValueFrom(this.linkFault$));
+        failure = asLinkError(await whenAborted(attempt.signal));
       } catch (error) {
         failure = asLinkError(error);
       }
-      if (this.closing) return;
-      this.stopWatchdog();
+      const link = this.link;
+      if (link.kind === 'closed' || link.kind === 'failed') return;
+      this.watchdog.stop();
       if (failure.fatal) {
         this.fail(failure);
         return;
       }
-      this.downSinceMs ??= this.clock.nowMs();
-      this.lastAttemptError = failure;
-      this.setPhase('recovering', failure.message);
+      if (link.kind !== 'lost') {
+        // An attempt that never ran: the outage goes on (or begins, after the run's first attempt).
+        const downSinceMs = 'downSinceMs' in link && link.downSinceMs !== null ? link.downSinceMs : this.clock.nowMs();
+        this.enter({ kind: 'lost', error: failure, downSinceMs }, failure.message);
+      }
       // A transport that still works is kept for the next HELLO, unless the attempt timed out (a
       // serial reopen also resets many boards); a failed one is reopened.
       if (failure.kind === 'handshake_timeout' || failure.kind === 'no_answer') await this.transport.close();
       const delayMs = this.backoff.next();
       if (this.backoff.failures > 1 || failure.kind !== this.lastFault?.kind)
-        this.events$.next({ type: 'retry', error: failure, retryInMs: delayMs });
-      await firstValueFrom(
-        race(timer(delayMs, this.scheduler), this.peerOnline$, this.linkFault$.pipe(filter((e) => e.kind === 'closed'))),
-      );
+        this.sessionEvents$.next({ type: 'retry', error: failure, retryInMs: delayMs });
+      // The device coming online, a failure or `close` cut the wait short.
+      this.wakeSupervisor = new AbortController();
+      await sleep(this.clock, delayMs, this.wakeSupervisor.signal).catch(() => undefined);
+      this.wakeSupervisor = null;
+      if (this.link.kind !== 'lost') return;
     }
   }
 
-  /** One attempt: open, HELLO until DEVICE_INFO, check it, CONFIGURE, first state → 'ready'. */
-  private async connectOnce(): Promise<void> {
-    this.setPhase(this.phase === 'idle' ? 'connecting' : this.phase, `connecting to ${this.transport.description}`);
-    this.attemptFault = null;
+  /** One attempt: open, HELLO until DEVICE_INFO, check it, CONFIGURE, first state → running. */
+  private async connectOnce(attempt: AbortController): Promise<void> {
+    const previous = this.link;
+    const downSinceMs = previous.kind === 'lost' ? previous.downSinceMs : null;
+    const lastError = previous.kind === 'lost' ? previous.error : null;
+    this.enter({ kind: 'connecting', attempt, downSinceMs, lastError }, `connecting to ${this.transport.description}`);
     if (!this.transport.isOpen) {
       try {
         await this.transport.open({
           message: (message, seq, receivedAtMs) => this.receive(message, seq, receivedAtMs),
           reject: (rejection) => this.rejected(rejection),
           peerStatus: (status) => this.peerStatus(status),
-          notice: (text) => this.events$.next({ type: 'notice', text }),
+          notice: (text) => this.sessionEvents$.next({ type: 'notice', text }),
           closed: (error) => this.raiseLinkFault(new RobotLinkError('link_lost', error.message, { cause: error })),
         });
       } catch (error) {
         if (error instanceof TransportError && error.permanent) throw new RobotLinkError('permanent', error.message, { cause: error });
         throw new RobotLinkError('link_lost', error instanceof Error ? error.message : String(error), { cause: error });
       }
-      if (this.closing) {
+      if (this.link.kind === 'closed') {
         await this.transport.close();
-        throw new RobotLinkError('closed', 'the device session is closed');
+        throw closedError();
       }
     }
+    const { signal } = attempt;
+    if (signal.aborted) throw signal.reason;
     this.latest = null;
     this.announcedJoints = 0;
+    this.enter({ kind: 'handshaking', attempt, downSinceMs, lastError }, `handshaking with ${this.transport.description}`);
+    const info = await this.handshake(signal);
+    this.info = info;
+    const configure: Message = {
+      type: MessageType.CONFIGURE,
+      watchdogTimeoutMs: this.timing.deviceWatchdogMs ?? 0,
+      stateRateHz: this.expectation.stateRateHz,
+    };
+    const answer = await this.request(configure, signal);
+    if (answer.result === ResultCode.NO_SESSION)
+      throw new RobotLinkError('link_lost', `device '${info.deviceId}' lost the session while it was being set up`);
+    if (answer.result !== ResultCode.OK) {
+      throw new RobotLinkError(
+        'device_mismatch',
+        `device '${info.deviceId}' refused the session settings (watchdog ${configure.watchdogTimeoutMs || 'default'} ms, ${configure.stateRateHz} Hz): ${resultName(answer.result)}`,
+      );
+    }
+    if (signal.aborted) throw signal.reason;
+    if (this.sessions === 0 && (this.deviceStatus & DeviceStatus.ESTOPPED) !== 0) {
+      // Starting a run is the operator's reset of a latch left from before (a previous run's e-stop).
+      this.ownEstop = true;
+      this.sessionEvents$.next({
+        type: 'notice',
+        text: `device '${info.deviceId}' has its e-stop latch set from before this run: robo-train sends ESTOP_CLEAR before the first episode (the run stops if the e-stop input is still engaged)`,
+      });
+    }
+    this.sessions++;
+    this.watchdog.start();
+    // The device's watchdog timeout is known now: heartbeats follow it from here.
+    this.heartbeat.start();
+    this.enter(
+      { kind: 'running', attempt, info, motion: HOLDING, torqueMayBeOn: false },
+      `connected to '${info.deviceId}' (firmware ${info.firmwareVersion.major}.${info.firmwareVersion.minor}.${info.firmwareVersion.patch}, protocol ${info.protocolMajor}.${info.protocolMinor}) over ${this.transport.description}`,
+    );
+  }
+
+  /** HELLO, repeated until DEVICE_INFO and a state in the session; the device checked against the calibration. */
+  private async handshake(signal: AbortSignal): Promise<DeviceInfoMessage> {
     const helloSeq = this.seq;
     this.seq = nextSeq(this.seq);
     const hello: Message = {
@@ -466,10 +584,13 @@ export class DeviceSession {
       stateRateHz: this.expectation.stateRateHz,
       hostName: this.hostName.slice(0, 24),
     };
-    const repeats = timer(0, this.timing.helloIntervalMs, this.scheduler).subscribe(() => {
+    let cancelRepeat = (): void => undefined;
+    const repeat = (): void => {
       this.lastHelloAtMs = this.clock.nowMs();
       this.sendWithSeq(hello, helloSeq);
-    });
+      cancelRepeat = this.clock.setTimer(repeat, this.timing.helloIntervalMs);
+    };
+    cancelRepeat = this.clock.setTimer(repeat, 0);
     const startedMs = this.clock.nowMs();
     const noAnswer = (): RobotLinkError =>
       new RobotLinkError(
@@ -479,128 +600,70 @@ export class DeviceSession {
       );
     let info: DeviceInfoMessage;
     try {
-      info = await this.waitFor(this.deviceInfo$, this.timing.handshakeTimeoutMs, noAnswer);
+      info = await firstMatching(this.deviceInfo$, () => true, {
+        clock: this.clock,
+        timeoutMs: this.timing.handshakeTimeoutMs,
+        expired: noAnswer,
+        signal,
+      });
       // A DEVICE_INFO may also be a boot announcement that crossed the HELLO (over MQTT, say): the
       // session is open once states flow with the SESSION bit. HELLO keeps its seq, so repeating it
       // until then opens no second session.
-      await this.waitFor(
-        this.states$.pipe(filter((frame) => (frame.message.deviceStatus & DeviceStatus.SESSION) !== 0)),
-        Math.max(0, startedMs + this.timing.handshakeTimeoutMs - this.clock.nowMs()),
-        noAnswer,
-      );
+      await firstMatching(this.stateFrames$, (frame) => (frame.message.deviceStatus & DeviceStatus.SESSION) !== 0, {
+        clock: this.clock,
+        timeoutMs: Math.max(0, startedMs + this.timing.handshakeTimeoutMs - this.clock.nowMs()),
+        expired: noAnswer,
+        signal,
+      });
     } finally {
-      repeats.unsubscribe();
+      cancelRepeat();
     }
     const problems = deviceMismatches(info, this.expectation);
     if (problems.length > 0) {
       throw new RobotLinkError('device_mismatch', `device '${info.deviceId}' does not match the calibration: ${problems.join('; ')}`);
     }
-    this.deviceInfo = info;
-    const configure: Message = {
-      type: MessageType.CONFIGURE,
-      watchdogTimeoutMs: this.timing.deviceWatchdogMs ?? 0,
-      stateRateHz: this.expectation.stateRateHz,
-    };
-    const answer = await this.request(configure);
-    if (answer.result === ResultCode.NO_SESSION)
-      throw new RobotLinkError('link_lost', `device '${info.deviceId}' lost the session while it was being set up`);
-    if (answer.result !== ResultCode.OK) {
-      throw new RobotLinkError(
-        'device_mismatch',
-        `device '${info.deviceId}' refused the session settings (watchdog ${configure.watchdogTimeoutMs || 'default'} ms, ${configure.stateRateHz} Hz): ${resultName(answer.result)}`,
-      );
-    }
-    if (this.sessions === 0 && (this.deviceStatus & DeviceStatus.ESTOPPED) !== 0) {
-      // Starting a run is the operator's reset of a latch left from before (a previous run's e-stop).
-      this.ownEstop = true;
-      this.events$.next({
-        type: 'notice',
-        text: `device '${info.deviceId}' has its e-stop latch set from before this run: robo-train sends ESTOP_CLEAR before the first episode (the run stops if the e-stop input is still engaged)`,
-      });
-    }
-    this.sessions++;
-    this.motionFault = null;
-    this.torqueWanted = false;
-    this.torqueMayBeOn = false;
-    this.downSinceMs = null;
-    this.startWatchdog();
-    // The device's watchdog timeout is known now: heartbeats follow it from here.
-    this.heartbeat?.unsubscribe();
-    this.scheduleHeartbeat(0);
-    this.setPhase(
-      'ready',
-      `connected to '${info.deviceId}' (firmware ${info.firmwareVersion.major}.${info.firmwareVersion.minor}.${info.firmwareVersion.patch}, protocol ${info.protocolMajor}.${info.protocolMinor}) over ${this.transport.description}`,
-    );
+    return info;
   }
 
   private async clearAndEnable(): Promise<void> {
+    const link = this.link;
+    if (link.kind !== 'running') {
+      // The link went down since `whenReady` resolved: a lost one is waited for again.
+      if (link.kind === 'lost') throw link.error;
+      throw this.failure ?? (link.kind === 'closed' ? closedError() : new RobotLinkError('link_lost', 'the link to the robot is down'));
+    }
+    const { signal } = link.attempt;
     const status = this.deviceStatus;
     if ((status & DeviceStatus.ESTOPPED) !== 0 && !this.ownEstop) {
-      this.fail(estopError('the e-stop latch is set'));
-      throw this.failure!;
+      const error = estopError('the e-stop latch is set');
+      this.fail(error);
+      throw error;
     }
     if ((status & (DeviceStatus.ESTOPPED | DeviceStatus.FAULT)) !== 0) {
-      const answer = await this.request({ type: MessageType.ESTOP_CLEAR });
+      const answer = await this.request({ type: MessageType.ESTOP_CLEAR }, signal);
       if (answer.result === ResultCode.ESTOP_INPUT_ACTIVE) {
-        this.fail(estopError('the e-stop input is engaged (the device refused ESTOP_CLEAR)'));
-        throw this.failure!;
+        const error = estopError('the e-stop input is engaged (the device refused ESTOP_CLEAR)');
+        this.fail(error);
+        throw this.failure ?? error;
       }
       if (answer.result !== ResultCode.OK)
         throw new RobotLinkError('fault', `the device could not clear its fault (${resultName(answer.result)})`);
       this.ownEstop = false;
     }
     if ((this.deviceStatus & DeviceStatus.TORQUE_ENABLED) === 0 || (status & (DeviceStatus.ESTOPPED | DeviceStatus.FAULT)) !== 0) {
-      this.torqueMayBeOn = true;
-      const answer = await this.request({ type: MessageType.TORQUE, enable: true });
+      this.updateRunning(link.attempt, (running) => ({ ...running, torqueMayBeOn: true }));
+      const answer = await this.request({ type: MessageType.TORQUE, enable: true }, signal);
       if (answer.result !== ResultCode.OK)
         throw new RobotLinkError('fault', `the device refused to enable torque (${resultName(answer.result)})`);
     }
     const readyMask = DeviceStatus.TORQUE_ENABLED | DeviceStatus.ESTOPPED | DeviceStatus.FAULT;
-    await this.waitFor(
-      this.states$.pipe(filter((frame) => (frame.message.deviceStatus & readyMask) === DeviceStatus.TORQUE_ENABLED)),
-      this.timing.ackTimeoutMs + this.timing.watchdogMs,
-      () => new RobotLinkError('no_answer', 'the device acknowledged TORQUE enable but its states do not show torque'),
-    );
-    this.motionFault = null;
-    this.torqueWanted = true;
-  }
-
-  private fail(error: RobotLinkError): void {
-    if (this.failure) return;
-    this.failure = error;
-    this.torqueWanted = false;
-    this.stopWatchdog();
-    this.emitFault(error);
-    this.attemptFault = error;
-    this.linkFault$.next(error);
-    this.setPhase('failed', error.message);
-    void this.transport.close();
-  }
-
-  private raiseLinkFault(error: RobotLinkError): void {
-    if (this.closing || this.failure) return;
-    if (this.phase === 'ready') {
-      this.linkFaults++;
-      this.downSinceMs = this.clock.nowMs();
-      this.torqueWanted = false;
-      this.stopWatchdog();
-      this.emitFault(error);
-    }
-    this.attemptFault ??= error;
-    this.linkFault$.next(error);
-  }
-
-  private raiseMotionFault(kind: RobotLinkErrorKind, message: string): void {
-    if (this.motionFault || this.phase !== 'ready') return;
-    this.motionFault = new RobotLinkError(kind, message);
-    this.torqueWanted = false;
-    this.emitFault(this.motionFault);
-  }
-
-  private emitFault(error: RobotLinkError): void {
-    this.faultEpoch++;
-    this.lastFault = error;
-    this.faults$.next(error);
+    await firstMatching(this.stateFrames$, (frame) => (frame.message.deviceStatus & readyMask) === DeviceStatus.TORQUE_ENABLED, {
+      clock: this.clock,
+      timeoutMs: this.timing.ackTimeoutMs + this.timing.watchdogMs,
+      expired: () => new RobotLinkError('no_answer', 'the device acknowledged TORQUE enable but its states do not show torque'),
+      signal,
+    });
+    this.updateRunning(link.attempt, (running) => ({ ...running, motion: MOVING }));
   }
 
   // ---------------------------------------------------------------- receiving
@@ -609,7 +672,7 @@ export class DeviceSession {
     if (HOST_TO_DEVICE.has(message.type)) {
       if (!this.echoReported) {
         this.echoReported = true;
-        this.events$.next({
+        this.sessionEvents$.next({
           type: 'notice',
           text: `${this.transport.description} delivers host messages back to the host (${messageName(message.type)}): is the link looped back or echoing?`,
         });
@@ -618,7 +681,7 @@ export class DeviceSession {
     }
     const previousSeq = this.lastDeviceSeq;
     this.lastDeviceSeq = seq;
-    if (this.tracker.observe(seq) === 'restart' && this.phase === 'ready') {
+    if (this.tracker.observe(seq) === 'restart' && this.link.kind === 'running') {
       // PROTOCOL.md § 11: restarted sequence numbers mean a reboot even when its DEVICE_INFO was lost.
       this.raiseLinkFault(
         new RobotLinkError(
@@ -633,7 +696,7 @@ export class DeviceSession {
         this.onState(message, seq, receivedAtMs);
         return;
       case MessageType.DEVICE_INFO:
-        if (this.phase === 'ready' && this.clock.nowMs() - this.lastHelloAtMs > 2 * this.timing.helloIntervalMs) {
+        if (this.link.kind === 'running' && this.clock.nowMs() - this.lastHelloAtMs > 2 * this.timing.helloIntervalMs) {
           this.raiseLinkFault(new RobotLinkError('link_lost', `device '${message.deviceId}' rebooted (it announced itself unasked)`));
           return;
         }
@@ -641,7 +704,7 @@ export class DeviceSession {
         this.deviceInfo$.next(message);
         return;
       case MessageType.HEARTBEAT:
-        if (this.phase === 'ready')
+        if (this.link.kind === 'running')
           this.raiseLinkFault(new RobotLinkError('link_lost', 'the device ended the session (it sends heartbeats, no states)'));
         return;
       case MessageType.ACK:
@@ -668,35 +731,32 @@ export class DeviceSession {
       );
       return;
     }
-    const latest = this.copyState(message);
-    this.lastStateAtMs = receivedAtMs;
-    for (let slot = 0; slot < COMMAND_MEMORY; slot++) {
-      if (this.commandSeqs[slot] === latest.lastCommandSeq) {
-        this.roundTrip.add(receivedAtMs - this.commandSentAtMs[slot]);
-        this.commandSeqs[slot] = -1;
-      }
+    const latest = (this.latest = copyJointState(this.latest, message));
+    this.watchdog.stateAt(receivedAtMs);
+    this.roundTrip.seen(latest.lastCommandSeq, receivedAtMs);
+    const link = this.link;
+    if (link.kind === 'running') {
+      const verdict = statusVerdict(latest.deviceStatus, link.motion.kind === 'moving', this.ownEstop);
+      if (verdict !== null) this.act(verdict);
     }
-    if (this.phase === 'ready') this.checkStatus(latest.deviceStatus);
-    this.states$.next({ seq, message: latest, receivedAtMs });
+    this.stateFrames$.next({ seq, message: latest, receivedAtMs });
   }
 
-  private checkStatus(status: number): void {
-    if ((status & DeviceStatus.SESSION) === 0) {
-      this.raiseLinkFault(new RobotLinkError('link_lost', 'the device ended the session'));
-      return;
-    }
-    if ((status & DeviceStatus.ESTOPPED) !== 0 && !this.ownEstop) {
-      this.fail(estopError('the e-stop latch was set during the run'));
-      return;
-    }
-    if ((status & DeviceStatus.FAULT) !== 0) {
-      this.raiseMotionFault('fault', 'the device reports a latched fault');
-      return;
-    }
-    if (this.torqueWanted && (status & DeviceStatus.TORQUE_ENABLED) === 0) {
-      if ((status & DeviceStatus.WATCHDOG_EXPIRED) !== 0)
-        this.raiseMotionFault('device_watchdog', "the device's watchdog expired: it disabled torque");
-      else this.raiseMotionFault('fault', 'the device disabled torque');
+  /** Acts on what the device reports about itself (verdict.ts). */
+  private act(verdict: Verdict): void {
+    switch (verdict.kind) {
+      case 'link_lost':
+        this.raiseLinkFault(new RobotLinkError('link_lost', verdict.message));
+        return;
+      case 'fatal':
+        this.fail(verdict.error());
+        return;
+      case 'motion':
+        this.raiseMotionFault(verdict.errorKind, verdict.message);
+        return;
+      case 'notice':
+        this.sessionEvents$.next({ type: 'notice', text: verdict.text });
+        return;
     }
   }
 
@@ -704,7 +764,7 @@ export class DeviceSession {
     if (message.result !== ResultCode.OK) {
       const name = resultName(message.result);
       this.naks[name] = (this.naks[name] ?? 0) + 1;
-      this.events$.next({ type: 'nak', ackedType: message.ackedType, ackedSeq: message.ackedSeq, result: message.result });
+      this.sessionEvents$.next({ type: 'nak', ackedType: message.ackedType, ackedSeq: message.ackedSeq, result: message.result });
       if (message.result === ResultCode.VERSION_MISMATCH) {
         this.fail(
           new RobotLinkError(
@@ -719,24 +779,8 @@ export class DeviceSession {
   }
 
   private onFault(message: FaultMessage): void {
-    this.events$.next({ type: 'fault', message });
-    const what = `${FAULT_NAMES[message.code] ?? `fault 0x${message.code.toString(16)}`}${message.joint === 0xff ? '' : ` on joint ${message.joint}`}${message.text ? `: ${message.text}` : ''}`;
-    if ((message.flags & FaultFlag.REBOOT_REQUIRED) !== 0) {
-      this.fail(
-        new RobotLinkError('reboot_required', `the device needs a power cycle (${what}); robo-train does not retry after such a fault`),
-      );
-      return;
-    }
-    if (message.code === FaultCode.ESTOP_INPUT) {
-      this.fail(estopError(`the e-stop input was triggered (${what})`));
-      return;
-    }
-    if (message.code === FaultCode.WATCHDOG_EXPIRED) {
-      this.raiseMotionFault('device_watchdog', `the device's watchdog expired (${what})`);
-      return;
-    }
-    if ((message.flags & FaultFlag.LATCHED) !== 0) this.raiseMotionFault('fault', `the device reports ${what}`);
-    else this.events$.next({ type: 'notice', text: `device warning: ${what}` });
+    this.sessionEvents$.next({ type: 'fault', message });
+    this.act(faultVerdict(message));
   }
 
   private rejected(rejection: Rejection): void {
@@ -747,68 +791,30 @@ export class DeviceSession {
 
   private peerStatus(status: PeerStatus): void {
     if (status === 'online') {
-      this.peerOnline$.next();
+      this.wakeSupervisor?.abort();
       return;
     }
     this.raiseLinkFault(new RobotLinkError('link_lost', `the device went offline (${this.transport.description})`));
   }
 
-  // ---------------------------------------------------------------- host watchdog
+  // ---------------------------------------------------------------- host watchdog and heartbeat
 
-  /**
-   * One timer per timeout, not one per state: states only record their arrival time (they are on the
-   * hot path of every tick), and the timer, when it fires, either trips or re-arms for the time left.
-   */
-  private startWatchdog(): void {
-    this.stopWatchdog();
-    const epoch = this.watchdogEpoch;
-    const timeoutMs = this.timing.watchdogMs;
-    this.lastStateAtMs = this.clock.nowMs();
-    const quietMs = (): number => this.clock.nowMs() - this.lastStateAtMs;
-    const arm = (delayMs: number): void => {
-      this.cancelWatchdog = this.clock.setTimer(check, delayMs);
-    };
-    const check = (): void => {
-      const quiet = quietMs();
-      if (quiet < timeoutMs) return arm(timeoutMs - quiet);
-      // A busy thread fires timers before it reads the bytes that arrived meanwhile: look again after I/O.
-      this.clock.afterIo(() => {
-        if (epoch !== this.watchdogEpoch) return;
-        const after = quietMs();
-        if (this.phase !== 'ready' || after < timeoutMs) return arm(after < timeoutMs ? timeoutMs - after : timeoutMs);
-        this.estop();
-        this.raiseLinkFault(
-          new RobotLinkError('watchdog', `no state frame for ${timeoutMs} ms from ${this.transport.description}: e-stop sent`),
-        );
-      });
-    };
-    arm(timeoutMs);
+  private hostWatchdogExpired(): void {
+    if (this.link.kind !== 'running') return;
+    this.estop();
+    this.raiseLinkFault(
+      new RobotLinkError('watchdog', `no state frame for ${this.timing.watchdogMs} ms from ${this.transport.description}: e-stop sent`),
+    );
   }
 
-  private stopWatchdog(): void {
-    this.cancelWatchdog?.();
-    this.cancelWatchdog = null;
-    // A check already waiting for I/O sees the new epoch and does nothing.
-    this.watchdogEpoch++;
+  /** One HEARTBEAT when the link can take it; false when the transport is closed (the device was not fed). */
+  private sendHeartbeat(nowMs: number): boolean {
+    if (!this.transport.isOpen) return false;
+    this.trySend({ type: MessageType.HEARTBEAT, timeUs: Math.floor(nowMs * 1000), status: 0 });
+    return true;
   }
 
   // ---------------------------------------------------------------- sending
-
-  /**
-   * Heartbeats feed the device watchdog whenever no command did for a third of its timeout or 1 s
-   * (PROTOCOL.md § 8.4); checked twice per period.
-   */
-  private scheduleHeartbeat(delayMs: number): void {
-    this.heartbeat = timer(delayMs, this.scheduler).subscribe(() => {
-      const feedEveryMs = Math.min(1000, (this.timing.deviceWatchdogMs ?? this.deviceInfo?.defaultWatchdogMs ?? 3000) / 3);
-      const now = this.clock.nowMs();
-      if (this.transport.isOpen && now - this.lastFeedAtMs >= feedEveryMs) {
-        this.trySend({ type: MessageType.HEARTBEAT, timeUs: Math.floor(now * 1000), status: 0 });
-        this.lastFeedAtMs = now;
-      }
-      if (!this.closing) this.scheduleHeartbeat(feedEveryMs / 2);
-    });
-  }
 
   private trySend(message: Message): number {
     const seq = this.seq;
@@ -828,84 +834,26 @@ export class DeviceSession {
     }
   }
 
-  /** Sends a control message and waits for its ACK or NAK. */
-  private async request(message: Message): Promise<AckMessage> {
+  /** Sends a control message and waits for its ACK or NAK (or the end of the attempt that `signal` belongs to). */
+  private async request(message: Message, signal: AbortSignal): Promise<AckMessage> {
     const seq = this.trySend(message);
     if (seq < 0)
       throw new RobotLinkError('link_lost', `cannot send ${messageName(message.type)}: ${this.transport.description} is not open`);
-    return this.waitFor(
-      this.acks$.pipe(filter((ack) => ack.ackedSeq === seq && ack.ackedType === message.type)),
-      this.timing.ackTimeoutMs,
-      () => new RobotLinkError('no_answer', `the device did not answer ${messageName(message.type)} within ${this.timing.ackTimeoutMs} ms`),
-    );
-  }
-
-  /** The first value of `source$`, failing on a link fault or after `timeoutMs`. */
-  private waitFor<T>(source$: Observable<T>, timeoutMs: number, onTimeout: () => RobotLinkError): Promise<T> {
-    if (this.attemptFault) return Promise.reject(this.attemptFault);
-    return firstValueFrom(
-      race(
-        source$,
-        this.linkFault$.pipe(mergeMap((error) => throwError(() => error))),
-        timer(timeoutMs, this.scheduler).pipe(mergeMap(() => throwError(onTimeout))),
-      ),
-    );
-  }
-
-  private copyState(message: JointStateMessage): JointStateMessage {
-    const n = message.positionRad.length;
-    let latest = this.latest;
-    if (latest === null || latest.positionRad.length !== n) {
-      latest = {
-        type: MessageType.JOINT_STATE,
-        deviceTimeUs: 0,
-        deviceStatus: 0,
-        lastCommandSeq: 0,
-        commandsRejected: 0,
-        activeMode: 0,
-        positionRad: new Float32Array(n),
-        velocityRadS: new Float32Array(n),
-        effortNm: new Float32Array(n),
-        jointStatus: new Uint8Array(n),
-      };
-      this.latest = latest;
-    }
-    latest.deviceTimeUs = message.deviceTimeUs;
-    latest.deviceStatus = message.deviceStatus;
-    latest.lastCommandSeq = message.lastCommandSeq;
-    latest.commandsRejected = message.commandsRejected;
-    latest.activeMode = message.activeMode;
-    latest.positionRad.set(message.positionRad);
-    latest.velocityRadS.set(message.velocityRadS);
-    latest.effortNm.set(message.effortNm);
-    latest.jointStatus.set(message.jointStatus);
-    latest.wear = copyJointWear(message.wear, latest.wear);
-    return latest;
-  }
-
-  private setPhase(phase: SessionPhase, detail: string): void {
-    if (this.phase$.value === phase) return;
-    this.phase$.next(phase);
-    this.events$.next({ type: 'phase', phase, detail });
+    return firstMatching(this.acks$, (ack) => ack.ackedSeq === seq && ack.ackedType === message.type, {
+      clock: this.clock,
+      timeoutMs: this.timing.ackTimeoutMs,
+      expired: () =>
+        new RobotLinkError('no_answer', `the device did not answer ${messageName(message.type)} within ${this.timing.ackTimeoutMs} ms`),
+      signal,
+    });
   }
 }
 
-function estopError(what: string): RobotLinkError {
-  return new RobotLinkError(
-    'estop',
-    `${what} on the robot: the run stops. Release the e-stop, make the robot safe and start the run again (robo-train clears only an e-stop latch it set itself or found set when the run started, and never an engaged e-stop input).`,
-  );
+function closedError(): RobotLinkError {
+  return new RobotLinkError('closed', 'the device session is closed');
 }
 
 function asLinkError(error: unknown): RobotLinkError {
   if (error instanceof RobotLinkError) return error;
   return new RobotLinkError('link_lost', error instanceof Error ? error.message : String(error), { cause: error });
-}
-
-function abortSignal$(signal: AbortSignal | undefined): Observable<void> {
-  const aborted$ = new Subject<void>();
-  if (!signal) return aborted$;
-  if (signal.aborted) return of(undefined);
-  signal.addEventListener('abort', () => aborted$.next(), { once: true });
-  return aborted$;
 }
