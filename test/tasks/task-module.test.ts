@@ -132,7 +132,13 @@ describe('task modules', () => {
 
   test('a run with a task module replays with that module; a module changed or gone since is refused', async () => {
     const db = join(dir, 'replayed.db');
-    const module = writeModule('replayable.mjs', '');
+    // Its goal (the start angle, also observed) is drawn from the task stream: a replay must draw it again.
+    const module = writeModule(
+      'replayable.mjs',
+      `obsDim: 3,
+    beginEpisode(rng) { this.start = 2 + rng.uniform(); return { positionRad: [this.start], velocityRadS: null }; },
+    observe(state, _previous, out) { out[0] = Math.cos(state.positionRad[0]); out[1] = Math.sin(state.positionRad[0]); out[2] = this.start; },`,
+    );
     const run = await robotrain([
       '--sim',
       'pendulum',
@@ -156,7 +162,7 @@ describe('task modules', () => {
       return: { logged: number; replayed: number };
     };
     assert.equal(report.source.task, 'mine');
-    assert.equal(report.taskGoalReproduced, true);
+    assert.equal(report.taskGoalReproduced, true, "episode 1's goal, drawn again after episode 0's");
     // The module's reward on the twin's replayed states: the logged return, up to the sensor noise.
     assert.ok(Math.abs(report.return.replayed - report.return.logged) < 0.05, JSON.stringify(report.return));
 
