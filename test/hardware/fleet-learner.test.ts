@@ -55,7 +55,7 @@ test('a learner takes two robots into one buffer, refuses other spaces, and resu
   const db = join(folder, 'learner.db');
   const args = [...learnerArgs(broker.url, db), '--weights-every-ms', '100', '--checkpoint-every-s', '1'];
   let learner = new RoboTrain(args);
-  await learner.output(/learner of fleet lab on mqtt:\/\/127\.0\.0\.1:\d+ as robo-train-learner-lab: 0 updates/, 30_000);
+  await learner.output(/learner of fleet lab on mqtt:\/\/127\.0\.0\.1:\d+ as robo-train-learner-lab: 0 updates/, 120_000);
 
   let newest: ActorWeights | null = null;
   const robots = await MqttBytesClient.connect({ url: broker.url, clientId: 'test-robots', sessionExpiryS: 60 }, (_topic, payload) => {
@@ -72,14 +72,14 @@ test('a learner takes two robots into one buffer, refuses other spaces, and resu
   await other.send(16, 0);
   await learner.output(
     /refused robot arm-other: its spaces \(5 observations, 2 actions\) differ from the fleet's \(4 observations, 2 actions\)/,
-    10_000,
+    60_000,
   );
-  await waitFor(() => (newest?.updates ?? 0) >= 32, 20_000, 'weights after 32 updates');
+  await waitFor(() => (newest?.updates ?? 0) >= 32, 60_000, 'weights after 32 updates');
   const actor = new ActorForward(newest!);
   assert.equal(actor.spec.obsDim, 4);
   await learner.output(
     /checkpoint: \d+ updates, 128 transitions \(UTD [\d.]+\); robots: arm-a 64 transitions, lag \d+; arm-b 64 transitions/,
-    10_000,
+    60_000,
   );
 
   learner.kill();
@@ -89,11 +89,11 @@ test('a learner takes two robots into one buffer, refuses other spaces, and resu
   for (let i = 0; i < 2; i++) await a.send(16, beforeKill);
 
   learner = new RoboTrain(args);
-  await learner.output(/resumed from .*fleet\.json: (\d+) updates, 128 transitions/, 30_000);
+  await learner.output(/resumed from .*fleet\.json: (\d+) updates, 128 transitions/, 120_000);
   const resumedAt = Number(/resumed from .*: (\d+) updates/.exec(learner.stdout)![1]);
   assert.ok(resumedAt > 0 && resumedAt <= beforeKill + 16, `resumed at ${resumedAt} updates, ${beforeKill} published before the kill`);
-  await learner.output(/checkpoint: \d+ updates, 160 transitions .*arm-a 96 transitions/, 10_000);
-  await waitFor(() => newest!.updates > resumedAt, 10_000, 'weights newer than the checkpoint');
+  await learner.output(/checkpoint: \d+ updates, 160 transitions .*arm-a 96 transitions/, 60_000);
+  await waitFor(() => newest!.updates > resumedAt, 60_000, 'weights newer than the checkpoint');
   assert.equal(await learner.stop(), 0);
   // The final checkpoint stored the progress in the learner's database, where `robo-train runs` shows it.
   const runs = spawnSync(process.execPath, [BIN, 'runs', '--db', db], { encoding: 'utf8' });
@@ -109,10 +109,10 @@ test('two twins and a robot over sim-device and a pseudo-terminal train into one
   const broker = await Mosquitto.start(folder);
   const args = [...learnerArgs(broker.url, join(folder, 'learner.db')), '--weights-every-ms', '200', '--checkpoint-every-s', '1'];
   let learner = new RoboTrain(args);
-  await learner.output(/learner of fleet lab on .*: 0 updates/, 30_000);
+  await learner.output(/learner of fleet lab on .*: 0 updates/, 120_000);
   const pair = await PtyPair.open(folder);
   const device = new RoboTrain(['sim-device', '--port', pair.device, '--twin', 'sim-reacher', '--seed', '3']);
-  await device.output(/sim-device: 'sim-reacher' on /, 30_000);
+  await device.output(/sim-device: 'sim-reacher' on /, 120_000);
   const robotArgs = (steps: number, seed: number, db: string): string[] => [
     ...['--fleet', 'lab', '--learner-mqtt', broker.url, '--steps', String(steps), '--episode-steps', '100', '--hidden', '16,16'],
     ...['--seed', String(seed), '--quiet', '--db', join(folder, db)],
@@ -122,7 +122,7 @@ test('two twins and a robot over sim-device and a pseudo-terminal train into one
   const twins = ['twin-a', 'twin-b'].map(
     (name, seed) => new RoboTrain(['--sim', 'sim-reacher', '--robot', name, ...robotArgs(300, seed, `${name}.db`)]),
   );
-  await learner.output(/checkpoint: .*sim-reacher (6[4-9]|[7-9]\d|[1-9]\d\d) transitions/, 60_000);
+  await learner.output(/checkpoint: .*sim-reacher (6[4-9]|[7-9]\d|[1-9]\d\d) transitions/, 120_000);
   learner.kill();
   await learner.exited;
   const stdout = learner.stdout;
@@ -130,7 +130,7 @@ test('two twins and a robot over sim-device and a pseudo-terminal train into one
   assert.equal(serial.exitCode, null, 'the serial robot keeps acting while its learner is down');
 
   learner = new RoboTrain(args);
-  await learner.output(/resumed from .*fleet\.json: (\d+) updates/, 30_000);
+  await learner.output(/resumed from .*fleet\.json: (\d+) updates/, 120_000);
   const resumedAt = Number(/resumed from .*: (\d+) updates/.exec(learner.stdout)![1]);
   assert.equal(resumedAt, Number(takenBeforeKill), 'the restarted learner resumes from its last checkpoint');
   for (const robot of [serial, ...twins]) assert.equal(await robot.exited, 0, `${robot.stdout}\n${robot.stderr}`);
@@ -143,7 +143,7 @@ test('two twins and a robot over sim-device and a pseudo-terminal train into one
   // Learning went on: the restarted learner took the robots' batches (those taken between the last
   // checkpoint and the kill excepted: it names them as never arrived) and trained beyond its checkpoint.
   const afterRobots = learner.stdout.length;
-  await learner.output(/checkpoint:[^\n]*\n[^]*checkpoint: \d+ updates.*sim-reacher \d+ transitions/, 10_000, afterRobots);
+  await learner.output(/checkpoint:[^\n]*\n[^]*checkpoint: \d+ updates.*sim-reacher \d+ transitions/, 60_000, afterRobots);
   const last = /checkpoint: (\d+) updates.*sim-reacher (\d+) transitions[^]*$/.exec(learner.stdout.slice(afterRobots))!;
   const [updates, serialTaken] = [Number(last[1]), Number(last[2])];
   assert.ok(updates > resumedAt, `${updates} updates after resuming at ${resumedAt}`);

@@ -61,7 +61,7 @@ test('two fleet robots learn the reach task at least as fast per robot-step as o
     ...['learner', '--mqtt', broker.url, '--fleet', 'reach', '--db', join(folder, 'learner.db'), ...SHARED],
     ...['--learning-starts', String(LEARNING_STARTS), '--weights-every-ms', '50', '--seed', '1'],
   ]);
-  await learner.output(/learner of fleet reach on .*: 0 updates/, 30_000);
+  await learner.output(/learner of fleet reach on .*: 0 updates/, 120_000);
   let sent = 0;
   let learnerUpdates = 0;
   const nextSeq = new Map<string, number>();
