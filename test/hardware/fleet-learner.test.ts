@@ -122,7 +122,8 @@ test('two twins and a robot over sim-device and a pseudo-terminal train into one
   const twins = ['twin-a', 'twin-b'].map(
     (name, seed) => new RoboTrain(['--sim', 'sim-reacher', '--robot', name, ...robotArgs(300, seed, `${name}.db`)]),
   );
-  await learner.output(/checkpoint: .*sim-reacher (6[4-9]|[7-9]\d|[1-9]\d\d) transitions/, 120_000);
+  // Killed once the serial robot's first batches are in a checkpoint, well before its 300th step.
+  await learner.output(/checkpoint: .*sim-reacher (6[4-9]|[7-9]\d|1\d\d|2[0-4]\d) transitions/, 120_000);
   learner.kill();
   await learner.exited;
   const stdout = learner.stdout;
@@ -132,7 +133,8 @@ test('two twins and a robot over sim-device and a pseudo-terminal train into one
   learner = new RoboTrain(args);
   await learner.output(/resumed from .*fleet\.json: (\d+) updates/, 120_000);
   const resumedAt = Number(/resumed from .*: (\d+) updates/.exec(learner.stdout)![1]);
-  assert.equal(resumedAt, Number(takenBeforeKill), 'the restarted learner resumes from its last checkpoint');
+  // Its last checkpoint: the one it logged, or one written in the instant between its file and its log line.
+  assert.ok(resumedAt >= Number(takenBeforeKill), `resumed at ${resumedAt} updates, ${takenBeforeKill} checkpointed before the kill`);
   for (const robot of [serial, ...twins]) assert.equal(await robot.exited, 0, `${robot.stdout}\n${robot.stderr}`);
   // Every step is in each robot's own database, the learner's death notwithstanding.
   const serialRun = readRun(join(folder, 'serial.db'));
@@ -144,7 +146,7 @@ test('two twins and a robot over sim-device and a pseudo-terminal train into one
   // checkpoint and the kill excepted: it names them as never arrived) and trained beyond its checkpoint.
   const afterRobots = learner.stdout.length;
   await learner.output(/checkpoint:[^\n]*\n[^]*checkpoint: \d+ updates.*sim-reacher \d+ transitions/, 60_000, afterRobots);
-  const last = /checkpoint: (\d+) updates.*sim-reacher (\d+) transitions[^]*$/.exec(learner.stdout.slice(afterRobots))!;
+  const last = [...learner.stdout.slice(afterRobots).matchAll(/checkpoint: (\d+) updates.*sim-reacher (\d+) transitions/g)].at(-1)!;
   const [updates, serialTaken] = [Number(last[1]), Number(last[2])];
   assert.ok(updates > resumedAt, `${updates} updates after resuming at ${resumedAt}`);
   const missed = [...learner.stdout.matchAll(/robot sim-reacher: batches (\d+)–(\d+) never arrived/g)].reduce(
