@@ -16,6 +16,9 @@ export const benchmarks: Record<string, Benchmark> = {
   twin: async function* () {
     yield* (await import('./twin.js')).run();
   },
+  fleet: async function* () {
+    yield* (await import('./fleet.js')).run();
+  },
   learner: async function* () {
     yield* (await import('./learner.js')).run();
   },

@@ -16,6 +16,7 @@ export function withLearnerOptions<T>(yargs: Argv<T>) {
       default: DEFAULT_DB_PATH,
       describe: 'database; checkpoints go to runs/<db name>-fleet-<fleet>/ beside it',
     })
+    .option('learning-rate', { type: 'number', describe: 'Adam learning rate (default: the algorithm’s)' })
     .option('buffer-size', { type: 'number', default: 1_000_000, describe: 'replay buffer capacity [transitions]' })
     .option('batch-size', { type: 'number', default: 256, describe: 'minibatch size' })
     .option('learning-starts', { type: 'number', default: 100, describe: 'transitions before the first gradient step' })
@@ -30,6 +31,7 @@ export interface LearnerArgs {
   fleet: string;
   algo: 'sac' | 'td3';
   hidden?: string;
+  learningRate?: number;
   db: string;
   bufferSize: number;
   batchSize: number;
@@ -52,6 +54,8 @@ export async function learnerCommand(args: LearnerArgs): Promise<number> {
     ['--checkpoint-every-s', args.checkpointEveryS],
   ] as const)
     if (!(value > 0)) throw new UsageError(`${flag} must be positive (got ${value})`);
+  if (args.learningRate !== undefined && !(args.learningRate > 0))
+    throw new UsageError(`--learning-rate must be positive (got ${args.learningRate})`);
   if (!(args.utd > 0)) throw new UsageError(`--utd must be positive (got ${args.utd})`);
   const learner = new FleetLearner(
     {
@@ -59,6 +63,7 @@ export async function learnerCommand(args: LearnerArgs): Promise<number> {
       fleet: args.fleet,
       algo: args.algo,
       hidden,
+      learningRate: args.learningRate ?? null,
       db: args.db,
       bufferSize: args.bufferSize,
       batchSize: args.batchSize,

@@ -31,6 +31,8 @@ export interface FleetLearnerOptions {
   algo: 'sac' | 'td3';
   /** Hidden layer widths; null: the algorithm's default. */
   hidden: number[] | null;
+  /** Adam learning rate; null: the algorithm's default. */
+  learningRate: number | null;
   /** The learner's database; its checkpoints sit beside it in `runs/<db name>-fleet-<fleet>/`. */
   db: string;
   bufferSize: number;
@@ -101,6 +103,11 @@ export class FleetLearner {
 
   get updates(): number {
     return this.learner?.updates ?? 0;
+  }
+
+  /** Transitions taken from every robot since the fleet began (a restart resumes the count). */
+  get transitions(): number {
+    return this.collected;
   }
 
   /** Resumes from the checkpoint if there is one, connects, and starts taking batches. */
@@ -217,6 +224,7 @@ export class FleetLearner {
       obsDim: spaces.obsDim,
       actionDim: spaces.actionDim,
       ...(this.options.hidden ? { actorHidden: this.options.hidden } : {}),
+      ...(this.options.learningRate !== null ? { learningRate: this.options.learningRate } : {}),
       seed: this.options.seed,
     });
     this.learner = await createLearner(config);

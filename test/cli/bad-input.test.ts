@@ -48,6 +48,11 @@ describe('flags', () => {
     refused([...twin, '--batch-size', '1e9'], /^robo-train: --batch-size must be a whole number from 1 to 65536 \(got 1000000000\)$/m));
   test('a batch larger than the buffer', () =>
     refused([...twin, '--batch-size', '512', '--buffer-size', '100'], /^robo-train: --batch-size 512 exceeds --buffer-size 100/m));
+  test("a fleet learner's learning rate that is not positive, before it connects", () =>
+    refused(
+      ['learner', '--mqtt', 'mqtt://127.0.0.1:1', '--fleet', 'lab', '--learning-rate', '0'],
+      /^robo-train: --learning-rate must be positive \(got 0\)$/m,
+    ));
   test('a seed beyond 32 bits would collapse onto another', () =>
     refused([...twin, '--seed', '4294967296'], /^robo-train: --seed must be a whole number from 0 to 4294967295 \(got 4294967296\)$/m));
 });

@@ -180,6 +180,20 @@ export class RoboTrain {
       throw new Error(`robo-train exited (${this.child.exitCode}) before printing ${pattern}:\n${this.stdout}\n${this.stderr}`);
   }
 
+  /** The exit code, null while the process runs. */
+  get exitCode(): number | null {
+    return this.child.exitCode;
+  }
+
+  /** Stops the process where it is (SIGSTOP) until `resume`: a robot slower than its learner, in simulated time. */
+  pause(): void {
+    this.child.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.child.kill('SIGCONT');
+  }
+
   /** Kills the process at once (SIGKILL), as a crash would. */
   kill(): void {
     this.child.kill('SIGKILL');
