@@ -2,6 +2,7 @@ import yargs from 'yargs';
 import { DEFAULT_DB_PATH } from '../store/database.js';
 import { RoboTrainError, UsageError } from '../util/errors.js';
 import { estopCommand, withEStopOptions } from './estop.js';
+import { dashboardCommand, withDashboardOptions } from './dashboard.js';
 import { EXIT, exitCodeOf } from './exit-codes.js';
 import { brokerCommand, withBrokerOptions } from './broker.js';
 import { calibrateCommand, withCalibrateOptions } from './calibrate.js';
@@ -194,6 +195,14 @@ export async function main(argv: string[]): Promise<number> {
       (y) => withCalibrateOptions(y),
       async (args) => {
         exitCode = await calibrateCommand(args);
+      },
+    )
+    .command(
+      'dashboard',
+      'serve the live view of a run database in the browser: runs, learning curves, continuity cost, safety, events, e-stop button',
+      (y) => withDashboardOptions(y).example('$0 dashboard --db logs/robo-train.db --port 8080', 'then open the address it prints'),
+      async (args) => {
+        exitCode = await dashboardCommand(args);
       },
     )
     .command(

@@ -1,0 +1,131 @@
+/**
+ * What the dashboard shows of a run database, read through one read-only connection: the runs, and
+ * of one run its ended episodes and events after those a viewer already has. Nothing here writes, and
+ * nothing runs on a training's tick: a training's writer commits its rows, and this reads them from
+ * the file like any other reader (WAL: readers never block the writer).
+ */
+import { openForReading, type Db } from '../store/database.js';
+import { guardRead } from '../store/errors.js';
+import { findRun, listRuns, type EventRow, type RunRow, type RunSummaryRow } from '../store/queries.js';
+
+/** One ended episode as the charts draw it: training or evaluation return, continuity cost raw and applied, clips per limit. */
+export interface EpisodePoint {
+  episode: number;
+  evaluation: boolean;
+  /** Training steps up to and including this episode: the x axis of the learning curve. */
+  trainingSteps: number;
+  steps: number;
+  return: number | null;
+  rawContinuityCost: number | null;
+  continuityCost: number | null;
+  termination: string | null;
+  reason: string | null;
+  /** Limit name → steps the safety layer clipped by it. */
+  safetyClips: Record<string, number>;
+}
+
+export interface EventPoint extends EventRow {
+  id: number;
+}
+
+/** What a viewer of one run is sent: the episodes and events after those it has. */
+export interface RunUpdate {
+  run: RunRow;
+  episodes: EpisodePoint[];
+  events: EventPoint[];
+}
+
+/** Where a viewer of one run stands: the last episode and event it was sent (-1: none yet). */
+export interface RunCursor {
+  episode: number;
+  event: number;
+}
+
+export const START_CURSOR: RunCursor = { episode: -1, event: -1 };
+
+export class DashboardData {
+  private constructor(
+    private readonly db: Db,
+    readonly path: string,
+  ) {}
+
+  static open(path: string): DashboardData {
+    return new DashboardData(openForReading(path), path);
+  }
+
+  /**
+   * SQLite's `data_version`: changes whenever another connection commits to the file. The live feed
+   * reads again only when it moved.
+   */
+  dataVersion(): number {
+    return this.read(() => this.db.pragma('data_version', { simple: true }) as number);
+  }
+
+  runs(): RunSummaryRow[] {
+    return this.read(() => listRuns(this.db));
+  }
+
+  run(id: number): RunRow | null {
+    return this.read(() => findRun(this.db, String(id)));
+  }
+
+  /** The run's ended episodes and its events after `cursor`; null when there is no such run. */
+  runUpdate(id: number, cursor: RunCursor): RunUpdate | null {
+    return this.read(() => {
+      const run = findRun(this.db, String(id));
+      if (run === null) return null;
+      const episodes = (
+        this.db
+          .prepare(
+            `SELECT c.episode, c.evaluation, c.training_steps, e.steps, e.return, e.raw_continuity_cost, e.continuity_cost,
+                    e.termination, e.reason, e.safety_clips
+             FROM learning_curve c JOIN episodes e ON e.run_id = c.run AND e.episode = c.episode
+             WHERE c.run = ? AND c.episode > ? ORDER BY c.episode`,
+          )
+          .all(id, cursor.episode) as {
+          episode: number;
+          evaluation: number;
+          training_steps: number;
+          steps: number;
+          return: number | null;
+          raw_continuity_cost: number | null;
+          continuity_cost: number | null;
+          termination: string | null;
+          reason: string | null;
+          safety_clips: string | null;
+        }[]
+      ).map((row): EpisodePoint => ({
+        episode: row.episode,
+        evaluation: row.evaluation === 1,
+        trainingSteps: row.training_steps,
+        steps: row.steps,
+        return: row.return,
+        rawContinuityCost: row.raw_continuity_cost,
+        continuityCost: row.continuity_cost,
+        termination: row.termination,
+        reason: row.reason,
+        safetyClips: row.safety_clips === null ? {} : (JSON.parse(row.safety_clips) as Record<string, number>),
+      }));
+      const events = this.db
+        .prepare(`SELECT id, at, episode, step, kind, detail FROM events WHERE run_id = ? AND id > ? ORDER BY id`)
+        .all(id, cursor.event) as EventPoint[];
+      return { run, episodes, events };
+    });
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  private read<T>(query: () => T): T {
+    return guardRead(this.path, query);
+  }
+}
+
+/** The cursor after `update`: past its newest episode and event. */
+export function advance(cursor: RunCursor, update: RunUpdate): RunCursor {
+  return {
+    episode: update.episodes.at(-1)?.episode ?? cursor.episode,
+    event: update.events.at(-1)?.id ?? cursor.event,
+  };
+}
