@@ -11,6 +11,11 @@ import { CommandModeBit } from '../protocol/index.js';
 import { EXIT } from './exit-codes.js';
 import { formatTable } from '../util/table.js';
 import { UsageError, RoboTrainError, RunFailedError } from '../util/errors.js';
+import { BusArmReader } from '../bus-robot/arm-reader.js';
+import { createBusDriver } from '../bus-robot/drivers.js';
+import { systemClock } from '../core/clock.js';
+import { ServoBusError } from '../servo-bus/index.js';
+import { SerialByteLink } from '../transport/serial-bytes.js';
 
 export function withCalibrateOptions<T>(yargs: Argv<T>) {
   return yargs
@@ -56,44 +61,33 @@ const MIN_RANGE_RAD = 0.1;
 export async function calibrateCommand(args: CalibrateArgs): Promise<number> {
   const template = args.from ? loadCalibration(args.from) : currentCalibration(args.robot);
   const outPath = resolve(args.out ?? join(CALIBRATION_DIR, `${args.robot}.json`));
-  const transport = hostTransport({ port: args.port ?? null, baud: args.baud, mqtt: args.mqtt ?? null }, args.robot);
-  const session = new DeviceSession({
-    transport,
-    expectation: { jointNames: null, commandMode: 0, stateRateHz: 0 },
-    hostName: 'robo-train calibrate',
-  });
   const operator = new OperatorInput();
-  const positions: number[] = [];
+  let arm: ArmUnderCalibration | null = null;
   let recording: { joint: number; min: number; max: number } | null = null;
-  const states = session.states$.subscribe(({ message }) => {
-    message.positionRad.forEach((value, j) => (positions[j] = value));
-    if (recording) {
-      const value = message.positionRad[recording.joint];
-      recording.min = Math.min(recording.min, value);
-      recording.max = Math.max(recording.max, value);
-    }
-  });
-  const notices = session.events$.subscribe((event) => {
-    if (event.type === 'notice') console.log(`robot: ${event.text}`);
-  });
   try {
-    console.log(`connecting to '${args.robot}' over ${transport.description} ...`);
-    session.start();
-    await session.whenReady(session.clock.nowMs() + 15_000);
-    const info = session.deviceInfo!;
-    await session.torqueOff();
+    arm = template?.bus ? await openBusArm(template, args) : await openDeviceArm(args);
+    const positions = arm.positions;
+    const stopRecording = arm.onPositions(() => {
+      if (recording) {
+        const value = positions[recording.joint];
+        recording.min = Math.min(recording.min, value);
+        recording.max = Math.max(recording.max, value);
+      }
+    });
     console.log(
-      `connected to '${info.deviceId}' (${info.jointNames.length} joints: ${info.jointNames.join(', ')}); torque is off, the joints move freely by hand.`,
+      `connected to ${arm.description} (${arm.jointNames.length} joints: ${arm.jointNames.join(', ')}); torque is off, the joints move freely by hand.`,
     );
     if (template) console.log(`limits, control rate and twin come from ${template.sourcePath}`);
-    const recordings: JointRecording[] = info.jointNames.map((name) => ({ name, minRaw: 0, maxRaw: 0, homeRaw: 0 }));
+    const recordings: JointRecording[] = arm.jointNames.map((name) => ({ name, minRaw: 0, maxRaw: 0, homeRaw: 0 }));
     for (let j = 0; j < recordings.length; j++) {
       for (let attempt = 1; ; attempt++) {
-        recording = { joint: j, min: positions[j] ?? Number.POSITIVE_INFINITY, max: positions[j] ?? Number.NEGATIVE_INFINITY };
+        const now = Number.isFinite(positions[j]) ? positions[j] : null;
+        recording = { joint: j, min: now ?? Number.POSITIVE_INFINITY, max: now ?? Number.NEGATIVE_INFINITY };
         console.log(
           `[${j + 1}/${recordings.length}] move '${recordings[j].name}' slowly through its whole range, to both ends, then press Enter`,
         );
         await operator.next();
+        arm.check();
         const { min, max } = recording;
         recording = null;
         if (max - min >= MIN_RANGE_RAD) {
@@ -111,13 +105,15 @@ export async function calibrateCommand(args: CalibrateArgs): Promise<number> {
     }
     console.log('put the robot in its home pose (where episodes start), hold it still, then press Enter');
     await operator.next();
-    recordings.forEach((joint, j) => (joint.homeRaw = positions[j]!));
+    arm.check();
+    recordings.forEach((joint, j) => (joint.homeRaw = positions[j]));
+    stopRecording();
     const json = buildCalibrationJson({
       robot: args.robot,
       joints: recordings,
-      defaultStateRateHz: info.defaultStateRateHz,
-      supportsPosition: (info.supportedModes & CommandModeBit.POSITION) !== 0,
-      supportsEffort: (info.supportedModes & CommandModeBit.EFFORT) !== 0,
+      defaultStateRateHz: arm.defaultStateRateHz,
+      supportsPosition: arm.supportsPosition,
+      supportsEffort: arm.supportsEffort,
       template,
       twinMjcf: template?.twin ? relative(dirname(outPath), template.twin.mjcf) : null,
     });
@@ -147,17 +143,128 @@ export async function calibrateCommand(args: CalibrateArgs): Promise<number> {
     writeFileSync(temporary, `${JSON.stringify(json, null, 2)}\n`);
     renameSync(temporary, outPath);
     console.log(`wrote ${outPath}`);
+    for (const line of await arm.afterWrite(calibration)) console.log(line);
     return EXIT.ok;
   } catch (error) {
     // A bad link, a refused calibration or an operator who stopped: the calibration failed, whatever the kind.
-    if (error instanceof RoboTrainError) throw new RunFailedError(`calibration failed: ${error.message}`, { cause: error });
+    if (error instanceof RoboTrainError || error instanceof ServoBusError)
+      throw new RunFailedError(`calibration failed: ${error.message}`, { cause: error });
     throw error;
   } finally {
+    operator.close();
+    await arm?.close();
+  }
+}
+
+/**
+ * The robot being calibrated, whatever carries it: raw joint angles [rad] as they change, and what
+ * is left to do once the file is written.
+ */
+interface ArmUnderCalibration {
+  /** "'so101' (6 × STS3215 on /dev/ttyUSB0 at 1000000 Bd)". */
+  description: string;
+  jointNames: string[];
+  /** The device's default state rate [Hz]: the control rate without a template. */
+  defaultStateRateHz: number;
+  supportsPosition: boolean;
+  supportsEffort: boolean;
+  /** The latest raw angle of every joint [rad] (NaN before the first reading); updated in place. */
+  positions: ArrayLike<number>;
+  /** Called after every update of `positions`; returns a function that removes the listener. */
+  onPositions(listener: () => void): () => void;
+  /** Throws what broke the link to the robot since it opened, if anything did. */
+  check(): void;
+  /** Stores what the robot itself keeps (a bus servo's own limits); lines that say what was done. */
+  afterWrite(calibration: Calibration): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+/** A robot speaking the firmware protocol: a device session, torque off, positions from its state frames. */
+async function openDeviceArm(args: CalibrateArgs): Promise<ArmUnderCalibration> {
+  const transport = hostTransport({ port: args.port ?? null, baud: args.baud, mqtt: args.mqtt ?? null }, args.robot);
+  const session = new DeviceSession({
+    transport,
+    expectation: { jointNames: null, commandMode: 0, stateRateHz: 0 },
+    hostName: 'robo-train calibrate',
+  });
+  const positions: number[] = [];
+  const listeners = new Set<() => void>();
+  const states = session.states$.subscribe(({ message }) => {
+    message.positionRad.forEach((value, j) => (positions[j] = value));
+    for (const listener of listeners) listener();
+  });
+  const notices = session.events$.subscribe((event) => {
+    if (event.type === 'notice') console.log(`robot: ${event.text}`);
+  });
+  const close = async (): Promise<void> => {
     states.unsubscribe();
     notices.unsubscribe();
-    operator.close();
     await session.close();
+  };
+  try {
+    console.log(`connecting to '${args.robot}' over ${transport.description} ...`);
+    session.start();
+    await session.whenReady(session.clock.nowMs() + 15_000);
+    await session.torqueOff();
+  } catch (error) {
+    await close();
+    throw error;
   }
+  const info = session.deviceInfo!;
+  positions.length = info.jointNames.length;
+  positions.fill(Number.NaN);
+  return {
+    description: `'${info.deviceId}'`,
+    jointNames: info.jointNames,
+    defaultStateRateHz: info.defaultStateRateHz,
+    supportsPosition: (info.supportedModes & CommandModeBit.POSITION) !== 0,
+    supportsEffort: (info.supportedModes & CommandModeBit.EFFORT) !== 0,
+    positions,
+    onPositions: (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    check: () => undefined,
+    afterWrite: () => Promise.resolve([]),
+    close,
+  };
+}
+
+/**
+ * A servo-bus arm: the template names its bus, ids and models (the operator's moves cannot show
+ * them). After the file is written every servo stores the new hard range in its own limit registers.
+ */
+async function openBusArm(template: Calibration, args: CalibrateArgs): Promise<ArmUnderCalibration> {
+  const bus = template.bus!;
+  if (args.port === undefined)
+    throw new UsageError(
+      `'${template.robot}' is a ${bus.protocol} servo-bus arm: give its serial port with --port PATH (MQTT cannot carry a servo bus)`,
+    );
+  const where = `${args.port} at ${bus.baudRate} Bd`;
+  console.log(`connecting to the ${bus.protocol} servos of '${args.robot}' on ${where} ...`);
+  const link = await SerialByteLink.open({ path: args.port, baudRate: bus.baudRate });
+  const driver = createBusDriver(template, link, systemClock);
+  let reader: BusArmReader;
+  try {
+    reader = await BusArmReader.open(template, link, driver, where);
+  } catch (error) {
+    driver.close();
+    await link.close();
+    throw error;
+  }
+  const models = [...new Set(template.joints.map((joint) => joint.servo?.model ?? ''))].join(', ');
+  return {
+    description: `'${args.robot}' (${template.joints.length} × ${models} on ${where})`,
+    jointNames: reader.jointNames,
+    defaultStateRateHz: template.controlHz,
+    supportsPosition: true,
+    supportsEffort: false,
+    positions: reader.rawRad,
+    onPositions: (listener) => reader.onRead(listener),
+    check: () => reader.check(),
+    afterWrite: (calibration) => reader.storeLimits(calibration),
+    close: () => reader.close(),
+  };
 }
 
 /** The robot's present calibration file, used as the template when `--from` is not given. */

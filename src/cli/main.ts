@@ -167,7 +167,7 @@ export async function main(argv: string[]): Promise<number> {
     )
     .command(
       'ports',
-      'list the serial ports with their USB ids',
+      'list the serial ports with their USB ids; --scan PORT lists the servos that answer on a bus',
       (y) => withPortsOptions(y),
       async (args) => {
         exitCode = await portsCommand(args);

@@ -1,6 +1,10 @@
 import { createInterface } from 'node:readline';
 import type { Argv } from 'yargs';
+import { BUS_PROTOCOLS } from '../calibration/servo.js';
+import type { Calibration } from '../calibration/types.js';
 import { loadCalibration } from '../calibration/load.js';
+import { BusSimDevice } from '../bus-sim/device.js';
+import { parseBusFaultCommand, parseScheduledBusFault } from '../bus-sim/faults.js';
 import { SimDevice } from '../firmware-sim/device.js';
 import { parseFaultCommand, parseScheduledFault } from '../firmware-sim/faults.js';
 import type { InjectableTransport } from '../transport/interface.js';
@@ -18,7 +22,13 @@ export function withSimDeviceOptions<T>(yargs: Argv<T>) {
       describe: 'calibration whose MuJoCo twin to simulate (sim-reacher, pendulum, or a file)',
     })
     .option('port', { type: 'string', describe: 'serial port or pseudo-terminal to serve, e.g. one end of a socat pair' })
-    .option('baud', { type: 'number', default: 1_000_000, describe: 'serial baud rate' })
+    .option('bus', {
+      type: 'string',
+      choices: BUS_PROTOCOLS,
+      describe:
+        "serve the twin as a chain of emulated servos on this bus (the calibration's bus.protocol) instead of the firmware protocol",
+    })
+    .option('baud', { type: 'number', describe: "serial baud rate (default 1000000; with --bus the calibration's bus.baudRate)" })
     .option('mqtt', { type: 'string', describe: 'MQTT broker to serve on, e.g. mqtt://localhost:1883' })
     .option('robot', { type: 'string', describe: "device id and MQTT topic id (default: the calibration's robot)" })
     .option('seed', { type: 'number', default: 0, describe: 'seed of the sensor noise and of the garbage bytes' })
@@ -27,7 +37,8 @@ export function withSimDeviceOptions<T>(yargs: Argv<T>) {
       type: 'string',
       array: true,
       default: [] as string[],
-      describe: 'KIND@SECONDS[:AMOUNT] after torque is first enabled; kinds: stall, disconnect, garbage, drop, fault, reboot-fault, estop',
+      describe:
+        'KIND@SECONDS[:AMOUNT] after torque is first enabled; kinds: stall, disconnect, garbage, drop, fault, reboot-fault, estop; with --bus: silent, corrupt, overheat, unplug, reboot, where silent, overheat and reboot take a servo id (silent@3:4)',
     })
     .option('commands', { type: 'boolean', default: false, describe: "read faults from stdin, one 'KIND [AMOUNT]' per line" })
     .option('hand-period', { type: 'number', default: 4, describe: 'simulated operator: one sweep of every joint through its range [s]' })
@@ -38,6 +49,8 @@ export function withSimDeviceOptions<T>(yargs: Argv<T>) {
     .check((args) => {
       if ((args.port === undefined) === (args.mqtt === undefined))
         throw new UsageError('say where to serve: exactly one of --port PATH or --mqtt URL');
+      if (args.bus !== undefined && args.port === undefined)
+        throw new UsageError('a servo bus is served on a serial port: give --port PATH, not --mqtt');
       return true;
     });
 }
@@ -45,7 +58,8 @@ export function withSimDeviceOptions<T>(yargs: Argv<T>) {
 export interface SimDeviceArgs {
   twin: string;
   port?: string;
-  baud: number;
+  bus?: string;
+  baud?: number;
   mqtt?: string;
   robot?: string;
   seed: number;
@@ -58,11 +72,12 @@ export interface SimDeviceArgs {
 
 /** `robo-train sim-device`: the MuJoCo twin behind the real protocol, until SIGINT/SIGTERM. */
 export async function simDeviceCommand(args: SimDeviceArgs): Promise<number> {
+  if (args.bus !== undefined) return busSimDeviceCommand(args, args.port!);
   const faults = args.fault.map(parseScheduledFault);
   const calibration = loadCalibration(args.twin);
   const robotId = args.robot ?? calibration.robot;
   const transport: InjectableTransport = args.port
-    ? new SerialTransport({ path: args.port, baudRate: args.baud })
+    ? new SerialTransport({ path: args.port, baudRate: args.baud ?? 1_000_000 })
     : new MqttTransport({ url: args.mqtt!, robotId, role: 'device' });
   const device = await SimDevice.create({
     calibration,
@@ -90,4 +105,53 @@ export async function simDeviceCommand(args: SimDeviceArgs): Promise<number> {
   await device.close();
   console.log(`sim-device: stopped by ${signal}`);
   return EXIT.ok;
+}
+
+/** `robo-train sim-device --bus ...`: the twin as a chain of emulated servos on a serial port, until SIGINT/SIGTERM. */
+async function busSimDeviceCommand(args: SimDeviceArgs, port: string): Promise<number> {
+  const faults = args.fault.map(parseScheduledBusFault);
+  const calibration = loadCalibration(args.twin);
+  const bus = busOf(calibration, args.bus!);
+  const baudRate = args.baud ?? bus.baudRate;
+  const device = await BusSimDevice.create({
+    calibration,
+    port,
+    baudRate,
+    seed: args.seed,
+    hand: args.handDuration === undefined ? null : { periodS: args.handPeriod, durationS: args.handDuration },
+    faults,
+    log: (line) => console.log(line),
+  });
+  console.log(
+    `sim-device: ${calibration.robot} twin as ${device.ids.length} ${bus.protocol} servos (ids ${device.ids.join(', ')}) at ${baudRate} Bd; Ctrl-C stops it`,
+  );
+  const commands = args.commands ? createInterface({ input: process.stdin }) : null;
+  commands?.on('line', (line) => {
+    if (line.trim() === '') return;
+    try {
+      device.inject(parseBusFaultCommand(line));
+    } catch (error) {
+      console.error(`sim-device: ${(error as Error).message}`);
+    }
+  });
+  await device.start();
+  const signal = await untilSignal();
+  commands?.close();
+  await device.close();
+  console.log(`sim-device: stopped by ${signal}`);
+  return EXIT.ok;
+}
+
+/** The calibration's servo bus, which must speak the protocol asked for. */
+function busOf(calibration: Calibration, protocol: string): NonNullable<Calibration['bus']> {
+  const bus = calibration.bus;
+  if (bus === null)
+    throw new UsageError(
+      `--bus ${protocol}: ${calibration.sourcePath} has no servo bus (its joints name no servos); use a bus twin such as so101 or koch`,
+    );
+  if (bus.protocol !== protocol)
+    throw new UsageError(
+      `--bus ${protocol} does not match ${calibration.sourcePath}, whose bus.protocol is ${bus.protocol}: give --bus ${bus.protocol}`,
+    );
+  return bus;
 }

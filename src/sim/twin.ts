@@ -7,6 +7,8 @@ import { UsageError } from '../util/errors.js';
 
 const MJ_OBJ_JOINT = 3;
 const MJ_TRN_JOINT = 0;
+/** Gain and bias parameters per actuator (MuJoCo's mjNGAIN = mjNBIAS = 10). */
+const ACTUATOR_PARAMS = 10;
 
 /** Views of the simulation state in WASM memory, each [model size]. */
 interface StateViews {
@@ -51,6 +53,8 @@ export class MujocoTwin {
   private readonly timestepS: number;
   private viewCache: StateViews | null = null;
   private seq = 0;
+  /** The actuators' gain and bias parameters as compiled, kept while some are released. */
+  private engagedParams: { gain: Float64Array; bias: Float64Array } | null = null;
 
   private constructor(
     private readonly loaded: LoadedModel,
@@ -159,15 +163,44 @@ export class MujocoTwin {
     this.pendingCommands.push(due);
   }
 
-  /** Runs the physics for one control period. */
-  advance(): void {
+  /**
+   * Runs the physics for one control period, or for `physicsSteps` steps (a servo-bus twin steps with
+   * the wall clock, whose reads and writes fall anywhere in a period).
+   */
+  advance(physicsSteps = this.substeps): void {
     const { mujoco, model, data } = this.loaded;
     if (this.velocityClampRadS === null) {
-      for (let s = 0; s < this.substeps; s++) mujoco.mj_step(model, data);
+      for (let s = 0; s < physicsSteps; s++) mujoco.mj_step(model, data);
     } else {
-      for (let s = 0; s < this.substeps; s++) this.clampedEulerStep();
+      for (let s = 0; s < physicsSteps; s++) this.clampedEulerStep();
     }
     this.timeS = data.time;
+  }
+
+  /** Physics step [s]. */
+  get physicsStepS(): number {
+    return this.timestepS;
+  }
+
+  /**
+   * Releases driven joint `index` (its actuator applies no force: a servo with torque off, the joint
+   * free) or engages it again with the model's own gain and bias. Position and motor actuators both:
+   * the force is gain · ctrl + bias, so zero gain and bias give zero force.
+   */
+  releaseActuator(index: number, released: boolean): void {
+    const { model } = this.loaded;
+    const a = this.actuatorIndex[index];
+    const gain = model.actuator_gainprm as Float64Array;
+    const bias = model.actuator_biasprm as Float64Array;
+    this.engagedParams ??= { gain: gain.slice(), bias: bias.slice() };
+    const span = [a * ACTUATOR_PARAMS, (a + 1) * ACTUATOR_PARAMS] as const;
+    if (released) {
+      gain.fill(0, ...span);
+      bias.fill(0, ...span);
+    } else {
+      gain.set(this.engagedParams.gain.subarray(...span), span[0]);
+      bias.set(this.engagedParams.bias.subarray(...span), span[0]);
+    }
   }
 
   /**

@@ -16,6 +16,9 @@ import { DeviceRobot } from '../device/device-robot.js';
 import { expectationFromCalibration } from '../device/joint-map.js';
 import { DeviceSession } from '../device/session.js';
 import { UsageError } from '../util/errors.js';
+import { BusRobot } from '../bus-robot/bus-robot.js';
+import { createBusDriver } from '../bus-robot/drivers.js';
+import { SerialByteLink } from '../transport/serial-bytes.js';
 
 export interface RobotConnectOptions {
   /** Seeds the twin's sensor noise (`--sim`). */
@@ -35,6 +38,7 @@ export interface RobotConnectOptions {
  */
 export async function connectRobot(config: TrainConfig, calibration: Calibration, options: RobotConnectOptions): Promise<Robot> {
   if (config.sim !== null) return SimRobot.create(calibration, options.seed);
+  if (calibration.bus !== null) return connectBusRobot(config, calibration, options);
   const transport = hostTransport(config, calibration.robot);
   const session = new DeviceSession({
     transport,
@@ -53,6 +57,35 @@ export async function connectRobot(config: TrainConfig, calibration: Calibration
   });
   session.start();
   return robot;
+}
+
+/** The servos' own watchdog of a bus robot when `--watchdog-ms` is not given [ms]: ten 50 Hz periods. */
+const DEFAULT_BUS_WATCHDOG_MS = 200;
+
+/**
+ * A servo-bus arm on a serial port, at the calibration's baud rate. Returns at once; the first
+ * `startEpisode` opens the port and checks the servos (up to `--reconnect-s`).
+ */
+function connectBusRobot(config: TrainConfig, calibration: Calibration, options: RobotConnectOptions): Robot {
+  const bus = calibration.bus;
+  const path = config.port;
+  if (bus === null) throw new Error('connectBusRobot needs a bus robot');
+  if (path === null)
+    throw new UsageError(
+      `'${calibration.robot}' is a ${bus.protocol} servo-bus arm: give its serial port with --port PATH (MQTT cannot carry a servo bus)`,
+    );
+  return new BusRobot({
+    calibration,
+    where: `${path} at ${bus.baudRate} Bd`,
+    openLink: () => SerialByteLink.open({ path, baudRate: bus.baudRate }),
+    createDriver: (link, clock) => createBusDriver(calibration, link, clock),
+    reconnectTimeoutMs: config.reconnectS * 1000,
+    watchdogMs: config.watchdogMs ?? DEFAULT_BUS_WATCHDOG_MS,
+    signal: options.signal,
+    log: options.log,
+    event: options.event,
+    operatorEStop: options.operatorEStop,
+  });
 }
 
 /** The host end of the link the options name (`--port` or `--mqtt`); `robotId` names the MQTT topics. */

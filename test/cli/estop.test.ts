@@ -13,6 +13,9 @@ import { controlFolder } from '../../src/training/control-socket.js';
 const bin = fileURLToPath(new URL('../../../bin/robo-train.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'robo-train-estop-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
+// A control folder of these tests' own (children inherit it): trainings that other test files start
+// at the same time must not be the ones `estop` finds.
+process.env['XDG_RUNTIME_DIR'] = dir;
 
 function robotrain(args: string[]) {
   return spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 60_000 });

@@ -8,7 +8,7 @@
  * packets from ids that were not asked are ignored, as DynamixelSDK's `txRxPacket` does.
  */
 import type { Clock } from '../../core/clock.js';
-import { BROADCAST_ID, HEADER, Instruction, PREFIX_LENGTH } from './constants.js';
+import { BROADCAST_ID, HEADER, Instruction, MAX_ID, PREFIX_LENGTH } from './constants.js';
 import { crc16 } from './crc.js';
 import { decodeHardwareError, decodeStatusError } from './errors.js';
 import { decodeFastSyncStatus, type FastSyncSegment } from './fast-sync-read.js';
@@ -96,6 +96,35 @@ export class DxlBus {
   async ping(id: number): Promise<DxlPingResult> {
     const params = await this.unicast(pingPacket(id), 3, `ping of id ${id}`);
     return { modelNumber: params.data[0] | (params.data[1] << 8), firmwareVersion: params.data[2], alert: params.alert };
+  }
+
+  /**
+   * Ping to the broadcast id: every servo on the bus answers, in id order (e-manual, Protocol 2.0,
+   * Ping, example 2). Waits for as many answers as the bus can hold (ids 0-252), each after its
+   * Return Delay Time.
+   */
+  async broadcastPing(): Promise<Map<number, DxlPingResult>> {
+    const bytes = encodeInstruction(pingPacket(BROADCAST_ID));
+    const found = new Map<number, DxlPingResult>();
+    await this.transactor.run({
+      what: 'broadcast ping',
+      bytes,
+      expectsReply: true,
+      timeoutMs: this.timeout(bytes.length, (MAX_ID + 1) * (PREFIX_LENGTH + 4 + 3), MAX_ID + 1),
+      onPacket: (p) => {
+        const status = asStatus(p);
+        if (status === null || status.params.length !== 3 || found.has(status.id)) return 'more';
+        const data = status.params;
+        found.set(status.id, {
+          modelNumber: data[0] | (data[1] << 8),
+          firmwareVersion: data[2],
+          alert: decodeStatusError(status.error).alert,
+        });
+        return 'more';
+      },
+      missingIds: () => [],
+    });
+    return found;
   }
 
   /** Reads register `name` of servo `id`. */

@@ -41,7 +41,7 @@ export interface TransactionPlan<P> {
   readonly holdMs?: number;
   /** Takes each packet that arrives. */
   onPacket(packet: P): PacketVerdict;
-  /** Ids still expected (for the failure's `missingIds`). */
+  /** Ids still expected (for the failure's `missingIds`); none at the timeout ends the transaction without error. */
   missingIds(): number[];
   /**
    * At the timeout, the bytes of the incomplete packet the parser held: returns true when they are
@@ -193,6 +193,11 @@ export class Transactor<P> {
     const rejected = dropsSince(running.dropsBefore, this.parser.stats.drops);
     const ids = missingIds.join(', ');
     const timeoutMs = running.plan.timeoutMs.toFixed(2);
+    // A plan that collects answers until its time is up (a broadcast Ping) ends well when it misses none.
+    if (!corrupt && missingIds.length === 0) {
+      this.finish(running, null);
+      return;
+    }
     if (corrupt) {
       this.stats.corrupt++;
       const reasons = Object.entries(rejected)
