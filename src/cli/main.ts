@@ -12,7 +12,7 @@ import { runsCommand } from './runs.js';
 import { inspectCommand } from './inspect.js';
 import { compareCommand } from './compare.js';
 import { exportCommand } from './export.js';
-import { trainCommand, withTrainOptions } from './train.js';
+import { trainCommand, withTrainingDaemonOptions, withTrainOptions } from './train.js';
 import { reportCommand, withReportOptions } from './report.js';
 import { sweepCommand, withSweepOptions } from './sweep.js';
 
@@ -30,7 +30,7 @@ export async function main(argv: string[]): Promise<number> {
       ['train', '$0'],
       'train a policy (the default command)',
       (y) =>
-        withTrainOptions(y)
+        withTrainingDaemonOptions(withTrainOptions(y))
           .example('$0 --sim sim-reacher --steps 3000', 'train on the simulated 2-joint arm')
           .example(
             '$0 --port /dev/ttyUSB0 --robot my-arm --noise gsde --interval 8',

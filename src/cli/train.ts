@@ -11,6 +11,10 @@ import { readCheckpointMeta } from '../training/checkpoint.js';
 import { OperatorEStop } from '../core/operator-estop.js';
 import { ControlServer, type TrainingStatus } from '../training/control-socket.js';
 import { resolve } from 'node:path';
+import { DashboardListenError, DashboardThread } from '../dashboard/thread.js';
+import { openDatabase } from '../store/database.js';
+import { UsageError } from '../util/errors.js';
+import { announceDashboard, dashboardToken, listenError, parseDashboardAddress } from './dashboard.js';
 import { EXIT } from './exit-codes.js';
 
 /** Adds every training flag (from the one option table) to a yargs command. */
@@ -34,6 +38,40 @@ export function withTrainOptions<T>(yargs: Argv<T>): Argv<T> {
   return out;
 }
 
+/** The training's own flags that are not options of the run (not stored with it, not taken by sweeps). */
+export function withTrainingDaemonOptions<T>(yargs: Argv<T>): Argv<T> {
+  return yargs
+    .option('dashboard', {
+      type: 'string',
+      requiresArg: true,
+      describe:
+        'serve the live view of this training at [HOST:]PORT (host 127.0.0.1 unless given; the e-stop button needs the token printed)',
+    })
+    .option('dashboard-token', {
+      type: 'string',
+      requiresArg: true,
+      describe: "token of the dashboard's e-stop button (default: a random one)",
+    });
+}
+
+/**
+ * Starts the training's dashboard, on a thread of its own, over the run database (created here if
+ * new, so that the dashboard has a file to read before the run's first row).
+ */
+async function startDashboard(address: unknown, token: unknown, db: string): Promise<DashboardThread> {
+  if (typeof address !== 'string') throw new UsageError('--dashboard takes [HOST:]PORT once');
+  if (token !== undefined && typeof token !== 'string') throw new UsageError('--dashboard-token takes one token');
+  const { host, port } = parseDashboardAddress(address);
+  openDatabase(db).close();
+  try {
+    const thread = await DashboardThread.start({ db, host, port, token: dashboardToken(token, '--dashboard-token') });
+    announceDashboard('this training', thread.url, host);
+    return thread;
+  } catch (error) {
+    throw error instanceof DashboardListenError ? listenError(error, host, port, '--dashboard') : error;
+  }
+}
+
 /**
  * `robo-train [train] ...`: runs until `--steps` or SIGINT/SIGTERM. The first signal stops cleanly
  * (episode marked interrupted, database flushed, checkpoint written); a second one exits at once.
@@ -41,9 +79,11 @@ export function withTrainOptions<T>(yargs: Argv<T>): Argv<T> {
 export async function trainCommand(values: Record<string, unknown>): Promise<number> {
   // --resume continues with the checkpoint's options; flags given on the command line override them.
   const resumed = typeof values['resume'] === 'string' ? readCheckpointMeta(values['resume']).config : {};
-  const given = Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined));
+  const { dashboard: dashboardAddress, dashboardToken: givenToken, ...options } = values;
+  const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
   refuseRepeatedFlags(given);
   const config = resolveTrainConfig({ ...resumed, ...given });
+  const dashboard = dashboardAddress === undefined ? null : await startDashboard(dashboardAddress, givenToken, resolve(config.db));
   const controller = new AbortController();
   const onSignal = (signal: NodeJS.Signals): void => {
     if (controller.signal.aborted) {
@@ -76,11 +116,23 @@ export async function trainCommand(values: Record<string, unknown>): Promise<num
     startedAt: new Date().toISOString(),
     estop: null,
   };
-  const control = await ControlServer.open(operatorEStop, () => ({ ...status, estop: operatorEStop.reason }));
+  let control: ControlServer;
+  try {
+    control = await ControlServer.open(operatorEStop, () => ({ ...status, estop: operatorEStop.reason }));
+  } catch (error) {
+    await dashboard?.close();
+    throw error;
+  }
   try {
     // tfjs and MuJoCo load here, not with every CLI command.
     const { runTraining } = await import('../training/run.js');
-    const io = { log: (line: string) => console.log(line), onRunStarted: (runId: number) => (status.runId = runId) };
+    const io = {
+      log: (line: string) => console.log(line),
+      onRunStarted: (runId: number) => {
+        status.runId = runId;
+        dashboard?.focus(runId);
+      },
+    };
     const result = await runTraining(config, io, controller.signal, operatorEStop);
     console.log(
       `run ${result.runId} ${result.status}${result.reason ? ` (${result.reason})` : ''}: ${result.totalSteps} steps, ${result.episodes.length} episodes; checkpoint ${result.checkpointPath}`,
@@ -88,6 +140,7 @@ export async function trainCommand(values: Record<string, unknown>): Promise<num
     return EXIT.ok;
   } finally {
     await control.close();
+    await dashboard?.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     process.off('SIGUSR1', onEStop);

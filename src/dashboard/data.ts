@@ -7,6 +7,7 @@
 import { openForReading, type Db } from '../store/database.js';
 import { guardRead } from '../store/errors.js';
 import { findRun, listRuns, type EventRow, type RunRow, type RunSummaryRow } from '../store/queries.js';
+import { readTraces, type TraceChunk, type TraceCursor } from './traces.js';
 
 /** One ended episode as the charts draw it: training or evaluation return, continuity cost raw and applied, clips per limit. */
 export interface EpisodePoint {
@@ -22,26 +23,31 @@ export interface EpisodePoint {
   reason: string | null;
   /** Limit name → steps the safety layer clipped by it. */
   safetyClips: Record<string, number>;
+  /** Wear telemetry of the episode; null when the robot reports none. */
+  meanAbsCurrentA: number | null;
+  peakTemperatureC: number | null;
 }
 
 export interface EventPoint extends EventRow {
   id: number;
 }
 
-/** What a viewer of one run is sent: the episodes and events after those it has. */
+/** What a viewer of one run is sent: the episodes, events and steps after those it has. */
 export interface RunUpdate {
   run: RunRow;
   episodes: EpisodePoint[];
   events: EventPoint[];
+  traces: TraceChunk | null;
 }
 
-/** Where a viewer of one run stands: the last episode and event it was sent (-1: none yet). */
+/** Where a viewer of one run stands: the last episode, event and step it was sent (-1: none yet). */
 export interface RunCursor {
   episode: number;
   event: number;
+  trace: TraceCursor;
 }
 
-export const START_CURSOR: RunCursor = { episode: -1, event: -1 };
+export const START_CURSOR: RunCursor = { episode: -1, event: -1, trace: { episode: -1, step: -1 } };
 
 export class DashboardData {
   private constructor(
@@ -69,8 +75,8 @@ export class DashboardData {
     return this.read(() => findRun(this.db, String(id)));
   }
 
-  /** The run's ended episodes and its events after `cursor`; null when there is no such run. */
-  runUpdate(id: number, cursor: RunCursor): RunUpdate | null {
+  /** The run's ended episodes, events and steps after `cursor`, and the cursor after them; null when there is no such run. */
+  runUpdate(id: number, cursor: RunCursor): { update: RunUpdate; cursor: RunCursor } | null {
     return this.read(() => {
       const run = findRun(this.db, String(id));
       if (run === null) return null;
@@ -78,7 +84,8 @@ export class DashboardData {
         this.db
           .prepare(
             `SELECT c.episode, c.evaluation, c.training_steps, e.steps, e.return, e.raw_continuity_cost, e.continuity_cost,
-                    e.termination, e.reason, e.safety_clips
+                    e.termination, e.reason, e.safety_clips,
+                    e.mean_abs_current_a, e.peak_temperature_c
              FROM learning_curve c JOIN episodes e ON e.run_id = c.run AND e.episode = c.episode
              WHERE c.run = ? AND c.episode > ? ORDER BY c.episode`,
           )
@@ -93,6 +100,8 @@ export class DashboardData {
           termination: string | null;
           reason: string | null;
           safety_clips: string | null;
+          mean_abs_current_a: number | null;
+          peak_temperature_c: number | null;
         }[]
       ).map((row): EpisodePoint => ({
         episode: row.episode,
@@ -105,11 +114,21 @@ export class DashboardData {
         termination: row.termination,
         reason: row.reason,
         safetyClips: row.safety_clips === null ? {} : (JSON.parse(row.safety_clips) as Record<string, number>),
+        meanAbsCurrentA: row.mean_abs_current_a,
+        peakTemperatureC: row.peak_temperature_c,
       }));
       const events = this.db
         .prepare(`SELECT id, at, episode, step, kind, detail FROM events WHERE run_id = ? AND id > ? ORDER BY id`)
         .all(id, cursor.event) as EventPoint[];
-      return { run, episodes, events };
+      const traces = readTraces(this.db, id, run.noise_interval, cursor.trace);
+      return {
+        update: { run, episodes, events, traces: traces?.chunk ?? null },
+        cursor: {
+          episode: episodes.at(-1)?.episode ?? cursor.episode,
+          event: events.at(-1)?.id ?? cursor.event,
+          trace: traces?.cursor ?? cursor.trace,
+        },
+      };
     });
   }
 
@@ -120,12 +139,4 @@ export class DashboardData {
   private read<T>(query: () => T): T {
     return guardRead(this.path, query);
   }
-}
-
-/** The cursor after `update`: past its newest episode and event. */
-export function advance(cursor: RunCursor, update: RunUpdate): RunCursor {
-  return {
-    episode: update.episodes.at(-1)?.episode ?? cursor.episode,
-    event: update.events.at(-1)?.id ?? cursor.event,
-  };
 }

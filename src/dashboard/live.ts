@@ -9,7 +9,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { TrainingStatus } from '../training/control-socket.js';
-import { advance, START_CURSOR, type DashboardData, type RunCursor } from './data.js';
+import { START_CURSOR, type DashboardData, type RunCursor } from './data.js';
 import { trainingsOf } from './trainings.js';
 
 /** How often the feed looks for new rows and e-stop changes [ms]: a training writes a batch every few hundred ms. */
@@ -96,13 +96,13 @@ export class LiveFeed {
       this.send(viewer, 'runs', JSON.stringify(this.data.runs()));
       return;
     }
-    const update = this.data.runUpdate(viewer.run, viewer.cursor);
-    if (update === null) {
+    const read = this.data.runUpdate(viewer.run, viewer.cursor);
+    if (read === null) {
       this.send(viewer, 'missing', JSON.stringify({ run: viewer.run }));
       return;
     }
-    viewer.cursor = advance(viewer.cursor, update);
-    this.send(viewer, 'run', JSON.stringify(update));
+    viewer.cursor = read.cursor;
+    this.send(viewer, 'run', JSON.stringify(read.update));
   }
 
   private send(viewer: Viewer, event: string, json: string): void {

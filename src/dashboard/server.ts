@@ -5,20 +5,25 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { DashboardData } from './data.js';
 import { LiveFeed } from './live.js';
 import { operatorEStop } from './trainings.js';
 
 /** The page's files, from `src/dashboard/public/` (served as they are: no bundler, nothing fetched from elsewhere). */
 const PUBLIC = new URL('../../../src/dashboard/public/', import.meta.url);
+/** uPlot's own build, served from the installed package: the page needs no network. */
+const UPLOT_DIST = dirname(createRequire(import.meta.url).resolve('uplot'));
 const ASSETS: Record<string, { file: string; type: string }> = {
-  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
-  '/dashboard.js': { file: 'dashboard.js', type: 'text/javascript; charset=utf-8' },
-  '/charts.js': { file: 'charts.js', type: 'text/javascript; charset=utf-8' },
-  '/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
+  '/': { file: new URL('index.html', PUBLIC).pathname, type: 'text/html; charset=utf-8' },
+  '/dashboard.js': { file: new URL('dashboard.js', PUBLIC).pathname, type: 'text/javascript; charset=utf-8' },
+  '/charts.js': { file: new URL('charts.js', PUBLIC).pathname, type: 'text/javascript; charset=utf-8' },
+  '/style.css': { file: new URL('style.css', PUBLIC).pathname, type: 'text/css; charset=utf-8' },
+  '/uPlot.esm.js': { file: join(UPLOT_DIST, 'uPlot.esm.js'), type: 'text/javascript; charset=utf-8' },
+  '/uPlot.min.css': { file: join(UPLOT_DIST, 'uPlot.min.css'), type: 'text/css; charset=utf-8' },
 };
 
 export const TOKEN_HEADER = 'x-dashboard-token';
@@ -33,6 +38,11 @@ export interface DashboardOptions {
   pollMs?: number;
 }
 
+/** Whether `host` is a loopback address: elsewhere the token and the button travel over a network in clear (no TLS). */
+export function isLoopback(host: string): boolean {
+  return /^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(host);
+}
+
 export class DashboardServer {
   private constructor(
     private readonly server: Server,
@@ -43,6 +53,9 @@ export class DashboardServer {
     readonly port: number,
   ) {}
 
+  /** The run the page opens on when its address names none (the run of the training that serves it); null: the runs. */
+  focus: number | null = null;
+
   static async start(options: DashboardOptions): Promise<DashboardServer> {
     const db = resolve(options.db);
     const data = DashboardData.open(db);
@@ -51,6 +64,7 @@ export class DashboardServer {
     const assets = new Map(
       Object.entries(ASSETS).map(([path, { file, type }]) => [path, { body: readFileSync(new URL(file, PUBLIC)), type }]),
     );
+    let dashboard: DashboardServer | null = null;
     const server = createServer((request, response) => {
       handle(request, response).catch((error: Error) => {
         if (!response.headersSent) json(response, 500, { error: error.message });
@@ -65,6 +79,7 @@ export class DashboardServer {
         response.end(asset.body);
         return;
       }
+      if (request.method === 'GET' && url.pathname === '/api/focus') return json(response, 200, { run: dashboard?.focus ?? null });
       if (request.method === 'GET' && url.pathname === '/api/live') {
         const run = url.searchParams.get('run');
         if (run !== null && !/^\d+$/.test(run)) return json(response, 400, { error: 'run must be a run id' });
@@ -76,7 +91,7 @@ export class DashboardServer {
         if (request.method !== 'POST') return json(response, 405, { error: 'use POST' });
         if (!tokenMatches(request.headers[TOKEN_HEADER], token)) {
           return json(response, 401, {
-            error: `the e-stop needs the token robo-train dashboard printed at start (header ${TOKEN_HEADER})`,
+            error: `the e-stop needs the token the dashboard printed at start (header ${TOKEN_HEADER})`,
           });
         }
         const runId = Number(control[1]);
@@ -101,7 +116,8 @@ export class DashboardServer {
       data.close();
       throw error;
     }
-    return new DashboardServer(server, data, feed, token, options.host, (server.address() as AddressInfo).port);
+    dashboard = new DashboardServer(server, data, feed, token, options.host, (server.address() as AddressInfo).port);
+    return dashboard;
   }
 
   /** The address to open, with the token in it (the page keeps it for the e-stop button). */
