@@ -53,8 +53,12 @@ export class DashboardServer {
     readonly port: number,
   ) {}
 
-  /** The run the page opens on when its address names none (the run of the training that serves it); null: the runs. */
+  /**
+   * The run the page opens on when its address names none: the run of the training that serves the
+   * dashboard (`training`), once it exists.
+   */
   focus: number | null = null;
+  training = false;
 
   static async start(options: DashboardOptions): Promise<DashboardServer> {
     const db = resolve(options.db);
@@ -79,7 +83,8 @@ export class DashboardServer {
         response.end(asset.body);
         return;
       }
-      if (request.method === 'GET' && url.pathname === '/api/focus') return json(response, 200, { run: dashboard?.focus ?? null });
+      if (request.method === 'GET' && url.pathname === '/api/focus')
+        return json(response, 200, { run: dashboard?.focus ?? null, training: dashboard?.training ?? false });
       if (request.method === 'GET' && url.pathname === '/api/live') {
         const run = url.searchParams.get('run');
         if (run !== null && !/^\d+$/.test(run)) return json(response, 400, { error: 'run must be a run id' });

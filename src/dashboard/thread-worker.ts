@@ -8,6 +8,7 @@ const post = (message: FromDashboard): void => port.postMessage(message);
 
 try {
   const server = await DashboardServer.start(workerData as DashboardOptions);
+  server.training = true;
   port.on('message', (message: ToDashboard) => {
     if (message.type === 'focus') server.focus = message.run;
     else

@@ -1,7 +1,7 @@
 // The dashboard page: the runs of the database (address without a hash) or one run (`#run=ID`),
-// kept up to date by the server's event stream (/api/live). The token robo-train dashboard printed
+// kept up to date by the server's event stream (/api/live). The token the dashboard printed at start
 // comes in the address (`?token=`) and is kept for this tab: only the e-stop button needs it.
-import { drawLineChart } from './charts.js';
+import { Chart } from './charts.js';
 
 const TOKEN_KEY = 'robo-train-dashboard-token';
 const fromAddress = new URLSearchParams(location.search).get('token');
@@ -15,6 +15,7 @@ let view = null;
 
 window.addEventListener('hashchange', show);
 show();
+void focus();
 
 function show() {
   source?.close();
@@ -22,22 +23,16 @@ function show() {
   const run = match === null ? null : Number(match[1]);
   $('#runs-view').hidden = run !== null;
   $('#run-view').hidden = run === null;
-  view = run === null ? null : { run, row: null, episodes: [], events: [], trainings: [] };
+  view = run === null ? null : emptyView(run, []);
   source = new EventSource(run === null ? '/api/live' : `/api/live?run=${run}`);
   source.addEventListener('open', () => {
     setConnection('live', true);
     // The stream starts over from the first episode after every reconnection.
-    if (view !== null) view = { ...view, episodes: [], events: [] };
+    if (view !== null) view = emptyView(view.run, view.trainings);
   });
   source.addEventListener('error', () => setConnection('reconnecting', false));
   source.addEventListener('runs', (event) => renderRuns(JSON.parse(event.data)));
-  source.addEventListener('run', (event) => {
-    const update = JSON.parse(event.data);
-    view.row = update.run;
-    view.episodes.push(...update.episodes);
-    view.events.push(...update.events);
-    renderRun();
-  });
+  source.addEventListener('run', (event) => renderUpdate(JSON.parse(event.data)));
   source.addEventListener('trainings', (event) => {
     if (view === null) return;
     view.trainings = JSON.parse(event.data);
@@ -46,6 +41,31 @@ function show() {
   source.addEventListener('missing', (event) => {
     $('#run-title').textContent = `No run ${JSON.parse(event.data).run} in this database`;
   });
+}
+
+function emptyView(run, trainings) {
+  return {
+    run,
+    row: null,
+    episodes: [],
+    events: [],
+    trainings,
+    charts: null,
+    link: { steps: 0, stale: 0, clipped: 0, estop: 0, periods: [] },
+  };
+}
+
+/** The dashboard of a training opens on its run, once the run exists. */
+async function focus() {
+  while (location.hash === '') {
+    const { run, training } = await (await fetch('/api/focus')).json();
+    if (!training) return;
+    if (run !== null) {
+      location.hash = `#run=${run}`;
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
 }
 
 function setConnection(text, live) {
@@ -73,44 +93,165 @@ function renderRuns(runs) {
   );
 }
 
-function renderRun() {
-  const { row: run, episodes, events } = view;
+/** Colours of the joints' traces and of the curves. */
+const COLORS = {
+  position: '#0969da',
+  command: '#1a7f37',
+  rawAction: '#9a6700',
+  noise: '#bf3989',
+  evaluation: '#8250df',
+  marker: 'rgba(207, 34, 46, 0.25)',
+};
+/** Steps a joint's live trace keeps: 20 s at 100 Hz. */
+const TRACE_POINTS = 2000;
+/** Event kinds of the link between the host and the robot. */
+const LINK_EVENTS = ['fault', 'reconnect', 'watchdog', 'link_lost', 'stale_state', 'store'];
+
+/** The run page's charts, made when its first update arrives (the joints are known then). */
+function makeCharts(run, firstTraces) {
+  const charts = $('#charts');
+  charts.replaceChildren();
+  const everyStep = run.noise_interval === 1;
+  $('#traces-caption').textContent =
+    'Live traces of each joint at the control rate: position and command [rad] (left axis), raw action and exploration noise (right axis, policy units); ' +
+    (everyStep
+      ? 'the noise is resampled at every step.'
+      : 'red lines: the noise was resampled (first step of an episode and every interval).');
+  const joints = (firstTraces?.joints.length ?? 0) === 0 ? [] : run.joint_names.slice(0, firstTraces.joints.length);
+  return {
+    returns: new Chart(charts, {
+      title: 'Return per episode',
+      xLabel: 'training steps',
+      series: [
+        { label: 'training', stroke: COLORS.position },
+        { label: 'evaluation', stroke: COLORS.evaluation },
+      ],
+    }),
+    continuity: new Chart(charts, {
+      title: 'Continuity cost per training episode, % (log)',
+      xLabel: 'episode',
+      log: true,
+      series: [
+        { label: 'raw', stroke: COLORS.rawAction },
+        { label: 'applied', stroke: COLORS.command },
+      ],
+    }),
+    wear: null,
+    joints: joints.map(
+      (name) =>
+        new Chart($('#traces'), {
+          title: `Joint ${name}`,
+          xLabel: 'run step',
+          maxPoints: TRACE_POINTS,
+          markerColor: everyStep ? null : COLORS.marker,
+          series: [
+            { label: 'position', stroke: COLORS.position },
+            { label: 'command', stroke: COLORS.command },
+            { label: 'raw action', stroke: COLORS.rawAction, scale: 'y2' },
+            { label: 'noise', stroke: COLORS.noise, scale: 'y2' },
+          ],
+        }),
+    ),
+  };
+}
+
+function renderUpdate(update) {
+  const { run } = update;
+  if (view.charts === null) {
+    $('#traces').replaceChildren();
+    view.charts = makeCharts(run, update.traces);
+  }
+  view.row = run;
+  view.episodes.push(...update.episodes);
+  view.events.push(...update.events);
+  const { charts, episodes } = view;
   $('#run-title').textContent = `Run ${run.id}: ${run.name}`;
   $('#run-facts').textContent =
     `${run.status} · ${run.source} · ${run.robot} · ${run.task} · ${run.algo} · noise ${run.noise} every ` +
     `${run.noise_interval === -1 ? 'episode' : `${run.noise_interval} steps`} · seed ${run.seed} · ${episodes.length} episodes ended`;
-  const training = episodes.filter((episode) => !episode.evaluation);
-  drawLineChart($('#returns'), {
-    xLabel: 'training steps',
-    yLabel: 'return',
-    series: [
-      { name: 'training', color: '#0969da', points: training.map((e) => [e.trainingSteps, e.return]) },
-      { name: 'evaluation', color: '#bf3989', points: episodes.filter((e) => e.evaluation).map((e) => [e.trainingSteps, e.return]) },
-    ],
-  });
-  drawLineChart($('#continuity'), {
-    xLabel: 'episode',
-    yLabel: 'continuity cost %',
-    log: true,
-    series: [
-      { name: 'raw', color: '#9a6700', points: training.map((e) => [e.episode, e.rawContinuityCost]) },
-      { name: 'applied', color: '#1a7f37', points: training.map((e) => [e.episode, e.continuityCost]) },
-    ],
-  });
+
+  const training = update.episodes.filter((episode) => !episode.evaluation);
+  charts.returns.append(
+    update.episodes.map((e) => e.trainingSteps),
+    [update.episodes.map((e) => (e.evaluation ? null : e.return)), update.episodes.map((e) => (e.evaluation ? e.return : null))],
+  );
+  charts.continuity.append(
+    training.map((e) => e.episode),
+    [training.map((e) => positive(e.rawContinuityCost)), training.map((e) => positive(e.continuityCost))],
+  );
+  const worn = training.filter((e) => e.meanAbsCurrentA !== null || e.peakTemperatureC !== null);
+  if (worn.length > 0) {
+    charts.wear ??= new Chart($('#charts'), {
+      title: 'Wear per training episode (servo telemetry)',
+      xLabel: 'episode',
+      series: [
+        { label: 'mean |current| A', stroke: COLORS.command },
+        { label: 'peak temperature °C', stroke: COLORS.noise, scale: 'y2' },
+      ],
+    });
+    charts.wear.append(
+      worn.map((e) => e.episode),
+      [worn.map((e) => e.meanAbsCurrentA), worn.map((e) => e.peakTemperatureC)],
+    );
+  }
+  if (update.traces !== null) renderTraces(update.traces);
+
   const byLimit = new Map();
-  for (const episode of training) {
+  for (const episode of episodes) {
+    if (episode.evaluation) continue;
     for (const [limit, steps] of Object.entries(episode.safetyClips)) byLimit.set(limit, (byLimit.get(limit) ?? 0) + steps);
   }
   $('#interventions tbody').replaceChildren(
     ...[...byLimit].sort((a, b) => b[1] - a[1]).map(([limit, steps]) => row([limit, number(steps)])),
   );
   $('#events tbody').replaceChildren(
-    ...events
+    ...view.events
       .slice(-50)
       .reverse()
       .map((event) => row([event.at.slice(11, 19), event.episode === null ? '' : String(event.episode), event.kind, event.detail])),
   );
+  renderLink();
   renderState();
+}
+
+function renderTraces(traces) {
+  view.charts.joints.forEach((chart, j) => {
+    const joint = traces.joints[j];
+    chart.addMarkers(traces.resampledAt);
+    chart.append(traces.x, [joint.position, joint.command, joint.rawAction, joint.noise]);
+  });
+  const link = view.link;
+  link.steps += traces.x.length;
+  link.stale += traces.staleSteps;
+  link.clipped += traces.clippedSteps;
+  link.estop += traces.estopSteps;
+  // Tick periods from the device's clock, within an episode: the spread of the control rate the robot saw.
+  for (let i = 1; i < traces.x.length; i++) {
+    if (traces.episode[i] === traces.episode[i - 1]) link.periods.push(traces.deviceTimeS[i] - traces.deviceTimeS[i - 1]);
+  }
+  if (link.periods.length > TRACE_POINTS) link.periods.splice(0, link.periods.length - TRACE_POINTS);
+}
+
+/** Link health: stale states, tick periods, and the link's events. */
+function renderLink() {
+  const link = view.link;
+  const sorted = [...link.periods].sort((a, b) => a - b);
+  const quantile = (q) => (sorted.length === 0 ? null : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] * 1000);
+  const counts = new Map(LINK_EVENTS.map((kind) => [kind, 0]));
+  for (const event of view.events) if (counts.has(event.kind)) counts.set(event.kind, counts.get(event.kind) + 1);
+  $('#link tbody').replaceChildren(
+    row(['steps seen live', number(link.steps)]),
+    row(['stale states (robot held)', number(link.stale)]),
+    row(['steps clipped by safety', number(link.clipped)]),
+    row(['steps under e-stop', number(link.estop)]),
+    row(['tick period p50 [ms]', number(quantile(0.5))]),
+    row(['tick period p99 [ms]', number(quantile(0.99))]),
+    ...[...counts].map(([kind, count]) => row([`${kind} events`, number(count)])),
+  );
+}
+
+function positive(value) {
+  return value !== null && value > 0 ? value : null;
 }
 
 /** The robot's state and the e-stop buttons, from the training's control socket (when it runs on this machine). */
