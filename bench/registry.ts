@@ -7,6 +7,9 @@ export type BenchResult = Record<string, unknown>;
 export type Benchmark = () => AsyncGenerator<BenchResult>;
 
 export const benchmarks: Record<string, Benchmark> = {
+  bus: async function* () {
+    yield* (await import('./bus.js')).run();
+  },
   codec: async function* () {
     yield* (await import('./codec.js')).run();
   },

@@ -14,11 +14,11 @@
  * shares the machine: two states that arrive together make the first one `skipped`). `wall_s` against
  * `robot_s` (ticks / rate, homing included): the time the run took beyond the robot's own, start-up
  * (backend, learner worker, handshake) included.
+ * Then the rows of the servo-bus arms (`bench/bus.ts`), whose host is the bus master.
  * `TICK_BENCH_SECONDS` sets the robot time per transport (default 20 s).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +27,7 @@ import type { LinkReport } from '../src/device/device-robot.js';
 import { openDatabase } from '../src/store/database.js';
 import { resolveTrainConfig } from '../src/training/config.js';
 import { runTraining } from '../src/training/run.js';
+import { freePort, installed, printed, until } from './processes.js';
 import type { BenchResult } from './registry.js';
 
 const HZ = 100;
@@ -68,6 +69,9 @@ export async function* run(): AsyncGenerator<BenchResult> {
     const device = start(['sim-device', '--mqtt', url, '--twin', calibration]);
     await printed(device, /sim-device: '.*' on /);
     yield { hz: HZ, transport: 'mqtt', broker, ...(await measure({ mqtt: url }, calibration, seconds, join(folder, 'mqtt.db'))) };
+    device.kill('SIGINT');
+    // The servo-bus arms: the host is the bus master, so their rows have figures of their own.
+    for await (const row of (await import('./bus.js')).run()) yield { transport: 'bus', ...row };
   } finally {
     for (const child of children) child.kill('SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -127,40 +131,4 @@ function write100HzCalibration(folder: string): string {
   const path = join(folder, 'bench-reacher.json');
   writeFileSync(path, JSON.stringify(json));
   return path;
-}
-
-function installed(tool: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
-}
-
-function printed(child: ChildProcess, pattern: RegExp): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}: ${text}`)), 60_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      text += chunk.toString();
-      if (pattern.test(text)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`exited (${code}) before printing ${pattern}: ${text}`)));
-  });
-}
-
-async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (typeof address !== 'object' || address === null) throw new Error('no free port');
-  return address.port;
 }

@@ -59,6 +59,8 @@ export class BusSimDevice {
   private link: SerialByteLink | null = null;
   private running = false;
   private opening: Promise<void> | null = null;
+  /** "the arm is back in its home pose" was printed (once, when the hand finished). */
+  private handHomeSaid = false;
   private reportedOpenFailure = false;
   private cancelTick: (() => void) | null = null;
   private cancelFlush: (() => void) | null = null;
@@ -157,6 +159,11 @@ export class BusSimDevice {
     const now = this.nowMs();
     if (now < this.unpluggedUntilMs) return;
     this.plant.startHand(now);
+    if (!this.handHomeSaid && this.plant.handDoneAt(now)) {
+      // The operator is asked for the home pose once the hand holds it: tests and users wait for this line.
+      this.handHomeSaid = true;
+      this.log('sim-device: operator: the arm is back in its home pose');
+    }
     let replies: EmulatedReply[];
     try {
       replies = this.bus.receive(bytes, now);

@@ -130,6 +130,11 @@ export class TwinPlant implements ServoPlant {
     this.handStartedAtMs ??= atMs;
   }
 
+  /** The hand has finished its sweeps and holds the arm in its home pose, at `atMs`. */
+  handDoneAt(atMs: number): boolean {
+    return this.hand !== null && this.handStartedAtMs !== null && this.hand.doneAt((atMs - this.handStartedAtMs) / 1000);
+  }
+
   /** Servo `oldId` now answers to `newId` (the host wrote its ID register). */
   renumber(oldId: number, newId: number): void {
     const servo = this.servoOf(oldId);

@@ -5,6 +5,7 @@ import { estopCommand, withEStopOptions } from './estop.js';
 import { dashboardCommand, withDashboardOptions } from './dashboard.js';
 import { EXIT, exitCodeOf } from './exit-codes.js';
 import { brokerCommand, withBrokerOptions } from './broker.js';
+import { mqttAclCommand, withMqttAclOptions } from './mqtt-acl.js';
 import { calibrateCommand, withCalibrateOptions } from './calibrate.js';
 import { portsCommand, withPortsOptions } from './ports.js';
 import { simDeviceCommand, withSimDeviceOptions } from './sim-device.js';
@@ -187,6 +188,14 @@ export async function main(argv: string[]): Promise<number> {
       (y) => withBrokerOptions(y),
       async (args) => {
         exitCode = await brokerCommand(args);
+      },
+    )
+    .command(
+      'mqtt-acl',
+      'print a mosquitto ACL for one robot: only its host publishes commands, only the device publishes states',
+      (y) => withMqttAclOptions(y),
+      (args) => {
+        exitCode = mqttAclCommand(args);
       },
     )
     .command(

@@ -8,7 +8,7 @@ import { parseBusFaultCommand, parseScheduledBusFault } from '../bus-sim/faults.
 import { SimDevice } from '../firmware-sim/device.js';
 import { parseFaultCommand, parseScheduledFault } from '../firmware-sim/faults.js';
 import type { InjectableTransport } from '../transport/interface.js';
-import { MqttTransport } from '../transport/mqtt.js';
+import { MqttTransport, plainTextCredentialsWarning } from '../transport/mqtt.js';
 import { SerialTransport } from '../transport/serial.js';
 import { EXIT } from './exit-codes.js';
 import { untilSignal } from './broker.js';
@@ -76,6 +76,8 @@ export async function simDeviceCommand(args: SimDeviceArgs): Promise<number> {
   const faults = args.fault.map(parseScheduledFault);
   const calibration = loadCalibration(args.twin);
   const robotId = args.robot ?? calibration.robot;
+  const plainText = args.mqtt === undefined ? null : plainTextCredentialsWarning(args.mqtt);
+  if (plainText) console.error(plainText);
   const transport: InjectableTransport = args.port
     ? new SerialTransport({ path: args.port, baudRate: args.baud ?? 1_000_000 })
     : new MqttTransport({ url: args.mqtt!, robotId, role: 'device' });

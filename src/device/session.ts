@@ -59,6 +59,7 @@ import { RobotLinkError, type RobotLinkErrorKind } from './errors.js';
 import { deviceMismatches, type DeviceExpectation } from './joint-map.js';
 import { LatencyRecorder, type LatencySummary } from './latency.js';
 import { ClockScheduler } from './scheduler.js';
+import { settledWithin } from '../util/bounded.js';
 
 export type SessionPhase = 'idle' | 'connecting' | 'ready' | 'recovering' | 'failed' | 'closed';
 
@@ -145,6 +146,8 @@ const HOST_TO_DEVICE: ReadonlySet<number> = new Set([
   MessageType.ESTOP_CLEAR,
   MessageType.CONFIGURE,
 ]);
+/** The longest `close` waits for the supervisor to notice it [ms]: longer than any transport's connect timeout. */
+const SUPERVISOR_EXIT_LIMIT_MS = 5000;
 /** Sent commands remembered for the round-trip measurement. */
 const COMMAND_MEMORY = 16;
 
@@ -345,7 +348,7 @@ export class DeviceSession {
   /** Torque off (if the link is up), then closes the transport. Idempotent. */
   async close(): Promise<void> {
     if (this.closing) {
-      await this.supervisor;
+      await settledWithin(this.supervisor ?? Promise.resolve(), SUPERVISOR_EXIT_LIMIT_MS);
       return;
     }
     if (this.phase === 'ready') await this.torqueOff();
@@ -356,7 +359,8 @@ export class DeviceSession {
     this.attemptFault = closed;
     this.linkFault$.next(closed);
     await this.transport.close();
-    await this.supervisor;
+    // The supervisor may be inside a transport's open (bounded by its connect timeout); a stuck one must not hold the shutdown.
+    await settledWithin(this.supervisor ?? Promise.resolve(), SUPERVISOR_EXIT_LIMIT_MS);
     this.setPhase('closed', 'closed');
     this.states$.complete();
     this.faults$.complete();

@@ -1,7 +1,7 @@
 /**
  * A simulated operator's hand for the simulated firmware: while torque is off, it moves every driven
- * joint through its hard range (a triangle wave from home to the upper limit, down to the lower one
- * and back, joints in step), for a set time, then puts the arm back in its home pose and lets go.
+ * joint through its hard range (from home to the upper limit, a rest there, down to the lower one, a
+ * rest, and back, joints in step), for a set time, then puts the arm back in its home pose and lets go.
  * This is what `robo-train calibrate` asks a person to do; here it makes calibration testable
  * without hardware. Position-mode twins only (their servos follow the hand's path). Pure.
  */
@@ -16,6 +16,9 @@ export interface HandSweepOptions {
   /** Distance kept from each hard limit [rad]; default 0.01. */
   marginRad?: number;
 }
+
+/** Part of each sweep the hand rests at either end of a joint's range. */
+const DWELL_FRACTION = 0.1;
 
 export class HandSweep {
   private readonly low: Float64Array;
@@ -46,18 +49,24 @@ export class HandSweep {
   /** Joint targets [rad] at `tS` seconds after the hand started, into `out`, shape (driven joints,). */
   targetAt(tS: number, out: Float64Array): void {
     const phase = this.doneAt(tS) ? 0 : (tS % this.options.periodS) / this.options.periodS;
+    // Moving time home→high, high→low and low→home, with a rest at each end between them (a hand
+    // pushes a joint against its stop for a moment: a servo that lags the hand still gets there).
+    const moving = 1 - 2 * DWELL_FRACTION;
     for (let j = 0; j < out.length; j++) {
       const home = this.home[j];
       const high = this.high[j];
       const low = this.low[j];
-      // Path length home→high→low→home, walked at constant speed.
       const up = high - home;
       const across = high - low;
       const back = home - low;
-      let s = phase * (up + across + back);
-      if (s <= up) out[j] = home + s;
-      else if ((s -= up) <= across) out[j] = high - s;
-      else out[j] = low + (s - across);
+      const path = up + across + back;
+      const upTime = (moving * up) / path;
+      const acrossTime = (moving * across) / path;
+      if (phase <= upTime) out[j] = home + (phase / upTime) * up;
+      else if (phase <= upTime + DWELL_FRACTION) out[j] = high;
+      else if (phase <= upTime + DWELL_FRACTION + acrossTime) out[j] = high - ((phase - upTime - DWELL_FRACTION) / acrossTime) * across;
+      else if (phase <= upTime + 2 * DWELL_FRACTION + acrossTime) out[j] = low;
+      else out[j] = low + ((phase - upTime - 2 * DWELL_FRACTION - acrossTime) / (moving - upTime - acrossTime)) * back;
     }
   }
 }

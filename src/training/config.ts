@@ -1,5 +1,6 @@
 import { NOISE_NAMES, type NoiseName } from '../rl/exploration/strategy.js';
 import { UsageError } from '../util/errors.js';
+import { withoutPassword } from '../util/url-credentials.js';
 
 /**
  * Every option of a training run, with its default. One table drives the CLI help (`robo-train
@@ -338,4 +339,9 @@ function wholeNumber(flag: string, value: unknown, minimum: number): number {
   const number = finiteNumber(flag, value);
   if (!Number.isInteger(number) || number < minimum) throw new ConfigError(`${flag} must be a whole number >= ${minimum} (got ${number})`);
   return number;
+}
+
+/** The config as runs and checkpoints store it: the MQTT URL without its password (credentials are never persisted). */
+export function storableConfig(config: TrainConfig): TrainConfig {
+  return { ...config, mqtt: config.mqtt === null ? null : withoutPassword(config.mqtt) };
 }

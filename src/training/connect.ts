@@ -9,7 +9,7 @@ import type { Robot } from '../core/robot.js';
 import { SimRobot } from '../sim/sim-robot.js';
 import type { TrainConfig } from './config.js';
 import type { Transport } from '../transport/interface.js';
-import { MqttTransport } from '../transport/mqtt.js';
+import { MqttTransport, plainTextCredentialsWarning } from '../transport/mqtt.js';
 import { SerialTransport } from '../transport/serial.js';
 import { codeVersion } from '../util/version.js';
 import { DeviceRobot } from '../device/device-robot.js';
@@ -40,6 +40,8 @@ export async function connectRobot(config: TrainConfig, calibration: Calibration
   if (config.sim !== null) return SimRobot.create(calibration, options.seed);
   if (calibration.bus !== null) return connectBusRobot(config, calibration, options);
   const transport = hostTransport(config, calibration.robot);
+  const plainText = config.mqtt === null ? null : plainTextCredentialsWarning(config.mqtt);
+  if (plainText) options.log(plainText);
   const session = new DeviceSession({
     transport,
     expectation: expectationFromCalibration(calibration),

@@ -12,7 +12,7 @@
  * The wire: one JSON object per line each way, one request per connection.
  */
 import { chmodSync, lstatSync, mkdirSync, readdirSync, unlinkSync } from 'node:fs';
-import { createConnection, createServer, type Server } from 'node:net';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { OperatorEStop } from '../core/operator-estop.js';
@@ -73,13 +73,17 @@ export function controlFolder(): string {
 export class ControlServer {
   private constructor(
     private readonly server: Server,
+    private readonly connections: Set<Socket>,
     readonly path: string,
   ) {}
 
   static async open(estop: OperatorEStop, status: () => TrainingStatus, folder = controlFolder()): Promise<ControlServer> {
     const path = join(folder, `train-${process.pid}.sock`);
     removeIfPresent(path);
+    const connections = new Set<Socket>();
     const server = createServer((socket) => {
+      connections.add(socket);
+      socket.once('close', () => connections.delete(socket));
       socket.setEncoding('utf8');
       let buffer = '';
       socket.on('data', (chunk: string) => {
@@ -103,11 +107,14 @@ export class ControlServer {
     chmodSync(path, 0o600);
     // The socket alone does not keep the daemon alive.
     server.unref();
-    return new ControlServer(server, path);
+    return new ControlServer(server, connections, path);
   }
 
   async close(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    // A client that connected and never sent its line must not keep the daemon from exiting.
+    for (const socket of this.connections) socket.destroy();
+    await closed;
     removeIfPresent(this.path);
   }
 }

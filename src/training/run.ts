@@ -26,13 +26,20 @@ import type { Task } from '../tasks/task.js';
 import type { Rng } from '../util/rng.js';
 import { codeVersion } from '../util/version.js';
 import { CheckpointError, checkpointFolder, readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js';
-import type { TrainConfig } from './config.js';
+import { storableConfig, type TrainConfig } from './config.js';
 import { EpisodeRunner } from './episodes.js';
 import { formatEvaluation, formatProgress } from './progress.js';
 import { runStreams, type RunStreams } from './streams.js';
 import { InlineTrainer, type Trainer } from './trainer.js';
 import { WorkerTrainer } from './worker-trainer.js';
 import { UsageError } from '../util/errors.js';
+import { settledWithin } from '../util/bounded.js';
+
+/**
+ * The longest one step of a failed run's shutdown may take [ms] (stopping the robot, closing its
+ * session, closing the learner): above the session's own bounds (ACK wait, transport close).
+ */
+const SHUTDOWN_STEP_LIMIT_MS = 10_000;
 
 export interface TrainIo {
   /** Progress and status lines (stdout). */
@@ -128,7 +135,7 @@ export async function runTraining(
         seed: config.seed,
         sweep: config.sweep,
         jointNames: measuredJointNames(calibration),
-        config: { ...config, task: task.describe(), exploration: exploration.describe(), backend, trainer: trainerKind },
+        config: { ...storableConfig(config), task: task.describe(), exploration: exploration.describe(), backend, trainer: trainerKind },
         calibration: { ...calibration, sourcePath: undefined },
         codeVersion: codeVersion(),
       },
@@ -167,7 +174,7 @@ export async function runTraining(
           format: 1,
           runId: recorder.runId,
           createdAt: new Date().toISOString(),
-          config,
+          config: storableConfig(config),
           collected: snapshot.collected,
           updates: snapshot.learner.updates,
           episodes: progress.episodes,
@@ -239,7 +246,7 @@ export async function runTraining(
       return { runId: recorder.runId, status, reason, totalSteps: progress.totalSteps, episodes, checkpointPath, backend };
     } catch (error) {
       const reason = (error as Error).message;
-      await Promise.resolve(robot.stop(reason)).catch(() => undefined);
+      await settledWithin(Promise.resolve(robot.stop(reason)), SHUTDOWN_STEP_LIMIT_MS);
       if (loop.inEpisode) bestEffort(() => loop.endEpisode('aborted', reason));
       bestEffort(() => recorder.event('fault', reason, loop.episodeIndex));
       if (error instanceof StoreError && recorder.stepsPending > 0) {
@@ -252,8 +259,9 @@ export async function runTraining(
       throw error;
     }
   } finally {
-    await Promise.resolve(robot?.close()).catch(() => undefined);
-    await trainer.close();
+    // Each step of the shutdown is bounded: a link, broker or worker that stopped answering must not keep the run from ending.
+    await settledWithin(Promise.resolve(robot?.close()), SHUTDOWN_STEP_LIMIT_MS);
+    await settledWithin(trainer.close(), SHUTDOWN_STEP_LIMIT_MS);
     if (db) bestEffort(() => db?.close());
   }
 }

@@ -5,6 +5,7 @@ import { ActorForward } from '../rl/policy/actor.js';
 import type { Transition } from '../rl/replay-buffer.js';
 import type { Trainer, TrainerSnapshot } from './trainer.js';
 import type { FromWorker, ToWorker, TransitionChunk, WorkerInit } from './worker-protocol.js';
+import { settledWithin } from '../util/bounded.js';
 
 /** Transitions are handed to the worker in chunks of this many (or at every episode end). */
 const CHUNK_ROWS = 32;
@@ -133,8 +134,8 @@ export class WorkerTrainer implements Trainer {
   async close(): Promise<void> {
     const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
     this.send({ type: 'close' });
-    await Promise.race([exited, new Promise<void>((resolve) => setTimeout(resolve, 2000))]);
-    await this.worker.terminate();
+    if (await settledWithin(exited, 2000)) return;
+    await settledWithin(this.worker.terminate(), 2000);
   }
 
   private receive(message: FromWorker): void {

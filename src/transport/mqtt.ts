@@ -28,6 +28,8 @@ import {
   type MqttTopics,
 } from '../protocol/index.js';
 import { systemClock, type Clock } from '../core/clock.js';
+import { settleWithin, withTimeout } from '../util/bounded.js';
+import { isLoopback } from '../util/loopback.js';
 import { notOpenError, TransportError } from './errors.js';
 import type { InjectableTransport, LinkRole, TransportHandlers, TransportStats } from './interface.js';
 
@@ -50,6 +52,9 @@ export interface MqttTransportOptions {
 const VERSION_REFUSED = new Set([1, 132]);
 /** CONNACK codes that no retry can fix: bad credentials, not authorised (3.1.1 and 5). */
 const AUTH_REFUSED = new Set([4, 5, 134, 135]);
+
+/** The longest each step of a goodbye waits (the `offline` status, the DISCONNECT) [ms]: a stuck broker must not hold a shutdown. */
+const CLOSE_LIMIT_MS = 1000;
 
 let clientCounter = 0;
 
@@ -182,7 +187,7 @@ export class MqttTransport implements InjectableTransport {
     client.removeAllListeners();
     client.on('error', () => undefined);
     // end(true) sends no DISCONNECT: the broker treats it as a crash and publishes the Last Will.
-    await new Promise<void>((resolve) => client.end(true, () => resolve()));
+    await settleWithin(CLOSE_LIMIT_MS, (done) => client.end(true, done));
   }
 
   async close(): Promise<void> {
@@ -195,13 +200,15 @@ export class MqttTransport implements InjectableTransport {
     client.on('error', () => undefined);
     if (client.connected) {
       // A clean goodbye: `offline` now rather than after the keep-alive (the Last Will covers a crash).
-      await withTimeout(client.publishAsync(this.ownStatusTopic(), MqttStatus.OFFLINE, { qos: 1, retain: true }), 1000).catch(
+      await withTimeout(client.publishAsync(this.ownStatusTopic(), MqttStatus.OFFLINE, { qos: 1, retain: true }), CLOSE_LIMIT_MS).catch(
         () => undefined,
       );
-      await withTimeout(client.endAsync(), 1000).catch(() => client.end(true));
-    } else {
-      client.end(true);
+      if (await settleWithin(CLOSE_LIMIT_MS, (done) => client.end(false, done))) return;
+      // A broker that stopped answering: the socket is cut (a second end() would wait for the first).
+      client.stream.destroy();
+      return;
     }
+    await settleWithin(CLOSE_LIMIT_MS, (done) => client.end(true, done));
   }
 
   private newDecoder(): PacketDecoder {
@@ -255,7 +262,13 @@ export class MqttTransport implements InjectableTransport {
     const text = error instanceof Error ? error.message : String(error);
     const where = redact(this.options.url);
     if (code !== undefined && AUTH_REFUSED.has(code)) {
-      return new TransportError(`${where} refused the connection: ${text} (check the user name and password)`, {
+      const parsed = new URL(this.options.url);
+      // A resumed run's stored URL has no password (never stored): say where it comes from.
+      const hint =
+        parsed.username && !parsed.password && !process.env.ROBO_TRAIN_MQTT_PASSWORD
+          ? 'no password given: set ROBO_TRAIN_MQTT_PASSWORD or give it in the URL'
+          : 'check the user name and password';
+      return new TransportError(`${where} refused the connection: ${text} (${hint})`, {
         permanent: true,
         code: 'ENOTAUTHORIZED',
         cause: error,
@@ -277,6 +290,25 @@ export class MqttTransport implements InjectableTransport {
   }
 }
 
+/**
+ * A warning when `url` sends a password in plain text (mqtt://, not mqtts://) to a host off this
+ * machine, where anyone on the path can read it; null otherwise.
+ */
+export function plainTextCredentialsWarning(url: string): string | null {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return null;
+  }
+  const password = parsed.password !== '' || (parsed.username !== '' && Boolean(process.env.ROBO_TRAIN_MQTT_PASSWORD));
+  if (parsed.protocol !== 'mqtt:' || !password || isLoopback(parsed.hostname)) return null;
+  return (
+    `warning: ${redact(url)} sends the MQTT password in plain text to ${parsed.hostname}, readable by anyone on the network path: ` +
+    `use mqtts:// (TLS) for a broker off this machine`
+  );
+}
+
 /** The CONNACK return or reason code carried by mqtt.js's connection error, if it is one. */
 function connackCode(error: unknown): number | undefined {
   const code = (error as { code?: unknown } | null)?.code;
@@ -292,20 +324,4 @@ function redact(url: string): string {
   } catch {
     return url;
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
 }

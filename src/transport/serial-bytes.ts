@@ -8,7 +8,8 @@
  */
 import { SerialPort } from 'serialport';
 import { TransportError } from './errors.js';
-import { describeOpenError, ftdiLatencyNotice } from './serial.js';
+import { settleWithin } from '../util/bounded.js';
+import { CLOSE_LIMIT_MS, describeOpenError, ftdiLatencyNotice } from './serial.js';
 
 export interface SerialByteLinkOptions {
   path: string;
@@ -18,9 +19,6 @@ export interface SerialByteLinkOptions {
   /** Root of sysfs for the FTDI latency-timer check; default `/sys`. */
   sysfsRoot?: string;
 }
-
-/** The longest a close waits for queued bytes to leave before it closes anyway [ms]: a blocked peer must not hold a shutdown. */
-const CLOSE_DRAIN_LIMIT_MS = 500;
 
 export class SerialByteLink {
   readonly description: string;
@@ -81,7 +79,7 @@ export class SerialByteLink {
     return () => this.listeners.delete(listener);
   }
 
-  /** Lets queued bytes leave (at most CLOSE_DRAIN_LIMIT_MS), then closes. */
+  /** Lets queued bytes leave, then closes (each at most CLOSE_LIMIT_MS: a blocked peer must not hold a shutdown). */
   async close(): Promise<void> {
     const port = this.port;
     this.port = null;
@@ -90,19 +88,7 @@ export class SerialByteLink {
     port.removeAllListeners();
     port.on('error', () => undefined);
     if (!port.isOpen) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, CLOSE_DRAIN_LIMIT_MS);
-      port.drain(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, CLOSE_DRAIN_LIMIT_MS);
-      port.close(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    await settleWithin(CLOSE_LIMIT_MS, (done) => port.drain(done));
+    await settleWithin(CLOSE_LIMIT_MS, (done) => port.close(done));
   }
 }

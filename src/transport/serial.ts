@@ -11,6 +11,7 @@ import { basename } from 'node:path';
 import { SerialPort, type SerialPortMock } from 'serialport';
 import type { Message } from '../protocol/index.js';
 import { systemClock, type Clock } from '../core/clock.js';
+import { settleWithin } from '../util/bounded.js';
 import { notOpenError, TransportError } from './errors.js';
 import type { InjectableTransport, TransportHandlers, TransportStats } from './interface.js';
 import { FrameLink, RESYNC_BYTE } from './stream.js';
@@ -27,6 +28,9 @@ export interface SerialTransportOptions {
   /** Root of sysfs, for the FTDI latency-timer check (tests point it at a fake tree). Default `/sys`. */
   sysfsRoot?: string;
 }
+
+/** The longest a close waits for queued bytes to leave, and then for the port to close [ms]. */
+export const CLOSE_LIMIT_MS = 500;
 
 export class SerialTransport implements InjectableTransport {
   readonly kind = 'serial' as const;
@@ -99,9 +103,10 @@ export class SerialTransport implements InjectableTransport {
     // A late error of the dying port has nowhere to go.
     port.on('error', () => undefined);
     if (!port.isOpen) return;
-    await new Promise<void>((resolve) => {
-      port.drain(() => port.close(() => resolve()));
-    });
+    // A blocked peer (nobody reads the other end, a full output queue) never lets queued bytes
+    // leave: the drain and the close are each bounded, or a shutdown hangs forever.
+    await settleWithin(CLOSE_LIMIT_MS, (done) => port.drain(done));
+    await settleWithin(CLOSE_LIMIT_MS, (done) => port.close(done));
   }
 
   private fail(port: SerialPortHandle, error: Error): void {

@@ -58,11 +58,11 @@ for (const [name, limitRegisters] of [
 test('servo limits: a reversed joint swaps the ends; a range across the encoder seam and a continuous joint are refused in words', () => {
   const calibration = structuredClone(loadCalibration('so101'));
   calibration.joints[0].direction = -1;
-  calibration.joints[1].offsetRad = 3; // raw range 1.3 .. 4.7 rad: beyond tick 4095
+  calibration.joints[1].offsetRad = 3; // raw range 1.25 .. 4.75 rad: beyond tick 4095
   calibration.joints[2].limits.minPositionRad = null;
   calibration.joints[2].limits.maxPositionRad = null;
   const [reversed, seam, continuous] = servoLimits(calibration);
-  assert.deepEqual(reversed, { id: 1, joint: 'shoulder_pan', minTicks: ticksFromRawRad(-1.87), maxTicks: ticksFromRawRad(1.87) });
+  assert.deepEqual(reversed, { id: 1, joint: 'shoulder_pan', minTicks: ticksFromRawRad(-1.91986), maxTicks: ticksFromRawRad(1.91986) });
   assert.ok('reason' in seam && /across the encoder's 0\/4095 seam/.test(seam.reason), JSON.stringify(seam));
   assert.ok('reason' in continuous && /continuous joint/.test(continuous.reason));
 });

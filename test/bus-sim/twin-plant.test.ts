@@ -69,7 +69,10 @@ test('torque off frees the joint (gravity takes the arm, no current); torque on 
     runTo(plant, 2000, 3000);
     const held = plant.sense(elbowId, 3000);
     assert.ok(Math.abs(held.velocityRadS) < 0.01, `held still: ${held.velocityRadS} rad/s`);
-    const elbow = plant.sense(elbowId, 3000);
+    // Fallen, the forearm rests on its mechanical stop, which carries it; lifted back home, the servo does.
+    plant.actuate(elbowId, hold(start), 3000);
+    runTo(plant, 3000, 4500);
+    const elbow = plant.sense(elbowId, 4500);
     assert.ok(Math.abs(elbow.currentA) > 0.05, `the elbow holds the forearm against gravity: ${elbow.currentA} A`);
     assert.ok(Math.sign(elbow.currentA) === Math.sign(elbow.loadFraction));
     assert.ok(elbow.inputVoltageV < 7.4);

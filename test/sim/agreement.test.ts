@@ -6,10 +6,11 @@ import type { Calibration } from '../../src/calibration/types.js';
 import { MujocoTwin } from '../../src/sim/twin.js';
 
 const so101 = loadCalibration('so101');
+const koch = loadCalibration('koch');
 
-/** so101 with one joint's limits changed. */
-function withLimits(joint: number, change: Partial<Calibration['joints'][number]['limits']>): Calibration {
-  return { ...so101, joints: so101.joints.map((j, i) => (i === joint ? { ...j, limits: { ...j.limits, ...change } } : j)) };
+/** `calibration` with one joint's limits changed. */
+function withLimits(calibration: Calibration, joint: number, change: Partial<Calibration['joints'][number]['limits']>): Calibration {
+  return { ...calibration, joints: calibration.joints.map((j, i) => (i === joint ? { ...j, limits: { ...j.limits, ...change } } : j)) };
 }
 
 describe('twin and calibration agree', () => {
@@ -29,17 +30,18 @@ describe('twin and calibration agree', () => {
   const cases: [string, Calibration, RegExp][] = [
     [
       'a hard range beyond the mechanical range and the servo',
-      withLimits(0, { maxPositionRad: 1.95 }),
-      /joint 'shoulder_pan': hard range \[-1\.87, 1\.95\] reaches beyond the MJCF joint range \[-1\.9198\d*, 1\.9198\d*\]; joint 'shoulder_pan': hard range \[-1\.87, 1\.95\] reaches beyond the servo's ctrlrange \[-1\.87, 1\.87\]/,
+      withLimits(so101, 0, { maxPositionRad: 1.95 }),
+      /joint 'shoulder_pan': hard range \[-1\.91986, 1\.95\] reaches beyond the MJCF joint range \[-1\.9198\d*, 1\.9198\d*\]; joint 'shoulder_pan': hard range \[-1\.91986, 1\.95\] reaches beyond the servo's ctrlrange \[-1\.91986, 1\.91986\]/,
     ],
     [
+      // Koch's gripper: the designer's servo range lies inside the mechanical one.
       'a hard range beyond the servo only',
-      withLimits(2, { minPositionRad: -1.66 }),
-      /joint 'elbow_flex': hard range \[-1\.66, 1\.64\] reaches beyond the servo's ctrlrange \[-1\.64, 1\.64\]$/,
+      withLimits(koch, 5, { minPositionRad: -1.55 }),
+      /joint 'gripper': hard range \[-1\.55, 0\.03\] reaches beyond the servo's ctrlrange \[-1\.52, 0\.03\]$/,
     ],
     [
       'an effort limit above the servo',
-      withLimits(3, { maxEffortNm: 2.5 }),
+      withLimits(so101, 3, { maxEffortNm: 2.5 }),
       /joint 'wrist_flex': maxEffortNm 2\.5, but the MJCF limits the actuator to \[-1\.91, 1\.91\] N·m/,
     ],
     [
@@ -51,7 +53,8 @@ describe('twin and calibration agree', () => {
   for (const [name, calibration, message] of cases) {
     test(`refuses ${name}, naming the joint and both numbers`, async () => {
       await assert.rejects(MujocoTwin.create(calibration, 0), (error: Error) => {
-        assert.match(error.message, /so101\.xml disagrees with .*so101\.json: /);
+        const robot = calibration.robot;
+        assert.match(error.message, new RegExp(`${robot}\\.xml disagrees with .*${robot}\\.json: `));
         assert.match(error.message, message);
         return true;
       });

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { openDatabase } from '../../src/store/database.js';
 import { after, describe, test } from 'node:test';
 import { cleanup, freePort, haveTools, Mosquitto, RoboTrain, tempFolder } from '../hardware/support.js';
 
@@ -53,8 +54,19 @@ function credentials(folder: string): void {
   for (const file of readdirSync(folder)) chmodSync(join(folder, file), 0o644);
 }
 
+/** The MQTT URL run 1 stored in its config (SQLite `runs.config`). */
+function storedMqttUrl(db: string): string {
+  const store = openDatabase(db, { readonly: true });
+  try {
+    const row = store.prepare('SELECT config FROM runs WHERE id = 1').get() as { config: string };
+    return (JSON.parse(row.config) as { mqtt: string }).mqtt;
+  } finally {
+    store.close();
+  }
+}
+
 describe('MQTT over TLS with a user and password (mosquitto)', () => {
-  test('connects with mqtts:// and credentials (the password from the URL or ROBO_TRAIN_MQTT_PASSWORD); bad credentials fail the run at once', async (t) => {
+  test('connects with mqtts:// and credentials (the password from the URL or ROBO_TRAIN_MQTT_PASSWORD); the password is never stored, a resume gets it from the environment; bad credentials fail the run at once', async (t) => {
     if (!haveTools(t, 'mosquitto', 'mosquitto_passwd', 'openssl')) return;
     const folder = tempFolder('robo-train-tls-');
     credentials(folder);
@@ -95,6 +107,28 @@ describe('MQTT over TLS with a user and password (mosquitto)', () => {
       'the password never shows',
     );
     assert.doesNotMatch(train.stdout + train.stderr, /secret/);
+
+    // The password is stored nowhere (#16.5): not in the database's bytes, not in any checkpoint file.
+    const stored = storedMqttUrl(db);
+    assert.equal(stored, `mqtts://robot@127.0.0.1:${port}`, 'runs.config keeps the URL without its password');
+    const checkpoint = /checkpoint (\S+)$/m.exec(train.stdout)?.[1];
+    assert.ok(checkpoint, train.stdout);
+    const checkpointFolder = dirname(checkpoint);
+    for (const file of [db, `${db}-wal`, ...readdirSync(checkpointFolder).map((name) => join(checkpointFolder, name))]) {
+      if (existsSync(file)) assert.equal(readFileSync(file).indexOf('secret'), -1, `'secret' in ${file}`);
+    }
+    assert.equal((JSON.parse(readFileSync(checkpoint, 'utf8')) as { config: { mqtt: string } }).config.mqtt, stored);
+
+    // Resuming: the stored URL names the user; the password comes back from the environment.
+    const noPassword = new RoboTrain(['--resume', checkpoint, '--steps', '90', '--db', db], { env });
+    assert.equal(await noPassword.exited, 1, noPassword.stdout);
+    assert.match(noPassword.stderr, /refused the connection: .*\(no password given: set ROBO_TRAIN_MQTT_PASSWORD or give it in the URL\)/);
+    const resumed = new RoboTrain(['--resume', checkpoint, '--steps', '90', '--db', db], {
+      env: { ...env, ROBO_TRAIN_MQTT_PASSWORD: 'secret' },
+    });
+    assert.equal(await resumed.exited, 0, `${resumed.stdout}\n${resumed.stderr}`);
+    assert.match(resumed.stdout, /resumed from .*: \d+ updates, 60 steps/);
+    assert.match(resumed.stdout, /run 3 finished: 90 steps/);
 
     const refused = new RoboTrain(
       [

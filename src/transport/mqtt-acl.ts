@@ -1,0 +1,50 @@
+/**
+ * A mosquitto ACL file (mosquitto.conf(5), `acl_file`) for one robot: its host user may only publish
+ * commands, control messages and its status, and read what the device sends; its device user the
+ * reverse. Nobody else (other users, anonymous clients) may publish or read anything on the robot's
+ * topics, so a third client can neither command nor e-stop the robot, spoof a HELLO, nor flood its
+ * states. Topics as src/protocol/mqtt.ts names them.
+ */
+import { mqttTopics } from '../protocol/index.js';
+import { UsageError } from '../util/errors.js';
+
+export interface MqttAclOptions {
+  robotId: string;
+  /** The user name the training daemon connects with. */
+  hostUser: string;
+  /** The user name the robot (its bridge or firmware) connects with. */
+  deviceUser: string;
+}
+
+/** mosquitto takes a user name up to the end of the line: no line breaks, no surrounding blanks. */
+const USER_NAME = /^[^\s](?:[^\r\n]*[^\s])?$/;
+
+export function mosquittoAcl(options: MqttAclOptions): string {
+  const topics = mqttTopics(options.robotId);
+  for (const [flag, user] of [
+    ['--host-user', options.hostUser],
+    ['--device-user', options.deviceUser],
+  ] as const) {
+    if (!USER_NAME.test(user))
+      throw new UsageError(`${flag} '${user}' cannot be a mosquitto user name: no line breaks, no leading or trailing blanks`);
+  }
+  if (options.hostUser === options.deviceUser) {
+    throw new UsageError(`--host-user and --device-user are both '${options.hostUser}': the host and the device need users of their own`);
+  }
+  const block = (user: string, write: string[], read: string[]): string[] => [
+    `user ${user}`,
+    ...write.map((topic) => `topic write ${topic}`),
+    ...read.map((topic) => `topic read ${topic}`),
+  ];
+  return [
+    `# mosquitto ACL for robot '${options.robotId}' (robo-train mqtt-acl). In mosquitto.conf: allow_anonymous false,`,
+    '# password_file (mosquitto_passwd), use_username_as_clientid true (nobody takes over a session by its client id),',
+    '# acl_file pointing here. Users and topics not listed get nothing.',
+    '# The host (training daemon): commands, control (HELLO, TORQUE, ESTOP ...), its status and Last Will.',
+    ...block(options.hostUser, [topics.command, topics.control, topics.hostStatus], [topics.state, topics.event, topics.deviceStatus]),
+    '',
+    '# The device: states and heartbeats, events (DEVICE_INFO, FAULT, ACK), its status and Last Will.',
+    ...block(options.deviceUser, [topics.state, topics.event, topics.deviceStatus], [topics.command, topics.control, topics.hostStatus]),
+    '',
+  ].join('\n');
+}
