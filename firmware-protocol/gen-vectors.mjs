@@ -413,6 +413,44 @@ function edgeVectors() {
       flags: 3,
       text: '',
     }),
+    valid(
+      'joint_command_undefined_mode_bit',
+      'JOINT_COMMAND mode 0x80: exactly one bit, though no mode of v1.0; it decodes, and a device refuses it with NAK UNSUPPORTED_MODE (§ 5 notes).',
+      'JOINT_COMMAND',
+      0x3009,
+      jointCommand(2, { mode: 0x80 }),
+    ),
+    valid(
+      'joint_state_active_mode_undefined_bit',
+      'JOINT_STATE active_mode 0x40: one bit, of a mode a later minor version may define.',
+      'JOINT_STATE',
+      0x300a,
+      jointState(2, { active_mode: 0x40 }),
+    ),
+    valid(
+      'fault_joint_out_of_range',
+      'FAULT for joint 200 (neither 0–31 nor 0xFF): valid as a packet; the host reports it by number (§ 11).',
+      'FAULT',
+      0x300b,
+      {
+        device_time_us: 43,
+        code: 0x0001,
+        joint: 200,
+        flags: 1,
+        text: 'joint 200',
+      },
+    ),
+    valid(
+      'ack_undefined_result',
+      'ACK with result 0x1234, a code v1.0 does not define: valid as a packet; the host takes it as a NAK (§ 11).',
+      'ACK',
+      0x300c,
+      {
+        acked_type: 0x0020,
+        acked_seq: 7,
+        result: 0x1234,
+      },
+    ),
     fullBlockAtEnd(),
   ];
 }
@@ -565,8 +603,24 @@ function invalidVectors() {
       'bad_length',
       packetOf({ type: 0x0020, seq: 0x4010, payload: [], seed: SPECS.TORQUE.seed }),
     ),
+    invalid(
+      'bad_length_fixed_part',
+      'JOINT_STATE with a 15-byte payload, one short of its fixed part (whose last byte is joint_count): bad_length, before any joint-count check (§ 5 notes).',
+      'bad_length',
+      packetOf({
+        type: 0x0010,
+        seq: 0x4011,
+        payload: payloadOf(SPECS.JOINT_STATE, jointState(1)).slice(0, 15),
+        seed: SPECS.JOINT_STATE.seed,
+      }),
+    ),
     invalid('bad_field_joint_count_0', 'JOINT_COMMAND with joint_count 0.', 'bad_field', patched(command, 'JOINT_COMMAND', 11, [0])),
-    invalid('bad_field_joint_count_33', 'JOINT_STATE with joint_count 33.', 'bad_field', patched(state, 'JOINT_STATE', 15, [33])),
+    invalid(
+      'bad_field_joint_count_33',
+      'JOINT_STATE with joint_count 33 and a payload sized for 6 joints: the count is checked before the length it implies, so bad_field, not bad_length (§ 5 notes).',
+      'bad_field',
+      patched(state, 'JOINT_STATE', 15, [33]),
+    ),
     invalid(
       'bad_field_mode_two_bits',
       'JOINT_COMMAND mode 0x03: two modes at once.',
@@ -588,6 +642,12 @@ function invalidVectors() {
       'JOINT_STATE device_time_us = 2^53.',
       'bad_field',
       patched(state, 'JOINT_STATE', 0, le(2n ** 53n, 8)),
+    ),
+    invalid(
+      'bad_field_heartbeat_time_2_pow_53',
+      "HEARTBEAT time_us = 2^53: every u64 is a time under the 2^53 rule, HEARTBEAT's too (§ 2).",
+      'bad_field',
+      messagePacket('HEARTBEAT', 0x4012, { time_us: 2 ** 53, status: 0 }),
     ),
     invalid(
       'bad_field_non_ascii_name',
@@ -663,6 +723,19 @@ function streamVectors(messages) {
       expect: [{ error: 'cobs' }, { message: 'joint_command' }],
     },
     {
+      name: 'too_long_and_bad_cobs',
+      description:
+        'A frame of 1271 decoded bytes whose last COBS block runs past the delimiter: too long and malformed; too_long wins (§ 3.2). Then a valid frame.',
+      stream_hex: hex([
+        ...Array.from({ length: 5 }, () => [0xff, ...new Array(254).fill(0x66)]).flat(),
+        0x20,
+        0x77,
+        0x00,
+        ...frame('estop'),
+      ]),
+      expect: [{ error: 'too_long' }, { message: 'estop' }],
+    },
+    {
       name: 'overflow_then_resync',
       description: '2000 non-zero bytes without a delimiter (too long), then a valid frame.',
       stream_hex: hex([...new Array(2000).fill(0x55), 0x00, ...frame('torque_enable')]),
@@ -694,13 +767,13 @@ function sequenceVectors() {
   });
   return {
     description:
-      "a is newer than b when (a - b) mod 65536 is in 1..32767; delta is that difference as a signed 16-bit number. The tracker counts one sender's valid frames.",
+      "a is newer than b when (a - b) mod 65536 is in 1..32767; delta is that difference as a signed 16-bit number. The tracker counts one sender's valid frames; a seq that is not newer and not equal is a restart (a reboot), after which the frames 0..seq-1 of the new count are lost.",
     newer,
     tracker: {
       seqs: [65533, 65534, 65535, 0, 3, 3, 4, 10, 2, 3],
       events: ['first', 'in_order', 'in_order', 'in_order', 'gap', 'duplicate', 'in_order', 'gap', 'restart', 'in_order'],
       received: 10,
-      lost: 7,
+      lost: 9,
       duplicates: 1,
       restarts: 1,
     },

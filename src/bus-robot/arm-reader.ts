@@ -13,6 +13,8 @@ import { checkServos } from './startup.js';
 
 /** Period of the position reads [ms]. */
 const READ_PERIOD_MS = 20;
+/** Reads that may fail one after another before the arm counts as lost. */
+const MAX_FAILED_READS_IN_A_ROW = 5;
 /** Return delay calibrate stores in every servo [µs]: answer at once, the bus is the host's alone. */
 const RETURN_DELAY_US = 0;
 
@@ -97,15 +99,20 @@ export class BusArmReader {
 
   private async readLoop(): Promise<void> {
     const ids = this.joints.ids;
+    let failedInARow = 0;
     while (this.running) {
       try {
         const readings = await this.driver.readState(ids);
+        failedInARow = 0;
         ids.forEach((id, j) => {
           const reading = readings.get(id);
           if (reading !== undefined) this.rawRad[j] = rawRadFromTicks(reading.positionTicks);
         });
         for (const listener of this.listeners) listener(this.rawRad);
       } catch (error) {
+        // One lost or garbled answer is noise on the bus (the host is not driving anything here);
+        // several in a row mean the arm is gone.
+        if (++failedInARow < MAX_FAILED_READS_IN_A_ROW) continue;
         this.failure = error as Error;
         this.running = false;
         return;

@@ -118,9 +118,26 @@ export function parseCalibration(json: unknown, sourcePath: string): Calibration
     safety: safetyJson ? parseSafety(safetyJson) : { ...DEFAULT_SAFETY_SETTINGS },
     twin: twinJson ? parseTwin(twinJson, sourcePath) : null,
     bus,
+    defaultTask: parseDefaultTask(root, sourcePath),
     sourcePath,
   };
   return calibration;
+}
+
+/**
+ * `defaultTask`: a task name, or a task module's path (it contains '/' or ends in .js/.mjs), resolved
+ * against the calibration's folder so that a robot's task can live beside its calibration.
+ */
+function parseDefaultTask(root: FieldReader, sourcePath: string): string | null {
+  if (!root.has('defaultTask')) return null;
+  const value = root.string('defaultTask', 1024);
+  if (isTaskModulePath(value)) return resolve(dirname(sourcePath), value);
+  return root.identifier('defaultTask');
+}
+
+/** A `--task` or `defaultTask` value that names a module file rather than a built-in task. */
+export function isTaskModulePath(value: string): boolean {
+  return value.includes('/') || /\.m?js$/.test(value);
 }
 
 function parseJoint(reader: FieldReader, commandMode: CommandMode): JointCalibration {
@@ -371,6 +388,10 @@ class FieldReader {
 
   private record(): Record<string, unknown> {
     return this.value as Record<string, unknown>;
+  }
+
+  has(field: string): boolean {
+    return this.record()[field] !== undefined;
   }
 
   raw(field: string): unknown {

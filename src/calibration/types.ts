@@ -115,6 +115,11 @@ export interface Calibration {
   twin: TwinSpec | null;
   /** The servo bus, for a robot whose joints are bus servos (then every joint names its `servo`). */
   bus: BusSettings | null;
+  /**
+   * The task trained when no `--task` is given: a built-in task's name (`reach`, `swingup`, `furuta`)
+   * or the absolute path of a task module (the file may give it relative to itself); null: none.
+   */
+  defaultTask: string | null;
   /** Absolute path of the file it was read from (not stored in the file). */
   sourcePath: string;
 }

@@ -205,7 +205,8 @@ async function openDeviceArm(args: CalibrateArgs): Promise<ArmUnderCalibration> 
     console.log(`connecting to '${args.robot}' over ${transport.description} ...`);
     session.start();
     await session.whenReady(session.clock.nowMs() + 15_000);
-    await session.torqueOff();
+    // Sent even though a new session starts with torque off: hands are about to touch the robot.
+    await session.torqueOff(true);
   } catch (error) {
     await close();
     throw error;

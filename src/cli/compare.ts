@@ -32,7 +32,7 @@ export function compareCommand(args: CompareArgs): number {
       ['source', ...reports.map((r) => r.run.source)],
       ['robot', ...reports.map((r) => r.run.robot)],
       ['task', ...reports.map((r) => r.run.task)],
-      ['learner', ...reports.map((r) => r.run.algo)],
+      ['learner', ...reports.map((r) => (r.run.learning ? r.run.algo : `${r.run.algo} (no learning)`))],
       ['noise', ...reports.map((r) => `${r.run.noise} k=${r.run.noise_interval === -1 ? 'ep' : r.run.noise_interval}`)],
       ['status', ...reports.map((r) => r.run.status)],
     ];

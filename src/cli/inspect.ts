@@ -88,14 +88,21 @@ function describeRun(report: RunReport): string {
   const lines: [string, string][] = [
     ['status', `${run.status}${run.exit_reason ? ` (${run.exit_reason})` : ''}`],
     ['source', `${run.source}, robot ${run.robot}, task ${run.task}`],
-    ['learner', `${run.algo}, noise ${run.noise} ${interval}, seed ${run.seed}${run.sweep ? `, sweep ${run.sweep}` : ''}`],
+    [
+      'learner',
+      `${run.algo}${run.learning ? '' : ' (no learning)'}, noise ${run.noise} ${interval}, seed ${run.seed}${run.sweep ? `, sweep ${run.sweep}` : ''}`,
+    ],
+    ...(run.policy_checkpoint === null ? [] : [['policy', `the actor of ${run.policy_checkpoint}`] as [string, string]]),
     ['joints', run.joint_names.join(', ')],
     [
       'time',
       `${wallClock(run.started_at)} to ${run.ended_at ? wallClock(run.ended_at) : '-'}${seconds === null ? '' : ` (${formatCell(seconds)} s)`}`,
     ],
     ['code', `${run.code_version} on ${run.host}, pid ${run.pid}`],
-    ['training', `${training.episodes} episodes, ${training.steps} steps, mean return ${formatCell(training.mean_return)}`],
+    [
+      run.learning ? 'training' : 'episodes',
+      `${training.episodes} episodes, ${training.steps} steps, mean return ${formatCell(training.mean_return)}`,
+    ],
     ['evaluation', `${evaluation.episodes} episodes, mean return ${formatCell(evaluation.mean_return)}`],
     [
       'continuity',

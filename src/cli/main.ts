@@ -6,13 +6,17 @@ import { dashboardCommand, withDashboardOptions } from './dashboard.js';
 import { EXIT, exitCodeOf } from './exit-codes.js';
 import { brokerCommand, withBrokerOptions } from './broker.js';
 import { mqttAclCommand, withMqttAclOptions } from './mqtt-acl.js';
+import { learnerCommand, withLearnerOptions } from './learner.js';
 import { calibrateCommand, withCalibrateOptions } from './calibrate.js';
 import { portsCommand, withPortsOptions } from './ports.js';
 import { simDeviceCommand, withSimDeviceOptions } from './sim-device.js';
 import { runsCommand } from './runs.js';
 import { inspectCommand } from './inspect.js';
+import { configCommand } from './config.js';
 import { compareCommand } from './compare.js';
 import { exportCommand } from './export.js';
+import { exportPolicyCommand, withExportPolicyOptions } from './export-policy.js';
+import { runPolicyCommand, withRunOptions } from './run-policy.js';
 import { trainCommand, withTrainingDaemonOptions, withTrainOptions } from './train.js';
 import { reportCommand, withReportOptions } from './report.js';
 import { sweepCommand, withSweepOptions } from './sweep.js';
@@ -32,6 +36,12 @@ export async function main(argv: string[]): Promise<number> {
       'train a policy (the default command)',
       (y) =>
         withTrainingDaemonOptions(withTrainOptions(y))
+          .option('config', {
+            type: 'string',
+            requiresArg: true,
+            group: 'Run:',
+            describe: 'read options from this JSON or YAML file (keys: the flags without dashes); flags given here override it',
+          })
           .example('$0 --sim sim-reacher --steps 3000', 'train on the simulated 2-joint arm')
           .example(
             '$0 --port /dev/ttyUSB0 --robot my-arm --noise gsde --interval 8',
@@ -39,6 +49,18 @@ export async function main(argv: string[]): Promise<number> {
           ),
       async (args) => {
         exitCode = await trainCommand(camelCaseKeys(args));
+      },
+    )
+    .command(
+      'run',
+      "drive the robot with a checkpoint's actor, without learning (deterministic, or exploring with --noise)",
+      (y) =>
+        withRunOptions(y).example(
+          '$0 run --checkpoint logs/runs/robo-train-3 --sim sim-reacher --episodes 5',
+          'five deterministic episodes of run 3 on the twin',
+        ),
+      async (args) => {
+        exitCode = await runPolicyCommand(camelCaseKeys(args));
       },
     )
     .command(
@@ -56,6 +78,17 @@ export async function main(argv: string[]): Promise<number> {
           .option('json', { type: 'boolean', default: false, describe: 'one JSON object per run instead of a table' }),
       (args) => {
         exitCode = runsCommand(args);
+      },
+    )
+    .command(
+      'config <run>',
+      'the resolved configuration of a past run, as a --config file (robo-train config 3 > run3.json; robo-train --config run3.json)',
+      (y) =>
+        y
+          .positional('run', { type: 'string', demandOption: true, describe: 'run id or name (robo-train runs lists them)' })
+          .option('db', { type: 'string', default: DEFAULT_DB_PATH, describe: 'run database' }),
+      (args) => {
+        exitCode = configCommand(args);
       },
     )
     .command(
@@ -111,6 +144,18 @@ export async function main(argv: string[]): Promise<number> {
           }),
       async (args) => {
         exitCode = await exportCommand(args);
+      },
+    )
+    .command(
+      'export-policy <checkpoint>',
+      "a checkpoint's deterministic actor as ONNX, as C99 for a microcontroller, or as JSON",
+      (y) =>
+        withExportPolicyOptions(y).example(
+          '$0 export-policy logs/runs/robo-train-3 --format onnx --out reacher.onnx',
+          'the actor of run 3 for onnxruntime',
+        ),
+      (args) => {
+        exitCode = exportPolicyCommand(args);
       },
     )
     .command(
@@ -188,6 +233,14 @@ export async function main(argv: string[]): Promise<number> {
       (y) => withBrokerOptions(y),
       async (args) => {
         exitCode = await brokerCommand(args);
+      },
+    )
+    .command(
+      'learner',
+      "a fleet's learner: trains on the transitions of every robot of --fleet, publishes the actor's weights",
+      (y) => withLearnerOptions(y),
+      async (args) => {
+        exitCode = await learnerCommand(args);
       },
     )
     .command(

@@ -1,5 +1,6 @@
 import { readDatabase } from '../store/database.js';
 import { listRuns, type RunFilter } from '../store/queries.js';
+import { listFleets } from '../store/fleet-progress.js';
 import { EXIT } from './exit-codes.js';
 import { formatTable } from '../util/table.js';
 import { UsageError } from '../util/errors.js';
@@ -16,11 +17,31 @@ export function runsCommand(args: RunsArgs): number {
   }
   return readDatabase(args.db, (db) => {
     const runs = listRuns(db, args);
+    const fleets = listFleets(db);
     if (args.json) {
       for (const run of runs) console.log(JSON.stringify(run));
+      for (const fleet of fleets) console.log(JSON.stringify({ fleet }));
       return EXIT.ok;
     }
+    if (fleets.length > 0) {
+      console.log(
+        formatTable(
+          ['fleet', 'algo', 'updates', 'transitions', 'UTD', 'robots', 'max policy lag', 'updated'],
+          fleets.map((fleet) => [
+            fleet.fleet,
+            fleet.algo,
+            fleet.updates,
+            fleet.transitions,
+            fleet.transitions > 0 ? (fleet.updates / fleet.transitions).toFixed(2) : '',
+            fleet.robots,
+            fleet.maxPolicyLag ?? '',
+            fleet.updatedAt.slice(0, 19).replace('T', ' '),
+          ]),
+        ),
+      );
+    }
     if (runs.length === 0) {
+      if (fleets.length > 0) return EXIT.ok;
       const filtered = [args.source, args.noise, args.robot, args.sweep, args.since, args.status].some((value) => value !== undefined);
       console.log(`no runs in ${args.db}${filtered ? ' matching the filters' : ''}`);
       return EXIT.ok;
@@ -51,7 +72,7 @@ export function runsCommand(args: RunsArgs): number {
           run.source,
           run.robot,
           run.task,
-          run.algo,
+          run.learning ? run.algo : `${run.algo} (no learning)`,
           run.noise,
           run.interval === -1 ? 'ep' : run.interval,
           run.seed,

@@ -8,6 +8,7 @@ import { PRESET_NAMES, presetGrids, STUDY_SCHEDULE } from '../sweep/presets.js';
 import { formatDuration, formatSweepProgress, type SweepProgress } from '../sweep/progress.js';
 import { runCells, type CellOutcome } from '../sweep/runner.js';
 import { configMismatches, finishedCells, recordInvocation, sweepRuns, type SweepInvocation } from '../sweep/store.js';
+import { loadCalibration } from '../calibration/load.js';
 import { DEFAULT_TRAIN_CONFIG, flagName, refuseRepeatedFlags, TRAIN_OPTIONS } from '../training/config.js';
 import { EXIT } from './exit-codes.js';
 import { withTrainOptions } from './train.js';
@@ -79,6 +80,8 @@ export async function sweepCommand(args: SweepArgs, argv: readonly string[]): Pr
   const given = Object.fromEntries(Object.entries(args).filter(([key, value]) => value !== undefined && key in TRAIN_OPTIONS));
   refuseRepeatedFlags(given);
   const base = { ...(presets.length > 0 ? STUDY_SCHEDULE : {}), ...given };
+  // The twin's default task is written into every cell, so that a stored run says which task it trained.
+  if (base.task === undefined && typeof base.sim === 'string') base.task = loadCalibration(base.sim).defaultTask ?? undefined;
   const seeds = args.seeds === undefined ? undefined : Array.from({ length: args.seeds }, (_, seed) => seed);
   const cells = expandCells(blocks, base, name, seeds);
   const dbPath = typeof args['db'] === 'string' ? args['db'] : DEFAULT_TRAIN_CONFIG.db;

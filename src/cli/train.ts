@@ -1,5 +1,7 @@
 import type { Argv } from 'yargs';
+import { readConfigFile } from '../training/config-file.js';
 import {
+  ConfigError,
   DEFAULT_TRAIN_CONFIG,
   flagName,
   refuseRepeatedFlags,
@@ -8,14 +10,13 @@ import {
   type TrainConfig,
 } from '../training/config.js';
 import { readCheckpointMeta } from '../training/checkpoint.js';
-import { OperatorEStop } from '../core/operator-estop.js';
-import { ControlServer, type TrainingStatus } from '../training/control-socket.js';
 import { resolve } from 'node:path';
 import { DashboardListenError, DashboardThread } from '../dashboard/thread.js';
 import { openDatabase } from '../store/database.js';
 import { UsageError } from '../util/errors.js';
 import { announceDashboard, dashboardToken, listenError, parseDashboardAddress } from './dashboard.js';
 import { EXIT } from './exit-codes.js';
+import { supervise } from './supervise.js';
 
 /** Adds every training flag (from the one option table) to a yargs command. */
 export function withTrainOptions<T>(yargs: Argv<T>): Argv<T> {
@@ -77,73 +78,35 @@ async function startDashboard(address: unknown, token: unknown, db: string): Pro
  * (episode marked interrupted, database flushed, checkpoint written); a second one exits at once.
  */
 export async function trainCommand(values: Record<string, unknown>): Promise<number> {
-  // --resume continues with the checkpoint's options; flags given on the command line override them.
-  const resumed = typeof values['resume'] === 'string' ? readCheckpointMeta(values['resume']).config : {};
   const { dashboard: dashboardAddress, dashboardToken: givenToken, ...options } = values;
   const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
   refuseRepeatedFlags(given);
-  const config = resolveTrainConfig({ ...resumed, ...given });
+  if (Array.isArray(given['config'])) throw new ConfigError(`--config was given ${given['config'].length} times: give one file`);
+  const fromFile = typeof given['config'] === 'string' ? readConfigFile(given['config']) : {};
+  // --resume continues with the checkpoint's options; a --config file overrides them, and flags given
+  // on the command line override both.
+  const resume = given['resume'] ?? fromFile.resume;
+  const resumed = typeof resume === 'string' ? readCheckpointMeta(resume).config : {};
+  const config = resolveTrainConfig({ ...resumed, ...fromFile, ...given });
   const dashboard = dashboardAddress === undefined ? null : await startDashboard(dashboardAddress, givenToken, resolve(config.db));
-  const controller = new AbortController();
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (controller.signal.aborted) {
-      console.error(`robo-train: second ${signal}, exiting now`);
-      process.exit(EXIT.interrupted);
-    }
-    console.error(`robo-train: ${signal} received, stopping cleanly (again to force)`);
-    controller.abort(signal);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  // The operator's e-stop: SIGUSR1 latches it (what `robo-train estop` sends), SIGUSR2 clears it.
-  const operatorEStop = new OperatorEStop();
-  const onEStop = (): void => {
-    console.error('robo-train: e-stop (SIGUSR1): holding the robot until `robo-train estop --clear` (or SIGUSR2)');
-    operatorEStop.trigger('robo-train estop / SIGUSR1');
-  };
-  const onClear = (): void => {
-    console.error('robo-train: e-stop cleared (SIGUSR2)');
-    operatorEStop.clear();
-  };
-  process.on('SIGUSR1', onEStop);
-  process.on('SIGUSR2', onClear);
-  // `robo-train estop` finds this training by its control socket, never through the database.
-  const status: TrainingStatus = {
-    pid: process.pid,
-    runId: null,
-    db: resolve(config.db),
-    robot: config.sim ?? config.robot ?? '',
-    startedAt: new Date().toISOString(),
-    estop: null,
-  };
-  let control: ControlServer;
   try {
-    control = await ControlServer.open(operatorEStop, () => ({ ...status, estop: operatorEStop.reason }));
-  } catch (error) {
-    await dashboard?.close();
-    throw error;
-  }
-  try {
-    // tfjs and MuJoCo load here, not with every CLI command.
-    const { runTraining } = await import('../training/run.js');
-    const io = {
-      log: (line: string) => console.log(line),
-      onRunStarted: (runId: number) => {
-        status.runId = runId;
-        dashboard?.focus(runId);
-      },
-    };
-    const result = await runTraining(config, io, controller.signal, operatorEStop);
-    console.log(
-      `run ${result.runId} ${result.status}${result.reason ? ` (${result.reason})` : ''}: ${result.totalSteps} steps, ${result.episodes.length} episodes; checkpoint ${result.checkpointPath}`,
-    );
-    return EXIT.ok;
+    return await supervise({ robot: config.sim ?? config.robot ?? '', db: config.db }, async ({ stop, operatorEStop, onRunStarted }) => {
+      // tfjs and MuJoCo load here, not with every CLI command.
+      const { runTraining } = await import('../training/run.js');
+      const io = {
+        log: (line: string) => console.log(line),
+        onRunStarted: (runId: number) => {
+          onRunStarted(runId);
+          dashboard?.focus(runId);
+        },
+      };
+      const result = await runTraining(config, io, stop, operatorEStop);
+      console.log(
+        `run ${result.runId} ${result.status}${result.reason ? ` (${result.reason})` : ''}: ${result.totalSteps} steps, ${result.episodes.length} episodes; checkpoint ${result.checkpointPath}`,
+      );
+      return EXIT.ok;
+    });
   } finally {
-    await control.close();
     await dashboard?.close();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    process.off('SIGUSR1', onEStop);
-    process.off('SIGUSR2', onClear);
   }
 }

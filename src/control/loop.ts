@@ -273,15 +273,16 @@ export class ControlLoop {
     const { task } = this.parts;
     task.observe(state, this.appliedAction, this.obs);
     const reward = task.reward(this.previousState, this.commandRows[this.commandCount - 1], state);
+    const rewardAgeS = task.rewardAgeS?.() ?? null;
     const terminated = task.isTerminal(state);
     const truncated = !terminated && (cut || this.stepInEpisode >= task.episodeSteps);
     this.episodeReturn += reward;
-    this.completePreviousStep(reward, terminated, truncated);
+    this.completePreviousStep(reward, rewardAgeS, terminated, truncated);
     this.awaitingOutcome = false;
     return { terminated, truncated };
   }
 
-  private completePreviousStep(reward: number, terminated: boolean, truncated: boolean): void {
+  private completePreviousStep(reward: number, rewardAgeS: number | null, terminated: boolean, truncated: boolean): void {
     if (!this.evaluation) {
       this.parts.onTransition({
         obs: this.previousObs,
@@ -292,11 +293,11 @@ export class ControlLoop {
         truncated,
       });
     }
-    this.queueRow(reward, terminated || truncated ? STEP_FLAGS.episodeEnd : 0);
+    this.queueRow(reward, terminated || truncated ? STEP_FLAGS.episodeEnd : 0, rewardAgeS);
   }
 
   /** Queues the store row of the previous step, now that its reward is known. */
-  private queueRow(reward: number | null, extraFlags: number): void {
+  private queueRow(reward: number | null, extraFlags: number, rewardAgeS: number | null = null): void {
     const recorder = this.parts.recorder;
     if (!recorder) return;
     const history = this.commandRows[this.commandCount - 1];
@@ -311,6 +312,7 @@ export class ControlLoop {
       noise: this.noise,
       command: history,
       reward,
+      rewardAgeS,
       flags: this.previousFlags | extraFlags,
       telemetry: this.previousState.telemetry,
     });

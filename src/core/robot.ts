@@ -7,6 +7,12 @@ import type { JointCommand, JointState } from './joint-state.js';
 export interface Robot {
   readonly source: 'sim' | 'hardware';
   /**
+   * Waits until the robot can be driven (a device: handshake done, torque on), before an episode is
+   * begun: a robot that never answers, or answers in a way the run cannot use, leaves no episode behind.
+   * Absent for robots that are ready at once.
+   */
+  prepare?(): Promise<void>;
+  /**
    * Brings the robot to the episode's start and returns its state there: the twin is teleported, a
    * real robot follows the jerk-limited homing trajectory through the safety layer.
    */

@@ -27,6 +27,8 @@ export interface StepRow {
   /** [joints] joint units */
   command: ArrayLike<number>;
   reward: number | null;
+  /** Age [s] of the outside signal the reward came from (`Task.rewardAgeS`); absent or null when there is none. */
+  rewardAgeS?: number | null;
   flags: number;
   /** The actuators' own readings of the state the action answered, when the robot reports them. */
   telemetry: WearReadings | null;

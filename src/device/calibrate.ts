@@ -95,6 +95,7 @@ export function buildCalibrationJson(inputs: CalibrationInputs): Record<string, 
     joints,
   };
   if (passiveJoints.length > 0) json.passiveJoints = passiveJoints;
+  if (template?.defaultTask) json.defaultTask = template.defaultTask;
   if (template) json.safety = { ...template.safety };
   if (template?.bus) json.bus = { ...template.bus };
   if (template?.twin && inputs.twinMjcf) {

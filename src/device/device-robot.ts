@@ -125,7 +125,22 @@ export class DeviceRobot implements Robot {
     this.unsubscribe = () => subscriptions.forEach((subscription) => subscription.unsubscribe());
   }
 
+  async prepare(): Promise<void> {
+    await this.prepareToMove();
+  }
+
   async startEpisode(start: EpisodeStart): Promise<JointState> {
+    await this.prepareToMove();
+    this.episodeEpoch = this.session.faultEpoch;
+    this.lastAnsweredSeq = -1;
+    let state = await this.nextState(this.rawSeq);
+    state = this.homing ? await this.home(state, start.positionRad) : await this.settleUnpowered(state);
+    this.lastAnsweredSeq = -1;
+    return state;
+  }
+
+  /** Waits for the session (reconnecting with backoff, up to --reconnect-s), then clears a fault this host may clear and enables torque. */
+  private async prepareToMove(): Promise<void> {
     const now = this.session.clock.nowMs();
     const deadlineMs = (this.session.downSinceMs ?? now) + this.options.reconnectTimeoutMs;
     try {
@@ -140,12 +155,6 @@ export class DeviceRobot implements Robot {
       }
       throw error;
     }
-    this.episodeEpoch = this.session.faultEpoch;
-    this.lastAnsweredSeq = -1;
-    let state = await this.nextState(this.rawSeq);
-    state = this.homing ? await this.home(state, start.positionRad) : await this.settleUnpowered(state);
-    this.lastAnsweredSeq = -1;
-    return state;
   }
 
   async step(command: JointCommand): Promise<JointState> {
@@ -156,8 +165,7 @@ export class DeviceRobot implements Robot {
 
   /** Torque off; then the link figures so far go to the run as a 'link' event (the last one covers the run). */
   async stop(reason: string): Promise<void> {
-    this.log(`robot: stopping (${reason}): torque off`);
-    await this.session.torqueOff();
+    this.log(`robot: stopping (${reason}): ${await this.session.torqueOff()}`);
     try {
       this.options.event?.('link', JSON.stringify(this.report()));
     } catch {

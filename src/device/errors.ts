@@ -26,6 +26,8 @@ export type RobotLinkErrorKind =
   | 'out_of_range'
   /** The link cannot work until an operator acts (permissions, credentials, ACLs). Fatal. */
   | 'permanent'
+  /** The device sent a valid frame that contradicts its DEVICE_INFO (a state with another joint count): refused, and the session opened again. */
+  | 'protocol_error'
   /** No DEVICE_INFO answered HELLO in time. */
   | 'handshake_timeout'
   /** A control message went unanswered or was refused. */

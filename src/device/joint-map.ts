@@ -5,7 +5,7 @@
  * then passive ones). Pure.
  */
 import type { Calibration } from '../calibration/types.js';
-import { CommandModeBit, type JointStateMessage } from '../protocol/index.js';
+import { CommandModeBit, WATCHDOG_MAX_MS, WATCHDOG_MIN_MS, type JointStateMessage } from '../protocol/index.js';
 import type { JointState } from '../core/joint-state.js';
 
 /** How a calibrated robot must look on the wire. */
@@ -33,11 +33,13 @@ export interface DeviceDescription {
   supportedModes: number;
   minStateRateHz: number;
   maxStateRateHz: number;
+  defaultStateRateHz: number;
+  defaultWatchdogMs: number;
 }
 
 /** Lists every disagreement between a device and the calibration's expectation; empty when it fits. */
 export function deviceMismatches(device: DeviceDescription, expected: DeviceExpectation): string[] {
-  const problems: string[] = [];
+  const problems = deviceInfoRangeErrors(device);
   const names = expected.jointNames;
   const missing = names?.filter((name) => !device.jointNames.includes(name)) ?? [];
   const extra = names ? device.jointNames.filter((name) => !names.includes(name)) : [];
@@ -61,6 +63,25 @@ export function deviceMismatches(device: DeviceDescription, expected: DeviceExpe
       `state rate: the calibration runs at ${rate} Hz, the device streams ${device.minStateRateHz}–${device.maxStateRateHz} Hz`,
     );
   }
+  return problems;
+}
+
+/**
+ * The ranges PROTOCOL.md § 6.2 gives DEVICE_INFO but the decoder does not check (§ 5 notes, § 15 item 4):
+ * a device that breaks them cannot be driven as § 8 says, so the host refuses it naming the field.
+ */
+function deviceInfoRangeErrors(device: DeviceDescription): string[] {
+  const problems: string[] = [];
+  if (device.supportedModes === 0) problems.push('supported_modes: the device announces no command mode (0)');
+  const { minStateRateHz: min, defaultStateRateHz: preferred, maxStateRateHz: max } = device;
+  if (!(min >= 1 && min <= preferred && preferred <= max))
+    problems.push(
+      `state rates: the device announces min ${min}, default ${preferred}, max ${max} Hz (they must be 1 ≤ min ≤ default ≤ max)`,
+    );
+  if (device.defaultWatchdogMs < WATCHDOG_MIN_MS || device.defaultWatchdogMs > WATCHDOG_MAX_MS)
+    problems.push(
+      `default_watchdog_ms: the device announces ${device.defaultWatchdogMs} ms (it must be ${WATCHDOG_MIN_MS}–${WATCHDOG_MAX_MS})`,
+    );
   return problems;
 }
 
@@ -111,6 +132,9 @@ export class JointMap {
 
   /** Fills the calibrated readings of `out` (positions, velocities, efforts) from a raw JOINT_STATE. */
   toJointState(raw: JointStateMessage, out: JointState): void {
+    // Read through the wrong joint order, missing joints would become NaN and extra ones vanish.
+    if (raw.positionRad.length !== this.deviceJoints)
+      throw new RangeError(`a state with ${raw.positionRad.length} joints for a device of ${this.deviceJoints}`);
     for (let j = 0; j < this.deviceJoints; j++) {
       const d = this.deviceIndex[j];
       const direction = this.direction[j];

@@ -119,6 +119,8 @@ export interface SessionStats {
   lossRatio: number;
   /** Frames the decoder dropped, by reason (current connection). */
   rejectedFrames: Record<string, number>;
+  /** Valid JOINT_STATEs refused because their joint count differed from DEVICE_INFO's. */
+  refusedStates: number;
   /** NAKs by result name. */
   naks: Record<string, number>;
   /** The device's own count of refused commands in the current session. */
@@ -203,6 +205,11 @@ export class DeviceSession {
   /** Why the latest connection attempt failed, for the message when waiting ends. */
   private lastAttemptError: RobotLinkError | null = null;
   private latest: JointStateMessage | null = null;
+  /** Joint count of the latest DEVICE_INFO: every state must carry exactly this many (0 before any). */
+  private announcedJoints = 0;
+  /** States refused because their joint count differed from DEVICE_INFO's. */
+  private refusedStates = 0;
+  private lastDeviceSeq = -1;
   private lastStateAtMs = 0;
   private seq = 0;
   private lastHelloAtMs = Number.NEGATIVE_INFINITY;
@@ -215,6 +222,8 @@ export class DeviceSession {
   private ownEstop = false;
   /** Torque was enabled by `prepareToMove` and not disabled since: a state without TORQUE_ENABLED is a fault. */
   private torqueWanted = false;
+  /** TORQUE enable was sent since the last acknowledged TORQUE disable or new session (which disables torque, § 8.3). */
+  private torqueMayBeOn = false;
   private motionFault: RobotLinkError | null = null;
   private sessions = 0;
   private linkFaults = 0;
@@ -314,11 +323,32 @@ export class DeviceSession {
     return true;
   }
 
-  /** Safe state: TORQUE disable, waiting for its ACK when the link is up. Never throws. */
-  async torqueOff(): Promise<void> {
+  /**
+   * Safe state: TORQUE disable, waiting for its ACK when the link is up, unless torque is known to be
+   * off already (`always`: send it anyway, before hands touch the robot). Never throws; returns what
+   * was done, in words for the log.
+   */
+  async torqueOff(always = false): Promise<string> {
     this.torqueWanted = false;
-    if (this.phase !== 'ready') return;
-    await this.request({ type: MessageType.TORQUE, enable: false }).catch(() => undefined);
+    if (this.phase !== 'ready') return `torque off not sent: ${this.whyNotSent()}`;
+    if (!this.torqueMayBeOn && !always) return 'torque is off already (the device acknowledged TORQUE disable)';
+    try {
+      const answer = await this.request({ type: MessageType.TORQUE, enable: false });
+      if (answer.result !== ResultCode.OK) return `torque off refused by the device (${resultName(answer.result)})`;
+      this.torqueMayBeOn = false;
+      return 'torque off';
+    } catch (error) {
+      return `torque off sent, not confirmed (${asLinkError(error).message})`;
+    }
+  }
+
+  /** Why no frame goes to the device now, and what keeps it safe meanwhile. */
+  private whyNotSent(): string {
+    const failure = this.failure;
+    if (failure?.kind === 'version_mismatch')
+      return 'the device speaks another protocol version (no frame is sent to it); it has no session, so its torque is off';
+    if (failure) return `the session failed (${failure.message}); the device holds its own safe state`;
+    return `the link is down (${this.phase}); the device's watchdog stops it`;
   }
 
   /** Sends ESTOP now (best effort, no wait): the device latches and drops torque. */
@@ -339,6 +369,7 @@ export class DeviceSession {
       lostFrames: this.tracker.lost,
       lossRatio: this.tracker.lossRatio,
       rejectedFrames,
+      refusedStates: this.refusedStates,
       naks: { ...this.naks },
       commandsRejected: this.latest?.commandsRejected ?? 0,
       roundTrip: this.roundTrip.summary(),
@@ -351,7 +382,7 @@ export class DeviceSession {
       await settledWithin(this.supervisor ?? Promise.resolve(), SUPERVISOR_EXIT_LIMIT_MS);
       return;
     }
-    if (this.phase === 'ready') await this.torqueOff();
+    await this.torqueOff();
     this.closing = true;
     this.stopWatchdog();
     this.heartbeat?.unsubscribe();
@@ -423,6 +454,7 @@ export class DeviceSession {
       }
     }
     this.latest = null;
+    this.announcedJoints = 0;
     const helloSeq = this.seq;
     this.seq = nextSeq(this.seq);
     const hello: Message = {
@@ -482,12 +514,13 @@ export class DeviceSession {
       this.ownEstop = true;
       this.events$.next({
         type: 'notice',
-        text: `device '${info.deviceId}' has its e-stop latch set from before this run: it is cleared before the first episode`,
+        text: `device '${info.deviceId}' has its e-stop latch set from before this run: robo-train sends ESTOP_CLEAR before the first episode (the run stops if the e-stop input is still engaged)`,
       });
     }
     this.sessions++;
     this.motionFault = null;
     this.torqueWanted = false;
+    this.torqueMayBeOn = false;
     this.downSinceMs = null;
     this.startWatchdog();
     // The device's watchdog timeout is known now: heartbeats follow it from here.
@@ -508,7 +541,7 @@ export class DeviceSession {
     if ((status & (DeviceStatus.ESTOPPED | DeviceStatus.FAULT)) !== 0) {
       const answer = await this.request({ type: MessageType.ESTOP_CLEAR });
       if (answer.result === ResultCode.ESTOP_INPUT_ACTIVE) {
-        this.fail(estopError('the e-stop input is engaged'));
+        this.fail(estopError('the e-stop input is engaged (the device refused ESTOP_CLEAR)'));
         throw this.failure!;
       }
       if (answer.result !== ResultCode.OK)
@@ -516,6 +549,7 @@ export class DeviceSession {
       this.ownEstop = false;
     }
     if ((this.deviceStatus & DeviceStatus.TORQUE_ENABLED) === 0 || (status & (DeviceStatus.ESTOPPED | DeviceStatus.FAULT)) !== 0) {
+      this.torqueMayBeOn = true;
       const answer = await this.request({ type: MessageType.TORQUE, enable: true });
       if (answer.result !== ResultCode.OK)
         throw new RobotLinkError('fault', `the device refused to enable torque (${resultName(answer.result)})`);
@@ -571,44 +605,68 @@ export class DeviceSession {
   // ---------------------------------------------------------------- receiving
 
   private receive(message: Message, seq: number, receivedAtMs: number): void {
+    if (HOST_TO_DEVICE.has(message.type)) {
+      if (!this.echoReported) {
+        this.echoReported = true;
+        this.events$.next({
+          type: 'notice',
+          text: `${this.transport.description} delivers host messages back to the host (${messageName(message.type)}): is the link looped back or echoing?`,
+        });
+      }
+      return;
+    }
+    const previousSeq = this.lastDeviceSeq;
+    this.lastDeviceSeq = seq;
+    if (this.tracker.observe(seq) === 'restart' && this.phase === 'ready') {
+      // PROTOCOL.md § 11: restarted sequence numbers mean a reboot even when its DEVICE_INFO was lost.
+      this.raiseLinkFault(
+        new RobotLinkError(
+          'link_lost',
+          `the device rebooted (its sequence numbers restarted: ${seq} after ${previousSeq}); opening a new session`,
+        ),
+      );
+      return;
+    }
     switch (message.type) {
       case MessageType.JOINT_STATE:
-        this.tracker.observe(seq);
         this.onState(message, seq, receivedAtMs);
         return;
       case MessageType.DEVICE_INFO:
-        this.tracker.observe(seq);
         if (this.phase === 'ready' && this.clock.nowMs() - this.lastHelloAtMs > 2 * this.timing.helloIntervalMs) {
           this.raiseLinkFault(new RobotLinkError('link_lost', `device '${message.deviceId}' rebooted (it announced itself unasked)`));
           return;
         }
+        this.announcedJoints = message.jointNames.length;
         this.deviceInfo$.next(message);
         return;
       case MessageType.HEARTBEAT:
-        this.tracker.observe(seq);
         if (this.phase === 'ready')
           this.raiseLinkFault(new RobotLinkError('link_lost', 'the device ended the session (it sends heartbeats, no states)'));
         return;
       case MessageType.ACK:
-        this.tracker.observe(seq);
         this.onAck(message);
         return;
       case MessageType.FAULT:
-        this.tracker.observe(seq);
         this.onFault(message);
         return;
-      default:
-        if (HOST_TO_DEVICE.has(message.type) && !this.echoReported) {
-          this.echoReported = true;
-          this.events$.next({
-            type: 'notice',
-            text: `${this.transport.description} delivers host messages back to the host (${messageName(message.type)}): is the link looped back or echoing?`,
-          });
-        }
     }
   }
 
   private onState(message: JointStateMessage, seq: number, receivedAtMs: number): void {
+    // A state before this attempt's DEVICE_INFO belongs to no session of ours (a device still streaming to a previous host).
+    if (this.announcedJoints === 0) return;
+    const joints = message.positionRad.length;
+    if (joints !== this.announcedJoints) {
+      // Such a state would be read through the announced joint order: missing joints as NaN, extra ones dropped.
+      this.refusedStates++;
+      this.raiseLinkFault(
+        new RobotLinkError(
+          'protocol_error',
+          `the device sent a state with ${joints} joints, its DEVICE_INFO announced ${this.announcedJoints}: state refused (${this.refusedStates} so far); opening a new session`,
+        ),
+      );
+      return;
+    }
     const latest = this.copyState(message);
     this.lastStateAtMs = receivedAtMs;
     for (let slot = 0; slot < COMMAND_MEMORY; slot++) {
@@ -833,7 +891,7 @@ export class DeviceSession {
 function estopError(what: string): RobotLinkError {
   return new RobotLinkError(
     'estop',
-    `${what} on the robot: the run stops. Release the e-stop, make the robot safe and start the run again (robo-train never clears an e-stop it did not set).`,
+    `${what} on the robot: the run stops. Release the e-stop, make the robot safe and start the run again (robo-train clears only an e-stop latch it set itself or found set when the run started, and never an engaged e-stop input).`,
   );
 }
 

@@ -145,6 +145,8 @@ export class SimulatedFirmware {
   private lastHostFrameAtMs = 0;
   private lastHeartbeatAtMs = Number.NEGATIVE_INFINITY;
   private lastStateSeq = -1;
+  /** The `seq` of the session's first JOINT_STATE: a command answering an older state answers another session's (check 10). */
+  private firstStateSeq = -1;
   private lastCommandSeq = 0;
   private anyCommandAccepted = false;
   private commandsRejected = 0;
@@ -255,6 +257,7 @@ export class SimulatedFirmware {
     this.checkPositionLimits();
     this.nakSentThisPeriod = false;
     if (this.session) {
+      const firstOfSession = this.lastStateSeq < 0;
       this.lastStateSeq = this.emit({
         type: MessageType.JOINT_STATE,
         deviceTimeUs: this.nowUs(),
@@ -267,6 +270,7 @@ export class SimulatedFirmware {
         effortNm: this.rawEffort,
         jointStatus: this.jointStatus,
       });
+      if (firstOfSession) this.firstStateSeq = this.lastStateSeq;
       this.limitActive = false;
       this.clampedThisPeriod.fill(0);
     } else if (now - this.lastHeartbeatAtMs >= 1000) {
@@ -321,6 +325,9 @@ export class SimulatedFirmware {
     // not revive the session silently: the watchdog expires first, then the frame is handled.
     this.checkWatchdog(this.clock.nowMs());
     this.lastHostFrameAtMs = this.clock.nowMs();
+    // A HELLO repeats the one that opened the session only while the host has sent nothing else since
+    // (PROTOCOL.md § 8.3): a restarted host counts from 0 again, and its HELLO must open a new session.
+    if (message.type !== MessageType.HELLO && this.lastControl?.type === MessageType.HELLO) this.lastControl = null;
     if (message.type === MessageType.JOINT_COMMAND) {
       this.command(message, seq);
       return;
@@ -348,6 +355,12 @@ export class SimulatedFirmware {
   /** A frame the decoder dropped: a HELLO of another major version still gets its answer (PROTOCOL.md § 10.3). */
   rejected(rejection: Rejection): void {
     if (rejection.reason !== 'version' || rejection.type !== MessageType.HELLO || rejection.seq === undefined) return;
+    // A host the device cannot understand holds the link now: an open session ends as on any HELLO (§ 10.3).
+    if (this.session) {
+      this.session = false;
+      this.disable('HELLO of another protocol version: session ended');
+    }
+    this.lastControl = null;
     this.emit(this.deviceInfo());
     this.nak(MessageType.HELLO, rejection.seq, ResultCode.VERSION_MISMATCH);
   }
@@ -369,6 +382,11 @@ export class SimulatedFirmware {
         if (!this.session) return [ack(ResultCode.NO_SESSION)];
         if (this.estopLatch) return [ack(ResultCode.ESTOPPED)];
         if (this.faults.length > 0) return [ack(ResultCode.FAULT_ACTIVE)];
+        if (this.enabled) {
+          // Already ENABLED: targets and mode stay; the message only feeds the watchdog (§ 10.6).
+          this.lastFeedAtMs = this.clock.nowMs();
+          return [ack(ResultCode.OK)];
+        }
         this.enable();
         return [ack(ResultCode.OK)];
       case MessageType.ESTOP:
@@ -413,7 +431,8 @@ export class SimulatedFirmware {
     else if (this.anyCommandAccepted && !seqIsNewer(seq, this.lastCommandSeq)) refusal = ResultCode.OUT_OF_ORDER;
     else if (now > message.deadlineUs) refusal = ResultCode.STALE;
     else if (message.deadlineUs > now + COMMAND_HORIZON_US) refusal = ResultCode.INVALID_VALUE;
-    else if (this.lastStateSeq < 0 || seqIsNewer(message.stateSeq, this.lastStateSeq)) refusal = ResultCode.INVALID_VALUE;
+    else if (this.lastStateSeq < 0 || seqIsNewer(message.stateSeq, this.lastStateSeq) || seqIsNewer(this.firstStateSeq, message.stateSeq))
+      refusal = ResultCode.INVALID_VALUE;
     if (refusal !== ResultCode.OK) {
       this.commandsRejected++;
       this.commandsRefused++;
@@ -445,6 +464,7 @@ export class SimulatedFirmware {
     this.commandsRejected = 0;
     this.activeMode = 0;
     this.lastStateSeq = -1;
+    this.firstStateSeq = -1;
     this.lastHostFrameAtMs = this.clock.nowMs();
     this.handStartedAtMs ??= this.clock.nowMs();
   }

@@ -48,14 +48,10 @@ export function limitPositionTarget(
     target = limits.maxPositionRad;
     clamped = true;
   }
+  // Following no faster than the joint may move leaves the target as sent: not a clamp (PROTOCOL.md § 10.5).
   const maxStep = limits.maxVelocityRadS * periodS;
-  if (target > appliedRad + maxStep) {
-    target = appliedRad + maxStep;
-    clamped = true;
-  } else if (target < appliedRad - maxStep) {
-    target = appliedRad - maxStep;
-    clamped = true;
-  }
+  if (target > appliedRad + maxStep) target = appliedRad + maxStep;
+  else if (target < appliedRad - maxStep) target = appliedRad - maxStep;
   return { targetRad: target, clamped };
 }
 

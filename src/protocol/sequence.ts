@@ -30,7 +30,8 @@ export type SeqEvent = 'first' | 'in_order' | 'gap' | 'duplicate' | 'restart';
 /**
  * Link quality from the sequence numbers of one sender's valid frames, in the way a MAVLink ground
  * station counts lost packets. A byte stream or one MQTT connection does not reorder, so a number that
- * goes backwards means the sender restarted its counter (a reboot): counting starts again from it.
+ * goes backwards (not newer, not equal) means the sender restarted its counter (a reboot): counting
+ * starts again from it, and the numbers before it since the restart (0..seq-1) count as lost.
  */
 export class SequenceTracker {
   /** Valid frames seen. */
@@ -54,7 +55,9 @@ export class SequenceTracker {
     }
     this.last = seq;
     if (delta < 0) {
+      // A rebooted sender counts from 0 again: the frames 0..seq-1 of its new count were lost.
       this.restarts++;
+      this.lost += seq;
       return 'restart';
     }
     if (delta === 1) return 'in_order';

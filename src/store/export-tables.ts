@@ -11,7 +11,7 @@ export interface ExportTable {
   rows: Iterable<ExportCell[]>;
 }
 
-const STEP_SCALARS = ['episode', 'step', 'device_time_s', 'reward', 'flags'] as const;
+const STEP_SCALARS = ['episode', 'step', 'device_time_s', 'reward', 'flags', 'reward_age_s'] as const;
 
 /**
  * A run's steps, oldest first, with every array expanded into one column per value, named after the

@@ -30,6 +30,8 @@ export interface RunSummaryRow {
   mean_continuity_cost: number | null;
   mean_raw_continuity_cost: number | null;
   clipped_steps: number;
+  /** 0 when a trained policy acted without learning (`robo-train run`). */
+  learning: number;
 }
 
 /** Runs from the `run_summary` view, oldest first, narrowed by the filter. */
@@ -60,7 +62,7 @@ export function listRuns(db: Db, filter: RunFilter = {}): RunSummaryRow[] {
     .prepare(
       `SELECT * FROM (SELECT s.run, s.name, ${liveStatusSql('r')} AS status, s.source, s.robot, s.task, s.algo, s.noise, s.interval,
                              s.seed, s.sweep, s.started_at, s.ended_at, s.episodes, s.steps, s.mean_return, s.mean_continuity_cost,
-                             s.mean_raw_continuity_cost, s.clipped_steps
+                             s.mean_raw_continuity_cost, s.clipped_steps, r.learning
                       FROM run_summary s JOIN runs r ON r.id = s.run)
        ${where} ORDER BY run`,
     )
@@ -89,6 +91,10 @@ export interface RunRow {
   host: string;
   pid: number;
   heartbeat_at: string;
+  /** 1 for a training run, 0 when a trained policy acted without learning (`robo-train run`). */
+  learning: number;
+  /** learning 0: the checkpoint.json whose actor acted. */
+  policy_checkpoint: string | null;
 }
 
 /** The run a user names on the command line: its id, or its exact name. Null when there is none. */
@@ -97,7 +103,7 @@ export function findRun(db: Db, ref: string): RunRow | null {
   const row = db
     .prepare(
       `SELECT id, name, ${liveStatusSql('runs')} AS status, exit_reason, source, robot, task, algo, noise, noise_interval, seed, sweep,
-              started_at, ended_at, joint_names, code_version, host, pid, heartbeat_at
+              started_at, ended_at, joint_names, code_version, host, pid, heartbeat_at, learning, policy_checkpoint
        FROM runs WHERE ${byId ? 'id = ?' : 'name = ?'}`,
     )
     .get(byId ? Number(ref) : ref) as (Omit<RunRow, 'joint_names'> & { joint_names: string }) | undefined;

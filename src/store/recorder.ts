@@ -122,8 +122,8 @@ export class RunRecorder implements StepSink {
         db
           .prepare(
             `INSERT INTO runs (name, started_at, status, source, robot, task, algo, noise, noise_interval, seed, sweep,
-                               joint_names, config, calibration, code_version, host, pid, heartbeat_at)
-             VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+                               joint_names, config, calibration, code_version, host, pid, heartbeat_at, learning, policy_checkpoint)
+             VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
           )
           .run(
             info.name,
@@ -143,6 +143,8 @@ export class RunRecorder implements StepSink {
             hostname(),
             process.pid,
             now,
+            info.policyCheckpoint === undefined ? 1 : 0,
+            info.policyCheckpoint ?? null,
           ).lastInsertRowid,
       ),
     );

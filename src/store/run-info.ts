@@ -16,4 +16,9 @@ export interface RunInfo {
   config: Record<string, unknown>;
   calibration: unknown;
   codeVersion: string;
+  /**
+   * The checkpoint.json whose actor drove the robot without learning (`robo-train run`); absent for
+   * a training run.
+   */
+  policyCheckpoint?: string;
 }

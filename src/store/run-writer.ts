@@ -15,7 +15,7 @@ export class RunWriter {
   private ring: StepRing | null = null;
   /** True once the control thread stopped waiting for the lock (a forced exit). */
   private readonly abandoned: () => boolean;
-  private readonly scalars = new Float64Array(5);
+  private readonly scalars = new Float64Array(6);
   private readonly insertStep;
   private readonly insertEpisode;
   private readonly updateEpisode;
@@ -44,8 +44,8 @@ export class RunWriter {
     if (endianness() !== 'LE')
       throw new StoreError('the run store writes little-endian float32 arrays, and this host is big-endian: not supported');
     this.insertStep = db.prepare(
-      `INSERT INTO steps (run_id, episode, step, device_time_s, ${ARRAY_COLUMNS.join(', ')}, reward, flags)
-       VALUES (?, ?, ?, ?, ${ARRAY_COLUMNS.map(() => '?').join(', ')}, ?, ?)`,
+      `INSERT INTO steps (run_id, episode, step, device_time_s, ${ARRAY_COLUMNS.join(', ')}, reward, flags, reward_age_s)
+       VALUES (?, ?, ?, ?, ${ARRAY_COLUMNS.map(() => '?').join(', ')}, ?, ?, ?)`,
     );
     this.insertEpisode = db.prepare(`INSERT INTO episodes (run_id, episode, started_at, evaluation) VALUES (?, ?, ?, ?)`);
     this.updateEpisode = db.prepare(
@@ -188,7 +188,7 @@ export class RunWriter {
       for (let column = 0; column < widths.length; column++) {
         arrays[column] = widths[column] === 0 ? null : new Uint8Array(buffer, ring.arrayByteOffset(index, column), widths[column] * 4);
       }
-      insertStep.run(runId, scalars[0], scalars[1], scalars[2], ...arrays, scalars[3], scalars[4]);
+      insertStep.run(runId, scalars[0], scalars[1], scalars[2], ...arrays, scalars[3], scalars[4], scalars[5]);
     }
   }
 }

@@ -161,4 +161,34 @@ export const MIGRATIONS: readonly string[] = [
   FROM runs r LEFT JOIN episodes e ON e.run_id = r.id AND e.evaluation = 0 AND e.ended_at IS NOT NULL
   GROUP BY r.id;
   `,
+  // 3: runs in which a trained policy drove the robot without learning (`robo-train run`).
+  `
+  ALTER TABLE runs ADD COLUMN learning INTEGER NOT NULL DEFAULT 1;  -- 0: no learner ran; the actor of policy_checkpoint acted
+  ALTER TABLE runs ADD COLUMN policy_checkpoint TEXT;               -- the checkpoint.json whose actor drove the robot (learning 0)
+  `,
+  // 4: how old the outside signal a task module took its reward from was (docs/tasks.md).
+  `
+  ALTER TABLE steps ADD COLUMN reward_age_s REAL;  -- s; NULL when the reward comes from the joint readings alone
+  `,
+  // 5: fleet learners (docs/fleet.md): the learner's progress and each robot's, as of its latest checkpoint.
+  `
+  CREATE TABLE fleet_learners (
+    fleet         TEXT PRIMARY KEY,
+    algo          TEXT NOT NULL,
+    obs_dim       INTEGER NOT NULL,
+    action_dim    INTEGER NOT NULL,
+    updates       INTEGER NOT NULL,   -- gradient steps taken
+    transitions   INTEGER NOT NULL,   -- transitions ingested from every robot
+    updated_at    TEXT NOT NULL
+  );
+  CREATE TABLE fleet_robots (
+    fleet           TEXT NOT NULL REFERENCES fleet_learners(fleet),
+    robot           TEXT NOT NULL,
+    transitions     INTEGER NOT NULL,
+    missed_batches  INTEGER NOT NULL,  -- batches numbered by the robot that never arrived
+    policy_lag      INTEGER NOT NULL,  -- learner updates minus the weights version of the robot's latest batch
+    updated_at      TEXT NOT NULL,
+    PRIMARY KEY (fleet, robot)
+  );
+  `,
 ];

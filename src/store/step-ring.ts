@@ -39,8 +39,8 @@ function rowArrays(row: StepRow): ArrayLike<number>[] {
 }
 const NONE = new Float64Array(0);
 
-/** Scalars of a row, as float64 in this order: episode, step, deviceTimeS, reward (NaN = none), flags. */
-const SCALARS = 5;
+/** Scalars of a row, as float64 in this order: episode, step, deviceTimeS, reward (NaN = none), flags, rewardAgeS (NaN = none). */
+const SCALARS = 6;
 /** Int32 slots at the start of the buffer: rows pushed and rows released, each modulo 2^32. */
 const HEAD = 0;
 const TAIL = 1;
@@ -63,7 +63,7 @@ export interface StepRingLayout {
  * makes them visible). Counts are kept as JS numbers on each side and only their low 32 bits are
  * shared, so a run can push more than 2^32 rows as long as fewer than 2^31 wait at once.
  *
- * Memory: `capacity` × (40 + 4 × sum(widths)) bytes, e.g. 16,384 rows of a 6-joint arm with a
+ * Memory: `capacity` × (48 + 4 × sum(widths)) bytes, e.g. 16,384 rows of a 6-joint arm with a
  * 24-value observation take 4.2 MB.
  */
 export class StepRing {
@@ -163,6 +163,7 @@ export class StepRing {
     scalars[s + 2] = row.deviceTimeS;
     scalars[s + 3] = row.reward ?? Number.NaN;
     scalars[s + 4] = row.flags;
+    scalars[s + 5] = row.rewardAgeS ?? Number.NaN;
     const base = slot * this.rowValues;
     const values = this.values;
     const offsets = this.offsets;
@@ -196,7 +197,7 @@ export class StepRing {
     return this.count + (((Atomics.load(this.control, HEAD) | 0) - (this.count | 0)) | 0);
   }
 
-  /** Scalars of row number `index` (a full count, not yet released): [episode, step, deviceTimeS, reward or NaN, flags]. */
+  /** Scalars of row number `index` (a full count, not yet released): [episode, step, deviceTimeS, reward or NaN, flags, rewardAgeS or NaN]. */
   scalarsOf(index: number, out: Float64Array): void {
     const s = (index % this.capacity) * SCALARS;
     for (let i = 0; i < SCALARS; i++) out[i] = this.scalars[s + i]!;

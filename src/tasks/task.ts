@@ -5,7 +5,8 @@ import type { Rng } from '../util/rng.js';
 
 /**
  * A task turns joint readings into observations and rewards, and says where each episode starts.
- * It is pure: no I/O, no clock; the control loop calls it once per tick.
+ * The built-in tasks are pure: no I/O, no clock; the control loop calls them once per tick. A task
+ * module (docs/tasks.md) may take its reward from an outside signal, and then says how old it is.
  */
 export interface Task {
   readonly name: string;
@@ -32,6 +33,13 @@ export interface Task {
   isTerminal(state: JointState): boolean;
   /** Task parameters, stored with the run. */
   describe(): Record<string, number | string>;
+  /**
+   * Age [s] of the outside signal the last `reward` came from (a camera, a button), stored with the
+   * step (`steps.reward_age_s`); null or absent when the reward comes from the joint readings alone.
+   */
+  rewardAgeS?(): number | null;
+  /** Releases what the task holds (an MQTT subscription) at the end of the run. */
+  close?(): void | Promise<void>;
 }
 
 export type TaskFactory = (calibration: Calibration) => Task;

@@ -3,7 +3,9 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { ExplorationState } from '../rl/exploration/index.js';
 // state.js, not the learner's index: reading a checkpoint must not load tfjs.
 import { deserializeLearnerState, serializeLearnerState, type LearnerState } from '../rl/learner/state.js';
+import { actorLayout, actorWeightsFromParams } from '../rl/learner/params.js';
 import type { ReplaySnapshot } from '../rl/replay-buffer.js';
+import type { ActorWeights } from '../rl/types.js';
 import type { RngState } from '../util/rng.js';
 import type { TrainConfig } from './config.js';
 import { UsageError } from '../util/errors.js';
@@ -59,7 +61,7 @@ export function writeCheckpoint(
   let replayFile: string | null = null;
   if (checkpoint.replay) {
     replayFile = 'replay.bin';
-    atomicWrite(join(folder, replayFile), serializeArrays(checkpoint.replay));
+    atomicWrite(join(folder, replayFile), serializeReplay(checkpoint.replay));
   }
   const meta: CheckpointMeta = { ...checkpoint.meta, learnerFile, replayFile };
   const path = join(folder, 'checkpoint.json');
@@ -82,7 +84,7 @@ function checkpointJsonPath(path: string): string {
 export function readCheckpointMeta(path: string): CheckpointMeta {
   const jsonPath = checkpointJsonPath(path);
   if (!existsSync(jsonPath))
-    throw new CheckpointError(`no checkpoint at ${jsonPath} (--resume takes a checkpoint.json or its folder, e.g. logs/runs/robo-train-3)`);
+    throw new CheckpointError(`no checkpoint at ${jsonPath} (give a checkpoint.json or its folder, e.g. logs/runs/robo-train-3)`);
   let meta: CheckpointMeta;
   try {
     meta = JSON.parse(readFileSync(jsonPath, 'utf8')) as CheckpointMeta;
@@ -116,6 +118,17 @@ export function readCheckpoint(path: string): Checkpoint {
   return { meta, learner, replay };
 }
 
+/**
+ * The actor of a checkpoint and where it came from, read straight from the learner's flat parameters
+ * (no tfjs): what `robo-train run` drives the robot with and `export-policy` writes out.
+ */
+export function readCheckpointActor(path: string): { meta: CheckpointMeta; weights: ActorWeights; path: string } {
+  const jsonPath = checkpointJsonPath(path);
+  const { meta, learner } = readCheckpoint(jsonPath);
+  const weights = actorWeightsFromParams(actorLayout(learner.config.actor), learner.arrays.actor, learner.updates);
+  return { meta, weights, path: jsonPath };
+}
+
 function atomicWrite(path: string, bytes: Uint8Array): void {
   const temporary = `${path}.tmp-${process.pid}`;
   writeFileSync(temporary, bytes);
@@ -123,7 +136,7 @@ function atomicWrite(path: string, bytes: Uint8Array): void {
 }
 
 /** Layout: u32 header length, JSON header {added, arrays: [name, length]}, then float32 data in order. */
-function serializeArrays(snapshot: ReplaySnapshot): Uint8Array {
+export function serializeReplay(snapshot: ReplaySnapshot): Uint8Array {
   const arrays: [string, Float32Array][] = [
     ['obs', snapshot.obs],
     ['action', snapshot.action],
@@ -145,7 +158,7 @@ function serializeArrays(snapshot: ReplaySnapshot): Uint8Array {
   return out;
 }
 
-function deserializeReplay(bytes: Buffer): ReplaySnapshot {
+export function deserializeReplay(bytes: Buffer): ReplaySnapshot {
   const headerLength = bytes.readUInt32LE(0);
   const header = JSON.parse(bytes.subarray(4, 4 + headerLength).toString('utf8')) as { added: number; arrays: [string, number][] };
   let offset = Math.ceil((4 + headerLength) / 4) * 4;

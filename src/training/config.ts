@@ -1,5 +1,6 @@
 import { NOISE_NAMES, type NoiseName } from '../rl/exploration/strategy.js';
 import { UsageError } from '../util/errors.js';
+import { checkFleetName } from './fleet-wire.js';
 import { withoutPassword } from '../util/url-credentials.js';
 
 /**
@@ -17,7 +18,8 @@ export interface TrainConfig {
   watchdogMs: number | null;
   reconnectS: number;
   // what it learns
-  task: string;
+  /** A built-in task's name or a task module's path; null: the calibration's `defaultTask`. */
+  task: string | null;
   episodeSteps: number | null;
   algo: 'sac' | 'td3';
   hidden: number[];
@@ -65,6 +67,11 @@ export interface TrainConfig {
   backend: 'auto' | 'wasm' | 'node' | 'cpu';
   learner: 'auto' | 'inline' | 'worker';
   weightSyncMs: number;
+  /** Fleet robot: the fleet whose learner trains this robot's policy (docs/fleet.md), and the learner's broker. */
+  fleet: string | null;
+  learnerMqtt: string | null;
+  /** Fleet robot: batches sent but not yet acknowledged by the broker, at most; beyond, new batches are dropped (and said). */
+  fleetBufferBatches: number;
   quiet: boolean;
 }
 
@@ -100,7 +107,11 @@ export const TRAIN_OPTIONS: Record<keyof TrainConfig, OptionSpec> = {
     group: ROBOT,
     describe: 'hardware: a lost link that does not come back within this time fails the run [s]',
   },
-  task: { kind: 'string', group: LEARNER, describe: 'task: observation and reward' },
+  task: {
+    kind: 'string',
+    group: LEARNER,
+    describe: "task: reach, swingup, furuta, or a task module ./my-task.mjs (docs/tasks.md); default: the calibration's defaultTask",
+  },
   episodeSteps: { kind: 'number', group: LEARNER, describe: "steps per episode (default: the task's)" },
   algo: { kind: 'string', group: LEARNER, describe: 'learner', choices: ['sac', 'td3'] },
   hidden: { kind: 'string', group: LEARNER, describe: 'hidden layer widths of actor and critics, e.g. 256,256' },
@@ -165,6 +176,13 @@ export const TRAIN_OPTIONS: Record<keyof TrainConfig, OptionSpec> = {
     choices: ['auto', 'inline', 'worker'],
   },
   weightSyncMs: { kind: 'number', group: RUN, describe: 'worker learner: shortest time between two hand-overs of new actor weights [ms]' },
+  fleet: { kind: 'string', group: RUN, describe: "act for a fleet: stream transitions to the fleet's learner, act with its weights" },
+  learnerMqtt: { kind: 'string', group: RUN, describe: "--fleet: the learner's MQTT broker, e.g. mqtts://arm-2:pass@learner:8883" },
+  fleetBufferBatches: {
+    kind: 'number',
+    group: RUN,
+    describe: '--fleet: batches of 32 transitions kept while the broker is away; beyond, new ones are dropped',
+  },
   quiet: { kind: 'boolean', group: RUN, describe: 'no progress lines' },
 };
 
@@ -176,7 +194,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   robot: null,
   watchdogMs: null,
   reconnectS: 60,
-  task: 'reach',
+  task: null,
   episodeSteps: null,
   algo: 'sac',
   hidden: [256, 256],
@@ -222,6 +240,9 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   backend: 'auto',
   learner: 'auto',
   weightSyncMs: 20,
+  fleet: null,
+  learnerMqtt: null,
+  fleetBufferBatches: 1000,
   quiet: false,
 };
 
@@ -262,6 +283,11 @@ export function resolveTrainConfig(values: Partial<Record<string, unknown>>): Tr
       throw new ConfigError(`--${flagName(key)} must be a whole number from ${least} to ${most} (got ${value})`);
     }
   }
+  if (config.fleet !== null) checkFleetName(config.fleet);
+  if ((config.fleet === null) !== (config.learnerMqtt === null))
+    throw new ConfigError('--fleet and --learner-mqtt go together: the fleet and the broker its learner listens on');
+  if (config.fleet !== null && config.resume !== null)
+    throw new ConfigError('--resume does not apply with --fleet: the fleet learner keeps the checkpoints; restart the robot without it');
   if (config.batchSize > config.bufferSize) {
     throw new ConfigError(`--batch-size ${config.batchSize} exceeds --buffer-size ${config.bufferSize}: a batch is drawn from the buffer`);
   }
@@ -281,6 +307,7 @@ const WHOLE_NUMBER_LIMITS = {
   learningStarts: [0, Number.MAX_SAFE_INTEGER],
   evalEvery: [0, Number.MAX_SAFE_INTEGER],
   checkpointEvery: [0, Number.MAX_SAFE_INTEGER],
+  fleetBufferBatches: [1, 1_000_000],
   seed: [0, 2 ** 32 - 1],
 } as const;
 
@@ -301,7 +328,8 @@ export function refuseRepeatedFlags(given: Partial<Record<string, unknown>>): vo
   }
 }
 
-function parseOption(key: keyof TrainConfig, value: unknown): unknown {
+/** One option's value checked and converted as `resolveTrainConfig` does; a `ConfigError` names the flag. */
+export function parseOption(key: keyof TrainConfig, value: unknown): unknown {
   const flag = `--${flagName(key)}`;
   const spec = TRAIN_OPTIONS[key];
   switch (key) {
@@ -343,5 +371,9 @@ function wholeNumber(flag: string, value: unknown, minimum: number): number {
 
 /** The config as runs and checkpoints store it: the MQTT URL without its password (credentials are never persisted). */
 export function storableConfig(config: TrainConfig): TrainConfig {
-  return { ...config, mqtt: config.mqtt === null ? null : withoutPassword(config.mqtt) };
+  return {
+    ...config,
+    mqtt: config.mqtt === null ? null : withoutPassword(config.mqtt),
+    learnerMqtt: config.learnerMqtt === null ? null : withoutPassword(config.learnerMqtt),
+  };
 }

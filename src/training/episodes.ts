@@ -82,6 +82,8 @@ export class EpisodeRunner {
    */
   private async steps(evaluation: boolean, budgetLeft: () => boolean, onStep: () => void): Promise<EpisodeResult> {
     const { loop, robot, stop } = this;
+    // The episode begins with a robot that answered: a failed handshake is the run's failure, not an episode's.
+    await robot.prepare?.();
     const start = loop.beginEpisode(evaluation);
     let state = await robot.startEpisode(start);
     loop.robotReady(state);

@@ -4,9 +4,8 @@ import { formatCell } from '../util/table.js';
 export interface ProgressContext {
   totalSteps: number;
   stepsPerSecond: number;
-  updates: number;
-  /** Gradient updates per collected transition since the start. */
-  updateToData: number;
+  /** Gradient updates and updates per collected transition since the start; null when nothing learns (`robo-train run`). */
+  learning: { updates: number; updateToData: number } | null;
 }
 
 /**
@@ -27,8 +26,8 @@ export function formatProgress(episode: EpisodeResult, context: ProgressContext)
     `continuity ${formatCell(episode.rawContinuityCost)}% raw, ${formatCell(episode.continuityCost)}% applied`,
     `clipped ${episode.safetyClippedSteps}/${episode.steps}${clips ? ` (${clips})` : ''}`,
     `${Math.round(context.stepsPerSecond)} steps/s`,
-    `updates ${context.updates} (${context.updateToData.toFixed(2)}/step)`,
   ];
+  if (context.learning !== null) parts.push(`updates ${context.learning.updates} (${context.learning.updateToData.toFixed(2)}/step)`);
   if (episode.termination !== 'truncated' && episode.termination !== 'terminated')
     parts.push(`${episode.termination}: ${episode.reason ?? ''}`);
   return parts.join('  ');

@@ -21,7 +21,7 @@ import { ReplayBuffer } from '../rl/replay-buffer.js';
 import { totalmem } from 'node:os';
 import { StoreError } from '../store/errors.js';
 import type { RunStatus } from '../store/run-info.js';
-import { createTask } from '../tasks/index.js';
+import { loadTask } from '../tasks/index.js';
 import type { Task } from '../tasks/task.js';
 import type { Rng } from '../util/rng.js';
 import { codeVersion } from '../util/version.js';
@@ -32,6 +32,7 @@ import { formatEvaluation, formatProgress } from './progress.js';
 import { runStreams, type RunStreams } from './streams.js';
 import { InlineTrainer, type Trainer } from './trainer.js';
 import { WorkerTrainer } from './worker-trainer.js';
+import { FleetTrainer } from './fleet-trainer.js';
 import { UsageError } from '../util/errors.js';
 import { settledWithin } from '../util/bounded.js';
 
@@ -73,7 +74,24 @@ export async function runTraining(
 ): Promise<TrainResult> {
   const resumed: Checkpoint | null = config.resume ? readCheckpoint(config.resume) : null;
   const calibration = loadCalibration(robotName(config));
-  const task = createTask(config.task, calibration, config.episodeSteps ?? undefined);
+  const task = await loadTask(config.task, calibration, config.episodeSteps ?? undefined);
+  // A task module may hold a connection (an MQTT subscription for its reward): released however the run ends.
+  try {
+    return await trainWithTask(config, io, stop, operatorEStop, resumed, calibration, task);
+  } finally {
+    await closeTask(task, io);
+  }
+}
+
+async function trainWithTask(
+  config: TrainConfig,
+  io: TrainIo,
+  stop: AbortSignal,
+  operatorEStop: OperatorEStop,
+  resumed: Checkpoint | null,
+  calibration: Calibration,
+  task: Task,
+): Promise<TrainResult> {
   const schedule = validateSchedule({
     trainEvery: config.trainEvery,
     gradientSteps: config.gradientSteps,
@@ -92,8 +110,11 @@ export async function runTraining(
     head: learnerConfig.actor.head,
   });
   refuseOversizedBuffer(config.bufferSize, task.obsDim, calibration.joints.length);
-  const trainerKind = config.learner === 'auto' ? (config.sim ? 'inline' : 'worker') : config.learner;
-  const trainer = await startTrainer(trainerKind, config, learnerConfig, exploration, schedule, streams.replay);
+  const trainerKind = config.fleet !== null ? 'fleet' : config.learner === 'auto' ? (config.sim ? 'inline' : 'worker') : config.learner;
+  const trainer = await startTrainer(trainerKind, config, learnerConfig, exploration, schedule, streams.replay, {
+    robot: config.robot ?? calibration.robot,
+    log: io.log,
+  });
   let db: Db | null = null;
   let robot: Robot | null = null;
   try {
@@ -167,7 +188,9 @@ export async function runTraining(
       taskRng: streams.task,
       evaluationStochastic: config.evalStochastic,
     });
-    const saveCheckpoint = async (): Promise<string> => {
+    const saveCheckpoint = async (): Promise<string | null> => {
+      // A fleet robot has no learner of its own: the fleet's learner checkpoints.
+      if (trainer.kind === 'fleet') return null;
       const snapshot = await trainer.snapshot(config.saveReplay);
       const path = writeCheckpoint(checkpointFolder(config.db, recorder.runId), {
         meta: {
@@ -199,8 +222,7 @@ export async function runTraining(
         formatProgress(episode, {
           totalSteps: progress.totalSteps,
           stepsPerSecond: stepsThisProcess / ((performance.now() - startedMs) / 1000),
-          updates: trainer.updates,
-          updateToData: trainer.collected > 0 ? trainer.updates / trainer.collected : 0,
+          learning: { updates: trainer.updates, updateToData: trainer.collected > 0 ? trainer.updates / trainer.collected : 0 },
         }),
       );
     };
@@ -286,13 +308,25 @@ function learnerConfigFor(config: TrainConfig, task: Task, calibration: Calibrat
 
 /** The learner beside the loop (inline) or in its own thread (worker); see docs/exploration.md. */
 async function startTrainer(
-  kind: 'inline' | 'worker',
+  kind: 'inline' | 'worker' | 'fleet',
   config: TrainConfig,
   learnerConfig: LearnerConfig,
   exploration: ExplorationStrategy,
   schedule: TrainingSchedule,
   replayRng: Rng,
+  fleetRobot: { robot: string; log: (line: string) => void },
 ): Promise<Trainer> {
+  if (kind === 'fleet')
+    return FleetTrainer.start(
+      {
+        url: config.learnerMqtt!,
+        fleet: config.fleet!,
+        robot: fleetRobot.robot,
+        bufferBatches: config.fleetBufferBatches,
+        log: fleetRobot.log,
+      },
+      learnerConfig,
+    );
   if (kind === 'inline') return new InlineTrainer(await createLearner(learnerConfig), exploration, schedule, replayRng, config.bufferSize);
   return WorkerTrainer.start(
     {
@@ -337,6 +371,15 @@ function describeBackend(backend: BackendInfo): string {
   const detail =
     backend.name === 'wasm' ? ` (${backend.simd ? 'SIMD' : 'no SIMD'}, ${backend.threads} thread${backend.threads === 1 ? '' : 's'})` : '';
   return `${backend.name === 'tensorflow' ? 'tfjs-node (native TensorFlow)' : backend.name}${detail}, tfjs ${backend.tfjsVersion}${backend.note ? `; ${backend.note}` : ''}`;
+}
+
+async function closeTask(task: Task, io: TrainIo): Promise<void> {
+  try {
+    await task.close?.();
+  } catch (error) {
+    // The run has its outcome already; a task that cannot let go is worth a line, not a failed run.
+    io.log(`warning: ${(error as Error).message}`);
+  }
 }
 
 function bestEffort(action: () => unknown): void {

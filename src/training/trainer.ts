@@ -16,12 +16,12 @@ export interface TrainerSnapshot {
 }
 
 /**
- * Where transitions go and where the control tick's policy comes from. Two implementations: the
- * inline trainer (same thread, exact schedule, reproducible) and the worker trainer (a
- * `worker_threads` learner that never blocks the tick).
+ * Where transitions go and where the control tick's policy comes from: the inline trainer (same
+ * thread, exact schedule, reproducible), the worker trainer (a `worker_threads` learner that never
+ * blocks the tick) and the fleet trainer (the learner is another process, over MQTT).
  */
 export interface Trainer extends PolicySource {
-  readonly kind: 'inline' | 'worker';
+  readonly kind: 'inline' | 'worker' | 'fleet';
   /** Where the learner runs, for the run's log: `inline`, or `worker (nice 19)`. */
   readonly description: string;
   /** Gradient steps taken so far. */

@@ -48,3 +48,40 @@ export function mosquittoAcl(options: MqttAclOptions): string {
     '',
   ].join('\n');
 }
+
+export interface FleetAclOptions {
+  /** Topic names, as src/training/fleet-wire.ts `fleetTopics` makes them. */
+  weightsTopic: string;
+  transitionsTopic: (robot: string) => string;
+  learnerUser: string;
+  /** Each robot's daemon connects to the learner's broker as the user named like the robot. */
+  robots: string[];
+}
+
+/**
+ * A mosquitto ACL for a fleet (docs/fleet.md): only the learner publishes weights and reads
+ * transitions; each robot publishes only its own transitions and reads the weights.
+ */
+export function mosquittoFleetAcl(options: FleetAclOptions): string {
+  for (const user of [options.learnerUser, ...options.robots]) {
+    if (!USER_NAME.test(user))
+      throw new UsageError(`'${user}' cannot be a mosquitto user name: no line breaks, no leading or trailing blanks`);
+  }
+  if (options.robots.includes(options.learnerUser))
+    throw new UsageError(`the learner's user '${options.learnerUser}' is also a robot's: the learner needs a user of its own`);
+  return [
+    '# mosquitto ACL for a robo-train fleet (robo-train mqtt-acl --fleet). In mosquitto.conf: allow_anonymous false,',
+    '# password_file (mosquitto_passwd), use_username_as_clientid true, acl_file pointing here.',
+    '# The learner: publishes the weights, reads every robot’s transitions.',
+    `user ${options.learnerUser}`,
+    `topic write ${options.weightsTopic}`,
+    `topic read ${options.transitionsTopic('+')}`,
+    ...options.robots.flatMap((robot) => [
+      '',
+      `user ${robot}`,
+      `topic write ${options.transitionsTopic(robot)}`,
+      `topic read ${options.weightsTopic}`,
+    ]),
+    '',
+  ].join('\n');
+}

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
 import { CalibrationError, loadCalibration, parseCalibration, resolveCalibrationPath } from '../../src/calibration/load.js';
 import { CENTRE_TICKS, rawRadFromTicks, ticksFromRawRad } from '../../src/calibration/servo.js';
@@ -45,6 +45,8 @@ describe('calibration files', () => {
     ['margin eats the range', (j) => (j.joints[0].limits.softMarginRad = 3), /maxPositionRad must exceed minPositionRad by more than twice softMarginRad/],
     ['missing MJCF', (j) => (j.twin.mjcf = 'nope.xml'), /twin\.mjcf names a file that does not exist/],
     ['negative latency', (j) => (j.twin.realism.latencyTicks = -1), /twin\.realism\.latencyTicks must not be negative/],
+    ['a default task that is no name', (j) => (j.defaultTask = 'swing up'), /defaultTask must be 1 to 64 letters, digits/],
+    ['a default task that is no string', (j) => (j.defaultTask = 3), /defaultTask must be a string \(got 3\)/],
   ];
   for (const [name, corrupt, message] of cases) {
     test(`rejects ${name}, naming the field`, () => {
@@ -58,6 +60,16 @@ describe('calibration files', () => {
       });
     });
   }
+
+  test('each twin names its default task; a task module is found beside the calibration', () => {
+    const defaults = ['sim-reacher', 'arm', 'pendulum', 'furuta', 'so101', 'koch'].map((robot) => loadCalibration(robot).defaultTask);
+    assert.deepEqual(defaults, ['reach', 'reach', 'swingup', 'furuta', 'reach', 'reach']);
+    const json = reacher();
+    json.defaultTask = './tasks/mine.mjs';
+    assert.equal(parseCalibration(json, reacherPath).defaultTask, join(dirname(reacherPath), 'tasks', 'mine.mjs'));
+    delete json.defaultTask;
+    assert.equal(parseCalibration(json, reacherPath).defaultTask, null);
+  });
 
   test('unknown robot name lists where it looked', () => {
     assert.throws(() => loadCalibration('no-such-robot'), /no calibration named 'no-such-robot'/);

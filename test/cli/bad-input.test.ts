@@ -79,6 +79,16 @@ describe('calibrations and twins', () => {
       ['--sim', variant('rate', (json, xml) => ((json.controlHz = 1999), xml)), '--steps', '5'],
       /^robo-train: .*rate\.(json|xml).*1999/m,
     ));
+  test("a task that does not fit the robot names the robot's own", () =>
+    refused(
+      ['--sim', 'pendulum', '--task', 'reach', '--steps', '5'],
+      /^robo-train: the reach task needs position commands; 'pendulum' uses effort; 'pendulum' trains 'swingup' when --task is left out$/m,
+    ));
+  test('a calibration without a default task, and no --task', () =>
+    refused(
+      ['--sim', variant('no-task', (json, xml) => (delete json.defaultTask, xml)), '--steps', '5'],
+      /^robo-train: say which task to train: --task NAME \(reach, swingup, furuta\) or --task \.\/my-task\.mjs, or name one as "defaultTask" in .*no-task\.json$/m,
+    ));
 });
 
 describe('checkpoints', () => {

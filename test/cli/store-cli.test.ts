@@ -5,34 +5,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { format } from 'node:util';
 import Database from 'better-sqlite3';
-import { main } from '../../src/cli/main.js';
 import { readFloat32Blob } from '../../src/store/codec.js';
+import { robotrain } from './capture.js';
 
 const bin = fileURLToPath(new URL('../../../bin/robo-train.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'robo-train-store-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const db = join(dir, 'runs.db');
 
-/**
- * The reading commands run in-process through `main` (starting the CLI, which loads tfjs, costs
- * seconds a time on a loaded machine); their console output is captured.
- */
-async function robotrain(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  const { log, error } = console;
-  console.log = (...values: unknown[]) => stdout.push(`${format(...values)}\n`);
-  console.error = (...values: unknown[]) => stderr.push(`${format(...values)}\n`);
-  try {
-    const status = await main(args);
-    return { status, stdout: stdout.join(''), stderr: stderr.join('') };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
+// The reading commands run in-process through `main` (`robotrain` in capture.ts): starting the CLI costs seconds.
 
 /** A short real training run on the twin, in its own process. */
 function train(...args: string[]): Promise<{ code: number | null; stderr: string }> {
@@ -156,12 +138,13 @@ describe('robo-train runs / inspect / compare / export', () => {
     assert.equal(csv.status, 0, csv.stderr);
     const lines = csv.stdout.trim().split('\n');
     const header = lines[0].split(',');
-    assert.deepEqual(header.slice(0, 9), [
+    assert.deepEqual(header.slice(0, 10), [
       'episode',
       'step',
       'device_time_s',
       'reward',
       'flags',
+      'reward_age_s',
       'position_shoulder',
       'position_elbow',
       'velocity_shoulder',

@@ -79,8 +79,13 @@ export class ScriptedDevice {
     this.seq = nextSeq(this.seq);
   }
 
+  /** Counts its frames from `next` again, as a rebooted device does (whose first frames were lost). */
+  restartSequence(next = 0): void {
+    this.seq = next;
+  }
+
   sendState(positions: number[] = this.info.jointNames.map(() => 0)): void {
-    const n = this.info.jointNames.length;
+    const n = positions.length;
     this.send({
       type: MessageType.JOINT_STATE,
       deviceTimeUs: Math.round(this.clock.nowMs() * 1000),

@@ -251,7 +251,7 @@ describe('device session: faults and e-stops', () => {
     await clock.advance(50);
     assert.equal(faults.at(-1)?.kind, 'estop');
     assert.equal(faults.at(-1)?.fatal, true);
-    assert.match(faults.at(-1)!.message, /never clears an e-stop it did not set/);
+    assert.match(faults.at(-1)!.message, /clears only an e-stop latch it set itself or found set when the run started/);
     assert.match(String(await rejection(session.prepareToMove(clock.nowMs() + 1000))), /e-stop latch was set during the run/);
     await session.close();
   });
@@ -346,6 +346,149 @@ describe('device session: faults and e-stops', () => {
     await clock.advance(1);
     const waitingError = await waiting;
     assert.ok(waitingError instanceof RobotLinkError && waitingError.kind === 'closed');
+    await session.close();
+  });
+});
+
+describe('device session: frames that contradict the device', () => {
+  for (const joints of [1, 3]) {
+    test(`a state with ${joints} joints from a device that announced 2 is refused, counted, and the session opened again`, async () => {
+      const { clock, device, session, faults } = await setup();
+      const states: number[][] = [];
+      session.states$.subscribe((frame) => states.push([...frame.message.positionRad]));
+      session.start();
+      await clock.advance(100);
+      assert.equal(session.phase, 'ready');
+      const hellos = device.receivedOf(MessageType.HELLO).length;
+      device.stopStreaming();
+      device.sendState(Array.from({ length: joints }, () => 0.5));
+      await clock.advance(5);
+      assert.equal(faults.length, 1);
+      assert.equal(faults[0].kind, 'protocol_error');
+      assert.equal(faults[0].fatal, false);
+      assert.match(
+        faults[0].message,
+        new RegExp(`a state with ${joints} joints, its DEVICE_INFO announced 2: state refused \\(1 so far\\)`),
+      );
+      assert.equal(session.stats.refusedStates, 1);
+      assert.ok(
+        states.every((positions) => positions.length === 2 && positions.every(Number.isFinite)),
+        'no refused state reaches the robot',
+      );
+      device.stream(20);
+      await clock.advance(1000);
+      assert.equal(session.phase, 'ready');
+      assert.ok(device.receivedOf(MessageType.HELLO).length > hellos, 'a new handshake');
+      assert.equal(session.stats.sessions, 2);
+      await session.close();
+    });
+  }
+
+  test('sequence numbers that restart without a DEVICE_INFO are a reboot: new handshake, the missed frames counted lost', async () => {
+    const { clock, device, session, faults } = await setup();
+    session.start();
+    await clock.advance(200);
+    assert.equal(session.phase, 'ready');
+    const lostBefore = session.stats.lostFrames;
+    // The reboot's DEVICE_INFO (seq 0) was lost; the device streams on from seq 1.
+    device.restartSequence(1);
+    await clock.advance(25);
+    assert.equal(faults.length, 1);
+    assert.equal(faults[0].kind, 'link_lost');
+    assert.match(faults[0].message, /the device rebooted \(its sequence numbers restarted: 1 after \d+\)/);
+    assert.equal(session.stats.lostFrames - lostBefore, 1, 'frame 0 of the new count');
+    await clock.advance(1000);
+    assert.equal(session.phase, 'ready');
+    assert.equal(session.stats.sessions, 2);
+    await session.close();
+  });
+});
+
+describe('device session: what the host says it does about torque', () => {
+  test('TORQUE disable is sent once at the end, by torqueOff or by close, not by both', async () => {
+    const { clock, device, session } = await setup();
+    session.start();
+    await clock.advance(100);
+    const moving = session.prepareToMove(clock.nowMs() + 5000);
+    await clock.advance(100);
+    await moving;
+    const off = session.torqueOff();
+    await clock.advance(10);
+    assert.equal(await off, 'torque off');
+    const closed = session.close();
+    await clock.advance(10);
+    await closed;
+    const disables = device
+      .receivedOf(MessageType.TORQUE)
+      .filter((entry) => entry.message.type === MessageType.TORQUE && !entry.message.enable);
+    assert.equal(disables.length, 1);
+  });
+
+  test('close alone still disables torque that was enabled', async () => {
+    const { clock, device, session } = await setup();
+    session.start();
+    await clock.advance(100);
+    const moving = session.prepareToMove(clock.nowMs() + 5000);
+    await clock.advance(100);
+    await moving;
+    const closed = session.close();
+    await clock.advance(10);
+    await closed;
+    const disables = device
+      .receivedOf(MessageType.TORQUE)
+      .filter((entry) => entry.message.type === MessageType.TORQUE && !entry.message.enable);
+    assert.equal(disables.length, 1);
+  });
+
+  test('after a version mismatch torqueOff says it sent nothing, and sends nothing', async () => {
+    const { clock, wire, device, session } = await setup({ device: { answerHello: false }, stream: false });
+    session.start();
+    await clock.advance(10);
+    wire.inject('device', foreignDeviceInfoFrame(2, 3));
+    await clock.advance(10);
+    assert.equal(session.phase, 'failed');
+    const sent = device.received.length;
+    assert.match(await session.torqueOff(), /^torque off not sent: the device speaks another protocol version/);
+    await clock.advance(100);
+    assert.equal(device.received.length, sent);
+    await session.close();
+  });
+
+  test('after a fault that needs a power cycle torqueOff says it sent nothing', async () => {
+    const { clock, device, session } = await setup();
+    session.start();
+    await clock.advance(100);
+    device.send({
+      type: MessageType.FAULT,
+      deviceTimeUs: 1,
+      code: FaultCode.OVERCURRENT,
+      joint: 0,
+      flags: FaultFlag.LATCHED | FaultFlag.REBOOT_REQUIRED,
+      text: '',
+    });
+    await clock.advance(10);
+    assert.equal(session.phase, 'failed');
+    assert.match(await session.torqueOff(), /^torque off not sent: the session failed \(the device needs a power cycle/);
+    await session.close();
+  });
+
+  test('a device that boots with its e-stop input engaged: the host says it tries ESTOP_CLEAR, and the failure does not deny it', async () => {
+    const { clock, device, session, events } = await setup();
+    device.status |= DeviceStatus.ESTOPPED;
+    device.estopClearResult = ResultCode.ESTOP_INPUT_ACTIVE;
+    session.start();
+    await clock.advance(100);
+    const notices = events.flatMap((event) => (event.type === 'notice' ? [event.text] : []));
+    assert.ok(
+      notices.some((text) => /e-stop latch set from before this run: robo-train sends ESTOP_CLEAR before the first episode/.test(text)),
+    );
+    const moving = rejection(session.prepareToMove(clock.nowMs() + 5000));
+    await clock.advance(100);
+    const error = await moving;
+    assert.equal(device.receivedOf(MessageType.ESTOP_CLEAR).length, 1, 'what was said is done');
+    assert.ok(error instanceof RobotLinkError && error.kind === 'estop');
+    assert.match(error.message, /the e-stop input is engaged \(the device refused ESTOP_CLEAR\) on the robot/);
+    assert.doesNotMatch(error.message, /never clears an e-stop it did not set/);
     await session.close();
   });
 });

@@ -56,6 +56,30 @@ describe('joint map', () => {
     assert.deepEqual([...out], [Math.fround(-0.2), Math.fround(0.3)], 'efforts only turn with the direction');
   });
 
+  test('a DEVICE_INFO that breaks its own ranges (PROTOCOL.md § 6.2) is refused naming the field', () => {
+    const device = {
+      deviceId: 'x',
+      jointNames: ['elbow', 'shoulder'],
+      supportedModes: 0,
+      minStateRateHz: 100,
+      maxStateRateHz: 10,
+      defaultStateRateHz: 50,
+      defaultWatchdogMs: 5,
+    };
+    const problems = deviceMismatches(device, { jointNames: null, commandMode: 0, stateRateHz: 0 });
+    assert.equal(problems.length, 3);
+    assert.match(problems[0], /^supported_modes: the device announces no command mode \(0\)$/);
+    assert.match(problems[1], /^state rates: the device announces min 100, default 50, max 10 Hz/);
+    assert.match(problems[2], /^default_watchdog_ms: the device announces 5 ms \(it must be 10–10000\)$/);
+    assert.deepEqual(
+      deviceMismatches(
+        { ...device, supportedModes: CommandModeBit.POSITION, minStateRateHz: 10, maxStateRateHz: 100, defaultWatchdogMs: 10 },
+        { jointNames: null, commandMode: 0, stateRateHz: 0 },
+      ),
+      [],
+    );
+  });
+
   test('a device is checked against the calibration: joints, mode, rate', () => {
     const expectation = expectationFromCalibration(loadCalibration('sim-reacher'));
     const device = {
@@ -64,10 +88,18 @@ describe('joint map', () => {
       supportedModes: CommandModeBit.POSITION,
       minStateRateHz: 10,
       maxStateRateHz: 100,
+      defaultStateRateHz: 50,
+      defaultWatchdogMs: 500,
     };
     assert.deepEqual(deviceMismatches(device, expectation), []);
     const problems = deviceMismatches(
-      { ...device, jointNames: ['shoulder'], supportedModes: CommandModeBit.EFFORT | CommandModeBit.VELOCITY, maxStateRateHz: 20 },
+      {
+        ...device,
+        jointNames: ['shoulder'],
+        supportedModes: CommandModeBit.EFFORT | CommandModeBit.VELOCITY,
+        maxStateRateHz: 20,
+        defaultStateRateHz: 20,
+      },
       expectation,
     );
     assert.equal(problems.length, 3);

@@ -28,9 +28,9 @@ describe('fault requests', () => {
 describe('last-resort limits', () => {
   const limits = { minPositionRad: -1, maxPositionRad: 1, maxVelocityRadS: 2, maxEffortNm: 0.5 };
 
-  test('position targets: clamped into range, then rate-limited from the applied target', () => {
+  test('position targets: clamped into range (flagged), then rate-limited from the applied target (following at full speed is not a clamp)', () => {
     assert.deepEqual(limitPositionTarget(limits, 0.01, 0, 0.02), { targetRad: 0.01, clamped: false });
-    assert.deepEqual(limitPositionTarget(limits, 0.5, 0, 0.02), { targetRad: 0.04, clamped: true });
+    assert.deepEqual(limitPositionTarget(limits, 0.5, 0, 0.02), { targetRad: 0.04, clamped: false });
     assert.deepEqual(limitPositionTarget(limits, 5, 0.99, 0.02), { targetRad: 1, clamped: true });
     assert.deepEqual(limitPositionTarget(limits, -5, -0.99, 0.02), { targetRad: -1, clamped: true });
   });

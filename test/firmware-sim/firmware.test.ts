@@ -118,8 +118,9 @@ describe('simulated firmware: boot and sessions', () => {
     );
   });
 
-  test('a HELLO repeated with the same seq is answered again without opening a new session', async () => {
-    const { firmware, host, of, tick, lastState, command } = await bench();
+  test('a HELLO repeated with the same seq and nothing in between is answered again without a new session; after other frames it opens one', async () => {
+    const events: string[] = [];
+    const { firmware, host, of, tick, lastState, command } = await bench('sim-reacher', { onEvent: (text) => events.push(text) });
     firmware.boot();
     const hello: Message = {
       type: MessageType.HELLO,
@@ -129,18 +130,20 @@ describe('simulated firmware: boot and sessions', () => {
       stateRateHz: 50,
       hostName: 'test',
     };
-    host(hello, 500);
+    const opened = (): number => events.filter((text) => text === 'HELLO: session opened').length;
+    host(hello, 0);
     await tick();
+    host(hello, 0);
+    assert.equal(of(MessageType.DEVICE_INFO).length, 3, 'boot, HELLO, and its repetition');
+    assert.equal(opened(), 1, 'a repetition opens no session');
     host(command([0, 0]));
     await tick();
     assert.equal(lastState().commandsRejected, 1);
-    host(hello, 500);
-    assert.equal(of(MessageType.DEVICE_INFO).length, 3, 'boot, HELLO, and its redelivery');
+    // A restarted host counts from 0 again: the same seq after other frames is a new HELLO (PROTOCOL.md § 8.3).
+    host(hello, 0);
     await tick();
-    assert.equal(lastState().commandsRejected, 1, 'the same session: a new one would start counting at 0');
-    host(hello, 501);
-    await tick();
-    assert.equal(lastState().commandsRejected, 0, 'a new HELLO opens a new session');
+    assert.equal(opened(), 2);
+    assert.equal(lastState().commandsRejected, 0, 'a new session starts counting at 0');
   });
 
   test('a session with no frame from the host for 5 s ends: torque off, heartbeats again', async () => {
@@ -165,6 +168,55 @@ describe('simulated firmware: boot and sessions', () => {
     const ack = lastAck();
     assert.deepEqual([ack.ackedType, ack.ackedSeq, ack.result], [MessageType.HELLO, 7, ResultCode.VERSION_MISMATCH]);
     assert.equal(firmware.sessionOpen, false);
+  });
+
+  test('a HELLO of another major version during a session ends it: torque off, no session (PROTOCOL.md § 10.3)', async () => {
+    const { firmware, open, enable, tick, of } = await bench();
+    await open();
+    await enable();
+    assert.equal(firmware.torqueEnabled, true);
+    firmware.rejected({ reason: 'version', detail: 'HELLO of protocol version 2', type: MessageType.HELLO, seq: 9 });
+    assert.equal(firmware.sessionOpen, false);
+    assert.equal(firmware.torqueEnabled, false);
+    const beats = of(MessageType.HEARTBEAT).length;
+    await tick(60);
+    assert.ok(of(MessageType.HEARTBEAT).length > beats, 'heartbeats, as without a session');
+  });
+
+  test('TORQUE enable while enabled changes nothing: the mode and the target stay (PROTOCOL.md § 10.6)', async () => {
+    const { open, enable, tick, host, lastState, lastAck, command } = await bench();
+    await open();
+    await enable();
+    const held = [...lastState().positionRad];
+    host(command([held[0] + 0.05, held[1]]));
+    await tick();
+    assert.equal(lastState().activeMode, CommandModeBit.POSITION);
+    host({ type: MessageType.TORQUE, enable: true });
+    assert.equal(lastAck().result, ResultCode.OK);
+    await tick(5);
+    assert.equal(lastState().activeMode, CommandModeBit.POSITION, 'a fresh enable would reset it to 0');
+    assert.ok(lastState().positionRad[0] > held[0] + 0.01, 'the joint still follows the target, not the pose at the second enable');
+  });
+
+  test('a command answering a state of the previous session is refused INVALID_VALUE (check 10)', async () => {
+    const { open, enable, tick, host, lastAck, lastState, command } = await bench();
+    await open();
+    await enable();
+    const old = command([0, 0], { deadlineUs: lastState().deviceTimeUs + 100_000 });
+    host({
+      type: MessageType.HELLO,
+      protocolMajor: 1,
+      protocolMinor: 0,
+      hostVersion: { major: 0, minor: 1, patch: 0 },
+      stateRateHz: 50,
+      hostName: 'test',
+    });
+    await tick();
+    host({ type: MessageType.TORQUE, enable: true });
+    await tick();
+    assert.ok(lastState().deviceStatus & DeviceStatus.TORQUE_ENABLED);
+    host(old);
+    assert.deepEqual([lastAck().ackedType, lastAck().result], [MessageType.JOINT_COMMAND, ResultCode.INVALID_VALUE]);
   });
 
   test('device → host messages are refused with UNSUPPORTED_MESSAGE; CONFIGURE is all or nothing', async () => {
@@ -354,6 +406,24 @@ describe('simulated firmware: e-stop, faults, limits', () => {
     assert.ok(lastState().positionRad[0] > 2.5, 'it got to the limit');
     assert.ok(atLimitSeen, 'AT_LIMIT while the joint touched its limit');
     assert.equal(of(MessageType.FAULT).length, 0, 'the servo stays within the fault margin');
+  });
+
+  test('a target within range followed at the joint maximum velocity is not a clamp: neither CLAMPED nor LIMIT_ACTIVE', async () => {
+    const { calibration, open, enable, host, tick, lastState, command } = await bench();
+    await open();
+    await enable();
+    const maxStepRad = calibration.joints[0].limits.maxVelocityRadS / calibration.controlHz;
+    const start = lastState().positionRad[0];
+    const goal = start + 6 * maxStepRad > 2.4 ? start - 6 * maxStepRad : start + 6 * maxStepRad;
+    for (let i = 0; i < 4; i++) {
+      host(command([goal, lastState().positionRad[1]]));
+      await tick();
+      const state = lastState();
+      assert.equal(state.jointStatus[0] & JointStatus.CLAMPED, 0, `period ${i}`);
+      assert.equal(state.deviceStatus & DeviceStatus.LIMIT_ACTIVE, 0, `period ${i}`);
+    }
+    assert.ok(Math.abs(lastState().positionRad[0] - start) > maxStepRad, 'it moved toward the goal');
+    assert.ok(Math.abs(lastState().positionRad[0] - goal) > maxStepRad, 'no faster than the joint may move');
   });
 
   test('efforts are clamped to the joint maximum and fall to zero after their deadline', async () => {

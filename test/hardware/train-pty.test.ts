@@ -110,5 +110,6 @@ describe('training over a serial link (socat pseudo-terminal pair) against the s
     assert.equal(run.status, 'failed');
     assert.match(run.reason ?? '', /did not answer in time/);
     assert.equal(run.stepRows, 0);
+    assert.deepEqual(run.episodes, [], 'a failed handshake begins no episode');
   });
 });

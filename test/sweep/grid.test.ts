@@ -7,7 +7,8 @@ import { estimateSecondsLeft, formatDuration, formatSweepProgress } from '../../
 import { configMismatches } from '../../src/sweep/store.js';
 import { resolveTrainConfig } from '../../src/training/config.js';
 
-const BASE = { sim: 'sim-reacher', steps: 300 };
+// As the CLI plans a sweep: the twin's default task written in (cli/sweep.ts).
+const BASE = { sim: 'sim-reacher', task: 'reach', steps: 300 };
 
 describe('grid syntax', () => {
   test('axes, values, ranges, on/off, episode and hidden widths', () => {

@@ -48,7 +48,8 @@ export interface ExplorationOptions {
 export function createExploration(options: ExplorationOptions, context: ExplorationContext): ExplorationStrategy {
   const { rng, actionDim, episodeSteps, head } = context;
   const { interval, noiseStd } = options;
-  if ((options.noise === 'gsde') !== (head === 'gsde')) {
+  // 'none' acts with tanh(μ(s)), which every head has (a gSDE actor run without exploration).
+  if (options.noise !== 'none' && (options.noise === 'gsde') !== (head === 'gsde')) {
     throw new Error(
       options.noise === 'gsde'
         ? "--noise gsde needs the learner's gSDE head (SAC)"
