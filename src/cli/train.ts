@@ -90,22 +90,26 @@ export async function trainCommand(values: Record<string, unknown>): Promise<num
   const config = resolveTrainConfig({ ...resumed, ...fromFile, ...given });
   const dashboard = dashboardAddress === undefined ? null : await startDashboard(dashboardAddress, givenToken, resolve(config.db));
   try {
-    return await supervise({ robot: config.sim ?? config.robot ?? '', db: config.db }, async ({ stop, operatorEStop, onRunStarted }) => {
-      // tfjs and MuJoCo load here, not with every CLI command.
-      const { runTraining } = await import('../training/run.js');
-      const io = {
-        log: (line: string) => console.log(line),
-        onRunStarted: (runId: number) => {
-          onRunStarted(runId);
-          dashboard?.focus(runId);
-        },
-      };
-      const result = await runTraining(config, io, stop, operatorEStop);
-      console.log(
-        `run ${result.runId} ${result.status}${result.reason ? ` (${result.reason})` : ''}: ${result.totalSteps} steps, ${result.episodes.length} episodes; checkpoint ${result.checkpointPath}`,
-      );
-      return EXIT.ok;
-    });
+    return await supervise(
+      { robot: config.sim ?? config.robot ?? '', db: config.db },
+      async ({ stop, operatorEStop, onRunStarted, onPhase }) => {
+        // tfjs and MuJoCo load here, not with every CLI command.
+        const { runTraining } = await import('../training/run.js');
+        const io = {
+          log: (line: string) => console.log(line),
+          onRunStarted: (runId: number) => {
+            onRunStarted(runId);
+            dashboard?.focus(runId);
+          },
+          onPhase,
+        };
+        const result = await runTraining(config, io, stop, operatorEStop);
+        console.log(
+          `run ${result.runId} ${result.status}${result.reason ? ` (${result.reason})` : ''}: ${result.totalSteps} steps, ${result.episodes.length} episodes; checkpoint ${result.checkpointPath}`,
+        );
+        return EXIT.ok;
+      },
+    );
   } finally {
     await dashboard?.close();
   }

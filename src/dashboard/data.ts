@@ -80,43 +80,7 @@ export class DashboardData {
     return this.read(() => {
       const run = findRun(this.db, String(id));
       if (run === null) return null;
-      const episodes = (
-        this.db
-          .prepare(
-            `SELECT c.episode, c.evaluation, c.training_steps, e.steps, e.return, e.raw_continuity_cost, e.continuity_cost,
-                    e.termination, e.reason, e.safety_clips,
-                    e.mean_abs_current_a, e.peak_temperature_c
-             FROM learning_curve c JOIN episodes e ON e.run_id = c.run AND e.episode = c.episode
-             WHERE c.run = ? AND c.episode > ? ORDER BY c.episode`,
-          )
-          .all(id, cursor.episode) as {
-          episode: number;
-          evaluation: number;
-          training_steps: number;
-          steps: number;
-          return: number | null;
-          raw_continuity_cost: number | null;
-          continuity_cost: number | null;
-          termination: string | null;
-          reason: string | null;
-          safety_clips: string | null;
-          mean_abs_current_a: number | null;
-          peak_temperature_c: number | null;
-        }[]
-      ).map((row): EpisodePoint => ({
-        episode: row.episode,
-        evaluation: row.evaluation === 1,
-        trainingSteps: row.training_steps,
-        steps: row.steps,
-        return: row.return,
-        rawContinuityCost: row.raw_continuity_cost,
-        continuityCost: row.continuity_cost,
-        termination: row.termination,
-        reason: row.reason,
-        safetyClips: row.safety_clips === null ? {} : (JSON.parse(row.safety_clips) as Record<string, number>),
-        meanAbsCurrentA: row.mean_abs_current_a,
-        peakTemperatureC: row.peak_temperature_c,
-      }));
+      const episodes = this.episodesAfter(id, cursor.episode);
       const events = this.db
         .prepare(`SELECT id, at, episode, step, kind, detail FROM events WHERE run_id = ? AND id > ? ORDER BY id`)
         .all(id, cursor.event) as EventPoint[];
@@ -130,6 +94,55 @@ export class DashboardData {
         },
       };
     });
+  }
+
+  /** Every ended episode of a run, for runs compared on the same axes; null when there is no such run. */
+  episodes(id: number): { run: RunRow; episodes: EpisodePoint[] } | null {
+    return this.read(() => {
+      const run = findRun(this.db, String(id));
+      return run === null ? null : { run, episodes: this.episodesAfter(id, -1) };
+    });
+  }
+
+  /** The run's ended episodes after episode `after` (-1: all), as the charts draw them. */
+  private episodesAfter(id: number, after: number): EpisodePoint[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT c.episode, c.evaluation, c.training_steps, e.steps, e.return, e.raw_continuity_cost, e.continuity_cost,
+                    e.termination, e.reason, e.safety_clips,
+                    e.mean_abs_current_a, e.peak_temperature_c
+             FROM learning_curve c JOIN episodes e ON e.run_id = c.run AND e.episode = c.episode
+             WHERE c.run = ? AND c.episode > ? ORDER BY c.episode`,
+        )
+        .all(id, after) as {
+        episode: number;
+        evaluation: number;
+        training_steps: number;
+        steps: number;
+        return: number | null;
+        raw_continuity_cost: number | null;
+        continuity_cost: number | null;
+        termination: string | null;
+        reason: string | null;
+        safety_clips: string | null;
+        mean_abs_current_a: number | null;
+        peak_temperature_c: number | null;
+      }[]
+    ).map((row): EpisodePoint => ({
+      episode: row.episode,
+      evaluation: row.evaluation === 1,
+      trainingSteps: row.training_steps,
+      steps: row.steps,
+      return: row.return,
+      rawContinuityCost: row.raw_continuity_cost,
+      continuityCost: row.continuity_cost,
+      termination: row.termination,
+      reason: row.reason,
+      safetyClips: row.safety_clips === null ? {} : (JSON.parse(row.safety_clips) as Record<string, number>),
+      meanAbsCurrentA: row.mean_abs_current_a,
+      peakTemperatureC: row.peak_temperature_c,
+    }));
   }
 
   close(): void {

@@ -25,6 +25,8 @@ export interface TrainingView {
   robot: string;
   /** The e-stop's reason while it is latched. */
   estop: string | null;
+  /** What the robot is doing (see RobotPhase); null before its first episode. */
+  phase: string | null;
 }
 
 interface Viewer {
@@ -118,5 +120,5 @@ export class LiveFeed {
 }
 
 function view(run: number, status: TrainingStatus): TrainingView {
-  return { run, pid: status.pid, robot: status.robot, estop: status.estop };
+  return { run, pid: status.pid, robot: status.robot, estop: status.estop, phase: status.phase };
 }

@@ -91,6 +91,11 @@ export class DashboardServer {
         feed.add(response, run === null ? null : Number(run));
         return;
       }
+      const compared = /^\/api\/runs\/(\d+)\/episodes$/.exec(url.pathname);
+      if (request.method === 'GET' && compared !== null) {
+        const episodes = data.episodes(Number(compared[1]));
+        return episodes === null ? json(response, 404, { error: `no run ${compared[1]} in ${db}` }) : json(response, 200, episodes);
+      }
       const control = /^\/api\/runs\/(\d+)\/(estop|clear)$/.exec(url.pathname);
       if (control !== null) {
         if (request.method !== 'POST') return json(response, 405, { error: 'use POST' });

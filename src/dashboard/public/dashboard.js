@@ -19,6 +19,16 @@ void focus();
 
 function show() {
   source?.close();
+  source = null;
+  const compared = /^#compare=(\d+(?:,\d+)*)$/.exec(location.hash);
+  $('#compare-view').hidden = compared === null;
+  if (compared !== null) {
+    $('#runs-view').hidden = true;
+    $('#run-view').hidden = true;
+    setConnection('not live', false);
+    void renderCompare(compared[1].split(',').map(Number));
+    return;
+  }
   const match = /^#run=(\d+)$/.exec(location.hash);
   const run = match === null ? null : Number(match[1]);
   $('#runs-view').hidden = run !== null;
@@ -88,9 +98,78 @@ function renderRuns(runs) {
         number(run.mean_return),
         number(run.mean_raw_continuity_cost),
         number(run.mean_continuity_cost),
+        compareBox(run.run),
       ]),
     ),
   );
+  updateCompareLink();
+}
+
+/** Runs ticked for comparison, kept while the runs list is redrawn. */
+const ticked = new Set();
+
+function compareBox(run) {
+  const box = document.createElement('input');
+  box.type = 'checkbox';
+  box.checked = ticked.has(run);
+  box.dataset.run = String(run);
+  box.addEventListener('change', () => {
+    if (box.checked) ticked.add(run);
+    else ticked.delete(run);
+    updateCompareLink();
+  });
+  return box;
+}
+
+function updateCompareLink() {
+  $('#compare-link').href = `#compare=${[...ticked].sort((a, b) => a - b).join(',')}`;
+}
+
+/** Colours of the compared runs, in the order of the address. */
+const RUN_COLORS = ['#0969da', '#cf222e', '#1a7f37', '#8250df', '#9a6700', '#bf3989'];
+
+/**
+ * Runs side by side (a robot next to its twin, one noise next to another): training and evaluation
+ * returns over training steps, continuity cost per episode, on shared axes. A finished snapshot: reload to update.
+ */
+async function renderCompare(ids) {
+  const runs = await Promise.all(ids.map(async (id) => (await fetch(`/api/runs/${id}/episodes`)).json()));
+  const found = runs.filter((entry) => entry.run !== undefined);
+  $('#compare-title').textContent =
+    `Compare ${found.map(({ run }) => `run ${run.id} (${run.source}, ${run.robot}, ${run.noise})`).join(' · ')}`;
+  const charts = $('#compare-charts');
+  charts.replaceChildren();
+  const series = found.map(({ run }, i) => ({
+    label: `run ${run.id} ${run.source} ${run.noise}`,
+    stroke: RUN_COLORS[i % RUN_COLORS.length],
+  }));
+  const returns = (evaluation) => found.map(({ episodes }) => episodes.filter((e) => e.evaluation === evaluation));
+  const shared = (perRun, x, y) => {
+    // uPlot draws every series over one x column: the union of the runs' x, a gap where a run has no point.
+    const xs = [...new Set(perRun.flatMap((episodes) => episodes.map(x)))].sort((a, b) => a - b);
+    return [
+      xs,
+      perRun.map((episodes) => {
+        const at = new Map(episodes.map((e) => [x(e), y(e)]));
+        return xs.map((value) => at.get(value) ?? null);
+      }),
+    ];
+  };
+  for (const [title, xLabel, perRun, x, y, log] of [
+    ['Training return', 'training steps', returns(false), (e) => e.trainingSteps, (e) => e.return, false],
+    ['Evaluation return', 'training steps', returns(true), (e) => e.trainingSteps, (e) => e.return, false],
+    [
+      'Continuity cost applied per training episode, % (log)',
+      'episode',
+      returns(false),
+      (e) => e.episode,
+      (e) => positive(e.continuityCost),
+      true,
+    ],
+  ]) {
+    const chart = new Chart(charts, { title, xLabel, series, log });
+    chart.set(...shared(perRun, x, y));
+  }
 }
 
 /** Colours of the joints' traces and of the curves. */
@@ -107,17 +186,10 @@ const TRACE_POINTS = 2000;
 /** Event kinds of the link between the host and the robot. */
 const LINK_EVENTS = ['fault', 'reconnect', 'watchdog', 'link_lost', 'stale_state', 'store'];
 
-/** The run page's charts, made when its first update arrives (the joints are known then). */
-function makeCharts(run, firstTraces) {
+/** The run page's charts, made when its first update arrives; the joints' traces when its first steps arrive (see jointCharts). */
+function makeCharts() {
   const charts = $('#charts');
   charts.replaceChildren();
-  const everyStep = run.noise_interval === 1;
-  $('#traces-caption').textContent =
-    'Live traces of each joint at the control rate: position and command [rad] (left axis), raw action and exploration noise (right axis, policy units); ' +
-    (everyStep
-      ? 'the noise is resampled at every step.'
-      : 'red lines: the noise was resampled (first step of an episode and every interval).');
-  const joints = (firstTraces?.joints.length ?? 0) === 0 ? [] : run.joint_names.slice(0, firstTraces.joints.length);
   return {
     returns: new Chart(charts, {
       title: 'Return per episode',
@@ -137,29 +209,45 @@ function makeCharts(run, firstTraces) {
       ],
     }),
     wear: null,
-    joints: joints.map(
-      (name) =>
-        new Chart($('#traces'), {
-          title: `Joint ${name}`,
-          xLabel: 'run step',
-          maxPoints: TRACE_POINTS,
-          markerColor: everyStep ? null : COLORS.marker,
-          series: [
-            { label: 'position', stroke: COLORS.position },
-            { label: 'command', stroke: COLORS.command },
-            { label: 'raw action', stroke: COLORS.rawAction, scale: 'y2' },
-            { label: 'noise', stroke: COLORS.noise, scale: 'y2' },
-          ],
-        }),
-    ),
+    joints: null,
   };
+}
+
+/**
+ * One trace chart per driven joint, made from the first steps the stream sends: how many joints a
+ * step carries is known from its rows, and a page opened before the run's first step was committed
+ * gets them with a later update.
+ */
+function jointCharts(run, traces) {
+  const everyStep = run.noise_interval === 1;
+  $('#traces-caption').textContent =
+    'Live traces of each joint at the control rate: position and command [rad] (left axis), raw action and exploration noise (right axis, policy units); ' +
+    (everyStep
+      ? 'the noise is resampled at every step.'
+      : 'red lines: the noise was resampled (first step of an episode and every interval).');
+  $('#traces').replaceChildren();
+  return traces.joints.map(
+    (_, j) =>
+      new Chart($('#traces'), {
+        title: `Joint ${run.joint_names[j] ?? j}`,
+        xLabel: 'run step',
+        maxPoints: TRACE_POINTS,
+        markerColor: everyStep ? null : COLORS.marker,
+        series: [
+          { label: 'position', stroke: COLORS.position },
+          { label: 'command', stroke: COLORS.command },
+          { label: 'raw action', stroke: COLORS.rawAction, scale: 'y2' },
+          { label: 'noise', stroke: COLORS.noise, scale: 'y2' },
+        ],
+      }),
+  );
 }
 
 function renderUpdate(update) {
   const { run } = update;
   if (view.charts === null) {
-    $('#traces').replaceChildren();
-    view.charts = makeCharts(run, update.traces);
+    $('#traces').replaceChildren(Object.assign(document.createElement('p'), { textContent: 'no steps yet' }));
+    view.charts = makeCharts();
   }
   view.row = run;
   view.episodes.push(...update.episodes);
@@ -194,7 +282,7 @@ function renderUpdate(update) {
       [worn.map((e) => e.meanAbsCurrentA), worn.map((e) => e.peakTemperatureC)],
     );
   }
-  if (update.traces !== null) renderTraces(update.traces);
+  if (update.traces !== null) renderTraces(run, update.traces);
 
   const byLimit = new Map();
   for (const episode of episodes) {
@@ -214,7 +302,8 @@ function renderUpdate(update) {
   renderState();
 }
 
-function renderTraces(traces) {
+function renderTraces(run, traces) {
+  view.charts.joints ??= jointCharts(run, traces);
   view.charts.joints.forEach((chart, j) => {
     const joint = traces.joints[j];
     chart.addMarkers(traces.resampledAt);
@@ -259,7 +348,7 @@ function renderState() {
   if (view.row === null) return;
   const training = view.trainings.find((candidate) => candidate.run === view.run);
   let state;
-  if (training !== undefined) state = training.estop === null ? 'running' : `e-stopped (${training.estop})`;
+  if (training !== undefined) state = training.estop === null ? (training.phase ?? 'starting') : `e-stopped (${training.estop})`;
   else if (view.row.status === 'running') state = 'running on another machine (no e-stop from here)';
   else state = `not running (${view.row.status})`;
   $('#robot-state').textContent = state;
