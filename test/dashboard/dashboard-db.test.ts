@@ -76,7 +76,7 @@ function insertEpisodes(db: Db, run: number, count: number, steps: number, slope
 
 const pointsOf = (title: string): string => `Number(document.querySelector('figure[data-title="${title}"]')?.dataset.points ?? 0)`;
 
-async function until(page: Page, expression: string, timeoutMs = 20_000): Promise<void> {
+async function until(page: Page, expression: string, timeoutMs = 60_000): Promise<void> {
   await page.waitForFunction(expression, null, { timeout: timeoutMs, polling: 100 });
 }
 
@@ -94,7 +94,7 @@ test('dashboard --db in Chromium: finished, crashed and running runs; a running 
 
   const dashboard = new RoboTrain(['dashboard', '--db', path, '--port', '0']);
   t.after(() => dashboard.stop());
-  await dashboard.output(/^dashboard of .* at http:\S+$/m, 30_000);
+  await dashboard.output(/^dashboard of .* at http:\S+$/m, 90_000);
   const base = /^dashboard of .* at (http:\/\/127\.0\.0\.1:\d+)\//m.exec(dashboard.stdout)![1];
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   t.after(() => browser.close());

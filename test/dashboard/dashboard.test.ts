@@ -74,7 +74,7 @@ test('a training with --dashboard in Chromium: live traces, e-stop latched and c
   ]);
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   t.after(() => browser.close());
-  await training.output(/^dashboard of this training at http:\S+$/m, 30_000);
+  await training.output(/^dashboard of this training at http:\S+$/m, 90_000);
   const base = /^dashboard of this training at (http:\/\/127\.0\.0\.1:\d+)\/\?token=(\S+)$/m.exec(training.stdout);
   assert.ok(base, training.stdout);
   assert.equal(base[2], TOKEN);
@@ -84,14 +84,14 @@ test('a training with --dashboard in Chromium: live traces, e-stop latched and c
 
   // The address it printed opens on the training's run.
   await page.goto(`${base[1]}/?token=${TOKEN}`);
-  await page.waitForURL(/#run=3$/, { timeout: 30_000 });
-  await until(page, `document.querySelector('#robot-state')?.textContent === 'running'`, 10_000);
-  await grows(page, 'Joint shoulder', 50, 20_000);
-  await grows(page, 'Return per episode', 1, 20_000);
+  await page.waitForURL(/#run=3$/, { timeout: 60_000 });
+  await until(page, `document.querySelector('#robot-state')?.textContent === 'running'`, 60_000);
+  await grows(page, 'Joint shoulder', 50, 60_000);
+  await grows(page, 'Return per episode', 1, 60_000);
   const traced = await points(page, 'Joint elbow');
   const returns = await points(page, 'Return per episode');
-  await grows(page, 'Joint elbow', traced + 100, 10_000);
-  await grows(page, 'Return per episode', returns + 1, 20_000);
+  await grows(page, 'Joint elbow', traced + 100, 60_000);
+  await grows(page, 'Return per episode', returns + 1, 60_000);
   assert.ok((await points(page, 'Continuity cost per training episode, % (log)')) >= returns, 'continuity of every training episode');
   const link = await page.evaluate<string>(`document.querySelector('#link tbody')?.textContent ?? ''`);
   assert.match(link, /tick period p50 \[ms\]\d/, 'tick periods from the device clock');
@@ -106,12 +106,12 @@ test('a training with --dashboard in Chromium: live traces, e-stop latched and c
   // The button latches the operator e-stop: the episode ends, the run records it, the page shows it.
   const fromOutput = training.stdout.length;
   await page.click('#estop');
-  await training.output(/e-stopped \(robo-train estop by .*robo-train dashboard/, 10_000, fromOutput);
-  await until(page, `document.querySelector('#robot-state')?.textContent?.startsWith('e-stopped')`, 10_000);
+  await training.output(/e-stopped \(robo-train estop by .*robo-train dashboard/, 90_000, fromOutput);
+  await until(page, `document.querySelector('#robot-state')?.textContent?.startsWith('e-stopped')`, 60_000);
   await until(
     page,
     `[...document.querySelectorAll('#events tbody tr')].some((tr) => tr.children[2]?.textContent === 'operator_estop')`,
-    10_000,
+    60_000,
   );
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: join(ARTIFACTS, 'dashboard-run-estopped.png'), fullPage: true });
@@ -120,14 +120,14 @@ test('a training with --dashboard in Chromium: live traces, e-stop latched and c
   assert.equal(await points(page, 'Joint shoulder'), held, 'no step while the e-stop is latched');
 
   await page.click('#clear');
-  await training.output(/e-stop cleared: training continues/, 10_000, fromOutput);
-  await until(page, `document.querySelector('#robot-state')?.textContent === 'running'`, 10_000);
-  await grows(page, 'Joint shoulder', held, 10_000);
+  await training.output(/e-stop cleared: training continues/, 90_000, fromOutput);
+  await until(page, `document.querySelector('#robot-state')?.textContent === 'running'`, 60_000);
+  await grows(page, 'Joint shoulder', held, 60_000);
   await page.screenshot({ path: join(ARTIFACTS, 'dashboard-run.png'), fullPage: true });
 
   // `robo-train dashboard --db`, another process reading the same file: finished, crashed and running runs.
   const dashboard = new RoboTrain(['dashboard', '--db', db, '--port', '0']);
-  await dashboard.output(/^dashboard of .* at http:\S+$/m, 30_000);
+  await dashboard.output(/^dashboard of .* at http:\S+$/m, 90_000);
   const other = /^dashboard of .* at (http:\/\/127\.0\.0\.1:\d+)\//m.exec(dashboard.stdout)![1];
   const runs = await browser.newPage();
   await runs.goto(`${other}/`);
@@ -135,12 +135,12 @@ test('a training with --dashboard in Chromium: live traces, e-stop latched and c
     runs.evaluate<string>(
       `[...document.querySelectorAll('#runs tbody tr')].map((tr) => tr.children[0].textContent + ':' + tr.children[2].textContent).join(' ')`,
     );
-  await until(runs, `document.querySelectorAll('#runs tbody tr').length === 3`, 10_000);
+  await until(runs, `document.querySelectorAll('#runs tbody tr').length === 3`, 60_000);
   assert.equal(await statuses(), '1:finished 2:crashed 3:running');
 
   // The training ends: the runs page follows, and the run records the e-stop that ended one episode.
   assert.equal(await training.stop(), 0, training.stderr);
-  await until(runs, `!document.querySelector('#runs tbody')?.textContent?.includes('running')`, 10_000);
+  await until(runs, `!document.querySelector('#runs tbody')?.textContent?.includes('running')`, 60_000);
   const store = openDatabase(db, { readonly: true });
   const final = store.prepare('SELECT status FROM runs WHERE id = 3').get() as { status: string };
   const stopped = store.prepare(`SELECT termination FROM episodes WHERE run_id = 3 AND reason LIKE 'e-stop by the operator%'`).all();
