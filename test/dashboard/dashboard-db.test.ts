@@ -121,6 +121,23 @@ test('dashboard --db in Chromium: finished, crashed and running runs; a running 
   assert.match(markers, /red lines: the noise was resampled/);
   insertEpisodes(db, running, 3, 100, -5);
   await until(page, `${pointsOf('Return per episode')} === 3`);
+  // A stop's link figures (the 'link' event a robot on the firmware protocol stores) in the link health table.
+  const latency = (p50Ms: number, p99Ms: number, maxMs: number, missed: number) => ({ count: 100, p50Ms, p99Ms, maxMs, missed });
+  const report = {
+    tick: latency(0.34, 2.1, 19, 1),
+    skippedStates: 6,
+    stateInterval: latency(10, 14, 20, 0),
+    session: { sessions: 3, linkFaults: 2, lostFrames: 7, rejectedFrames: { crc: 4, length: 1 }, roundTrip: latency(1, 2, 3, 0) },
+  };
+  db.prepare(`INSERT INTO events (run_id, episode, step, at, kind, detail) VALUES (?, 2, NULL, ?, 'link', ?)`).run(
+    running,
+    new Date().toISOString(),
+    JSON.stringify(report),
+  );
+  await until(page, `document.querySelector('#link tbody')?.textContent?.includes('reconnects2')`);
+  const link = await page.evaluate<string>(`document.querySelector('#link tbody').textContent`);
+  assert.match(link, /tick latency p50 \/ p99 \/ max \[ms\]0\.34 \/ 2\.1 \/ 19/);
+  assert.match(link, /ticks later than the period1skipped states6lost frames7rejected frames5reconnects2/);
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: join(ARTIFACTS, 'dashboard-db-running-run.png'), fullPage: true });
 

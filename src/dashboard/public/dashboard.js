@@ -336,7 +336,30 @@ function renderLink() {
     row(['tick period p50 [ms]', number(quantile(0.5))]),
     row(['tick period p99 [ms]', number(quantile(0.99))]),
     ...[...counts].map(([kind, count]) => row([`${kind} events`, number(count)])),
+    ...linkFigures(view.events.findLast((event) => event.kind === 'link')),
   );
+}
+
+/**
+ * The link figures a robot on the firmware protocol stores at each stop (a `link` event, see
+ * DeviceRobot's LinkReport): tick latency, skipped states, lost and rejected frames, reconnects.
+ */
+function linkFigures(event) {
+  if (event === undefined) return [];
+  const report = JSON.parse(event.detail);
+  const rejected = Object.values(report.session.rejectedFrames).reduce((sum, count) => sum + count, 0);
+  return [
+    row([`at the last stop (${event.at.slice(11, 19)}): tick latency p50 / p99 / max [ms]`, figures(report.tick)]),
+    row(['ticks later than the period', number(report.tick.missed)]),
+    row(['skipped states', number(report.skippedStates)]),
+    row(['lost frames', number(report.session.lostFrames)]),
+    row(['rejected frames', number(rejected)]),
+    row(['reconnects', number(Math.max(0, report.session.sessions - 1))]),
+  ];
+}
+
+function figures(latency) {
+  return { text: [latency.p50Ms, latency.p99Ms, latency.maxMs].map((ms) => String(Number(ms.toPrecision(3)))).join(' / ') };
 }
 
 function positive(value) {
