@@ -41,6 +41,18 @@ export default tseslint.config(
   },
   { files: ['**/*.js', '**/*.mjs'], languageOptions: { globals: nodeGlobals } },
   {
+    // The dashboard's page runs in the browser.
+    files: ['src/dashboard/public/**/*.js'],
+    languageOptions: {
+      globals: Object.fromEntries(
+        ['window', 'document', 'location', 'sessionStorage', 'EventSource', 'fetch', 'Node', 'URLSearchParams'].map((name) => [
+          name,
+          'readonly',
+        ]),
+      ),
+    },
+  },
+  {
     // Tests take documents apart on purpose (JSON read back from the CLI or the store, corrupted files).
     files: ['test/**/*.ts'],
     rules: {

@@ -10,6 +10,9 @@ export const benchmarks: Record<string, Benchmark> = {
   bus: async function* () {
     yield* (await import('./bus.js')).run();
   },
+  dashboard: async function* () {
+    yield* (await import('./dashboard.js')).run();
+  },
   codec: async function* () {
     yield* (await import('./codec.js')).run();
   },

@@ -2,6 +2,7 @@ import yargs from 'yargs';
 import { DEFAULT_DB_PATH } from '../store/database.js';
 import { RoboTrainError, UsageError } from '../util/errors.js';
 import { estopCommand, withEStopOptions } from './estop.js';
+import { dashboardCommand, withDashboardOptions } from './dashboard.js';
 import { EXIT, exitCodeOf } from './exit-codes.js';
 import { brokerCommand, withBrokerOptions } from './broker.js';
 import { mqttAclCommand, withMqttAclOptions } from './mqtt-acl.js';
@@ -16,7 +17,7 @@ import { compareCommand } from './compare.js';
 import { exportCommand } from './export.js';
 import { exportPolicyCommand, withExportPolicyOptions } from './export-policy.js';
 import { runPolicyCommand, withRunOptions } from './run-policy.js';
-import { trainCommand, withTrainOptions } from './train.js';
+import { trainCommand, withTrainingDaemonOptions, withTrainOptions } from './train.js';
 import { reportCommand, withReportOptions } from './report.js';
 import { sweepCommand, withSweepOptions } from './sweep.js';
 
@@ -34,7 +35,7 @@ export async function main(argv: string[]): Promise<number> {
       ['train', '$0'],
       'train a policy (the default command)',
       (y) =>
-        withTrainOptions(y)
+        withTrainingDaemonOptions(withTrainOptions(y))
           .option('config', {
             type: 'string',
             requiresArg: true,
@@ -257,6 +258,14 @@ export async function main(argv: string[]): Promise<number> {
       (y) => withCalibrateOptions(y),
       async (args) => {
         exitCode = await calibrateCommand(args);
+      },
+    )
+    .command(
+      'dashboard',
+      'serve the live view of a run database in the browser: runs, learning curves, continuity cost, safety, events, e-stop button',
+      (y) => withDashboardOptions(y).example('$0 dashboard --db logs/robo-train.db --port 8080', 'then open the address it prints'),
+      async (args) => {
+        exitCode = await dashboardCommand(args);
       },
     )
     .command(

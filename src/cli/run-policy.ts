@@ -92,13 +92,13 @@ export async function runPolicyCommand(values: Record<string, unknown>): Promise
     adaptive: false,
     ...given,
   });
-  return supervise({ robot: config.sim ?? config.robot ?? '', db: config.db }, async ({ stop, operatorEStop, onRunStarted }) => {
+  return supervise({ robot: config.sim ?? config.robot ?? '', db: config.db }, async ({ stop, operatorEStop, onRunStarted, onPhase }) => {
     // MuJoCo loads here, not with every CLI command.
     const { runPolicy } = await import('../training/policy-run.js');
     const result = await runPolicy(
       config,
       { checkpoint, episodes },
-      { log: (line) => console.log(line), onRunStarted },
+      { log: (line) => console.log(line), onRunStarted, onPhase },
       stop,
       operatorEStop,
     );

@@ -1,5 +1,6 @@
 import { OperatorEStop } from '../core/operator-estop.js';
 import { ControlServer, type TrainingStatus } from '../training/control-socket.js';
+import type { RobotPhase } from '../training/episodes.js';
 import { resolve } from 'node:path';
 import { EXIT } from './exit-codes.js';
 
@@ -8,6 +9,7 @@ export interface Supervision {
   stop: AbortSignal;
   operatorEStop: OperatorEStop;
   onRunStarted: (runId: number) => void;
+  onPhase: (phase: RobotPhase) => void;
 }
 
 /**
@@ -46,10 +48,16 @@ export async function supervise<T>(target: { robot: string; db: string }, body: 
     robot: target.robot,
     startedAt: new Date().toISOString(),
     estop: null,
+    phase: null,
   };
   const control = await ControlServer.open(operatorEStop, () => ({ ...status, estop: operatorEStop.reason }));
   try {
-    return await body({ stop: controller.signal, operatorEStop, onRunStarted: (runId) => (status.runId = runId) });
+    return await body({
+      stop: controller.signal,
+      operatorEStop,
+      onRunStarted: (runId) => (status.runId = runId),
+      onPhase: (phase) => (status.phase = phase),
+    });
   } finally {
     await control.close();
     process.off('SIGINT', onSignal);

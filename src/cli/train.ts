@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { readConfigFile } from '../training/config-file.js';
 import {
@@ -11,6 +12,10 @@ import {
 } from '../training/config.js';
 import { readCheckpointMeta } from '../training/checkpoint.js';
 import { latestCheckpoint } from '../training/resume-auto.js';
+import { DashboardListenError, DashboardThread } from '../dashboard/thread.js';
+import { openDatabase } from '../store/database.js';
+import { UsageError } from '../util/errors.js';
+import { announceDashboard, dashboardToken, listenError, parseDashboardAddress } from './dashboard.js';
 import { EXIT } from './exit-codes.js';
 import { supervise } from './supervise.js';
 
@@ -35,12 +40,47 @@ export function withTrainOptions<T>(yargs: Argv<T>): Argv<T> {
   return out;
 }
 
+/** The training's own flags that are not options of the run (not stored with it, not taken by sweeps). */
+export function withTrainingDaemonOptions<T>(yargs: Argv<T>): Argv<T> {
+  return yargs
+    .option('dashboard', {
+      type: 'string',
+      requiresArg: true,
+      describe:
+        'serve the live view of this training at [HOST:]PORT (host 127.0.0.1 unless given; the e-stop button needs the token printed)',
+    })
+    .option('dashboard-token', {
+      type: 'string',
+      requiresArg: true,
+      describe: "token of the dashboard's e-stop button (default: a random one)",
+    });
+}
+
+/**
+ * Starts the training's dashboard, on a thread of its own, over the run database (created here if
+ * new, so that the dashboard has a file to read before the run's first row).
+ */
+async function startDashboard(address: unknown, token: unknown, db: string): Promise<DashboardThread> {
+  if (typeof address !== 'string') throw new UsageError('--dashboard takes [HOST:]PORT once');
+  if (token !== undefined && typeof token !== 'string') throw new UsageError('--dashboard-token takes one token');
+  const { host, port } = parseDashboardAddress(address);
+  openDatabase(db).close();
+  try {
+    const thread = await DashboardThread.start({ db, host, port, token: dashboardToken(token, '--dashboard-token') });
+    announceDashboard('this training', thread.url, host);
+    return thread;
+  } catch (error) {
+    throw error instanceof DashboardListenError ? listenError(error, host, port, '--dashboard') : error;
+  }
+}
+
 /**
  * `robo-train [train] ...`: runs until `--steps` or SIGINT/SIGTERM. The first signal stops cleanly
  * (episode marked interrupted, database flushed, checkpoint written); a second one exits at once.
  */
 export async function trainCommand(values: Record<string, unknown>): Promise<number> {
-  const given = Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined));
+  const { dashboard: dashboardAddress, dashboardToken: givenToken, ...options } = values;
+  const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
   refuseRepeatedFlags(given);
   if (Array.isArray(given['config'])) throw new ConfigError(`--config was given ${given['config'].length} times: give one file`);
   const fromFile = typeof given['config'] === 'string' ? readConfigFile(given['config']) : {};
@@ -56,13 +96,29 @@ export async function trainCommand(values: Record<string, unknown>): Promise<num
   }
   const resumed = typeof resume === 'string' ? readCheckpointMeta(resume).config : {};
   const config = resolveTrainConfig({ ...resumed, ...fromFile, ...given, resume: resume ?? null });
-  return supervise({ robot: config.sim ?? config.robot ?? '', db: config.db }, async ({ stop, operatorEStop, onRunStarted }) => {
-    // tfjs and MuJoCo load here, not with every CLI command.
-    const { runTraining } = await import('../training/run.js');
-    const result = await runTraining(config, { log: (line: string) => console.log(line), onRunStarted }, stop, operatorEStop);
-    console.log(
-      `run ${result.runId} ${result.status}${result.reason ? ` (${result.reason})` : ''}: ${result.totalSteps} steps, ${result.episodes.length} episodes; checkpoint ${result.checkpointPath}`,
+  const dashboard = dashboardAddress === undefined ? null : await startDashboard(dashboardAddress, givenToken, resolve(config.db));
+  try {
+    return await supervise(
+      { robot: config.sim ?? config.robot ?? '', db: config.db },
+      async ({ stop, operatorEStop, onRunStarted, onPhase }) => {
+        // tfjs and MuJoCo load here, not with every CLI command.
+        const { runTraining } = await import('../training/run.js');
+        const io = {
+          log: (line: string) => console.log(line),
+          onRunStarted: (runId: number) => {
+            onRunStarted(runId);
+            dashboard?.focus(runId);
+          },
+          onPhase,
+        };
+        const result = await runTraining(config, io, stop, operatorEStop);
+        console.log(
+          `run ${result.runId} ${result.status}${result.reason ? ` (${result.reason})` : ''}: ${result.totalSteps} steps, ${result.episodes.length} episodes; checkpoint ${result.checkpointPath}`,
+        );
+        return EXIT.ok;
+      },
     );
-    return EXIT.ok;
-  });
+  } finally {
+    await dashboard?.close();
+  }
 }

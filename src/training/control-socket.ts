@@ -17,6 +17,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { OperatorEStop } from '../core/operator-estop.js';
 import { UsageError } from '../util/errors.js';
+import type { RobotPhase } from './episodes.js';
 
 /** Who is behind a socket: what `robo-train estop` shows and chooses by. */
 export interface TrainingStatus {
@@ -29,6 +30,8 @@ export interface TrainingStatus {
   startedAt: string;
   /** The operator's e-stop reason while it is latched. */
   estop: string | null;
+  /** What the robot is doing; null before the first episode starts. */
+  phase: RobotPhase | null;
 }
 
 /** Which trainings a request is for: every one, or the run with this id and/or this database. */

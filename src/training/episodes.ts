@@ -5,6 +5,14 @@ import type { OperatorEStop } from '../core/operator-estop.js';
 import type { RunRecorder } from '../store/recorder.js';
 
 /**
+ * What the robot of a run is doing, as the operator sees it (the dashboard): brought to an episode's
+ * start (`homing`: the homing move on hardware, the twin's reset), stepping (`running`), or waiting
+ * for a robot whose link was lost to answer again (`link lost`). The operator's e-stop is reported
+ * beside it.
+ */
+export type RobotPhase = 'homing' | 'running' | 'link lost';
+
+/**
  * How often the runner lets timers, signal handlers and the control socket (`robo-train estop`) run
  * while a fast simulation steps [ms]: it bounds how late an operator's e-stop is seen. One turn of
  * the event loop costs tens of microseconds.
@@ -31,6 +39,8 @@ export class EpisodeRunner {
    * served while it trains.
    */
   private lastYieldMs = performance.now();
+  /** An episode ended on a lost link: until the robot is back, the run waits for it. */
+  private linkLost = false;
 
   constructor(
     private readonly loop: ControlLoop,
@@ -39,6 +49,7 @@ export class EpisodeRunner {
     private readonly log: (line: string) => void,
     private readonly stop: AbortSignal,
     private readonly operatorEStop: OperatorEStop,
+    private readonly onPhase: (phase: RobotPhase) => void = () => {},
   ) {}
 
   /**
@@ -67,6 +78,8 @@ export class EpisodeRunner {
       const { loop, stop } = this;
       if (!(error instanceof RobotLinkError) || (error.fatal && !stop.aborted) || !loop.inEpisode) throw error;
       const episode = loop.endEpisode(stop.aborted ? 'interrupted' : 'aborted', error.message);
+      this.linkLost = true;
+      this.onPhase('link lost');
       if (!stop.aborted) {
         this.recorder.event(error.kind, error.message, episode.episode);
         this.log(`episode ${episode.episode} aborted (${error.kind}): ${error.message}; waiting for the robot`);
@@ -82,11 +95,17 @@ export class EpisodeRunner {
    */
   private async steps(evaluation: boolean, budgetLeft: () => boolean, onStep: () => void): Promise<EpisodeResult> {
     const { loop, robot, stop } = this;
+    this.onPhase(this.linkLost ? 'link lost' : 'homing');
     // The episode begins with a robot that answered: a failed handshake is the run's failure, not an episode's.
     await robot.prepare?.();
     const start = loop.beginEpisode(evaluation);
+    if (this.linkLost) {
+      this.linkLost = false;
+      this.onPhase('homing');
+    }
     let state = await robot.startEpisode(start);
     loop.robotReady(state);
+    this.onPhase('running');
     for (;;) {
       if (stop.aborted) return loop.interruptAt(state, `stopped by ${String(stop.reason ?? 'request')}`);
       if (this.operatorEStop.latched) return this.eStopped();

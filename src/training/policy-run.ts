@@ -15,7 +15,7 @@ import { codeVersion } from '../util/version.js';
 import { readCheckpointActor } from './checkpoint.js';
 import type { TrainConfig } from './config.js';
 import { connectRobot } from './connect.js';
-import { EpisodeRunner } from './episodes.js';
+import { EpisodeRunner, type RobotPhase } from './episodes.js';
 import { formatProgress } from './progress.js';
 import { runStreams } from './streams.js';
 
@@ -44,7 +44,7 @@ export interface PolicyRunResult {
 export async function runPolicy(
   config: TrainConfig,
   options: PolicyRunOptions,
-  io: { log: (line: string) => void; onRunStarted?: (runId: number) => void },
+  io: { log: (line: string) => void; onRunStarted?: (runId: number) => void; onPhase?: (phase: RobotPhase) => void },
   stop: AbortSignal,
   operatorEStop = new OperatorEStop(),
 ): Promise<PolicyRunResult> {
@@ -123,7 +123,7 @@ export async function runPolicy(
       taskRng: streams.task,
       actionMode,
     });
-    const runner = new EpisodeRunner(loop, robot, recorder, io.log, stop, operatorEStop);
+    const runner = new EpisodeRunner(loop, robot, recorder, io.log, stop, operatorEStop, io.onPhase);
     const episodes: EpisodeResult[] = [];
     let totalSteps = 0;
     const startedMs = performance.now();

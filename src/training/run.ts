@@ -28,7 +28,7 @@ import type { Rng } from '../util/rng.js';
 import { codeVersion } from '../util/version.js';
 import { CheckpointError, checkpointFolder, readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js';
 import { storableConfig, type TrainConfig } from './config.js';
-import { EpisodeRunner } from './episodes.js';
+import { EpisodeRunner, type RobotPhase } from './episodes.js';
 import { formatEvaluation, formatProgress } from './progress.js';
 import { runStreams, type RunStreams } from './streams.js';
 import { InlineTrainer, type Trainer } from './trainer.js';
@@ -48,6 +48,8 @@ export interface TrainIo {
   log: (line: string) => void;
   /** Told the run's id once its row exists (the control socket reports it). */
   onRunStarted?: (runId: number) => void;
+  /** Told what the robot is doing whenever that changes (the control socket reports it). */
+  onPhase?: (phase: RobotPhase) => void;
 }
 
 export interface TrainResult {
@@ -238,7 +240,7 @@ async function trainWithTask(
       );
     };
 
-    const runner = new EpisodeRunner(loop, robot, recorder, io.log, stop, operatorEStop);
+    const runner = new EpisodeRunner(loop, robot, recorder, io.log, stop, operatorEStop, io.onPhase);
     const budgetLeft = (): boolean => config.steps === null || progress.totalSteps < config.steps;
     const countStep = (): void => {
       progress.totalSteps++;
