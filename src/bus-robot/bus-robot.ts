@@ -229,17 +229,30 @@ export class BusRobot implements Robot {
       this.driver = driver;
     }
     const identities = await checkServos(driver, this.joints, this.options.where);
-    await driver.configure(identities);
-    const errors = await this.hardwareErrors(driver, this.joints.ids);
+    await this.settingUp(() => driver.configure(identities));
+    const errors = await this.settingUp(() => this.hardwareErrors(driver, this.joints.ids));
     if (errors !== null) {
       throw new RobotLinkError(
         'reboot_required',
         `${errors}: the servo keeps its torque off until the cause is gone and it is power-cycled; let it cool or check the supply, then start again`,
       );
     }
-    if (await driver.armWatchdog(this.joints.ids, this.options.watchdogMs))
+    if (await this.settingUp(() => driver.armWatchdog(this.joints.ids, this.options.watchdogMs)))
       this.log(`robot: servo bus watchdog armed: a servo stops by itself after ${this.options.watchdogMs} ms without the host`);
     return driver;
+  }
+
+  /**
+   * A transaction of the set-up after every servo answered Ping: an answer lost there (a noisy cable,
+   * a servo still booting) is a lost link like any other, which `connect` retries until --reconnect-s.
+   */
+  private async settingUp<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      if (!(error instanceof ServoBusError)) throw error;
+      throw new RobotLinkError('link_lost', `setting up the servos on ${this.options.where} failed: ${error.message}`, { cause: error });
+    }
   }
 
   private async disconnect(): Promise<void> {

@@ -53,7 +53,7 @@ describe('the Arduino firmware on a simulated ATmega328P (simavr), UART0 on a ps
       assert.equal(await train.exited, 0, `${train.stdout}\n${train.stderr}`);
       assert.match(
         train.stdout,
-        /robot: connected to 'arduino-pan-tilt' \(firmware 1\.0\.0, protocol 1\.0\) over .*tty-arduino at 1000000 Bd/,
+        /robot: connected to 'arduino-pan-tilt' \(firmware 1\.0\.0, protocol 1\.1\) over .*tty-arduino at 1000000 Bd/,
       );
       assert.equal(reportedSteps(train.stdout), 500);
       const run = readRun(db);
