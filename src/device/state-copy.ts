@@ -2,26 +2,12 @@
  * Copies a decoded JOINT_STATE into a buffer that outlives it: the one place that lists a state's
  * fields, so that a field added to the protocol's JOINT_STATE is carried by adding it here.
  */
-import { copyJointWear, MessageType, type JointStateMessage } from '../protocol/index.js';
+import { copyJointWear, newJointState, type JointStateMessage } from '../protocol/index.js';
 
 /** `source` copied into `target`, reused when it has as many joints (no allocation per state), else into a new buffer. */
 export function copyJointState(target: JointStateMessage | null, source: JointStateMessage): JointStateMessage {
   const n = source.positionRad.length;
-  const out =
-    target !== null && target.positionRad.length === n
-      ? target
-      : {
-          type: MessageType.JOINT_STATE,
-          deviceTimeUs: 0,
-          deviceStatus: 0,
-          lastCommandSeq: 0,
-          commandsRejected: 0,
-          activeMode: 0,
-          positionRad: new Float32Array(n),
-          velocityRadS: new Float32Array(n),
-          effortNm: new Float32Array(n),
-          jointStatus: new Uint8Array(n),
-        };
+  const out = target !== null && target.positionRad.length === n ? target : newJointState(n);
   out.deviceTimeUs = source.deviceTimeUs;
   out.deviceStatus = source.deviceStatus;
   out.lastCommandSeq = source.lastCommandSeq;

@@ -423,7 +423,8 @@ class PacketParser {
   }
 }
 
-function newJointState(n: number): JointStateMessage {
+/** A JOINT_STATE of `n` joints, zeroed: the buffer a reusing decoder (or a copy of a state) fills. */
+export function newJointState(n: number): JointStateMessage {
   return {
     type: MessageType.JOINT_STATE,
     deviceTimeUs: 0,

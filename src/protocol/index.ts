@@ -22,6 +22,7 @@ export {
   FrameDecoder,
   PacketDecoder,
   decodePacket,
+  newJointState,
   type DecodeResult,
   type DecoderOptions,
   type DecoderStats,

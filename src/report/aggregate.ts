@@ -99,6 +99,8 @@ export function summariseConfigurations(runs: readonly RunFigures[], bootstrap: 
   return [...groups.values()].map((group) => {
     const first = group[0];
     const axes = Object.fromEntries(axesBySweep.get(first.sweep)!.map((flag) => [flag, optionValue(first, flag)]));
+    /** One figure of every run of the configuration, summarised with its bootstrap interval. */
+    const over = (figure: (run: RunFigures) => number) => summarise(group.map(figure), bootstrap);
     return {
       sweep: first.sweep,
       robot: first.robot,
@@ -111,43 +113,16 @@ export function summariseConfigurations(runs: readonly RunFigures[], bootstrap: 
       episodeSteps: first.episodeSteps,
       seeds: group.map((run) => run.seed).sort((a, b) => a - b),
       returnSource: describeReturnSource(group),
-      finalReturn: summarise(
-        group.map((run) => run.finalReturn),
-        bootstrap,
-      ),
-      rawContinuity: summarise(
-        group.map((run) => run.rawContinuity),
-        bootstrap,
-      ),
-      appliedContinuity: summarise(
-        group.map((run) => run.appliedContinuity),
-        bootstrap,
-      ),
-      interventionsPct: summarise(
-        group.map((run) => run.interventionsPct),
-        bootstrap,
-      ),
-      trainingReturnArea: summarise(
-        group.map((run) => run.trainingReturnArea),
-        bootstrap,
-      ),
-      stepsToThreshold: summarise(
-        group.map((run) => stepsToThreshold(run, thresholds.get(first.sweep)!)),
-        bootstrap,
-      ),
+      finalReturn: over((run) => run.finalReturn),
+      rawContinuity: over((run) => run.rawContinuity),
+      appliedContinuity: over((run) => run.appliedContinuity),
+      interventionsPct: over((run) => run.interventionsPct),
+      trainingReturnArea: over((run) => run.trainingReturnArea),
+      stepsToThreshold: over((run) => stepsToThreshold(run, thresholds.get(first.sweep)!)),
       threshold: thresholds.get(first.sweep)!,
-      meanSquaredJerk: summarise(
-        group.map((run) => run.meanSquaredJerk),
-        bootstrap,
-      ),
-      highFrequencyShare: summarise(
-        group.map((run) => run.highFrequencyShare),
-        bootstrap,
-      ),
-      meanAbsNoise: summarise(
-        group.map((run) => run.meanAbsNoise),
-        bootstrap,
-      ),
+      meanSquaredJerk: over((run) => run.meanSquaredJerk),
+      highFrequencyShare: over((run) => run.highFrequencyShare),
+      meanAbsNoise: over((run) => run.meanAbsNoise),
       bySeed: {
         finalReturn: new Map(group.map((run) => [run.seed, run.finalReturn])),
         rawContinuity: new Map(group.map((run) => [run.seed, run.rawContinuity])),
