@@ -15,6 +15,23 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
+const ARM = [
+  '--task',
+  'reach',
+  '--steps',
+  '30000',
+  '--hidden',
+  '64,64',
+  '--learning-rate',
+  '1e-3',
+  '--gsde-log-std-init',
+  '-2',
+  '--eval-every',
+  '300',
+  '--eval-episodes',
+  '10',
+];
+
 /**
  * Per twin: the task and the training budget of every cell. Pendulum: the paper-era gSDE settings
  * ([64, 64], lr 1e-3, log σ init −2) with 15k steps (every noisy configuration has plateaued by then). Arms: reach, with the reacher's learning rate.
@@ -38,40 +55,8 @@ const TWINS = {
     '10',
   ],
   // The arm in its calibration's action mode (delta) and with absolute targets: the comparison of both.
-  arm: [
-    '--task',
-    'reach',
-    '--steps',
-    '30000',
-    '--hidden',
-    '64,64',
-    '--learning-rate',
-    '1e-3',
-    '--gsde-log-std-init',
-    '-2',
-    '--eval-every',
-    '300',
-    '--eval-episodes',
-    '10',
-  ],
-  'arm-absolute': [
-    '--task',
-    'reach',
-    '--steps',
-    '30000',
-    '--hidden',
-    '64,64',
-    '--learning-rate',
-    '1e-3',
-    '--gsde-log-std-init',
-    '-2',
-    '--eval-every',
-    '300',
-    '--eval-episodes',
-    '10',
-    '--action',
-    'absolute',
-  ],
+  arm: ARM,
+  'arm-absolute': [...ARM, '--action', 'absolute'],
   'sim-reacher': [
     '--task',
     'reach',
