@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- [NAME...]`: runs the named benchmarks (all when none is named) and prints one JSON
- * object per line, each with a `bench` field, in the form `../shared/anchors.md` uses. Everything a
- * ratio needs (for example the backend's plain matMul GFLOP/s next to the learner's updates/s) is
+ * object per line, each with a `bench` field naming it and flat fields of numbers (units in their
+ * names: `_ms`, `_us`, `_per_s`). Everything a ratio needs (for example the backend's plain matMul GFLOP/s next to the learner's updates/s) is
  * measured in the same run.
  */
 import { benchmarks } from './registry.js';

@@ -8,7 +8,7 @@
  *   takes them (it pauses 1 ms whenever the queue is three-quarters full), over `SECONDS`.
  * - `tick_added_us_p50/p99/p999/max`: the duration of each `RunRecorder.step()` call during that time, that
  *   is what the store adds to a control tick while its writer is saturated. `tick_added_us` repeats p99
- *   (the field name `../shared/anchors.md` uses). `floor_us_*` time, the same way in the same loop,
+ *   (the figure a single number is quoted as). `floor_us_*` time, the same way in the same loop,
  *   the same numbers copied into a private buffer instead: what any work of that size sees on this
  *   machine (the clock's cost, preemption, GC), so the tails of the two can be told apart.
  * - `sync_commit_ms_per_1000_rows`: for comparison, what one batch costs when committed on the calling

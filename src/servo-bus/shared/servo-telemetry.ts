@@ -1,7 +1,7 @@
 /**
  * What a servo's own sensors report besides its position: motor current from the output torque,
  * temperature from a first-order thermal model, input voltage sagging under the load of every servo
- * on the same supply. Pure; the constants and their sources are in `servo-models.ts`.
+ * on the same supply. Pure; the constants and their sources are in `servo-electrical.ts`.
  */
 import { AMBIENT_C, SOURCE_RESISTANCE_OHM, torqueConstantNmPerA, windingResistanceOhm, type ServoElectrical } from './servo-electrical.js';
 
