@@ -28,6 +28,7 @@ import {
   PROTOCOL_MAJOR,
   PROTOCOL_MINOR,
   ResultCode,
+  MQTT_REORDER_WINDOW,
   SequenceTracker,
   describeVersionMismatch,
   type AckMessage,
@@ -167,7 +168,7 @@ export class DeviceSession {
   private readonly backoff: Backoff;
   private readonly hostName: string;
   private readonly hostVersion: SoftwareVersion;
-  private readonly tracker = new SequenceTracker();
+  private readonly tracker: SequenceTracker;
   private readonly roundTrip = new RoundTripMeter();
   private readonly watchdog: HostWatchdog;
   private readonly heartbeat: Heartbeat;
@@ -197,6 +198,7 @@ export class DeviceSession {
 
   constructor(options: DeviceSessionOptions) {
     this.transport = options.transport;
+    this.tracker = new SequenceTracker(options.transport.kind === 'mqtt' ? MQTT_REORDER_WINDOW : 0);
     this.expectation = options.expectation;
     this.clock = options.clock ?? systemClock;
     this.timing = { ...defaultTiming(options.transport.kind, options.expectation.stateRateHz), ...options.timing };

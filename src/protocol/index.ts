@@ -30,7 +30,7 @@ export {
   type PeerVersion,
   type Rejection,
 } from './decode.js';
-export { SEQ_MODULUS, nextSeq, seqDelta, seqIsNewer, SequenceTracker, type SeqEvent } from './sequence.js';
+export { MQTT_REORDER_WINDOW, SEQ_MODULUS, nextSeq, seqDelta, seqIsNewer, SequenceTracker, type SeqEvent } from './sequence.js';
 export { describeVersionMismatch } from './version.js';
 export { copyJointWear } from './wear.js';
 export {

@@ -25,13 +25,24 @@ export function seqIsNewer(a: number, b: number): boolean {
 }
 
 /** What one received sequence number says about the link. */
-export type SeqEvent = 'first' | 'in_order' | 'gap' | 'duplicate' | 'restart';
+export type SeqEvent = 'first' | 'in_order' | 'gap' | 'duplicate' | 'late' | 'restart';
+
+/**
+ * Frames one sender's numbers may arrive out of order over MQTT: states go on their topic at QoS 0,
+ * events and answers on theirs at QoS 1, and a broker keeps order within a topic and QoS only
+ * (MQTT 3.1.1 § 4.6, MQTT 5.0 § 4.6), so a FAULT sent just before a state can arrive just after it.
+ * A handful of states per period at most is in flight; a rebooted sender's counter goes back by
+ * far more once it had run for a second.
+ */
+export const MQTT_REORDER_WINDOW = 32;
 
 /**
  * Link quality from the sequence numbers of one sender's valid frames, in the way a MAVLink ground
- * station counts lost packets. A byte stream or one MQTT connection does not reorder, so a number that
- * goes backwards (not newer, not equal) means the sender restarted its counter (a reboot): counting
- * starts again from it, and the numbers before it since the restart (0..seq-1) count as lost.
+ * station counts lost packets (PROTOCOL.md § 8.2). A byte stream does not reorder, so there a number
+ * that goes backwards (not newer, not equal) means the sender restarted its counter (a reboot):
+ * counting starts again from it, and the numbers before it since the restart (0..seq-1) count as lost.
+ * A link that reorders between channels (MQTT: `reorderWindow`) takes a number at most that far behind
+ * the newest as a late frame, counted lost when its gap was seen and taken back now.
  */
 export class SequenceTracker {
   /** Valid frames seen. */
@@ -39,8 +50,11 @@ export class SequenceTracker {
   /** Frames missing between the ones seen. */
   lost = 0;
   duplicates = 0;
+  late = 0;
   restarts = 0;
   private last = -1;
+
+  constructor(private readonly reorderWindow = 0) {}
 
   observe(seq: number): SeqEvent {
     this.received++;
@@ -52,6 +66,11 @@ export class SequenceTracker {
     if (delta === 0) {
       this.duplicates++;
       return 'duplicate';
+    }
+    if (delta < 0 && -delta <= this.reorderWindow) {
+      this.late++;
+      if (this.lost > 0) this.lost--;
+      return 'late';
     }
     this.last = seq;
     if (delta < 0) {

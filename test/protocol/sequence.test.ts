@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { SequenceTracker, nextSeq, seqDelta, seqIsNewer } from '../../src/protocol/index.js';
+import { MQTT_REORDER_WINDOW, SequenceTracker, nextSeq, seqDelta, seqIsNewer } from '../../src/protocol/index.js';
 import { fcParams } from './support.js';
 
 const params = fcParams(500);
@@ -50,5 +50,26 @@ test('the tracker counts exactly the frames a lossy link dropped', () => {
       assert.equal(tracker.duplicates + tracker.restarts, 0);
     }),
     params,
+  );
+});
+
+test('over a link that reorders between channels (MQTT), a frame a little behind the newest is late, not a reboot', () => {
+  const mqtt = new SequenceTracker(MQTT_REORDER_WINDOW);
+  // A FAULT (seq 55, events topic, QoS 1) overtaken by the state after it (seq 56, state topic, QoS 0).
+  assert.deepEqual(
+    [54, 56, 55, 57].map((seq) => mqtt.observe(seq)),
+    ['first', 'gap', 'late', 'in_order'],
+  );
+  assert.deepEqual([mqtt.lost, mqtt.late, mqtt.restarts], [0, 1, 0], 'the late frame was not lost after all');
+  // Further back than the window: the sender's counter restarted (it rebooted).
+  assert.equal(mqtt.observe(57 - MQTT_REORDER_WINDOW - 1), 'restart');
+  assert.equal(mqtt.observe(3000), 'gap');
+  assert.equal(mqtt.observe(0), 'restart');
+
+  // A byte stream never reorders: one step back is a restart there.
+  const serial = new SequenceTracker();
+  assert.deepEqual(
+    [54, 56, 55].map((seq) => serial.observe(seq)),
+    ['first', 'gap', 'restart'],
   );
 });
