@@ -15,64 +15,34 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-const ARM = [
+/** Every twin's networks and exploration: the paper-era gSDE settings ([64, 64], lr 1e-3, log σ init −2). */
+const NETWORK = ['--hidden', '64,64', '--learning-rate', '1e-3', '--gsde-log-std-init', '-2'];
+
+/** A twin's cells: its task, training budget and evaluation period; every run evaluates 10 deterministic episodes at the end (the final return). */
+const budget = (task, steps, evalEvery) => [
   '--task',
-  'reach',
+  task,
   '--steps',
-  '30000',
-  '--hidden',
-  '64,64',
-  '--learning-rate',
-  '1e-3',
-  '--gsde-log-std-init',
-  '-2',
+  String(steps),
+  ...NETWORK,
   '--eval-every',
-  '300',
+  String(evalEvery),
   '--eval-episodes',
   '10',
 ];
 
+const ARM = budget('reach', 30000, 300);
+
 /**
- * Per twin: the task and the training budget of every cell. Pendulum: the paper-era gSDE settings
- * ([64, 64], lr 1e-3, log σ init −2) with 15k steps (every noisy configuration has plateaued by then). Arms: reach, with the reacher's learning rate.
- * Every run evaluates 10 deterministic episodes at the end (the final return).
+ * Per twin: the task and the training budget of every cell. Pendulum: 15k steps (every noisy
+ * configuration has plateaued by then). Arms: reach, with the reacher's learning rate.
  */
 const TWINS = {
-  pendulum: [
-    '--task',
-    'swingup',
-    '--steps',
-    '15000',
-    '--hidden',
-    '64,64',
-    '--learning-rate',
-    '1e-3',
-    '--gsde-log-std-init',
-    '-2',
-    '--eval-every',
-    '100',
-    '--eval-episodes',
-    '10',
-  ],
+  pendulum: budget('swingup', 15000, 100),
   // The arm in its calibration's action mode (delta) and with absolute targets: the comparison of both.
   arm: ARM,
   'arm-absolute': [...ARM, '--action', 'absolute'],
-  'sim-reacher': [
-    '--task',
-    'reach',
-    '--steps',
-    '15000',
-    '--hidden',
-    '64,64',
-    '--learning-rate',
-    '1e-3',
-    '--gsde-log-std-init',
-    '-2',
-    '--eval-every',
-    '150',
-    '--eval-episodes',
-    '10',
-  ],
+  'sim-reacher': budget('reach', 15000, 150),
 };
 
 /**
