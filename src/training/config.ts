@@ -12,6 +12,8 @@ import { withoutPassword } from '../util/url-credentials.js';
 export interface TrainConfig {
   // where the robot is
   sim: string | null;
+  /** --sim: the twin steps at its control rate in wall time, as a robot does, instead of as fast as the CPU allows. */
+  realtime: boolean;
   port: string | null;
   baud: number;
   mqtt: string | null;
@@ -95,6 +97,11 @@ const RUN = 'Run:';
 /** The CLI flag of every option (kebab-case of the field name) with its help text. */
 export const TRAIN_OPTIONS: Record<keyof TrainConfig, OptionSpec> = {
   sim: { kind: 'string', group: ROBOT, describe: 'train on the MuJoCo twin of this robot: a calibration name (sim-reacher) or file' },
+  realtime: {
+    kind: 'boolean',
+    group: ROBOT,
+    describe: '--sim: step the twin at its control rate in wall time, as the robot would (fleets, dashboards, demos)',
+  },
   port: { kind: 'string', group: ROBOT, describe: 'serial port of a real robot, e.g. /dev/ttyUSB0' },
   baud: { kind: 'number', group: ROBOT, describe: 'serial baud rate' },
   mqtt: { kind: 'string', group: ROBOT, describe: 'MQTT broker of a robot bridge, e.g. mqtt://localhost:1883' },
@@ -191,7 +198,7 @@ export const TRAIN_OPTIONS: Record<keyof TrainConfig, OptionSpec> = {
     kind: 'string',
     group: RUN,
     describe:
-      'where the learner trains: inline (between ticks, exact schedule, reproducible) or worker (its own thread, never blocks a tick); auto: inline in simulation, worker on hardware',
+      'where the learner trains: inline (between ticks, exact schedule, reproducible) or worker (its own thread, never blocks a tick); auto: inline on a twin, worker on hardware and on a --realtime twin',
     choices: ['auto', 'inline', 'worker'],
   },
   weightSyncMs: { kind: 'number', group: RUN, describe: 'worker learner: shortest time between two hand-overs of new actor weights [ms]' },
@@ -207,6 +214,7 @@ export const TRAIN_OPTIONS: Record<keyof TrainConfig, OptionSpec> = {
 
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   sim: null,
+  realtime: false,
   port: null,
   baud: 1_000_000,
   mqtt: null,
@@ -287,6 +295,8 @@ export function resolveTrainConfig(values: Partial<Record<string, unknown>>): Tr
   if (targets.length !== 1) throw new ConfigError('say where the robot is: exactly one of --sim NAME, --port PATH or --mqtt URL');
   if (config.sim === null && config.robot === null)
     throw new ConfigError('--port and --mqtt need --robot NAME: the calibration of the robot behind them (calibration/NAME.json)');
+  if (config.realtime && config.sim === null)
+    throw new ConfigError('--realtime paces a twin (--sim NAME): a robot on --port or --mqtt keeps its own pace');
   if (config.watchdogMs !== null && !(config.watchdogMs >= 10))
     throw new ConfigError(`--watchdog-ms must be at least 10 ms (got ${config.watchdogMs})`);
   if (!(config.reconnectS > 0)) throw new ConfigError(`--reconnect-s must be a positive number of seconds (got ${config.reconnectS})`);

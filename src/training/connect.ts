@@ -6,6 +6,7 @@
 import type { OperatorEStop } from '../core/operator-estop.js';
 import type { Calibration } from '../calibration/types.js';
 import type { Robot } from '../core/robot.js';
+import { RealTimeRobot } from '../sim/real-time-robot.js';
 import { SimRobot } from '../sim/sim-robot.js';
 import type { TrainConfig } from './config.js';
 import type { Transport } from '../transport/interface.js';
@@ -37,7 +38,10 @@ export interface RobotConnectOptions {
  * the link (up to `--reconnect-s`), so that connection failures are recorded on the run.
  */
 export async function connectRobot(config: TrainConfig, calibration: Calibration, options: RobotConnectOptions): Promise<Robot> {
-  if (config.sim !== null) return SimRobot.create(calibration, options.seed);
+  if (config.sim !== null) {
+    const twin = await SimRobot.create(calibration, options.seed);
+    return config.realtime ? new RealTimeRobot(twin, calibration.controlHz) : twin;
+  }
   if (calibration.bus !== null) return connectBusRobot(config, calibration, options);
   const transport = hostTransport(config, calibration.robot);
   const plainText = config.mqtt === null ? null : plainTextCredentialsWarning(config.mqtt);

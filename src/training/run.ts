@@ -115,7 +115,8 @@ async function trainWithTask(
     head: learnerConfig.actor.head,
   });
   refuseOversizedBuffer(config.bufferSize, task.obsDim, calibration.joints.length);
-  const trainerKind = config.fleet !== null ? 'fleet' : config.learner === 'auto' ? (config.sim ? 'inline' : 'worker') : config.learner;
+  const trainerKind =
+    config.fleet !== null ? 'fleet' : config.learner === 'auto' ? (config.sim && !config.realtime ? 'inline' : 'worker') : config.learner;
   const trainer = await startTrainer(trainerKind, config, learnerConfig, exploration, schedule, streams.replay, {
     robot: config.robot ?? calibration.robot,
     log: io.log,

@@ -5,11 +5,12 @@
  * `robo-train learner` over a loopback mosquitto (one gradient step per transition ingested).
  *
  * Twins run as fast as the CPU allows, real robots at their control rate: a real fleet's learner keeps
- * pace with its robots, while free-running twins would outrun it and act with stale weights. The test
- * paces the fleet's twins as robots slower than their learner, by events: it watches the wire and
- * stops the robot processes (SIGSTOP) while the learner's published weights trail the transitions sent
- * by more than one batch, or the robots act with weights more than 64 updates old, and continues them
- * (SIGCONT) once the learner has caught up.
+ * pace with its robots, while free-running twins would outrun it and act with stale weights. So the
+ * fleet's twins run as robots do (`--realtime`, 50 Hz each), and the test holds them back by events
+ * where a loaded machine slows the learner anyway: it watches the wire and stops the robot processes
+ * (SIGSTOP) while the learner's published weights trail the transitions sent by more than one batch,
+ * or the robots act with weights more than 64 updates old, and continues them (SIGCONT) once the
+ * learner has caught up.
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -88,7 +89,7 @@ test('two fleet robots learn the reach task at least as fast per robot-step as o
     (name, seed) =>
       new RoboTrain([
         ...twin,
-        ...['--robot', name, '--fleet', 'reach', '--learner-mqtt', broker.url, '--steps', String(TOTAL_STEPS / 2)],
+        ...['--realtime', '--robot', name, '--fleet', 'reach', '--learner-mqtt', broker.url, '--steps', String(TOTAL_STEPS / 2)],
         ...['--seed', String(seed + 1), '--db', join(folder, `${name}.db`)],
       ]),
   );

@@ -58,6 +58,22 @@ describe('reproducibility and resume', () => {
     });
   }
 
+  test('a --realtime twin takes its control period per step in wall time and learns the same run', async () => {
+    const db = join(dir, 'realtime.db');
+    const options = { sim: 'sim-reacher', steps: 150, hidden: '16,16', batchSize: 32, learningStarts: 50, seed: 3, db, quiet: true };
+    const free = await runTraining(resolveTrainConfig({ ...options, learner: 'inline' }), silent, new AbortController().signal);
+    const started = performance.now();
+    const paced = await runTraining(
+      resolveTrainConfig({ ...options, realtime: true, learner: 'inline' }),
+      silent,
+      new AbortController().signal,
+    );
+    const seconds = (performance.now() - started) / 1000;
+    assert.ok(seconds >= 150 / 50, `150 steps at 50 Hz take at least 3 s (took ${seconds.toFixed(2)} s)`);
+    assert.deepEqual(stepRows(db, paced.runId), stepRows(db, free.runId), 'the same actions, commands and rewards');
+    assert.throws(() => resolveTrainConfig({ port: '/dev/ttyUSB0', robot: 'arm', realtime: true }), /--realtime paces a twin/);
+  });
+
   test('--resume continues from the checkpoint: learner, replay buffer, counters', async () => {
     const db = join(dir, 'resume.db');
     const base = { sim: 'sim-reacher', hidden: '16,16', batchSize: 32, learningStarts: 50, seed: 5, db, quiet: true, saveReplay: true };
