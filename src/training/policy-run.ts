@@ -1,4 +1,4 @@
-import { loadCalibration, measuredJointNames } from '../calibration/load.js';
+import { loadCalibration } from '../calibration/load.js';
 import { resolveActionMode } from '../control/action-map.js';
 import type { EpisodeResult } from '../control/loop.js';
 import { OperatorEStop } from '../core/operator-estop.js';
@@ -7,7 +7,6 @@ import { ActorForward } from '../rl/policy/actor.js';
 import type { RunStatus } from '../store/run-info.js';
 import { loadTask } from '../tasks/index.js';
 import { UsageError } from '../util/errors.js';
-import { codeVersion } from '../util/version.js';
 import { readCheckpointActor } from './checkpoint.js';
 import type { TrainConfig } from './config.js';
 import { formatProgress } from './progress.js';
@@ -80,15 +79,7 @@ export async function runPolicy(
         operatorEStop,
         run: {
           name: `${calibration.robot}-run-${config.algo}-${config.noise}${interval}-s${config.seed}-${stamp}`,
-          source: config.sim ? 'sim' : 'hardware',
-          robot: calibration.robot,
-          task: task.name,
-          algo: config.algo,
-          noise: config.noise,
-          noiseInterval: config.interval,
-          seed: config.seed,
           sweep: null,
-          jointNames: measuredJointNames(calibration),
           config: {
             ...config,
             actionMode,
@@ -97,8 +88,6 @@ export async function runPolicy(
             checkpoint: checkpointPath,
             episodes: options.episodes,
           },
-          calibration: { ...calibration, sourcePath: undefined },
-          codeVersion: codeVersion(),
           policyCheckpoint: checkpointPath,
         },
         announce: (runId) =>

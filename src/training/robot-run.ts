@@ -1,3 +1,4 @@
+import { measuredJointNames } from '../calibration/load.js';
 import type { Calibration } from '../calibration/types.js';
 import { ControlLoop, type ControlLoopParts } from '../control/loop.js';
 import { CalibratedSafetyStage } from '../control/safety-stage.js';
@@ -9,6 +10,7 @@ import { DEFAULT_RECORDER_OPTIONS, RunRecorder, type RecorderOptions } from '../
 import type { RunInfo, RunStatus } from '../store/run-info.js';
 import type { Task } from '../tasks/task.js';
 import { settledWithin } from '../util/bounded.js';
+import { codeVersion } from '../util/version.js';
 import type { TrainConfig } from './config.js';
 import { connectRobot } from './connect.js';
 import { EpisodeRunner, type RobotPhase } from './episodes.js';
@@ -37,8 +39,8 @@ export interface RobotRunSetup {
   io: RunIo;
   stop: AbortSignal;
   operatorEStop: OperatorEStop;
-  /** The run's row. */
-  run: RunInfo;
+  /** What the run's row says beyond the robot, task and exploration every run on a robot records. */
+  run: Pick<RunInfo, 'name' | 'sweep' | 'config' | 'policyCheckpoint'>;
   recorderOptions?: Partial<RecorderOptions>;
   /** The line that announces the run, once its id is known. */
   announce: (runId: number) => string;
@@ -83,7 +85,23 @@ export async function runOnRobot<T>(
     if (config.sim !== null)
       robot = await connectRobot(config, calibration, { seed: streams.twin.nextUint32(), log: io.log, signal: stop });
     db = openDatabase(config.db, { check: true });
-    const recorder = await RunRecorder.open(db, setup.run, setup.recorderOptions);
+    const recorder = await RunRecorder.open(
+      db,
+      {
+        ...setup.run,
+        source: config.sim ? 'sim' : 'hardware',
+        robot: calibration.robot,
+        task: setup.task.name,
+        algo: config.algo,
+        noise: config.noise,
+        noiseInterval: config.interval,
+        seed: config.seed,
+        jointNames: measuredJointNames(calibration),
+        calibration: { ...calibration, sourcePath: undefined },
+        codeVersion: codeVersion(),
+      },
+      setup.recorderOptions,
+    );
     io.onRunStarted?.(recorder.runId);
     io.log(setup.announce(recorder.runId));
     robot ??= await connectRobot(config, calibration, {

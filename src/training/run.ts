@@ -1,4 +1,4 @@
-import { loadCalibration, measuredJointNames } from '../calibration/load.js';
+import { loadCalibration } from '../calibration/load.js';
 import type { Calibration } from '../calibration/types.js';
 import { resolveActionMode } from '../control/action-map.js';
 import type { EpisodeResult } from '../control/loop.js';
@@ -19,7 +19,6 @@ import type { RunStatus } from '../store/run-info.js';
 import { loadTask } from '../tasks/index.js';
 import type { Task } from '../tasks/task.js';
 import type { Rng } from '../util/rng.js';
-import { codeVersion } from '../util/version.js';
 import { CheckpointError, checkpointFolder, readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js';
 import { storableConfig, type TrainConfig } from './config.js';
 import { formatEvaluation, formatProgress } from './progress.js';
@@ -135,15 +134,7 @@ async function trainWithTask(
         operatorEStop,
         run: {
           name: runName(config, calibration),
-          source: config.sim ? 'sim' : 'hardware',
-          robot: calibration.robot,
-          task: task.name,
-          algo: config.algo,
-          noise: config.noise,
-          noiseInterval: config.interval,
-          seed: config.seed,
           sweep: config.sweep,
-          jointNames: measuredJointNames(calibration),
           config: {
             ...storableConfig(config),
             actionMode,
@@ -152,8 +143,6 @@ async function trainWithTask(
             backend,
             trainer: trainerKind,
           },
-          calibration: { ...calibration, sourcePath: undefined },
-          codeVersion: codeVersion(),
         },
         recorderOptions: {
           onBackpressure: (queued, limit) =>
