@@ -1,9 +1,8 @@
 import yargs from 'yargs';
 import { DEFAULT_DB_PATH } from '../store/database.js';
-import { RoboTrainError, UsageError } from '../util/errors.js';
 import { estopCommand, withEStopOptions } from './estop.js';
 import { dashboardCommand, withDashboardOptions } from './dashboard.js';
-import { EXIT, exitCodeOf } from './exit-codes.js';
+import { ArgumentError, EXIT, reportError } from './exit-codes.js';
 import { brokerCommand, withBrokerOptions } from './broker.js';
 import { mqttAclCommand, withMqttAclOptions } from './mqtt-acl.js';
 import { learnerCommand, withLearnerOptions } from './learner.js';
@@ -296,27 +295,6 @@ export async function main(argv: string[]): Promise<number> {
     return reportError(error);
   }
   return exitCode;
-}
-
-/** Arguments that yargs rejected (unknown flag, missing value, invalid choice). */
-class ArgumentError extends UsageError {}
-
-/**
- * The one place where errors become exit codes. An expected error (a `RoboTrainError`) prints one line
- * and exits with its category's code; anything else is a bug: its stack is printed, and it says so.
- */
-export function reportError(error: unknown): number {
-  if (error instanceof ArgumentError) {
-    console.error(`robo-train: ${error.message}\nRun 'robo-train --help' for the options.`);
-    return exitCodeOf(error);
-  }
-  if (error instanceof RoboTrainError) {
-    console.error(`robo-train: ${error.message}`);
-    return exitCodeOf(error);
-  }
-  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  console.error(`robo-train: internal error (a bug in robo-train: please report it with the command you ran and this output)\n${detail}`);
-  return EXIT.failed;
 }
 
 function camelCaseKeys(args: Record<string, unknown>): Record<string, unknown> {

@@ -452,7 +452,7 @@ export class SimulatedFirmware {
       }
       return;
     }
-    for (let j = 0; j < this.requested.length; j++) this.requested[j] = message.target[j]!;
+    for (let j = 0; j < this.requested.length; j++) this.requested[j] = message.target[j];
     this.lastCommandSeq = seq;
     this.anyCommandAccepted = true;
     this.activeMode = message.mode;

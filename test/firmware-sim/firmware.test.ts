@@ -400,7 +400,7 @@ describe('simulated firmware: e-stop, faults, limits', () => {
       atLimitSeen ||= (state.jointStatus[0] & JointStatus.AT_LIMIT) !== 0;
       assert.ok(state.positionRad[0] <= 2.6 + POSITION_FAULT_MARGIN_RAD, `joint 0 at ${state.positionRad[0]} rad`);
       assert.ok(state.positionRad[0] - previous <= maxStepRad * 1.5 + 0.005, `moved ${state.positionRad[0] - previous} rad in one period`);
-      previous = state.positionRad[0]!;
+      previous = state.positionRad[0];
     }
     assert.ok(clampedSeen);
     assert.ok(lastState().positionRad[0] > 2.5, 'it got to the limit');
