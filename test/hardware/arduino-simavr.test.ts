@@ -97,9 +97,11 @@ describe('the Arduino firmware on a simulated ATmega328P (simavr), UART0 on a ps
         `torque off ${tookMs} ms after the killed host's last byte; the watchdog is ${WATCHDOG_MS} ms`,
       );
 
-      const report = /control cycle \(D8 high\): \d+ cycles, mean ([\d.]+) us, max ([\d.]+) us/.exec(await board.stop());
+      const stopped = await board.stop();
+      const report = /control cycle \(D8 high\): \d+ cycles, mean ([\d.]+) us, max ([\d.]+) us/.exec(stopped);
       assert.ok(report, `${board.stdout}\n${board.stderr}`);
       console.log(`arduino-sim at ${CONTROL_HZ} Hz: ${report[0]}; torque off ${tookMs} ms (device time) after the killed host's last byte`);
+      assertRamToSpare(stopped);
     },
   );
 
@@ -166,9 +168,11 @@ describe('the Arduino firmware on a simulated ATmega328P (simavr), UART0 on a ps
       } finally {
         await link.close();
       }
-      const report = /control cycle[^\n]*\n[^\n]*/.exec(await board.stop());
+      const stopped = await board.stop();
+      const report = /control cycle[^\n]*\n[^\n]*/.exec(stopped);
       assert.ok(report, `${board.stdout}\n${board.stderr}`);
       console.log(report[0]);
+      assertRamToSpare(stopped);
     },
   );
 
@@ -252,7 +256,7 @@ describe('the Arduino firmware on a simulated ATmega328P (simavr), UART0 on a ps
       } finally {
         await link.close();
       }
-      await board.stop();
+      assertRamToSpare(await board.stop());
     },
   );
 });
@@ -323,6 +327,21 @@ function versionHelloFrame(): string {
 
 function hexBytes(hex: string): Uint8Array {
   return Uint8Array.from(hex.match(/../g)!.map((byte) => parseInt(byte, 16)));
+}
+
+/**
+ * The runner's RAM line: the static data and the deepest stack the run reached fit the chip's 2 KB with
+ * room to spare, taken as: the RAM never touched is at least the deepest stack seen, so that a path the
+ * run did not take could go twice as deep.
+ */
+function assertRamToSpare(stopped: string): void {
+  const ram = /RAM: (\d+) B static, stack at most (\d+) B deep, (-?\d+) B never used \(of 2048 B\)/.exec(stopped);
+  assert.ok(ram, `the runner's RAM line in:\n${stopped}`);
+  const [, staticBytes, stackBytes, unusedBytes] = ram.map(Number);
+  assert.ok(
+    unusedBytes >= stackBytes,
+    `${staticBytes} B static, stack ${stackBytes} B deep: only ${unusedBytes} B never used, less than the stack took`,
+  );
 }
 
 function medianStepPeriodS(db: string): number {
