@@ -15,6 +15,8 @@ static const float max_velocity_rad_s[JOINT_COUNT] = JOINT_MAX_VELOCITY_RAD_S;
 #define NO_JOINT 0xFEu
 #define SESSION_TIMEOUT_MIN_MS 5000u
 #define HEARTBEAT_PERIOD_US 1000000u
+/* The most frames a session's first state stays behind its newest: the largest distance still "older". */
+#define SESSION_SEQ_WINDOW 0x7FFFu
 
 static struct {
     uint8_t session;
@@ -151,6 +153,10 @@ static void send_joint_state(uint64_t sampled_us)
     }
     dev.last_state_seq = link_send();
     if (!dev.state_sent) dev.first_state_seq = dev.last_state_seq;
+    /* Check 10's "not before the session's first state" only means something within half the sequence
+     * space (§ 8.2): past it, a long session's own states would look older than its first, so the first trails. */
+    else if ((uint16_t)(dev.last_state_seq - dev.first_state_seq) > SESSION_SEQ_WINDOW)
+        dev.first_state_seq = (uint16_t)(dev.last_state_seq - SESSION_SEQ_WINDOW);
     dev.state_sent = 1;
 }
 
