@@ -86,7 +86,11 @@ export class DashboardData {
    * heartbeat grows old, a process dies), so the live feed compares it at each poll.
    */
   livenessKey(): string {
-    return this.read(() => this.openRuns().map((run) => `${run.id}:${livenessOf(run)?.state}`).join(' '));
+    return this.read(() =>
+      this.openRuns()
+        .map((run) => `${run.id}:${livenessOf(run)?.state}`)
+        .join(' '),
+    );
   }
 
   run(id: number): RunRow | null {
@@ -125,9 +129,7 @@ export class DashboardData {
   /** The runs their process did not close: left 'running' (its live status may say crashed), or marked crashed since. */
   private openRuns(): (LivenessFields & { id: number })[] {
     return this.db
-      .prepare(
-        `SELECT id, ${liveStatusSql('runs')} AS status, host, pid, heartbeat_at FROM runs WHERE status IN ('running', 'crashed')`,
-      )
+      .prepare(`SELECT id, ${liveStatusSql('runs')} AS status, host, pid, heartbeat_at FROM runs WHERE status IN ('running', 'crashed')`)
       .all() as (LivenessFields & { id: number })[];
   }
 

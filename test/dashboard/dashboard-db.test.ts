@@ -202,7 +202,7 @@ test('dashboard --db tells where the process of each run it did not close stands
   for (const run of [here, elsewhere, killed]) beat.run(new Date().toISOString(), run);
   const agingHeartbeat = new Date(Date.now() - STALE_AFTER_MS + 4000).toISOString();
   beat.run(agingHeartbeat, aging);
-  const at = (iso: string): string => iso.slice(11, 19);
+  const at = (iso: string): string => iso.slice(0, 19).replace('T', ' ');
   const staleSince = at((db.prepare('SELECT heartbeat_at FROM runs WHERE id = ?').get(stale) as { heartbeat_at: string }).heartbeat_at);
   const givenUpSince = at((db.prepare('SELECT heartbeat_at FROM runs WHERE id = ?').get(givenUp) as { heartbeat_at: string }).heartbeat_at);
   const goneRow = db.prepare('SELECT pid FROM runs WHERE id = ?').get(gone) as { pid: number };
@@ -230,7 +230,10 @@ test('dashboard --db tells where the process of each run it did not close stands
   await until(page, `document.querySelector('#runs tbody tr:nth-child(8)').children[2].textContent === 'stale'`, 30_000);
   assert.match(
     await runRows(page),
-    new RegExp(`^${aging}:stale:robot-lab-2, process 4245, no heartbeat since ${at(agingHeartbeat)} UTC: probably crashed, or its host is down$`, 'm'),
+    new RegExp(
+      `^${aging}:stale:robot-lab-2, process 4245, no heartbeat since ${at(agingHeartbeat)} UTC: probably crashed, or its host is down$`,
+      'm',
+    ),
   );
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: join(ARTIFACTS, 'dashboard-db-liveness.png'), fullPage: true });

@@ -102,7 +102,10 @@ test('a training over a pseudo-terminal with --dashboard: the page shows homing,
   const lost = (await states(page)).length;
   await pair.plug();
   await shows(page, ['homing', 'running'], lost, 90_000);
-  assert.ok((await states(page)).slice(lost).every((state) => state !== 'link lost'), 'no link lost after the link came back');
+  assert.ok(
+    (await states(page)).slice(lost).every((state) => state !== 'link lost'),
+    'no link lost after the link came back',
+  );
 
   assert.equal(await training.stop(), 0, training.stderr);
   assert.equal(await device.stop(), 0, device.stderr);

@@ -114,7 +114,7 @@ function renderRuns(runs) {
 function processText(liveness) {
   if (liveness === null) return '';
   const { state, host, pid, heartbeatAt } = liveness;
-  const since = `no heartbeat since ${heartbeatAt.slice(11, 19)} UTC`;
+  const since = `no heartbeat since ${heartbeatAt.slice(0, 19).replace('T', ' ')} UTC`;
   if (state === 'here') return `this machine, process ${pid}: stop it with kill -INT ${pid} (as Ctrl-C)`;
   if (state === 'elsewhere') return `${host}, process ${pid} there: stop it on that machine`;
   if (state === 'stale') {
