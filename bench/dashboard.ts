@@ -86,10 +86,12 @@ export async function* run(): AsyncGenerator<BenchResult> {
     const served = dashboard;
     const config = resolveTrainConfig({ port: `${folder}/host`, robot: calibration, steps: null, db, quiet: true });
     const seen: { robot: DeviceRobot | null; runId: number | null } = { robot: null, runId: null };
+    // The training's lines, for the message when it stops ticking.
+    const lines: string[] = [];
     training = runTraining(
       config,
       {
-        log: () => undefined,
+        log: (line) => lines.push(line),
         onRunStarted: (id) => {
           seen.runId = id;
           served.focus(id);
@@ -109,7 +111,7 @@ export async function* run(): AsyncGenerator<BenchResult> {
     // The first episode's homing and the learner's start behind it.
     await sleep(settleS * 1000);
 
-    yield* tickWindows(seen.robot!, joints, served.url, folder, { windowS, pairs, settleS }, start);
+    yield* tickWindows(seen.robot!, joints, served.url, folder, { windowS, pairs, settleS }, start, lines);
     yield* serverCpuAndMemory(db, seen.runId!, { cpuWindowS, memoryS }, start);
   } finally {
     stop.abort('bench done');
@@ -130,6 +132,7 @@ async function* tickWindows(
   folder: string,
   { windowS, pairs, settleS }: { windowS: number; pairs: number; settleS: number },
   start: (command: string, args: string[]) => ChildProcess,
+  lines: string[],
 ): AsyncGenerator<BenchResult> {
   const windows: { browser: boolean; p50: number; p99: number; late: number }[] = [];
   for (let index = 0; index < 2 * pairs; index++) {
@@ -143,6 +146,8 @@ async function* tickWindows(
     // Drawn by the page during the window: read after it, so that nothing here talks to the browser within it.
     const tracePoints = browser === null ? null : await browser.tracePoints();
     await browser?.close();
+    if (after.tick.count === 0)
+      throw new Error(`the training did not tick in window ${index}; its last lines:\n${lines.slice(-15).join('\n')}`);
     const late = after.tick.missed + after.skippedStates - before.skippedStates;
     windows.push({ browser: withBrowser, p50: after.tick.p50Ms, p99: after.tick.p99Ms, late });
     yield {
