@@ -41,6 +41,7 @@ import type { BenchResult } from './registry.js';
 const HZ = 100;
 const BIN = fileURLToPath(new URL('../../bin/robo-train.js', import.meta.url));
 const CHROMIUM = '/usr/bin/chromium';
+const WATCHDOG_MS = 2000;
 
 const seconds = (name: string, fallback: number): number => {
   const value = Number(process.env[name] ?? fallback);
@@ -75,16 +76,24 @@ export async function* run(): AsyncGenerator<BenchResult> {
     const { path: calibration, joints } = writeSo101At100Hz(folder);
     start('socat', [`pty,raw,echo=0,link=${folder}/host`, `pty,raw,echo=0,link=${folder}/device`]);
     await until(() => existsSync(`${folder}/host`) && existsSync(`${folder}/device`), 5000);
-    await printed(
-      start(process.execPath, [BIN, 'sim-device', '--port', `${folder}/device`, '--twin', calibration]),
-      /sim-device: '.*' on /,
-    );
+    // Watchdogs of 2 s on both ends, not 500 ms: a stall of a busy machine (Chromium starting beside the
+    // run) shows in the tick figures without ending the episode. After a watchdog's torque-off the
+    // twin's elbow may rest a hair past its hard range, which homing rightly refuses: the run would end.
+    const simDevice = [BIN, 'sim-device', '--port', `${folder}/device`, '--twin', calibration, '--watchdog-ms', String(WATCHDOG_MS)];
+    await printed(start(process.execPath, simDevice), /sim-device: '.*' on /);
 
     const db = join(folder, 'runs.db');
     openDatabase(db).close();
     dashboard = await DashboardThread.start({ db, host: '127.0.0.1', port: 0, token: 'bench-token-0123456789abcdef' });
     const served = dashboard;
-    const config = resolveTrainConfig({ port: `${folder}/host`, robot: calibration, steps: null, db, quiet: true });
+    const config = resolveTrainConfig({
+      port: `${folder}/host`,
+      robot: calibration,
+      steps: null,
+      db,
+      quiet: true,
+      watchdogMs: WATCHDOG_MS,
+    });
     const seen: { robot: DeviceRobot | null; runId: number | null } = { robot: null, runId: null };
     // The training's lines, for the message when it stops ticking.
     const lines: string[] = [];
@@ -112,7 +121,8 @@ export async function* run(): AsyncGenerator<BenchResult> {
     await sleep(settleS * 1000);
 
     yield* tickWindows(seen.robot!, joints, served.url, folder, { windowS, pairs, settleS }, start, lines);
-    yield* serverCpuAndMemory(db, seen.runId!, { cpuWindowS, memoryS }, start);
+    const device = seen.robot!;
+    yield* serverCpuAndMemory(db, seen.runId!, { cpuWindowS, memoryS }, start, () => device.tickLatency.count);
   } finally {
     stop.abort('bench done');
     await training.catch(() => undefined);
@@ -221,6 +231,8 @@ async function* serverCpuAndMemory(
   runId: number,
   { cpuWindowS, memoryS }: { cpuWindowS: number; memoryS: number },
   start: (command: string, args: string[]) => ChildProcess,
+  /** Ticks of the run so far: each row says the run went on meanwhile. */
+  ticks: () => number,
 ): AsyncGenerator<BenchResult> {
   const server = start(process.execPath, [BIN, 'dashboard', '--db', db, '--port', '0']);
   let output = '';
@@ -238,11 +250,12 @@ async function* serverCpuAndMemory(
         pages.push(page);
       }
       const before = cpuMs(server.pid!);
+      const ticksBefore = ticks();
       const startedMs = performance.now();
       await sleep(cpuWindowS * 1000);
       const msPerS = (cpuMs(server.pid!) - before) / ((performance.now() - startedMs) / 1000);
       samples.push([viewers, msPerS]);
-      yield { row: 'server_cpu', viewers, window_s: cpuWindowS, cpu_ms_per_s: round(msPerS) };
+      yield { row: 'server_cpu', viewers, window_s: cpuWindowS, cpu_ms_per_s: round(msPerS), run_ticks: ticks() - ticksBefore };
     }
     // The first viewer starts the live feed's reads of the store; each further one costs only its own messages.
     yield {
@@ -253,6 +266,7 @@ async function* serverCpuAndMemory(
     for (const page of pages.slice(1)) await page.close();
     const page = pages[0];
     const heap: number[] = [];
+    const ticksBefore = ticks();
     const deadline = performance.now() + memoryS * 1000;
     while (performance.now() < deadline) {
       heap.push(await page.evaluate<number>('performance.memory.usedJSHeapSize'));
@@ -262,6 +276,7 @@ async function* serverCpuAndMemory(
       row: 'page_memory',
       seconds: memoryS,
       samples: heap.length,
+      run_ticks: ticks() - ticksBefore,
       first_mb: round(heap[0] / 2 ** 20),
       max_mb: round(Math.max(...heap) / 2 ** 20),
       last_mb: round(heap.at(-1)! / 2 ** 20),
