@@ -29,6 +29,8 @@ export interface RunIo {
   onRunStarted?: (runId: number) => void;
   /** Told what the robot is doing whenever that changes (the control socket reports it). */
   onPhase?: (phase: RobotPhase) => void;
+  /** Handed the robot once it is connected (the dashboard bench reads a device robot's tick latency per window). */
+  onRobot?: (robot: Robot) => void;
 }
 
 export interface RobotRunSetup {
@@ -111,6 +113,7 @@ export async function runOnRobot<T>(
       event: (kind, detail) => recorder.event(kind, detail),
       operatorEStop,
     });
+    io.onRobot?.(robot);
     const loop = new ControlLoop({
       ...setup.loop,
       calibration,
