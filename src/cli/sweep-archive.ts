@@ -1,8 +1,10 @@
 import type { Argv } from 'yargs';
 import { openDatabase, openForReading } from '../store/database.js';
-import { exportSweepArchive, importSweepArchive } from '../sweep/archive.js';
+import { exportSweepArchive, importSweepArchive, readSweepArchive } from '../sweep/archive.js';
+import { sweepRuns } from '../sweep/store.js';
 import { DEFAULT_TRAIN_CONFIG } from '../training/config.js';
 import { EXIT } from './exit-codes.js';
+import { UsageError } from '../util/errors.js';
 
 export function withSweepArchiveOptions<T>(yargs: Argv<T>) {
   return yargs
@@ -35,6 +37,12 @@ export function sweepArchiveCommand(args: SweepArchiveArgs): number {
     const db = openForReading(args.db);
     try {
       for (const sweep of args.sweeps) {
+        if (sweepRuns(db, sweep).length === 0)
+          throw new UsageError(
+            `${args.db} holds no run of sweep '${sweep}': check the name (robo-train runs lists the runs and their sweeps)`,
+          );
+      }
+      for (const sweep of args.sweeps) {
         const result = exportSweepArchive(db, args.db, sweep, args.dir);
         console.log(`${sweep}: ${result.runs} finished cells → ${result.path} (${formatBytes(result.bytes)})`);
       }
@@ -43,10 +51,12 @@ export function sweepArchiveCommand(args: SweepArchiveArgs): number {
     }
     return EXIT.ok;
   }
+  // Every archive is read and checked before the database is opened (or created).
+  const archives = args.sweeps.map((sweep) => readSweepArchive(args.dir, sweep));
   const db = openDatabase(args.db);
   try {
-    for (const sweep of args.sweeps) {
-      const result = importSweepArchive(db, args.db, sweep, args.dir);
+    for (const [index, sweep] of args.sweeps.entries()) {
+      const result = importSweepArchive(db, args.db, archives[index]);
       console.log(`${sweep}: ${result.imported} runs imported, ${result.present} already in ${args.db} ← ${result.path}`);
     }
   } finally {

@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Argv } from 'yargs';
 import { openDatabase, openForReading } from '../store/database.js';
-import { archivePath, exportSweepArchive, importSweepArchive } from '../sweep/archive.js';
+import { archivePath, exportSweepArchive, importSweepArchive, readSweepArchive } from '../sweep/archive.js';
 import { expandCells, type SweepCell } from '../sweep/cells.js';
 import { parseGrid, type GridBlock } from '../sweep/grid.js';
 import { PRESET_NAMES, presetGrids, STUDY_SCHEDULE } from '../sweep/presets.js';
@@ -102,7 +102,7 @@ export async function sweepCommand(args: SweepArgs, argv: readonly string[]): Pr
   let finished: ReturnType<typeof finishedCells>;
   try {
     if (args.archive !== undefined && existsSync(archivePath(args.archive, name))) {
-      const imported = importSweepArchive(db, dbPath, name, args.archive);
+      const imported = importSweepArchive(db, dbPath, readSweepArchive(args.archive, name));
       console.log(`archive ${imported.path}: ${imported.imported} runs imported, ${imported.present} already in ${dbPath}`);
     }
     finished = finishedCells(sweepRuns(db, name));

@@ -104,6 +104,22 @@ export function exportSweepArchive(db: Db, dbPath: string, sweep: string, dir: s
   return { path, runs: runs.length, bytes: gzipped.length };
 }
 
+/** A checked archive, read before any database is opened or written. */
+export interface SweepArchive {
+  path: string;
+  sweep: string;
+  header: ArchiveHeader;
+  runs: ArchiveRun[];
+}
+
+/** Reads and checks `sweep`'s archive in `dir`; every error names the file (and the line). */
+export function readSweepArchive(dir: string, sweep: string): SweepArchive {
+  const path = archivePath(dir, sweep);
+  if (!existsSync(path))
+    throw new ArchiveError(`no archive of sweep '${sweep}' at ${path}: check --dir (robo-train sweep-archive export writes it)`);
+  return { path, sweep, ...parseArchive(path, readFileSync(path), sweep) };
+}
+
 export interface ImportResult {
   path: string;
   /** Runs added to the database. */
@@ -113,17 +129,12 @@ export interface ImportResult {
 }
 
 /**
- * Adds the runs of `sweep`'s archive in `dir` that the database lacks, in the archive's order, each
+ * Adds the runs of an archive that the database lacks, in the archive's order, each
  * under a new id that its episodes follow; a run counts as present when a run of the same sweep,
  * cell and start time is, so that importing twice adds nothing. The archive's invocations join the
  * manifest beside `dbPath`. One transaction: a bad archive adds nothing.
  */
-export function importSweepArchive(db: Db, dbPath: string, sweep: string, dir: string): ImportResult {
-  const path = archivePath(dir, sweep);
-  if (!existsSync(path))
-    throw new ArchiveError(`no archive of sweep '${sweep}' at ${path}: check --dir (robo-train sweep-archive export writes it)`);
-  const { header, runs } = parseArchive(path, readFileSync(path), sweep);
-
+export function importSweepArchive(db: Db, dbPath: string, { path, sweep, header, runs }: SweepArchive): ImportResult {
   const runTypes = new Map(columnsOf(db, 'runs').map((column) => [column.name, column]));
   const archived = header.columns.runs;
   // The identity of a run (sweep, cell, start) and what this database cannot fill in itself.

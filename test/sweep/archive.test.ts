@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -196,5 +196,11 @@ describe('sweep archive: export, import, resume elsewhere', () => {
       `robo-train: ${archivePath(bad, 'tiny')}: line 3: the run is not a cell of sweep 'tiny' (its sweep or config.sweepCell differ)\n`,
     );
     assert.deepEqual(runsOf(join(bad, 'sweep.db')), []);
+
+    // A missing archive is named before any database is created.
+    const missing = robotrain(['sweep-archive', 'import', 'tiny', '--dir', join(dir, 'nowhere'), '--db', join(dir, 'nowhere.db')]);
+    assert.equal(missing.status, 2, missing.stderr);
+    assert.match(missing.stderr, /^robo-train: no archive of sweep 'tiny' at .*nowhere\/tiny\.jsonl\.gz: check --dir/);
+    assert.ok(!existsSync(join(dir, 'nowhere.db')));
   });
 });
