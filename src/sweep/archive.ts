@@ -173,24 +173,42 @@ export function importSweepArchive(db: Db, dbPath: string, { path, sweep, header
         present++;
         return;
       }
-      const values = runKept.map(({ name, index: column }) => decodeValue(run[column], runTypes.get(name)!.type));
-      const runId = Number(insertRun.run(...values).lastInsertRowid);
-      const count = episodes[0]?.length ?? 0;
-      for (let episode = 0; episode < count; episode++) {
-        const row = episodeKept.map(({ name, column, index: from }) => {
-          const value = episodes[from][episode];
-          if (!(name in TIME_COLUMNS)) return decodeValue(value, episodeTypes.get(column)!.type);
-          if (typeof value !== 'number')
-            throw new ArchiveError(`${path}: line ${line}: ${name} of episode ${episode} must be a number of milliseconds`);
-          return new Date(startMs + value).toISOString();
-        });
-        insertEpisode.run(runId, ...row);
-      }
+      refusedValues(`${path}: line ${line}`, () => {
+        const values = runKept.map(({ name, index: column }) => decodeValue(run[column], runTypes.get(name)!.type));
+        const runId = Number(insertRun.run(...values).lastInsertRowid);
+        const count = episodes[0]?.length ?? 0;
+        for (let episode = 0; episode < count; episode++) {
+          const row = episodeKept.map(({ name, column, index: from }) => {
+            const value = episodes[from][episode];
+            if (!(name in TIME_COLUMNS)) return decodeValue(value, episodeTypes.get(column)!.type);
+            if (typeof value !== 'number')
+              throw new ArchiveError(`${path}: line ${line}: ${name} of episode ${episode} must be a number of milliseconds`);
+            return new Date(startMs + value).toISOString();
+          });
+          insertEpisode.run(runId, ...row);
+        }
+      });
       imported++;
     });
   }).immediate();
   addInvocations(dbPath, sweep, header.invocations);
   return { path, imported, present };
+}
+
+/**
+ * Runs `insert`, naming a value the database refuses (a constraint, or a JSON value SQLite cannot
+ * hold) as a fault of the archive's line; a busy or full database stays the store's error.
+ */
+function refusedValues(where: string, insert: () => void): void {
+  try {
+    insert();
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    const refused =
+      (typeof code === 'string' && code.startsWith('SQLITE_CONSTRAINT')) || error instanceof TypeError || error instanceof RangeError;
+    if (!refused) throw error;
+    throw new ArchiveError(`${where}: the database refuses the run's values (${(error as Error).message})`, { cause: error });
+  }
 }
 
 function parseConfig(value: unknown, where: string): Record<string, unknown> {

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { openDatabase } from '../../src/store/database.js';
-import { archivePath } from '../../src/sweep/archive.js';
+import { archivePath, importSweepArchive, readSweepArchive } from '../../src/sweep/archive.js';
 import { ArchiveError, parseArchive } from '../../src/sweep/archive-format.js';
 
 const bin = fileURLToPath(new URL('../../../bin/robo-train.js', import.meta.url));
@@ -195,6 +195,22 @@ describe('sweep archive: export, import, resume elsewhere', () => {
       run.stderr,
       `robo-train: ${archivePath(bad, 'tiny')}: line 3: the run is not a cell of sweep 'tiny' (its sweep or config.sweepCell differ)\n`,
     );
+    assert.deepEqual(runsOf(join(bad, 'sweep.db')), []);
+
+    // A value the database refuses is the archive's fault too, named by its line.
+    const bogus = JSON.parse(lines[2]) as { run: unknown[] };
+    bogus.run[columns.indexOf('status')] = 'bogus';
+    writeFileSync(archivePath(bad, 'tiny'), gzipSync([lines[0], lines[1], JSON.stringify(bogus)].join('\n')));
+    const store = openDatabase(join(bad, 'sweep.db'));
+    try {
+      assert.throws(
+        () => importSweepArchive(store, join(bad, 'sweep.db'), readSweepArchive(bad, 'tiny')),
+        (error: Error) =>
+          error instanceof ArchiveError && /: line 3: the database refuses the run's values \(CHECK constraint failed/.test(error.message),
+      );
+    } finally {
+      store.close();
+    }
     assert.deepEqual(runsOf(join(bad, 'sweep.db')), []);
 
     // A missing archive is named before any database is created.
