@@ -44,10 +44,13 @@ const INFINITIES: ReadonlyMap<string, number> = new Map([
   ['-Infinity', -Infinity],
 ]);
 
+/** A value read from the database, as an archive holds it. */
+export function encodeValue(value: unknown): unknown {
+  return value === Infinity || value === -Infinity ? String(value) : value;
+}
+
 export function encodeArchive(header: ArchiveHeader, runs: readonly ArchiveRun[]): string {
-  const replacer = (_key: string, value: unknown): unknown =>
-    typeof value === 'number' && !Number.isFinite(value) && !Number.isNaN(value) ? String(value) : value;
-  return [header, ...runs].map((line) => JSON.stringify(line, replacer)).join('\n') + '\n';
+  return [header, ...runs].map((line) => JSON.stringify(line)).join('\n') + '\n';
 }
 
 /** A value read from an archive, as SQLite should store it in a column of declared type `type`. */

@@ -9,6 +9,7 @@ import {
   ArchiveError,
   decodeValue,
   encodeArchive,
+  encodeValue,
   parseArchive,
   type ArchiveHeader,
   type ArchiveRun,
@@ -78,11 +79,11 @@ export function exportSweepArchive(db: Db, dbPath: string, sweep: string, dir: s
   const runs: ArchiveRun[] = [...finishedCells(sweepRuns(db, sweep)).values()]
     .sort((a, b) => a.runId - b.runId)
     .map(({ runId }) => {
-      const run = runOf.get(runId) as unknown[];
+      const run = (runOf.get(runId) as unknown[]).map(encodeValue);
       const startMs = Date.parse(String(run[startedAt]));
       const rows = episodesOf.all(runId) as unknown[][];
       const episodes = ARCHIVE_EPISODE_COLUMNS.map((name, column) =>
-        rows.map((row) => (name in TIME_COLUMNS ? Date.parse(String(row[column])) - startMs : row[column])),
+        rows.map((row) => (name in TIME_COLUMNS ? Date.parse(String(row[column])) - startMs : encodeValue(row[column]))),
       );
       return { run, episodes };
     });
@@ -95,7 +96,7 @@ export function exportSweepArchive(db: Db, dbPath: string, sweep: string, dir: s
     columns: { runs: runColumns, episodes: [...ARCHIVE_EPISODE_COLUMNS] },
     invocations: readManifest(dbPath, sweep)?.invocations ?? [],
   };
-  const gzipped = gzipSync(encodeArchive(header, runs), { level: 9 });
+  const gzipped = gzipSync(encodeArchive(header, runs));
   const path = archivePath(dir, sweep);
   mkdirSync(dir, { recursive: true });
   const temporary = `${path}.${process.pid}.tmp`;

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { openDatabase } from '../../src/store/database.js';
-import { archivePath, importSweepArchive, readSweepArchive } from '../../src/sweep/archive.js';
+import { archivePath, exportSweepArchive, importSweepArchive, readSweepArchive } from '../../src/sweep/archive.js';
 import { ArchiveError, parseArchive } from '../../src/sweep/archive-format.js';
 
 const bin = fileURLToPath(new URL('../../../bin/robo-train.js', import.meta.url));
@@ -157,6 +157,37 @@ describe('sweep archive: export, import, resume elsewhere', () => {
     for (const name of ['summary.md', 'summary.csv', 'study.md']) assert.equal(actual.get(name), expected.get(name), name);
     assert.equal(withoutRunIds(actual.get('runs.csv')!), withoutRunIds(expected.get('runs.csv')!));
     assert.match(actual.get('study.md')!, /robo-train sweep tiny --sim sim-reacher/, 'the commands came with the archive');
+  });
+
+  test('values JSON cannot hold (±Infinity) come back as they were', () => {
+    const copy = join(dir, 'infinite', 'sweep.db');
+    mkdirSync(join(dir, 'infinite'), { recursive: true });
+    // A copy of the second machine's database, with one episode's jerk overflowed.
+    const source = openDatabase(second);
+    const original = join(dir, 'infinite', 'source.db');
+    try {
+      source.exec(`VACUUM INTO '${original}'`);
+    } finally {
+      source.close();
+    }
+    const edited = openDatabase(original);
+    const folder = join(dir, 'infinite', 'archive');
+    try {
+      edited.prepare(`UPDATE episodes SET mean_squared_jerk = ?, high_freq_share = ? WHERE episode = 0`).run(Infinity, -Infinity);
+      exportSweepArchive(edited, original, 'tiny', folder);
+    } finally {
+      edited.close();
+    }
+    const store = openDatabase(copy);
+    try {
+      importSweepArchive(store, copy, readSweepArchive(folder, 'tiny'));
+      const values = store
+        .prepare(`SELECT DISTINCT mean_squared_jerk AS jerk, high_freq_share AS share FROM episodes WHERE episode = 0`)
+        .all();
+      assert.deepEqual(values, [{ jerk: Infinity, share: -Infinity }]);
+    } finally {
+      store.close();
+    }
   });
 
   test('a damaged or foreign archive is refused in one line naming the file and the line', () => {
