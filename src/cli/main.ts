@@ -19,6 +19,7 @@ import { runPolicyCommand, withRunOptions } from './run-policy.js';
 import { trainCommand, withTrainingDaemonOptions, withTrainOptions } from './train.js';
 import { reportCommand, withReportOptions } from './report.js';
 import { sweepCommand, withSweepOptions } from './sweep.js';
+import { sweepArchiveCommand, withSweepArchiveOptions } from './sweep-archive.js';
 
 /**
  * The `robo-train` command line. Returns the exit code (see exit-codes.ts) instead of exiting, so
@@ -201,6 +202,20 @@ export async function main(argv: string[]): Promise<number> {
           .example('$0 sweep study-pendulum --sim pendulum --task swingup --preset study --seeds 10', "the study's four questions"),
       async (args) => {
         exitCode = await sweepCommand(camelCaseKeys(args), argv);
+      },
+    )
+    .command(
+      'sweep-archive <action> <sweeps..>',
+      "export a sweep's finished cells to a compact file that git carries to another machine, or import them into a run database",
+      (y) =>
+        withSweepArchiveOptions(y)
+          .example(
+            '$0 sweep-archive export study-pendulum --dir docs/study-data --db logs/study.db',
+            'write docs/study-data/study-pendulum.jsonl.gz',
+          )
+          .example('$0 sweep-archive import study-pendulum --dir docs/study-data --db logs/study.db', 'add its runs (those not there yet)'),
+      (args) => {
+        exitCode = sweepArchiveCommand(args);
       },
     )
     .command(

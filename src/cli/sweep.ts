@@ -1,7 +1,9 @@
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Argv } from 'yargs';
-import { openDatabase } from '../store/database.js';
+import { openDatabase, openForReading } from '../store/database.js';
+import { archivePath, exportSweepArchive, importSweepArchive, readSweepArchive } from '../sweep/archive.js';
 import { expandCells, type SweepCell } from '../sweep/cells.js';
 import { parseGrid, type GridBlock } from '../sweep/grid.js';
 import { PRESET_NAMES, presetGrids, STUDY_SCHEDULE } from '../sweep/presets.js';
@@ -11,6 +13,7 @@ import { configMismatches, finishedCells, recordInvocation, sweepRuns, type Swee
 import { loadCalibration } from '../calibration/load.js';
 import { DEFAULT_TRAIN_CONFIG, flagName, refuseRepeatedFlags, TRAIN_OPTIONS } from '../training/config.js';
 import { EXIT } from './exit-codes.js';
+import { formatBytes } from './sweep-archive.js';
 import { withTrainOptions } from './train.js';
 import { UsageError } from '../util/errors.js';
 
@@ -41,6 +44,13 @@ export function withSweepOptions<T>(yargs: Argv<T>): Argv<T> {
     })
     .option('seeds', { type: 'number', group: 'Sweep:', describe: 'add seed=0..N-1 to every grid that has no seed axis' })
     .option('jobs', { type: 'number', group: 'Sweep:', describe: 'cells run at once (default: the number of cores)' })
+    .option('archive', {
+      type: 'string',
+      requiresArg: true,
+      group: 'Sweep:',
+      describe:
+        "folder of the sweep's archive (<name>.jsonl.gz, see sweep-archive): its runs are imported first, so archived cells count as finished; it is written again after every finished cell and when the sweep stops",
+    })
     .option('dry-run', { type: 'boolean', default: false, group: 'Sweep:', describe: 'list the cells and their state, run nothing' });
 }
 
@@ -50,6 +60,7 @@ export interface SweepArgs {
   preset?: string[];
   seeds?: number;
   jobs?: number;
+  archive?: string;
   dryRun?: boolean;
   [flag: string]: unknown;
 }
@@ -90,6 +101,10 @@ export async function sweepCommand(args: SweepArgs, argv: readonly string[]): Pr
   const db = openDatabase(dbPath, { check: true });
   let finished: ReturnType<typeof finishedCells>;
   try {
+    if (args.archive !== undefined && existsSync(archivePath(args.archive, name))) {
+      const imported = importSweepArchive(db, dbPath, readSweepArchive(args.archive, name));
+      console.log(`archive ${imported.path}: ${imported.imported} runs imported, ${imported.present} already in ${dbPath}`);
+    }
     finished = finishedCells(sweepRuns(db, name));
   } finally {
     db.close();
@@ -155,9 +170,21 @@ export async function sweepCommand(args: SweepArgs, argv: readonly string[]): Pr
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const display = new ProgressDisplay(name, Boolean(process.stdout.isTTY));
+  const archive = args.archive;
+  const io =
+    archive === undefined
+      ? display
+      : {
+          progress: (progress: SweepProgress) => display.progress(progress),
+          cellEnded: (outcome: CellOutcome, progress: SweepProgress) => {
+            display.cellEnded(outcome, progress);
+            // The session may end at any moment (a machine lent for a few hours): every finished cell is kept at once.
+            if (outcome.status === 'finished') archiveSweep(dbPath, name, archive, false);
+          },
+        };
   let outcomes: CellOutcome[];
   try {
-    outcomes = await runCells(pending, { jobs, bin: BIN, skipped, priorDurationsS }, display, stop.signal, force.signal);
+    outcomes = await runCells(pending, { jobs, bin: BIN, skipped, priorDurationsS }, io, stop.signal, force.signal);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -170,6 +197,7 @@ export async function sweepCommand(args: SweepArgs, argv: readonly string[]): Pr
   invocation.failed = failed.length;
   invocation.interrupted = stop.signal.aborted;
   recordInvocation(dbPath, name, invocation);
+  if (archive !== undefined) archiveSweep(dbPath, name, archive, true);
 
   const done = skipped + invocation.finished;
   console.log(
@@ -186,6 +214,25 @@ export async function sweepCommand(args: SweepArgs, argv: readonly string[]): Pr
   }
   console.log(`report: robo-train report ${name}${dbPath === DEFAULT_TRAIN_CONFIG.db ? '' : ` --db ${dbPath}`}`);
   return EXIT.ok;
+}
+
+/**
+ * Writes the sweep's archive. While cells run, a failure is a warning (the next cell or the end
+ * tries again) rather than an exception in the middle of the runner; at the end it is an error.
+ */
+function archiveSweep(dbPath: string, name: string, dir: string, last: boolean): void {
+  try {
+    const db = openForReading(dbPath);
+    try {
+      const result = exportSweepArchive(db, dbPath, name, dir);
+      if (last) console.log(`archive: ${result.runs} finished cells → ${result.path} (${formatBytes(result.bytes)})`);
+    } finally {
+      db.close();
+    }
+  } catch (error) {
+    if (last) throw error;
+    console.error(`robo-train sweep: warning: could not write the archive in ${dir}: ${(error as Error).message}`);
+  }
 }
 
 /** One updating line on a terminal; plain lines (one per ended cell) otherwise. */
