@@ -25,7 +25,11 @@ import { parseArgs } from 'node:util';
 /** Every twin's networks and exploration: the paper-era gSDE settings ([64, 64], lr 1e-3, log σ init −2). */
 const NETWORK = ['--hidden', '64,64', '--learning-rate', '1e-3', '--gsde-log-std-init', '-2'];
 
-/** A twin's cells: its task, training budget and evaluation period; every run evaluates 10 deterministic episodes at the end (the final return). */
+/**
+ * A twin's cells: its task, training budget and evaluation period (in training episodes): 10
+ * deterministic episodes every `evalEvery` training episodes (five rounds over the budget: the
+ * evaluation curve) and after the last one (the final return).
+ */
 const budget = (task, steps, evalEvery) => [
   '--task',
   task,
@@ -38,18 +42,18 @@ const budget = (task, steps, evalEvery) => [
   '10',
 ];
 
-const ARM = budget('reach', 30000, 300);
+const ARM = budget('reach', 30000, 60);
 
 /**
  * Per twin: the task and the training budget of every cell. Pendulum: 15k steps (every noisy
  * configuration has plateaued by then). Arms: reach, with the reacher's learning rate.
  */
 const TWINS = {
-  pendulum: budget('swingup', 15000, 100),
+  pendulum: budget('swingup', 15000, 15),
   // The arm in its calibration's action mode (delta) and with absolute targets: the issue's comparison of both.
   arm: ARM,
   'arm-absolute': [...ARM, '--action', 'absolute'],
-  'sim-reacher': budget('reach', 15000, 150),
+  'sim-reacher': budget('reach', 15000, 30),
 };
 
 /**

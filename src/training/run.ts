@@ -210,7 +210,9 @@ async function trainWithTask(
           if (robot.source === 'sim') await trainer.catchUp();
           report(episode);
           if (episode.termination === 'interrupted') break;
-          if (config.evalEvery > 0 && progress.episodes % config.evalEvery === 0) {
+          // The step budget's last episode is always followed by a round too: a run's final return is
+          // that of its final policy, however its episodes fell against the period.
+          if (config.evalEvery > 0 && (progress.episodes % config.evalEvery === 0 || !budgetLeft())) {
             const round: EpisodeResult[] = [];
             for (let e = 0; e < config.evalEpisodes && !stop.aborted && !operatorEStop.latched; e++) {
               const evaluation = await runner.run(

@@ -72,6 +72,26 @@ describe('robo-train CLI', () => {
     }
   });
 
+  test('the step budget ends with an evaluation round, however its episodes fall against --eval-every', () => {
+    const run = robotrain([
+      '--sim',
+      'sim-reacher',
+      '--steps',
+      '300',
+      '--hidden',
+      '16,16',
+      '--eval-every',
+      '2',
+      '--eval-episodes',
+      '1',
+      '--db',
+      join(dir, 'final-eval.db'),
+    ]);
+    assert.equal(run.status, 0, run.stderr);
+    const rounds = [...run.stdout.matchAll(/^evaluation after (\d+) steps:/gm)].map((round) => Number(round[1]));
+    assert.deepEqual(rounds, [200, 300], 'after every 2nd training episode of 100 steps, and after the last one');
+  });
+
   test('SIGINT stops cleanly: episode interrupted, rows flushed, checkpoint written, exit 0', async () => {
     const db = join(dir, 'signal.db');
     const child = spawn(process.execPath, [bin, '--sim', 'sim-reacher', '--hidden', '32,32', '--db', db], {
