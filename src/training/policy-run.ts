@@ -14,6 +14,7 @@ import { UsageError } from '../util/errors.js';
 import { codeVersion } from '../util/version.js';
 import { readCheckpointActor } from './checkpoint.js';
 import type { TrainConfig } from './config.js';
+import { resolveInterval } from './interval.js';
 import { connectRobot } from './connect.js';
 import { EpisodeRunner, type RobotPhase } from './episodes.js';
 import { formatProgress } from './progress.js';
@@ -58,8 +59,9 @@ export async function runPolicy(
         `${calibration.robot} has ${task.obsDim} observations and ${calibration.joints.length} joints: run it on the robot and task it was trained for`,
     );
   }
+  const interval = resolveInterval(config.interval, task.episodeSteps);
   const streams = runStreams(config.seed);
-  const exploration = createExploration(config, {
+  const exploration = createExploration({ ...config, interval }, {
     rng: streams.exploration,
     actionDim: spec.actionDim,
     episodeSteps: task.episodeSteps,
@@ -75,16 +77,15 @@ export async function runPolicy(
     if (config.sim !== null)
       robot = await connectRobot(config, calibration, { seed: streams.twin.nextUint32(), log: io.log, signal: stop });
     db = openDatabase(config.db, { check: true });
-    const interval = config.interval === -1 ? 'ep' : String(config.interval);
     const stamp = new Date().toISOString().replace(/[-:]/g, '').slice(0, 15);
     const recorder = await RunRecorder.open(db, {
-      name: `${calibration.robot}-run-${config.algo}-${config.noise}${interval}-s${config.seed}-${stamp}`,
+      name: `${calibration.robot}-run-${config.algo}-${config.noise}${interval === -1 ? 'ep' : interval}-s${config.seed}-${stamp}`,
       source: config.sim ? 'sim' : 'hardware',
       robot: calibration.robot,
       task: task.name,
       algo: config.algo,
       noise: config.noise,
-      noiseInterval: config.interval,
+      noiseInterval: interval,
       seed: config.seed,
       sweep: null,
       jointNames: measuredJointNames(calibration),

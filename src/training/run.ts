@@ -28,6 +28,7 @@ import type { Rng } from '../util/rng.js';
 import { codeVersion } from '../util/version.js';
 import { CheckpointError, checkpointFolder, readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js';
 import { storableConfig, type TrainConfig } from './config.js';
+import { describeInterval, resolveInterval } from './interval.js';
 import { EpisodeRunner, type RobotPhase } from './episodes.js';
 import { formatEvaluation, formatProgress } from './progress.js';
 import { runStreams, type RunStreams } from './streams.js';
@@ -105,9 +106,11 @@ async function trainWithTask(
   const backend = await initBackend(config.backend);
   io.log(`backend: ${describeBackend(backend)}`);
 
+  // The strategies count k in control steps: a share of the episode becomes steps of this task's episode.
+  const interval = resolveInterval(config.interval, task.episodeSteps);
   const streams = runStreams(config.seed);
   const learnerConfig = learnerConfigFor(config, task, calibration, streams.exploration.fork().nextUint32());
-  const exploration = createExploration(config, {
+  const exploration = createExploration({ ...config, interval }, {
     rng: streams.exploration,
     actionDim: calibration.joints.length,
     episodeSteps: task.episodeSteps,
@@ -152,13 +155,13 @@ async function trainWithTask(
     const recorder = await RunRecorder.open(
       db,
       {
-        name: runName(config, calibration),
+        name: runName(config, calibration, interval),
         source: config.sim ? 'sim' : 'hardware',
         robot: calibration.robot,
         task: task.name,
         algo: config.algo,
         noise: config.noise,
-        noiseInterval: config.interval,
+        noiseInterval: interval,
         seed: config.seed,
         sweep: config.sweep,
         jointNames: measuredJointNames(calibration),
@@ -180,7 +183,7 @@ async function trainWithTask(
     );
     io.onRunStarted?.(recorder.runId);
     io.log(
-      `run ${recorder.runId} → ${config.db}  (${calibration.robot}, ${task.name}, ${config.algo}, noise ${config.noise} every ${config.interval === -1 ? 'episode' : `${config.interval} steps`}, seed ${config.seed}, learner ${trainer.description})`,
+      `run ${recorder.runId} → ${config.db}  (${calibration.robot}, ${task.name}, ${config.algo}, noise ${config.noise} ${describeInterval(config.interval, interval)}, seed ${config.seed}, learner ${trainer.description})`,
     );
 
     robot ??= await connectRobot(config, calibration, {
@@ -374,8 +377,9 @@ function robotName(config: TrainConfig): string {
   throw new UsageError('--port and --mqtt need --robot NAME (the calibration of the robot behind them)');
 }
 
-function runName(config: TrainConfig, calibration: Calibration): string {
-  const interval = config.interval === -1 ? 'ep' : String(config.interval);
+/** `furuta-sac-gsde25-s0-20261205T073200`: the interval in steps (a share's '/' has no place in a name). */
+function runName(config: TrainConfig, calibration: Calibration, k: number): string {
+  const interval = k === -1 ? 'ep' : String(k);
   const stamp = new Date().toISOString().replace(/[-:]/g, '').slice(0, 15);
   return `${calibration.robot}-${config.algo}-${config.noise}${interval}-s${config.seed}-${stamp}`;
 }
