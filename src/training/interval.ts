@@ -18,7 +18,7 @@ export class IntervalError extends UsageError {}
 
 const SHARE = /^episode\/(.*)$/;
 
-const ACCEPTED = 'a positive whole number of steps, -1 for once per episode, or episode/N for N resamplings per episode';
+const ACCEPTED = 'a positive whole number of steps, or -1 for once per episode, or episode/N for N resamplings per episode';
 
 /** A value of `--interval` (a number, or text from the command line, a config file or a grid) checked and normalised. */
 export function parseInterval(value: unknown): IntervalSetting {

@@ -25,7 +25,7 @@ describe('--interval: k steps, -1, or episode/N', () => {
       ['episode/', /^--interval episode\/: N must be a whole number/],
       ['episode/2.5', /^--interval episode\/2\.5: N must be a whole number/],
       ['episode/-4', /^--interval episode\/-4: N must be/],
-      [0, /^--interval must be a positive whole number of steps, -1 for once per episode, or episode\/N .*\(got '0'\)$/],
+      [0, /^--interval must be a positive whole number of steps, or -1 for once per episode, or episode\/N .*\(got '0'\)$/],
       [-2, /\(got '-2'\)$/],
       [2.5, /\(got '2\.5'\)$/],
       ['eight', /\(got 'eight'\)$/],
