@@ -54,6 +54,9 @@ const TWINS = {
   arm: ARM,
   'arm-absolute': [...ARM, '--action', 'absolute'],
   'sim-reacher': budget('reach', 15000, 30),
+  // Furuta (500-step episodes, effort control): 80k steps; pilots (1-2 seeds) plateaued from 35-50k with gSDE k = 8, only
+  // after 50k with gSDE once per episode. About 3 ms of CPU per step (learning and evaluation included).
+  furuta: budget('furuta', 80000, 32),
 };
 
 /**
@@ -63,7 +66,7 @@ const TWINS = {
  * steps take about 5.7 core-hours, the 150 other cells about 4.9, together about 5 h 20 min on two cores). The other twins run the key configurations (Gaussian k = 1,
  * gSDE k = 8, adaptive parameter noise once per episode, no noise, no noise trained every 8 steps).
  */
-const PRESET = { pendulum: 'study', 'sim-reacher': 'key', arm: 'key', 'arm-absolute': 'key' };
+const PRESET = { pendulum: 'study', 'sim-reacher': 'key', arm: 'key', 'arm-absolute': 'key', furuta: 'key-intervals' };
 
 /** The robot each twin entry runs on (`--sim`): the entry's name unless it names a variant. */
 const SIM = { 'arm-absolute': 'arm' };

@@ -3,6 +3,7 @@ import { findRun, runEpisodes, runEvents, runReport, type RunReport, type RunRow
 import { EXIT } from './exit-codes.js';
 import { formatCell, formatTable } from '../util/table.js';
 import { UsageError } from '../util/errors.js';
+import { describeInterval, parseInterval, type IntervalSetting } from '../training/interval.js';
 
 export interface InspectArgs {
   db: string;
@@ -74,10 +75,15 @@ export function resolveRun(db: Db, ref: string, dbPath: string): RunRow {
   return run;
 }
 
+/** The interval as the run's config wrote it when that was a share of the episode (`episode/8`), else its k. */
+function storedSetting(written: number | string | null, k: number): IntervalSetting {
+  return typeof written === 'string' && written.startsWith('episode/') ? parseInterval(written) : k;
+}
+
 /** The run's identity and the summary of its training episodes, as labelled lines. */
 function describeRun(report: RunReport): string {
   const { run, training, evaluation } = report;
-  const interval = run.noise_interval === -1 ? 'once per episode' : `every ${run.noise_interval} steps`;
+  const interval = describeInterval(storedSetting(run.interval_setting, run.noise_interval), run.noise_interval);
   const seconds = run.ended_at ? (Date.parse(run.ended_at) - Date.parse(run.started_at)) / 1000 : null;
   const clipped = Object.entries(report.interventions)
     .map(([limit, steps]) => `${limit} ${steps}`)

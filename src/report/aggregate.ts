@@ -38,8 +38,10 @@ export interface ConfigurationSummary {
   /** Value of every option that varies in the sweep (flag → value as the grid writes it). */
   axes: Record<string, string>;
   noise: string;
-  /** Sampling interval k in steps; -1 = once per episode. */
+  /** Sampling interval k in steps that the runs used (a share of the episode resolved); -1 = once per episode. */
   interval: number;
+  /** `--interval` as written: k, -1, or a share of the episode such as `episode/8`. */
+  intervalSetting: string;
   /** Steps of a full episode of the task. */
   episodeSteps: number;
   seeds: number[];
@@ -109,7 +111,8 @@ export function summariseConfigurations(runs: readonly RunFigures[], bootstrap: 
       label: configurationLabel(first),
       axes,
       noise: String(first.options['noise']),
-      interval: Number(first.options['interval']),
+      interval: first.intervalSteps,
+      intervalSetting: formatOptionValue(first.options['interval']),
       episodeSteps: first.episodeSteps,
       seeds: group.map((run) => run.seed).sort((a, b) => a - b),
       returnSource: describeReturnSource(group),
@@ -169,12 +172,15 @@ export function optionValue(run: RunFigures, flag: string): string {
   return key === undefined ? '' : formatOptionValue(run.options[key]);
 }
 
-/** `param k=ep adaptive no-layer-norm param-target=0.2`: the noise, its interval, then the rest of the key. */
+/**
+ * `param k=ep adaptive no-layer-norm param-target=0.2`: the noise, its interval as written (`k=ep/8`
+ * for a share of the episode), then the rest of the key.
+ */
 export function configurationLabel(run: RunFigures): string {
   const noise = String(run.options['noise']);
-  const interval = Number(run.options['interval']);
+  const interval = formatOptionValue(run.options['interval']);
   const parts = [noise];
-  if (noise !== 'none') parts.push(`k=${interval === -1 ? 'ep' : interval}`);
+  if (noise !== 'none') parts.push(`k=${interval === '-1' ? 'ep' : interval.replace(/^episode\//, 'ep/')}`);
   for (const [flag, value] of parseCellKey(run.configuration)) {
     if (flag === 'noise' || flag === 'interval') continue;
     parts.push(value === 'on' ? flag : value === 'off' ? `no-${flag}` : `${flag}=${value}`);

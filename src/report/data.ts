@@ -29,6 +29,8 @@ export interface RunFigures {
   task: string;
   /** Steps of a full episode of the task. */
   episodeSteps: number;
+  /** The interval k the run resampled at, in control steps (`runs.noise_interval`: a share `episode/N` resolved); -1 once per episode. */
+  intervalSteps: number;
   /** The run's stored config (camelCase option names → values). */
   options: Record<string, unknown>;
   /** Training steps the run took (its budget). */
@@ -98,12 +100,12 @@ export function loadSweepFigures(db: Db, sweep: string): RunFigures[] {
             mean_squared_jerk, high_freq_share, mean_abs_noise, param_std, param_distance
      FROM episodes WHERE run_id = ? AND ended_at IS NOT NULL ORDER BY episode`,
   );
-  const runOf = db.prepare(`SELECT robot, task FROM runs WHERE id = ?`);
+  const runOf = db.prepare(`SELECT robot, task, noise_interval FROM runs WHERE id = ?`);
   const newest = new Map<string, ReturnType<typeof sweepRuns>[number]>();
   for (const run of sweepRuns(db, sweep)) if (run.status === 'finished') newest.set(run.cell, run);
   const figures: RunFigures[] = [];
   for (const run of [...newest.values()].sort((a, b) => a.runId - b.runId)) {
-    const meta = runOf.get(run.runId) as { robot: string; task: string };
+    const meta = runOf.get(run.runId) as { robot: string; task: string; noise_interval: number };
     const figure = runFigures(episodesOf.all(run.runId) as EpisodeRow[]);
     if (figure === null) continue;
     const seedPart = parseCellKey(run.cell).find(([flag]) => flag === 'seed');
@@ -117,6 +119,7 @@ export function loadSweepFigures(db: Db, sweep: string): RunFigures[] {
       robot: meta.robot,
       task: meta.task,
       episodeSteps: typeof task?.episodeSteps === 'number' ? task.episodeSteps : Number.NaN,
+      intervalSteps: meta.noise_interval,
       options: run.config,
       seconds: run.seconds ?? Number.NaN,
       ...figure,

@@ -111,7 +111,12 @@ export function intervalSpec(summaries: readonly ConfigurationSummary[], context
   const values = shown.map((summary) => ({
     family: family(summary),
     k: summary.interval === -1 ? episodeAt : summary.interval,
-    kLabel: summary.interval === -1 ? 'episode' : String(summary.interval),
+    kLabel:
+      summary.interval === -1
+        ? 'episode'
+        : summary.intervalSetting.startsWith('episode/')
+          ? `${summary.interval} (${summary.intervalSetting})`
+          : String(summary.interval),
     returnIqm: summary.finalReturn.iqm,
     returnLow: summary.finalReturn.ci.low,
     returnHigh: summary.finalReturn.ci.high,

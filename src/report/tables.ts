@@ -35,6 +35,7 @@ const HEADERS = [
   'raw continuity %: mean ± std',
   'applied continuity %: IQM [95 % CI]',
   'interventions %: IQM [95 % CI]',
+  'k [steps] (of an episode)',
 ];
 
 /** The summary as a Markdown table (`tableNotes` explains its measures). */
@@ -50,6 +51,7 @@ export function markdownTable(summaries: readonly ConfigurationSummary[]): strin
     formatMeanStd(summary.rawContinuity),
     formatIqm(summary.appliedContinuity),
     formatIqm(summary.interventionsPct),
+    formatIntervalShare(summary),
   ]);
   const lines = [
     `| ${HEADERS.join(' | ')} |`,
@@ -59,6 +61,24 @@ export function markdownTable(summaries: readonly ConfigurationSummary[]): strin
   return lines.join('\n');
 }
 
+/**
+ * The interval k a configuration resampled at in steps, and its share of the task's full episode: `8 (1.6 %)`,
+ * `31 (6.2 %, episode/16)` when it was written as a share, `500 (once per episode)`; '-' without noise.
+ */
+export function formatIntervalShare(summary: ConfigurationSummary): string {
+  if (summary.noise === 'none') return '-';
+  const k = intervalSteps(summary);
+  if (summary.interval === -1) return `${Number.isFinite(k) ? k : '-'} (once per episode)`;
+  const percent = (100 * k) / summary.episodeSteps;
+  const share = Number.isFinite(percent) ? `${Number(percent.toPrecision(3))} %` : 'episode length unknown';
+  return `${k} (${summary.intervalSetting.startsWith('episode/') ? `${share}, ${summary.intervalSetting}` : share})`;
+}
+
+/** k in control steps; once per episode counts as the full episode (NaN when the episode length is unknown). */
+function intervalSteps(summary: ConfigurationSummary): number {
+  return summary.interval === -1 ? summary.episodeSteps : summary.interval;
+}
+
 /** What the columns of `markdownTable` mean. */
 export function tableNotes(bootstrapReps: number): string {
   return [
@@ -66,6 +86,7 @@ export function tableNotes(bootstrapReps: number): string {
     '- Return: the mean return of the final evaluation round (deterministic policy) when the runs evaluated, else the mean return of the last 10 % of training episodes; the "return from" column says which.',
     `- Continuity cost: ${CONTINUITY_DEFINITION} Raw: of the policy's actions (the gSDE paper's measure); applied: of the commands after the safety layer. Mean over the complete training episodes of a run.`,
     '- Interventions: training steps whose command the safety layer changed, in % of training steps (near 100 % when absolute position targets meet velocity, acceleration and jerk limits: the limits then make the motion).',
+    "- k: the noise's resampling interval in control steps, and its share of the task's full episode length (an episode that ends early holds fewer resamplings); `episode/N` was written as N resamplings per episode, k = max(1, round(episode steps / N)).",
   ].join('\n');
 }
 
@@ -130,6 +151,8 @@ export function csvTable(summaries: readonly ConfigurationSummary[]): string {
     ...axes.map((axis) => `axis_${axis.replace(/-/g, '_')}`),
     'seeds',
     'steps_per_run',
+    'interval_steps',
+    'episode_steps',
     'return_from',
     ...CSV_METRICS.flatMap(([name]) => ['n', 'mean', 'std', 'iqm', 'ci_low', 'ci_high'].map((stat) => `${name}_${stat}`)),
   ];
@@ -142,6 +165,8 @@ export function csvTable(summaries: readonly ConfigurationSummary[]): string {
     ...axes.map((axis) => summary.axes[axis] ?? ''),
     summary.seeds.join(' '),
     String(summary.stepsPerRun),
+    summary.noise === 'none' ? '' : csvNumber(intervalSteps(summary)),
+    csvNumber(summary.episodeSteps),
     summary.returnSource,
     ...CSV_METRICS.flatMap(([, pick]) => {
       const metric = pick(summary);

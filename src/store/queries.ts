@@ -80,7 +80,10 @@ export interface RunRow {
   task: string;
   algo: string;
   noise: string;
+  /** Resolved interval in control steps (-1: once per episode). */
   noise_interval: number;
+  /** `--interval` as written in the run's config (k, -1 or `episode/N`); null for a config without it. */
+  interval_setting: number | string | null;
   seed: number;
   sweep: string | null;
   started_at: string;
@@ -102,8 +105,8 @@ export function findRun(db: Db, ref: string): RunRow | null {
   const byId = /^\d+$/.test(ref.trim());
   const row = db
     .prepare(
-      `SELECT id, name, ${liveStatusSql('runs')} AS status, exit_reason, source, robot, task, algo, noise, noise_interval, seed, sweep,
-              started_at, ended_at, joint_names, code_version, host, pid, heartbeat_at, learning, policy_checkpoint
+      `SELECT id, name, ${liveStatusSql('runs')} AS status, exit_reason, source, robot, task, algo, noise, noise_interval,
+              json_extract(config, '$.interval') AS interval_setting, seed, sweep, started_at, ended_at, joint_names, code_version, host, pid, heartbeat_at, learning, policy_checkpoint
        FROM runs WHERE ${byId ? 'id = ?' : 'name = ?'}`,
     )
     .get(byId ? Number(ref) : ref) as (Omit<RunRow, 'joint_names'> & { joint_names: string }) | undefined;

@@ -10,7 +10,9 @@ import { UsageError } from '../util/errors.js';
  *
  * - An axis is any training flag (without the dashes), e.g. `param-target=0.1,0.2`, `train-every=episode,8`.
  * - `a..b` lists the whole numbers from a to b; `on`/`off` (or true/false) set a boolean flag;
- *   `interval=episode` is `-1` (once per episode); `hidden` lists layer widths joined by `x` (`64x64,256x256`).
+ *   `interval=episode` is `-1` (once per episode), `interval=episode/8` resamples 8 times per episode (k in
+ *   steps follows from each run's episode length, training/interval.ts); `hidden` lists layer widths joined
+ *   by `x` (`64x64,256x256`).
  * - A block is the Cartesian product of its axes. Several blocks (several `--grid` arguments or
  *   presets) make the union of their cells, so that unequal groups (the baselines beside a grid)
  *   fit in one sweep.

@@ -71,6 +71,11 @@ export const PRESETS: Readonly<Record<string, SweepPreset>> = {
       'the key configurations, also for a robot next to its twin: Gaussian k = 1, gSDE k = 8, parameter noise (adaptive, once per episode), no noise',
     grids: ['noise=gsde;interval=8', REFERENCE_PARAM, ...BASELINES],
   },
+  'key-intervals': {
+    describe:
+      'intervals as shares of the episode, for long episodes (furuta): gSDE at k = 1, 8, episode/16, episode/4 and once per episode, Gaussian k = 1, no noise',
+    grids: ['noise=gsde;interval=1,8,episode/16,episode/4,episode', 'noise=gaussian;interval=1', 'noise=none'],
+  },
   compromise: {
     describe:
       "return against continuity cost for every noise type, the gSDE paper's figure: Gaussian, gSDE-2/8/32/64/episode, parameter noise, OU, pink, none",

@@ -2,6 +2,7 @@ import { ACTION_MODES, type ActionMode } from '../calibration/types.js';
 import { NOISE_NAMES, type NoiseName } from '../rl/exploration/strategy.js';
 import { UsageError } from '../util/errors.js';
 import { checkFleetName } from './fleet-wire.js';
+import { IntervalError, parseInterval, type IntervalSetting } from './interval.js';
 import { withoutPassword } from '../util/url-credentials.js';
 
 /**
@@ -42,7 +43,8 @@ export interface TrainConfig {
   targetNoiseClip: number;
   // how it explores
   noise: NoiseName;
-  interval: number;
+  /** As written: k steps, -1 (once per episode) or `episode/N`; `resolveInterval` gives the k the run uses. */
+  interval: IntervalSetting;
   noiseStd: number;
   ouTheta: number;
   ouDt: number;
@@ -146,7 +148,11 @@ export const TRAIN_OPTIONS: Record<keyof TrainConfig, OptionSpec> = {
   targetPolicyNoise: { kind: 'number', group: LEARNER, describe: 'TD3: std of the target policy smoothing noise' },
   targetNoiseClip: { kind: 'number', group: LEARNER, describe: 'TD3: clip of the target policy smoothing noise' },
   noise: { kind: 'string', group: EXPLORATION, describe: 'exploration strategy', choices: NOISE_NAMES },
-  interval: { kind: 'number', group: EXPLORATION, describe: 'resample the noise every k steps (1: every step, -1: once per episode)' },
+  interval: {
+    kind: 'string',
+    group: EXPLORATION,
+    describe: 'resample the noise every k steps (1: every step, -1: once per episode), or episode/N: N times per episode',
+  },
   noiseStd: { kind: 'number', group: EXPLORATION, describe: "TD3: action-space noise std (SAC's std is learned)" },
   ouTheta: { kind: 'number', group: EXPLORATION, describe: 'ou: mean reversion rate θ' },
   ouDt: { kind: 'number', group: EXPLORATION, describe: 'ou: time step dt of one draw (SB3: 0.01)' },
@@ -304,9 +310,6 @@ export function resolveTrainConfig(values: Partial<Record<string, unknown>>): Tr
     throw new ConfigError('--noise gsde needs --algo sac (gSDE replaces the Gaussian policy head of SAC)');
   if (config.steps !== null && !(Number.isInteger(config.steps) && config.steps > 0))
     throw new ConfigError(`--steps must be a positive whole number (got ${config.steps})`);
-  if (!(Number.isInteger(config.interval) && (config.interval >= 1 || config.interval === -1))) {
-    throw new ConfigError(`--interval must be a positive whole number of steps, or -1 for once per episode (got ${config.interval})`);
-  }
   for (const [key, max] of Object.entries(WHOLE_NUMBER_LIMITS) as [keyof typeof WHOLE_NUMBER_LIMITS, [number, number]][]) {
     const [least, most] = max;
     const value = config[key];
@@ -375,6 +378,13 @@ export function parseOption(key: keyof TrainConfig, value: unknown): unknown {
     }
     case 'trainEvery':
       return value === 'episode' ? 'episode' : wholeNumber(flag, value, 1);
+    case 'interval':
+      try {
+        return parseInterval(value);
+      } catch (error) {
+        if (error instanceof IntervalError) throw new ConfigError(error.message);
+        throw error;
+      }
     case 'entCoef':
     case 'targetEntropy':
       return value === 'auto' ? 'auto' : finiteNumber(flag, value);

@@ -9,6 +9,7 @@ import { loadTask } from '../tasks/index.js';
 import { UsageError } from '../util/errors.js';
 import { readCheckpointActor } from './checkpoint.js';
 import type { TrainConfig } from './config.js';
+import { resolveInterval } from './interval.js';
 import { formatProgress } from './progress.js';
 import { runOnRobot, type RunIo } from './robot-run.js';
 import { runStreams } from './streams.js';
@@ -52,8 +53,9 @@ export async function runPolicy(
         `${calibration.robot} has ${task.obsDim} observations and ${calibration.joints.length} joints: run it on the robot and task it was trained for`,
     );
   }
+  const interval = resolveInterval(config.interval, task.episodeSteps);
   const streams = runStreams(config.seed);
-  const exploration = createExploration(config, {
+  const exploration = createExploration({ ...config, interval }, {
     rng: streams.exploration,
     actionDim: spec.actionDim,
     episodeSteps: task.episodeSteps,
@@ -63,7 +65,6 @@ export async function runPolicy(
   // The actor acts in the action mode it was trained in (the checkpoint's options carry `action`).
   const actionMode = resolveActionMode(config.action, calibration);
   const policy = { policy: new ActorForward(weights) };
-  const interval = config.interval === -1 ? 'ep' : String(config.interval);
   const stamp = new Date().toISOString().replace(/[-:]/g, '').slice(0, 15);
   const episodes: EpisodeResult[] = [];
   let totalSteps = 0;
@@ -78,8 +79,9 @@ export async function runPolicy(
         stop,
         operatorEStop,
         run: {
-          name: `${calibration.robot}-run-${config.algo}-${config.noise}${interval}-s${config.seed}-${stamp}`,
+          name: `${calibration.robot}-run-${config.algo}-${config.noise}${interval === -1 ? 'ep' : interval}-s${config.seed}-${stamp}`,
           sweep: null,
+          noiseInterval: interval,
           config: {
             ...config,
             actionMode,

@@ -41,8 +41,8 @@ export interface RobotRunSetup {
   io: RunIo;
   stop: AbortSignal;
   operatorEStop: OperatorEStop;
-  /** What the run's row says beyond the robot, task and exploration every run on a robot records. */
-  run: Pick<RunInfo, 'name' | 'sweep' | 'config' | 'policyCheckpoint'>;
+  /** What the run's row says beyond the robot, task and exploration every run on a robot records; `noiseInterval` is k resolved in steps. */
+  run: Pick<RunInfo, 'name' | 'sweep' | 'config' | 'noiseInterval' | 'policyCheckpoint'>;
   recorderOptions?: Partial<RecorderOptions>;
   /** The line that announces the run, once its id is known. */
   announce: (runId: number) => string;
@@ -96,7 +96,6 @@ export async function runOnRobot<T>(
         task: setup.task.name,
         algo: config.algo,
         noise: config.noise,
-        noiseInterval: config.interval,
         seed: config.seed,
         jointNames: measuredJointNames(calibration),
         calibration: { ...calibration, sourcePath: undefined },

@@ -21,6 +21,7 @@ import type { Task } from '../tasks/task.js';
 import type { Rng } from '../util/rng.js';
 import { CheckpointError, checkpointFolder, readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js';
 import { storableConfig, type TrainConfig } from './config.js';
+import { describeInterval, resolveInterval } from './interval.js';
 import { formatEvaluation, formatProgress } from './progress.js';
 import { runStreams, type RunStreams } from './streams.js';
 import { InlineTrainer, type Trainer } from './trainer.js';
@@ -83,9 +84,11 @@ async function trainWithTask(
   const backend = await initBackend(config.backend);
   io.log(`backend: ${describeBackend(backend)}`);
 
+  // The strategies count k in control steps: a share of the episode becomes steps of this task's episode.
+  const interval = resolveInterval(config.interval, task.episodeSteps);
   const streams = runStreams(config.seed);
   const learnerConfig = learnerConfigFor(config, task, calibration, streams.exploration.fork().nextUint32());
-  const exploration = createExploration(config, {
+  const exploration = createExploration({ ...config, interval }, {
     rng: streams.exploration,
     actionDim: calibration.joints.length,
     episodeSteps: task.episodeSteps,
@@ -133,8 +136,9 @@ async function trainWithTask(
         stop,
         operatorEStop,
         run: {
-          name: runName(config, calibration),
+          name: runName(config, calibration, interval),
           sweep: config.sweep,
+          noiseInterval: interval,
           config: {
             ...storableConfig(config),
             actionMode,
@@ -149,7 +153,7 @@ async function trainWithTask(
             io.log(`warning: the run database is falling behind: ${queued} step rows wait to be written (the run stops at ${limit})`),
         },
         announce: (runId) =>
-          `run ${runId} → ${config.db}  (${calibration.robot}, ${task.name}, ${config.algo}, noise ${config.noise} every ${config.interval === -1 ? 'episode' : `${config.interval} steps`}, seed ${config.seed}, learner ${trainer.description})`,
+          `run ${runId} → ${config.db}  (${calibration.robot}, ${task.name}, ${config.algo}, noise ${config.noise} ${describeInterval(config.interval, interval)}, seed ${config.seed}, learner ${trainer.description})`,
         loop: {
           policy: trainer,
           exploration,
@@ -309,8 +313,9 @@ function robotName(config: TrainConfig): string {
   throw new UsageError('--port and --mqtt need --robot NAME (the calibration of the robot behind them)');
 }
 
-function runName(config: TrainConfig, calibration: Calibration): string {
-  const interval = config.interval === -1 ? 'ep' : String(config.interval);
+/** `furuta-sac-gsde25-s0-20261205T073200`: the interval in steps (a share's '/' has no place in a name). */
+function runName(config: TrainConfig, calibration: Calibration, k: number): string {
+  const interval = k === -1 ? 'ep' : String(k);
   const stamp = new Date().toISOString().replace(/[-:]/g, '').slice(0, 15);
   return `${calibration.robot}-${config.algo}-${config.noise}${interval}-s${config.seed}-${stamp}`;
 }

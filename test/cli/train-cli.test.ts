@@ -126,11 +126,36 @@ describe('robo-train CLI', () => {
     assert.ok(existsSync(join(dir, 'runs', 'signal-1', 'checkpoint.json')));
   });
 
+  test('--interval episode/4: the run resamples at the resolved k, stores it and the share as written', () => {
+    const db = join(dir, 'share.db');
+    // sim-reacher's reach: 100-step episodes, so episode/4 is k = 25.
+    const run = robotrain(['--sim', 'sim-reacher', '--steps', '150', '--hidden', '16,16', '--noise', 'gsde', '--interval', 'episode/4', '--db', db]);
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stdout, /^run 1 → .*noise gsde every 25 steps \(episode\/4\), seed 0/m);
+    const store = openDatabase(db, { readonly: true });
+    const row = store
+      .prepare(
+        `SELECT noise_interval, json_extract(config, '$.interval') AS setting, json_extract(config, '$.exploration.interval') AS k FROM runs`,
+      )
+      .get() as { noise_interval: number; setting: string; k: number };
+    store.close();
+    assert.deepEqual(row, { noise_interval: 25, setting: 'episode/4', k: 25 });
+    const inspect = robotrain(['inspect', '1', '--db', db]);
+    assert.equal(inspect.status, 0, inspect.stderr);
+    assert.match(inspect.stdout, /^ +learner +sac, noise gsde every 25 steps \(episode\/4\), seed 0$/m);
+  });
+
   test('bad input: a clear message and exit code 2', () => {
     const cases: [string[], RegExp][] = [
       [['--sim', 'sim-reacher', '--interval', '0'], /--interval must be a positive whole number of steps, or -1/],
       [['--sim', 'no-such-robot'], /no calibration named 'no-such-robot'/],
       [['--sim', 'sim-reacher', '--noise', 'brown'], /Invalid values:[\s\S]*noise/],
+      [['--sim', 'sim-reacher', '--interval', 'episode/0'], /^robo-train: --interval episode\/0: N must be a whole number of resamplings per episode, at least 1/m],
+      [['--sim', 'sim-reacher', '--interval', 'episode/x'], /^robo-train: --interval episode\/x: N must be a whole number/m],
+      [
+        ['--sim', 'sim-reacher', '--interval', 'episode/101', '--steps', '10'],
+        /^robo-train: --interval episode\/101 asks for 101 resamplings in an episode of 100 steps: N may be at most 100/m,
+      ],
       [['--steps', '10'], /exactly one of --sim NAME, --port PATH or --mqtt URL/],
       [['--sim', 'sim-reacher', '--algo', 'td3', '--noise', 'gsde'], /--noise gsde needs --algo sac/],
     ];

@@ -101,6 +101,7 @@ function run(
     robot: 'pendulum',
     task: 'swingup',
     episodeSteps: 200,
+    intervalSteps: Number(options['interval'] ?? 1),
     options: { noise: 'gaussian', interval: 1, ...options },
     steps: 1000,
     seconds: 10,
@@ -203,6 +204,52 @@ describe('over seeds', () => {
   test('once per episode sits at the episode length, or an octave past the longest interval', () => {
     assert.equal(episodePosition([1, 2, 64], 200), 200);
     assert.equal(episodePosition([1, 2, 64], 50), 128);
+  });
+});
+
+describe('intervals: k in steps and as a share of the episode', () => {
+  // A 200-step episode: episode/8 ran at k = 25 (runs.noise_interval), k = 8 is 4 %, once per episode all of it.
+  const runs = [
+    ...[0, 1].map((seed) => ({
+      ...run('noise=gsde;interval=episode/8', seed, -150, 2, { noise: 'gsde', interval: 'episode/8' }),
+      intervalSteps: 25,
+    })),
+    ...[0, 1].map((seed) => run('noise=gsde;interval=8', seed, -160, 2, { noise: 'gsde', interval: 8 })),
+    ...[0, 1].map((seed) => run('noise=gsde;interval=-1', seed, -170, 2, { noise: 'gsde', interval: -1 })),
+    ...[0, 1].map((seed) => run('noise=none', seed, -300, 1, { noise: 'none' })),
+  ];
+  const summaries = summariseConfigurations(runs, { reps: 100, confidence: 0.95, seed: 1 });
+
+  test('the summary keeps k as run and the share as written; the label says the share', () => {
+    const share = summaries.find((summary) => summary.configuration === 'noise=gsde;interval=episode/8')!;
+    assert.equal(share.interval, 25);
+    assert.equal(share.intervalSetting, 'episode/8');
+    assert.equal(share.label, 'gsde k=ep/8');
+  });
+
+  test('the Markdown table has a column of k [steps] (of an episode)', () => {
+    const markdown = markdownTable(summaries);
+    const header = markdown.split('\n')[0].split(' | ');
+    assert.equal(header.at(-1), 'k [steps] (of an episode) |');
+    const lastCell = (label: string): string => {
+      const line = markdown.split('\n').find((row) => row.startsWith(`| \`${label}\` |`))!;
+      return line.split(' | ').at(-1)!.replace(/ \|$/, '');
+    };
+    assert.equal(lastCell('gsde k=ep/8'), '25 (12.5 %, episode/8)');
+    assert.equal(lastCell('gsde k=8'), '8 (4 %)');
+    assert.equal(lastCell('gsde k=ep'), '200 (once per episode)');
+    assert.equal(lastCell('none'), '-');
+  });
+
+  test('the CSV has interval_steps and episode_steps', () => {
+    const [header, ...rows] = csvTable(summaries)
+      .trim()
+      .split('\n')
+      .map((line) => line.split(','));
+    const column = (name: string): string[] => rows.map((row) => row[header.indexOf(name)]);
+    assert.deepEqual(column('label'), ['gsde k=ep/8', 'gsde k=8', 'gsde k=ep', 'none']);
+    assert.deepEqual(column('interval_steps'), ['25', '8', '200', '']);
+    assert.deepEqual(column('episode_steps'), ['200', '200', '200', '200']);
   });
 });
 

@@ -148,7 +148,7 @@ describe('cells', () => {
     assert.ok(cells.every((cell) => cell.config.trainEvery === (cell.configuration.includes('train-every=8') ? 8 : 'episode')));
     assert.throws(
       () => presetGrids(['speed']),
-      /unknown preset 'speed'; presets: baselines, layer-norm, adaptation, interval, key, compromise, study/,
+      /unknown preset 'speed'; presets: baselines, layer-norm, adaptation, interval, key, key-intervals, compromise, study/,
     );
   });
 
@@ -182,6 +182,62 @@ describe('cells', () => {
       '--hidden 64,64 (stored) vs 256,256 (now)',
       '--steps 5000 (stored) vs 300 (now)',
     ]);
+  });
+});
+
+describe('intervals as shares of the episode', () => {
+  test('interval=episode/8 is a value of its own, kept as written in the cell key and the config', () => {
+    const [axis] = parseGrid('interval=1,episode/8,episode');
+    assert.deepEqual(axis.values, ['1', 'episode/8', -1]);
+    const cells = expandCells([parseGrid('noise=gsde;interval=8,episode/8')], BASE, 'demo');
+    assert.deepEqual(
+      cells.map((cell) => cell.key),
+      ['noise=gsde;interval=8;seed=0', 'noise=gsde;interval=episode/8;seed=0'],
+    );
+    assert.equal(cells[1].config.interval, 'episode/8');
+    assert.ok(cells[1].args.includes('--interval=episode/8'));
+  });
+
+  test('bad shares name the axis', () => {
+    for (const [spec, message] of [
+      ['interval=episode/0', /^grid axis 'interval': --interval episode\/0: N must be a whole number/],
+      ['interval=episode/x', /^grid axis 'interval': --interval episode\/x: N must be a whole number/],
+    ] as const)
+      assert.throws(
+        () => parseGrid(spec),
+        (error: unknown) => error instanceof GridError && message.test(error.message),
+        spec,
+      );
+  });
+
+  test('stored runs still match their cells: absolute k as before, a share as written', () => {
+    const [absolute, share] = expandCells([parseGrid('noise=gsde;interval=8,episode/8')], BASE, 'demo');
+    const stored = (cell: typeof absolute): Record<string, unknown> => ({
+      ...cell.config,
+      task: { task: 'reach', episodeSteps: 100 },
+      backend: { name: 'wasm' },
+    });
+    // A run stored before shares existed: its interval a JSON number, as runs store it still.
+    assert.deepEqual(configMismatches(JSON.parse(JSON.stringify(stored(absolute))) as Record<string, unknown>, absolute), []);
+    assert.deepEqual(configMismatches(JSON.parse(JSON.stringify(stored(share))) as Record<string, unknown>, share), []);
+    // A share that resolves to the same k is still another configuration.
+    assert.deepEqual(configMismatches({ ...stored(absolute), sweepCell: share.key }, share), ['--interval 8 (stored) vs episode/8 (now)']);
+  });
+
+  test('the key-intervals preset: gSDE at 1, 8, episode/16, episode/4 and once per episode; Gaussian k = 1; no noise', () => {
+    const cells = expandCells(presetGrids(['key-intervals']).map(parseGrid), { ...STUDY_SCHEDULE, ...BASE }, 'key-intervals');
+    assert.deepEqual(
+      cells.map((cell) => cell.configuration),
+      [
+        'noise=gsde',
+        'noise=gsde;interval=8',
+        'noise=gsde;interval=episode/16',
+        'noise=gsde;interval=episode/4',
+        'noise=gsde;interval=-1',
+        '',
+        'noise=none',
+      ],
+    );
   });
 });
 
