@@ -180,7 +180,11 @@ export const TRAIN_OPTIONS: Record<keyof TrainConfig, OptionSpec> = {
     group: RUN,
     describe: 'set by robo-train sweep: which cell of the sweep this run is (its axis values, e.g. noise=gsde;interval=8;seed=2)',
   },
-  evalEvery: { kind: 'number', group: RUN, describe: 'evaluate every N training episodes, and once more at the end of the --steps budget (0: never)' },
+  evalEvery: {
+    kind: 'number',
+    group: RUN,
+    describe: 'evaluate every N training episodes, and once more at the end of the --steps budget (0: never)',
+  },
   evalEpisodes: { kind: 'number', group: RUN, describe: 'episodes per evaluation' },
   evalStochastic: {
     kind: 'boolean',

@@ -55,13 +55,16 @@ export async function runPolicy(
   }
   const interval = resolveInterval(config.interval, task.episodeSteps);
   const streams = runStreams(config.seed);
-  const exploration = createExploration({ ...config, interval }, {
-    rng: streams.exploration,
-    actionDim: spec.actionDim,
-    episodeSteps: task.episodeSteps,
-    head: spec.head,
-    controlPeriodS: 1 / calibration.controlHz,
-  });
+  const exploration = createExploration(
+    { ...config, interval },
+    {
+      rng: streams.exploration,
+      actionDim: spec.actionDim,
+      episodeSteps: task.episodeSteps,
+      head: spec.head,
+      controlPeriodS: 1 / calibration.controlHz,
+    },
+  );
   // The actor acts in the action mode it was trained in (the checkpoint's options carry `action`).
   const actionMode = resolveActionMode(config.action, calibration);
   const policy = { policy: new ActorForward(weights) };

@@ -88,13 +88,16 @@ async function trainWithTask(
   const interval = resolveInterval(config.interval, task.episodeSteps);
   const streams = runStreams(config.seed);
   const learnerConfig = learnerConfigFor(config, task, calibration, streams.exploration.fork().nextUint32());
-  const exploration = createExploration({ ...config, interval }, {
-    rng: streams.exploration,
-    actionDim: calibration.joints.length,
-    episodeSteps: task.episodeSteps,
-    controlPeriodS: 1 / calibration.controlHz,
-    head: learnerConfig.actor.head,
-  });
+  const exploration = createExploration(
+    { ...config, interval },
+    {
+      rng: streams.exploration,
+      actionDim: calibration.joints.length,
+      episodeSteps: task.episodeSteps,
+      controlPeriodS: 1 / calibration.controlHz,
+      head: learnerConfig.actor.head,
+    },
+  );
   refuseOversizedBuffer(config.bufferSize, task.obsDim, calibration.joints.length);
   const trainerKind =
     config.fleet !== null ? 'fleet' : config.learner === 'auto' ? (config.sim && !config.realtime ? 'inline' : 'worker') : config.learner;

@@ -129,7 +129,20 @@ describe('robo-train CLI', () => {
   test('--interval episode/4: the run resamples at the resolved k, stores it and the share as written', () => {
     const db = join(dir, 'share.db');
     // sim-reacher's reach: 100-step episodes, so episode/4 is k = 25.
-    const run = robotrain(['--sim', 'sim-reacher', '--steps', '150', '--hidden', '16,16', '--noise', 'gsde', '--interval', 'episode/4', '--db', db]);
+    const run = robotrain([
+      '--sim',
+      'sim-reacher',
+      '--steps',
+      '150',
+      '--hidden',
+      '16,16',
+      '--noise',
+      'gsde',
+      '--interval',
+      'episode/4',
+      '--db',
+      db,
+    ]);
     assert.equal(run.status, 0, run.stderr);
     assert.match(run.stdout, /^run 1 → .*noise gsde every 25 steps \(episode\/4\), seed 0/m);
     const store = openDatabase(db, { readonly: true });
@@ -150,7 +163,10 @@ describe('robo-train CLI', () => {
       [['--sim', 'sim-reacher', '--interval', '0'], /--interval must be a positive whole number of steps, or -1/],
       [['--sim', 'no-such-robot'], /no calibration named 'no-such-robot'/],
       [['--sim', 'sim-reacher', '--noise', 'brown'], /Invalid values:[\s\S]*noise/],
-      [['--sim', 'sim-reacher', '--interval', 'episode/0'], /^robo-train: --interval episode\/0: N must be a whole number of resamplings per episode, at least 1/m],
+      [
+        ['--sim', 'sim-reacher', '--interval', 'episode/0'],
+        /^robo-train: --interval episode\/0: N must be a whole number of resamplings per episode, at least 1/m,
+      ],
       [['--sim', 'sim-reacher', '--interval', 'episode/x'], /^robo-train: --interval episode\/x: N must be a whole number/m],
       [
         ['--sim', 'sim-reacher', '--interval', 'episode/101', '--steps', '10'],

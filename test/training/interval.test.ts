@@ -58,7 +58,8 @@ describe('--interval: k steps, -1, or episode/N', () => {
       () => resolveInterval('episode/501', 500),
       (error: unknown) =>
         error instanceof IntervalError &&
-        error.message === '--interval episode/501 asks for 501 resamplings in an episode of 500 steps: N may be at most 500 (or give k in steps)',
+        error.message ===
+          '--interval episode/501 asks for 501 resamplings in an episode of 500 steps: N may be at most 500 (or give k in steps)',
     );
   });
 
