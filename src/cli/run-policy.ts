@@ -15,6 +15,7 @@ import { supervise } from './supervise.js';
 /** The training flags that mean something when a trained actor drives the robot: where the robot is, how to explore, the run. */
 const RUN_FLAGS = [
   'sim',
+  'realtime',
   'port',
   'baud',
   'mqtt',

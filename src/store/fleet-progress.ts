@@ -14,6 +14,8 @@ export interface FleetRobotRow {
   transitions: number;
   missedBatches: number;
   policyLag: number;
+  /** Learner updates since the robot's first batch per transition it gave; null when unknown. */
+  updateToData: number | null;
 }
 
 /** Stores a fleet learner's progress and each robot's (one row each, replaced at every checkpoint). */
@@ -26,11 +28,11 @@ export function saveFleetProgress(db: Db, learner: FleetLearnerRow, robots: Flee
          updates = excluded.updates, transitions = excluded.transitions, updated_at = excluded.updated_at`,
     ).run(learner.fleet, learner.algo, learner.obsDim, learner.actionDim, learner.updates, learner.transitions, now);
     const robot = db.prepare(
-      `INSERT INTO fleet_robots (fleet, robot, transitions, missed_batches, policy_lag, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+      `INSERT INTO fleet_robots (fleet, robot, transitions, missed_batches, policy_lag, update_to_data, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (fleet, robot) DO UPDATE SET transitions = excluded.transitions, missed_batches = excluded.missed_batches,
-         policy_lag = excluded.policy_lag, updated_at = excluded.updated_at`,
+         policy_lag = excluded.policy_lag, update_to_data = excluded.update_to_data, updated_at = excluded.updated_at`,
     );
-    for (const row of robots) robot.run(learner.fleet, row.robot, row.transitions, row.missedBatches, row.policyLag, now);
+    for (const row of robots) robot.run(learner.fleet, row.robot, row.transitions, row.missedBatches, row.policyLag, row.updateToData, now);
   })();
 }
 

@@ -197,4 +197,8 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE episodes ADD COLUMN param_std REAL;        -- parameter noise: σ of the weight perturbation at the episode's end
   ALTER TABLE episodes ADD COLUMN param_distance REAL;   -- parameter noise: last measured action distance d (adaptive σ only)
   `,
+  // 7: each fleet robot's update-to-data ratio (docs/fleet.md).
+  `
+  ALTER TABLE fleet_robots ADD COLUMN update_to_data REAL;  -- learner updates since the robot's first batch ÷ its transitions; NULL: unknown
+  `,
 ];

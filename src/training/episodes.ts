@@ -49,6 +49,8 @@ export class EpisodeRunner {
     private readonly log: (line: string) => void,
     private readonly stop: AbortSignal,
     private readonly operatorEStop: OperatorEStop,
+    /** What goes on once the operator clears an e-stop, as the log says it: `training`, or a policy run's `the policy run`. */
+    private readonly activity: string,
     private readonly onPhase: (phase: RobotPhase) => void = () => {},
   ) {}
 
@@ -63,7 +65,7 @@ export class EpisodeRunner {
     await this.operatorEStop.waitForClear(this.stop);
     if (!this.operatorEStop.latched) {
       this.recorder.event('estop_clear', `cleared by the operator (was: ${reason})`);
-      this.log('e-stop cleared: training continues with a new episode');
+      this.log(`e-stop cleared: ${this.activity} continues with a new episode`);
     }
   }
 

@@ -57,6 +57,21 @@ export interface RobotProgress {
   missedBatches: number;
   /** The learner's updates minus the weights version of the robot's latest batch. */
   policyLag: number;
+  /**
+   * The learner's updates when the robot's first batch was taken; null for a robot known from a
+   * checkpoint written before robo-train recorded it (its update-to-data ratio is then unknown).
+   */
+  joinedAtUpdates: number | null;
+}
+
+/**
+ * A robot's update-to-data ratio: the learner's gradient steps since the robot's first batch per
+ * transition the robot gave, i.e. the ratio the robot would have seen training alone (with N equal
+ * robots, N times the fleet's). Null before its first transition or when its joining is unknown.
+ */
+export function robotUpdateToData(robot: RobotProgress, updates: number): number | null {
+  if (robot.joinedAtUpdates === null || robot.transitions === 0) return null;
+  return (updates - robot.joinedAtUpdates) / robot.transitions;
 }
 
 /** `fleet.json` of a checkpoint. */
@@ -66,7 +81,8 @@ interface FleetCheckpoint {
   spaces: FleetSpaces;
   updates: number;
   collected: number;
-  robots: Record<string, RobotProgress>;
+  /** joinedAtUpdates is absent from the checkpoints of robo-trains that did not record it. */
+  robots: Record<string, Omit<RobotProgress, 'joinedAtUpdates'> & Partial<Pick<RobotProgress, 'joinedAtUpdates'>>>;
 }
 
 export class FleetLearner {
@@ -165,7 +181,13 @@ export class FleetLearner {
       }
       return;
     }
-    const robot = this.robots.get(batch.robot) ?? { nextSeq: 0, transitions: 0, missedBatches: 0, policyLag: 0 };
+    const robot = this.robots.get(batch.robot) ?? {
+      nextSeq: 0,
+      transitions: 0,
+      missedBatches: 0,
+      policyLag: 0,
+      joinedAtUpdates: this.updates,
+    };
     this.robots.set(batch.robot, robot);
     if (batch.seq < robot.nextSeq) return;
     if (batch.seq > robot.nextSeq) {
@@ -263,9 +285,18 @@ export class FleetLearner {
       saveFleetProgress(
         this.db,
         { fleet: this.options.fleet, algo: this.options.algo, ...this.spaces, updates: this.updates, transitions: this.collected },
-        [...this.robots].map(([robot, progress]) => ({ robot, ...progress })),
+        [...this.robots].map(([robot, progress]) => ({
+          robot,
+          transitions: progress.transitions,
+          missedBatches: progress.missedBatches,
+          policyLag: progress.policyLag,
+          updateToData: robotUpdateToData(progress, this.updates),
+        })),
       );
-    const robots = [...this.robots].map(([name, robot]) => `${name} ${robot.transitions} transitions, lag ${robot.policyLag}`);
+    const robots = [...this.robots].map(([name, robot]) => {
+      const utd = robotUpdateToData(robot, this.updates);
+      return `${name} ${robot.transitions} transitions, UTD ${utd === null ? 'unknown' : utd.toFixed(2)}, lag ${robot.policyLag}`;
+    });
     const utd = this.collected > 0 ? (this.updates / this.collected).toFixed(2) : '0';
     this.log(`checkpoint: ${this.updates} updates, ${this.collected} transitions (UTD ${utd}); robots: ${robots.join('; ') || 'none yet'}`);
   }
@@ -278,7 +309,8 @@ export class FleetLearner {
     this.learner!.setState(deserializeLearnerState(new Uint8Array(readFileSync(join(this.checkpointFolder, 'learner.bin')))));
     this.buffer!.restore(deserializeReplay(readFileSync(join(this.checkpointFolder, 'replay.bin'))));
     this.collected = meta.collected;
-    for (const [name, robot] of Object.entries(meta.robots)) this.robots.set(name, robot);
+    for (const [name, robot] of Object.entries(meta.robots))
+      this.robots.set(name, { ...robot, joinedAtUpdates: robot.joinedAtUpdates ?? null });
     this.log(`resumed from ${metaPath}: ${this.updates} updates, ${this.collected} transitions`);
   }
 }

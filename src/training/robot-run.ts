@@ -121,7 +121,8 @@ export async function runOnRobot<T>(
       recorder,
       taskRng: streams.task,
     });
-    const runner = new EpisodeRunner(loop, robot, recorder, io.log, stop, operatorEStop, io.onPhase);
+    const activity = setup.run.policyCheckpoint === undefined ? 'training' : 'the policy run';
+    const runner = new EpisodeRunner(loop, robot, recorder, io.log, stop, operatorEStop, activity, io.onPhase);
     try {
       const value = await episodes({ robot, recorder, loop, runner });
       const status = stop.aborted ? 'interrupted' : 'finished';

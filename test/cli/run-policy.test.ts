@@ -3,10 +3,10 @@
  * actions are the actor's deterministic tanh(μ(s)) of each stored observation, the same seed gives
  * the same steps, the safety layer stands between action and command, and the store keeps the run
  * apart from training runs (learning 0, the checkpoint it came from), as `runs`, `inspect` and
- * `compare` show.
+ * `compare` show. SIGTERM and the operator's `robo-train estop` stop it as they stop a training.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +26,9 @@ const dir = mkdtempSync(join(tmpdir(), 'robo-train-run-policy-'));
 const db = join(dir, 'policy.db');
 const checkpoint = join(dir, 'runs', 'policy-1');
 after(() => rmSync(dir, { recursive: true, force: true }));
+// A control folder of these tests' own (children inherit it): the runs that other test files start at
+// the same time must not be the ones `robo-train estop` finds.
+process.env['XDG_RUNTIME_DIR'] = dir;
 
 before(async () => {
   const trained = await robotrain(['--sim', 'sim-reacher', '--steps', '200', '--hidden', '16,16', '--db', db, '--seed', '3', '--quiet']);
@@ -197,6 +200,98 @@ describe('robo-train run', () => {
       };
       assert.equal(last.termination, 'interrupted');
       assert.equal((store.prepare('SELECT COUNT(*) AS n FROM steps WHERE episode = ?').get(last.episode) as { n: number }).n, last.steps);
+    } finally {
+      store.close();
+    }
+  });
+
+  test('robo-train estop holds a policy run (latched, recorded, episode ended) until --clear, then the actor acts again', async () => {
+    const estopDb = join(dir, 'estop.db');
+    // --realtime: the twin steps at its 50 Hz, 2 s an episode, so that the e-stop lands in a run still acting (in its second or third episode of four).
+    const child = spawn(
+      process.execPath,
+      [bin, 'run', '--checkpoint', checkpoint, '--sim', 'sim-reacher', '--realtime', '--episodes', '4', '--db', estopDb],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    /** Where `pattern` first appears in the output from `from` on, once it does. */
+    const output = async (pattern: RegExp, from = 0): Promise<number> => {
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const at = stdout.slice(from).search(pattern);
+        if (at >= 0) return from + at;
+        if (Date.now() > deadline || child.exitCode !== null)
+          throw new Error(`no ${pattern} in the output; stdout:\n${stdout}\nstderr:\n${stderr}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+    const estop = (...args: string[]) =>
+      spawnSync(process.execPath, [bin, 'estop', '--db', estopDb, ...args], { encoding: 'utf8', timeout: 60_000 });
+    const stepRows = (): number => {
+      const store = openDatabase(estopDb, { readonly: true });
+      try {
+        return (store.prepare('SELECT COUNT(*) AS n FROM steps').get() as { n: number }).n;
+      } finally {
+        store.close();
+      }
+    };
+    try {
+      await output(/^ep 0 /m);
+      const stop = estop();
+      assert.equal(stop.status, 0, stop.stderr);
+      assert.match(stop.stdout, /^e-stop latched on run 1 \(sim-reacher, process (\d+), .*estop\.db\)/m);
+      const held = await output(/e-stopped \(robo-train estop by .*\): the robot is held/);
+      // Latched: no episode starts and the twin takes no step while it holds.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const rowsHeld = stepRows();
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      assert.equal(stepRows(), rowsHeld, 'no step is taken while the e-stop is latched');
+      assert.doesNotMatch(stdout.slice(held), /^ep \d+ /m, 'no episode runs while the e-stop is latched');
+      const clear = estop('--clear');
+      assert.equal(clear.status, 0, clear.stderr);
+      const cleared = await output(/e-stop cleared: the policy run continues with a new episode/, held);
+      await output(/^ep \d+ /m, cleared);
+    } catch (error) {
+      // The run ends by itself after its fourth episode; a failure above stops it here.
+      child.kill('SIGTERM');
+      throw error;
+    }
+    assert.equal(await exited, 0, stderr);
+    assert.match(stdout, /^run 1 finished: \d+ steps, 4 episodes, no learning$/m);
+
+    const store = openDatabase(estopDb, { readonly: true });
+    try {
+      assert.deepEqual(store.prepare('SELECT status, learning FROM runs WHERE id = 1').get(), { status: 'finished', learning: 0 });
+      const episodes = store.prepare('SELECT episode, steps, termination, reason FROM episodes ORDER BY episode').all() as {
+        episode: number;
+        steps: number;
+        termination: string;
+        reason: string | null;
+      }[];
+      assert.equal(episodes.length, 4);
+      const stopped = episodes.filter((episode) => episode.reason?.startsWith('e-stop by the operator (robo-train estop by '));
+      assert.equal(stopped.length, 1, JSON.stringify(episodes));
+      assert.equal(stopped[0].termination, 'aborted');
+      assert.ok(stopped[0].steps < 100, `the e-stop cut episode ${stopped[0].episode} at step ${stopped[0].steps}`);
+      const after = episodes.filter((episode) => episode.episode > stopped[0].episode);
+      assert.ok(after.length >= 1 && after.every((episode) => episode.steps === 100), 'the actor acted whole episodes after the clear');
+      const events = store.prepare('SELECT kind, episode FROM events ORDER BY id').all() as { kind: string; episode: number | null }[];
+      const kinds = events.map((event) => event.kind);
+      assert.ok(
+        kinds.indexOf('operator_estop') >= 0 && kinds.indexOf('estop_clear') > kinds.indexOf('operator_estop'),
+        `events: ${kinds.join(', ')}`,
+      );
+      assert.equal(events[kinds.indexOf('operator_estop')].episode, stopped[0].episode);
+      const steps = (store.prepare('SELECT COUNT(*) AS n FROM steps').get() as { n: number }).n;
+      assert.equal(
+        steps,
+        episodes.reduce((sum, episode) => sum + episode.steps, 0),
+        'every step is stored',
+      );
     } finally {
       store.close();
     }

@@ -7,12 +7,28 @@ import { FleetTrainer } from '../../src/training/fleet-trainer.js';
 import { decodeWeights, encodeTransitionBatch, encodeWeights, fleetTopics, type TransitionBatch } from '../../src/training/fleet-wire.js';
 import type { ActorWeights } from '../../src/rl/types.js';
 import { MqttBytesClient } from '../../src/transport/mqtt-bytes.js';
+import { openDatabase } from '../../src/store/database.js';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, readdirSync, writeFileSync } from 'node:fs';
 import { BIN, cleanup, haveTools, Mosquitto, PtyPair, RoboTrain, tempFolder, waitFor } from './support.js';
 import { readRun } from './store.js';
 
 after(cleanup);
+
+/** The learner's stored progress per robot, with the learner's updates. */
+function fleetRobots(db: string): { robot: string; updates: number; transitions: number; updateToData: number }[] {
+  const store = openDatabase(db, { readonly: true });
+  try {
+    return store
+      .prepare(
+        `SELECT r.robot, l.updates, r.transitions, r.update_to_data AS updateToData
+         FROM fleet_robots r JOIN fleet_learners l ON l.fleet = r.fleet ORDER BY r.robot`,
+      )
+      .all() as { robot: string; updates: number; transitions: number; updateToData: number }[];
+  } finally {
+    store.close();
+  }
+}
 
 /** A robot's side of the wire: numbered batches of made-up transitions (the learner cannot tell them from a twin's). */
 class BatchSender {
@@ -77,10 +93,14 @@ test('a learner takes two robots into one buffer, refuses other spaces, and resu
   await waitFor(() => (newest?.updates ?? 0) >= 32, 60_000, 'weights after 32 updates');
   const actor = new ActorForward(newest!);
   assert.equal(actor.spec.obsDim, 4);
-  await learner.output(
-    /checkpoint: \d+ updates, 128 transitions \(UTD [\d.]+\); robots: arm-a 64 transitions, lag \d+; arm-b 64 transitions/,
-    60_000,
-  );
+  const progress =
+    /checkpoint: \d+ updates, 128 transitions \(UTD ([\d.]+)\); robots: arm-a 64 transitions, UTD ([\d.]+), lag \d+; arm-b 64 transitions, UTD ([\d.]+), lag \d+/;
+  await learner.output(progress, 60_000);
+  // Both arms joined before the first update and gave half the transitions each: each saw twice the fleet's UTD
+  // (within the rounding of the three to 0.01).
+  const [fleetUtd, utdA, utdB] = progress.exec(learner.stdout)!.slice(1).map(Number);
+  assert.ok(fleetUtd > 0, `fleet UTD ${fleetUtd}`);
+  for (const utd of [utdA, utdB]) assert.ok(Math.abs(utd - 2 * fleetUtd) <= 0.02, `robot UTD ${utd}, fleet UTD ${fleetUtd}`);
 
   learner.kill();
   await learner.exited;
@@ -99,6 +119,17 @@ test('a learner takes two robots into one buffer, refuses other spaces, and resu
   const runs = spawnSync(process.execPath, [BIN, 'runs', '--db', db], { encoding: 'utf8' });
   assert.equal(runs.status, 0, runs.stderr);
   assert.match(runs.stdout, /lab\s+sac\s+\d+\s+160\s+[\d.]+\s+2\s+\d+/);
+  // The arms' first batches, and so their joining at 0 updates, came back with the checkpoint after the SIGKILL.
+  const stored = fleetRobots(db);
+  const updates = stored[0].updates;
+  assert.ok(updates > resumedAt, `${updates} updates stored`);
+  assert.deepEqual(
+    stored.map(({ robot, transitions, updateToData }) => ({ robot, transitions, updateToData: updateToData.toFixed(6) })),
+    [
+      { robot: 'arm-a', transitions: 96, updateToData: (updates / 96).toFixed(6) },
+      { robot: 'arm-b', transitions: 64, updateToData: (updates / 64).toFixed(6) },
+    ],
+  );
   await robots.close();
   await broker.stop();
 });
@@ -161,6 +192,18 @@ test('two twins and a robot over sim-device and a pseudo-terminal train into one
   );
   assert.equal(await learner.stop(), 0);
   assert.equal(await device.stop(), 0);
+  // Each robot's UTD is stored: positive, and at most the learner's updates per transition of the robot (it joined at 0 or later).
+  const stored = fleetRobots(join(folder, 'learner.db'));
+  assert.deepEqual(
+    stored.map(({ robot }) => robot),
+    ['sim-reacher', 'twin-a', 'twin-b'],
+  );
+  for (const { robot, updates: learnerUpdates, transitions, updateToData } of stored) {
+    assert.ok(
+      updateToData > 0 && updateToData <= learnerUpdates / transitions,
+      `${robot}: UTD ${updateToData}, ${learnerUpdates} updates, ${transitions} transitions`,
+    );
+  }
   await broker.stop();
 });
 
