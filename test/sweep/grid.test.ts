@@ -152,14 +152,13 @@ describe('cells', () => {
     );
   });
 
-  test('the key preset: Gaussian k = 1, gSDE k = 8, adaptive parameter noise once per episode, no noise (both schedules)', () => {
+  test('the key preset: Gaussian k = 1, gSDE k = 8, adaptive parameter noise once per episode, no noise', () => {
     const cells = expandCells(presetGrids(['key']).map(parseGrid), { ...STUDY_SCHEDULE, ...BASE }, 'key');
     assert.deepEqual(cells.map((cell) => cell.configuration).sort(), [
       '',
       'noise=gsde;interval=8',
       'noise=none',
       'noise=param;interval=-1;adaptive=on',
-      'train-every=8;gradient-steps=8;noise=none',
     ]);
   });
 
