@@ -3,15 +3,16 @@
  * pin pulled up. Pressed, or its wire cut, D2 reads high: a broken e-stop circuit stops the robot too.
  */
 #include <avr/io.h>
+#include "board.h"
 #include "hal.h"
 
 void hal_estop_init(void)
 {
-    DDRD &= (uint8_t)~_BV(PD2);
-    PORTD |= _BV(PD2);
+    ESTOP_DDR &= (uint8_t)~_BV(ESTOP_BIT);
+    ESTOP_PORT |= _BV(ESTOP_BIT);
 }
 
 uint8_t hal_estop_engaged(void)
 {
-    return (PIND & _BV(PD2)) != 0;
+    return (ESTOP_PIN & _BV(ESTOP_BIT)) != 0;
 }

@@ -1,6 +1,7 @@
 /*
  * Hobby PWM servos with potentiometer feedback (README.md, "Wiring"):
- * - pulses on D9 (OC1A, joint 0) and D10 (OC1B, joint 1): Timer1 fast PWM at 50 Hz, 0.5 µs steps;
+ * - pulses on Timer1's OC1A (joint 0) and OC1B (joint 1), fast PWM at 50 Hz, 0.5 µs steps: D9 and
+ *   D10 on the Uno, D11 and D12 on the Mega (board.h);
  * - positions from the servos' own potentiometers on A0 and A1 (a feedback wire soldered to the pot's
  *   wiper, or a servo sold with analog feedback);
  * - D7 switches the servos' supply (a logic-level MOSFET or relay): many digital servos hold their
@@ -10,6 +11,7 @@
  */
 #include <avr/io.h>
 #include "../../firmware-protocol/c/rtp.h"
+#include "board.h"
 #include "hal.h"
 #include "servo_model.h"
 
@@ -45,15 +47,15 @@ static uint16_t adc_read(uint8_t channel)
 static void pulses_off(void)
 {
     TCCR1A &= (uint8_t)~(_BV(COM1A1) | _BV(COM1B1));
-    PORTB &= (uint8_t)~(_BV(PB1) | _BV(PB2));
-    PORTD &= (uint8_t)~_BV(PD7);
+    SERVO_PORT &= (uint8_t)~(_BV(SERVO_A_BIT) | _BV(SERVO_B_BIT));
+    POWER_PORT &= (uint8_t)~_BV(POWER_BIT);
 }
 
 void hal_init(void)
 {
     uint8_t j;
-    DDRB |= _BV(PB1) | _BV(PB2);
-    DDRD |= _BV(PD7);
+    SERVO_DDR |= _BV(SERVO_A_BIT) | _BV(SERVO_B_BIT);
+    POWER_DDR |= _BV(POWER_BIT);
     hal_estop_init();
     /* Timer1: fast PWM with TOP = ICR1 (mode 14), F_CPU/8: 0.5 µs per count, 20 ms per period. */
     ICR1 = (uint16_t)(F_CPU / 8UL / 50UL - 1UL);
@@ -100,6 +102,6 @@ void hal_drive(const float *target, uint8_t torque_on)
     /* Half-microsecond counts: the pulse in µs times 2. */
     OCR1A = (uint16_t)((SERVO_CENTER_US + SERVO_US_PER_RAD * target[0]) * 2.0f);
     OCR1B = (uint16_t)((SERVO_CENTER_US + SERVO_US_PER_RAD * target[1]) * 2.0f);
-    PORTD |= _BV(PD7);
+    POWER_PORT |= _BV(POWER_BIT);
     TCCR1A |= _BV(COM1A1) | _BV(COM1B1);
 }

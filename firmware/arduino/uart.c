@@ -6,6 +6,7 @@
  */
 #include <avr/interrupt.h>
 #include <avr/io.h>
+#include "board.h"
 #include "config.h"
 #include "uart.h"
 
@@ -15,7 +16,7 @@ static volatile uint8_t rx_queue[RX_QUEUE];
 static volatile uint8_t rx_head;
 static volatile uint8_t rx_tail;
 
-ISR(USART_RX_vect)
+ISR(UART0_RX_VECT)
 {
     uint8_t byte = UDR0;
     uint8_t next = (uint8_t)((rx_head + 1u) & (RX_QUEUE - 1u));

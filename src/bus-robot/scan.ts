@@ -3,7 +3,9 @@
  *
  * Dynamixel: one broadcast Ping per baud rate (every servo answers in id order, e-manual Protocol
  * 2.0). Feetech: a Ping to every id 0-252, one at a time, so a Feetech scan takes up to 253 ping
- * timeouts per baud rate (about 9 s behind an FTDI adapter's default 16 ms latency timer).
+ * timeouts per baud rate (about 9 s behind an FTDI adapter's default 16 ms latency timer). A host
+ * too busy to see a Ping's timeout in time gives the answer its time again (shared/transactor.ts):
+ * a busy host makes the scan slower, never reports a present servo absent.
  */
 import { systemClock } from '../core/clock.js';
 import type { BusProtocol } from '../calibration/types.js';

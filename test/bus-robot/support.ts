@@ -1,7 +1,9 @@
 /**
  * An emulated servo chain (src/servo-bus emulators with an `IdealPlant`) on an in-memory link in
- * real time, for the bus robot's tests: the host's bytes reach the chain on the next turn of the event
- * loop, its replies come back after their return delay. Knobs: silence a servo, unplug the link.
+ * real time, for the bus robot's tests: the host's bytes reach the chain as they are written, as on a
+ * wire, and its replies come back after their return delay, on timers set before the bus master sets
+ * its timeout: however late a loaded machine runs them, a reply due first is delivered first, as a
+ * real answer sits in the OS however late the host reads it. Knobs: silence a servo, unplug the link.
  */
 import type { BusLink } from '../../src/bus-robot/bus-robot.js';
 import { systemClock } from '../../src/core/clock.js';
@@ -28,16 +30,14 @@ export class ChainLink implements BusLink {
   write(bytes: Uint8Array): void {
     if (!this.isOpen) return;
     this.written.push(bytes.slice());
-    setImmediate(() => {
-      const replies = this.chain.receive(bytes, systemClock.nowMs());
-      let delayMs = 0;
-      for (const reply of replies) {
-        delayMs += reply.delayUs / 1000;
-        setTimeout(() => {
-          if (this.isOpen) for (const listener of this.listeners) listener(reply.bytes);
-        }, delayMs);
-      }
-    });
+    const replies = this.chain.receive(bytes, systemClock.nowMs());
+    let delayMs = 0;
+    for (const reply of replies) {
+      delayMs += reply.delayUs / 1000;
+      setTimeout(() => {
+        if (this.isOpen) for (const listener of this.listeners) listener(reply.bytes);
+      }, delayMs);
+    }
   }
 
   /** Servo `id` stops hearing and answering (its cable came loose), as if it were not on the bus. */

@@ -14,8 +14,8 @@ import {
 } from '../../src/protocol/index.js';
 import { openDatabase } from '../../src/store/database.js';
 import { readRun, reportedSteps } from './store.js';
-import { buildFirmware, FIRMWARE, haveSimavr, killBoards, ofType, RawLink, SimulatedBoard } from './simavr.js';
-import { cleanup, RoboTrain, tempFolder, waitFor } from './support.js';
+import { buildFirmware, FIRMWARE, haveSimavr, killBoards, MEGA, ofType, RawLink, SimulatedBoard, UNO } from './simavr.js';
+import { cleanup, haveTools, RoboTrain, tempFolder, waitFor } from './support.js';
 
 after(async () => {
   killBoards();
@@ -33,77 +33,93 @@ const WATCHDOG_MS = firmwareConfig('DEFAULT_WATCHDOG_MS');
  * generous limit: a loaded machine makes this test slower, never wrong.
  */
 
-describe('the Arduino firmware on a simulated ATmega328P (simavr), UART0 on a pseudo-terminal', () => {
-  test(
-    'the daemon trains against it: handshake, 500 steps at the firmware rate, every step stored; killed, the firmware watchdog stops the plant',
-    { timeout: 600_000 },
-    async (t) => {
-      if (!haveSimavr(t)) return;
-      buildFirmware();
-      const folder = tempFolder('robo-train-arduino-');
-      const board = await SimulatedBoard.start(folder);
-      const db = join(folder, 'run.db');
-      const train = new RoboTrain([
-        '--port',
-        board.port,
-        '--robot',
-        'arduino-sim',
-        '--steps',
-        '500',
-        '--hidden',
-        '32,32',
-        '--db',
-        db,
-        '--seed',
-        '1',
-      ]);
-      // Its summary line first: a run that takes too long fails here showing how far it got.
-      await train.output(/^run 1 finished/m, 420_000);
-      assert.equal(await train.exited, 0, `${train.stdout}\n${train.stderr}`);
-      assert.match(
-        train.stdout,
-        /robot: connected to 'arduino-pan-tilt' \(firmware 1\.0\.0, protocol 1\.1\) over .*tty-arduino at 1000000 Bd/,
-      );
-      assert.equal(reportedSteps(train.stdout), 500);
-      const run = readRun(db);
-      assert.equal(run.status, 'finished');
-      assert.equal(run.source, 'hardware');
-      assert.equal(run.stepRows, 500, 'one stored row per step');
-      // The steps carry the firmware's own sample times: consecutive steps are one control period apart.
-      const period = medianStepPeriodS(db);
-      assert.ok(Math.abs(period - 1 / CONTROL_HZ) < 0.0005, `median step period ${period} s, not ${1 / CONTROL_HZ} s`);
-      const ranTorque = await board.output(/torque on[\s\S]*torque off/, 30_000);
+describe('the Arduino firmware on a simulated ATmega328P and ATmega2560 (simavr), UART0 on a pseudo-terminal', () => {
+  test("it builds for both boards, and each build fits its chip: flash beside the bootloader, static RAM below the chip's", (t) => {
+    if (!haveTools(t, 'make', 'avr-gcc', 'avr-size')) return;
+    for (const chip of [UNO, MEGA]) {
+      const sizes = buildFirmware(chip, false);
+      for (const [layer, size] of Object.entries(sizes)) {
+        console.log(`${chip.name} ${layer}: flash ${size.flash} B of ${chip.flashBytes} B, static RAM ${size.ram} B of ${chip.ramBytes} B`);
+        assert.ok(size.flash <= chip.flashBytes - chip.bootloaderBytes, `${chip.name} ${layer}: ${size.flash} B of flash`);
+        // The stack needs the rest: the simavr runs below measure how deep it goes (assertRamToSpare).
+        assert.ok(size.ram < chip.ramBytes, `${chip.name} ${layer}: ${size.ram} B of static RAM`);
+      }
+    }
+  });
 
-      // A host that dies with torque on: only the firmware's watchdog can stop the plant, well before
-      // the firmware's session timeout (5 s) would; timed on the simulated clock from the last byte in.
-      const killed = new RoboTrain([
-        '--port',
-        board.port,
-        '--robot',
-        'arduino-sim',
-        '--hidden',
-        '32,32',
-        '--db',
-        join(folder, 'killed.db'),
-      ]);
-      await killed.output(/^ep 0 /m, 180_000);
-      const torqueOn = await board.output(/torque on/, 30_000, ranTorque);
-      killed.kill();
-      const off = await board.output(/torque off, ([\d.]+) ms after the last byte from the port/, 60_000, torqueOn);
-      const tookMs = Number(/torque off, ([\d.]+) ms after the last byte from the port\n?$/.exec(board.stdout.slice(0, off))![1]);
-      // The firmware checks its watchdog once per control cycle.
-      assert.ok(
-        tookMs >= WATCHDOG_MS && tookMs <= WATCHDOG_MS + 1000 / CONTROL_HZ + 2,
-        `torque off ${tookMs} ms after the killed host's last byte; the watchdog is ${WATCHDOG_MS} ms`,
-      );
+  for (const chip of [UNO, MEGA])
+    test(
+      `${chip.name}: the daemon trains against it: handshake, 500 steps at the firmware rate, every step stored; killed, the firmware watchdog stops the plant`,
+      { timeout: 600_000 },
+      async (t) => {
+        if (!haveSimavr(t)) return;
+        buildFirmware(chip);
+        const folder = tempFolder('robo-train-arduino-');
+        const board = await SimulatedBoard.start(folder, chip);
+        const db = join(folder, 'run.db');
+        const train = new RoboTrain([
+          '--port',
+          board.port,
+          '--robot',
+          'arduino-sim',
+          '--steps',
+          '500',
+          '--hidden',
+          '32,32',
+          '--db',
+          db,
+          '--seed',
+          '1',
+        ]);
+        // Its summary line first: a run that takes too long fails here showing how far it got.
+        await train.output(/^run 1 finished/m, 420_000);
+        assert.equal(await train.exited, 0, `${train.stdout}\n${train.stderr}`);
+        assert.match(
+          train.stdout,
+          /robot: connected to 'arduino-pan-tilt' \(firmware 1\.0\.0, protocol 1\.1\) over .*tty-arduino at 1000000 Bd/,
+        );
+        assert.equal(reportedSteps(train.stdout), 500);
+        const run = readRun(db);
+        assert.equal(run.status, 'finished');
+        assert.equal(run.source, 'hardware');
+        assert.equal(run.stepRows, 500, 'one stored row per step');
+        // The steps carry the firmware's own sample times: consecutive steps are one control period apart.
+        const period = medianStepPeriodS(db);
+        assert.ok(Math.abs(period - 1 / CONTROL_HZ) < 0.0005, `median step period ${period} s, not ${1 / CONTROL_HZ} s`);
+        const ranTorque = await board.output(/torque on[\s\S]*torque off/, 30_000);
 
-      const stopped = await board.stop();
-      const report = /control cycle \(D8 high\): \d+ cycles, mean ([\d.]+) us, max ([\d.]+) us/.exec(stopped);
-      assert.ok(report, `${board.stdout}\n${board.stderr}`);
-      console.log(`arduino-sim at ${CONTROL_HZ} Hz: ${report[0]}; torque off ${tookMs} ms (device time) after the killed host's last byte`);
-      assertRamToSpare(stopped);
-    },
-  );
+        // A host that dies with torque on: only the firmware's watchdog can stop the plant, well before
+        // the firmware's session timeout (5 s) would; timed on the simulated clock from the last byte in.
+        const killed = new RoboTrain([
+          '--port',
+          board.port,
+          '--robot',
+          'arduino-sim',
+          '--hidden',
+          '32,32',
+          '--db',
+          join(folder, 'killed.db'),
+        ]);
+        await killed.output(/^ep 0 /m, 180_000);
+        const torqueOn = await board.output(/torque on/, 30_000, ranTorque);
+        killed.kill();
+        const off = await board.output(/torque off, ([\d.]+) ms after the last byte from the port/, 60_000, torqueOn);
+        const tookMs = Number(/torque off, ([\d.]+) ms after the last byte from the port\n?$/.exec(board.stdout.slice(0, off))![1]);
+        // The firmware checks its watchdog once per control cycle.
+        assert.ok(
+          tookMs >= WATCHDOG_MS && tookMs <= WATCHDOG_MS + 1000 / CONTROL_HZ + 2,
+          `torque off ${tookMs} ms after the killed host's last byte; the watchdog is ${WATCHDOG_MS} ms`,
+        );
+
+        const stopped = await board.stop();
+        const report = /control cycle \(D8 high\): \d+ cycles, mean ([\d.]+) us, max ([\d.]+) us/.exec(stopped);
+        assert.ok(report, `${board.stdout}\n${board.stderr}`);
+        console.log(
+          `${chip.name}, arduino-sim at ${CONTROL_HZ} Hz: ${report[0]}; torque off ${tookMs} ms (device time) after the killed host's last byte`,
+        );
+        assertRamToSpare(stopped, chip.ramBytes);
+      },
+    );
 
   test(
     'an e-stop latches: pressed, the firmware stops and says so; released, it stays stopped until ESTOP_CLEAR; it sustains its highest state rate',
@@ -172,7 +188,7 @@ describe('the Arduino firmware on a simulated ATmega328P (simavr), UART0 on a ps
       const report = /control cycle[^\n]*\n[^\n]*/.exec(stopped);
       assert.ok(report, `${board.stdout}\n${board.stderr}`);
       console.log(report[0]);
-      assertRamToSpare(stopped);
+      assertRamToSpare(stopped, UNO.ramBytes);
     },
   );
 
@@ -256,7 +272,7 @@ describe('the Arduino firmware on a simulated ATmega328P (simavr), UART0 on a ps
       } finally {
         await link.close();
       }
-      assertRamToSpare(await board.stop());
+      assertRamToSpare(await board.stop(), UNO.ramBytes);
     },
   );
 });
@@ -330,12 +346,12 @@ function hexBytes(hex: string): Uint8Array {
 }
 
 /**
- * The runner's RAM line: the static data and the deepest stack the run reached fit the chip's 2 KB with
- * room to spare, taken as: the RAM never touched is at least the deepest stack seen, so that a path the
- * run did not take could go twice as deep.
+ * The runner's RAM line: the static data and the deepest stack the run reached fit the chip's RAM
+ * (`ramBytes`) with room to spare, taken as: the RAM never touched is at least the deepest stack seen,
+ * so that a path the run did not take could go twice as deep.
  */
-function assertRamToSpare(stopped: string): void {
-  const ram = /RAM: (\d+) B static, stack at most (\d+) B deep, (-?\d+) B never used \(of 2048 B\)/.exec(stopped);
+function assertRamToSpare(stopped: string, ramBytes: number): void {
+  const ram = new RegExp(`RAM: (\\d+) B static, stack at most (\\d+) B deep, (-?\\d+) B never used \\(of ${ramBytes} B\\)`).exec(stopped);
   assert.ok(ram, `the runner's RAM line in:\n${stopped}`);
   const [, staticBytes, stackBytes, unusedBytes] = ram.map(Number);
   assert.ok(

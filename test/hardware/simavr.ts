@@ -1,6 +1,6 @@
 /**
- * The Arduino firmware (firmware/arduino) on a simulated ATmega328P, as the end-to-end tests meet it:
- * `make -C firmware/arduino sim PTY=PATH` (the entry point a maker or CI calls) in its own process
+ * The Arduino firmware (firmware/arduino) on a simulated ATmega328P or ATmega2560, as the end-to-end tests meet it:
+ * `make -C firmware/arduino sim PTY=PATH MCU=…` (the entry point a maker or CI calls) in its own process
  * group, its output collected, its e-stop button worked through its stdin. And a bare protocol link
  * to it (`RawLink`), for what the daemon never does on purpose: pressing the e-stop and asking the
  * firmware for more than the daemon needs.
@@ -38,10 +38,49 @@ export function haveSimavr(t: TestContext): boolean {
   return false;
 }
 
-/** Builds the firmware and the runner (make: only what changed), before the board's time limits start. */
-export function buildFirmware(): void {
-  const make = spawnSync('make', ['-s', '-C', FIRMWARE, 'all', 'build/simavr-uart'], { encoding: 'utf8' });
-  assert.equal(make.status, 0, `make -C firmware/arduino failed:\n${make.stdout}\n${make.stderr}`);
+/** A board the firmware builds for (firmware/arduino/board.h), with its chip's memories (datasheets, "Memories"). */
+export interface Board {
+  mcu: 'atmega328p' | 'atmega2560';
+  name: string;
+  flashBytes: number;
+  ramBytes: number;
+  /** Flash its bootloader keeps (BOOTSZ as the board ships): Optiboot 512 B on the Uno, the STK500v2 bootloader's 8 KB on the Mega. */
+  bootloaderBytes: number;
+}
+
+export const UNO: Board = { mcu: 'atmega328p', name: 'ATmega328P (Arduino Uno)', flashBytes: 32_768, ramBytes: 2048, bootloaderBytes: 512 };
+export const MEGA: Board = {
+  mcu: 'atmega2560',
+  name: 'ATmega2560 (Arduino Mega 2560)',
+  flashBytes: 262_144,
+  ramBytes: 8192,
+  bootloaderBytes: 8192,
+};
+
+/** What `make` printed of one ELF's size (avr-size): flash (program) and static RAM (data) [bytes]. */
+export interface FirmwareSize {
+  flash: number;
+  ram: number;
+}
+
+/**
+ * Builds the firmware for `board`, and the simavr runner unless `runner` is false (make: only what
+ * changed), before the board's time limits start; returns the flash and RAM use make printed, per
+ * hardware layer.
+ */
+export function buildFirmware(board: Board = UNO, runner = true): Record<'plant' | 'servo', FirmwareSize> {
+  const targets = runner ? ['all', 'build/simavr-uart'] : ['all'];
+  const make = spawnSync('make', ['-s', '-C', FIRMWARE, `MCU=${board.mcu}`, ...targets], { encoding: 'utf8' });
+  assert.equal(make.status, 0, `make -C firmware/arduino MCU=${board.mcu} failed:\n${make.stdout}\n${make.stderr}`);
+  const size = (layer: string, what: string): number => {
+    const line = new RegExp(`^${board.mcu} ${layer}: ${what}: +(\\d+) bytes`, 'm').exec(make.stdout);
+    assert.ok(line, `make's ${layer} ${what} size for ${board.mcu} in:\n${make.stdout}`);
+    return Number(line[1]);
+  };
+  return {
+    plant: { flash: size('plant', 'Program'), ram: size('plant', 'Data') },
+    servo: { flash: size('servo', 'Program'), ram: size('servo', 'Data') },
+  };
 }
 
 /** A type guard for `RawLink.next`: messages of one type. */
@@ -55,8 +94,14 @@ export class SimulatedBoard {
   readonly exited: Promise<number | null>;
   private readonly child: ChildProcess;
 
-  private constructor(readonly port: string) {
-    const child = spawn('make', ['-s', '-C', FIRMWARE, 'sim', `PTY=${port}`], { detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+  private constructor(
+    readonly port: string,
+    readonly board: Board,
+  ) {
+    const child = spawn('make', ['-s', '-C', FIRMWARE, 'sim', `PTY=${port}`, `MCU=${board.mcu}`], {
+      detached: true,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     this.child = child;
     child.stdout.on('data', (chunk: Buffer) => (this.stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
@@ -64,9 +109,9 @@ export class SimulatedBoard {
     void this.exited.then(() => boards.delete(this));
   }
 
-  /** Starts the board with its UART linked at `folder`/tty-arduino and waits until it runs. */
-  static async start(folder: string): Promise<SimulatedBoard> {
-    const board = new SimulatedBoard(join(folder, 'tty-arduino'));
+  /** Starts the simulated `chip` with its UART linked at `folder`/tty-arduino and waits until it runs. */
+  static async start(folder: string, chip: Board = UNO): Promise<SimulatedBoard> {
+    const board = new SimulatedBoard(join(folder, 'tty-arduino'), chip);
     boards.add(board);
     await board.output(/UART0 on /, 60_000);
     return board;

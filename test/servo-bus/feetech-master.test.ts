@@ -5,7 +5,8 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { feetech, IdealPlant, ServoBusError, ticksToRad } from '../../src/servo-bus/index.js';
+import type { Clock } from '../../src/core/clock.js';
+import { feetech, IdealPlant, ServoBusError, ticksToRad, type ByteDuplex } from '../../src/servo-bus/index.js';
 import { VirtualClock } from '../device/virtual-clock.js';
 import { EmulatedLink } from './support.js';
 
@@ -101,5 +102,60 @@ describe('Feetech bus master on an emulated SO-101 chain', () => {
     await reboot;
     assert.ok(!(result instanceof ServoBusError));
     assert.equal(result.modelNumber, 777);
+  });
+});
+
+/**
+ * A host busy (another process on its cores) from now until `untilMs`: its timers due meanwhile fire
+ * at that moment, and what the link received meanwhile reaches it `readTurnMs` later, as a serial
+ * port's does (a readable poll first, then a read in libuv's thread pool: a turn after the timers).
+ */
+function busyHost(clock: VirtualClock, link: ByteDuplex, untilMs: number, readTurnMs: number): { clock: Clock; link: ByteDuplex } {
+  return {
+    clock: {
+      nowMs: () => clock.nowMs(),
+      setTimer: (callback, delayMs) => clock.setTimer(callback, Math.max(delayMs, untilMs - clock.nowMs())),
+      afterIo: (callback) => clock.afterIo(callback),
+    },
+    link: {
+      write: (bytes) => link.write(bytes),
+      onData: (listener) =>
+        link.onData((bytes) => {
+          const waitMs = untilMs + readTurnMs - clock.nowMs();
+          if (waitMs <= 0) listener(bytes);
+          else clock.setTimer(() => listener(bytes), waitMs);
+        }),
+    },
+  };
+}
+
+describe('Feetech bus master on a busy host', () => {
+  function busySetup() {
+    const { clock, chain } = setup();
+    const emulated = new EmulatedLink(clock, chain, BAUD);
+    // Busy for 20 ms from the request on, well past a Ping's 4.1 ms timeout at a 1 ms latency timer.
+    const host = busyHost(clock, emulated, 20, 0.5);
+    const bus = new FtBus({ link: host.link, clock: host.clock, baudRate: BAUD, servos: new Map(), latencyMs: 1 });
+    return { clock, bus };
+  }
+
+  test('a servo that answered while the host was busy past the timeout is found: the answer gets its time again once the host is back', async () => {
+    const { clock, bus } = busySetup();
+    const answer = await run(clock, bus.ping(3));
+    assert.ok(!(answer instanceof ServoBusError), answer instanceof ServoBusError ? answer.message : '');
+    assert.equal(answer.modelNumber, 777);
+  });
+
+  test('an absent servo still times out on a busy host, one timeout after the host is back', async () => {
+    const { clock, bus } = busySetup();
+    const started = clock.nowMs();
+    let settledAt = -1;
+    const missing = run(
+      clock,
+      bus.ping(9).finally(() => (settledAt = clock.nowMs())),
+    );
+    const error = await missing;
+    assert.ok(error instanceof ServoBusError && error.kind === 'timeout', JSON.stringify(error));
+    assert.ok(settledAt - started > 20 && settledAt - started < 30, `timed out ${settledAt - started} ms after the Ping`);
   });
 });

@@ -1,9 +1,9 @@
 /*
- * Runs the firmware on a simulated ATmega328P (libsimavr) in real time, with UART0 on a
+ * Runs the firmware on a simulated ATmega328P or ATmega2560 (libsimavr) in real time, with UART0 on a
  * pseudo-terminal whose slave is linked at a path of your choice, so that robo-train (or any serial
  * program) talks to the simulated chip as to a board on /dev/ttyACM0:
  *
- *   simavr-uart FIRMWARE.elf PTY_LINK
+ *   simavr-uart MCU FIRMWARE.elf PTY_LINK        (MCU: atmega328p or atmega2560)
  *
  * What it prints on stdout, one line each, with the simulated time:
  *   ready: the link exists and the chip runs;
@@ -54,7 +54,6 @@
 /* The UART's input queue functions (avr_uart.h declares the queue, simavr keeps its functions private). */
 DEFINE_FIFO(uint16_t, uart_fifo);
 
-#define MCU "atmega328p"
 #define F_CPU_HZ 16000000u
 /* How far the simulation runs between looks at the pty and the clock [simulated ns]. */
 #define SLICE_NS 100000u
@@ -66,11 +65,24 @@ DEFINE_FIFO(uint16_t, uart_fifo);
 #define SLIP_NS 10000000u
 /* By then avr-libc's start-up code has set the stack pointer to RAMEND [CPU cycles]. */
 #define STARTUP_CYCLES 100u
-/* The ATmega328P's RAM starts after its 32 registers and 224 I/O registers (datasheet, "SRAM Data Memory"). */
-#define RAM_START 0x100u
 /* One byte on the wire: start bit, 8 data bits, stop bit [CPU cycles]. */
 #define CYCLES_PER_BYTE (10u * F_CPU_HZ / BAUD_RATE)
 
+/* The pins the runner watches and drives, as the firmware's board.h places them (port letter, bit). */
+typedef struct {
+    const char *mcu;
+    char cycle_port, led_port, estop_port;
+    uint8_t cycle_bit, led_bit, estop_bit;
+} board_t;
+
+static const board_t boards[] = {
+    /* Uno: D8 = PB0, D13 = PB5, D2 = PD2. */
+    { "atmega328p", 'B', 'B', 'D', 0, 5, 2 },
+    /* Mega 2560: D8 = PH5, D13 = PB7, D2 = PE4. */
+    { "atmega2560", 'H', 'B', 'E', 5, 7, 4 },
+};
+
+static const board_t *board;
 static avr_t *avr;
 static avr_uart_t *uart0;
 static avr_irq_t *uart_input;
@@ -231,8 +243,9 @@ static void pump_input(void)
  * pull-up; pressed, the pull-up takes D2 high. */
 static void set_estop_button(int pressed)
 {
-    avr_ioport_external_t button = { .name = 'D', .mask = 1u << 2, .value = pressed ? 1u << 2 : 0u };
-    avr_ioctl(avr, AVR_IOCTL_IOPORT_SET_EXTERNAL('D'), &button);
+    uint8_t mask = (uint8_t)(1u << board->estop_bit);
+    avr_ioport_external_t button = { .name = board->estop_port, .mask = mask, .value = pressed ? mask : 0u };
+    avr_ioctl(avr, AVR_IOCTL_IOPORT_SET_EXTERNAL(board->estop_port), &button);
     avr_raise_irq(estop_pin, pressed ? 1u : 0u);
 }
 
@@ -271,6 +284,13 @@ static void sleep_nothing(avr_t *sim, avr_cycle_count_t how_long)
     (void)how_long;
 }
 
+/* RAM starts after the registers and I/O space: 0x100 on the ATmega328P, 0x200 on the ATmega2560
+ * (datasheets, "SRAM Data Memory"). */
+static unsigned ram_start(void)
+{
+    return (unsigned)avr->ioend + 1u;
+}
+
 static void report(void)
 {
     printf("%.3f s: stopped (signal %d)\n", sim_seconds(), (int)stop_signal);
@@ -280,9 +300,9 @@ static void report(void)
     }
     if (lowest_sp != 0xFFFFu) {
         /* SP points at the next free byte: the deepest byte in use is lowest_sp + 1. */
-        long unused = (long)lowest_sp + 1 - (long)(RAM_START + static_ram_bytes);
+        long unused = (long)lowest_sp + 1 - (long)(ram_start() + static_ram_bytes);
         printf("RAM: %lu B static, stack at most %u B deep, %ld B never used (of %u B)\n", (unsigned long)static_ram_bytes,
-               (unsigned)(avr->ramend - lowest_sp), unused, (unsigned)(avr->ramend + 1u - RAM_START));
+               (unsigned)(avr->ramend - lowest_sp), unused, (unsigned)(avr->ramend + 1u - ram_start()));
     }
     struct rusage usage;
     getrusage(RUSAGE_SELF, &usage);
@@ -299,21 +319,28 @@ int main(int argc, char **argv)
     uint32_t flags = 0;
     struct sigaction action;
 
-    if (argc != 3) {
-        fprintf(stderr, "usage: simavr-uart FIRMWARE.elf PTY_LINK\n");
+    if (argc != 4) {
+        fprintf(stderr, "usage: simavr-uart MCU FIRMWARE.elf PTY_LINK (MCU: atmega328p or atmega2560)\n");
         return 2;
     }
-    link_path = argv[2];
+    for (size_t i = 0; i < sizeof boards / sizeof boards[0]; i++) {
+        if (strcmp(argv[1], boards[i].mcu) == 0) board = &boards[i];
+    }
+    if (!board) {
+        fprintf(stderr, "simavr-uart: no pin map for %s: use atmega328p or atmega2560\n", argv[1]);
+        return 2;
+    }
+    link_path = argv[3];
     setvbuf(stdout, NULL, _IOLBF, 0);
 
     memset(&firmware, 0, sizeof firmware);
-    if (elf_read_firmware(argv[1], &firmware) != 0) {
-        fprintf(stderr, "simavr-uart: cannot read %s\n", argv[1]);
+    if (elf_read_firmware(argv[2], &firmware) != 0) {
+        fprintf(stderr, "simavr-uart: cannot read %s\n", argv[2]);
         return 1;
     }
-    avr = avr_make_mcu_by_name(MCU);
+    avr = avr_make_mcu_by_name(board->mcu);
     if (!avr) {
-        fprintf(stderr, "simavr-uart: simavr does not know the %s\n", MCU);
+        fprintf(stderr, "simavr-uart: simavr does not know the %s\n", board->mcu);
         return 1;
     }
     avr_init(avr);
@@ -324,16 +351,16 @@ int main(int argc, char **argv)
 
     uart0 = find_uart0();
     if (!uart0) {
-        fprintf(stderr, "simavr-uart: no UART0 on the simulated %s\n", MCU);
+        fprintf(stderr, "simavr-uart: no UART0 on the simulated %s\n", board->mcu);
         return 1;
     }
     /* No console echo of sent bytes and no usleep while the firmware polls the UART's flags. */
     avr_ioctl(avr, AVR_IOCTL_UART_SET_FLAGS('0'), &flags);
     uart_input = avr_io_getirq(avr, AVR_IOCTL_UART_GETIRQ('0'), UART_IRQ_INPUT);
     avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_UART_GETIRQ('0'), UART_IRQ_OUTPUT), on_uart_output, NULL);
-    avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_IOPORT_GETIRQ('B'), 0), on_cycle_pin, NULL);
-    avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_IOPORT_GETIRQ('B'), 5), on_torque_led, NULL);
-    estop_pin = avr_io_getirq(avr, AVR_IOCTL_IOPORT_GETIRQ('D'), 2);
+    avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_IOPORT_GETIRQ(board->cycle_port), board->cycle_bit), on_cycle_pin, NULL);
+    avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_IOPORT_GETIRQ(board->led_port), board->led_bit), on_torque_led, NULL);
+    estop_pin = avr_io_getirq(avr, AVR_IOCTL_IOPORT_GETIRQ(board->estop_port), board->estop_bit);
     set_estop_button(0);
 
     memset(&action, 0, sizeof action);
@@ -346,7 +373,7 @@ int main(int argc, char **argv)
     fcntl(STDIN_FILENO, F_SETFL, fcntl(STDIN_FILENO, F_GETFL) | O_NONBLOCK);
 
     open_pty();
-    printf("simavr: %s at %u MHz running %s, UART0 on %s (%s)\n", MCU, F_CPU_HZ / 1000000u, argv[1], link_path, ptsname(master));
+    printf("simavr: %s at %u MHz running %s, UART0 on %s (%s)\n", board->mcu, F_CPU_HZ / 1000000u, argv[2], link_path, ptsname(master));
 
     clock_gettime(CLOCK_MONOTONIC, &start);
     while (!stop_signal) {

@@ -7,8 +7,13 @@
  * - Before sending, a partial packet left by an earlier transaction is dropped, like the SDKs'
  *   `clearPort()` before each transmission; packets that arrive outside a transaction are counted
  *   (`unsolicited`) and ignored.
- * - The timeout runs from the moment the request is handed to the link; when it fires, pending I/O
- *   is served first (`afterIo`), then an incomplete packet is dropped and the transaction fails:
+ * - The timeout runs from the moment the request is handed to the link, on the clock's own time (a
+ *   timer that fires early, as Node's can when its loop time was stale, waits out the rest). A timer
+ *   that fires more than the host allowance late (HOST_ALLOWANCE_MS) means the host was busy past the
+ *   deadline: an answer that came in time may sit unread in the OS (a serial read takes more than one
+ *   turn of the event loop), so the answers get their full timeout again, counted from then: a
+ *   busy host makes a transaction slower, never a present servo absent. When it fires in time,
+ *   pending I/O is served first (`afterIo`), then an incomplete packet is dropped and the transaction fails:
  *   `corrupt` when any byte was dropped during it (a CRC / checksum failure, an impossible header,
  *   or an incomplete packet that the plan does not recognise as the valid start of its answer),
  *   `timeout` otherwise.
@@ -75,6 +80,9 @@ export interface TimeoutInputs {
   latencyMs: number;
 }
 
+/** The host's share of the SDKs' `setPacketTimeout` allowance (DynamixelSDK `port_handler.py`: the 2 ms beyond the latency timer) [ms]. */
+const HOST_ALLOWANCE_MS = 2;
+
 /**
  * Timeout of one transaction [ms]: the wire time of request and answers at 10 bits per byte (start,
  * 8 data, stop), each answer's return delay, and the allowance of the SDKs' `setPacketTimeout`
@@ -82,7 +90,7 @@ export interface TimeoutInputs {
  */
 export function transactionTimeoutMs(t: TimeoutInputs): number {
   const byteMs = 10_000 / t.baudRate;
-  return (t.txBytes + t.rxBytes) * byteMs + (t.replies * t.returnDelayUs) / 1000 + 2 * t.latencyMs + 2;
+  return (t.txBytes + t.rxBytes) * byteMs + (t.replies * t.returnDelayUs) / 1000 + 2 * t.latencyMs + HOST_ALLOWANCE_MS;
 }
 
 interface Running<P> {
@@ -163,8 +171,18 @@ export class Transactor<P> {
         else running.cancelTimer = this.clock.setTimer(() => this.finish(running, null), holdMs);
         return;
       }
-      running.cancelTimer = this.clock.setTimer(() => this.clock.afterIo(() => this.expire(running)), plan.timeoutMs);
+      this.armTimeout(running, this.clock.nowMs() + plan.timeoutMs);
     });
+  }
+
+  /** Fails `running` at `deadlineMs` unless the host was late to see the deadline (see the top of this file). */
+  private armTimeout(running: Running<P>, deadlineMs: number): void {
+    running.cancelTimer = this.clock.setTimer(() => {
+      const nowMs = this.clock.nowMs();
+      if (nowMs < deadlineMs) this.armTimeout(running, deadlineMs);
+      else if (nowMs - deadlineMs > HOST_ALLOWANCE_MS) this.armTimeout(running, nowMs + running.plan.timeoutMs);
+      else this.clock.afterIo(() => this.expire(running));
+    }, deadlineMs - this.clock.nowMs());
   }
 
   private onPacket(packet: P): void {
