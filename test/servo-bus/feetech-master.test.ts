@@ -158,4 +158,25 @@ describe('Feetech bus master on a busy host', () => {
     assert.ok(error instanceof ServoBusError && error.kind === 'timeout', JSON.stringify(error));
     assert.ok(settledAt - started > 20 && settledAt - started < 30, `timed out ${settledAt - started} ms after the Ping`);
   });
+
+  test('on a host late at every deadline, an absent servo still times out: its answers get their time again only once', async () => {
+    const { clock, chain } = setup();
+    const emulated = new EmulatedLink(clock, chain, BAUD);
+    // Every timer fires 10 ms late, far beyond the host allowance.
+    const lateHost: Clock = {
+      nowMs: () => clock.nowMs(),
+      setTimer: (callback, delayMs) => clock.setTimer(callback, delayMs + 10),
+      afterIo: (callback) => clock.afterIo(callback),
+    };
+    const bus = new FtBus({ link: emulated, clock: lateHost, baudRate: BAUD, servos: new Map(), latencyMs: 1 });
+    const started = clock.nowMs();
+    let settledAt = -1;
+    const error = await run(
+      clock,
+      bus.ping(9).finally(() => (settledAt = clock.nowMs())),
+    );
+    assert.ok(error instanceof ServoBusError && error.kind === 'timeout', JSON.stringify(error));
+    // Two timeouts of about 4 ms, each seen 10 ms late.
+    assert.ok(settledAt - started > 20 && settledAt - started < 40, `timed out ${settledAt - started} ms after the Ping`);
+  });
 });

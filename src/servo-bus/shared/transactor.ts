@@ -11,8 +11,9 @@
  *   timer that fires early, as Node's can when its loop time was stale, waits out the rest). A timer
  *   that fires more than the host allowance late (HOST_ALLOWANCE_MS) means the host was busy past the
  *   deadline: an answer that came in time may sit unread in the OS (a serial read takes more than one
- *   turn of the event loop), so the answers get their full timeout again, counted from then: a
- *   busy host makes a transaction slower, never a present servo absent. When it fires in time,
+ *   turn of the event loop), so the answers get their full timeout again, counted from then, once:
+ *   a busy host makes a transaction slower rather than a present servo absent, and a host late at
+ *   every deadline still fails the transaction of a missing servo. When it fires in time,
  *   pending I/O is served first (`afterIo`), then an incomplete packet is dropped and the transaction fails:
  *   `corrupt` when any byte was dropped during it (a CRC / checksum failure, an impossible header,
  *   or an incomplete packet that the plan does not recognise as the valid start of its answer),
@@ -100,6 +101,8 @@ interface Running<P> {
   cancelTimer: () => void;
   bytesDroppedBefore: number;
   dropsBefore: ParserStats['drops'];
+  /** The answers were given their timeout again once, because the host saw the deadline late. */
+  extended: boolean;
 }
 
 /** Serialises transactions over one link. */
@@ -162,6 +165,7 @@ export class Transactor<P> {
         cancelTimer: () => undefined,
         bytesDroppedBefore: this.parser.stats.bytesDropped,
         dropsBefore: { ...this.parser.stats.drops },
+        extended: false,
       };
       this.running = running;
       this.link.write(plan.bytes);
@@ -180,8 +184,11 @@ export class Transactor<P> {
     running.cancelTimer = this.clock.setTimer(() => {
       const nowMs = this.clock.nowMs();
       if (nowMs < deadlineMs) this.armTimeout(running, deadlineMs);
-      else if (nowMs - deadlineMs > HOST_ALLOWANCE_MS) this.armTimeout(running, nowMs + running.plan.timeoutMs);
-      else this.clock.afterIo(() => this.expire(running));
+      else if (nowMs - deadlineMs > HOST_ALLOWANCE_MS && !running.extended) {
+        // Once only: a host late at every deadline must still see a missing servo fail its transaction.
+        running.extended = true;
+        this.armTimeout(running, nowMs + running.plan.timeoutMs);
+      } else this.clock.afterIo(() => this.expire(running));
     }, deadlineMs - this.clock.nowMs());
   }
 
