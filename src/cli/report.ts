@@ -10,7 +10,14 @@ import { UsageError } from '../util/errors.js';
 
 export function withReportOptions<T>(yargs: Argv<T>) {
   return yargs
-    .positional('sweeps', { type: 'string', array: true, demandOption: true, describe: 'one or more sweep names' })
+    .positional('sweeps', { type: 'string', array: true, default: [] as string[], describe: 'one or more sweep names' })
+    .option('pair', {
+      type: 'string',
+      array: true,
+      default: [] as string[],
+      describe:
+        "ROBOTSWEEP=TWINSWEEP: the robot next to its twin, run for run (same configuration and seed): robot − twin of continuity and jerk with Holm-corrected CIs, and the robot's current and temperature",
+    })
     .option('db', { type: 'string', default: DEFAULT_TRAIN_CONFIG.db, describe: 'run database' })
     .option('out', {
       type: 'string',
@@ -31,6 +38,7 @@ export function withReportOptions<T>(yargs: Argv<T>) {
 
 export interface ReportArgs {
   sweeps: string[];
+  pair: string[];
   db: string;
   out?: string;
   doc?: string;
@@ -52,6 +60,12 @@ export async function reportCommand(args: ReportArgs): Promise<number> {
   ] as const) {
     if (!(Number.isInteger(value) && value >= minimum)) throw new UsageError(`${flag} must be a whole number >= ${minimum} (got ${value})`);
   }
+  const pairs = args.pair.map(parsePair);
+  if (args.sweeps.length === 0 && pairs.length === 0)
+    throw new UsageError(
+      'name the sweeps to report (robo-train report SWEEP...), or pair a robot sweep with its twin sweep (--pair ROBOT=TWIN)',
+    );
+  if (args.doc && args.sweeps.length === 0) throw new UsageError('--doc writes the study document of the sweeps named: name at least one');
   // The plotting stack (vega, resvg) loads only when a report is made, not with every CLI command.
   const { writeSweepReport } = await import('../report/write.js');
   const { pngFonts } = await import('../report/render.js');
@@ -69,6 +83,16 @@ export async function reportCommand(args: ReportArgs): Promise<number> {
       console.log(report.markdown);
       console.log(`tables and plots: ${shortPath(report.folder)}/ (${report.plots.map((plot) => plot.kind).join(', ')})\n`);
     }
+    for (const pair of pairs) {
+      const { writeGapReport } = await import('../report/gap-write.js');
+      const gap = writeGapReport(db, pair.robot, pair.twin, join(out, `${safeName(pair.robot)}-vs-${safeName(pair.twin)}`), {
+        reps: args.reps,
+        confidence: 0.95,
+        seed: args.bootstrapSeed,
+      });
+      console.log(gap.markdown);
+      console.log(`gap table: ${shortPath(gap.file)}\n`);
+    }
   } finally {
     db.close();
   }
@@ -83,6 +107,14 @@ export async function reportCommand(args: ReportArgs): Promise<number> {
     console.log(`study document: ${args.doc}`);
   }
   return EXIT.ok;
+}
+
+/** `ROBOT=TWIN` → the two sweep names. */
+function parsePair(text: string): { robot: string; twin: string } {
+  const [robot, twin, ...rest] = text.split('=');
+  if (!robot || !twin || rest.length > 0)
+    throw new UsageError(`--pair ${text}: give the robot sweep and its twin sweep as ROBOTSWEEP=TWINSWEEP`);
+  return { robot, twin };
 }
 
 /** Relative to the working directory when inside it, else absolute. */
