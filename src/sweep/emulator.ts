@@ -42,6 +42,21 @@ const READY_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 5000;
 const TAIL_CHARS = 2000;
 
+/** Every emulator process alive; should the sweep die before closing them, none may outlive it. */
+const live = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of live) kill(child, 'SIGKILL');
+});
+
+/** Spawns in its own process group (a Ctrl-C in the terminal reaches the sweep alone) and tracks the child until it exits. */
+function spawnTracked(command: string, args: readonly string[], stdio: 'ignore' | 'pipe'): ChildProcess {
+  const child = spawn(command, args, { detached: true, stdio: ['ignore', stdio, stdio] });
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  child.once('error', () => live.delete(child));
+  return child;
+}
+
 export class EmulatedRobot {
   private constructor(
     /** The pseudo-terminal the cell opens (`--port`). */
@@ -49,8 +64,6 @@ export class EmulatedRobot {
     private readonly folder: string,
     private readonly socat: ChildProcess,
     private readonly device: ChildProcess,
-    /** The last-resort SIGKILL of both, registered on the process's exit until `close`. */
-    private readonly onExit: () => void,
   ) {}
 
   /** Starts socat and the device (`seed`: its sensor noise), and resolves once the device serves its end. */
@@ -59,16 +72,8 @@ export class EmulatedRobot {
     const hostPath = join(folder, 'tty-host');
     const devicePath = join(folder, 'tty-device');
     const started: ChildProcess[] = [];
-    const killAll = (): void => {
-      for (const child of started) kill(child, 'SIGKILL');
-    };
-    // Should the sweep die before `close`, nothing it started may outlive it.
-    process.on('exit', killAll);
     try {
-      const socat = spawn('socat', [`pty,raw,echo=0,link=${hostPath}`, `pty,raw,echo=0,link=${devicePath}`], {
-        detached: true,
-        stdio: 'ignore',
-      });
+      const socat = spawnTracked('socat', [`pty,raw,echo=0,link=${hostPath}`, `pty,raw,echo=0,link=${devicePath}`], 'ignore');
       started.push(socat);
       await until(
         socat,
@@ -78,31 +83,27 @@ export class EmulatedRobot {
       );
       const args = ['sim-device', '--port', devicePath, '--twin', spec.robot, '--seed', String(seed)];
       if (spec.bus !== null) args.push('--bus', spec.bus);
-      const device = spawn(process.execPath, [spec.bin, ...args, ...spec.deviceArgs], {
-        detached: true,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const device = spawnTracked(process.execPath, [spec.bin, ...args, ...spec.deviceArgs], 'pipe');
       started.push(device);
       let output = '';
       const collect = (chunk: Buffer): void => {
         output = (output + chunk.toString()).slice(-TAIL_CHARS);
       };
-      device.stdout.on('data', collect);
-      device.stderr.on('data', collect);
+      device.stdout!.on('data', collect);
+      device.stderr!.on('data', collect);
       await until(
         device,
         () => /Ctrl-C stops it/.test(output),
         'the simulated device to start',
         () => output,
       );
-      device.stdout.off('data', collect);
-      device.stderr.off('data', collect);
+      device.stdout!.off('data', collect);
+      device.stderr!.off('data', collect);
       // Its later output is not read: drain it so that a chatty device never blocks on a full pipe.
-      device.stdout.resume();
-      device.stderr.resume();
-      return new EmulatedRobot(hostPath, folder, socat, device, killAll);
+      device.stdout!.resume();
+      device.stderr!.resume();
+      return new EmulatedRobot(hostPath, folder, socat, device);
     } catch (error) {
-      process.off('exit', killAll);
       await Promise.all(started.map((child) => stop(child, 'SIGTERM')));
       rmSync(folder, { recursive: true, force: true });
       if ((error as NodeJS.ErrnoException).code === 'ENOENT')
@@ -117,7 +118,6 @@ export class EmulatedRobot {
   async close(): Promise<void> {
     await stop(this.device, 'SIGINT');
     await stop(this.socat, 'SIGTERM');
-    process.off('exit', this.onExit);
     rmSync(this.folder, { recursive: true, force: true });
   }
 }
