@@ -66,16 +66,17 @@ const SIM = { 'arm-absolute': 'arm' };
  * the twin at the same budget, in wall time (`--realtime`, so that its learner also runs in a worker),
  * and the report gives robot − twin per configuration and metric (`--pair`).
  *
- * Budget: measured on a loaded 2-core machine, an emulated arm cell takes about 3.5 s per 100-step
- * episode (2 s of control at 50 Hz, the rest homing) plus about 30 s to start; 8,000 steps and one
- * final evaluation of 10 episodes make about 5.8 min per cell, so that 5 at a time run 40 cells in
- * about 46 minutes (the key preset's 50 cells in about 58). Not in --quick: it adds minutes, not seconds.
+ * Budget, measured with 8,000 steps, 5 cells at a time on 2 cores shared with other work (load
+ * average 18): 4.1 to 4.4 s per 100-step episode (2 s of control at 50 Hz, the rest homing), about
+ * 35 s to start a cell, 6.3 to 7.3 min per cell, 83 s of CPU per cell. At 6,000 steps and one final
+ * evaluation of 10 episodes a cell takes about 5.6 min, so that 40 cells run in about 45 minutes (the
+ * key preset's 50 in about 56). Not in --quick: even a few hundred steps per cell add minutes.
  */
 const ROBOT_STUDIES = {
   'arm-robot': {
     robot: 'arm',
     deviceArgs: '--wear-servo sts3215 --latency-ticks 1 --position-noise-rad 0.001 --velocity-noise-rad-s 0.05',
-    flags: budget('reach', 8000, 80),
+    flags: budget('reach', 6000, 60),
     jobs: '5',
   },
 };
