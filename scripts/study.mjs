@@ -70,7 +70,9 @@ const SIM = { 'arm-absolute': 'arm' };
  * average 18): 4.1 to 4.4 s per 100-step episode (2 s of control at 50 Hz, the rest homing), about
  * 35 s to start a cell, 6.3 to 7.3 min per cell, 83 s of CPU per cell. At 6,000 steps and one final
  * evaluation of 10 episodes a cell takes about 5.6 min, so that 40 cells run in about 45 minutes (the
- * key preset's 50 in about 56). Not in --quick: even a few hundred steps per cell add minutes.
+ * key preset's 50 in about 56). The twin in wall time, measured at 6,000 steps, 5 at a time: 4 to 5 min
+ * per cell (its learner, not the 2 s episodes, sets the pace), 36 s of CPU; 50 cells in about 52 min.
+ * Not in --quick: even a few hundred steps per cell add minutes.
  */
 const ROBOT_STUDIES = {
   'arm-robot': {
