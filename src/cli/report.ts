@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { DEFAULT_CURVE_BINS } from '../report/definitions.js';
@@ -72,6 +73,7 @@ export async function reportCommand(args: ReportArgs): Promise<number> {
   const out = resolve(args.out ?? (args.doc ? join(dirname(args.doc), 'study') : 'logs/reports'));
   const db = openForReading(args.db);
   const reports: SweepReport[] = [];
+  const gaps: string[] = [];
   try {
     for (const sweep of args.sweeps) {
       const report = await writeSweepReport(db, sweep, join(out, safeName(sweep)), {
@@ -90,6 +92,7 @@ export async function reportCommand(args: ReportArgs): Promise<number> {
         confidence: 0.95,
         seed: args.bootstrapSeed,
       });
+      gaps.push(gap.markdown);
       console.log(gap.markdown);
       console.log(`gap table: ${shortPath(gap.file)}\n`);
     }
@@ -104,6 +107,8 @@ export async function reportCommand(args: ReportArgs): Promise<number> {
   if (args.doc) {
     const { writeStudyDocument } = await import('../report/doc.js');
     writeStudyDocument(args.doc, reports, { db: args.db, bootstrap: { reps: args.reps, confidence: 0.95, seed: args.bootstrapSeed } });
+    // The robot next to its twin closes the document: it answers no question of the twins' study but the product's own.
+    for (const gap of gaps) appendFileSync(args.doc, `\n${gap}`);
     console.log(`study document: ${args.doc}`);
   }
   return EXIT.ok;

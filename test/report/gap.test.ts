@@ -186,15 +186,23 @@ describe('robot next to twin', () => {
     }
   });
 
-  test('robo-train report --pair writes the section; a malformed pair is refused in one line', () => {
+  test('robo-train report --pair writes the section, also into the study document; a malformed pair is refused in one line', () => {
     const out = join(dir, 'reports');
-    const ok = spawnSync(process.execPath, [bin, 'report', '--pair', 'arm-robot=arm-twin', '--db', path, '--out', out, '--reps', '300'], {
-      encoding: 'utf8',
-      timeout: 120_000,
-    });
+    const doc = join(dir, 'docs', 'study.md');
+    const ok = spawnSync(
+      process.execPath,
+      [bin, 'report', 'arm-twin', '--pair', 'arm-robot=arm-twin', '--db', path, '--out', out, '--doc', doc, '--reps', '300'],
+      {
+        encoding: 'utf8',
+        timeout: 120_000,
+      },
+    );
     assert.equal(ok.status, 0, `${ok.stdout}\n${ok.stderr}`);
     assert.match(ok.stdout, /## Robot next to twin: arm-robot − arm-twin/);
     assert.ok(existsSync(join(out, 'arm-robot-vs-arm-twin', 'gap.md')));
+    // The study document ends with the section, after the twins' own.
+    const text = readFileSync(doc, 'utf8');
+    assert.ok(text.indexOf('## Robot next to twin: arm-robot − arm-twin') > text.indexOf('## Method'), 'the section closes the document');
     const bad = spawnSync(process.execPath, [bin, 'report', '--pair', 'arm-robot', '--db', path, '--out', out], {
       encoding: 'utf8',
       timeout: 120_000,
