@@ -148,6 +148,20 @@ describe('sweep on a robot', () => {
     assert.deepEqual(emulatorFolders(folder), []);
   });
 
+  test('--device-args without --emulate, and --emulate with a port, are refused in one line', () => {
+    const run = (args: string[]) =>
+      spawnSync(process.execPath, [BIN, 'sweep', 'desk', ...args, '--preset', 'key'], { encoding: 'utf8', timeout: 60_000 });
+    const stray = run(['--port', '/dev/ttyUSB0', '--robot', 'arm', '--device-args=--latency-ticks 1']);
+    assert.equal(stray.status, 2);
+    assert.equal(stray.stderr.trim(), 'robo-train: --device-args sets the flags of the emulated robots: it needs --emulate');
+    const both = run(['--emulate', '--port', '/dev/ttyUSB0', '--robot', 'arm']);
+    assert.equal(both.status, 2);
+    assert.equal(
+      both.stderr.trim(),
+      'robo-train: --emulate gives each cell its own pseudo-terminal: drop --port/--mqtt and keep --robot NAME',
+    );
+  });
+
   test('--jobs above 1 is refused on one physical robot', () => {
     const result = spawnSync(
       process.execPath,
