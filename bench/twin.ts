@@ -72,7 +72,7 @@ export async function* run(): AsyncGenerator<BenchResult> {
       const qpos = data.qpos as Float64Array;
       const qposAddress = model.jnt_qposadr as Int32Array;
       [...calibration.joints, ...calibration.passiveJoints].forEach((joint, i) => {
-        qpos[qposAddress[mujoco.mj_name2id(model, MJ_OBJ_JOINT, joint.name)]] = start[i]!;
+        qpos[qposAddress[mujoco.mj_name2id(model, MJ_OBJ_JOINT, joint.name)]] = start[i];
       });
       mujoco.mj_forward(model, data);
       const ctrl = data.ctrl as Float64Array;

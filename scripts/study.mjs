@@ -4,14 +4,21 @@
 // document. Run after a build (`npm run build`).
 //
 //   node scripts/study.mjs [--twins pendulum,sim-reacher,arm,arm-absolute] [--seeds 10] [--jobs N]
-//                          [--db logs/study.db] [--doc docs/study.md] [--report-only] [--dry-run] [--quick]
+//                          [--db logs/study.db] [--doc docs/study.md] [--archive docs/study-data] [--report-only] [--dry-run] [--quick]
+//
+// --archive DIR: every sweep imports its archive DIR/<sweep>.jsonl.gz first and writes it after each
+// finished cell, so that a study spread over several machines resumes from the git checkout
+// (commit DIR); --report-only imports the archives, then reports: a fresh clone regenerates the
+// document. `--archive none` keeps the runs in the database alone.
 //
 // --quick: a smoke test of the whole pipeline in a few minutes (pendulum, the baselines preset,
-// 2 seeds, 400 steps per cell, its own database and document under logs/study-quick/); its numbers
+// 2 seeds, 400 steps per cell, its own database, archive and document under logs/study-quick/); its numbers
 // answer nothing.
 //
 // Ctrl-C stops the running cells cleanly; run the same command again to resume.
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -101,6 +108,7 @@ const { values } = parseArgs({
     jobs: { type: 'string' },
     db: { type: 'string' },
     doc: { type: 'string' },
+    archive: { type: 'string' },
     'report-only': { type: 'boolean', default: false },
     'dry-run': { type: 'boolean', default: false },
     quick: { type: 'boolean', default: false },
@@ -112,6 +120,9 @@ values.twins ??= quick ? 'pendulum' : 'pendulum,sim-reacher,arm,arm-absolute,arm
 values.seeds ??= quick ? '2' : '10';
 values.db ??= quick ? 'logs/study-quick/study.db' : 'logs/study.db';
 values.doc ??= quick ? 'logs/study-quick/study.md' : 'docs/study.md';
+// The full study's archive is committed; the quick one's stays beside its database.
+values.archive ??= quick ? join(dirname(values.db), 'data') : 'docs/study-data';
+const archive = values.archive === 'none' ? [] : ['--archive', values.archive];
 
 /** A twin's flags; --quick shortens every cell to 400 steps with an evaluation every 2 episodes. */
 function twinArgs(twin) {
@@ -165,6 +176,7 @@ if (!values['report-only']) {
       values.seeds,
       '--db',
       values.db,
+      ...archive,
     ];
     if (values.jobs) args.push('--jobs', values.jobs);
     if (values['dry-run']) args.push('--dry-run');
@@ -182,7 +194,7 @@ if (!values['report-only']) {
 if (!values['report-only']) {
   for (const study of robotStudies) {
     for (const args of [study.robot, study.twin]) {
-      const code = robotrain([...args, '--db', values.db, ...(values['dry-run'] ? ['--dry-run'] : [])]);
+      const code = robotrain([...args, '--db', values.db, ...archive, ...(values['dry-run'] ? ['--dry-run'] : [])]);
       if (interrupted || code === 130) {
         console.error('study: stopped; run the same command again to resume');
         process.exit(130);
@@ -195,5 +207,13 @@ if (!values['report-only']) {
   }
 }
 if (values['dry-run']) process.exit(0);
+// A sweep without an archive yet (a study begun before archives, or with --archive none) is reported from the database alone.
+const robotSweeps = robotStudies.flatMap((study) => [study.robot[1], study.twin[1]]);
+const archived =
+  archive.length > 0 ? [...sweeps, ...robotSweeps].filter((sweep) => existsSync(join(values.archive, `${sweep}.jsonl.gz`))) : [];
+if (values['report-only'] && archived.length > 0) {
+  const code = robotrain(['sweep-archive', 'import', ...archived, '--dir', values.archive, '--db', values.db]);
+  if (code !== 0) process.exit(code);
+}
 const pairs = robotStudies.flatMap((study) => ['--pair', study.pair]);
 process.exit(robotrain(['report', ...sweeps, ...pairs, '--db', values.db, '--doc', values.doc]));

@@ -15,6 +15,8 @@ static const float max_velocity_rad_s[JOINT_COUNT] = JOINT_MAX_VELOCITY_RAD_S;
 #define NO_JOINT 0xFEu
 #define SESSION_TIMEOUT_MIN_MS 5000u
 #define HEARTBEAT_PERIOD_US 1000000u
+/* The most frames a session's first state stays behind its newest: the largest distance still "older". */
+#define SESSION_SEQ_WINDOW 0x7FFFu
 
 static struct {
     uint8_t session;
@@ -37,6 +39,8 @@ static struct {
     uint16_t commands_rejected;
     uint8_t active_mode;
     uint8_t state_sent;
+    /* The session's first and latest JOINT_STATE: check 10 accepts only states between them (§ 10.4). */
+    uint16_t first_state_seq;
     uint16_t last_state_seq;
     uint8_t nak_sent_this_period;
     uint8_t limit_active;
@@ -148,6 +152,11 @@ static void send_joint_state(uint64_t sampled_us)
         state->joint_status[j] = status;
     }
     dev.last_state_seq = link_send();
+    if (!dev.state_sent) dev.first_state_seq = dev.last_state_seq;
+    /* Check 10's "not before the session's first state" only means something within half the sequence
+     * space (§ 8.2): past it, a long session's own states would look older than its first, so the first trails. */
+    else if ((uint16_t)(dev.last_state_seq - dev.first_state_seq) > SESSION_SEQ_WINDOW)
+        dev.first_state_seq = (uint16_t)(dev.last_state_seq - SESSION_SEQ_WINDOW);
     dev.state_sent = 1;
 }
 
@@ -233,6 +242,11 @@ static uint16_t torque(uint8_t on, uint64_t now_us)
     if (!dev.session) return RTP_RESULT_NO_SESSION;
     if (dev.estop_latch) return RTP_RESULT_ESTOPPED;
     if (dev.fault_code != 0) return RTP_RESULT_FAULT_ACTIVE;
+    if (dev.enabled) {
+        /* Already ENABLED: targets and mode stay; the message only feeds the watchdog (§ 10.6). */
+        dev.last_feed_us = now_us;
+        return RTP_RESULT_OK;
+    }
     enable(now_us);
     return RTP_RESULT_OK;
 }
@@ -269,7 +283,9 @@ static uint16_t command_refusal(uint16_t seq, const rtp_joint_command_t *command
     if (dev.any_command_accepted && !rtp_seq_is_newer(seq, dev.last_command_seq)) return RTP_RESULT_OUT_OF_ORDER;
     if (now_us > command->deadline_us) return RTP_RESULT_STALE;
     if (command->deadline_us > now_us + RTP_COMMAND_HORIZON_US) return RTP_RESULT_INVALID_VALUE;
-    if (!dev.state_sent || rtp_seq_is_newer(command->state_seq, dev.last_state_seq)) return RTP_RESULT_INVALID_VALUE;
+    if (!dev.state_sent || rtp_seq_is_newer(command->state_seq, dev.last_state_seq) ||
+        rtp_seq_is_newer(dev.first_state_seq, command->state_seq))
+        return RTP_RESULT_INVALID_VALUE;
     return RTP_RESULT_OK;
 }
 
@@ -323,6 +339,9 @@ void device_receive(uint16_t type, uint16_t seq, const rtp_message_t *message, u
     /* A frame that waited while the loop was busy finds an expired watchdog expired (§ 9.2). */
     check_watchdog(now_us);
     dev.last_host_frame_us = now_us;
+    /* A HELLO repeats the one that opened the session only while the host has sent nothing else since
+     * (§ 8.3): a restarted host counts from 0 again, and its HELLO must open a new session. */
+    if (type != RTP_MSG_HELLO && dev.have_control && dev.control_type == RTP_MSG_HELLO) dev.have_control = 0;
     switch (type) {
     case RTP_MSG_JOINT_COMMAND:
         command(seq, &message->u.joint_command, now_us);
@@ -354,6 +373,12 @@ void device_receive(uint16_t type, uint16_t seq, const rtp_message_t *message, u
 
 void device_version_mismatch(uint16_t hello_seq)
 {
+    /* A host the device cannot understand holds the link now: an open session ends, torque off (§ 10.3). */
+    if (dev.session) {
+        dev.session = 0;
+        disable();
+    }
+    dev.have_control = 0;
     send_device_info();
     send_ack(RTP_MSG_HELLO, hello_seq, RTP_RESULT_VERSION_MISMATCH);
 }
@@ -404,7 +429,7 @@ uint64_t device_next_cycle_us(void)
     return dev.next_cycle_us;
 }
 
-/* Clamps the requested target into the range and follows it no faster than the maximum velocity. */
+/* Clamps the requested target into the range (flagged) and follows it no faster than the maximum velocity. */
 static float limited_target(uint8_t j, float dt_s)
 {
     float target = dev.requested_rad[j];
@@ -416,13 +441,9 @@ static float limited_target(uint8_t j, float dt_s)
         target = max_position_rad[j];
         dev.clamped[j] = 1;
     }
-    if (target > dev.applied_rad[j] + step) {
-        target = dev.applied_rad[j] + step;
-        dev.clamped[j] = 1;
-    } else if (target < dev.applied_rad[j] - step) {
-        target = dev.applied_rad[j] - step;
-        dev.clamped[j] = 1;
-    }
+    /* Following no faster than the joint may move leaves the target as sent: not a clamp (§ 10.5). */
+    if (target > dev.applied_rad[j] + step) target = dev.applied_rad[j] + step;
+    else if (target < dev.applied_rad[j] - step) target = dev.applied_rad[j] - step;
     if (dev.clamped[j]) dev.limit_active = 1;
     return target;
 }

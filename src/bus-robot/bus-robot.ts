@@ -20,7 +20,7 @@ import type { OperatorEStop } from '../core/operator-estop.js';
 import type { EpisodeStart, Robot } from '../core/robot.js';
 import { RobotLinkError } from '../device/errors.js';
 import { LatencyRecorder, type LatencySummary } from '../device/latency.js';
-import { HomingTrajectory, SafetyError, SafetyFilter, type RobotReading } from '../safety/index.js';
+import { HomingTrajectory, SafetyError, SafetyFilter, homingStart, type RobotReading } from '../safety/index.js';
 import { ServoBusError, type ByteDuplex } from '../servo-bus/index.js';
 import { BusJoints } from './bus-joints.js';
 import type { BusCounters, ServoBusDriver, ServoReading } from './servo-driver.js';
@@ -75,15 +75,6 @@ const SETTLE_POSITION_RAD = 0.02;
 const SETTLE_VELOCITY_RAD_S = 0.05;
 /** Pause between connection attempts while a servo or the port is missing [ms]. */
 const RETRY_MS = 250;
-/**
- * How far past its calibrated range a joint may read and still be homed, from the range's end.
- * `calibrate` records each range 0.02 rad inside the stops the operator reached, so an arm left
- * resting on a stop reads that much past its end, plus the stop's give and backlash (in the twin,
- * MuJoCo's soft joint limit). 0.04 rad is 26 counts of a 4096-count encoder: the first goal moves
- * the joint by at most that much. Farther out, the arm was moved or the calibration is wrong:
- * homing refuses.
- */
-const AT_STOP_TOLERANCE_RAD = 0.04;
 
 export class BusRobot implements Robot {
   readonly source = 'hardware' as const;
@@ -369,7 +360,12 @@ export class BusRobot implements Robot {
     let state = from;
     try {
       filter.clearEStop();
-      filter.reset(this.withinStops(state.positionRad));
+      filter.reset(
+        homingStart(
+          state.positionRad,
+          this.options.calibration.joints.map((joint) => joint.limits),
+        ),
+      );
       this.homing.start(filter, targetRad.subarray(0, count));
     } catch (error) {
       if (error instanceof SafetyError) {
@@ -400,15 +396,6 @@ export class BusRobot implements Robot {
   }
 
   /** `positionRad` with the joints that read a little past an end of their hard range moved onto it. */
-  private withinStops(positionRad: Float64Array): Float64Array {
-    const start = Float64Array.from(positionRad.subarray(0, this.joints.count));
-    this.options.calibration.joints.forEach(({ limits: { minPositionRad: low, maxPositionRad: high } }, j) => {
-      if (low !== null && start[j] < low && start[j] >= low - AT_STOP_TOLERANCE_RAD) start[j] = low;
-      if (high !== null && start[j] > high && start[j] <= high + AT_STOP_TOLERANCE_RAD) start[j] = high;
-    });
-    return start;
-  }
-
   private atRest(state: JointState, target: Float64Array): boolean {
     for (let j = 0; j < this.joints.count; j++) {
       if (Math.abs(state.velocityRadS[j]) > SETTLE_VELOCITY_RAD_S) return false;

@@ -12,8 +12,8 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Argv } from 'yargs';
 import { broadcast, controlRequest, type ControlTarget, type TrainingAnswer, type TrainingStatus } from '../training/control-socket.js';
-import { RoboTrainError, RunFailedError, UsageError } from '../util/errors.js';
-import { EXIT, exitCodeOf } from './exit-codes.js';
+import { RunFailedError, UsageError } from '../util/errors.js';
+import { ArgumentError, EXIT, reportError } from './exit-codes.js';
 
 export interface EStopArgs {
   run?: string;
@@ -41,16 +41,7 @@ export function withEStopOptions<T>(yargs: Argv<T>): Argv<T & EStopArgs> {
 /** The fast path of `bin/robo-train.js`: parses `argv` (after `estop`) itself and returns the exit code. */
 export async function estopMain(argv: string[]): Promise<number> {
   try {
-    const { values } = parseArgs({
-      args: argv,
-      options: {
-        run: { type: 'string' },
-        db: { type: 'string' },
-        clear: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    });
+    const values = parseEStopArgs(argv);
     if (values.help) {
       console.log(
         [
@@ -65,14 +56,27 @@ export async function estopMain(argv: string[]): Promise<number> {
     }
     return await estopCommand({ run: values.run, db: values.db, clear: values.clear ?? false });
   } catch (error) {
-    if (error instanceof RoboTrainError) {
-      console.error(`robo-train: ${error.message}`);
-      return exitCodeOf(error);
-    }
-    if ((error as { code?: unknown }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || error instanceof TypeError) {
-      console.error(`robo-train: ${(error as Error).message}\nRun 'robo-train estop --help' for the options.`);
-      return EXIT.usage;
-    }
+    return reportError(error);
+  }
+}
+
+/** The flags, or an `ArgumentError` for those parseArgs rejects (by its codes: any other error is a bug). */
+function parseEStopArgs(argv: string[]): { run?: string; db?: string; clear?: boolean; help?: boolean } {
+  try {
+    return parseArgs({
+      args: argv,
+      options: {
+        run: { type: 'string' },
+        db: { type: 'string' },
+        clear: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }).values;
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_'))
+      throw new ArgumentError((error as Error).message, 'robo-train estop --help');
     throw error;
   }
 }

@@ -1,9 +1,8 @@
 import yargs from 'yargs';
 import { DEFAULT_DB_PATH } from '../store/database.js';
-import { RoboTrainError, UsageError } from '../util/errors.js';
 import { estopCommand, withEStopOptions } from './estop.js';
 import { dashboardCommand, withDashboardOptions } from './dashboard.js';
-import { EXIT, exitCodeOf } from './exit-codes.js';
+import { ArgumentError, EXIT, reportError } from './exit-codes.js';
 import { brokerCommand, withBrokerOptions } from './broker.js';
 import { mqttAclCommand, withMqttAclOptions } from './mqtt-acl.js';
 import { learnerCommand, withLearnerOptions } from './learner.js';
@@ -20,6 +19,7 @@ import { runPolicyCommand, withRunOptions } from './run-policy.js';
 import { trainCommand, withTrainingDaemonOptions, withTrainOptions } from './train.js';
 import { reportCommand, withReportOptions } from './report.js';
 import { sweepCommand, withSweepOptions } from './sweep.js';
+import { sweepArchiveCommand, withSweepArchiveOptions } from './sweep-archive.js';
 
 /**
  * The `robo-train` command line. Returns the exit code (see exit-codes.ts) instead of exiting, so
@@ -205,6 +205,20 @@ export async function main(argv: string[]): Promise<number> {
       },
     )
     .command(
+      'sweep-archive <action> <sweeps..>',
+      "export a sweep's finished cells to a compact file that git carries to another machine, or import them into a run database",
+      (y) =>
+        withSweepArchiveOptions(y)
+          .example(
+            '$0 sweep-archive export study-pendulum --dir docs/study-data --db logs/study.db',
+            'write docs/study-data/study-pendulum.jsonl.gz',
+          )
+          .example('$0 sweep-archive import study-pendulum --dir docs/study-data --db logs/study.db', 'add its runs (those not there yet)'),
+      (args) => {
+        exitCode = sweepArchiveCommand(args);
+      },
+    )
+    .command(
       'report [sweeps..]',
       'tables (Markdown, CSV) and plots (SVG, PNG) of sweeps: IQM with bootstrap CIs over seeds of return, continuity cost and safety interventions; --pair ROBOT=TWIN: the robot next to its twin',
       (y) => withReportOptions(y),
@@ -296,27 +310,6 @@ export async function main(argv: string[]): Promise<number> {
     return reportError(error);
   }
   return exitCode;
-}
-
-/** Arguments that yargs rejected (unknown flag, missing value, invalid choice). */
-class ArgumentError extends UsageError {}
-
-/**
- * The one place where errors become exit codes. An expected error (a `RoboTrainError`) prints one line
- * and exits with its category's code; anything else is a bug: its stack is printed, and it says so.
- */
-export function reportError(error: unknown): number {
-  if (error instanceof ArgumentError) {
-    console.error(`robo-train: ${error.message}\nRun 'robo-train --help' for the options.`);
-    return exitCodeOf(error);
-  }
-  if (error instanceof RoboTrainError) {
-    console.error(`robo-train: ${error.message}`);
-    return exitCodeOf(error);
-  }
-  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  console.error(`robo-train: internal error (a bug in robo-train: please report it with the command you ran and this output)\n${detail}`);
-  return EXIT.failed;
 }
 
 function camelCaseKeys(args: Record<string, unknown>): Record<string, unknown> {

@@ -1,7 +1,9 @@
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Argv } from 'yargs';
-import { openDatabase } from '../store/database.js';
+import { openDatabase, openForReading } from '../store/database.js';
+import { archivePath, exportSweepArchive, importSweepArchive, readSweepArchive } from '../sweep/archive.js';
 import { expandCells, type SweepCell } from '../sweep/cells.js';
 import { parseGrid, type GridBlock } from '../sweep/grid.js';
 import { PRESET_NAMES, presetGrids, STUDY_SCHEDULE } from '../sweep/presets.js';
@@ -12,6 +14,7 @@ import { configMismatches, finishedCells, recordInvocation, sweepRuns, type Swee
 import { loadCalibration } from '../calibration/load.js';
 import { DEFAULT_TRAIN_CONFIG, flagName, refuseRepeatedFlags, TRAIN_OPTIONS } from '../training/config.js';
 import { EXIT } from './exit-codes.js';
+import { formatBytes } from './sweep-archive.js';
 import { withTrainOptions } from './train.js';
 import { UsageError } from '../util/errors.js';
 
@@ -61,6 +64,13 @@ export function withSweepOptions<T>(yargs: Argv<T>): Argv<T> {
       describe:
         "--emulate: more sim-device flags for every emulator, joined to the option by =: --device-args='--wear-servo sts3215 --latency-ticks 1'",
     })
+    .option('archive', {
+      type: 'string',
+      requiresArg: true,
+      group: 'Sweep:',
+      describe:
+        "folder of the sweep's archive (<name>.jsonl.gz, see sweep-archive): its runs are imported first, so archived cells count as finished; it is written again after every finished cell and when the sweep stops",
+    })
     .option('dry-run', { type: 'boolean', default: false, group: 'Sweep:', describe: 'list the cells and their state, run nothing' });
 }
 
@@ -70,6 +80,7 @@ export interface SweepArgs {
   preset?: string[];
   seeds?: number;
   jobs?: number;
+  archive?: string;
   dryRun?: boolean;
   emulate?: boolean;
   deviceArgs?: string;
@@ -133,6 +144,10 @@ export async function sweepCommand(args: SweepArgs, argv: readonly string[]): Pr
   const db = openDatabase(dbPath, { check: true });
   let finished: ReturnType<typeof finishedCells>;
   try {
+    if (args.archive !== undefined && existsSync(archivePath(args.archive, name))) {
+      const imported = importSweepArchive(db, dbPath, readSweepArchive(args.archive, name));
+      console.log(`archive ${imported.path}: ${imported.imported} runs imported, ${imported.present} already in ${dbPath}`);
+    }
     finished = finishedCells(sweepRuns(db, name));
   } finally {
     db.close();
@@ -198,10 +213,22 @@ export async function sweepCommand(args: SweepArgs, argv: readonly string[]): Pr
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const display = new ProgressDisplay(name, Boolean(process.stdout.isTTY));
+  const archive = args.archive;
+  const io =
+    archive === undefined
+      ? display
+      : {
+          progress: (progress: SweepProgress) => display.progress(progress),
+          cellEnded: (outcome: CellOutcome, progress: SweepProgress) => {
+            display.cellEnded(outcome, progress);
+            // The session may end at any moment (a machine lent for a few hours): every finished cell is kept at once.
+            if (outcome.status === 'finished') archiveSweep(dbPath, name, archive, false);
+          },
+        };
   let outcomes: CellOutcome[];
   try {
     const prepare = emulator ? (cell: SweepCell) => emulatedCell(emulator, cell) : undefined;
-    outcomes = await runCells(pending, { jobs, bin: BIN, skipped, priorDurationsS, prepare }, display, stop.signal, force.signal);
+    outcomes = await runCells(pending, { jobs, bin: BIN, skipped, priorDurationsS, prepare }, io, stop.signal, force.signal);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -214,6 +241,7 @@ export async function sweepCommand(args: SweepArgs, argv: readonly string[]): Pr
   invocation.failed = failed.length;
   invocation.interrupted = stop.signal.aborted;
   recordInvocation(dbPath, name, invocation);
+  if (archive !== undefined) archiveSweep(dbPath, name, archive, true);
 
   const done = skipped + invocation.finished;
   console.log(
@@ -239,6 +267,25 @@ async function emulatedCell(spec: EmulatorSpec, cell: SweepCell): Promise<Prepar
     args: cell.args.map((arg) => (arg === `--port=${EMULATED_PORT}` ? `--port=${robot.hostPath}` : arg)),
     release: () => robot.close(),
   };
+}
+
+/**
+ * Writes the sweep's archive. While cells run, a failure is a warning (the next cell or the end
+ * tries again) rather than an exception in the middle of the runner; at the end it is an error.
+ */
+function archiveSweep(dbPath: string, name: string, dir: string, last: boolean): void {
+  try {
+    const db = openForReading(dbPath);
+    try {
+      const result = exportSweepArchive(db, dbPath, name, dir);
+      if (last) console.log(`archive: ${result.runs} finished cells → ${result.path} (${formatBytes(result.bytes)})`);
+    } finally {
+      db.close();
+    }
+  } catch (error) {
+    if (last) throw error;
+    console.error(`robo-train sweep: warning: could not write the archive in ${dir}: ${(error as Error).message}`);
+  }
 }
 
 /** One updating line on a terminal; plain lines (one per ended cell) otherwise. */

@@ -4,9 +4,10 @@
  * nothing runs on a training's tick: a training's writer commits its rows, and this reads them from
  * the file like any other reader (WAL: readers never block the writer).
  */
-import { openForReading, type Db } from '../store/database.js';
+import { liveStatusSql, openForReading, type Db } from '../store/database.js';
 import { guardRead } from '../store/errors.js';
 import { findRun, listRuns, type EventRow, type RunRow, type RunSummaryRow } from '../store/queries.js';
+import { livenessOf, type Liveness, type LivenessFields } from './liveness.js';
 import { readTraces, type TraceChunk, type TraceCursor } from './traces.js';
 
 /** One ended episode as the charts draw it: training or evaluation return, continuity cost raw and applied, clips per limit. */
@@ -32,9 +33,15 @@ export interface EventPoint extends EventRow {
   id: number;
 }
 
+/** A row of the runs page: the run's summary and, while it is not closed, where its process stands. */
+export interface RunListRow extends RunSummaryRow {
+  liveness: Liveness | null;
+}
+
 /** What a viewer of one run is sent: the episodes, events and steps after those it has. */
 export interface RunUpdate {
   run: RunRow;
+  liveness: Liveness | null;
   episodes: EpisodePoint[];
   events: EventPoint[];
   traces: TraceChunk | null;
@@ -67,8 +74,23 @@ export class DashboardData {
     return this.read(() => this.db.pragma('data_version', { simple: true }) as number);
   }
 
-  runs(): RunSummaryRow[] {
-    return this.read(() => listRuns(this.db));
+  runs(): RunListRow[] {
+    return this.read(() => {
+      const open = new Map(this.openRuns().map((run) => [run.id, livenessOf(run)]));
+      return listRuns(this.db).map((run) => ({ ...run, liveness: open.get(run.run) ?? null }));
+    });
+  }
+
+  /**
+   * The liveness of every run not closed, as one string: it changes without a write to the file (a
+   * heartbeat grows old, a process dies), so the live feed compares it at each poll.
+   */
+  livenessKey(): string {
+    return this.read(() =>
+      this.openRuns()
+        .map((run) => `${run.id}:${livenessOf(run)?.state}`)
+        .join(' '),
+    );
   }
 
   run(id: number): RunRow | null {
@@ -86,7 +108,7 @@ export class DashboardData {
         .all(id, cursor.event) as EventPoint[];
       const traces = readTraces(this.db, id, run.noise_interval, cursor.trace);
       return {
-        update: { run, episodes, events, traces: traces?.chunk ?? null },
+        update: { run, liveness: livenessOf(run), episodes, events, traces: traces?.chunk ?? null },
         cursor: {
           episode: episodes.at(-1)?.episode ?? cursor.episode,
           event: events.at(-1)?.id ?? cursor.event,
@@ -102,6 +124,13 @@ export class DashboardData {
       const run = findRun(this.db, String(id));
       return run === null ? null : { run, episodes: this.episodesAfter(id, -1) };
     });
+  }
+
+  /** The runs their process did not close: left 'running' (its live status may say crashed), or marked crashed since. */
+  private openRuns(): (LivenessFields & { id: number })[] {
+    return this.db
+      .prepare(`SELECT id, ${liveStatusSql('runs')} AS status, host, pid, heartbeat_at FROM runs WHERE status IN ('running', 'crashed')`)
+      .all() as (LivenessFields & { id: number })[];
   }
 
   /** The run's ended episodes after episode `after` (-1: all), as the charts draw them. */

@@ -1,8 +1,9 @@
 /**
  * The live feed of the dashboard: server-sent events (the WHATWG HTML standard's `text/event-stream`)
  * to every open page. One poll for all viewers reads the database only when SQLite's `data_version`
- * says another connection committed, and asks the trainings' control sockets for their e-stop state;
- * each viewer is then sent what it does not have yet.
+ * says another connection committed, or when a run's liveness changed without a write (its process
+ * died, its heartbeat grew stale: see liveness.ts), and asks the trainings' control sockets for their
+ * e-stop state; each viewer is then sent what it does not have yet.
  *
  * A viewer never holds anything up: a page whose connection does not take a message at once (the
  * socket's buffer is full: a slow or dead browser) is dropped, and the page reconnects when it can.
@@ -40,6 +41,7 @@ export class LiveFeed {
   private readonly viewers = new Set<Viewer>();
   private readonly timer: NodeJS.Timeout;
   private dataVersion = Number.NaN;
+  private liveness = '';
   private trainings = '';
   private polling = false;
 
@@ -78,8 +80,10 @@ export class LiveFeed {
     this.polling = true;
     try {
       const version = this.data.dataVersion();
-      if (version !== this.dataVersion) {
+      const liveness = this.data.livenessKey();
+      if (version !== this.dataVersion || liveness !== this.liveness) {
         this.dataVersion = version;
+        this.liveness = liveness;
         for (const viewer of this.viewers) this.sendRows(viewer);
       }
       const trainings = JSON.stringify([...(await trainingsOf(this.db))].map(([run, status]) => view(run, status)));

@@ -17,7 +17,7 @@ import type { OperatorEStop } from '../core/operator-estop.js';
 import type { Calibration } from '../calibration/types.js';
 import type { EpisodeStart, Robot } from '../core/robot.js';
 import { CommandModeBit, DeviceStatus, MessageType, ResultCode, seqDelta, seqIsNewer, type JointStateMessage } from '../protocol/index.js';
-import { HomingTrajectory, SafetyError, SafetyFilter, type RobotReading } from '../safety/index.js';
+import { HomingTrajectory, SafetyError, SafetyFilter, homingStart, type RobotReading } from '../safety/index.js';
 import { RobotLinkError } from './errors.js';
 import { JointMap } from './joint-map.js';
 import { LatencyRecorder, type LatencySummary } from './latency.js';
@@ -287,7 +287,12 @@ export class DeviceRobot implements Robot {
     let state = from;
     try {
       filter.clearEStop();
-      filter.reset(state.positionRad.subarray(0, this.driven));
+      filter.reset(
+        homingStart(
+          state.positionRad,
+          this.calibration.joints.map((joint) => joint.limits),
+        ),
+      );
       homing.start(filter, target);
     } catch (error) {
       if (error instanceof SafetyError) {

@@ -32,6 +32,7 @@ import {
   WATCHDOG_MAX_MS,
   WATCHDOG_MIN_MS,
   nextSeq,
+  seqDelta,
   seqIsNewer,
   type JointCommandMessage,
   type Message,
@@ -97,6 +98,9 @@ const CONTROL_TYPES: ReadonlySet<number> = new Set([
   MessageType.ESTOP_CLEAR,
   MessageType.CONFIGURE,
 ]);
+/** The most frames a session's first state stays behind its newest: the largest distance still "older" (PROTOCOL.md § 8.2). */
+const SESSION_SEQ_WINDOW = 0x7fff;
+
 const DEVICE_TO_HOST: ReadonlySet<number> = new Set([MessageType.DEVICE_INFO, MessageType.JOINT_STATE, MessageType.FAULT, MessageType.ACK]);
 
 export class SimulatedFirmware {
@@ -279,6 +283,9 @@ export class SimulatedFirmware {
         ...(this.servoWear === null ? {} : { wear: this.servoWear.wear }),
       });
       if (firstOfSession) this.firstStateSeq = this.lastStateSeq;
+      // Check 10's "not before the session's first state" only means something within half the sequence
+      // space: past it, a long session's own states would look older than its first, so the first trails.
+      else if (seqDelta(this.lastStateSeq, this.firstStateSeq) < 0) this.firstStateSeq = (this.lastStateSeq - SESSION_SEQ_WINDOW) & 0xffff;
       this.limitActive = false;
       this.clampedThisPeriod.fill(0);
     } else if (now - this.lastHeartbeatAtMs >= 1000) {
@@ -452,7 +459,7 @@ export class SimulatedFirmware {
       }
       return;
     }
-    for (let j = 0; j < this.requested.length; j++) this.requested[j] = message.target[j]!;
+    for (let j = 0; j < this.requested.length; j++) this.requested[j] = message.target[j];
     this.lastCommandSeq = seq;
     this.anyCommandAccepted = true;
     this.activeMode = message.mode;

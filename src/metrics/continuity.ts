@@ -53,7 +53,7 @@ export class ContinuityCostAccumulator {
       }
       this.transitions++;
     }
-    for (let j = 0; j < joints; j++) this.previous[j] = action[j]!;
+    for (let j = 0; j < joints; j++) this.previous[j] = action[j];
     this.hasPrevious = true;
   }
 

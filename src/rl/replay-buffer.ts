@@ -76,9 +76,9 @@ export class ReplayBuffer {
       const i = rng.int(this.filled);
       out.obs.set(this.obs.subarray(i * obsDim, (i + 1) * obsDim), b * obsDim);
       out.action.set(this.actions.subarray(i * actionDim, (i + 1) * actionDim), b * actionDim);
-      out.reward[b] = this.rewards[i]!;
+      out.reward[b] = this.rewards[i];
       out.nextObs.set(this.nextObs.subarray(i * obsDim, (i + 1) * obsDim), b * obsDim);
-      out.terminated[b] = this.terminated[i]!;
+      out.terminated[b] = this.terminated[i];
     }
     out.batchSize = batchSize;
     return out;
@@ -115,9 +115,9 @@ export class ReplayBuffer {
       const i = this.cursor;
       this.obs.set(snapshot.obs.subarray(k * this.obsDim, (k + 1) * this.obsDim), i * this.obsDim);
       this.actions.set(snapshot.action.subarray(k * this.actionDim, (k + 1) * this.actionDim), i * this.actionDim);
-      this.rewards[i] = snapshot.reward[k]!;
+      this.rewards[i] = snapshot.reward[k];
       this.nextObs.set(snapshot.nextObs.subarray(k * this.obsDim, (k + 1) * this.obsDim), i * this.obsDim);
-      this.terminated[i] = snapshot.terminated[k]!;
+      this.terminated[i] = snapshot.terminated[k];
       this.cursor = (i + 1) % this.capacity;
       this.filled = Math.min(this.filled + 1, this.capacity);
     }

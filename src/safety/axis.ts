@@ -142,8 +142,8 @@ export class PositionAxis {
     const brake = model.brakeAcceleration(v, a);
     let low = a - u > -amax ? a - u : -amax;
     let high = a + u < amax ? a + u : amax;
-    if (this.bounds[0] > low) low = this.bounds[0]!;
-    if (this.bounds[1] < high) high = this.bounds[1]!;
+    if (this.bounds[0] > low) low = this.bounds[0];
+    if (this.bounds[1] < high) high = this.bounds[1];
     // In exact arithmetic the brake lies inside [low, high]; widening guards against rounding.
     if (!(low <= brake)) low = brake;
     if (!(high >= brake)) high = brake;

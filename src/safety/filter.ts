@@ -410,8 +410,8 @@ export class SafetyFilter {
   }
 
   private shiftTargets(i: number, target: number): void {
-    this.previousTarget3[i] = this.previousTarget2[i]!;
-    this.previousTarget2[i] = this.previousTarget[i]!;
+    this.previousTarget3[i] = this.previousTarget2[i];
+    this.previousTarget2[i] = this.previousTarget[i];
     this.previousTarget[i] = target;
   }
 

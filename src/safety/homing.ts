@@ -1,3 +1,4 @@
+import type { JointLimits } from '../calibration/types.js';
 import type { Rng } from '../util/rng.js';
 import { PositionAxis } from './axis.js';
 import { BrakeModel } from './brake.js';
@@ -7,6 +8,33 @@ import { ROUNDING_EPS, positionScale } from './tolerance.js';
 
 /** Relative margin beyond which a state counts as clearly outside the scaled limits. */
 const COARSE_SLACK = 1e-6;
+
+/**
+ * How far past its calibrated range a joint may read and still be homed, from the range's end.
+ * `calibrate` records each range 0.02 rad inside the stops the operator reached, so a robot left
+ * resting on a stop (torque cut by a watchdog, an e-stop, a power loss) reads that much past its end,
+ * plus the stop's give and backlash (in a twin, MuJoCo's soft joint limit). 0.04 rad is 26 counts of
+ * a 4096-count encoder: the first homing command moves the joint by at most that much. Farther out,
+ * the robot was moved or the calibration is wrong: homing refuses.
+ */
+export const AT_STOP_TOLERANCE_RAD = 0.04;
+
+/**
+ * Where homing starts from for a robot read at `positionRad`: a joint up to `AT_STOP_TOLERANCE_RAD`
+ * past an end of its range starts at that end; any other reading is kept as it is (and a reading
+ * farther out is refused by `HomingTrajectory.start`).
+ */
+export function homingStart(
+  positionRad: Float64Array,
+  limits: readonly Pick<JointLimits, 'minPositionRad' | 'maxPositionRad'>[],
+): Float64Array {
+  const start = Float64Array.from(positionRad.subarray(0, limits.length));
+  limits.forEach(({ minPositionRad: low, maxPositionRad: high }, j) => {
+    if (low !== null && start[j] < low && start[j] >= low - AT_STOP_TOLERANCE_RAD) start[j] = low;
+    if (high !== null && start[j] > high && start[j] <= high + AT_STOP_TOLERANCE_RAD) start[j] = high;
+  });
+  return start;
+}
 
 export interface HomingOptions {
   /** Fraction in (0, 1] of each joint's velocity, acceleration and jerk limit the move may use; default 1. */

@@ -67,7 +67,7 @@ export class InterventionStats {
   summary(): InterventionSummary {
     const byReason = {} as Record<ReasonName, number>;
     REASON_NAMES.forEach((name, bit) => {
-      byReason[name] = this.reasonSteps[bit]!;
+      byReason[name] = this.reasonSteps[bit];
     });
     const scored = this.passedSteps + this.clippedSteps;
     return {

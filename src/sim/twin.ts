@@ -84,8 +84,8 @@ export class MujocoTwin {
       const id = mujoco.mj_name2id(model, MJ_OBJ_JOINT, joint.name);
       if (id < 0) throw new UsageError(`${calibration.twin?.mjcf}: no joint named '${joint.name}' (calibration joint ${i})`);
       jointIds[i] = id;
-      this.qposAddress[i] = jointQposAdr[id]!;
-      this.qvelAddress[i] = jointDofAdr[id]!;
+      this.qposAddress[i] = jointQposAdr[id];
+      this.qvelAddress[i] = jointDofAdr[id];
       let actuator = -1;
       for (let a = 0; a < model.nu; a++) {
         if (actuatorTransmission[a] === MJ_TRN_JOINT && actuatorTarget[2 * a] === id) actuator = a;
@@ -139,7 +139,7 @@ export class MujocoTwin {
     mujoco.mj_resetData(model, data);
     const { qpos, qvel, ctrl } = this.views();
     for (let i = 0; i < this.jointCount; i++) {
-      qpos[this.qposAddress[i]] = positionRad[i]!;
+      qpos[this.qposAddress[i]] = positionRad[i];
       qvel[this.qvelAddress[i]] = velocityRadS ? velocityRadS[i] : 0;
     }
     for (let i = 0; i < this.actuatedCount; i++) ctrl[this.actuatorIndex[i]] = this.commandMode === 'position' ? positionRad[i] : 0;
@@ -154,12 +154,12 @@ export class MujocoTwin {
   command(target: ArrayLike<number>): void {
     const { ctrl } = this.views();
     if (this.pendingCommands.length === 0) {
-      for (let i = 0; i < this.actuatedCount; i++) ctrl[this.actuatorIndex[i]] = target[i]!;
+      for (let i = 0; i < this.actuatedCount; i++) ctrl[this.actuatorIndex[i]] = target[i];
       return;
     }
     const due = this.pendingCommands.shift()!;
-    for (let i = 0; i < this.actuatedCount; i++) ctrl[this.actuatorIndex[i]] = due[i]!;
-    for (let i = 0; i < this.actuatedCount; i++) due[i] = target[i]!;
+    for (let i = 0; i < this.actuatedCount; i++) ctrl[this.actuatorIndex[i]] = due[i];
+    for (let i = 0; i < this.actuatedCount; i++) due[i] = target[i];
     this.pendingCommands.push(due);
   }
 
@@ -247,8 +247,8 @@ export class MujocoTwin {
   trueState(positionOut: Float64Array, velocityOut: Float64Array): void {
     const { qpos, qvel } = this.views();
     for (let i = 0; i < this.jointCount; i++) {
-      positionOut[i] = qpos[this.qposAddress[i]]!;
-      velocityOut[i] = qvel[this.qvelAddress[i]]!;
+      positionOut[i] = qpos[this.qposAddress[i]];
+      velocityOut[i] = qvel[this.qvelAddress[i]];
     }
   }
 
@@ -258,7 +258,7 @@ export class MujocoTwin {
    */
   actuatorTorque(out: Float64Array): void {
     const { qfrcActuator } = this.views();
-    for (let i = 0; i < this.jointCount; i++) out[i] = qfrcActuator[this.qvelAddress[i]]!;
+    for (let i = 0; i < this.jointCount; i++) out[i] = qfrcActuator[this.qvelAddress[i]];
   }
 
   dispose(): void {

@@ -200,7 +200,7 @@ export class StepRing {
   /** Scalars of row number `index` (a full count, not yet released): [episode, step, deviceTimeS, reward or NaN, flags, rewardAgeS or NaN]. */
   scalarsOf(index: number, out: Float64Array): void {
     const s = (index % this.capacity) * SCALARS;
-    for (let i = 0; i < SCALARS; i++) out[i] = this.scalars[s + i]!;
+    for (let i = 0; i < SCALARS; i++) out[i] = this.scalars[s + i];
   }
 
   /** Byte offset in `buffer` of array `column` (StepWidths order) of row number `index`. */

@@ -12,13 +12,12 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { BUSY_TIMEOUT_MS, openWriterConnection, type Db } from './database.js';
 import { StoreError } from './errors.js';
+import { HEARTBEAT_REFRESH_MS } from './run-info.js';
 import { RunWriter } from './run-writer.js';
 import type { FromWriter, ToWriter, WriterInit } from './writer-protocol.js';
 
 /** How often the writer looks at the ring [ms]: a row waits at most `maxBatchAgeMs` plus this. */
 const POLL_MS = 10;
-/** Without writes, the heartbeat is refreshed this often [ms] (other hosts call a run crashed after 600 s of silence). */
-const IDLE_HEARTBEAT_MS = 30_000;
 /** One native wait for another process's lock [ms]: the longest the thread is ever inside SQLite waiting. */
 const BUSY_SLICE_MS = 50;
 
@@ -58,7 +57,7 @@ const poll = setInterval(() => {
     const waiting = writer.published() - writer.committed;
     if (waiting === 0) {
       waitingSinceMs = null;
-      if (now - writer.lastWriteMs > IDLE_HEARTBEAT_MS) writer.heartbeat();
+      if (now - writer.lastWriteMs > HEARTBEAT_REFRESH_MS) writer.heartbeat();
       return;
     }
     waitingSinceMs ??= now;

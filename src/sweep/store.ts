@@ -118,6 +118,23 @@ export function recordInvocation(dbPath: string, sweep: string, invocation: Swee
   const path = manifestPath(dbPath, sweep);
   const manifest = readManifest(dbPath, sweep) ?? { sweep, invocations: [] };
   manifest.invocations = [...manifest.invocations.filter((known) => known.startedAt !== invocation.startedAt), invocation];
+  writeManifest(path, manifest);
+}
+
+/**
+ * Adds the invocations the manifest lacks (by `startedAt`), in time order: those of an archive,
+ * run on another machine. One it knows is kept as it is.
+ */
+export function addInvocations(dbPath: string, sweep: string, invocations: readonly SweepInvocation[]): void {
+  const manifest = readManifest(dbPath, sweep) ?? { sweep, invocations: [] };
+  const known = new Set(manifest.invocations.map((invocation) => invocation.startedAt));
+  const added = invocations.filter((invocation) => !known.has(invocation.startedAt));
+  if (added.length === 0) return;
+  manifest.invocations = [...manifest.invocations, ...added].sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+  writeManifest(manifestPath(dbPath, sweep), manifest);
+}
+
+function writeManifest(path: string, manifest: SweepManifest): void {
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, `${JSON.stringify(manifest, null, 2)}\n`);
 }

@@ -38,7 +38,7 @@ export class PendulumSwingUpTask implements Task {
     const angle = state.positionRad[0];
     out[0] = Math.cos(angle);
     out[1] = Math.sin(angle);
-    out[2] = state.velocityRadS[0]!;
+    out[2] = state.velocityRadS[0];
   }
 
   reward(previous: JointState, command: Float64Array): number {

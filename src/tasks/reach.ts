@@ -60,7 +60,7 @@ export class ReachTask implements Task {
       out[j] = (state.positionRad[j] - this.center[j]) / this.halfRange[j];
       out[joints + j] = state.velocityRadS[j] * this.inverseMaxVelocity[j];
       out[2 * joints + j] = (this.goalRad[j] - this.center[j]) / this.halfRange[j];
-      out[3 * joints + j] = previousAction[j]!;
+      out[3 * joints + j] = previousAction[j];
     }
   }
 

@@ -80,7 +80,7 @@ async function start(): Promise<void> {
     for (let i = 0; i < chunk.count; i++) {
       transition.obs = chunk.obs.subarray(i * obsDim, (i + 1) * obsDim);
       transition.action = chunk.action.subarray(i * actionDim, (i + 1) * actionDim);
-      transition.reward = chunk.reward[i]!;
+      transition.reward = chunk.reward[i];
       transition.nextObs = chunk.nextObs.subarray(i * obsDim, (i + 1) * obsDim);
       transition.terminated = chunk.terminated[i] === 1;
       buffer.add(transition);

@@ -1,22 +1,16 @@
-import { loadCalibration, measuredJointNames } from '../calibration/load.js';
+import { loadCalibration } from '../calibration/load.js';
 import { resolveActionMode } from '../control/action-map.js';
-import { ControlLoop, type EpisodeResult } from '../control/loop.js';
-import { CalibratedSafetyStage } from '../control/safety-stage.js';
+import type { EpisodeResult } from '../control/loop.js';
 import { OperatorEStop } from '../core/operator-estop.js';
-import type { Robot } from '../core/robot.js';
 import { createExploration } from '../rl/exploration/index.js';
 import { ActorForward } from '../rl/policy/actor.js';
-import { openDatabase, type Db } from '../store/database.js';
-import { RunRecorder } from '../store/recorder.js';
 import type { RunStatus } from '../store/run-info.js';
 import { loadTask } from '../tasks/index.js';
 import { UsageError } from '../util/errors.js';
-import { codeVersion } from '../util/version.js';
 import { readCheckpointActor } from './checkpoint.js';
 import type { TrainConfig } from './config.js';
-import { connectRobot } from './connect.js';
-import { EpisodeRunner, type RobotPhase } from './episodes.js';
 import { formatProgress } from './progress.js';
+import { runOnRobot, type RunIo } from './robot-run.js';
 import { runStreams } from './streams.js';
 
 export interface PolicyRunOptions {
@@ -44,7 +38,7 @@ export interface PolicyRunResult {
 export async function runPolicy(
   config: TrainConfig,
   options: PolicyRunOptions,
-  io: { log: (line: string) => void; onRunStarted?: (runId: number) => void; onPhase?: (phase: RobotPhase) => void },
+  io: RunIo,
   stop: AbortSignal,
   operatorEStop = new OperatorEStop(),
 ): Promise<PolicyRunResult> {
@@ -69,109 +63,64 @@ export async function runPolicy(
   // The actor acts in the action mode it was trained in (the checkpoint's options carry `action`).
   const actionMode = resolveActionMode(config.action, calibration);
   const policy = { policy: new ActorForward(weights) };
-  let db: Db | null = null;
-  let robot: Robot | null = null;
+  const interval = config.interval === -1 ? 'ep' : String(config.interval);
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').slice(0, 15);
+  const episodes: EpisodeResult[] = [];
+  let totalSteps = 0;
   try {
-    if (config.sim !== null)
-      robot = await connectRobot(config, calibration, { seed: streams.twin.nextUint32(), log: io.log, signal: stop });
-    db = openDatabase(config.db, { check: true });
-    const interval = config.interval === -1 ? 'ep' : String(config.interval);
-    const stamp = new Date().toISOString().replace(/[-:]/g, '').slice(0, 15);
-    const recorder = await RunRecorder.open(db, {
-      name: `${calibration.robot}-run-${config.algo}-${config.noise}${interval}-s${config.seed}-${stamp}`,
-      source: config.sim ? 'sim' : 'hardware',
-      robot: calibration.robot,
-      task: task.name,
-      algo: config.algo,
-      noise: config.noise,
-      noiseInterval: config.interval,
-      seed: config.seed,
-      sweep: null,
-      jointNames: measuredJointNames(calibration),
-      config: {
-        ...config,
-        actionMode,
-        task: task.describe(),
-        exploration: exploration.describe(),
-        checkpoint: checkpointPath,
-        episodes: options.episodes,
+    const { runId, status, reason } = await runOnRobot(
+      {
+        config,
+        calibration,
+        task,
+        streams,
+        io,
+        stop,
+        operatorEStop,
+        run: {
+          name: `${calibration.robot}-run-${config.algo}-${config.noise}${interval}-s${config.seed}-${stamp}`,
+          sweep: null,
+          config: {
+            ...config,
+            actionMode,
+            task: task.describe(),
+            exploration: exploration.describe(),
+            checkpoint: checkpointPath,
+            episodes: options.episodes,
+          },
+          policyCheckpoint: checkpointPath,
+        },
+        announce: (runId) =>
+          `run ${runId} → ${config.db}  (${calibration.robot}, ${task.name}, the ${config.algo} actor of ${checkpointPath} after ${weights.updates} updates, no learning, noise ${config.noise}, seed ${config.seed})`,
+        // No learner: the transitions are recorded as steps, and go nowhere else.
+        loop: { policy, exploration, onTransition: () => {}, actionMode },
       },
-      calibration: { ...calibration, sourcePath: undefined },
-      codeVersion: codeVersion(),
-      policyCheckpoint: checkpointPath,
-    });
-    io.onRunStarted?.(recorder.runId);
-    io.log(
-      `run ${recorder.runId} → ${config.db}  (${calibration.robot}, ${task.name}, the ${config.algo} actor of ${checkpointPath} after ${weights.updates} updates, no learning, noise ${config.noise}, seed ${config.seed})`,
-    );
-    robot ??= await connectRobot(config, calibration, {
-      seed: streams.twin.nextUint32(),
-      log: io.log,
-      signal: stop,
-      event: (kind, detail) => recorder.event(kind, detail),
-      operatorEStop,
-    });
-    const loop = new ControlLoop({
-      calibration,
-      task,
-      policy,
-      exploration,
-      safety: new CalibratedSafetyStage(calibration),
-      // No learner: the transitions are recorded as steps, and go nowhere else.
-      onTransition: () => {},
-      recorder,
-      taskRng: streams.task,
-      actionMode,
-    });
-    const runner = new EpisodeRunner(loop, robot, recorder, io.log, stop, operatorEStop, io.onPhase);
-    const episodes: EpisodeResult[] = [];
-    let totalSteps = 0;
-    const startedMs = performance.now();
-    try {
-      while ((options.episodes === null || episodes.length < options.episodes) && !stop.aborted) {
-        await runner.waitWhileEStopped();
-        if (stop.aborted) break;
-        const episode = await runner.run(
-          false,
-          () => true,
-          () => totalSteps++,
-        );
-        episodes.push(episode);
-        if (!config.quiet) {
-          io.log(
-            formatProgress(episode, {
-              totalSteps,
-              stepsPerSecond: totalSteps / ((performance.now() - startedMs) / 1000),
-              learning: null,
-            }),
+      async ({ runner }) => {
+        const startedMs = performance.now();
+        while ((options.episodes === null || episodes.length < options.episodes) && !stop.aborted) {
+          await runner.waitWhileEStopped();
+          if (stop.aborted) break;
+          const episode = await runner.run(
+            false,
+            () => true,
+            () => totalSteps++,
           );
+          episodes.push(episode);
+          if (!config.quiet) {
+            io.log(
+              formatProgress(episode, {
+                totalSteps,
+                stepsPerSecond: totalSteps / ((performance.now() - startedMs) / 1000),
+                learning: null,
+              }),
+            );
+          }
+          if (episode.termination === 'interrupted') break;
         }
-        if (episode.termination === 'interrupted') break;
-      }
-      const status: PolicyRunResult['status'] = stop.aborted ? 'interrupted' : 'finished';
-      const reason = stop.aborted ? `stopped by ${String(stop.reason ?? 'request')}` : null;
-      await robot.stop(reason ?? 'run finished');
-      await recorder.finish(status, reason);
-      return { runId: recorder.runId, status, reason, totalSteps, episodes };
-    } catch (error) {
-      const reason = (error as Error).message;
-      await Promise.resolve(robot.stop(reason)).catch(() => undefined);
-      if (loop.inEpisode) bestEffort(() => loop.endEpisode('aborted', reason));
-      bestEffort(() => recorder.event('fault', reason, loop.episodeIndex));
-      await recorder.finish('failed', reason).catch(() => undefined);
-      throw error;
-    }
+      },
+    );
+    return { runId, status, reason, totalSteps, episodes };
   } finally {
-    await Promise.resolve(robot?.close()).catch(() => undefined);
     await Promise.resolve(task.close?.()).catch(() => undefined);
-    if (db) bestEffort(() => db?.close());
-  }
-}
-
-function bestEffort(action: () => unknown): void {
-  try {
-    action();
-  } catch {
-    // Already failing: the first error is the one reported.
   }
 }

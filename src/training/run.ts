@@ -1,11 +1,8 @@
-import { loadCalibration, measuredJointNames } from '../calibration/load.js';
+import { loadCalibration } from '../calibration/load.js';
 import type { Calibration } from '../calibration/types.js';
 import { resolveActionMode } from '../control/action-map.js';
-import { ControlLoop, type EpisodeResult } from '../control/loop.js';
-import type { Robot } from '../core/robot.js';
+import type { EpisodeResult } from '../control/loop.js';
 import { OperatorEStop } from '../core/operator-estop.js';
-import { CalibratedSafetyStage } from '../control/safety-stage.js';
-import { connectRobot } from './connect.js';
 import { createExploration, ParameterNoise, type ExplorationStrategy } from '../rl/exploration/index.js';
 import {
   createLearner,
@@ -16,19 +13,14 @@ import {
   type LearnerConfig,
 } from '../rl/learner/index.js';
 import { validateSchedule, type TrainingSchedule } from '../rl/schedule.js';
-import { openDatabase, type Db } from '../store/database.js';
-import { DEFAULT_RECORDER_OPTIONS, RunRecorder } from '../store/recorder.js';
 import { ReplayBuffer } from '../rl/replay-buffer.js';
 import { totalmem } from 'node:os';
-import { StoreError } from '../store/errors.js';
 import type { RunStatus } from '../store/run-info.js';
 import { loadTask } from '../tasks/index.js';
 import type { Task } from '../tasks/task.js';
 import type { Rng } from '../util/rng.js';
-import { codeVersion } from '../util/version.js';
 import { CheckpointError, checkpointFolder, readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js';
 import { storableConfig, type TrainConfig } from './config.js';
-import { EpisodeRunner, type RobotPhase } from './episodes.js';
 import { formatEvaluation, formatProgress } from './progress.js';
 import { runStreams, type RunStreams } from './streams.js';
 import { InlineTrainer, type Trainer } from './trainer.js';
@@ -36,21 +28,7 @@ import { WorkerTrainer } from './worker-trainer.js';
 import { FleetTrainer } from './fleet-trainer.js';
 import { UsageError } from '../util/errors.js';
 import { settledWithin } from '../util/bounded.js';
-
-/**
- * The longest one step of a failed run's shutdown may take [ms] (stopping the robot, closing its
- * session, closing the learner): above the session's own bounds (ACK wait, transport close).
- */
-const SHUTDOWN_STEP_LIMIT_MS = 10_000;
-
-export interface TrainIo {
-  /** Progress and status lines (stdout). */
-  log: (line: string) => void;
-  /** Told the run's id once its row exists (the control socket reports it). */
-  onRunStarted?: (runId: number) => void;
-  /** Told what the robot is doing whenever that changes (the control socket reports it). */
-  onPhase?: (phase: RobotPhase) => void;
-}
+import { runOnRobot, SHUTDOWN_STEP_LIMIT_MS, type RunIo } from './robot-run.js';
 
 export interface TrainResult {
   runId: number;
@@ -71,7 +49,7 @@ export interface TrainResult {
  */
 export async function runTraining(
   config: TrainConfig,
-  io: TrainIo,
+  io: RunIo,
   stop: AbortSignal,
   operatorEStop = new OperatorEStop(),
 ): Promise<TrainResult> {
@@ -88,7 +66,7 @@ export async function runTraining(
 
 async function trainWithTask(
   config: TrainConfig,
-  io: TrainIo,
+  io: RunIo,
   stop: AbortSignal,
   operatorEStop: OperatorEStop,
   resumed: Checkpoint | null,
@@ -121,8 +99,6 @@ async function trainWithTask(
     robot: config.robot ?? calibration.robot,
     log: io.log,
   });
-  let db: Db | null = null;
-  let robot: Robot | null = null;
   try {
     const progress = { totalSteps: 0, episodes: 0 };
     if (resumed) {
@@ -144,161 +120,118 @@ async function trainWithTask(
       );
     }
 
-    // A twin is built, its model checked against the calibration, before the run exists: a bad twin
-    // is a usage error with nothing started. A hardware robot connects once the run can record its events.
-    if (config.sim !== null)
-      robot = await connectRobot(config, calibration, { seed: streams.twin.nextUint32(), log: io.log, signal: stop });
-    db = openDatabase(config.db, { check: true });
-    const recorder = await RunRecorder.open(
-      db,
-      {
-        name: runName(config, calibration),
-        source: config.sim ? 'sim' : 'hardware',
-        robot: calibration.robot,
-        task: task.name,
-        algo: config.algo,
-        noise: config.noise,
-        noiseInterval: config.interval,
-        seed: config.seed,
-        sweep: config.sweep,
-        jointNames: measuredJointNames(calibration),
-        config: {
-          ...storableConfig(config),
-          actionMode,
-          task: task.describe(),
-          exploration: exploration.describe(),
-          backend,
-          trainer: trainerKind,
-        },
-        calibration: { ...calibration, sourcePath: undefined },
-        codeVersion: codeVersion(),
-      },
-      {
-        onBackpressure: (queued, limit) =>
-          io.log(`warning: the run database is falling behind: ${queued} step rows wait to be written (the run stops at ${limit})`),
-      },
-    );
-    io.onRunStarted?.(recorder.runId);
-    io.log(
-      `run ${recorder.runId} → ${config.db}  (${calibration.robot}, ${task.name}, ${config.algo}, noise ${config.noise} every ${config.interval === -1 ? 'episode' : `${config.interval} steps`}, seed ${config.seed}, learner ${trainer.description})`,
-    );
-
-    robot ??= await connectRobot(config, calibration, {
-      seed: streams.twin.nextUint32(),
-      log: io.log,
-      signal: stop,
-      event: (kind, detail) => recorder.event(kind, detail),
-      operatorEStop,
-    });
-    const loop = new ControlLoop({
-      calibration,
-      task,
-      policy: trainer,
-      exploration,
-      safety: new CalibratedSafetyStage(calibration),
-      onTransition: (transition) => trainer.onTransition(transition),
-      recorder,
-      taskRng: streams.task,
-      evaluationStochastic: config.evalStochastic,
-      actionMode,
-    });
-    const saveCheckpoint = async (): Promise<string | null> => {
-      // A fleet robot has no learner of its own: the fleet's learner checkpoints.
-      if (trainer.kind === 'fleet') return null;
-      const snapshot = await trainer.snapshot(config.saveReplay);
-      const path = writeCheckpoint(checkpointFolder(config.db, recorder.runId), {
-        meta: {
-          format: 1,
-          runId: recorder.runId,
-          createdAt: new Date().toISOString(),
-          config: storableConfig(config),
-          collected: snapshot.collected,
-          updates: snapshot.learner.updates,
-          episodes: progress.episodes,
-          totalSteps: progress.totalSteps,
-          exploration: exploration.getState(),
-          rngs: Object.fromEntries((Object.entries(streams) as [string, Rng][]).map(([name, rng]) => [name, rng.getState()])),
-        },
-        learner: snapshot.learner,
-        replay: snapshot.replay,
-      });
-      recorder.event('checkpoint', path, loop.episodeIndex);
-      return path;
-    };
-
-    const episodes: EpisodeResult[] = [];
-    const startedMs = performance.now();
-    let stepsThisProcess = 0;
-    const report = (episode: EpisodeResult): void => {
-      episodes.push(episode);
-      if (config.quiet) return;
-      io.log(
-        formatProgress(episode, {
-          totalSteps: progress.totalSteps,
-          stepsPerSecond: stepsThisProcess / ((performance.now() - startedMs) / 1000),
-          learning: { updates: trainer.updates, updateToData: trainer.collected > 0 ? trainer.updates / trainer.collected : 0 },
-        }),
-      );
-    };
-
-    const runner = new EpisodeRunner(loop, robot, recorder, io.log, stop, operatorEStop, io.onPhase);
-    const budgetLeft = (): boolean => config.steps === null || progress.totalSteps < config.steps;
-    const countStep = (): void => {
-      progress.totalSteps++;
-      stepsThisProcess++;
-    };
     let checkpointPath: string | null = null;
-    try {
-      while (budgetLeft() && !stop.aborted) {
-        await runner.waitWhileEStopped();
-        if (stop.aborted) break;
-        const episode = await runner.run(false, budgetLeft, countStep);
-        progress.episodes++;
-        await trainer.onEpisodeEnd();
-        // The twin can wait for the learner to catch up with the schedule; a real robot cannot.
-        if (robot.source === 'sim') await trainer.catchUp();
-        report(episode);
-        if (episode.termination === 'interrupted') break;
-        if (config.evalEvery > 0 && progress.episodes % config.evalEvery === 0) {
-          const round: EpisodeResult[] = [];
-          for (let e = 0; e < config.evalEpisodes && !stop.aborted && !operatorEStop.latched; e++) {
-            const evaluation = await runner.run(
-              true,
-              () => true,
-              () => {},
-            );
-            report(evaluation);
-            if (evaluation.termination !== 'aborted' && evaluation.termination !== 'interrupted') round.push(evaluation);
+    let saveCheckpoint = async (): Promise<void> => {};
+    const episodes: EpisodeResult[] = [];
+    const end = await runOnRobot(
+      {
+        config,
+        calibration,
+        task,
+        streams,
+        io,
+        stop,
+        operatorEStop,
+        run: {
+          name: runName(config, calibration),
+          sweep: config.sweep,
+          config: {
+            ...storableConfig(config),
+            actionMode,
+            task: task.describe(),
+            exploration: exploration.describe(),
+            backend,
+            trainer: trainerKind,
+          },
+        },
+        recorderOptions: {
+          onBackpressure: (queued, limit) =>
+            io.log(`warning: the run database is falling behind: ${queued} step rows wait to be written (the run stops at ${limit})`),
+        },
+        announce: (runId) =>
+          `run ${runId} → ${config.db}  (${calibration.robot}, ${task.name}, ${config.algo}, noise ${config.noise} every ${config.interval === -1 ? 'episode' : `${config.interval} steps`}, seed ${config.seed}, learner ${trainer.description})`,
+        loop: {
+          policy: trainer,
+          exploration,
+          onTransition: (transition) => trainer.onTransition(transition),
+          evaluationStochastic: config.evalStochastic,
+          actionMode,
+        },
+      },
+      async ({ robot, recorder, loop, runner }) => {
+        saveCheckpoint = async () => {
+          // A fleet robot has no learner of its own: the fleet's learner checkpoints.
+          if (trainer.kind === 'fleet') return;
+          const snapshot = await trainer.snapshot(config.saveReplay);
+          checkpointPath = writeCheckpoint(checkpointFolder(config.db, recorder.runId), {
+            meta: {
+              format: 1,
+              runId: recorder.runId,
+              createdAt: new Date().toISOString(),
+              config: storableConfig(config),
+              collected: snapshot.collected,
+              updates: snapshot.learner.updates,
+              episodes: progress.episodes,
+              totalSteps: progress.totalSteps,
+              exploration: exploration.getState(),
+              rngs: Object.fromEntries((Object.entries(streams) as [string, Rng][]).map(([name, rng]) => [name, rng.getState()])),
+            },
+            learner: snapshot.learner,
+            replay: snapshot.replay,
+          });
+          recorder.event('checkpoint', checkpointPath, loop.episodeIndex);
+        };
+
+        const startedMs = performance.now();
+        let stepsThisProcess = 0;
+        const report = (episode: EpisodeResult): void => {
+          episodes.push(episode);
+          if (config.quiet) return;
+          io.log(
+            formatProgress(episode, {
+              totalSteps: progress.totalSteps,
+              stepsPerSecond: stepsThisProcess / ((performance.now() - startedMs) / 1000),
+              learning: { updates: trainer.updates, updateToData: trainer.collected > 0 ? trainer.updates / trainer.collected : 0 },
+            }),
+          );
+        };
+        const budgetLeft = (): boolean => config.steps === null || progress.totalSteps < config.steps;
+        const countStep = (): void => {
+          progress.totalSteps++;
+          stepsThisProcess++;
+        };
+        while (budgetLeft() && !stop.aborted) {
+          await runner.waitWhileEStopped();
+          if (stop.aborted) break;
+          const episode = await runner.run(false, budgetLeft, countStep);
+          progress.episodes++;
+          await trainer.onEpisodeEnd();
+          // The twin can wait for the learner to catch up with the schedule; a real robot cannot.
+          if (robot.source === 'sim') await trainer.catchUp();
+          report(episode);
+          if (episode.termination === 'interrupted') break;
+          if (config.evalEvery > 0 && progress.episodes % config.evalEvery === 0) {
+            const round: EpisodeResult[] = [];
+            for (let e = 0; e < config.evalEpisodes && !stop.aborted && !operatorEStop.latched; e++) {
+              const evaluation = await runner.run(
+                true,
+                () => true,
+                () => {},
+              );
+              report(evaluation);
+              if (evaluation.termination !== 'aborted' && evaluation.termination !== 'interrupted') round.push(evaluation);
+            }
+            if (round.length > 0 && !config.quiet) io.log(formatEvaluation(round, progress.totalSteps));
           }
-          if (round.length > 0 && !config.quiet) io.log(formatEvaluation(round, progress.totalSteps));
+          if (config.checkpointEvery > 0 && progress.episodes % config.checkpointEvery === 0) await saveCheckpoint();
         }
-        if (config.checkpointEvery > 0 && progress.episodes % config.checkpointEvery === 0) checkpointPath = await saveCheckpoint();
-      }
-      const status: TrainResult['status'] = stop.aborted ? 'interrupted' : 'finished';
-      const reason = stop.aborted ? `stopped by ${String(stop.reason ?? 'request')}` : null;
-      await robot.stop(reason ?? 'run finished');
-      checkpointPath = await saveCheckpoint();
-      await recorder.finish(status, reason);
-      return { runId: recorder.runId, status, reason, totalSteps: progress.totalSteps, episodes, checkpointPath, backend };
-    } catch (error) {
-      const reason = (error as Error).message;
-      await settledWithin(Promise.resolve(robot.stop(reason)), SHUTDOWN_STEP_LIMIT_MS);
-      if (loop.inEpisode) bestEffort(() => loop.endEpisode('aborted', reason));
-      bestEffort(() => recorder.event('fault', reason, loop.episodeIndex));
-      if (error instanceof StoreError && recorder.stepsPending > 0) {
-        io.log(
-          `the robot is stopped; storing the ${recorder.stepsPending} step rows still queued ` +
-            `(waiting up to ${DEFAULT_RECORDER_OPTIONS.finishLockWaitMs / 1000} s if another process holds the database locked)`,
-        );
-      }
-      await recorder.finish('failed', reason).catch(() => undefined);
-      throw error;
-    }
+      },
+      () => saveCheckpoint(),
+    );
+    const { runId, status, reason } = end;
+    return { runId, status, reason, totalSteps: progress.totalSteps, episodes, checkpointPath, backend };
   } finally {
-    // Each step of the shutdown is bounded: a link, broker or worker that stopped answering must not keep the run from ending.
-    await settledWithin(Promise.resolve(robot?.close()), SHUTDOWN_STEP_LIMIT_MS);
     await settledWithin(trainer.close(), SHUTDOWN_STEP_LIMIT_MS);
-    if (db) bestEffort(() => db?.close());
   }
 }
 
@@ -387,19 +320,11 @@ function describeBackend(backend: BackendInfo): string {
   return `${backend.name === 'tensorflow' ? 'tfjs-node (native TensorFlow)' : backend.name}${detail}, tfjs ${backend.tfjsVersion}${backend.note ? `; ${backend.note}` : ''}`;
 }
 
-async function closeTask(task: Task, io: TrainIo): Promise<void> {
+async function closeTask(task: Task, io: RunIo): Promise<void> {
   try {
     await task.close?.();
   } catch (error) {
     // The run has its outcome already; a task that cannot let go is worth a line, not a failed run.
     io.log(`warning: ${(error as Error).message}`);
-  }
-}
-
-function bestEffort(action: () => unknown): void {
-  try {
-    action();
-  } catch {
-    // Already failing: the first error is the one reported.
   }
 }

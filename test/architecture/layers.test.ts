@@ -2,7 +2,7 @@
  * The folders of src/ import downward only. The layers and the order of the folders in each are the
  * README's table "Layers" (one source for the rule and its explanation): a folder may import the
  * folders listed after it in its own layer, and the layers its row names. Every folder of src/ must
- * be in the table. Modules must not form import cycles either (type-only imports included).
+ * be in the table. Neither modules nor folders may form import cycles (type-only imports included).
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -106,35 +106,50 @@ test('folders import downward only', () => {
   assert.deepEqual(upward, []);
 });
 
-test('no import cycle between modules (type-only imports included)', () => {
-  const graph = importGraph();
+/** The strongly connected components of more than one node (Tarjan's algorithm): each is a cycle. */
+function cyclesOf(graph: Map<string, string[]>): string[] {
   const cycles: string[] = [];
-  // Tarjan's strongly connected components: any component of more than one module is a cycle.
   const index = new Map<string, number>();
   const low = new Map<string, number>();
   const stack: string[] = [];
   const onStack = new Set<string>();
-  const visit = (module: string): void => {
-    index.set(module, index.size);
-    low.set(module, index.get(module)!);
-    stack.push(module);
-    onStack.add(module);
-    for (const next of graph.get(module) ?? []) {
+  const visit = (node: string): void => {
+    index.set(node, index.size);
+    low.set(node, index.get(node)!);
+    stack.push(node);
+    onStack.add(node);
+    for (const next of graph.get(node) ?? []) {
       if (!index.has(next)) {
         visit(next);
-        low.set(module, Math.min(low.get(module)!, low.get(next)!));
-      } else if (onStack.has(next)) low.set(module, Math.min(low.get(module)!, index.get(next)!));
+        low.set(node, Math.min(low.get(node)!, low.get(next)!));
+      } else if (onStack.has(next)) low.set(node, Math.min(low.get(node)!, index.get(next)!));
     }
-    if (low.get(module) !== index.get(module)) return;
+    if (low.get(node) !== index.get(node)) return;
     const component: string[] = [];
     let member: string;
     do {
       member = stack.pop()!;
       onStack.delete(member);
       component.push(member);
-    } while (member !== module);
+    } while (member !== node);
     if (component.length > 1) cycles.push(component.sort().join(' ↔ '));
   };
-  for (const module of graph.keys()) if (!index.has(module)) visit(module);
-  assert.deepEqual(cycles, []);
+  for (const node of graph.keys()) if (!index.has(node)) visit(node);
+  return cycles;
+}
+
+test('no import cycle between modules (type-only imports included)', () => {
+  assert.deepEqual(cyclesOf(importGraph()), []);
+});
+
+// Implied by the layer rule while the table's "may also import" only names layers below; checked on
+// its own so that a table edited into a loop cannot let folders import each other.
+test('no import cycle between folders', () => {
+  const folders = new Map<string, string[]>();
+  for (const [file, targets] of importGraph()) {
+    const from = folderOf(file);
+    const to = targets.map(folderOf).filter((folder) => folder !== from);
+    folders.set(from, [...new Set([...(folders.get(from) ?? []), ...to])]);
+  }
+  assert.deepEqual(cyclesOf(folders), []);
 });

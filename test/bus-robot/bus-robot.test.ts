@@ -71,8 +71,16 @@ for (const name of ['koch', 'so101']) {
 
     test('homes from where the arm stands without a jump, steps at the control rate, reports telemetry, stops with torque off', async () => {
       const start = calibration.joints.map((joint) => joint.homeRad + 0.2 * Math.sign(-joint.homeRad || 1));
-      const { robot, plant, events } = rig(calibration, { startRad: start });
+      const { robot, plant, events, link: chainLink, log } = rig(calibration, { startRad: start });
       let state = await robot.startEpisode({ positionRad: home, velocityRadS: null });
+      // The Dynamixel Bus Watchdog is armed on every servo (200 ms in its 20 ms units); an STS3215 has none to arm.
+      if (name === 'koch') {
+        const watchdogs = calibration.joints.map((joint) => chainLink.chain.servo(joint.servo?.id ?? -1)?.memory.get('busWatchdog'));
+        assert.deepEqual(watchdogs, new Array(home.length).fill(10));
+        assert.ok(log.some((line) => /servo bus watchdog armed: a servo stops by itself after 200 ms/.test(line)));
+      } else {
+        assert.ok(!log.some((line) => /watchdog armed/.test(line)));
+      }
       // Torque went on with every goal where its servo stood, not where a previous goal was.
       const firstOn = plant.actuations.filter((a) => a.actuation.torqueEnabled);
       for (const [j, joint] of calibration.joints.entries()) {

@@ -2,7 +2,8 @@
  * `export-policy`: the ONNX model run by onnxruntime-node, the C function compiled by the system C
  * compiler and the JSON layers evaluated here all give robo-train's own deterministic action
  * tanh(μ(s)) to 1e-5, for SAC (Gaussian and gSDE heads) and TD3 actors of several shapes, with and
- * without layer normalisation.
+ * without layer normalisation. The C export also builds for an ATmega328P with README's AVR flags,
+ * its weights in flash.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -17,6 +18,7 @@ import type { PolicyJson } from '../../src/rl/policy/export-json.js';
 import { DEFAULT_TRAIN_CONFIG } from '../../src/training/config.js';
 import { writeCheckpoint } from '../../src/training/checkpoint.js';
 import { Rng } from '../../src/util/rng.js';
+import { haveTools } from '../hardware/support.js';
 import { robotrain } from './capture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'robo-train-export-policy-'));
@@ -210,6 +212,44 @@ describe('export-policy', () => {
       const json = jsonActions(policy, observations);
       assert.ok(maxAbsDiff(json, own) <= TOLERANCE, `JSON differs from robo-train's actor by ${maxAbsDiff(json, own)}`);
     });
+  });
+
+  test("the C export builds for an ATmega328P with README's AVR flags, its weights in flash", async (t) => {
+    if (!haveTools(t, 'avr-gcc', 'avr-size')) return;
+    // The README's example: a [64, 64] actor of the 2-joint arm, about 19 KB of weights, 10 times an ATmega328P's 2 KB of RAM.
+    const { checkpoint } = await checkpointWithRandomActor(8, { algo: 'sac', obsDim: 8, actionDim: 2, actorHidden: [64, 64] });
+    const folder = join(dir, 'avr');
+    mkdirSync(folder);
+    assert.equal((await robotrain(['export-policy', checkpoint, '--format', 'c', '--out', join(folder, 'policy.c')])).status, 0);
+    writeFileSync(
+      join(folder, 'main.c'),
+      `#include "policy.h"
+volatile float sink[ROBO_POLICY_ACTION_DIM];
+int main(void) {
+  float observation[ROBO_POLICY_OBS_DIM] = {0};
+  float action[ROBO_POLICY_ACTION_DIM];
+  robo_policy_act(observation, action);
+  for (int j = 0; j < ROBO_POLICY_ACTION_DIM; j++) sink[j] = action[j];
+  return 0;
+}
+`,
+    );
+    const elf = join(folder, 'policy.elf');
+    const flags = ['-DROBO_POLICY_STORAGE=PROGMEM', '-DROBO_POLICY_READ(p)=pgm_read_float(p)', '-include', 'avr/pgmspace.h'];
+    const compile = spawnSync(
+      'avr-gcc',
+      ['-mmcu=atmega328p', '-std=c99', '-Os', '-Wall', '-Wextra', '-Werror', ...flags, '-o', elf, 'main.c', 'policy.c', '-lm'],
+      { cwd: folder, encoding: 'utf8' },
+    );
+    assert.equal(compile.status, 0, `avr-gcc failed: ${compile.stderr}`);
+    const size = spawnSync('avr-size', [elf], { encoding: 'utf8' });
+    assert.equal(size.status, 0, size.stderr);
+    // "   text	   data	    bss	    dec	    hex	filename" and one line of numbers.
+    const [text, data, bss] = size.stdout.trim().split('\n')[1].trim().split(/\s+/).map(Number);
+    // The deterministic actor's float32s: two hidden layers and the mean head, kernels and biases.
+    const weightBytes = 4 * (8 * 64 + 64 + 64 * 64 + 64 + 64 * 2 + 2);
+    assert.ok(text > weightBytes && text <= 32 * 1024, `flash: ${text} bytes for ${weightBytes} bytes of weights`);
+    assert.ok(data + bss < 256, `RAM: ${data} + ${bss} bytes: the weights must stay in flash`);
   });
 
   test('refuses a C output not named .c, and a missing checkpoint, as usage errors', async () => {

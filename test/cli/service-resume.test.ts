@@ -1,14 +1,16 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { EXIT } from '../../src/cli/exit-codes.js';
 import { openDatabase } from '../../src/store/database.js';
 import { readCheckpointMeta } from '../../src/training/checkpoint.js';
 
 const bin = fileURLToPath(new URL('../../../bin/robo-train.js', import.meta.url));
+const unit = fileURLToPath(new URL('../../../docs/examples/robo-train.service', import.meta.url));
 
 interface Started {
   stdout: string;
@@ -90,5 +92,44 @@ describe('a restarted service resumes its training (--resume auto)', () => {
     } finally {
       store.close();
     }
+  });
+});
+
+describe('the systemd unit of docs/examples', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'robo-train-unit-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** `Key=value` lines of the unit (one value each). */
+  const settings = new Map(
+    readFileSync(unit, 'utf8')
+      .split('\n')
+      .filter((line) => /^[A-Za-z]+=/.test(line))
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)] as const),
+  );
+
+  test("its ExecStart runs: the flags it passes are robo-train's, with the configuration file it names", async () => {
+    const words = settings.get('ExecStart')?.split(' ') ?? [];
+    assert.deepEqual(words.slice(0, 2), ['/usr/bin/env', 'robo-train']);
+    const args = words.slice(2);
+    const config = args.indexOf('--config');
+    assert.ok(config >= 0, 'the unit reads its options from a file');
+    // The same command line with a small run of the twin in place of /etc/robo-train/run.yaml.
+    const file = join(dir, 'run.yaml');
+    writeFileSync(file, `sim: sim-reacher\nsteps: 50\nhidden: [8]\ndb: ${join(dir, 'unit.db')}\n`);
+    args[config + 1] = file;
+    const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    assert.equal(code, EXIT.ok, output);
+    assert.match(output, /--resume auto: no checkpoint of this robot in the database yet, starting a new run/);
+    assert.match(output, /^run 1 finished: 50 steps/m);
+  });
+
+  test('its restart policy and signals follow the exit codes and the signal handling', () => {
+    assert.equal(settings.get('KillSignal'), 'SIGTERM');
+    assert.equal(settings.get('Restart'), 'on-failure');
+    assert.equal(settings.get('RestartPreventExitStatus'), String(EXIT.usage), 'a usage error is not restarted');
   });
 });

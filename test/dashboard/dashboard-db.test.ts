@@ -5,13 +5,14 @@
  * appear with the first steps committed after it), and two runs are compared on the same axes.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Page } from 'playwright-core';
+import { STALE_AFTER_MS } from '../../src/dashboard/liveness.js';
 import { openDatabase, type Db } from '../../src/store/database.js';
 import { cleanup, haveTools, RoboTrain, tempFolder } from '../hardware/support.js';
 
@@ -24,8 +25,10 @@ process.env['XDG_RUNTIME_DIR'] = tempFolder('robo-train-dashboard-db-control-');
 
 after(cleanup);
 
-function insertRun(db: Db, name: string, status: string, pid: number, noise: string): number {
+/** A run started an hour ago by process `pid` of `host`, last heard of `silentS` seconds ago (a running run's writer refreshes it). */
+function insertRun(db: Db, name: string, status: string, pid: number, noise: string, host = hostname(), silentS = 0): number {
   const at = new Date(Date.now() - 3600_000).toISOString();
+  const heartbeat = status === 'running' ? new Date(Date.now() - silentS * 1000).toISOString() : at;
   return Number(
     db
       .prepare(
@@ -33,19 +36,20 @@ function insertRun(db: Db, name: string, status: string, pid: number, noise: str
                            calibration, code_version, host, pid, heartbeat_at)
          VALUES (?, ?, ?, ?, 'sim', 'sim-reacher', 'reach', 'sac', ?, 4, 0, ?, '{}', '{}', '0', ?, ?, ?)`,
       )
-      .run(name, at, status === 'finished' ? at : null, status, noise, JSON.stringify(JOINTS), hostname(), pid, at).lastInsertRowid,
+      .run(name, at, status === 'finished' ? at : null, status, noise, JSON.stringify(JOINTS), host, pid, heartbeat).lastInsertRowid,
   );
 }
 
 const blob = (values: number[]): Buffer => Buffer.from(new Float32Array(values).buffer);
 
-/** `count` steps of episode `episode` from step `from`, as the run's writer commits them (one transaction). */
+/** `count` steps of episode `episode` from step `from`, as the run's writer commits them (one transaction, heartbeat refreshed). */
 function insertSteps(db: Db, run: number, episode: number, from: number, count: number): void {
   const insert = db.prepare(
     `INSERT INTO steps (run_id, episode, step, device_time_s, position, velocity, obs, raw_action, noise, command, reward, flags)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, -0.1, 0)`,
   );
   db.transaction(() => {
+    db.prepare('UPDATE runs SET heartbeat_at = ? WHERE id = ?').run(new Date().toISOString(), run);
     for (let step = from; step < from + count; step++) {
       const phase = step / 20;
       insert.run(
@@ -157,5 +161,99 @@ test('dashboard --db in Chromium: finished, crashed and running runs; a running 
   assert.equal(await page.evaluate<number>(pointsOf('Continuity cost applied per training episode, % (log)')), 5);
   await page.screenshot({ path: join(ARTIFACTS, 'dashboard-db-compare.png'), fullPage: true });
   db.close();
+  assert.deepEqual(errors, [], 'no error in the page');
+});
+
+/** The runs page's rows as `id:status:process`, one per line. */
+const runRows = (page: Page): Promise<string> =>
+  page.evaluate<string>(
+    `[...document.querySelectorAll('#runs tbody tr')].map((tr) => [0, 2, 3].map((i) => tr.children[i].textContent).join(':')).join('\\n')`,
+  );
+
+test('dashboard --db tells where the process of each run it did not close stands: this machine, another, stale, crashed', async (t) => {
+  if (!haveTools(t, CHROMIUM)) return;
+  const path = join(tempFolder('robo-train-dashboard-db-'), 'runs.db');
+  const db = openDatabase(path);
+  t.after(() => db.close());
+  // A process of this machine that the test kills later, as a training killed with -9 would be.
+  const doomed = spawn('sleep', ['600'], { stdio: 'ignore' });
+  t.after(() => doomed.kill('SIGKILL'));
+  const finished = insertRun(db, 'closed', 'finished', process.pid, 'gsde');
+  const here = insertRun(db, 'here', 'running', process.pid, 'gsde');
+  const elsewhere = insertRun(db, 'elsewhere', 'running', 4242, 'gsde', 'robot-lab-2');
+  const stale = insertRun(db, 'stale', 'running', 4243, 'gsde', 'robot-lab-2', 120);
+  const gone = insertRun(db, 'gone', 'running', spawnSync('true').pid, 'gsde');
+  const givenUp = insertRun(db, 'given-up', 'running', 4244, 'gsde', 'robot-lab-3', 700);
+  const killed = insertRun(db, 'killed', 'running', doomed.pid!, 'gsde');
+  const aging = insertRun(db, 'aging', 'running', 4245, 'gsde', 'robot-lab-2');
+
+  const dashboard = new RoboTrain(['dashboard', '--db', path, '--port', '0']);
+  t.after(() => dashboard.stop());
+  await dashboard.output(/^dashboard of .* at http:\S+$/m, 90_000);
+  const base = /^dashboard of .* at (http:\/\/127\.0\.0\.1:\d+)\//m.exec(dashboard.stdout)![1];
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  t.after(() => browser.close());
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+
+  // Heartbeats as the writers of the live runs would have them now; `aging` a few seconds from stale.
+  const beat = db.prepare('UPDATE runs SET heartbeat_at = ? WHERE id = ?');
+  for (const run of [here, elsewhere, killed]) beat.run(new Date().toISOString(), run);
+  const agingHeartbeat = new Date(Date.now() - STALE_AFTER_MS + 4000).toISOString();
+  beat.run(agingHeartbeat, aging);
+  const at = (iso: string): string => iso.slice(0, 19).replace('T', ' ');
+  const staleSince = at((db.prepare('SELECT heartbeat_at FROM runs WHERE id = ?').get(stale) as { heartbeat_at: string }).heartbeat_at);
+  const givenUpSince = at((db.prepare('SELECT heartbeat_at FROM runs WHERE id = ?').get(givenUp) as { heartbeat_at: string }).heartbeat_at);
+  const goneRow = db.prepare('SELECT pid FROM runs WHERE id = ?').get(gone) as { pid: number };
+
+  await page.goto(`${base}/`);
+  await until(page, `document.querySelectorAll('#runs tbody tr').length === 8`);
+  assert.equal(
+    await runRows(page),
+    [
+      `${finished}:finished:`,
+      `${here}:running:this machine, process ${process.pid}: stop it with kill -INT ${process.pid} (as Ctrl-C)`,
+      `${elsewhere}:running:robot-lab-2, process 4242 there: stop it on that machine`,
+      `${stale}:stale:robot-lab-2, process 4243, no heartbeat since ${staleSince} UTC: probably crashed, or its host is down`,
+      `${gone}:crashed:process ${goneRow.pid} on this machine is gone`,
+      `${givenUp}:crashed:robot-lab-3, process 4244, no heartbeat since ${givenUpSince} UTC: given up on`,
+      `${killed}:running:this machine, process ${doomed.pid}: stop it with kill -INT ${doomed.pid} (as Ctrl-C)`,
+      `${aging}:running:robot-lab-2, process 4245 there: stop it on that machine`,
+    ].join('\n'),
+  );
+
+  // Without a write to the file: a process of this machine dies, a heartbeat of another grows stale. The page follows.
+  doomed.kill('SIGKILL');
+  await until(page, `document.querySelector('#runs tbody tr:nth-child(7)').children[2].textContent === 'crashed'`);
+  assert.match(await runRows(page), new RegExp(`^${killed}:crashed:process ${doomed.pid} on this machine is gone$`, 'm'));
+  await until(page, `document.querySelector('#runs tbody tr:nth-child(8)').children[2].textContent === 'stale'`, 30_000);
+  assert.match(
+    await runRows(page),
+    new RegExp(
+      `^${aging}:stale:robot-lab-2, process 4245, no heartbeat since ${at(agingHeartbeat)} UTC: probably crashed, or its host is down$`,
+      'm',
+    ),
+  );
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACTS, 'dashboard-db-liveness.png'), fullPage: true });
+
+  // A run's page says the same, beside the robot's state.
+  const runPage = async (run: number): Promise<{ state: string; process: string }> => {
+    await page.goto(`${base}/#run=${run}`);
+    await until(page, `document.querySelector('#run-title')?.textContent?.startsWith('Run ${run}:')`);
+    await until(page, `document.querySelector('#robot-state')?.textContent !== ''`);
+    return page.evaluate<{ state: string; process: string }>(
+      `({ state: document.querySelector('#robot-state').textContent, process: document.querySelector('#run-process').textContent })`,
+    );
+  };
+  assert.deepEqual(await runPage(here), {
+    state: 'running on this machine (its training does not answer the dashboard: no e-stop from here)',
+    process: `this machine, process ${process.pid}: stop it with kill -INT ${process.pid} (as Ctrl-C)`,
+  });
+  assert.equal((await runPage(elsewhere)).state, 'running on robot-lab-2 (no e-stop from here)');
+  assert.equal((await runPage(stale)).state, 'stale (no heartbeat)');
+  assert.deepEqual(await runPage(gone), { state: 'not running (crashed)', process: `process ${goneRow.pid} on this machine is gone` });
+  assert.deepEqual(await runPage(finished), { state: 'not running (finished)', process: '' });
   assert.deepEqual(errors, [], 'no error in the page');
 });

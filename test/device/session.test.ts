@@ -404,6 +404,28 @@ describe('device session: frames that contradict the device', () => {
   });
 });
 
+describe('device session: a DEVICE_INFO while running (PROTOCOL.md § 15, item 6)', () => {
+  test('within two HELLO periods of the last HELLO it is a late answer; later, unasked, it is a reboot', async () => {
+    const { clock, device, session, faults } = await setup();
+    session.start();
+    await clock.advance(100);
+    assert.equal(session.phase, 'ready');
+    const [hello] = device.receivedOf(MessageType.HELLO);
+    // A DEVICE_INFO that crossed a repeated HELLO: 100 ms after the HELLO, well within 2 × 500 ms.
+    device.send(device.info);
+    await clock.advance(50);
+    assert.equal(faults.length, 0, 'a late answer, not a reboot');
+    assert.equal(session.phase, 'ready');
+    await clock.advance(hello.atMs + 1000 - clock.nowMs() + 10);
+    device.send(device.info);
+    await clock.advance(5);
+    assert.equal(faults.length, 1);
+    assert.equal(faults[0].kind, 'link_lost');
+    assert.match(faults[0].message, /device 'scripted-arm' rebooted \(it announced itself unasked\)/);
+    await session.close();
+  });
+});
+
 describe('device session: what the host says it does about torque', () => {
   test('TORQUE disable is sent once at the end, by torqueOff or by close, not by both', async () => {
     const { clock, device, session } = await setup();

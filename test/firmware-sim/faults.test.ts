@@ -67,7 +67,7 @@ describe('the simulated operator', () => {
       low = Math.min(low, out[0]);
       high = Math.max(high, out[0]);
       assert.ok(Math.abs(out[0] - previous) < 0.06, `no jump at ${t.toFixed(2)} s`);
-      previous = out[0]!;
+      previous = out[0];
     }
     assert.ok(Math.abs(low + 2.59) < 0.03 && Math.abs(high - 2.59) < 0.03, `swept ${low}..${high}`);
     hand.targetAt(8.5, out);

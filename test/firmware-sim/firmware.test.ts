@@ -219,6 +219,21 @@ describe('simulated firmware: boot and sessions', () => {
     assert.deepEqual([lastAck().ackedType, lastAck().result], [MessageType.JOINT_COMMAND, ResultCode.INVALID_VALUE]);
   });
 
+  test('check 10 holds over a long session: a command answering the newest state is taken after more than 32768 frames', async () => {
+    const { open, enable, tick, host, lastState, lastAck, command, sent } = await bench();
+    await open();
+    await enable();
+    // Every device → host message is refused with a NAK, a frame of its own: 33000 of them move the
+    // device's count half the sequence space past the session's first state, as 11 minutes at 50 Hz would.
+    const from = sent.length;
+    for (let i = 0; i < 33_000; i++) host({ type: MessageType.ACK, ackedType: MessageType.HELLO, ackedSeq: 0, result: ResultCode.OK });
+    assert.equal(sent.length - from, 33_000);
+    await tick();
+    const seq = host(command([0.1, 0.1]));
+    await tick();
+    assert.equal(lastState().lastCommandSeq, seq, `the command was refused: ${JSON.stringify(lastAck())}`);
+  });
+
   test('device → host messages are refused with UNSUPPORTED_MESSAGE; CONFIGURE is all or nothing', async () => {
     const {
       open,
@@ -400,7 +415,7 @@ describe('simulated firmware: e-stop, faults, limits', () => {
       atLimitSeen ||= (state.jointStatus[0] & JointStatus.AT_LIMIT) !== 0;
       assert.ok(state.positionRad[0] <= 2.6 + POSITION_FAULT_MARGIN_RAD, `joint 0 at ${state.positionRad[0]} rad`);
       assert.ok(state.positionRad[0] - previous <= maxStepRad * 1.5 + 0.005, `moved ${state.positionRad[0] - previous} rad in one period`);
-      previous = state.positionRad[0]!;
+      previous = state.positionRad[0];
     }
     assert.ok(clampedSeen);
     assert.ok(lastState().positionRad[0] > 2.5, 'it got to the limit');

@@ -2,11 +2,20 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { CommandModeBit, DeviceStatus, FaultCode, FaultFlag, MessageType, ResultCode, type Message } from '../../src/protocol/index.js';
+import {
+  CommandModeBit,
+  DeviceStatus,
+  FaultCode,
+  FaultFlag,
+  JointStatus,
+  MessageType,
+  ResultCode,
+  type Message,
+} from '../../src/protocol/index.js';
 import { openDatabase } from '../../src/store/database.js';
 import { readRun, reportedSteps } from './store.js';
 import { buildFirmware, FIRMWARE, haveSimavr, killBoards, ofType, RawLink, SimulatedBoard } from './simavr.js';
-import { cleanup, RoboTrain, tempFolder } from './support.js';
+import { cleanup, RoboTrain, tempFolder, waitFor } from './support.js';
 
 after(async () => {
   killBoards();
@@ -88,9 +97,11 @@ describe('the Arduino firmware on a simulated ATmega328P (simavr), UART0 on a ps
         `torque off ${tookMs} ms after the killed host's last byte; the watchdog is ${WATCHDOG_MS} ms`,
       );
 
-      const report = /control cycle \(D8 high\): \d+ cycles, mean ([\d.]+) us, max ([\d.]+) us/.exec(await board.stop());
+      const stopped = await board.stop();
+      const report = /control cycle \(D8 high\): \d+ cycles, mean ([\d.]+) us, max ([\d.]+) us/.exec(stopped);
       assert.ok(report, `${board.stdout}\n${board.stderr}`);
       console.log(`arduino-sim at ${CONTROL_HZ} Hz: ${report[0]}; torque off ${tookMs} ms (device time) after the killed host's last byte`);
+      assertRamToSpare(stopped);
     },
   );
 
@@ -157,12 +168,181 @@ describe('the Arduino firmware on a simulated ATmega328P (simavr), UART0 on a ps
       } finally {
         await link.close();
       }
-      const report = /control cycle[^\n]*\n[^\n]*/.exec(await board.stop());
+      const stopped = await board.stop();
+      const report = /control cycle[^\n]*\n[^\n]*/.exec(stopped);
       assert.ok(report, `${board.stdout}\n${board.stderr}`);
       console.log(report[0]);
+      assertRamToSpare(stopped);
+    },
+  );
+
+  test(
+    'it follows the errata (PROTOCOL.md § 15): a HELLO repeats only with nothing between; following is no clamp; TORQUE enable while enabled changes nothing; check 10 refuses a state of the last session; a HELLO of another version ends the session',
+    { timeout: 240_000 },
+    async (t) => {
+      if (!haveSimavr(t)) return;
+      buildFirmware();
+      const folder = tempFolder('robo-train-arduino-');
+      const board = await SimulatedBoard.start(folder);
+      const link = new RawLink(board.port);
+      await link.open();
+      try {
+        // Item 6: the same HELLO seq after another host frame is a restarted host, and opens a new session.
+        const helloSeq = link.send(HELLO);
+        let state = await nextState(link, link.received.length);
+        const refused = link.send(jointCommand(state.message.deviceTimeUs + 500_000, state.seq, [0, 0]));
+        assert.equal(await commandOutcome(link, refused), ResultCode.TORQUE_DISABLED);
+        state = await nextState(link, link.received.length);
+        assert.equal(state.message.commandsRejected, 1);
+        const from = link.received.length;
+        link.sendAs(HELLO, helloSeq);
+        await link.next(ofType(MessageType.DEVICE_INFO), 30_000, from);
+        state = await nextState(link, link.received.length);
+        assert.equal(state.message.commandsRejected, 0, 'a new session counts from 0: the HELLO was not taken for a repetition');
+
+        assert.equal(await link.request({ type: MessageType.CONFIGURE, watchdogTimeoutMs: 10_000, stateRateHz: 0 }), ResultCode.OK);
+        link.keepAlive(100);
+        assert.equal(await link.request({ type: MessageType.TORQUE, enable: true }), ResultCode.OK);
+
+        // Item 11: a target inside the range, 1 rad away at 4 rad/s, is followed over a dozen periods without CLAMPED or LIMIT_ACTIVE.
+        state = await nextState(link, link.received.length);
+        const oldSession = state;
+        const sentAt = link.received.length;
+        const move = link.send(jointCommand(state.message.deviceTimeUs + 500_000, state.seq, [1.0, 0]));
+        assert.equal(await commandOutcome(link, move), 'applied');
+        state = await nextState(link, sentAt, (s) => s.positionRad[0] > 0.98);
+        const during = statesFrom(link, sentAt).filter((s) => s.deviceTimeUs <= state.message.deviceTimeUs);
+        const moving = during.filter((s) => s.positionRad[0] > 0.05 && s.positionRad[0] <= 0.98).length;
+        assert.ok(moving >= 8, `${moving} states on the way: the move took several periods, at the joint's velocity limit`);
+        for (const s of during) {
+          assert.equal(s.jointStatus[0] & JointStatus.CLAMPED, 0, `CLAMPED at ${s.positionRad[0]} rad`);
+          assert.equal(s.deviceStatus & DeviceStatus.LIMIT_ACTIVE, 0, `LIMIT_ACTIVE at ${s.positionRad[0]} rad`);
+        }
+
+        // Item 12: TORQUE enable while enabled: ACK OK, the mode stays (a fresh enable would reset it to 0).
+        assert.equal(state.message.activeMode, CommandModeBit.POSITION);
+        assert.equal(await link.request({ type: MessageType.TORQUE, enable: true }), ResultCode.OK);
+        state = await nextState(link, link.received.length);
+        assert.equal(state.message.activeMode, CommandModeBit.POSITION, 'a fresh enable would have reset the mode to 0');
+        // A target beyond the range is a clamp, and says so.
+        const beyond = link.send(jointCommand(state.message.deviceTimeUs + 500_000, state.seq, [1.6, 0]));
+        assert.equal(await commandOutcome(link, beyond), 'applied');
+        state = await nextState(link, link.received.length);
+        assert.equal(state.message.jointStatus[0] & JointStatus.CLAMPED, JointStatus.CLAMPED);
+        assert.equal(state.message.deviceStatus & DeviceStatus.LIMIT_ACTIVE, DeviceStatus.LIMIT_ACTIVE);
+
+        // Item 8: in a new session, a command answering a state of the one before is refused INVALID_VALUE.
+        link.send(HELLO);
+        await nextState(link, link.received.length);
+        assert.equal(await link.request({ type: MessageType.CONFIGURE, watchdogTimeoutMs: 10_000, stateRateHz: 0 }), ResultCode.OK);
+        assert.equal(await link.request({ type: MessageType.TORQUE, enable: true }), ResultCode.OK);
+        const torqueOn = await board.output(/torque on[\s\S]*torque off[\s\S]*torque on/, 30_000);
+        state = await nextState(link, link.received.length);
+        const stale = link.send(jointCommand(state.message.deviceTimeUs + 500_000, oldSession.seq, [0, 0]));
+        assert.equal(await commandOutcome(link, stale), ResultCode.INVALID_VALUE);
+
+        // Item 7: a HELLO of another major version (protocol 0.9, a golden vector) ends the open session: torque off, NO_SESSION after.
+        const mismatch = link.received.length;
+        link.sendRaw(hexBytes(versionHelloFrame()));
+        const ack = await link.next(
+          (m): m is Extract<Message, { type: typeof MessageType.ACK }> => m.type === MessageType.ACK && m.ackedType === MessageType.HELLO,
+          30_000,
+          mismatch,
+        );
+        assert.equal(ack.result, ResultCode.VERSION_MISMATCH);
+        await board.output(/torque off/, 30_000, torqueOn);
+        assert.equal(await link.request({ type: MessageType.TORQUE, enable: true }), ResultCode.NO_SESSION);
+        await link.next(ofType(MessageType.HEARTBEAT), 30_000, mismatch);
+      } finally {
+        await link.close();
+      }
+      assertRamToSpare(await board.stop());
     },
   );
 });
+
+const HELLO: Message = {
+  type: MessageType.HELLO,
+  protocolMajor: 1,
+  protocolMinor: 0,
+  hostVersion: { major: 0, minor: 0, patch: 0 },
+  stateRateHz: 0,
+  hostName: 'test',
+};
+
+type StateEntry = { message: Extract<Message, { type: typeof MessageType.JOINT_STATE }>; seq: number };
+
+/** The JOINT_STATEs received from index `from` on. */
+function statesFrom(link: RawLink, from: number): StateEntry['message'][] {
+  return link.received
+    .slice(from)
+    .map((entry) => entry.message)
+    .filter((message): message is StateEntry['message'] => message.type === MessageType.JOINT_STATE);
+}
+
+/** The first JOINT_STATE from index `from` on that `accept` takes, with its sequence number. */
+async function nextState(link: RawLink, from: number, accept: (state: StateEntry['message']) => boolean = () => true): Promise<StateEntry> {
+  let found: StateEntry | null = null;
+  await waitFor(
+    () => {
+      for (let i = from; i < link.received.length && found === null; i++) {
+        const { message, seq } = link.received[i];
+        if (message.type === MessageType.JOINT_STATE && accept(message)) found = { message, seq };
+      }
+      return found !== null;
+    },
+    30_000,
+    'a JOINT_STATE from the simulated board',
+  );
+  return found!;
+}
+
+/** A JOINT_COMMAND's fate: 'applied' once a state names it, or the result of the NAK that refused it. */
+async function commandOutcome(link: RawLink, seq: number): Promise<'applied' | number> {
+  let outcome: 'applied' | number | null = null;
+  await waitFor(
+    () => {
+      for (const { message } of link.received) {
+        if (message.type === MessageType.ACK && message.ackedType === MessageType.JOINT_COMMAND && message.ackedSeq === seq)
+          outcome = message.result;
+        else if (message.type === MessageType.JOINT_STATE && message.lastCommandSeq === seq) outcome ??= 'applied';
+      }
+      return outcome !== null;
+    },
+    30_000,
+    `the outcome of JOINT_COMMAND ${seq}`,
+  );
+  return outcome!;
+}
+
+/** The golden vector `version_hello_v0`: a HELLO of protocol 0.9, as a frame on the wire. */
+function versionHelloFrame(): string {
+  const vectors = JSON.parse(readFileSync(join(FIRMWARE, '../../firmware-protocol/vectors/invalid.json'), 'utf8')) as {
+    vectors: { name: string; frame_hex?: string }[];
+  };
+  const frame = vectors.vectors.find((vector) => vector.name === 'version_hello_v0')?.frame_hex;
+  assert.ok(frame, 'vector version_hello_v0 in firmware-protocol/vectors/invalid.json');
+  return frame;
+}
+
+function hexBytes(hex: string): Uint8Array {
+  return Uint8Array.from(hex.match(/../g)!.map((byte) => parseInt(byte, 16)));
+}
+
+/**
+ * The runner's RAM line: the static data and the deepest stack the run reached fit the chip's 2 KB with
+ * room to spare, taken as: the RAM never touched is at least the deepest stack seen, so that a path the
+ * run did not take could go twice as deep.
+ */
+function assertRamToSpare(stopped: string): void {
+  const ram = /RAM: (\d+) B static, stack at most (\d+) B deep, (-?\d+) B never used \(of 2048 B\)/.exec(stopped);
+  assert.ok(ram, `the runner's RAM line in:\n${stopped}`);
+  const [, staticBytes, stackBytes, unusedBytes] = ram.map(Number);
+  assert.ok(
+    unusedBytes >= stackBytes,
+    `${staticBytes} B static, stack ${stackBytes} B deep: only ${unusedBytes} B never used, less than the stack took`,
+  );
+}
 
 function medianStepPeriodS(db: string): number {
   const store = openDatabase(db, { readonly: true });

@@ -141,6 +141,16 @@ export class RawLink {
     return seq;
   }
 
+  /** Sends `message` under a sequence number of the caller's choosing (a repeated HELLO); the count of `send` is not touched. */
+  sendAs(message: Message, seq: number): void {
+    this.transport.send(message, seq);
+  }
+
+  /** Bytes as they are, for a frame this host would never encode (another protocol version). */
+  sendRaw(bytes: Uint8Array): void {
+    this.transport.sendRaw(bytes);
+  }
+
   /** The first message from index `from` on that `accept` takes. */
   async next<T extends Message>(accept: (message: Message) => message is T, timeoutMs: number, from = 0): Promise<T> {
     let found: T | null = null;

@@ -36,7 +36,7 @@ function decodePng(bytes: Buffer): { width: number; height: number } {
       width = data.readUInt32BE(0);
       height = data.readUInt32BE(4);
       assert.equal(data[8], 8, 'bit depth');
-      colourType = data[9]!;
+      colourType = data[9];
     }
     if (type === 'IDAT') idat.push(data);
     at += 12 + length;

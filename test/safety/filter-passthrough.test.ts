@@ -63,7 +63,7 @@ function inLimitStream(
       a[i] = next;
       v[i] = nv;
       q[i] = q[i] + h * nv;
-      row[i] = q[i]!;
+      row[i] = q[i];
     }
     out.push(row);
   }

@@ -109,7 +109,7 @@ export class RawStream {
           break;
         case 'randomWalk':
           this.walk[i] = Math.min(high, Math.max(low, this.walk[i] + rng.normal() * span * 0.02));
-          x = this.walk[i]!;
+          x = this.walk[i];
           break;
         case 'nonFinite':
           x =

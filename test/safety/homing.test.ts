@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { JointLimits } from '../../src/calibration/types.js';
 import { SafetyFilter } from '../../src/safety/filter.js';
-import { HomingTrajectory, drawPoseInBox } from '../../src/safety/homing.js';
+import { AT_STOP_TOLERANCE_RAD, HomingTrajectory, drawPoseInBox, homingStart } from '../../src/safety/homing.js';
 import { SafetyStatus } from '../../src/safety/reasons.js';
 import { SafetyError } from '../../src/safety/spec.js';
 import { LimitChecker, RawStream, Rng, STREAM_KINDS, arbitraryPositionSpec, fcParams, perfectReading, positionSpec } from './helpers.js';
@@ -231,5 +231,48 @@ describe('drawPoseInBox', () => {
     const out = new Float64Array(2);
     assert.throws(() => drawPoseInBox(new Rng(1), [-0.95, 0], [0, 0], spec, out), /box\[0\] \(j0\) = \[-0.95, 0\]/);
     assert.throws(() => drawPoseInBox(new Rng(1), [0, 0.5], [0, 0.4], spec, out), /box\[1\]/);
+  });
+});
+
+describe('homingStart', () => {
+  const limits = [
+    { minPositionRad: -1, maxPositionRad: 1 },
+    { minPositionRad: null, maxPositionRad: null },
+  ];
+
+  test('a joint resting on a stop, up to the tolerance past its range, starts at the end of the range', () => {
+    const start = homingStart(Float64Array.of(1 + AT_STOP_TOLERANCE_RAD, 7), limits);
+    assert.deepEqual([...start], [1, 7], 'past the high end: at the high end; an unbounded joint as read');
+    assert.deepEqual([...homingStart(Float64Array.of(-1 - AT_STOP_TOLERANCE_RAD / 2, 0), limits)], [-1, 0]);
+    assert.deepEqual([...homingStart(Float64Array.of(0.3, 0), limits)], [0.3, 0], 'inside the range: as read');
+  });
+
+  test('farther past is kept as read, and homing from there is refused', () => {
+    const reading = Float64Array.of(1 + 2 * AT_STOP_TOLERANCE_RAD);
+    const start = homingStart(reading, limits.slice(0, 1));
+    assert.deepEqual([...start], [...reading]);
+    const spec = positionSpec(100, [
+      {
+        minPositionRad: -1,
+        maxPositionRad: 1,
+        softMarginRad: 0.1,
+        maxVelocityRadS: 2,
+        maxAccelerationRadS2: 10,
+        maxJerkRadS3: 100,
+        maxEffortNm: 1,
+      },
+    ]);
+    const filter = new SafetyFilter(spec);
+    assert.throws(() => {
+      filter.reset(start);
+      new HomingTrajectory(spec).start(filter, [0]);
+    }, SafetyError);
+  });
+
+  test('reads only the calibrated joints of a longer reading, and never changes the reading', () => {
+    const reading = Float64Array.of(1.01, 0, 5);
+    const start = homingStart(reading, limits);
+    assert.equal(start.length, 2);
+    assert.deepEqual([...reading], [1.01, 0, 5]);
   });
 });

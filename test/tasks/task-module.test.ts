@@ -104,7 +104,7 @@ describe('task modules', () => {
     const store = new Database(db, { readonly: true });
     const steps = store.prepare('SELECT reward, reward_age_s FROM steps ORDER BY episode, step').all() as {
       reward: number;
-      reward_age_s: number;
+      reward_age_s: number | null;
     }[];
     const config = JSON.parse((store.prepare('SELECT config FROM runs').get() as { config: string }).config);
     store.close();
@@ -113,8 +113,12 @@ describe('task modules', () => {
       steps.every((step) => step.reward === 0.75),
       'every reward is the published one',
     );
-    // One message, published before the run: its age only grows.
-    const ages = steps.map((step) => step.reward_age_s);
+    // One message, published before the run: every step stores its age (a number: SQL NULL would
+    // compare as 0 below), which only grows.
+    const ages = steps.map(({ reward_age_s: age }, step) => {
+      assert.ok(typeof age === 'number' && Number.isFinite(age), `step ${step}: reward age ${age}`);
+      return age;
+    });
     assert.ok(ages[0] >= 0, `age ${ages[0]}`);
     for (let i = 1; i < ages.length; i++) assert.ok(ages[i] >= ages[i - 1], `ages ${ages[i - 1]}, ${ages[i]}`);
     assert.deepEqual(config.task, {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { openDatabase } from '../../src/store/database.js';
 import { after, describe, test } from 'node:test';
@@ -148,6 +148,63 @@ describe('MQTT over TLS with a user and password (mosquitto)', () => {
     assert.equal(await refused.exited, 1, refused.stdout);
     assert.match(refused.stderr, /refused the connection: .*\(check the user name and password\)/);
     assert.equal(await device.stop(), 0);
+    await broker.stop();
+  });
+
+  test('a fleet over TLS (#20): the learner and a robot connect with mqtts:// and their own users; no password shows or is stored', async (t) => {
+    if (!haveTools(t, 'mosquitto', 'mosquitto_passwd', 'openssl')) return;
+    const folder = tempFolder('robo-train-fleet-tls-');
+    credentials(folder);
+    for (const [user, password] of [
+      ['learner', 'learner-secret'],
+      ['twin-a', 'twin-secret'],
+    ]) {
+      const added = spawnSync('mosquitto_passwd', ['-b', 'passwd', user, password], { cwd: folder, encoding: 'utf8' });
+      assert.equal(added.status, 0, added.stderr);
+    }
+    chmodSync(join(folder, 'passwd'), 0o644);
+    const port = await freePort();
+    const broker = await Mosquitto.start(folder, {
+      port,
+      extra: `cafile ${folder}/ca.crt\ncertfile ${folder}/server.crt\nkeyfile ${folder}/server.key\nallow_anonymous false\npassword_file ${folder}/passwd\n`,
+    });
+    const env = { NODE_EXTRA_CA_CERTS: join(folder, 'ca.crt') };
+
+    const learnerDb = join(folder, 'learner.db');
+    const learner = new RoboTrain(
+      [
+        ...['learner', '--mqtt', `mqtts://learner:learner-secret@127.0.0.1:${port}`, '--fleet', 'lab', '--db', learnerDb],
+        ...['--hidden', '16,16', '--batch-size', '16', '--learning-starts', '32', '--weights-every-ms', '100', '--checkpoint-every-s', '1'],
+      ],
+      { env },
+    );
+    await learner.output(
+      new RegExp(`learner of fleet lab on mqtts://learner:\\*\\*\\*@127\\.0\\.0\\.1:${port} as robo-train-learner-lab`),
+      120_000,
+    );
+
+    // The robot's password from the environment, as a service would give it.
+    const robotDb = join(folder, 'twin-a.db');
+    const robot = new RoboTrain(
+      [
+        ...['--sim', 'sim-reacher', '--robot', 'twin-a', '--fleet', 'lab', '--learner-mqtt', `mqtts://twin-a@127.0.0.1:${port}`],
+        ...['--steps', '100', '--episode-steps', '50', '--hidden', '16,16', '--quiet', '--db', robotDb],
+      ],
+      { env: { ...env, ROBO_TRAIN_MQTT_PASSWORD: 'twin-secret' } },
+    );
+    assert.equal(await robot.exited, 0, `${robot.stdout}\n${robot.stderr}`);
+    await learner.output(/checkpoint: \d+ updates, 100 transitions .*robots: twin-a 100 transitions/, 60_000);
+    assert.equal(await learner.stop(), 0);
+    assert.doesNotMatch(learner.stdout + learner.stderr + robot.stdout + robot.stderr, /secret/);
+    // Nor in the databases, nor in the learner's checkpoint (a fleet robot keeps none: it has no learner).
+    const runs = join(folder, 'runs');
+    const checkpoints = readdirSync(runs, { recursive: true, encoding: 'utf8' })
+      .map((name) => join(runs, name))
+      .filter((path) => statSync(path).isFile());
+    assert.ok(checkpoints.some((path) => path.endsWith('fleet.json')));
+    for (const file of [learnerDb, `${learnerDb}-wal`, robotDb, `${robotDb}-wal`, ...checkpoints]) {
+      if (existsSync(file)) assert.equal(readFileSync(file).indexOf('secret'), -1, `'secret' in ${file}`);
+    }
     await broker.stop();
   });
 });

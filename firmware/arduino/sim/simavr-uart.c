@@ -13,7 +13,8 @@
  *   "torque off" also says how long before (in simulated time) the last byte from the port came in:
  *   after a host went away, that is the firmware's watchdog at work;
  *   on SIGINT or SIGTERM, the control cycle time (D8 is high during each cycle: pin-change times
- *   counted in CPU cycles, exact) and how closely the simulation kept to real time.
+ *   counted in CPU cycles, exact), the RAM used (static data, and the stack down to the lowest stack
+ *   pointer seen after each instruction) and how closely the simulation kept to real time.
  *
  * Real time: simavr runs as fast as the host lets it, so the runner waits whenever the simulated
  * clock gets ahead of the wall clock, and the firmware's sleeps cost no CPU. When the machine is too
@@ -63,6 +64,10 @@ DEFINE_FIFO(uint16_t, uart_fifo);
  * lag up to this (a wait that overslept on a busy machine) is made up, which stretches a gap between
  * the host's frames by at most this much. */
 #define SLIP_NS 10000000u
+/* By then avr-libc's start-up code has set the stack pointer to RAMEND [CPU cycles]. */
+#define STARTUP_CYCLES 100u
+/* The ATmega328P's RAM starts after its 32 registers and 224 I/O registers (datasheet, "SRAM Data Memory"). */
+#define RAM_START 0x100u
 /* One byte on the wire: start bit, 8 data bits, stop bit [CPU cycles]. */
 #define CYCLES_PER_BYTE (10u * F_CPU_HZ / BAUD_RATE)
 
@@ -94,6 +99,9 @@ static unsigned long cycles_counted;
 static avr_cycle_count_t cycle_sum, cycle_max;
 static unsigned long long slip_max_ns, slipped_ns;
 static unsigned long slips;
+/* RAM the firmware's static data takes, and the lowest stack pointer seen: what its RAM needs at most. */
+static uint32_t static_ram_bytes;
+static uint16_t lowest_sp = 0xFFFFu;
 
 static double sim_seconds(void)
 {
@@ -270,6 +278,12 @@ static void report(void)
         printf("control cycle (D8 high): %lu cycles, mean %.1f us, max %.1f us\n", cycles_counted,
                (double)cycle_sum / cycles_counted * 1e6 / F_CPU_HZ, (double)cycle_max * 1e6 / F_CPU_HZ);
     }
+    if (lowest_sp != 0xFFFFu) {
+        /* SP points at the next free byte: the deepest byte in use is lowest_sp + 1. */
+        long unused = (long)lowest_sp + 1 - (long)(RAM_START + static_ram_bytes);
+        printf("RAM: %lu B static, stack at most %u B deep, %ld B never used (of %u B)\n", (unsigned long)static_ram_bytes,
+               (unsigned)(avr->ramend - lowest_sp), unused, (unsigned)(avr->ramend + 1u - RAM_START));
+    }
     struct rusage usage;
     getrusage(RUSAGE_SELF, &usage);
     double cpu_s = (double)usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6 + (double)usage.ru_stime.tv_sec + usage.ru_stime.tv_usec / 1e6;
@@ -305,6 +319,7 @@ int main(int argc, char **argv)
     avr_init(avr);
     firmware.frequency = F_CPU_HZ;
     avr_load_firmware(avr, &firmware);
+    static_ram_bytes = firmware.datasize + firmware.bsssize;
     avr->sleep = sleep_nothing;
 
     uart0 = find_uart0();
@@ -338,6 +353,11 @@ int main(int argc, char **argv)
         avr_cycle_count_t until = avr->cycle + (avr_cycle_count_t)SLICE_NS * F_CPU_HZ / 1000000000u;
         while (avr->cycle < until) {
             int state = avr_run(avr);
+            /* The C runtime sets SP in its first instructions; from then on, its lowest value is the deepest the stack went. */
+            if (avr->cycle > STARTUP_CYCLES) {
+                uint16_t sp = (uint16_t)(avr->data[R_SPL] | avr->data[R_SPH] << 8);
+                if (sp < lowest_sp) lowest_sp = sp;
+            }
             if (state == cpu_Done || state == cpu_Crashed) {
                 fprintf(stderr, "simavr-uart: the simulated chip %s at %.3f s\n", state == cpu_Done ? "stopped" : "crashed",
                         sim_seconds());

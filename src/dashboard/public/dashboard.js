@@ -57,6 +57,7 @@ function emptyView(run, trainings) {
   return {
     run,
     row: null,
+    liveness: null,
     episodes: [],
     events: [],
     trainings,
@@ -89,7 +90,8 @@ function renderRuns(runs) {
       row([
         link(String(run.run), `#run=${run.run}`),
         run.name,
-        run.status,
+        run.liveness?.state === 'stale' ? 'stale' : run.status,
+        processText(run.liveness),
         run.source,
         run.robot,
         run.noise,
@@ -103,6 +105,24 @@ function renderRuns(runs) {
     ),
   );
   updateCompareLink();
+}
+
+/**
+ * Where the process of a run it did not close stands (see src/dashboard/liveness.ts): on this machine
+ * with how to stop it, on another machine, stale, or gone. Empty for a closed run.
+ */
+function processText(liveness) {
+  if (liveness === null) return '';
+  const { state, host, pid, heartbeatAt } = liveness;
+  const since = `no heartbeat since ${heartbeatAt.slice(0, 19).replace('T', ' ')} UTC`;
+  if (state === 'here') return `this machine, process ${pid}: stop it with kill -INT ${pid} (as Ctrl-C)`;
+  if (state === 'elsewhere') return `${host}, process ${pid} there: stop it on that machine`;
+  if (state === 'stale') {
+    return liveness.thisMachine
+      ? `process ${pid} on this machine, ${since}: hung, or the pid was reused by another program`
+      : `${host}, process ${pid}, ${since}: probably crashed, or its host is down`;
+  }
+  return liveness.thisMachine ? `process ${pid} on this machine is gone` : `${host}, process ${pid}, ${since}: given up on`;
 }
 
 /** Runs ticked for comparison, kept while the runs list is redrawn. */
@@ -250,6 +270,7 @@ function renderUpdate(update) {
     view.charts = makeCharts();
   }
   view.row = run;
+  view.liveness = update.liveness;
   view.episodes.push(...update.episodes);
   view.events.push(...update.events);
   const { charts, episodes } = view;
@@ -371,10 +392,14 @@ function renderState() {
   if (view.row === null) return;
   const training = view.trainings.find((candidate) => candidate.run === view.run);
   let state;
+  const liveness = view.liveness;
   if (training !== undefined) state = training.estop === null ? (training.phase ?? 'starting') : `e-stopped (${training.estop})`;
-  else if (view.row.status === 'running') state = 'running on another machine (no e-stop from here)';
+  else if (liveness?.state === 'here') state = 'running on this machine (its training does not answer the dashboard: no e-stop from here)';
+  else if (liveness?.state === 'elsewhere') state = `running on ${liveness.host} (no e-stop from here)`;
+  else if (liveness?.state === 'stale') state = 'stale (no heartbeat)';
   else state = `not running (${view.row.status})`;
   $('#robot-state').textContent = state;
+  $('#run-process').textContent = processText(liveness);
   const latched = training !== undefined && training.estop !== null;
   $('#estop').disabled = token === null || training === undefined || latched;
   $('#clear').disabled = token === null || !latched;

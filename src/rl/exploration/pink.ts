@@ -42,7 +42,7 @@ export class PinkNoise extends HeldActionNoise {
     if (this.sequences.length === 0) this.onEpisodeStart();
     // Episodes that outlive their length (an unknown-length hardware episode) start a new sequence.
     if (this.cursor >= this.sequences[0].length) this.onEpisodeStart();
-    for (let j = 0; j < out.length; j++) out[j] = this.sequences[j][this.cursor]!;
+    for (let j = 0; j < out.length; j++) out[j] = this.sequences[j][this.cursor];
     this.cursor++;
   }
 
