@@ -219,8 +219,8 @@ export async function main(argv: string[]): Promise<number> {
       },
     )
     .command(
-      'report <sweeps..>',
-      'tables (Markdown, CSV) and plots (SVG, PNG) of sweeps: IQM with bootstrap CIs over seeds of return, continuity cost and safety interventions',
+      'report [sweeps..]',
+      'tables (Markdown, CSV) and plots (SVG, PNG) of sweeps: IQM with bootstrap CIs over seeds of return, continuity cost and safety interventions; --pair ROBOT=TWIN: the robot next to its twin',
       (y) => withReportOptions(y),
       async (args) => {
         exitCode = await reportCommand(args);

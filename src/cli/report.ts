@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { DEFAULT_CURVE_BINS } from '../report/definitions.js';
@@ -10,7 +11,14 @@ import { UsageError } from '../util/errors.js';
 
 export function withReportOptions<T>(yargs: Argv<T>) {
   return yargs
-    .positional('sweeps', { type: 'string', array: true, demandOption: true, describe: 'one or more sweep names' })
+    .positional('sweeps', { type: 'string', array: true, default: [] as string[], describe: 'one or more sweep names' })
+    .option('pair', {
+      type: 'string',
+      array: true,
+      default: [] as string[],
+      describe:
+        "ROBOTSWEEP=TWINSWEEP: the robot next to its twin, run for run (same configuration and seed): robot − twin of continuity and jerk with Holm-corrected CIs, and the robot's current and temperature",
+    })
     .option('db', { type: 'string', default: DEFAULT_TRAIN_CONFIG.db, describe: 'run database' })
     .option('out', {
       type: 'string',
@@ -31,6 +39,7 @@ export function withReportOptions<T>(yargs: Argv<T>) {
 
 export interface ReportArgs {
   sweeps: string[];
+  pair: string[];
   db: string;
   out?: string;
   doc?: string;
@@ -52,12 +61,19 @@ export async function reportCommand(args: ReportArgs): Promise<number> {
   ] as const) {
     if (!(Number.isInteger(value) && value >= minimum)) throw new UsageError(`${flag} must be a whole number >= ${minimum} (got ${value})`);
   }
+  const pairs = args.pair.map(parsePair);
+  if (args.sweeps.length === 0 && pairs.length === 0)
+    throw new UsageError(
+      'name the sweeps to report (robo-train report SWEEP...), or pair a robot sweep with its twin sweep (--pair ROBOT=TWIN)',
+    );
+  if (args.doc && args.sweeps.length === 0) throw new UsageError('--doc writes the study document of the sweeps named: name at least one');
   // The plotting stack (vega, resvg) loads only when a report is made, not with every CLI command.
   const { writeSweepReport } = await import('../report/write.js');
   const { pngFonts } = await import('../report/render.js');
   const out = resolve(args.out ?? (args.doc ? join(dirname(args.doc), 'study') : 'logs/reports'));
   const db = openForReading(args.db);
   const reports: SweepReport[] = [];
+  const gaps: string[] = [];
   try {
     for (const sweep of args.sweeps) {
       const report = await writeSweepReport(db, sweep, join(out, safeName(sweep)), {
@@ -68,6 +84,17 @@ export async function reportCommand(args: ReportArgs): Promise<number> {
       console.log(`## ${sweep} (${report.robot}, ${report.task}): ${report.runs.length} runs, ${report.summaries.length} configurations\n`);
       console.log(report.markdown);
       console.log(`tables and plots: ${shortPath(report.folder)}/ (${report.plots.map((plot) => plot.kind).join(', ')})\n`);
+    }
+    for (const pair of pairs) {
+      const { writeGapReport } = await import('../report/gap-write.js');
+      const gap = writeGapReport(db, pair.robot, pair.twin, join(out, `${safeName(pair.robot)}-vs-${safeName(pair.twin)}`), {
+        reps: args.reps,
+        confidence: 0.95,
+        seed: args.bootstrapSeed,
+      });
+      gaps.push(gap.markdown);
+      console.log(gap.markdown);
+      console.log(`gap table: ${shortPath(gap.file)}\n`);
     }
   } finally {
     db.close();
@@ -80,9 +107,19 @@ export async function reportCommand(args: ReportArgs): Promise<number> {
   if (args.doc) {
     const { writeStudyDocument } = await import('../report/doc.js');
     writeStudyDocument(args.doc, reports, { db: args.db, bootstrap: { reps: args.reps, confidence: 0.95, seed: args.bootstrapSeed } });
+    // The robot next to its twin closes the document: it answers no question of the twins' study but the product's own.
+    for (const gap of gaps) appendFileSync(args.doc, `\n${gap}`);
     console.log(`study document: ${args.doc}`);
   }
   return EXIT.ok;
+}
+
+/** `ROBOT=TWIN` → the two sweep names. */
+function parsePair(text: string): { robot: string; twin: string } {
+  const [robot, twin, ...rest] = text.split('=');
+  if (!robot || !twin || rest.length > 0)
+    throw new UsageError(`--pair ${text}: give the robot sweep and its twin sweep as ROBOTSWEEP=TWINSWEEP`);
+  return { robot, twin };
 }
 
 /** Relative to the working directory when inside it, else absolute. */

@@ -3,6 +3,7 @@ import type { Argv } from 'yargs';
 import { BUS_PROTOCOLS, SERVO_MODELS } from '../calibration/servo.js';
 import type { Calibration, ServoModel } from '../calibration/types.js';
 import { loadCalibration } from '../calibration/load.js';
+import { REALISM_FLAGS, withRealism, type RealismOverrides } from '../calibration/realism.js';
 import { BusSimDevice } from '../bus-sim/device.js';
 import { parseBusFaultCommand, parseScheduledBusFault } from '../bus-sim/faults.js';
 import { SimDevice } from '../firmware-sim/device.js';
@@ -52,6 +53,22 @@ export function withSimDeviceOptions<T>(yargs: Argv<T>) {
       type: 'number',
       describe: 'simulated operator: sweep this long while torque is off, then hold the home pose [s] (for calibrate)',
     })
+    .option('latency-ticks', {
+      type: 'number',
+      describe: "firmware protocol: commands act this many control periods late (default: the calibration's twin.realism)",
+    })
+    .option('position-noise-rad', {
+      type: 'number',
+      describe: "firmware protocol: std of the noise on position readings [rad] (default: the calibration's)",
+    })
+    .option('velocity-noise-rad-s', {
+      type: 'number',
+      describe: "firmware protocol: std of the noise on velocity readings [rad/s] (default: the calibration's)",
+    })
+    .option('encoder-resolution-rad', {
+      type: 'number',
+      describe: "firmware protocol: position readings rounded to multiples of it [rad] (default: the calibration's)",
+    })
     .check((args) => {
       if ((args.port === undefined) === (args.mqtt === undefined))
         throw new UsageError('say where to serve: exactly one of --port PATH or --mqtt URL');
@@ -75,13 +92,32 @@ export interface SimDeviceArgs {
   handPeriod: number;
   handDuration?: number;
   wearServo?: string;
+  latencyTicks?: number;
+  positionNoiseRad?: number;
+  velocityNoiseRadS?: number;
+  encoderResolutionRad?: number;
+}
+
+/** The realism knobs given on the command line. */
+function realismOverrides(args: SimDeviceArgs): RealismOverrides {
+  const { latencyTicks, positionNoiseRad, velocityNoiseRadS, encoderResolutionRad } = args;
+  return { latencyTicks, positionNoiseRad, velocityNoiseRadS, encoderResolutionRad };
 }
 
 /** `robo-train sim-device`: the MuJoCo twin behind the real protocol, until SIGINT/SIGTERM. */
 export async function simDeviceCommand(args: SimDeviceArgs): Promise<number> {
-  if (args.bus !== undefined) return busSimDeviceCommand(args, args.port!);
+  const realism = realismOverrides(args);
+  if (args.bus !== undefined) {
+    // The servo chain reads the twin's exact state and quantises it as the servos' registers do; it has no delay line.
+    const given = (Object.keys(REALISM_FLAGS) as (keyof RealismOverrides)[]).filter((key) => realism[key] !== undefined);
+    if (given.length > 0)
+      throw new UsageError(
+        `${given.map((key) => REALISM_FLAGS[key]).join(', ')}: the servo-bus emulator (--bus) cannot apply realism knobs (its servos report the twin's exact state at their register resolution); drop them, or serve the firmware protocol without --bus`,
+      );
+    return busSimDeviceCommand(args, args.port!);
+  }
   const faults = args.fault.map(parseScheduledFault);
-  const calibration = loadCalibration(args.twin);
+  const calibration = withRealism(loadCalibration(args.twin), realism);
   const robotId = args.robot ?? calibration.robot;
   const plainText = args.mqtt === undefined ? null : plainTextCredentialsWarning(args.mqtt);
   if (plainText) console.error(plainText);
@@ -99,7 +135,13 @@ export async function simDeviceCommand(args: SimDeviceArgs): Promise<number> {
     wearServo: (args.wearServo as ServoModel | undefined) ?? null,
     log: (line) => console.log(line),
   });
-  console.log(`sim-device: ${calibration.robot} twin at ${calibration.controlHz} Hz, ${calibration.commandMode} commands; Ctrl-C stops it`);
+  const knobs = calibration.twin?.realism;
+  const sensors = knobs
+    ? `, latency ${knobs.latencyTicks} ticks, noise ${knobs.positionNoiseRad} rad / ${knobs.velocityNoiseRadS} rad/s, encoder ${knobs.encoderResolutionRad} rad`
+    : '';
+  console.log(
+    `sim-device: ${calibration.robot} twin at ${calibration.controlHz} Hz, ${calibration.commandMode} commands${sensors}; Ctrl-C stops it`,
+  );
   const commands = args.commands ? createInterface({ input: process.stdin }) : null;
   commands?.on('line', (line) => {
     if (line.trim() === '') return;

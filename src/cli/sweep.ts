@@ -8,7 +8,8 @@ import { expandCells, type SweepCell } from '../sweep/cells.js';
 import { parseGrid, type GridBlock } from '../sweep/grid.js';
 import { PRESET_NAMES, presetGrids, STUDY_SCHEDULE } from '../sweep/presets.js';
 import { formatDuration, formatSweepProgress, type SweepProgress } from '../sweep/progress.js';
-import { runCells, type CellOutcome } from '../sweep/runner.js';
+import { EmulatedRobot, parseDeviceArgs, type EmulatorSpec } from '../sweep/emulator.js';
+import { runCells, type CellOutcome, type PreparedCell } from '../sweep/runner.js';
 import { configMismatches, finishedCells, recordInvocation, sweepRuns, type SweepInvocation } from '../sweep/store.js';
 import { loadCalibration } from '../calibration/load.js';
 import { DEFAULT_TRAIN_CONFIG, flagName, refuseRepeatedFlags, TRAIN_OPTIONS } from '../training/config.js';
@@ -17,8 +18,11 @@ import { formatBytes } from './sweep-archive.js';
 import { withTrainOptions } from './train.js';
 import { UsageError } from '../util/errors.js';
 
-/** Training flags that a sweep sets itself or that make no sense for a sweep on a twin. */
-const REFUSED = ['sweep', 'sweepCell', 'resume', 'port', 'mqtt', 'robot', 'baud'] as const;
+/** Training flags that a sweep sets itself. */
+const REFUSED = ['sweep', 'sweepCell', 'resume'] as const;
+
+/** The `--port` of an emulated sweep's cells until each gets its own pseudo-terminal (dry runs show it). */
+const EMULATED_PORT = 'EMULATED-PTY';
 
 /** The `robo-train` entry point the cells run. */
 const BIN = fileURLToPath(new URL('../../../bin/robo-train.js', import.meta.url));
@@ -43,7 +47,23 @@ export function withSweepOptions<T>(yargs: Argv<T>): Argv<T> {
         "grids of the study's questions, with its baselines and its schedule (--train-every episode --gradient-steps -1); study = all four",
     })
     .option('seeds', { type: 'number', group: 'Sweep:', describe: 'add seed=0..N-1 to every grid that has no seed axis' })
-    .option('jobs', { type: 'number', group: 'Sweep:', describe: 'cells run at once (default: the number of cores)' })
+    .option('jobs', {
+      type: 'number',
+      group: 'Sweep:',
+      describe: 'cells run at once (default: the number of cores; 1 on a robot, which runs one cell at a time)',
+    })
+    .option('emulate', {
+      type: 'boolean',
+      group: 'Sweep:',
+      describe:
+        'with --robot NAME: train each cell on a fresh emulated robot (robo-train sim-device on a socat pseudo-terminal pair), over the hardware path',
+    })
+    .option('device-args', {
+      type: 'string',
+      group: 'Sweep:',
+      describe:
+        "--emulate: more sim-device flags for every emulator, joined to the option by =: --device-args='--wear-servo sts3215 --latency-ticks 1'",
+    })
     .option('archive', {
       type: 'string',
       requiresArg: true,
@@ -62,6 +82,8 @@ export interface SweepArgs {
   jobs?: number;
   archive?: string;
   dryRun?: boolean;
+  emulate?: boolean;
+  deviceArgs?: string;
   [flag: string]: unknown;
 }
 
@@ -80,7 +102,18 @@ export async function sweepCommand(args: SweepArgs, argv: readonly string[]): Pr
         `--${flagName(key)} cannot be used with sweep${key === 'sweep' ? ' (the sweep name is the first argument)' : ''}`,
       );
   }
-  const jobs = args.jobs ?? availableParallelism();
+  const robotSweep = args['port'] !== undefined || args['mqtt'] !== undefined;
+  if (args.emulate) {
+    if (robotSweep) throw new UsageError('--emulate gives each cell its own pseudo-terminal: drop --port/--mqtt and keep --robot NAME');
+    if (args['sim'] !== undefined) throw new UsageError('--emulate emulates the robot --robot NAME on the hardware path: drop --sim');
+    if (typeof args['robot'] !== 'string')
+      throw new UsageError('--emulate needs --robot NAME: the calibration whose twin each emulator serves');
+  } else if (args.deviceArgs !== undefined) {
+    throw new UsageError('--device-args sets the flags of the emulated robots: it needs --emulate');
+  }
+  if (robotSweep && args.jobs !== undefined && args.jobs > 1)
+    throw new UsageError(`--jobs ${args.jobs}: one robot trains one cell at a time; drop --jobs (cells run one after another)`);
+  const jobs = args.jobs ?? (robotSweep ? 1 : availableParallelism());
   if (!(Number.isInteger(jobs) && jobs >= 1)) throw new UsageError(`--jobs must be a positive whole number (got ${jobs})`);
   if (args.seeds !== undefined && !(Number.isInteger(args.seeds) && args.seeds >= 1))
     throw new UsageError(`--seeds must be a positive whole number (got ${args.seeds})`);
@@ -90,9 +123,19 @@ export async function sweepCommand(args: SweepArgs, argv: readonly string[]): Pr
   // Every training flag given is applied to every cell (the sweep's own options are not training options).
   const given = Object.fromEntries(Object.entries(args).filter(([key, value]) => value !== undefined && key in TRAIN_OPTIONS));
   refuseRepeatedFlags(given);
-  const base = { ...(presets.length > 0 ? STUDY_SCHEDULE : {}), ...given };
-  // The twin's default task is written into every cell, so that a stored run says which task it trained.
-  if (base.task === undefined && typeof base.sim === 'string') base.task = loadCalibration(base.sim).defaultTask ?? undefined;
+  const base: Record<string, unknown> = { ...(presets.length > 0 ? STUDY_SCHEDULE : {}), ...given };
+  if (args.emulate) base.port = EMULATED_PORT;
+  // The robot's default task is written into every cell, so that a stored run says which task it trained.
+  const calibration = typeof base.sim === 'string' ? base.sim : typeof base.robot === 'string' ? base.robot : null;
+  if (base.task === undefined && calibration !== null) base.task = loadCalibration(calibration).defaultTask ?? undefined;
+  const emulator: EmulatorSpec | null = args.emulate
+    ? {
+        bin: BIN,
+        robot: String(base.robot),
+        bus: loadCalibration(String(base.robot)).bus?.protocol ?? null,
+        deviceArgs: parseDeviceArgs(args.deviceArgs ?? ''),
+      }
+    : null;
   const seeds = args.seeds === undefined ? undefined : Array.from({ length: args.seeds }, (_, seed) => seed);
   const cells = expandCells(blocks, base, name, seeds);
   const dbPath = typeof args['db'] === 'string' ? args['db'] : DEFAULT_TRAIN_CONFIG.db;
@@ -184,7 +227,8 @@ export async function sweepCommand(args: SweepArgs, argv: readonly string[]): Pr
         };
   let outcomes: CellOutcome[];
   try {
-    outcomes = await runCells(pending, { jobs, bin: BIN, skipped, priorDurationsS }, io, stop.signal, force.signal);
+    const prepare = emulator ? (cell: SweepCell) => emulatedCell(emulator, cell) : undefined;
+    outcomes = await runCells(pending, { jobs, bin: BIN, skipped, priorDurationsS, prepare }, io, stop.signal, force.signal);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -214,6 +258,15 @@ export async function sweepCommand(args: SweepArgs, argv: readonly string[]): Pr
   }
   console.log(`report: robo-train report ${name}${dbPath === DEFAULT_TRAIN_CONFIG.db ? '' : ` --db ${dbPath}`}`);
   return EXIT.ok;
+}
+
+/** A cell on its own emulated robot: the cell's seed seeds the device's sensor noise too. */
+async function emulatedCell(spec: EmulatorSpec, cell: SweepCell): Promise<PreparedCell> {
+  const robot = await EmulatedRobot.start(spec, cell.config.seed);
+  return {
+    args: cell.args.map((arg) => (arg === `--port=${EMULATED_PORT}` ? `--port=${robot.hostPath}` : arg)),
+    release: () => robot.close(),
+  };
 }
 
 /**

@@ -57,7 +57,7 @@ export function questionContrasts(groups: readonly (readonly ConfigurationSummar
 }
 
 /** Holm over the tests that could be estimated; null stays null (it is no member of the family). */
-function corrected(tests: readonly (Test | null)[], alpha: number): (Verdict | null)[] {
+export function corrected(tests: readonly (Test | null)[], alpha: number): (Verdict | null)[] {
   const estimated = tests.filter((test): test is Test => test !== null);
   const verdicts = holmCorrection(estimated, alpha);
   let at = 0;

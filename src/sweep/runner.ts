@@ -21,6 +21,16 @@ export interface CellRunnerOptions {
   skipped: number;
   /** Their durations, for the first estimate of the time left [s]. */
   priorDurationsS: readonly number[];
+  /**
+   * Readies what a cell needs before it starts (an emulated robot) and returns the cell's arguments
+   * with it in place; `release` is awaited after the cell's process has ended, whatever its end.
+   */
+  prepare?: (cell: SweepCell) => Promise<PreparedCell>;
+}
+
+export interface PreparedCell {
+  args: string[];
+  release(): Promise<void>;
 }
 
 export interface CellRunnerIo {
@@ -31,7 +41,8 @@ export interface CellRunnerIo {
 
 interface Running {
   cell: SweepCell;
-  child: ChildProcess;
+  /** Null while the cell is being prepared. */
+  child: ChildProcess | null;
   startedMs: number;
 }
 
@@ -72,7 +83,7 @@ export async function runCells(
     };
   };
   const interruptAll = (): void => {
-    for (const entry of running) signal(entry.child, 'SIGINT');
+    for (const entry of running) if (entry.child) signal(entry.child, 'SIGINT');
   };
   stop.addEventListener('abort', interruptAll);
   force.addEventListener('abort', interruptAll);
@@ -88,15 +99,10 @@ export async function runCells(
         if (running.size === 0) resolveAll();
       };
       const start = (cell: SweepCell): void => {
-        const child = spawn(process.execPath, [options.bin, ...cell.args], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-        const entry: Running = { cell, child, startedMs: performance.now() };
+        const entry: Running = { cell, child: null, startedMs: performance.now() };
         running.add(entry);
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (chunk: Buffer) => (stdout = (stdout + chunk.toString()).slice(-TAIL_CHARS)));
-        child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-TAIL_CHARS)));
         let ended = false;
-        const end = (code: number | null, error?: Error): void => {
+        const end = (code: number | null, stdout: string, stderr: string, error?: Error): void => {
           if (ended) return;
           ended = true;
           running.delete(entry);
@@ -112,8 +118,37 @@ export async function runCells(
           launch();
           io.cellEnded(outcome, snapshot());
         };
-        child.on('error', (error) => end(null, error));
-        child.on('close', (code) => end(code));
+        const spawnCell = (args: readonly string[], release: () => Promise<void>): void => {
+          const child = spawn(process.execPath, [options.bin, ...args], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+          entry.child = child;
+          let stdout = '';
+          let stderr = '';
+          child.stdout.on('data', (chunk: Buffer) => (stdout = (stdout + chunk.toString()).slice(-TAIL_CHARS)));
+          child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-TAIL_CHARS)));
+          let closed = false;
+          const close = (code: number | null, error?: Error): void => {
+            if (closed) return;
+            closed = true;
+            void release().then(
+              () => end(code, stdout, stderr, error),
+              (releaseError: Error) => end(code, stdout, stderr, error ?? releaseError),
+            );
+          };
+          child.on('error', (error) => close(null, error));
+          child.on('close', (code) => close(code));
+        };
+        if (!options.prepare) {
+          spawnCell(cell.args, async () => {});
+          return;
+        }
+        options.prepare(cell).then(
+          async (prepared) => {
+            if (!stop.aborted) return spawnCell(prepared.args, () => prepared.release());
+            await prepared.release().catch(() => {});
+            end(null, '', '');
+          },
+          (error: Error) => end(null, '', '', error),
+        );
       };
       launch();
       io.progress(snapshot());

@@ -43,6 +43,9 @@ export function finishedCells(runs: readonly SweepRunRow[]): Map<string, SweepRu
 
 /** Options that may differ between invocations of one sweep without changing what a cell learns. */
 const INCIDENTAL: ReadonlySet<OptionKey> = new Set<OptionKey>([
+  // Where the robot is plugged in (an emulated robot's pseudo-terminal is new for every cell); --robot says which robot.
+  'port',
+  'mqtt',
   'db',
   'quiet',
   'resume',
