@@ -3,7 +3,7 @@
 // skipped, so an interrupted study continues where it stopped), then writes the report and the
 // document. Run after a build (`npm run build`).
 //
-//   node scripts/study.mjs [--twins pendulum,sim-reacher,arm,arm-absolute] [--seeds 10] [--jobs N]
+//   node scripts/study.mjs [--twins pendulum,sim-reacher,arm,arm-absolute,furuta,arm-robot] [--seeds 10] [--jobs N]
 //                          [--db logs/study.db] [--doc docs/study.md] [--archive docs/study-data] [--report-only] [--dry-run] [--quick]
 //
 // --archive DIR: every sweep imports its archive DIR/<sweep>.jsonl.gz first and writes it after each
@@ -42,29 +42,33 @@ const budget = (task, steps, evalEvery) => [
   '10',
 ];
 
-const ARM = budget('reach', 30000, 60);
-
 /**
- * Per twin: the task and the training budget of every cell. Pendulum: 15k steps (every noisy
- * configuration has plateaued by then). Arms: reach, with the reacher's learning rate.
+ * Per twin: the task and the training budget of every cell, with five evaluation rounds over it.
+ * Pendulum: 15k steps (75 episodes; every noisy configuration of the first edition had plateaued by
+ * then). Arms: reach with the reacher's learning rate, 20k steps (200 episodes). Furuta (500-step
+ * episodes, effort control): 50k steps (100 episodes); pilots (1-2 seeds) plateaued from 35-45k with
+ * gSDE k = 8, and reached that level near 50k with gSDE once per episode. The learning curves in the
+ * document show whether each twin's budget plateaued.
  */
+const ARM = budget('reach', 20000, 40);
 const TWINS = {
   pendulum: budget('swingup', 15000, 15),
+  'sim-reacher': budget('reach', 15000, 30),
   // The arm in its calibration's action mode (delta) and with absolute targets: the issue's comparison of both.
   arm: ARM,
   'arm-absolute': [...ARM, '--action', 'absolute'],
-  'sim-reacher': budget('reach', 15000, 30),
-  // Furuta (500-step episodes, effort control): 80k steps; pilots (1-2 seeds) plateaued from 35-50k with gSDE k = 8, only
-  // after 50k with gSDE once per episode. About 3 ms of CPU per step (learning and evaluation included).
-  furuta: budget('furuta', 80000, 32),
+  furuta: budget('furuta', 50000, 20),
 };
 
 /**
- * The preset each twin runs. The four questions' grid (37 configurations × 10 seeds) on the pendulum
- * only: on two cores the whole study must fit 6 hours (measured: about 3.7 ms of CPU per step on the
- * pendulum, 4.4 ms on the reacher, 4.8 ms on the arm, learning included: 370 pendulum cells of 15,000
- * steps take about 5.7 core-hours, the 150 other cells about 4.9, together about 5 h 20 min on two cores). The other twins run the key configurations (Gaussian k = 1,
- * gSDE k = 8, adaptive parameter noise once per episode, no noise, no noise trained every 8 steps).
+ * The preset each twin runs: the four questions' grid (37 configurations) on the pendulum, the key
+ * configurations (Gaussian k = 1, gSDE k = 8, adaptive parameter noise once per episode, no noise)
+ * on the reacher and the arm in both action modes, and the intervals as shares of the episode on
+ * furuta (7 configurations). The whole study must fit 6 hours on two cores. CPU per step, learning
+ * and evaluation included, measured on a quiet machine: 3.7 ms on the pendulum, 4.4 ms on the
+ * reacher, 4.8 ms on the arm; furuta 2.5-3 ms measured under load. At 10 seeds: pendulum 370 cells,
+ * 5.7 core-hours; reacher 40 cells, 0.7; arm 40 + 40 cells, 2.1; furuta 70 cells, about 2.4: about
+ * 11 core-hours, 5 h 30 min on two cores, and the robot next to its twin (below) about 30 minutes.
  */
 const PRESET = { pendulum: 'study', 'sim-reacher': 'key', arm: 'key', 'arm-absolute': 'key', furuta: 'key-intervals' };
 
@@ -80,20 +84,19 @@ const SIM = { 'arm-absolute': 'arm' };
  * the twin at the same budget, in wall time (`--realtime`, so that its learner also runs in a worker),
  * and the report gives robot − twin per configuration and metric (`--pair`).
  *
- * Budget, measured with 8,000 steps, 5 cells at a time on 2 cores shared with other work (load
+ * Budget: measured with 8,000 steps, 5 cells at a time on 2 cores shared with other work (load
  * average 18): 4.1 to 4.4 s per 100-step episode (2 s of control at 50 Hz, the rest homing), about
- * 35 s to start a cell, 6.3 to 7.3 min per cell, 83 s of CPU per cell. At 6,000 steps and one final
- * evaluation of 10 episodes a cell takes about 5.6 min, so that 40 cells run in about 45 minutes (the
- * key preset's 50 in about 56). The twin in wall time, measured at 6,000 steps, 5 at a time: 4 to 5 min
- * per cell (its learner, not the 2 s episodes, sets the pace), 36 s of CPU; 50 cells in about 52 min.
- * Not in --quick: even a few hundred steps per cell add minutes.
+ * 35 s to start a cell, 83 s of CPU per cell; the twin in wall time at 6,000 steps: its learner, not
+ * the 2 s episodes, sets the pace (4 to 5 min per cell, 36 s of CPU). At 4,000 steps (enough for the
+ * gap in smoothness and wear, not for a plateau) and 6 cells at a time, the 40 robot cells take about
+ * 25 minutes and their 40 twins about 20. Not in --quick: even a few hundred steps per cell add minutes.
  */
 const ROBOT_STUDIES = {
   'arm-robot': {
     robot: 'arm',
     deviceArgs: '--wear-servo sts3215 --latency-ticks 1 --position-noise-rad 0.001 --velocity-noise-rad-s 0.05',
-    flags: budget('reach', 6000, 60),
-    jobs: '5',
+    flags: budget('reach', 4000, 40),
+    jobs: '6',
   },
 };
 
@@ -122,7 +125,7 @@ const { values } = parseArgs({
   },
 });
 const quick = values.quick;
-values.twins ??= quick ? 'pendulum' : 'pendulum,sim-reacher,arm,arm-absolute,arm-robot';
+values.twins ??= quick ? 'pendulum' : 'pendulum,sim-reacher,arm,arm-absolute,furuta,arm-robot';
 // Ten seeds: the report computes no interval below that (src/report/stats.ts, MIN_RUNS_FOR_CI).
 values.seeds ??= quick ? '2' : '10';
 values.db ??= quick ? 'logs/study-quick/study.db' : 'logs/study.db';
