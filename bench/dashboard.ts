@@ -15,7 +15,7 @@
  *   wall time, with 0, 1, 2 and 4 pages open on the run; `first_viewer_ms_per_s` is what the first
  *   page adds (it starts the live feed), `per_viewer_ms_per_s` the slope over 1, 2 and 4 pages.
  * - `page_memory`: one live page's JS heap (Chromium's own figure) sampled while its traces grow:
- *   first, largest and last. Flat when the traces' window slides.
+ *   first, largest, last, and the largest of each half (a leak raises the second half's). Flat when the traces' window slides.
  *
  * Environment: `DASHBOARD_BENCH_WINDOW_S` (each tick window, default 20 s), `DASHBOARD_BENCH_PAIRS`
  * (pairs of windows, default 3), `DASHBOARD_BENCH_SETTLE_S` (after a browser starts or stops, before
@@ -280,6 +280,9 @@ async function* serverCpuAndMemory(
       first_mb: round(heap[0] / 2 ** 20),
       max_mb: round(Math.max(...heap) / 2 ** 20),
       last_mb: round(heap.at(-1)! / 2 ** 20),
+      // A leak raises the heap's peaks between collections: the second half's above the first's.
+      first_half_max_mb: round(Math.max(...heap.slice(0, heap.length >> 1)) / 2 ** 20),
+      second_half_max_mb: round(Math.max(...heap.slice(heap.length >> 1)) / 2 ** 20),
       trace_points: await page.evaluate<number>(`Number(document.querySelector('#traces figure')?.dataset.points ?? 0)`),
     };
   } finally {
