@@ -26,34 +26,41 @@ export interface Contrast {
 /**
  * Every pair of configurations within each matched group of one question, on return and on raw
  * continuity cost. The family that Holm's correction spans is one question on one sweep and one
- * metric: all its paired differences are corrected together at family-wise error rate
- * 1 − `bootstrap.confidence`, and all its probabilities of improvement likewise (two readings of the
- * same comparisons, each with its own family). Test i of a family resamples with seed
- * `bootstrap.seed + i`, so that the report is reproducible.
+ * metric (`contrastFamily`).
  *
  * `groups` [groups][configurations] → contrasts, metric by metric, group by group, pairs in table order.
  */
 export function questionContrasts(groups: readonly (readonly ConfigurationSummary[])[], bootstrap: BootstrapOptions): Contrast[] {
+  const pairs = groups.flatMap((group) => group.flatMap((a, i) => group.slice(i + 1).map((b) => [a, b] as const)));
+  return (Object.keys(SERIES) as ContrastMetric[]).flatMap((metric) => contrastFamily(pairs, metric, bootstrap));
+}
+
+/**
+ * One family of contrasts on one metric: all its paired differences are corrected together at
+ * family-wise error rate 1 − `bootstrap.confidence`, and all its probabilities of improvement
+ * likewise (two readings of the same comparisons, each with its own family). Test i of a family
+ * resamples with seed `bootstrap.seed + i`, so that the report is reproducible.
+ */
+export function contrastFamily(
+  pairs: readonly (readonly [ConfigurationSummary, ConfigurationSummary])[],
+  metric: ContrastMetric,
+  bootstrap: BootstrapOptions,
+): Contrast[] {
   const alpha = 1 - bootstrap.confidence;
-  const out: Contrast[] = [];
-  for (const metric of Object.keys(SERIES) as ContrastMetric[]) {
-    const series = SERIES[metric];
-    const pairs = groups.flatMap((group) => group.flatMap((a, i) => group.slice(i + 1).map((b) => [a, b] as const)));
-    const finite = (summary: ConfigurationSummary): number[] => [...series(summary).values()].filter((value) => Number.isFinite(value));
-    const differences = pairs.map(([a, b], i) =>
-      pairedDifferenceTest(series(a), series(b), { reps: bootstrap.reps, seed: bootstrap.seed + i }),
-    );
-    const improvements = pairs.map(([a, b], i) =>
-      improvementTest([finite(a)], [finite(b)], { reps: bootstrap.reps, seed: bootstrap.seed + pairs.length + i }),
-    );
-    const differenceVerdicts = corrected(differences, alpha);
-    const improvementVerdicts = corrected(improvements, alpha);
-    pairs.forEach(([a, b], i) => {
-      const matched = [...series(a).keys()].filter((seed) => Number.isFinite(series(a).get(seed)) && Number.isFinite(series(b).get(seed)));
-      out.push({ a, b, metric, pairs: matched.length, difference: differenceVerdicts[i], improvement: improvementVerdicts[i] });
-    });
-  }
-  return out;
+  const series = SERIES[metric];
+  const finite = (summary: ConfigurationSummary): number[] => [...series(summary).values()].filter((value) => Number.isFinite(value));
+  const differences = pairs.map(([a, b], i) =>
+    pairedDifferenceTest(series(a), series(b), { reps: bootstrap.reps, seed: bootstrap.seed + i }),
+  );
+  const improvements = pairs.map(([a, b], i) =>
+    improvementTest([finite(a)], [finite(b)], { reps: bootstrap.reps, seed: bootstrap.seed + pairs.length + i }),
+  );
+  const differenceVerdicts = corrected(differences, alpha);
+  const improvementVerdicts = corrected(improvements, alpha);
+  return pairs.map(([a, b], i) => {
+    const matched = [...series(a).keys()].filter((seed) => Number.isFinite(series(a).get(seed)) && Number.isFinite(series(b).get(seed)));
+    return { a, b, metric, pairs: matched.length, difference: differenceVerdicts[i], improvement: improvementVerdicts[i] };
+  });
 }
 
 /** Holm over the tests that could be estimated; null stays null (it is no member of the family). */

@@ -3,11 +3,23 @@ import { dirname, join, relative } from 'node:path';
 import { readManifest } from '../sweep/store.js';
 import { formatDuration } from '../sweep/progress.js';
 import type { ConfigurationSummary } from './aggregate.js';
+import { PUBLISHED_CLAIMS, testClaims, type ClaimResult } from './claims.js';
 import { compareWithPublished, type Comparison } from './compare.js';
 import { decidingVerdict, higherOf, questionContrasts, type Contrast } from './contrasts.js';
 import { CONTINUITY_DEFINITION } from './definitions.js';
 import { MIN_RUNS_FOR_CI, paretoFront, type BootstrapOptions } from './stats.js';
-import { contrastNotes, contrastTable, formatIqm, formatNumber, learningNotes, learningTable, markdownTable } from './tables.js';
+import {
+  claimNotes,
+  claimTable,
+  claimTally,
+  contrastNotes,
+  contrastTable,
+  formatIqm,
+  formatNumber,
+  learningNotes,
+  learningTable,
+  markdownTable,
+} from './tables.js';
 import type { PlotKind, SweepReport } from './write.js';
 
 /** The study's four questions, each answered by the configurations that differ only in these options. */
@@ -60,6 +72,7 @@ export function writeStudyDocument(path: string, reports: readonly SweepReport[]
   const base = dirname(path);
   const { reps } = options.bootstrap;
   const contrastsOf = contrastCache(options.bootstrap);
+  const claims = new Map(reports.map((report) => [report, testClaims(report.summaries, options.bootstrap)]));
   const lines: string[] = [
     '# The study: exploration ablations in simulation',
     '',
@@ -84,8 +97,9 @@ export function writeStudyDocument(path: string, reports: readonly SweepReport[]
     ...reports.map((report) => budgetRow(options.db, report)),
     '',
     ...answersInBrief(reports, contrastsOf),
+    ...claimsInBrief(reports, claims),
   ];
-  for (const report of reports) lines.push(...sweepSection(report, base, contrastsOf, options.bootstrap));
+  for (const report of reports) lines.push(...sweepSection(report, base, contrastsOf, claims.get(report)!, options.bootstrap));
   mkdirSync(base, { recursive: true });
   writeFileSync(path, `${lines.join('\n')}\n`);
 }
@@ -111,6 +125,24 @@ function answersInBrief(reports: readonly SweepReport[], contrastsOf: ContrastsO
     }
     lines.push('');
   }
+  return lines;
+}
+
+/** Per sweep, how the published claims it can check fared, naming those its runs contradict. */
+function claimsInBrief(reports: readonly SweepReport[], claims: ReadonlyMap<SweepReport, ClaimResult[]>): string[] {
+  const lines = [
+    '**Against the published claims.** Each claim of Plappert et al., the gSDE paper, the draft post and the pink-noise paper that a sweep can check, written down with its direction before the results (the tables under each sweep):',
+    '',
+  ];
+  for (const report of reports) {
+    const results = claims.get(report)!;
+    const contradicted = results.filter((result) => result.outcome === 'contradicts');
+    const named = contradicted.map((result) => `${result.claim.source}: ${result.claim.says}`).join('; ');
+    lines.push(
+      `- *${report.robot}* (${report.sweep}): ${claimTally(results)}.${contradicted.length > 0 ? ` Contradicted: ${named}.` : ''}`,
+    );
+  }
+  lines.push('');
   return lines;
 }
 
@@ -142,7 +174,13 @@ function budgetRow(db: string, report: SweepReport): string {
   return `| ${report.sweep} | ${report.robot} | ${report.task} | ${report.runs.length} | ${report.summaries.length} | ${seeds} | ${steps} | ${formatDuration(cpuS)} | ${wallS === undefined ? '-' : formatDuration(wallS)} | ${jobs} |`;
 }
 
-function sweepSection(report: SweepReport, base: string, contrastsOf: ContrastsOf, bootstrap: BootstrapOptions): string[] {
+function sweepSection(
+  report: SweepReport,
+  base: string,
+  contrastsOf: ContrastsOf,
+  claims: readonly ClaimResult[],
+  bootstrap: BootstrapOptions,
+): string[] {
   const image = (kind: PlotKind, alt: string): string[] => {
     const plot = report.plots.find((candidate) => candidate.kind === kind);
     if (!plot) return [];
@@ -170,6 +208,9 @@ function sweepSection(report: SweepReport, base: string, contrastsOf: ContrastsO
     if (question.plot) lines.push(...image(question.plot, `${question.title} on ${report.robot}`));
   }
   lines.push(...comparisonSection(compareWithPublished(report.summaries)));
+  lines.push('### Against the published claims', '');
+  if (claims.some((result) => result.contrast !== null)) lines.push(claimTable(claims), '', claimNotes(bootstrap.confidence), '');
+  else lines.push('This sweep has no pair of configurations that a published claim compares.', '');
   lines.push('### Learning curves', '', ...image('learning-curves', `learning curves on ${report.robot}`));
   lines.push('### Parameter noise: σ and d over training', '', ...image('param-noise', `parameter noise σ and d on ${report.robot}`));
   lines.push(learningNotes(report.summaries), '');
@@ -277,6 +318,7 @@ export function methodSection(reps: number): string[] {
     '- Twins and presets: the four questions (`--preset study`, 37 configurations) on the pendulum; the key configurations (`--preset key`: Gaussian k = 1, gSDE k = 8, adaptive parameter noise once per episode, no noise) on the sim-reacher and on the arm in both action modes (`--action delta`, a velocity reference the target follows inside the acceleration and jerk limits; `--action absolute`, joint position targets). On the furuta pendulum (effort control, 500-step episodes: where the interval should matter), the intervals as shares of the episode (`--preset key-intervals`: gSDE at k = 1, 8, episode/16, episode/4 and once per episode, Gaussian k = 1, no noise). Budgets: 15,000 steps on the pendulum and the reacher, 20,000 on the arm, 50,000 on furuta, with five evaluation rounds each; the learning curves show whether they plateaued. 10 seeds per configuration, seeds matched across configurations.',
     '- The robot next to its twin: the key configurations on the arm emulated over the hardware path (`robo-train sweep --emulate`: a `sim-device` per cell on a pseudo-terminal, firmware protocol, wall-time pacing, homing between episodes, STS3215 current and temperature, a command one period late and noisier sensors than on the twin) and on the twin in wall time at the same budget (4,000 steps), paired run for run (same configuration and seed); the gap robot − twin per metric with Holm-corrected bootstrap intervals across configurations.',
     '- Pre-registered contrasts, per question, within matched groups (configurations equal in every other option): 1. layer norm on against off, at fixed σ (σ₀ = 0.1), at adaptive σ, and for gSDE k = 8; 2. adaptive σ (initial σ₀ = 0.1, target distances δ = 0.05, 0.1, 0.2, 0.4) against fixed σ (0.05, 0.1, 0.2, 0.4), all once per episode; 3. k = 1, 2, …, 64 and once per episode for adaptive parameter noise and gSDE, and k = 1, 8 and once per episode for Gaussian, OU and pink noise; 4. return against raw continuity cost over every configuration (Pareto front), gSDE against parameter noise compared at equal continuity.',
+    `- Published claims, pre-registered: ${PUBLISHED_CLAIMS.length} statements of Plappert et al. (layer norm at fixed σ, adaptive σ, parameter against action noise), the gSDE paper (its figure's orderings of continuity and return), the draft post (the interval makes noise smooth; training every 8 steps explores) and Eberhard et al. (pink noise against white and OU noise), each as two configurations, a metric and the direction the source reports; each sweep tests those it has both sides of, corrected as one Holm family per metric, and says "agrees", "contradicts" or "no difference established".`,
     '- Return: the mean return of the final evaluation round (deterministic policy, 10 episodes) when the runs evaluated, else the mean return of the last 10 % of training episodes; every table says which. Training return area: the area under the training-return curve divided by the budget, what exploring cost while learning. Steps to threshold: training steps until the mean of the last 5 training returns first reached the median final return of the sweep.',
     `- Continuity cost: ${CONTINUITY_DEFINITION} Of the policy's raw actions (the gSDE paper's measure) and of the applied commands (after the safety layer); a run's value is its mean over complete training episodes. Mean squared jerk and the high-frequency share of the applied commands, and the mean |exploration noise| (|exploratory − deterministic action|), so that smoothness is compared at equal exploration size. For parameter noise, σ and the action distance d over training are plotted.`,
     '- Interventions: training steps whose command the safety layer changed, in %. With absolute joint position targets the velocity, acceleration and jerk limits shape nearly every command (the applied continuity is then that of the limited motion); in delta mode the limits catch outliers only.',

@@ -1,4 +1,5 @@
 import { THRESHOLD_WINDOW, type ConfigurationSummary, type MetricSummary } from './aggregate.js';
+import type { ClaimOutcome, ClaimResult } from './claims.js';
 import { decidingVerdict, higherOf, type Contrast } from './contrasts.js';
 import { CONTINUITY_DEFINITION } from './definitions.js';
 import type { Verdict } from './inference.js';
@@ -227,4 +228,66 @@ export function contrastNotes(bootstrapReps: number, confidence: number): string
     '- Verdict: from a − b where the seeds match, else from P(a > b). "No difference established" means the corrected interval includes the null value: it is not evidence that the two are equal.',
     `- Intervals need at least ${MIN_RUNS_FOR_CI} runs per configuration (matched seeds for a − b); with fewer they are not estimated. A bootstrap interval at coverage 1 − α/r uses the α/(2r) quantile of the resamples: with many contrasts, raise --reps so that enough resamples lie beyond it.`,
   ].join('\n');
+}
+
+const CLAIM_HEADERS = [
+  'source',
+  'claim',
+  'a',
+  'b',
+  'metric',
+  'source says a is',
+  'a − b: mean [CI] at coverage',
+  'P(a > b) [CI] at coverage',
+  'here',
+];
+
+/** The published claims a sweep can check, with what its runs say of each (`claimNotes` explains it). */
+export function claimTable(results: readonly ClaimResult[]): string {
+  const rows = results
+    .filter((result) => result.contrast !== null)
+    .map(({ claim, contrast, outcome }) => [
+      claim.source,
+      claim.says,
+      `\`${contrast!.a.label}\``,
+      `\`${contrast!.b.label}\``,
+      claim.metric,
+      claim.expected,
+      formatVerdict(contrast!.difference),
+      formatVerdict(contrast!.improvement),
+      `**${outcome}**`,
+    ]);
+  return [
+    `| ${CLAIM_HEADERS.join(' | ')} |`,
+    `|${CLAIM_HEADERS.map((_, column) => (column === 6 || column === 7 ? '---:' : '---')).join('|')}|`,
+    ...rows.map((row) => `| ${row.map((cell) => cell.replace(/\|/g, '\\|')).join(' | ')} |`),
+  ].join('\n');
+}
+
+/** What the claim table means. */
+export function claimNotes(confidence: number): string {
+  const alpha = Number((1 - confidence).toPrecision(4));
+  return [
+    "- The claims were written down, with their direction, before the study's results were read (src/report/claims.ts). Each compares two configurations of this sweep that differ only in what the claim names.",
+    `- The claims on one metric form one Holm family on this sweep (family-wise error rate ${alpha}), tested as the contrasts of the questions are. "agrees": the corrected interval excludes no difference, on the side the source reports; "contradicts": on the other side; "no difference established": the interval includes no difference, which neither confirms nor refutes the claim at this sample size.`,
+  ].join('\n');
+}
+
+/** How each checked outcome is counted in words: [one, several]. */
+const TALLY_WORDS: Record<Exclude<ClaimOutcome, 'not in this sweep'>, readonly [string, string]> = {
+  agrees: ['agrees', 'agree'],
+  contradicts: ['contradicts', 'contradict'],
+  'no difference established': ['with no difference established', 'with no difference established'],
+  'not estimated': ['not estimated', 'not estimated'],
+};
+
+/** `2 agree, 1 contradicts, 3 with no difference established (of 6 claims checked)` over the claims a sweep can check. */
+export function claimTally(results: readonly ClaimResult[]): string {
+  const checked = results.filter((result) => result.outcome !== 'not in this sweep');
+  if (checked.length === 0) return 'none of the published claims can be checked on this sweep';
+  const counts = (Object.keys(TALLY_WORDS) as (keyof typeof TALLY_WORDS)[])
+    .map((outcome) => [outcome, checked.filter((result) => result.outcome === outcome).length] as const)
+    .filter(([, count]) => count > 0)
+    .map(([outcome, count]) => `${count} ${TALLY_WORDS[outcome][count === 1 ? 0 : 1]}`);
+  return `${counts.join(', ')} (of ${checked.length} claim${checked.length === 1 ? '' : 's'} checked)`;
 }

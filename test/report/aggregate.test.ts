@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { learningCurves, summariseConfigurations } from '../../src/report/aggregate.js';
 import { compareWithPublished } from '../../src/report/compare.js';
-import { runFigures, type EpisodeRow, type RunFigures } from '../../src/report/data.js';
+import { runFigures, type EpisodeRow } from '../../src/report/data.js';
 import { questionContrasts } from '../../src/report/contrasts.js';
 import { matchedGroups } from '../../src/report/doc.js';
 import { episodePosition, paretoSpec } from '../../src/report/plots.js';
 import { contrastTable, contrastVerdict, csvTable, markdownTable } from '../../src/report/tables.js';
+import { run } from './support.js';
 
 function episode(index: number, fields: Partial<EpisodeRow>): EpisodeRow {
   return {
@@ -84,44 +85,6 @@ describe('one run: final return, continuity, interventions', () => {
     ]);
   });
 });
-
-function run(
-  configuration: string,
-  seed: number,
-  finalReturn: number,
-  rawContinuity: number,
-  options: Record<string, unknown>,
-): RunFigures {
-  return {
-    sweep: 's',
-    runId: seed,
-    cell: `${configuration ? `${configuration};` : ''}seed=${seed}`,
-    configuration,
-    seed,
-    robot: 'pendulum',
-    task: 'swingup',
-    episodeSteps: 200,
-    intervalSteps: Number(options['interval'] ?? 1),
-    options: { noise: 'gaussian', interval: 1, ...options },
-    steps: 1000,
-    seconds: 10,
-    finalReturn,
-    returnSource: 'training',
-    returnEpisodes: 1,
-    rawContinuity,
-    appliedContinuity: rawContinuity / 2,
-    interventionsPct: 0,
-    meanSquaredJerk: rawContinuity * 10,
-    highFrequencyShare: 0.1,
-    meanAbsNoise: 0.2,
-    trainingReturnArea: finalReturn - 5,
-    paramNoise: [],
-    curve: [
-      { steps: 500, return: finalReturn - 10 },
-      { steps: 1000, return: finalReturn },
-    ],
-  };
-}
 
 describe('over seeds', () => {
   const runs = [

@@ -199,6 +199,12 @@ describe('robo-train report on a small real sweep', () => {
       /## Answers in brief[\s\S]*\*\*3\. Sampling interval\.\*\*[^\n]*\n\n- \*sim-reacher\*: `gsde`: return[^\n]*; continuity cost/,
     );
     assert.match(text, /### Comparison with the published figure/);
+    // gSDE every step and once per episode: no published claim compares these two.
+    assert.match(
+      text,
+      /\*\*Against the published claims\.\*\*[^\n]*\n\n- \*sim-reacher\* \(small\): none of the published claims can be checked on this sweep\./,
+    );
+    assert.match(text, /### Against the published claims\n\nThis sweep has no pair of configurations that a published claim compares\./);
     const images = [...text.matchAll(/!\[[^\]]*\]\(([^)]+)\)/g)].map((match) => match[1]);
     assert.ok(images.includes('study/small/interval.png') && images.includes('study/small/pareto.png'), images.join(' '));
     for (const image of images) assert.ok(existsSync(join(dirname(doc), image)), image);
