@@ -52,6 +52,11 @@ export interface ConfigurationSummary {
   interventionsPct: MetricSummary;
   /** Mean training return over the budget (area under the training-return curve / steps). */
   trainingReturnArea: MetricSummary;
+  /**
+   * The last evaluation round's return minus the one before (the gain over the last evaluation period,
+   * a fifth of the study's budgets): near 0 when the run had plateaued; NaN below two rounds.
+   */
+  lastRoundGain: MetricSummary;
   /** Training steps until the return first reached the sweep's threshold; n counts the runs that reached it. */
   stepsToThreshold: MetricSummary;
   /** The sweep's threshold: the median final return of all its runs (`sweepThreshold`). */
@@ -121,6 +126,7 @@ export function summariseConfigurations(runs: readonly RunFigures[], bootstrap: 
       appliedContinuity: over((run) => run.appliedContinuity),
       interventionsPct: over((run) => run.interventionsPct),
       trainingReturnArea: over((run) => run.trainingReturnArea),
+      lastRoundGain: over(lastRoundGain),
       stepsToThreshold: over((run) => stepsToThreshold(run, thresholds.get(first.sweep)!)),
       threshold: thresholds.get(first.sweep)!,
       meanSquaredJerk: over((run) => run.meanSquaredJerk),
@@ -134,6 +140,12 @@ export function summariseConfigurations(runs: readonly RunFigures[], bootstrap: 
       runSeconds: group.reduce((sum, run) => sum + (Number.isFinite(run.seconds) ? run.seconds : 0), 0),
     };
   });
+}
+
+/** The last evaluation round's return minus the one before; NaN when the run evaluated fewer than twice. */
+export function lastRoundGain(run: RunFigures): number {
+  const rounds = run.evaluations;
+  return rounds.length < 2 ? Number.NaN : rounds[rounds.length - 1].return - rounds[rounds.length - 2].return;
 }
 
 /** Training episodes the return is averaged over when it is compared with the threshold. */

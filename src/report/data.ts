@@ -64,6 +64,8 @@ export interface RunFigures {
   trainingReturnArea: number;
   /** Returns of complete training episodes against training steps. */
   curve: CurvePoint[];
+  /** Each evaluation round's mean return against the training steps taken before it (the evaluation curve). */
+  evaluations: CurvePoint[];
   /** Parameter noise: σ and the action distance d at the end of each training episode (empty for other noise). */
   paramNoise: ParamNoisePoint[];
 }
@@ -158,40 +160,45 @@ export function runFigures(
   | 'meanAbsNoise'
   | 'trainingReturnArea'
   | 'curve'
+  | 'evaluations'
   | 'paramNoise'
 > | null {
   const training = episodes.filter((episode) => episode.evaluation === 0);
   const complete = training.filter((episode) => COMPLETE.has(episode.termination ?? '') && episode.return !== null);
   if (complete.length === 0) return null;
-  const finalEvaluation: EpisodeRow[] = [];
-  for (let i = episodes.length - 1; i >= 0; i--) {
-    const episode = episodes[i];
-    if (episode.evaluation === 0) {
-      if (finalEvaluation.length > 0) break;
-      continue;
-    }
-    if (COMPLETE.has(episode.termination ?? '') && episode.return !== null) finalEvaluation.push(episode);
-  }
-  const lastShare = complete.slice(complete.length - Math.max(1, Math.ceil(FINAL_TRAINING_SHARE * complete.length)));
-  const finalEpisodes = finalEvaluation.length > 0 ? finalEvaluation : lastShare;
   const steps = training.reduce((sum, episode) => sum + episode.steps, 0);
   const clipped = training.reduce((sum, episode) => sum + episode.safety_clipped_steps, 0);
   let stepsSoFar = 0;
   const curve: CurvePoint[] = [];
   const paramNoise: ParamNoisePoint[] = [];
-  for (const episode of training) {
+  // Evaluation rounds: runs of consecutive evaluation episodes, each at the training steps taken before it.
+  const rounds: { steps: number; returns: number[] }[] = [];
+  let inRound = false;
+  for (const episode of episodes) {
+    const ended = COMPLETE.has(episode.termination ?? '') && episode.return !== null;
+    if (episode.evaluation !== 0) {
+      if (!inRound) rounds.push({ steps: stepsSoFar, returns: [] });
+      inRound = true;
+      if (ended) rounds.at(-1)!.returns.push(episode.return!);
+      continue;
+    }
+    inRound = false;
     stepsSoFar += episode.steps;
-    if (COMPLETE.has(episode.termination ?? '') && episode.return !== null) curve.push({ steps: stepsSoFar, return: episode.return });
+    if (ended) curve.push({ steps: stepsSoFar, return: episode.return! });
     if (episode.param_std !== null)
       paramNoise.push({ steps: stepsSoFar, std: episode.param_std, distance: episode.param_distance ?? Number.NaN });
   }
+  const evaluated = rounds.filter((round) => round.returns.length > 0);
+  const evaluations = evaluated.map((round) => ({ steps: round.steps, return: mean(round.returns) }));
+  const lastShare = complete.slice(complete.length - Math.max(1, Math.ceil(FINAL_TRAINING_SHARE * complete.length)));
+  const finalEpisodes = evaluated.length > 0 ? evaluated.at(-1)!.returns : lastShare.map((episode) => episode.return!);
   const completeSteps = complete.reduce((sum, episode) => sum + episode.steps, 0);
   const finite = (values: (number | null)[]): number[] =>
     values.filter((value): value is number => value !== null && Number.isFinite(value));
   return {
     steps,
-    finalReturn: mean(finalEpisodes.map((episode) => episode.return!)),
-    returnSource: finalEvaluation.length > 0 ? 'evaluation' : 'training',
+    finalReturn: mean(finalEpisodes),
+    returnSource: evaluated.length > 0 ? 'evaluation' : 'training',
     returnEpisodes: finalEpisodes.length,
     rawContinuity: mean(finite(complete.map((episode) => episode.raw_continuity_cost))),
     appliedContinuity: mean(finite(complete.map((episode) => episode.continuity_cost))),
@@ -202,6 +209,7 @@ export function runFigures(
     // Episodes of one task may end early (terminated): weighting by steps makes this the area under return-per-step.
     trainingReturnArea: complete.reduce((sum, episode) => sum + episode.return! * episode.steps, 0) / completeSteps,
     curve,
+    evaluations,
     paramNoise,
   };
 }

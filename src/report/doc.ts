@@ -98,6 +98,7 @@ export function writeStudyDocument(path: string, reports: readonly SweepReport[]
     '',
     ...answersInBrief(reports, contrastsOf),
     ...claimsInBrief(reports, claims),
+    ...plateauInBrief(reports),
   ];
   for (const report of reports) lines.push(...sweepSection(report, base, contrastsOf, claims.get(report)!, options.bootstrap));
   mkdirSync(base, { recursive: true });
@@ -141,6 +142,31 @@ function claimsInBrief(reports: readonly SweepReport[], claims: ReadonlyMap<Swee
     lines.push(
       `- *${report.robot}* (${report.sweep}): ${claimTally(results)}.${contradicted.length > 0 ? ` Contradicted: ${named}.` : ''}`,
     );
+  }
+  lines.push('');
+  return lines;
+}
+
+/**
+ * Per sweep, the configurations still improving when the budget ended: those whose last-round gain
+ * has a 95 % interval above 0. Each interval is a configuration's own (no correction across them), so
+ * the check leans toward "still climbing": a diagnostic of the budget, not a claim.
+ */
+function plateauInBrief(reports: readonly SweepReport[]): string[] {
+  const lines = [
+    '**Did the budgets plateau?** The gain of the last evaluation round over the one before (the last fifth of each budget; the learning tables and curves below):',
+    '',
+  ];
+  for (const report of reports) {
+    const estimated = report.summaries.filter((summary) => Number.isFinite(summary.lastRoundGain.ci.low));
+    const climbing = estimated.filter((summary) => summary.lastRoundGain.ci.low > 0);
+    const verdict =
+      estimated.length === 0
+        ? `not estimated (fewer than ${MIN_RUNS_FOR_CI} seeds, or fewer than two evaluation rounds)`
+        : climbing.length === 0
+          ? `no configuration's gain is established above 0 (${estimated.length} estimated): consistent with a plateau`
+          : `${climbing.length} of ${estimated.length} configurations were still improving: ${climbing.map((summary) => `\`${summary.label}\` (+${formatNumber(summary.lastRoundGain.iqm)})`).join(', ')}`;
+    lines.push(`- *${report.robot}* (${report.sweep}): ${verdict}.`);
   }
   lines.push('');
   return lines;
@@ -315,7 +341,7 @@ export function methodSection(reps: number): string[] {
     '- Learner: SAC. Unless a configuration says otherwise, the policy is trained once at the end of each episode with as many gradient steps as steps collected (`--train-every episode --gradient-steps -1`), so that exploration is the only difference between configurations.',
     '- Exploration: unstructured Gaussian noise; Ornstein–Uhlenbeck noise as Stable-Baselines3 runs it (started at 0 every episode, θ = 0.15, dt = 0.01); pink noise (Eberhard et al., "Pink Noise Is All You Need: Colored Noise Exploration in Deep Reinforcement Learning", ICLR 2023); generalised state-dependent exploration, gSDE (Raffin et al., "Smooth Exploration for Robotic Reinforcement Learning", CoRL 2021); parameter-space noise with adaptive σ and layer normalisation (Plappert et al., "Parameter Space Noise for Exploration", ICLR 2018). k is the number of steps a noise sample is kept (`--interval`; "ep": once per episode). It is also set as a share of the episode, `episode/N` ("ep/N" in the labels): N samples per episode, k = max(1, round(episode steps / N)), so that one setting means the same on tasks of different episode lengths; the tables give k in steps and as a share of the episode.',
     '- Baselines: no noise; no noise with the policy trained every 8 steps (`--train-every 8 --gradient-steps 8`); unstructured Gaussian noise resampled every step (the reference of normalised continuity).',
-    '- Twins and presets: the four questions (`--preset study`, 37 configurations) on the pendulum; the key configurations (`--preset key`: Gaussian k = 1, gSDE k = 8, adaptive parameter noise once per episode, no noise) on the sim-reacher and on the arm in both action modes (`--action delta`, a velocity reference the target follows inside the acceleration and jerk limits; `--action absolute`, joint position targets). On the furuta pendulum (effort control, 500-step episodes: where the interval should matter), the intervals as shares of the episode (`--preset key-intervals`: gSDE at k = 1, 8, episode/16, episode/4 and once per episode, Gaussian k = 1, no noise). Budgets: 15,000 steps on the pendulum and the reacher, 20,000 on the arm, 50,000 on furuta, with five evaluation rounds each; the learning curves show whether they plateaued. 10 seeds per configuration, seeds matched across configurations.',
+    '- Twins and presets: the four questions (`--preset study`, 37 configurations) on the pendulum; the key configurations (`--preset key`: Gaussian k = 1, gSDE k = 8, adaptive parameter noise once per episode, no noise) on the sim-reacher and on the arm in both action modes (`--action delta`, a velocity reference the target follows inside the acceleration and jerk limits; `--action absolute`, joint position targets). On the furuta pendulum (effort control, 500-step episodes: where the interval should matter), the intervals as shares of the episode (`--preset key-intervals`: gSDE at k = 1, 8, episode/16, episode/4 and once per episode, Gaussian k = 1, no noise). Budgets: 15,000 steps on the pendulum and the reacher, 20,000 on the arm, 50,000 on furuta, with five evaluation rounds each; the learning curves and the gain of the last evaluation round over the one before show whether they plateaued. 10 seeds per configuration, seeds matched across configurations.',
     '- The robot next to its twin: the key configurations on the arm emulated over the hardware path (`robo-train sweep --emulate`: a `sim-device` per cell on a pseudo-terminal, firmware protocol, wall-time pacing, homing between episodes, STS3215 current and temperature, a command one period late and noisier sensors than on the twin) and on the twin in wall time at the same budget (4,000 steps), paired run for run (same configuration and seed); the gap robot − twin per metric with Holm-corrected bootstrap intervals across configurations.',
     '- Pre-registered contrasts, per question, within matched groups (configurations equal in every other option): 1. layer norm on against off, at fixed σ (σ₀ = 0.1), at adaptive σ, and for gSDE k = 8; 2. adaptive σ (initial σ₀ = 0.1, target distances δ = 0.05, 0.1, 0.2, 0.4) against fixed σ (0.05, 0.1, 0.2, 0.4), all once per episode; 3. k = 1, 2, …, 64 and once per episode for adaptive parameter noise and gSDE, and k = 1, 8 and once per episode for Gaussian, OU and pink noise; 4. return against raw continuity cost over every configuration (Pareto front), gSDE against parameter noise compared at equal continuity.',
     `- Published claims, pre-registered: ${PUBLISHED_CLAIMS.length} statements of Plappert et al. (layer norm at fixed σ, adaptive σ, parameter against action noise), the gSDE paper (its figure's orderings of continuity and return), the draft post (the interval makes noise smooth; training every 8 steps explores) and Eberhard et al. (pink noise against white and OU noise), each as two configurations, a metric and the direction the source reports; each sweep tests those it has both sides of, corrected as one Holm family per metric, and says "agrees", "contradicts" or "no difference established".`,

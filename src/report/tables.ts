@@ -94,6 +94,7 @@ export function tableNotes(bootstrapReps: number): string {
 const LEARNING_HEADERS = [
   'configuration',
   'training return area: IQM [95 % CI]',
+  'last-round gain: IQM [95 % CI]',
   'steps to threshold: IQM [95 % CI] (runs that reached it)',
   'mean |noise|: IQM [95 % CI]',
   'mean squared jerk: IQM [95 % CI]',
@@ -105,6 +106,7 @@ export function learningTable(summaries: readonly ConfigurationSummary[]): strin
   const rows = summaries.map((summary) => [
     `\`${summary.label}\``,
     formatIqm(summary.trainingReturnArea),
+    formatIqm(summary.lastRoundGain),
     `${formatIqm(summary.stepsToThreshold)} (${summary.stepsToThreshold.n} of ${summary.seeds.length})`,
     formatIqm(summary.meanAbsNoise),
     formatIqm(summary.meanSquaredJerk),
@@ -122,6 +124,7 @@ export function learningNotes(summaries: readonly ConfigurationSummary[]): strin
   const threshold = summaries.length > 0 ? formatNumber(summaries[0].threshold) : '-';
   return [
     '- Training return area: the area under the training-return curve divided by the budget (the mean return per training step, exploration included): what exploring cost while learning, which the final deterministic return hides.',
+    '- Last-round gain: the return of the final evaluation round minus that of the round before (with five rounds, what the last fifth of the budget added): an interval around 0 is what a plateau looks like; one above 0 says the budget ended while the policy was still improving.',
     `- Steps to threshold: training steps until the mean return of the last ${THRESHOLD_WINDOW} training episodes first reached the median final return of all the sweep's runs (${threshold}); runs that never reached it are left out, and the brackets say how many did.`,
     '- Mean |noise|: mean over steps and joints of |exploratory − deterministic action| (action units): read the smoothness columns at equal exploration size.',
     '- Mean squared jerk [(joint units/s³)²] and high-frequency share (of command energy above the cut-off) of the applied commands, mean over complete training episodes.',
@@ -134,6 +137,7 @@ const CSV_METRICS: [string, (summary: ConfigurationSummary) => MetricSummary][] 
   ['applied_continuity_pct', (summary) => summary.appliedContinuity],
   ['interventions_pct', (summary) => summary.interventionsPct],
   ['training_return_area', (summary) => summary.trainingReturnArea],
+  ['last_round_gain', (summary) => summary.lastRoundGain],
   ['steps_to_threshold', (summary) => summary.stepsToThreshold],
   ['mean_abs_noise', (summary) => summary.meanAbsNoise],
   ['mean_squared_jerk', (summary) => summary.meanSquaredJerk],

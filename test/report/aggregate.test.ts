@@ -57,6 +57,11 @@ describe('one run: final return, continuity, interventions', () => {
     assert.equal(figures.meanAbsNoise, 0.3);
     assert.equal(figures.trainingReturnArea, -7.5);
     assert.deepEqual(figures.paramNoise, []);
+    // The evaluation curve: each round at the training steps before it (the second round's two episodes averaged).
+    assert.deepEqual(figures.evaluations, [
+      { steps: 200, return: -100 },
+      { steps: 400, return: -4 },
+    ]);
   });
 
   test('runs that never evaluated: the last 10 % of complete training episodes (at least one)', () => {
@@ -109,6 +114,8 @@ describe('over seeds', () => {
     assert.ok(Number.isNaN(gsde.finalReturn.ci.low) && Number.isNaN(gsde.finalReturn.ci.high));
     // Continuity 2..7: IQM mean(3, 4, 5, 6) = 4.5.
     assert.equal(gsde.rawContinuity.iqm, 4.5);
+    // Every run's last evaluation round is 4 above the one before.
+    assert.equal(gsde.lastRoundGain.iqm, 4);
     assert.equal(gsde.axes['noise'], 'gsde');
     assert.equal(gsde.axes['interval'], '8');
     const gaussian = summaries.find((summary) => summary.configuration === '')!;

@@ -204,6 +204,11 @@ describe('robo-train report on a small real sweep', () => {
       text,
       /\*\*Against the published claims\.\*\*[^\n]*\n\n- \*sim-reacher\* \(small\): none of the published claims can be checked on this sweep\./,
     );
+    assert.match(
+      text,
+      /\*\*Did the budgets plateau\?\*\*[^\n]*\n\n- \*sim-reacher\* \(small\): not estimated \(fewer than 10 seeds/,
+      'two seeds: no interval',
+    );
     assert.match(text, /### Against the published claims\n\nThis sweep has no pair of configurations that a published claim compares\./);
     const images = [...text.matchAll(/!\[[^\]]*\]\(([^)]+)\)/g)].map((match) => match[1]);
     assert.ok(images.includes('study/small/interval.png') && images.includes('study/small/pareto.png'), images.join(' '));

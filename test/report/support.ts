@@ -36,5 +36,9 @@ export function run(
       { steps: 500, return: finalReturn - 10 },
       { steps: 1000, return: finalReturn },
     ],
+    evaluations: [
+      { steps: 500, return: finalReturn - 4 },
+      { steps: 1000, return: finalReturn },
+    ],
   };
 }
