@@ -5,6 +5,7 @@ import type { ReturnSource, RunFigures } from './data.js';
 import {
   iqm,
   mean,
+  median,
   MIN_RUNS_FOR_CI,
   NOT_ESTIMATED,
   sampleStd,
@@ -156,13 +157,7 @@ export const THRESHOLD_WINDOW = 5;
  * so that "steps to threshold" asks how soon a configuration reaches the sweep's typical final result.
  */
 export function sweepThreshold(runs: readonly RunFigures[]): number {
-  const finals = runs
-    .map((run) => run.finalReturn)
-    .filter((value) => Number.isFinite(value))
-    .sort((a, b) => a - b);
-  if (finals.length === 0) return Number.NaN;
-  const middle = finals.length >> 1;
-  return finals.length % 2 === 1 ? finals[middle] : (finals[middle - 1] + finals[middle]) / 2;
+  return median(runs.map((run) => run.finalReturn).filter((value) => Number.isFinite(value)));
 }
 
 /** Training steps at which the mean return of the last `THRESHOLD_WINDOW` training episodes first reached `threshold`; NaN if never. */
@@ -215,9 +210,11 @@ export interface CurveSummaryPoint {
   sweep: string;
   configuration: string;
   label: string;
-  /** Training steps at the right edge of the bin. */
+  /** Training episodes binned over steps, or an evaluation round (deterministic policy). */
+  kind: 'training' | 'evaluation';
+  /** Training steps at the right edge of the bin; for a round, the median over runs of the steps before it. */
   steps: number;
-  /** IQM over runs of their mean return in the bin (or their last value before it). */
+  /** IQM over runs of their mean return in the bin (or their last value before it), or of the round's mean return. */
   iqm: number;
   ci: Interval;
   runs: number;
@@ -245,7 +242,24 @@ export function learningCurves(runs: readonly RunFigures[], bins: number, bootst
         sweep: group[0].sweep,
         configuration: group[0].configuration,
         label: configurationLabel(group[0]),
+        kind: 'training',
         steps: Math.round((bin + 1) * width),
+        iqm: iqm(values),
+        ci: values.length >= MIN_RUNS_FOR_CI ? stratifiedBootstrapCi([values], iqm, bootstrap) : NOT_ESTIMATED,
+        runs: values.length,
+      });
+    }
+    // Evaluation rounds come at the same episode counts in every run: round r of each run is aggregated as one point.
+    const rounds = Math.max(...group.map((run) => run.evaluations.length));
+    for (let round = 0; round < rounds; round++) {
+      const reached = group.map((run) => run.evaluations[round]).filter((point) => point !== undefined);
+      const values = reached.map((point) => point.return);
+      points.push({
+        sweep: group[0].sweep,
+        configuration: group[0].configuration,
+        label: configurationLabel(group[0]),
+        kind: 'evaluation',
+        steps: median(reached.map((point) => point.steps)),
         iqm: iqm(values),
         ci: values.length >= MIN_RUNS_FOR_CI ? stratifiedBootstrapCi([values], iqm, bootstrap) : NOT_ESTIMATED,
         runs: values.length,

@@ -37,6 +37,7 @@ export function learningCurveSpec(
   const facet = labels.length > 8 && noises.length > 1;
   const runs = Math.max(0, ...points.map((point) => point.runs));
   const values = points.map((point) => ({
+    kind: point.kind,
     steps: point.steps,
     iqm: point.iqm,
     low: point.ci.low,
@@ -53,19 +54,36 @@ export function learningCurveSpec(
   };
   const x = { field: 'steps', type: 'quantitative' as const, title: 'environment steps (training)' };
   const yTitle = `episode return (IQM over ${runs} seed${runs === 1 ? '' : 's'})`;
+  const training = [{ filter: "datum.kind === 'training'" }];
+  const evaluation = [{ filter: "datum.kind === 'evaluation'" }];
   const layer = [
     {
+      transform: training,
       mark: { type: 'area' as const, opacity: 0.18 },
       encoding: { x, y: { field: 'low', type: 'quantitative' as const, title: yTitle }, y2: { field: 'high' }, color },
     },
     {
+      transform: training,
       mark: { type: 'line' as const, strokeWidth: 2 },
+      encoding: { x, y: { field: 'iqm', type: 'quantitative' as const, title: yTitle }, color },
+    },
+    {
+      transform: evaluation,
+      mark: { type: 'rule' as const, strokeWidth: 1.5 },
+      encoding: { x, y: { field: 'low', type: 'quantitative' as const, title: yTitle }, y2: { field: 'high' }, color },
+    },
+    {
+      transform: evaluation,
+      mark: { type: 'point' as const, filled: true, size: 40, shape: 'diamond' },
       encoding: { x, y: { field: 'iqm', type: 'quantitative' as const, title: yTitle }, color },
     },
   ];
   const title = {
     text: `${context.sweep}: learning curves (${context.robot}, ${context.task})`,
-    subtitle: ['training-episode return binned over steps; line: IQM over seeds, band: 95 % bootstrap CI of the IQM'],
+    subtitle: [
+      'line: training-episode return binned over steps (IQM over seeds), band: 95 % bootstrap CI of the IQM;',
+      'diamonds: evaluation rounds (deterministic policy; IQM over seeds, bar: 95 % CI)',
+    ],
   };
   if (facet) {
     return {

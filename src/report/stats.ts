@@ -14,6 +14,14 @@ export function mean(values: readonly number[]): number {
   return sum / values.length;
 }
 
+/** The middle value (the mean of the two middle ones for an even count); NaN for none. */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
 /** Sample standard deviation (n − 1 in the denominator) of `values` [n]; 0 for one value, NaN when empty. */
 export function sampleStd(values: readonly number[]): number {
   if (values.length === 0) return Number.NaN;

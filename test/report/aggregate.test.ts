@@ -137,13 +137,16 @@ describe('over seeds', () => {
     assert.equal(row[header.indexOf('seeds')], '0 1 2 3 4 5');
   });
 
-  test('learning curves: IQM per step bin', () => {
+  test('learning curves: IQM per step bin, and each evaluation round at its steps', () => {
     const points = learningCurves(runs, 2, bootstrap).filter((point) => point.configuration === '');
     assert.deepEqual(
-      points.map((point) => [point.steps, point.iqm, point.runs]),
+      points.map((point) => [point.kind, point.steps, point.iqm, point.runs]),
       [
-        [500, -310, 3],
-        [1000, -300, 3],
+        ['training', 500, -310, 3],
+        ['training', 1000, -300, 3],
+        // The rounds are 4 below the final return, then at it (support.ts): −304 and −300 over the three seeds.
+        ['evaluation', 500, -304, 3],
+        ['evaluation', 1000, -300, 3],
       ],
     );
   });
