@@ -83,3 +83,37 @@ export function higherOf(contrast: Contrast): ConfigurationSummary | null {
   const aHigher = contrast.difference !== null ? verdict.estimate > 0 : verdict.estimate > 0.5;
   return aHigher ? contrast.a : contrast.b;
 }
+
+/** Options that one kind of noise alone reads: two noises may differ in them and still be compared. */
+function noiseSpecific(flag: string): boolean {
+  return flag === 'adaptive' || flag === 'noise-std' || /^(param|gsde|ou|pink)-/.test(flag);
+}
+
+/**
+ * gSDE against parameter noise at equal continuity (question 4): every parameter-noise configuration
+ * with adaptive σ (the reference implementation's), each paired with the gSDE configuration whose raw
+ * continuity IQM is nearest among those equal in every option both noises read (layer norm, schedule).
+ * Pairs are chosen on continuity, never on return, so the return contrast stays fair; the continuity
+ * contrast of the same pair says how equal the two really were. Pairs in the order of the parameter
+ * configurations.
+ */
+export function equalContinuityPairs(summaries: readonly ConfigurationSummary[]): [ConfigurationSummary, ConfigurationSummary][] {
+  const sameShared = (a: ConfigurationSummary, b: ConfigurationSummary): boolean =>
+    Object.entries(a.axes).every(
+      ([flag, value]) => flag === 'noise' || flag === 'interval' || noiseSpecific(flag) || b.axes[flag] === value,
+    );
+  const gsde = summaries.filter((summary) => summary.noise === 'gsde' && Number.isFinite(summary.rawContinuity.iqm));
+  const pairs: [ConfigurationSummary, ConfigurationSummary][] = [];
+  for (const param of summaries.filter((summary) => summary.noise === 'param' && summary.axes['adaptive'] === 'on')) {
+    if (!Number.isFinite(param.rawContinuity.iqm)) continue;
+    const distance = (other: ConfigurationSummary): number => Math.abs(other.rawContinuity.iqm - param.rawContinuity.iqm);
+    const nearest = gsde
+      .filter((candidate) => sameShared(param, candidate))
+      .reduce<ConfigurationSummary | null>(
+        (best, candidate) => (best === null || distance(candidate) < distance(best) ? candidate : best),
+        null,
+      );
+    if (nearest !== null) pairs.push([nearest, param]);
+  }
+  return pairs;
+}

@@ -5,7 +5,7 @@ import { formatDuration } from '../sweep/progress.js';
 import type { ConfigurationSummary } from './aggregate.js';
 import { PUBLISHED_CLAIMS, testClaims, type ClaimResult } from './claims.js';
 import { compareWithPublished, type Comparison } from './compare.js';
-import { decidingVerdict, higherOf, questionContrasts, type Contrast } from './contrasts.js';
+import { decidingVerdict, equalContinuityPairs, higherOf, questionContrasts, type Contrast } from './contrasts.js';
 import { CONTINUITY_DEFINITION } from './definitions.js';
 import { MIN_RUNS_FOR_CI, paretoFront, type BootstrapOptions } from './stats.js';
 import {
@@ -25,7 +25,10 @@ import type { PlotKind, SweepReport } from './write.js';
 /** The study's four questions, each answered by the configurations that differ only in these options. */
 interface Question {
   title: string;
+  /** The options whose matched groups the question contrasts; null for a question across all configurations. */
   axes: readonly string[] | null;
+  /** For a question across all configurations: the pairs it contrasts. */
+  pairs?: (summaries: readonly ConfigurationSummary[]) => [ConfigurationSummary, ConfigurationSummary][];
   plot: PlotKind | null;
   question: string;
 }
@@ -53,6 +56,7 @@ const QUESTIONS: readonly Question[] = [
     title: '4. Return versus smoothness',
     axes: null,
     plot: 'pareto',
+    pairs: equalContinuityPairs,
     question: 'Which exploration gives the best return for a given continuity cost?',
   },
 ];
@@ -120,8 +124,9 @@ function answersInBrief(reports: readonly SweepReport[], contrastsOf: ContrastsO
     lines.push(`**${question.title}.** ${question.question}`, '');
     for (const report of reports) {
       const groups = question.axes === null ? [report.summaries] : matchedGroups(report.summaries, question.axes);
-      const clauses = question.axes === null ? [] : groups.map((group) => briefClause(group, contrastsOf(report, question)));
-      if (question.axes === null) clauses.push(paretoClause(report.summaries));
+      const contrasts = contrastsOf(report, question);
+      const clauses = question.axes === null ? [] : groups.map((group) => briefClause(group, contrasts));
+      if (question.axes === null) clauses.push(paretoClause(report.summaries), ...equalContinuityClause(contrasts));
       lines.push(`- *${report.robot}*: ${clauses.length > 0 ? `${clauses.join('. ')}.` : 'not asked by this sweep.'}`);
     }
     lines.push('');
@@ -170,6 +175,25 @@ function plateauInBrief(reports: readonly SweepReport[]): string[] {
   }
   lines.push('');
   return lines;
+}
+
+/** Question 4's clause on gSDE against parameter noise at equal continuity; none when the sweep has no such pair. */
+function equalContinuityClause(contrasts: readonly Contrast[]): string[] {
+  const estimated = contrasts.filter((contrast) => contrast.metric === 'return' && decidingVerdict(contrast) !== null);
+  if (contrasts.length === 0) return [];
+  if (estimated.length === 0)
+    return [`gSDE against parameter noise at equal continuity: not estimated (fewer than ${MIN_RUNS_FOR_CI} seeds)`];
+  const costDiffers = contrasts.filter((contrast) => contrast.metric === 'continuity cost' && higherOf(contrast) !== null).length;
+  const higher = estimated
+    .filter((contrast) => higherOf(contrast) !== null)
+    .map((contrast) => {
+      const winner = higherOf(contrast)!;
+      return `return higher with \`${winner.label}\` than \`${(winner === contrast.a ? contrast.b : contrast.a).label}\``;
+    });
+  const pairs = `${estimated.length} pair${estimated.length === 1 ? '' : 's'}, continuity still different in ${costDiffers}`;
+  return [
+    `gSDE against parameter noise at equal continuity (${pairs}): ${higher.length > 0 ? higher.join(', ') : 'no difference in return established'}`,
+  ];
 }
 
 function paretoClause(summaries: readonly ConfigurationSummary[]): string {
@@ -230,6 +254,11 @@ function sweepSection(
     const rows = [...members, ...baselines.filter((baseline) => !members.includes(baseline))];
     lines.push(markdownTable(rows), '', learningTable(rows), '');
     const contrasts = contrastsOf(report, question);
+    if (contrasts.length > 0 && question.pairs)
+      lines.push(
+        'gSDE against parameter noise at equal continuity: each parameter-noise configuration with adaptive σ (b) against the gSDE configuration (a) whose raw continuity IQM is nearest, with the same other options; the continuity rows say how equal the pair really was.',
+        '',
+      );
     if (contrasts.length > 0) lines.push(contrastTable(contrasts), '', contrastNotes(bootstrap.reps, bootstrap.confidence), '');
     if (question.plot) lines.push(...image(question.plot, `${question.title} on ${report.robot}`));
   }
@@ -272,7 +301,13 @@ function contrastCache(bootstrap: BootstrapOptions): ContrastsOf {
   return (report, question) => {
     const key = `${report.sweep}\u0000${question.title}`;
     if (!cache.has(key))
-      cache.set(key, question.axes === null ? [] : questionContrasts(matchedGroups(report.summaries, question.axes), bootstrap));
+      cache.set(
+        key,
+        question.axes === null
+          ? // Each pair a group of two: all the pairs form the family of each metric.
+            questionContrasts(question.pairs?.(report.summaries) ?? [], bootstrap)
+          : questionContrasts(matchedGroups(report.summaries, question.axes), bootstrap),
+      );
     return cache.get(key)!;
   };
 }
@@ -343,7 +378,7 @@ export function methodSection(reps: number): string[] {
     '- Baselines: no noise; no noise with the policy trained every 8 steps (`--train-every 8 --gradient-steps 8`); unstructured Gaussian noise resampled every step (the reference of normalised continuity).',
     '- Twins and presets: the four questions (`--preset study`, 37 configurations) on the pendulum; the key configurations (`--preset key`: Gaussian k = 1, gSDE k = 8, adaptive parameter noise once per episode, no noise) on the sim-reacher and on the arm in both action modes (`--action delta`, a velocity reference the target follows inside the acceleration and jerk limits; `--action absolute`, joint position targets). On the furuta pendulum (effort control, 500-step episodes: where the interval should matter), the intervals as shares of the episode (`--preset key-intervals`: gSDE at k = 1, 8, episode/16, episode/4 and once per episode, Gaussian k = 1, no noise). Budgets: 15,000 steps on the pendulum and the reacher, 20,000 on the arm, 50,000 on furuta, with five evaluation rounds each; the learning curves and the gain of the last evaluation round over the one before show whether they plateaued. 10 seeds per configuration, seeds matched across configurations.',
     '- The robot next to its twin: the key configurations on the arm emulated over the hardware path (`robo-train sweep --emulate`: a `sim-device` per cell on a pseudo-terminal, firmware protocol, wall-time pacing, homing between episodes, STS3215 current and temperature, a command one period late and noisier sensors than on the twin) and on the twin in wall time at the same budget (4,000 steps), paired run for run (same configuration and seed); the gap robot − twin per metric with Holm-corrected bootstrap intervals across configurations.',
-    '- Pre-registered contrasts, per question, within matched groups (configurations equal in every other option): 1. layer norm on against off, at fixed σ (σ₀ = 0.1), at adaptive σ, and for gSDE k = 8; 2. adaptive σ (initial σ₀ = 0.1, target distances δ = 0.05, 0.1, 0.2, 0.4) against fixed σ (0.05, 0.1, 0.2, 0.4), all once per episode; 3. k = 1, 2, …, 64 and once per episode for adaptive parameter noise and gSDE, and k = 1, 8 and once per episode for Gaussian, OU and pink noise; 4. return against raw continuity cost over every configuration (Pareto front), gSDE against parameter noise compared at equal continuity.',
+    '- Pre-registered contrasts, per question, within matched groups (configurations equal in every other option): 1. layer norm on against off, at fixed σ (σ₀ = 0.1), at adaptive σ, and for gSDE k = 8; 2. adaptive σ (initial σ₀ = 0.1, target distances δ = 0.05, 0.1, 0.2, 0.4) against fixed σ (0.05, 0.1, 0.2, 0.4), all once per episode; 3. k = 1, 2, …, 64 and once per episode for adaptive parameter noise and gSDE, and k = 1, 8 and once per episode for Gaussian, OU and pink noise; 4. return against raw continuity cost over every configuration (Pareto front), and gSDE against parameter noise at equal continuity: each adaptive parameter-noise configuration against the gSDE configuration of nearest continuity IQM with the same other options (chosen on continuity, never on return), on return and on continuity.',
     `- Published claims, pre-registered: ${PUBLISHED_CLAIMS.length} statements of Plappert et al. (layer norm at fixed σ, adaptive σ, parameter against action noise), the gSDE paper (its figure's orderings of continuity and return), the draft post (the interval makes noise smooth; training every 8 steps explores) and Eberhard et al. (pink noise against white and OU noise), each as two configurations, a metric and the direction the source reports; each sweep tests those it has both sides of, corrected as one Holm family per metric, and says "agrees", "contradicts" or "no difference established".`,
     '- Return: the mean return of the final evaluation round (deterministic policy, 10 episodes) when the runs evaluated, else the mean return of the last 10 % of training episodes; every table says which. Training return area: the area under the training-return curve divided by the budget, what exploring cost while learning. Steps to threshold: training steps until the mean of the last 5 training returns first reached the median final return of the sweep.',
     `- Continuity cost: ${CONTINUITY_DEFINITION} Of the policy's raw actions (the gSDE paper's measure) and of the applied commands (after the safety layer); a run's value is its mean over complete training episodes. Mean squared jerk and the high-frequency share of the applied commands, and the mean |exploration noise| (|exploratory − deterministic action|), so that smoothness is compared at equal exploration size. For parameter noise, σ and the action distance d over training are plotted.`,

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { summariseConfigurations } from '../../src/report/aggregate.js';
 import { claimPair, PUBLISHED_CLAIMS, testClaims, type ClaimResult } from '../../src/report/claims.js';
+import { equalContinuityPairs } from '../../src/report/contrasts.js';
 import { claimTable, claimTally } from '../../src/report/tables.js';
 import { run } from './support.js';
 
@@ -106,5 +107,41 @@ describe('which configurations a claim compares', () => {
 
   test('no pair with different values in an option the claim does not name', () => {
     assert.equal(claimPair(summaries, { a: { noise: 'gsde', 'layer-norm': 'on' }, b: { noise: 'none' } }), null);
+  });
+});
+
+describe('gSDE against parameter noise at equal continuity', () => {
+  const stored = { trainEvery: 'episode', gradientSteps: -1, layerNorm: false };
+  const summaries = summariseConfigurations(
+    [0, 1].flatMap((seed) => [
+      run('noise=gsde;interval=1', seed, -100, 9, { ...stored, noise: 'gsde', interval: 1 }),
+      run('noise=gsde;interval=8', seed, -100, 4, { ...stored, noise: 'gsde', interval: 8 }),
+      run('noise=gsde;interval=-1', seed, -100, 1, { ...stored, noise: 'gsde', interval: -1 }),
+      // gSDE with layer norm: the only partner of parameter noise with layer norm (continuity 8), though gSDE k = 1 (9) is nearer.
+      run('noise=gsde;interval=8;layer-norm=on', seed, -100, 2, { ...stored, noise: 'gsde', interval: 8, layerNorm: true }),
+      run('noise=param;interval=-1;adaptive=on', seed, -100, 5, { ...stored, noise: 'param', interval: -1, adaptive: true }),
+      run('noise=param;interval=1;adaptive=on', seed, -100, 1.5, { ...stored, noise: 'param', interval: 1, adaptive: true }),
+      run('noise=param;interval=-1;adaptive=on;layer-norm=on', seed, -100, 8, {
+        ...stored,
+        noise: 'param',
+        interval: -1,
+        adaptive: true,
+        layerNorm: true,
+      }),
+      // Fixed σ: not the reference implementation's parameter noise, not paired.
+      run('noise=param;interval=-1;adaptive=off', seed, -100, 4, { ...stored, noise: 'param', interval: -1, adaptive: false }),
+    ]),
+    bootstrap,
+  );
+
+  test('each adaptive parameter configuration meets the gSDE nearest in continuity with the same shared options', () => {
+    assert.deepEqual(
+      equalContinuityPairs(summaries).map(([gsde, param]) => [gsde.label, param.label]),
+      [
+        ['gsde k=8', 'param k=ep adaptive'],
+        ['gsde k=ep', 'param k=1 adaptive'],
+        ['gsde k=8 layer-norm', 'param k=ep adaptive layer-norm'],
+      ],
+    );
   });
 });
