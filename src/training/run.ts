@@ -216,9 +216,10 @@ async function trainWithTask(
           // The twin can wait for the learner to catch up with the schedule; a real robot cannot.
           if (robot.source === 'sim') await trainer.catchUp();
           report(episode);
-          if (episode.termination === 'interrupted') break;
-          // The step budget's last episode is always followed by a round too: a run's final return is
-          // that of its final policy, however its episodes fell against the period.
+          if (stop.aborted) break;
+          // The step budget's last episode is always followed by a round too, also when the budget cut
+          // it short (episodes that end early or are aborted shift where the budget falls): a run's
+          // final return is that of its final policy, however its episodes fell against the period.
           if (config.evalEvery > 0 && (progress.episodes % config.evalEvery === 0 || !budgetLeft())) {
             const round: EpisodeResult[] = [];
             for (let e = 0; e < config.evalEpisodes && !stop.aborted && !operatorEStop.latched; e++) {

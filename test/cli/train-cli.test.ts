@@ -92,6 +92,28 @@ describe('robo-train CLI', () => {
     assert.deepEqual(rounds, [200, 300], 'after every 2nd training episode of 100 steps, and after the last one');
   });
 
+  test('a budget that ends inside an episode still ends with an evaluation round', () => {
+    // 250 steps of 100-step episodes: the third is cut at 50 steps by the budget (stored as interrupted),
+    // as happens whenever episodes end early (furuta) or a robot's episode is aborted.
+    const run = robotrain([
+      '--sim',
+      'sim-reacher',
+      '--steps',
+      '250',
+      '--hidden',
+      '16,16',
+      '--eval-every',
+      '2',
+      '--eval-episodes',
+      '1',
+      '--db',
+      join(dir, 'cut-budget.db'),
+    ]);
+    assert.equal(run.status, 0, run.stderr);
+    const rounds = [...run.stdout.matchAll(/^evaluation after (\d+) steps:/gm)].map((round) => Number(round[1]));
+    assert.deepEqual(rounds, [200, 250]);
+  });
+
   test('SIGINT stops cleanly: episode interrupted, rows flushed, checkpoint written, exit 0', async () => {
     const db = join(dir, 'signal.db');
     const child = spawn(process.execPath, [bin, '--sim', 'sim-reacher', '--hidden', '32,32', '--db', db], {
