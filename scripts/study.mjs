@@ -3,7 +3,7 @@
 // skipped, so an interrupted study continues where it stopped), then writes the report and the
 // document. Run after a build (`npm run build`).
 //
-//   node scripts/study.mjs [--twins pendulum,sim-reacher,arm,arm-absolute,furuta,arm-robot] [--seeds 10] [--jobs N]
+//   node scripts/study.mjs [--twins pendulum,sim-reacher,arm,arm-absolute,furuta,arm-robot,so101-robot] [--seeds 10] [--jobs N]
 //                          [--db logs/study.db] [--doc docs/study.md] [--archive docs/study-data] [--report-only] [--dry-run] [--quick]
 //
 // --archive DIR: every sweep imports its archive DIR/<sweep>.jsonl.gz first and writes it after each
@@ -68,7 +68,7 @@ const TWINS = {
  * and evaluation included, measured on a quiet machine: 3.7 ms on the pendulum, 4.4 ms on the
  * reacher, 4.8 ms on the arm; furuta 2.5-3 ms measured under load. At 10 seeds: pendulum 370 cells,
  * 5.7 core-hours; reacher 40 cells, 0.7; arm 40 + 40 cells, 2.1; furuta 70 cells, about 2.4: about
- * 11 core-hours, 5 h 30 min on two cores, and the robot next to its twin (below) about 30 minutes.
+ * 11 core-hours, 5 h 30 min on two cores, and the robots next to their twins (below) about 70 minutes.
  */
 const PRESET = { pendulum: 'study', 'sim-reacher': 'key', arm: 'key', 'arm-absolute': 'key', furuta: 'key-intervals' };
 
@@ -76,36 +76,45 @@ const PRESET = { pendulum: 'study', 'sim-reacher': 'key', arm: 'key', 'arm-absol
 const SIM = { 'arm-absolute': 'arm' };
 
 /**
- * The robot next to its twin (issue 17): the key configurations on the arm emulated over the hardware
- * path (each cell on its own `sim-device` on a socat pseudo-terminal: the firmware protocol, wall-time
- * pacing, homing between episodes, the learner in a worker, STS3215 current and temperature), with
- * realism knobs beyond the twin's: a command one period late (an FTDI adapter left at its 16 ms latency
- * timer, docs/twins.md), twice the twin's position noise and 2.5 times its velocity noise. Its pair is
- * the twin at the same budget, in wall time (`--realtime`, so that its learner also runs in a worker),
- * and the report gives robot − twin per configuration and metric (`--pair`).
+ * The robot next to its twin (issue 17): the key configurations on robots emulated over the hardware
+ * path, each cell on its own `sim-device` on a socat pseudo-terminal (wall-time pacing, homing between
+ * episodes, the learner in a worker), and on the twin at the same budget, in wall time (`--realtime`,
+ * so that its learner also runs in a worker); the report gives robot − twin per configuration and
+ * metric (`--pair`).
+ * - arm-robot: the arm over the firmware protocol, with realism knobs beyond the twin's: a command
+ *   one period late (an FTDI adapter left at its 16 ms latency timer, docs/twins.md), twice the twin's
+ *   position noise and 2.5 times its velocity noise, STS3215 current and temperature.
+ * - so101-robot: the SO-101 over its Feetech servo bus, the host driving six emulated STS3215 servos
+ *   register by register (their positions at the servos' resolution, their current, load, voltage
+ *   and temperature); the bus emulator takes no realism knobs: the gap is the bus's own.
  *
- * Budget: measured with 8,000 steps, 5 cells at a time on 2 cores shared with other work (load
- * average 18): 4.1 to 4.4 s per 100-step episode (2 s of control at 50 Hz, the rest homing), about
- * 35 s to start a cell, 83 s of CPU per cell; the twin in wall time at 6,000 steps: its learner, not
- * the 2 s episodes, sets the pace (4 to 5 min per cell, 36 s of CPU). At 4,000 steps (enough for the
- * gap in smoothness and wear, not for a plateau) and 6 cells at a time, the 40 robot cells take about
- * 25 minutes and their 40 twins about 20. Not in --quick: even a few hundred steps per cell add minutes.
+ * Budget: 3,000 steps (30 episodes, one evaluation round at the end: enough for the gap in smoothness
+ * and wear, not for a plateau), 6 cells at a time, whatever `--jobs` says (these cells wait on wall
+ * time, not on the cores). The arm, measured with 8,000 steps and 5 cells at a time on 2 cores shared
+ * with other work (load average 18): 4.1 to 4.4 s per 100-step episode (2 s of control at 50 Hz, the
+ * rest homing), about 35 s to start a cell, 83 s of CPU per cell; its twin in wall time at 6,000
+ * steps: 4 to 5 min per cell, 36 s of CPU (its learner, not the 2 s episodes, sets the pace). The
+ * SO-101 over its bus, 1,000 steps beside the running study: 51 s of wall time and 19 s of CPU per
+ * cell. Each robot and its twin: about 35 minutes. Not in --quick: even a few hundred steps per cell
+ * add minutes.
  */
+const ROBOT_BUDGET = budget('reach', 3000, 30);
 const ROBOT_STUDIES = {
   'arm-robot': {
     robot: 'arm',
     deviceArgs: '--wear-servo sts3215 --latency-ticks 1 --position-noise-rad 0.001 --velocity-noise-rad-s 0.05',
-    flags: budget('reach', 4000, 40),
-    jobs: '6',
   },
+  'so101-robot': { robot: 'so101', deviceArgs: '' },
 };
+const ROBOT_JOBS = '6';
 
 /** The emulated robot's sweep and its twin's, as `robo-train sweep` arguments (without the database). */
 function robotStudySweeps(entry) {
   const study = ROBOT_STUDIES[entry];
-  const common = [...study.flags, '--preset', 'key', '--seeds', values.seeds, '--jobs', values.jobs ?? study.jobs];
+  const common = [...ROBOT_BUDGET, '--preset', 'key', '--seeds', values.seeds, '--jobs', ROBOT_JOBS];
+  const device = study.deviceArgs === '' ? [] : [`--device-args=${study.deviceArgs}`];
   return {
-    robot: ['sweep', `study-${entry}`, '--emulate', '--robot', study.robot, `--device-args=${study.deviceArgs}`, ...common],
+    robot: ['sweep', `study-${entry}`, '--emulate', '--robot', study.robot, ...device, ...common],
     twin: ['sweep', `study-${entry}-twin`, '--sim', study.robot, '--realtime', ...common],
     pair: `study-${entry}=study-${entry}-twin`,
   };
@@ -125,7 +134,7 @@ const { values } = parseArgs({
   },
 });
 const quick = values.quick;
-values.twins ??= quick ? 'pendulum' : 'pendulum,sim-reacher,arm,arm-absolute,furuta,arm-robot';
+values.twins ??= quick ? 'pendulum' : 'pendulum,sim-reacher,arm,arm-absolute,furuta,arm-robot,so101-robot';
 // Ten seeds: the report computes no interval below that (src/report/stats.ts, MIN_RUNS_FOR_CI).
 values.seeds ??= quick ? '2' : '10';
 values.db ??= quick ? 'logs/study-quick/study.db' : 'logs/study.db';
