@@ -179,8 +179,8 @@ function plateauInBrief(reports: readonly SweepReport[]): string[] {
 
 /** Question 4's clause on gSDE against parameter noise at equal continuity; none when the sweep has no such pair. */
 function equalContinuityClause(contrasts: readonly Contrast[]): string[] {
-  const estimated = contrasts.filter((contrast) => contrast.metric === 'return' && decidingVerdict(contrast) !== null);
   if (contrasts.length === 0) return [];
+  const estimated = contrasts.filter((contrast) => contrast.metric === 'return' && decidingVerdict(contrast) !== null);
   if (estimated.length === 0)
     return [`gSDE against parameter noise at equal continuity: not estimated (fewer than ${MIN_RUNS_FOR_CI} seeds)`];
   const costDiffers = contrasts.filter((contrast) => contrast.metric === 'continuity cost' && higherOf(contrast) !== null).length;

@@ -235,6 +235,7 @@ export function contrastNotes(bootstrapReps: number, confidence: number): string
 }
 
 const CLAIM_HEADERS = [
+  'question',
   'source',
   'claim',
   'a',
@@ -251,6 +252,7 @@ export function claimTable(results: readonly ClaimResult[]): string {
   const rows = results
     .filter((result) => result.contrast !== null)
     .map(({ claim, contrast, outcome }) => [
+      String(claim.question),
       claim.source,
       claim.says,
       `\`${contrast!.a.label}\``,
@@ -263,7 +265,7 @@ export function claimTable(results: readonly ClaimResult[]): string {
     ]);
   return [
     `| ${CLAIM_HEADERS.join(' | ')} |`,
-    `|${CLAIM_HEADERS.map((_, column) => (column === 6 || column === 7 ? '---:' : '---')).join('|')}|`,
+    `|${CLAIM_HEADERS.map((_, column) => (column === 0 || column === 7 || column === 8 ? '---:' : '---')).join('|')}|`,
     ...rows.map((row) => `| ${row.map((cell) => cell.replace(/\|/g, '\\|')).join(' | ')} |`),
   ].join('\n');
 }

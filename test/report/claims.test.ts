@@ -64,10 +64,17 @@ describe('published claims against a sweep', () => {
 
   test('the table lists the tested claims with their outcome; the tally counts them', () => {
     const table = claimTable(results);
-    assert.equal(table.split('\n').length, 2 + 7);
+    const lines = table.split('\n');
+    assert.equal(lines.length, 2 + 7);
+    const cells = (line: string): number => line.split(/(?<!\\)\|/).length;
+    assert.ok(
+      lines.every((line) => cells(line) === cells(lines[0])),
+      "every row has the header's columns",
+    );
+    assert.match(lines[0], /^\| question \| source \| claim \|/);
     assert.match(
       table,
-      /\| Eberhard et al\., ICLR 2023 \| pink noise reaches a higher return than white[^|]*\| `pink k=1` \| `gaussian k=1` \| return \| higher \| -10\.00 \[-10\.00, -10\.00\] at \d+(\.\d+)? % \|[^|]*\| \*\*contradicts\*\* \|/,
+      /\| 3 \| Eberhard et al\., ICLR 2023 \| pink noise reaches a higher return than white[^|]*\| `pink k=1` \| `gaussian k=1` \| return \| higher \| -10\.00 \[-10\.00, -10\.00\] at \d+(\.\d+)? % \|[^|]*\| \*\*contradicts\*\* \|/,
     );
     assert.equal(claimTally(results), '4 agree, 1 contradicts, 2 with no difference established (of 7 claims checked)');
   });
