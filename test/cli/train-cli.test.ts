@@ -72,12 +72,13 @@ describe('robo-train CLI', () => {
     }
   });
 
-  test('the step budget ends with an evaluation round, however its episodes fall against --eval-every', () => {
+  /** The training steps after which a 100-step-episode reacher run with `--steps` evaluated (every 2nd episode). */
+  const evaluationRounds = (steps: number): number[] => {
     const run = robotrain([
       '--sim',
       'sim-reacher',
       '--steps',
-      '300',
+      String(steps),
       '--hidden',
       '16,16',
       '--eval-every',
@@ -85,33 +86,20 @@ describe('robo-train CLI', () => {
       '--eval-episodes',
       '1',
       '--db',
-      join(dir, 'final-eval.db'),
+      join(dir, `final-eval-${steps}.db`),
     ]);
     assert.equal(run.status, 0, run.stderr);
-    const rounds = [...run.stdout.matchAll(/^evaluation after (\d+) steps:/gm)].map((round) => Number(round[1]));
-    assert.deepEqual(rounds, [200, 300], 'after every 2nd training episode of 100 steps, and after the last one');
+    return [...run.stdout.matchAll(/^evaluation after (\d+) steps:/gm)].map((round) => Number(round[1]));
+  };
+
+  test('the step budget ends with an evaluation round, however its episodes fall against --eval-every', () => {
+    assert.deepEqual(evaluationRounds(300), [200, 300], 'after every 2nd training episode of 100 steps, and after the last one');
   });
 
   test('a budget that ends inside an episode still ends with an evaluation round', () => {
-    // 250 steps of 100-step episodes: the third is cut at 50 steps by the budget (stored as interrupted),
-    // as happens whenever episodes end early (furuta) or a robot's episode is aborted.
-    const run = robotrain([
-      '--sim',
-      'sim-reacher',
-      '--steps',
-      '250',
-      '--hidden',
-      '16,16',
-      '--eval-every',
-      '2',
-      '--eval-episodes',
-      '1',
-      '--db',
-      join(dir, 'cut-budget.db'),
-    ]);
-    assert.equal(run.status, 0, run.stderr);
-    const rounds = [...run.stdout.matchAll(/^evaluation after (\d+) steps:/gm)].map((round) => Number(round[1]));
-    assert.deepEqual(rounds, [200, 250]);
+    // The third episode is cut at 50 steps by the budget (stored as interrupted), as happens whenever
+    // episodes end early (furuta) or a robot's episode is aborted.
+    assert.deepEqual(evaluationRounds(250), [200, 250]);
   });
 
   test('SIGINT stops cleanly: episode interrupted, rows flushed, checkpoint written, exit 0', async () => {
