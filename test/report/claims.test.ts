@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { summariseConfigurations } from '../../src/report/aggregate.js';
+import { compareWithPublished } from '../../src/report/compare.js';
 import { claimPair, PUBLISHED_CLAIMS, testClaims, type ClaimResult } from '../../src/report/claims.js';
 import { equalContinuityPairs } from '../../src/report/contrasts.js';
 import { claimTable, claimTally } from '../../src/report/tables.js';
@@ -150,5 +151,21 @@ describe('gSDE against parameter noise at equal continuity', () => {
         ['gsde k=8 layer-norm', 'param k=ep adaptive layer-norm'],
       ],
     );
+  });
+});
+
+describe("the gSDE paper's figure: which cell stands for parameter noise", () => {
+  test('the adaptive cell, as in the reference implementation, though the fixed-σ cell changes fewer options', () => {
+    const summaries = summariseConfigurations(
+      [0, 1].flatMap((seed) => [
+        run('', seed, -100, 4, {}),
+        run('noise=param;interval=-1', seed, -100, 1, { noise: 'param', interval: -1, adaptive: false }),
+        run('noise=param;interval=-1;adaptive=on', seed, -100, 2, { noise: 'param', interval: -1, adaptive: true }),
+      ]),
+      bootstrap,
+    );
+    const row = compareWithPublished(summaries)!.rows.find((candidate) => candidate.published.label === 'parameter noise')!;
+    assert.equal(row.ours.label, 'param k=ep adaptive');
+    assert.equal(row.continuityNorm, 0.5);
   });
 });
