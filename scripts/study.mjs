@@ -68,7 +68,7 @@ const TWINS = {
  * and evaluation included, measured on a quiet machine: 3.7 ms on the pendulum, 4.4 ms on the
  * reacher, 4.8 ms on the arm; furuta 2.5-3 ms measured under load. At 10 seeds: pendulum 370 cells,
  * 5.7 core-hours; reacher 40 cells, 0.7; arm 40 + 40 cells, 2.1; furuta 70 cells, about 2.4: about
- * 11 core-hours, 5 h 30 min on two cores, and the robots next to their twins (below) about 70 minutes.
+ * 11 core-hours, 5 h 30 min on two cores, and the robots next to their twins (below) 70 to 110 minutes.
  */
 const PRESET = { pendulum: 'study', 'sim-reacher': 'key', arm: 'key', 'arm-absolute': 'key', furuta: 'key-intervals' };
 
@@ -89,33 +89,37 @@ const SIM = { 'arm-absolute': 'arm' };
  *   and temperature); the bus emulator takes no realism knobs: the gap is the bus's own.
  *
  * Budget: 3,000 steps (30 episodes, one evaluation round at the end: enough for the gap in smoothness
- * and wear, not for a plateau), 6 cells at a time, whatever `--jobs` says (these cells wait on wall
- * time, not on the cores). The arm, measured with 8,000 steps and 5 cells at a time on 2 cores shared
- * with other work (load average 18): 4.1 to 4.4 s per 100-step episode (2 s of control at 50 Hz, the
- * rest homing), about 35 s to start a cell, 83 s of CPU per cell; its twin in wall time at 6,000
- * steps: 4 to 5 min per cell, 36 s of CPU (its learner, not the 2 s episodes, sets the pace). The
- * SO-101 over its bus, 1,000 steps beside the running study: 51 s of wall time and 19 s of CPU per
- * cell. Each robot and its twin: about 35 minutes. Not in --quick: even a few hundred steps per cell
- * add minutes.
+ * and wear, not for a plateau), several cells at a time whatever `--jobs` says (these cells wait on
+ * wall time more than on the cores). The arm, measured with 8,000 steps and 5 cells at a time on 2
+ * cores shared with other work (load average 18): 4.1 to 4.4 s per 100-step episode (2 s of control at
+ * 50 Hz, the rest homing), about 35 s to start a cell, 83 s of CPU per cell; its twin in wall time at
+ * 6,000 steps: 4 to 5 min per cell, 36 s of CPU (its learner, not the 2 s episodes, sets the pace).
+ * The SO-101 runs 3 at a time: its host answers every servo read within a deadline, and with 6 cells
+ * (18 processes with their emulators and socat) on 2 cores, 14 of 73 episodes of a 600-step pilot
+ * ended on servos that had not answered in time (the emulators starved, not the bus); with 3, 1 of 65,
+ * in about the same wall time. The firmware-protocol arm streams its states and had none at 6. Each
+ * robot and its twin: 35 to 55 minutes.
  */
 const ROBOT_BUDGET = budget('reach', 3000, 30);
 const ROBOT_STUDIES = {
   'arm-robot': {
     robot: 'arm',
     deviceArgs: '--wear-servo sts3215 --latency-ticks 1 --position-noise-rad 0.001 --velocity-noise-rad-s 0.05',
+    jobs: '6',
   },
-  'so101-robot': { robot: 'so101', deviceArgs: '' },
+  'so101-robot': { robot: 'so101', deviceArgs: '', jobs: '3' },
 };
-const ROBOT_JOBS = '6';
+/** The twins in wall time: their learners set the pace, at little CPU. */
+const TWIN_JOBS = '6';
 
 /** The emulated robot's sweep and its twin's, as `robo-train sweep` arguments (without the database). */
 function robotStudySweeps(entry) {
   const study = ROBOT_STUDIES[entry];
-  const common = [...ROBOT_BUDGET, '--preset', 'key', '--seeds', values.seeds, '--jobs', ROBOT_JOBS];
+  const common = [...ROBOT_BUDGET, '--preset', 'key', '--seeds', values.seeds];
   const device = study.deviceArgs === '' ? [] : [`--device-args=${study.deviceArgs}`];
   return {
-    robot: ['sweep', `study-${entry}`, '--emulate', '--robot', study.robot, ...device, ...common],
-    twin: ['sweep', `study-${entry}-twin`, '--sim', study.robot, '--realtime', ...common],
+    robot: ['sweep', `study-${entry}`, '--emulate', '--robot', study.robot, ...device, ...common, '--jobs', study.jobs],
+    twin: ['sweep', `study-${entry}-twin`, '--sim', study.robot, '--realtime', ...common, '--jobs', TWIN_JOBS],
     pair: `study-${entry}=study-${entry}-twin`,
   };
 }
