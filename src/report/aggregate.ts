@@ -66,8 +66,8 @@ export interface ConfigurationSummary {
   highFrequencyShare: MetricSummary;
   /** Mean |exploratory − deterministic action|: smoothness is compared at equal exploration size. */
   meanAbsNoise: MetricSummary;
-  /** Each seed's final return and raw continuity cost, for contrasts over matched seeds. */
-  bySeed: { finalReturn: Map<number, number>; rawContinuity: Map<number, number> };
+  /** Each seed's final return, training return area and raw continuity cost, for contrasts over matched seeds. */
+  bySeed: { finalReturn: Map<number, number>; trainingReturnArea: Map<number, number>; rawContinuity: Map<number, number> };
   /** Training steps per run (the largest, if runs differ). */
   stepsPerRun: number;
   /** Wall-clock seconds of all its runs together (≈ CPU seconds: a run uses one core). */
@@ -135,6 +135,7 @@ export function summariseConfigurations(runs: readonly RunFigures[], bootstrap: 
       meanAbsNoise: over((run) => run.meanAbsNoise),
       bySeed: {
         finalReturn: new Map(group.map((run) => [run.seed, run.finalReturn])),
+        trainingReturnArea: new Map(group.map((run) => [run.seed, run.trainingReturnArea])),
         rawContinuity: new Map(group.map((run) => [run.seed, run.rawContinuity])),
       },
       stepsPerRun: Math.max(...group.map((run) => run.steps)),

@@ -2,11 +2,15 @@ import type { ConfigurationSummary } from './aggregate.js';
 import { holmCorrection, improvementTest, pairedDifferenceTest, type Test, type Verdict } from './inference.js';
 import type { BootstrapOptions } from './stats.js';
 
-/** The figures a contrast compares. */
-export type ContrastMetric = 'return' | 'continuity cost';
+/**
+ * The figures a contrast compares: the final (deterministic) return, the training return area (what
+ * exploring cost while learning, which the final return hides) and the raw continuity cost.
+ */
+export type ContrastMetric = 'return' | 'training return area' | 'continuity cost';
 
 const SERIES: Record<ContrastMetric, (summary: ConfigurationSummary) => Map<number, number>> = {
   return: (summary) => summary.bySeed.finalReturn,
+  'training return area': (summary) => summary.bySeed.trainingReturnArea,
   'continuity cost': (summary) => summary.bySeed.rawContinuity,
 };
 
@@ -24,8 +28,7 @@ export interface Contrast {
 }
 
 /**
- * Every pair of configurations within each matched group of one question, on return and on raw
- * continuity cost. The family that Holm's correction spans is one question on one sweep and one
+ * Every pair of configurations within each matched group of one question, on each metric. The family that Holm's correction spans is one question on one sweep and one
  * metric (`contrastFamily`).
  *
  * `groups` [groups][configurations] → contrasts, metric by metric, group by group, pairs in table order.

@@ -320,7 +320,7 @@ function briefClause(group: readonly ConfigurationSummary[], contrasts: readonly
   // The group's name: the words all its labels share (`gsde k=8` for gsde k=8 with and without layer norm).
   const shared = group[0].label.split(' ').filter((word) => group.every((summary) => summary.label.split(' ').includes(word)));
   const mine = contrasts.filter((contrast) => group.includes(contrast.a) && group.includes(contrast.b));
-  const parts = (['return', 'continuity cost'] as const).map((metric) => {
+  const parts = (['return', 'training return area', 'continuity cost'] as const).map((metric) => {
     const estimated = mine.filter((contrast) => contrast.metric === metric && decidingVerdict(contrast) !== null);
     const established = estimated.filter((contrast) => higherOf(contrast) !== null);
     if (estimated.length === 0) return `${metric}: not estimated (fewer than ${MIN_RUNS_FOR_CI} seeds)`;
@@ -384,7 +384,7 @@ export function methodSection(reps: number): string[] {
     `- Continuity cost: ${CONTINUITY_DEFINITION} Of the policy's raw actions (the gSDE paper's measure) and of the applied commands (after the safety layer); a run's value is its mean over complete training episodes. Mean squared jerk and the high-frequency share of the applied commands, and the mean |exploration noise| (|exploratory − deterministic action|), so that smoothness is compared at equal exploration size. For parameter noise, σ and the action distance d over training are plotted.`,
     '- Interventions: training steps whose command the safety layer changed, in %. With absolute joint position targets the velocity, acceleration and jerk limits shape nearly every command (the applied continuity is then that of the limited motion); in delta mode the limits catch outliers only.',
     `- Aggregation over seeds: interquartile mean (IQM, mean of the middle 50 % of runs) with a 95 % stratified percentile bootstrap confidence interval over runs (${reps} resamples, fixed seed) from ${MIN_RUNS_FOR_CI} seeds on (below, the interval is not estimated), beside mean ± std, as Agarwal et al. recommend ("Deep Reinforcement Learning at the Edge of the Statistical Precipice", NeurIPS 2021, the \`rliable\` library).`,
-    '- Claims: each contrast is reported as the mean paired difference over matched seeds and as the probability of improvement P(a > b) (Agarwal et al., 2021), with bootstrap intervals corrected by Holm\'s procedure across the contrasts of the question (per twin and metric, family-wise level 5 %); "no difference established" where the corrected interval includes 0 (0.5 for P(a > b)), which is not evidence that the two are equal. The notes under each contrast table give the details.',
+    '- Claims: each contrast compares two configurations on three metrics: the final return, the training return area and the raw continuity cost (the training return area, in the tables from the start, was added to the contrasts while the second edition ran, as a metric the study\'s issue names), each reported as the mean paired difference over matched seeds and as the probability of improvement P(a > b) (Agarwal et al., 2021), with bootstrap intervals corrected by Holm\'s procedure across the contrasts of the question (per twin and metric, family-wise level 5 %); "no difference established" where the corrected interval includes 0 (0.5 for P(a > b)), which is not evidence that the two are equal. The notes under each contrast table give the details.',
     '',
   ];
 }

@@ -244,6 +244,12 @@ describe('ten seeds: CIs and contrasts', () => {
 
   test('contrasts: the paired difference of 5 is established, equal continuity is not a difference', () => {
     const contrasts = questionContrasts(matchedGroups(summaries, ['noise', 'interval']), bootstrap);
+    assert.deepEqual(
+      contrasts.map((contrast) => contrast.metric),
+      ['return', 'training return area', 'continuity cost'],
+    );
+    // The training return area follows the return (support.ts: 5 below it): the same difference of 5.
+    assert.equal(contrasts[1].difference!.estimate, 5);
     const ret = contrasts.find((contrast) => contrast.metric === 'return')!;
     assert.equal(ret.pairs, 10);
     assert.deepEqual([ret.difference!.estimate, ret.difference!.interval.low, ret.difference!.interval.high], [5, 5, 5]);
