@@ -192,23 +192,22 @@ export interface ClaimResult {
  * (as the contrasts of one question do), so that checking fifteen claims does not find agreement or
  * contradiction by chance.
  */
-export function testClaims(
-  summaries: readonly ConfigurationSummary[],
-  bootstrap: BootstrapOptions,
-  claims: readonly PublishedClaim[] = PUBLISHED_CLAIMS,
-): ClaimResult[] {
-  const pairs = claims.map((claim) => claimPair(summaries, claim));
+export function testClaims(summaries: readonly ConfigurationSummary[], bootstrap: BootstrapOptions): ClaimResult[] {
+  const testable = PUBLISHED_CLAIMS.flatMap((claim) => {
+    const pair = claimPair(summaries, claim);
+    return pair === null ? [] : [{ claim, pair }];
+  });
   const contrasts = new Map<PublishedClaim, Contrast>();
-  for (const metric of new Set(claims.map((claim) => claim.metric))) {
-    const members = claims.filter((claim, i) => claim.metric === metric && pairs[i] !== null);
+  for (const metric of new Set(testable.map(({ claim }) => claim.metric))) {
+    const members = testable.filter(({ claim }) => claim.metric === metric);
     const family = contrastFamily(
-      members.map((claim) => pairs[claims.indexOf(claim)]!),
+      members.map(({ pair }) => pair),
       metric,
       bootstrap,
     );
-    members.forEach((claim, i) => contrasts.set(claim, family[i]));
+    members.forEach(({ claim }, i) => contrasts.set(claim, family[i]));
   }
-  return claims.map((claim) => {
+  return PUBLISHED_CLAIMS.map((claim) => {
     const contrast = contrasts.get(claim) ?? null;
     return { claim, contrast, outcome: contrast === null ? 'not in this sweep' : outcomeOf(claim, contrast) };
   });
