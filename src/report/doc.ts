@@ -5,6 +5,8 @@ import { formatDuration } from '../sweep/progress.js';
 import type { ConfigurationSummary } from './aggregate.js';
 import { PUBLISHED_CLAIMS, testClaims, type ClaimResult } from './claims.js';
 import { compareWithPublished, type Comparison } from './compare.js';
+import { conclusionsSection, findContrast, type ContrastLookup } from './conclusions.js';
+import { CONCLUSIONS } from './conclusions-text.js';
 import { decidingVerdict, equalContinuityPairs, higherOf, questionContrasts, type Contrast } from './contrasts.js';
 import { CONTINUITY_DEFINITION } from './definitions.js';
 import { MIN_RUNS_FOR_CI, paretoFront, type BootstrapOptions } from './stats.js';
@@ -100,6 +102,8 @@ export function writeStudyDocument(path: string, reports: readonly SweepReport[]
     '|---|---|---|---:|---:|---|---:|---:|---:|---:|',
     ...reports.map((report) => budgetRow(options.db, report)),
     '',
+    ...unfinishedSweeps(options.db, reports),
+    ...conclusionsSection(CONCLUSIONS, new Set(reports.map((report) => report.sweep)), premiseLookup(reports, contrastsOf, claims)),
     ...answersInBrief(reports, contrastsOf),
     ...claimsInBrief(reports, claims),
     ...plateauInBrief(reports),
@@ -211,6 +215,21 @@ function sweepCommands(db: string, sweep: string): string[] {
   return [...new Set(manifest.invocations.map((invocation) => invocation.command.replace(/ --db (?:'[^']*'|\S+)/, ` --db ${db}`)))];
 }
 
+/** The cells the sweep's latest invocation planned (its grid times its seeds); null without a manifest. */
+function plannedCells(db: string, sweep: string): number | null {
+  return readManifest(db, sweep)?.invocations.at(-1)?.cells ?? null;
+}
+
+/** A study read before all its cells finished says so above its conclusions: its tables are provisional. */
+function unfinishedSweeps(db: string, reports: readonly SweepReport[]): string[] {
+  const unfinished = reports.flatMap((report) => {
+    const planned = plannedCells(db, report.sweep);
+    return planned !== null && report.runs.length < planned ? [`${report.sweep} (${report.runs.length} of ${planned} cells)`] : [];
+  });
+  if (unfinished.length === 0) return [];
+  return [`**Not finished:** ${unfinished.join(', ')}. Their tables cover the finished cells only; \`npm run study\` resumes them.`, ''];
+}
+
 function budgetRow(db: string, report: SweepReport): string {
   const manifest = readManifest(db, report.sweep);
   const wallS = manifest?.invocations.reduce(
@@ -221,7 +240,9 @@ function budgetRow(db: string, report: SweepReport): string {
   const seeds = [...new Set(report.summaries.map((summary) => summary.seeds.length))].sort((a, b) => a - b).join(', ');
   const steps = [...new Set(report.runs.map((run) => run.steps))].sort((a, b) => a - b).join(', ');
   const cpuS = report.runs.reduce((sum, run) => sum + (Number.isFinite(run.seconds) ? run.seconds : 0), 0);
-  return `| ${report.sweep} | ${report.robot} | ${report.task} | ${report.runs.length} | ${report.summaries.length} | ${seeds} | ${steps} | ${formatDuration(cpuS)} | ${wallS === undefined ? '-' : formatDuration(wallS)} | ${jobs} |`;
+  const planned = plannedCells(db, report.sweep);
+  const runs = planned !== null && report.runs.length < planned ? `${report.runs.length} of ${planned}` : String(report.runs.length);
+  return `| ${report.sweep} | ${report.robot} | ${report.task} | ${runs} | ${report.summaries.length} | ${seeds} | ${steps} | ${formatDuration(cpuS)} | ${wallS === undefined ? '-' : formatDuration(wallS)} | ${jobs} |`;
 }
 
 function sweepSection(
@@ -309,6 +330,23 @@ function contrastCache(bootstrap: BootstrapOptions): ContrastsOf {
           : questionContrasts(matchedGroups(report.summaries, question.axes), bootstrap),
       );
     return cache.get(key)!;
+  };
+}
+
+/** A written conclusion's premise looked up among the contrasts this report computed (the same, Holm-corrected, as its tables show). */
+function premiseLookup(
+  reports: readonly SweepReport[],
+  contrastsOf: ContrastsOf,
+  claims: ReadonlyMap<SweepReport, ClaimResult[]>,
+): ContrastLookup {
+  return (premise) => {
+    const report = reports.find((candidate) => candidate.sweep === premise.sweep);
+    if (report === undefined) return null;
+    const family =
+      premise.family === 'claims'
+        ? claims.get(report)!.flatMap((result) => (result.contrast === null ? [] : [result.contrast]))
+        : contrastsOf(report, QUESTIONS[premise.family - 1]);
+    return findContrast(family, premise);
   };
 }
 

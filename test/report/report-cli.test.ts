@@ -213,5 +213,23 @@ describe('robo-train report on a small real sweep', () => {
     const images = [...text.matchAll(/!\[[^\]]*\]\(([^)]+)\)/g)].map((match) => match[1]);
     assert.ok(images.includes('study/small/interval.png') && images.includes('study/small/pareto.png'), images.join(' '));
     for (const image of images) assert.ok(existsSync(join(dirname(doc), image)), image);
+    assert.doesNotMatch(text, /Not finished/);
+  });
+
+  // Last: it changes the store. A cell whose run did not finish (a study stopped mid-sweep) leaves the
+  // sweep's tables provisional, and the document says so.
+  test('a sweep with cells still to run is reported as not finished', () => {
+    const store = openDatabase(db);
+    store.prepare(`UPDATE runs SET status = 'interrupted' WHERE id = (SELECT MAX(id) FROM runs WHERE sweep = 'small')`).run();
+    store.close();
+    const partial = join(dir, 'partial', 'study.md');
+    const result = robotrain(['report', 'small', '--db', db, '--doc', partial, '--reps', '300']);
+    assert.equal(result.status, 0, `${result.stdout}\n${result.stderr}`);
+    const text = readFileSync(partial, 'utf8');
+    assert.match(text, /\| small \| sim-reacher \| reach \| 3 of 4 \| 2 \|/);
+    assert.match(
+      text,
+      /\*\*Not finished:\*\* small \(3 of 4 cells\)\. Their tables cover the finished cells only; `npm run study` resumes them\./,
+    );
   });
 });

@@ -1,0 +1,122 @@
+import type { ContrastMetric } from './contrasts.js';
+import type { Conclusion, Finding, Premise } from './conclusions.js';
+
+/**
+ * The study's conclusions, written after its results were read (docs/study.md prints them under
+ * "Conclusions"). The figures quoted are the tables' IQMs; the verdicts each conclusion rests on are
+ * its premises, which every report checks again (conclusions.ts). Edit the prose and the premises
+ * together.
+ */
+
+const on =
+  (sweep: string) =>
+  (family: Premise['family'], a: string, b: string, metric: ContrastMetric, found: Finding): Premise => ({
+    sweep,
+    family,
+    a,
+    b,
+    metric,
+    found,
+  });
+const pendulum = on('study-pendulum');
+const reacher = on('study-sim-reacher');
+const arm = on('study-arm');
+
+const AREA = 'training return area';
+const CONTINUITY = 'continuity cost';
+
+export const CONCLUSIONS: readonly Conclusion[] = [
+  {
+    title: '1. Layer normalisation: smoother parameter noise, no return',
+    paragraphs: [
+      "On the pendulum, the only twin that asks, layer normalisation in the actor's hidden layers changes no final return: not with fixed σ, not with adaptive σ, not for gSDE every 8 steps (paired differences within ±1.4, intervals across 0). Plappert et al. (ICLR 2018) introduce it so that one fixed σ suits every layer, and expect a better return from it; here that claim finds no difference.",
+      'What layer normalisation does change is the perturbed policy. With parameter noise it lowers the continuity cost, with both σ schedules (adaptive σ: 0.37 % to 0.27 %; fixed σ = 0.1: 0.96 % to 0.80 %); for gSDE, whose noise is drawn in the action layer from the last hidden features, it changes nothing measurable. While learning, it helps adaptive σ (training return area −499 to −456) and hurts the fixed σ = 0.1 (−958 to −1,057). The likely reason: at σ = 0.1 the perturbed actor is already far off its mean (mean |noise| 0.56 on actions in [−1, 1], against 0.16 with adaptive σ) and normalised layers pass the perturbation on undamped (0.61); with adaptive σ the action distance is held at δ either way, and what remains is the smoother perturbation. The first edition saw the continuity effect change sign between its two twins; that comparison cannot be repeated here, since this edition asks the question on the pendulum alone.',
+    ],
+    premises: [
+      pendulum(1, 'param k=ep', 'param k=ep layer-norm', 'return', 'no difference'),
+      pendulum(1, 'param k=ep adaptive', 'param k=ep layer-norm adaptive', 'return', 'no difference'),
+      pendulum(1, 'gsde k=8', 'gsde k=8 layer-norm', 'return', 'no difference'),
+      pendulum(1, 'param k=ep', 'param k=ep layer-norm', CONTINUITY, 'higher'),
+      pendulum(1, 'param k=ep adaptive', 'param k=ep layer-norm adaptive', CONTINUITY, 'higher'),
+      pendulum(1, 'gsde k=8', 'gsde k=8 layer-norm', CONTINUITY, 'no difference'),
+      pendulum(1, 'param k=ep adaptive', 'param k=ep layer-norm adaptive', AREA, 'lower'),
+      pendulum(1, 'param k=ep', 'param k=ep layer-norm', AREA, 'higher'),
+      pendulum('claims', 'param k=ep layer-norm', 'param k=ep', 'return', 'no difference'),
+    ],
+  },
+  {
+    title: '2. Noise adaptation: it picks the scale; a well-chosen fixed σ does as well',
+    paragraphs: [
+      "Adapting σ toward a target action distance earns nothing in final return on the pendulum (Plappert et al.'s claim: no difference established; all eight settings end between −133 and −138). It halves what exploring costs while learning: training return area −499 with adaptive σ (δ = 0.1 from σ₀ = 0.1) against −958 when σ₀ = 0.1 is kept.",
+      'It does so by choosing the scale, not by following the policy over training: a fixed σ = 0.05 does as well as adaptation (−517, no difference established), the larger fixed σ do worse in order (0.2: −1,310; 0.4: −1,460), and the targets δ = 0.05, 0.1 and 0.2 cannot be told apart while δ = 0.4 costs more (−645). The σ and d plot shows where adaptation goes: σ falls from 0.1 to about 0.02 (δ = 0.1) over the budget as the trained actor grows more sensitive to its weights, so σ₀ = 0.1 is too large from the start (mean |noise| 0.56 against 0.16 adapted). Adaptation is insurance against a mis-set σ, which is how Plappert et al. motivate it; on a task where a good σ is known, keeping it fixed loses nothing here. The only final-return differences established are small and go the other way (σ = 0.4 and δ = 0.4 above σ = 0.05, by about 3 to 5): large perturbations make costly training episodes but varied data, and the deterministic policy evaluated afterwards learns from it.',
+    ],
+    premises: [
+      pendulum(2, 'param k=ep adaptive', 'param k=ep', 'return', 'no difference'),
+      pendulum(2, 'param k=ep adaptive', 'param k=ep', AREA, 'higher'),
+      pendulum(2, 'param k=ep adaptive', 'param k=ep param-std=0.05', AREA, 'no difference'),
+      pendulum(2, 'param k=ep param-std=0.05', 'param k=ep param-std=0.2', AREA, 'higher'),
+      pendulum(2, 'param k=ep param-std=0.2', 'param k=ep param-std=0.4', AREA, 'higher'),
+      pendulum(2, 'param k=ep adaptive', 'param k=ep adaptive param-target=0.05', AREA, 'no difference'),
+      pendulum(2, 'param k=ep adaptive', 'param k=ep adaptive param-target=0.2', AREA, 'no difference'),
+      pendulum(2, 'param k=ep adaptive param-target=0.2', 'param k=ep adaptive param-target=0.4', AREA, 'higher'),
+      pendulum(2, 'param k=ep param-std=0.4', 'param k=ep param-std=0.05', 'return', 'higher'),
+      pendulum(2, 'param k=ep', 'param k=ep adaptive', CONTINUITY, 'higher'),
+      pendulum('claims', 'param k=ep adaptive', 'param k=ep', 'return', 'no difference'),
+    ],
+  },
+  {
+    title: '3. Sampling interval: it decides smoothness, for every kind of noise; a whole episode slows learning',
+    paragraphs: [
+      "The interval sets smoothness for every noise that has one. From k = 1 to k = 8 the continuity cost falls 9-fold for Gaussian noise (8.2 % to 0.87 %), 9-fold for gSDE (6.4 % to 0.74 %), 7-fold for parameter noise (4.5 % to 0.65 %) and 4-fold for pink noise (1.9 % to 0.44 %); once per episode brings all four to 0.27–0.37 %, the cost of no noise at all (0.37 %). At one interval the kinds of noise differ far less than the intervals do (at k = 8: 0.44 % to 0.87 %), and the mean |noise| column shows that this is not bought with less exploration (0.15 to 0.22 at k = 1 and k = 8). The draft post's claim holds on the pendulum: the sampling interval, more than the kind of noise, decides how smooth exploration is; the gSDE paper's ordering holds too (every longer gSDE interval is smoother).",
+      "Ornstein–Uhlenbeck noise is the exception that shows the rule. As Stable-Baselines3 runs it (θ = 0.15, dt = 0.01, started at 0) consecutive samples correlate at 0.9985, so it is smooth at any k (0.28 % at k = 1, no difference from once per episode), and it explores little (mean |noise| 0.06, 0.007 once per episode): it ends lowest of the noises, and lowest of all once per episode (final return −158 at k = 1, −232 once per episode). Pink noise (Eberhard et al., ICLR 2023) beats it, as its paper reports; its paper's other claim, pink above white noise, is contradicted here by a margin of 2 on a return of −135 that every noise reaches.",
+      'The price of a long interval is learning speed, not final return. Every exploring configuration but OU ends between −133 and −142, and no difference in return is established between intervals for parameter, Gaussian or pink noise (for gSDE, k = 32 ends 3 to 7 above k = 1, 16 and once per episode). But once per episode costs training return area for all four (gSDE −459 against −382 at k = 8, Gaussian −484 against −370, pink −453 against −375, parameter −499 against −390), while k = 1 to 16 cannot be told apart. Over 15,000 steps of 200-step episodes, once per episode draws 75 samples; k = 8 draws 1,875.',
+      "Against the gSDE paper's figure (Raffin et al., CoRL 2021) the ordering agrees (rank correlation 0.62 on continuity and 0.80 on return over nine configurations), the size does not: there, gSDE every 8 steps keeps 74 % of the continuity cost of Gaussian noise; here it keeps 9 %. The pendulum's deterministic policy is smooth (no noise: 0.37 % against 8.2 % with Gaussian noise), so noise makes almost all of the cost and the interval removes almost all of it; on the paper's PyBullet locomotion tasks the policy's own action changes weigh more (no noise at 0.48 of Gaussian), and the interval can remove less.",
+    ],
+    premises: [
+      pendulum(3, 'gaussian k=1', 'gaussian k=8', CONTINUITY, 'higher'),
+      pendulum(3, 'gsde k=1', 'gsde k=8', CONTINUITY, 'higher'),
+      pendulum(3, 'param k=1 adaptive', 'param k=8 adaptive', CONTINUITY, 'higher'),
+      pendulum(3, 'pink k=1', 'pink k=8', CONTINUITY, 'higher'),
+      pendulum(3, 'gsde k=8', 'gsde k=ep', CONTINUITY, 'higher'),
+      pendulum(3, 'gsde k=16', 'gsde k=32', CONTINUITY, 'higher'),
+      pendulum(3, 'ou k=1', 'ou k=ep', CONTINUITY, 'no difference'),
+      pendulum(3, 'ou k=1', 'ou k=ep', 'return', 'higher'),
+      pendulum(3, 'param k=1 adaptive', 'param k=ep adaptive', 'return', 'no difference'),
+      pendulum(3, 'gaussian k=1', 'gaussian k=ep', 'return', 'no difference'),
+      pendulum(3, 'pink k=1', 'pink k=ep', 'return', 'no difference'),
+      pendulum(3, 'gsde k=32', 'gsde k=1', 'return', 'higher'),
+      pendulum(3, 'gsde k=8', 'gsde k=ep', AREA, 'higher'),
+      pendulum(3, 'gaussian k=8', 'gaussian k=ep', AREA, 'higher'),
+      pendulum(3, 'pink k=8', 'pink k=ep', AREA, 'higher'),
+      pendulum(3, 'param k=8 adaptive', 'param k=ep adaptive', AREA, 'higher'),
+      pendulum(3, 'gsde k=1', 'gsde k=16', AREA, 'no difference'),
+      pendulum(3, 'gaussian k=1', 'gaussian k=8', AREA, 'no difference'),
+      pendulum('claims', 'gaussian k=8', 'gaussian k=1', CONTINUITY, 'lower'),
+      pendulum('claims', 'pink k=1', 'ou k=1', 'return', 'higher'),
+      pendulum('claims', 'pink k=1', 'gaussian k=1', 'return', 'lower'),
+    ],
+  },
+  {
+    title:
+      '4. Return against smoothness: at equal continuity gSDE and parameter noise end level; gSDE learns faster, and wins where the task does not saturate',
+    paragraphs: [
+      'On the pendulum, every exploring configuration but OU ends within 10 of the others, so its Pareto front (pink noise once per episode, adaptive parameter noise with layer norm, gSDE every 32 steps, adaptive parameter noise at δ = 0.2) is a front of smoothness among equals. gSDE against parameter noise at equal continuity: no difference in final return in any of the 12 pairs. They differ in learning speed, and again by the interval: against adaptive parameter noise kept for the whole episode, its gSDE match of equal continuity (every 32 steps, or 8 with layer norm) has the higher training return area in all 5 pairs (gSDE k = 32: −393, parameter noise: −499), while parameter noise resampled within the episode and its gSDE match cannot be told apart in any of the 7. Parameter noise is smooth even when kept a whole episode because the action change it causes varies with the state; gSDE reaches the same smoothness with several samples per episode, and learns from more varied data.',
+      "The tasks that do not saturate separate the key configurations. On the arm (delta actions), gSDE every 8 steps reaches the best return (−51.8), Gaussian noise −57.2, and adaptive parameter noise once per episode −79.4, barely above no noise (−85.4): gSDE above parameter noise (by 29) and above Gaussian noise, as the gSDE paper reports, and Plappert et al.'s claim that parameter noise beats action noise contradicted. On the sim-reacher both gSDE (−18.9) and parameter noise (−17.4, no difference between them) beat Gaussian noise (−21.9), as both papers report; gSDE again learns faster (training return area −32.2 against −34.1). Parameter noise explores by the same mean |noise| on both tasks (0.11, against 0.18 to 0.20 for gSDE and 0.26 to 0.28 for Gaussian noise), so its failure on the arm is not one of scale; that the arm has four joints to coordinate within one perturbation per 100-step episode, where the reacher has two, is our hypothesis, not something these runs test. On both reaching tasks the continuity cost orders the key configurations exactly as the gSDE paper's figure does, and on the arm the return does too.",
+    ],
+    premises: [
+      pendulum(4, 'gsde k=32', 'param k=ep adaptive', 'return', 'no difference'),
+      pendulum(4, 'gsde k=8', 'param k=8 adaptive', 'return', 'no difference'),
+      pendulum(4, 'gsde k=32', 'param k=ep adaptive', AREA, 'higher'),
+      pendulum(4, 'gsde k=8 layer-norm', 'param k=ep layer-norm adaptive', AREA, 'higher'),
+      pendulum(4, 'gsde k=8', 'param k=8 adaptive', AREA, 'no difference'),
+      pendulum(4, 'gsde k=32', 'param k=ep adaptive', CONTINUITY, 'no difference'),
+      arm(4, 'gsde k=8', 'param k=ep adaptive', 'return', 'higher'),
+      arm('claims', 'gsde k=8', 'gaussian k=1', 'return', 'higher'),
+      arm('claims', 'param k=ep adaptive', 'gaussian k=1', 'return', 'lower'),
+      reacher(4, 'gsde k=8', 'param k=ep adaptive', 'return', 'no difference'),
+      reacher(4, 'gsde k=8', 'param k=ep adaptive', AREA, 'higher'),
+      reacher('claims', 'gsde k=8', 'gaussian k=1', 'return', 'higher'),
+      reacher('claims', 'param k=ep adaptive', 'gaussian k=1', 'return', 'higher'),
+    ],
+  },
+];

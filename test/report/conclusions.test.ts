@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { summariseConfigurations } from '../../src/report/aggregate.js';
+import { conclusionsSection, findContrast, readPremise, type Conclusion, type Premise } from '../../src/report/conclusions.js';
+import { CONCLUSIONS } from '../../src/report/conclusions-text.js';
+import { contrastFamily } from '../../src/report/contrasts.js';
+import { run } from './support.js';
+
+const bootstrap = { reps: 500, confidence: 0.95, seed: 3 };
+const base = [-210, -190, -205, -180, -200, -195, -185, -215, -170, -220];
+const jitter = [3, -3, 2, -2, 1, -1, 4, -4, 0, 0];
+
+describe('written conclusions checked against the report', () => {
+  // gSDE k = 8: 5 higher than Gaussian noise on every seed; parameter noise: Gaussian up to seed noise.
+  const summaries = summariseConfigurations(
+    base.flatMap((value, seed) => [
+      run('', seed, value, 6, {}),
+      run('noise=gsde;interval=8', seed, value + 5, 2, { noise: 'gsde', interval: 8 }),
+      run('noise=param;interval=-1', seed, value + jitter[seed], 1, { noise: 'param', interval: -1 }),
+    ]),
+    bootstrap,
+  );
+  const label = (noise: string): string => summaries.find((summary) => summary.noise === noise)!.label;
+  const [gaussian, gsde, param] = [label('gaussian'), label('gsde'), label('param')];
+  // One family on the return: Gaussian against gSDE, Gaussian against parameter noise.
+  const byLabel = (name: string) => summaries.find((summary) => summary.label === name)!;
+  const family = contrastFamily(
+    [
+      [byLabel(gaussian), byLabel(gsde)],
+      [byLabel(gaussian), byLabel(param)],
+    ],
+    'return',
+    bootstrap,
+  );
+  const premise = (a: string, b: string, found: Premise['found'], sweep = 's'): Premise => ({
+    sweep,
+    family: 4,
+    a,
+    b,
+    metric: 'return',
+    found,
+  });
+  const lookup = (p: Premise) => (p.sweep === 's' ? findContrast(family, p) : null);
+
+  test('a premise reads the same whichever way round the family holds the pair', () => {
+    assert.equal(readPremise(premise(gsde, gaussian, 'higher'), lookup(premise(gsde, gaussian, 'higher'))), 'higher');
+    assert.equal(readPremise(premise(gaussian, gsde, 'lower'), lookup(premise(gaussian, gsde, 'lower'))), 'lower');
+    assert.equal(
+      readPremise(premise(param, gaussian, 'no difference'), lookup(premise(param, gaussian, 'no difference'))),
+      'no difference',
+    );
+    assert.equal(findContrast(family, { ...premise(gsde, gaussian, 'higher'), metric: 'continuity cost' }), null, 'other metric');
+    assert.equal(readPremise(premise(gsde, param, 'higher'), lookup(premise(gsde, param, 'higher'))), 'not in this report');
+  });
+
+  const conclusion = (premises: Premise[]): Conclusion => ({ title: 'T', paragraphs: ['P.'], premises });
+
+  test('a conclusion whose premises hold says so in one line', () => {
+    const lines = conclusionsSection(
+      [conclusion([premise(gsde, gaussian, 'higher'), premise(gaussian, param, 'no difference')])],
+      new Set(['s']),
+      lookup,
+    );
+    assert.ok(lines.includes('### T') && lines.includes('P.'));
+    assert.ok(lines.includes('*Checked on this report: the 2 contrasts this conclusion rests on read as written.*'));
+  });
+
+  test('a premise the data no longer show is named, with what it was and what it is now', () => {
+    const text = conclusionsSection(
+      [conclusion([premise(gsde, gaussian, 'higher'), premise(param, gaussian, 'higher'), premise(gsde, param, 'lower')])],
+      new Set(['s']),
+      lookup,
+    ).join('\n');
+    assert.match(text, /Check failed: 2 of the 3 contrasts this conclusion rests on no longer read as written; revise it\./);
+    assert.match(text, new RegExp(`\`${param}\` against \`${gaussian}\` on return was higher, now no difference established`));
+    assert.match(text, /was lower, now not in this report/);
+    assert.doesNotMatch(text, new RegExp(`\`${gsde}\` against \`${gaussian}\``));
+  });
+
+  test('conclusions on sweeps the report lacks are left out and counted; with none left, no section', () => {
+    const text = conclusionsSection(
+      [conclusion([premise(gsde, gaussian, 'higher')]), conclusion([premise(gsde, gaussian, 'higher', 'other')])],
+      new Set(['s']),
+      lookup,
+    ).join('\n');
+    assert.equal(text.match(/### T/g)?.length, 1);
+    assert.match(text, /1 further written conclusion rests on sweeps this report does not include/);
+    assert.deepEqual(
+      conclusionsSection(CONCLUSIONS, new Set(['study-quick-pendulum']), () => null),
+      [],
+    );
+  });
+
+  test('every written premise names two different configurations and a sweep of the study', () => {
+    for (const written of CONCLUSIONS) {
+      assert.ok(written.premises.length > 0, `${written.title} rests on contrasts`);
+      for (const p of written.premises) {
+        assert.notEqual(p.a, p.b);
+        assert.match(p.sweep, /^study-(pendulum|sim-reacher|arm|arm-absolute|furuta|arm-robot|so101-robot)(-twin)?$/);
+      }
+    }
+  });
+});
