@@ -4,6 +4,7 @@ import type { Argv } from 'yargs';
 import { DEFAULT_CURVE_BINS } from '../report/definitions.js';
 import { DEFAULT_BOOTSTRAP } from '../report/stats.js';
 import type { SweepReport } from '../report/write.js';
+import type { RobotPair } from '../report/doc.js';
 import { openForReading } from '../store/database.js';
 import { DEFAULT_TRAIN_CONFIG } from '../training/config.js';
 import { EXIT } from './exit-codes.js';
@@ -73,7 +74,7 @@ export async function reportCommand(args: ReportArgs): Promise<number> {
   const out = resolve(args.out ?? (args.doc ? join(dirname(args.doc), 'study') : 'logs/reports'));
   const db = openForReading(args.db);
   const reports: SweepReport[] = [];
-  const gaps: string[] = [];
+  const gaps: { markdown: string; pair: RobotPair }[] = [];
   try {
     for (const sweep of args.sweeps) {
       const report = await writeSweepReport(db, sweep, join(out, safeName(sweep)), {
@@ -92,7 +93,7 @@ export async function reportCommand(args: ReportArgs): Promise<number> {
         confidence: 0.95,
         seed: args.bootstrapSeed,
       });
-      gaps.push(gap.markdown);
+      gaps.push({ markdown: gap.markdown, pair: { robot: pair.robot, twin: pair.twin, analysis: gap.analysis } });
       console.log(gap.markdown);
       console.log(`gap table: ${shortPath(gap.file)}\n`);
     }
@@ -106,9 +107,13 @@ export async function reportCommand(args: ReportArgs): Promise<number> {
     );
   if (args.doc) {
     const { writeStudyDocument } = await import('../report/doc.js');
-    writeStudyDocument(args.doc, reports, { db: args.db, bootstrap: { reps: args.reps, confidence: 0.95, seed: args.bootstrapSeed } });
+    writeStudyDocument(args.doc, reports, {
+      db: args.db,
+      bootstrap: { reps: args.reps, confidence: 0.95, seed: args.bootstrapSeed },
+      gaps: gaps.map((gap) => gap.pair),
+    });
     // The robot next to its twin closes the document: it answers no question of the twins' study but the product's own.
-    for (const gap of gaps) appendFileSync(args.doc, `\n${gap}`);
+    for (const gap of gaps) appendFileSync(args.doc, `\n${gap.markdown}`);
     console.log(`study document: ${args.doc}`);
   }
   return EXIT.ok;

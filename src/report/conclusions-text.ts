@@ -1,5 +1,6 @@
 import type { ContrastMetric } from './contrasts.js';
 import type { Conclusion, Finding, Premise } from './conclusions.js';
+import type { GapMetric } from './gap.js';
 
 /**
  * The study's conclusions, written after its results were read (docs/study.md prints them under
@@ -22,6 +23,19 @@ const pendulum = on('study-pendulum');
 const reacher = on('study-sim-reacher');
 const arm = on('study-arm');
 const armAbsolute = on('study-arm-absolute');
+/** A configuration on an emulated robot against the same on its twin in wall time. */
+const robotGap =
+  (robot: string) =>
+  (configuration: string, metric: GapMetric, found: Finding): Premise => ({
+    sweep: robot,
+    family: 'robot − twin',
+    a: configuration,
+    b: `${robot}-twin`,
+    metric,
+    found,
+  });
+const armRobot = robotGap('study-arm-robot');
+const so101Robot = robotGap('study-so101-robot');
 
 const AREA = 'training return area';
 const CONTINUITY = 'continuity cost';
@@ -133,6 +147,29 @@ export const CONCLUSIONS: readonly Conclusion[] = [
       armAbsolute(4, 'gsde k=8', 'param k=ep adaptive', CONTINUITY, 'higher'),
       arm(4, 'gsde k=8', 'param k=ep adaptive', 'return', 'higher'),
       arm('claims', 'gsde k=8', 'gaussian k=1', 'return', 'higher'),
+    ],
+  },
+  {
+    title: 'The robot next to its twin: the noise, not the hardware path, sets smoothness; the path shows where the policy is smooth',
+    paragraphs: [
+      "On both emulated robots (the arm over the firmware protocol with a command one period late and noisier sensors; the SO-101 over its Feetech bus, six STS3215 servos read and written register by register) the key configurations keep the smoothness they have on the twin: for gSDE every 8 steps and Gaussian noise the robot's continuity cost, of raw actions and of applied commands, cannot be told from the twin's, and their mean squared jerk differs by 2 % at most (established on the arm only: +2 % for gSDE, +0.2 % for Gaussian noise). The ordering of the noises that the twins establish therefore carries over to the hardware path.",
+      "Where the policy itself is smooth (no noise, parameter noise kept for the episode) the path's own imperfections show. On the arm the late command and the sensor noise double the mean squared jerk (parameter noise 13,400 against 5,900 on the twin; no noise 10,800 against 5,000), still a tenth of what gSDE costs (110,000). On the SO-101 the gap goes the other way (jerk 16 to 19 % lower on the robot for the same two); the servos' position resolution and the bus's read deadline are the differences we know of, and these runs do not say which of them smooths the motion.",
+      "Wear: the servos' current follows the size of the motion more than its roughness. gSDE draws as much as Gaussian noise on the arm (0.36 A each) and more on the SO-101 (0.41 against 0.34 A), although its continuity cost is a tenth of Gaussian noise's, and parameter noise draws little more than no noise (0.30 against 0.29 A on the arm, 0.32 against 0.29 A on the SO-101). Our reading: a sample kept 8 steps pushes the servo against one direction for longer, while step-to-step noise is filtered by the servo before it becomes torque. The peak temperature stays between 25.8 and 26.1 °C in every configuration: the emulated STS3215 heats with a time constant of 150 s toward about 1 °C above ambient at these currents, and 3,000 steps are one minute of motion, so these runs cannot separate the configurations by heating; a longer robot budget would.",
+    ],
+    premises: [
+      armRobot('gsde k=8', 'rawContinuity', 'no difference'),
+      armRobot('gaussian k=1', 'rawContinuity', 'no difference'),
+      armRobot('gsde k=8', 'appliedContinuity', 'no difference'),
+      armRobot('gsde k=8', 'meanSquaredJerk', 'higher'),
+      armRobot('gaussian k=1', 'meanSquaredJerk', 'higher'),
+      armRobot('param k=ep adaptive', 'meanSquaredJerk', 'higher'),
+      armRobot('none', 'meanSquaredJerk', 'higher'),
+      so101Robot('gsde k=8', 'rawContinuity', 'no difference'),
+      so101Robot('gaussian k=1', 'appliedContinuity', 'no difference'),
+      so101Robot('gsde k=8', 'meanSquaredJerk', 'no difference'),
+      so101Robot('gaussian k=1', 'meanSquaredJerk', 'no difference'),
+      so101Robot('param k=ep adaptive', 'meanSquaredJerk', 'lower'),
+      so101Robot('none', 'meanSquaredJerk', 'lower'),
     ],
   },
 ];

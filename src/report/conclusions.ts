@@ -1,4 +1,5 @@
 import { decidingVerdict, higherOf, type Contrast, type ContrastMetric } from './contrasts.js';
+import type { GapMetric, GapRow } from './gap.js';
 
 /**
  * The study's written conclusions are prose, written by hand after the results were read; what keeps
@@ -11,16 +12,19 @@ import { decidingVerdict, higherOf, type Contrast, type ContrastMetric } from '.
 /** How a contrast read: a's value higher or lower than b's, or no difference established. */
 export type Finding = 'higher' | 'lower' | 'no difference';
 
-/** One contrast a conclusion rests on. */
+/**
+ * One contrast a conclusion rests on: two configurations of a sweep within a family, or (family
+ * 'robot − twin') a configuration on the robot sweep `sweep` against the same on its twin sweep `b`.
+ */
 export interface Premise {
   sweep: string;
-  /** The family the contrast was tested in: a question's (1 to 4) or the published claims'. */
-  family: 1 | 2 | 3 | 4 | 'claims';
-  /** The two configurations, by the labels the tables print. */
+  /** The family the contrast was tested in: a question's (1 to 4), the published claims' or a robot pair's. */
+  family: 1 | 2 | 3 | 4 | 'claims' | 'robot − twin';
+  /** The configurations, by the labels the tables print; for a robot pair, a is the configuration and b the twin sweep. */
   a: string;
   b: string;
-  metric: ContrastMetric;
-  /** a against b when the conclusion was written. */
+  metric: ContrastMetric | GapMetric;
+  /** a against b (the robot against its twin) when the conclusion was written. */
   found: Finding;
 }
 
@@ -33,19 +37,24 @@ export interface Conclusion {
 /** What a premise reads on this report, or why it cannot be read. */
 export type Reading = Finding | 'not estimated' | 'not in this report';
 
-/**
- * The contrast of `premise` as the report computed it, in either orientation; null when the report
- * has no such contrast (the sweep is absent, or the pair is not in that family).
- */
-export type ContrastLookup = (premise: Premise) => Contrast | null;
+/** What `premise` reads on this report, from the contrasts and robot pairs the report computed. */
+export type PremiseReader = (premise: Premise) => Reading;
 
-/** What the contrast says of a against b (the lookup may return it as b against a). */
+/** What a family's contrast says of a against b (the family may hold it as b against a); null: no such contrast. */
 export function readPremise(premise: Premise, contrast: Contrast | null): Reading {
   if (contrast === null) return 'not in this report';
   if (decidingVerdict(contrast) === null) return 'not estimated';
   const higher = higherOf(contrast);
   if (higher === null) return 'no difference';
   return higher.label === premise.a ? 'higher' : 'lower';
+}
+
+/** What a robot pair's gap row says of the robot against its twin; null: no such row. */
+export function readGap(row: GapRow | null): Reading {
+  if (row === null) return 'not in this report';
+  if (row.difference === null) return 'not estimated';
+  if (!row.difference.established) return 'no difference';
+  return row.difference.estimate > 0 ? 'higher' : 'lower';
 }
 
 /** The contrast of a family on `metric` between the configurations labelled `a` and `b`, in either order. */
@@ -63,7 +72,7 @@ export function findContrast(contrasts: readonly Contrast[], premise: Premise): 
  * The written conclusions whose sweeps are all in this report, each followed by the check of its
  * premises: one line when all read as written, else every premise that does not, named.
  */
-export function conclusionsSection(conclusions: readonly Conclusion[], sweeps: ReadonlySet<string>, lookup: ContrastLookup): string[] {
+export function conclusionsSection(conclusions: readonly Conclusion[], sweeps: ReadonlySet<string>, read: PremiseReader): string[] {
   const shown = conclusions.filter((conclusion) => conclusion.premises.every((premise) => sweeps.has(premise.sweep)));
   if (shown.length === 0) return [];
   const lines = [
@@ -75,7 +84,7 @@ export function conclusionsSection(conclusions: readonly Conclusion[], sweeps: R
   for (const conclusion of shown) {
     lines.push(`### ${conclusion.title}`, '');
     for (const paragraph of conclusion.paragraphs) lines.push(paragraph, '');
-    lines.push(premiseCheck(conclusion.premises, lookup), '');
+    lines.push(premiseCheck(conclusion.premises, read), '');
   }
   const omitted = conclusions.length - shown.length;
   if (omitted > 0)
@@ -94,9 +103,9 @@ const SAID: Record<Reading, string> = {
   'not in this report': 'not in this report',
 };
 
-function premiseCheck(premises: readonly Premise[], lookup: ContrastLookup): string {
+function premiseCheck(premises: readonly Premise[], read: PremiseReader): string {
   const failed = premises
-    .map((premise) => ({ premise, reading: readPremise(premise, lookup(premise)) }))
+    .map((premise) => ({ premise, reading: read(premise) }))
     .filter(({ premise, reading }) => reading !== premise.found);
   const count = `${premises.length} contrast${premises.length === 1 ? '' : 's'}`;
   if (failed.length === 0) return `*Checked on this report: the ${count} this conclusion rests on read as written.*`;
@@ -108,5 +117,6 @@ function premiseCheck(premises: readonly Premise[], lookup: ContrastLookup): str
 }
 
 function familyName(family: Premise['family']): string {
-  return family === 'claims' ? 'published claims' : `question ${family}`;
+  if (typeof family === 'number') return `question ${family}`;
+  return family === 'claims' ? 'published claims' : 'robot against its twin';
 }

@@ -5,10 +5,11 @@ import { formatDuration } from '../sweep/progress.js';
 import type { ConfigurationSummary } from './aggregate.js';
 import { PUBLISHED_CLAIMS, testClaims, type ClaimResult } from './claims.js';
 import { compareWithPublished, type Comparison } from './compare.js';
-import { conclusionsSection, findContrast, type ContrastLookup } from './conclusions.js';
+import { conclusionsSection, findContrast, readGap, readPremise, type PremiseReader } from './conclusions.js';
 import { CONCLUSIONS } from './conclusions-text.js';
 import { decidingVerdict, equalContinuityPairs, higherOf, questionContrasts, type Contrast } from './contrasts.js';
 import { CONTINUITY_DEFINITION } from './definitions.js';
+import type { GapAnalysis } from './gap.js';
 import { MIN_RUNS_FOR_CI, paretoFront, type BootstrapOptions } from './stats.js';
 import {
   claimNotes,
@@ -67,6 +68,14 @@ export interface DocumentOptions {
   db: string;
   /** The bootstrap of every interval (its confidence is the family-wise level of the contrasts). */
   bootstrap: BootstrapOptions;
+  /** The robot pairs the report analysed (their sections close the document); written conclusions may rest on them. */
+  gaps: readonly RobotPair[];
+}
+
+export interface RobotPair {
+  robot: string;
+  twin: string;
+  analysis: GapAnalysis;
 }
 
 /**
@@ -103,7 +112,11 @@ export function writeStudyDocument(path: string, reports: readonly SweepReport[]
     ...reports.map((report) => budgetRow(options.db, report)),
     '',
     ...unfinishedSweeps(options.db, reports),
-    ...conclusionsSection(CONCLUSIONS, new Set(reports.map((report) => report.sweep)), premiseLookup(reports, contrastsOf, claims)),
+    ...conclusionsSection(
+      CONCLUSIONS,
+      new Set([...reports.map((report) => report.sweep), ...options.gaps.map((pair) => pair.robot)]),
+      premiseReader(reports, options.gaps, contrastsOf, claims),
+    ),
     ...answersInBrief(reports, contrastsOf),
     ...claimsInBrief(reports, claims),
     ...plateauInBrief(reports),
@@ -333,20 +346,25 @@ function contrastCache(bootstrap: BootstrapOptions): ContrastsOf {
   };
 }
 
-/** A written conclusion's premise looked up among the contrasts this report computed (the same, Holm-corrected, as its tables show). */
-function premiseLookup(
+/** A written conclusion's premise read from what this report computed: the same Holm-corrected contrasts and robot gaps its tables show. */
+function premiseReader(
   reports: readonly SweepReport[],
+  gaps: readonly RobotPair[],
   contrastsOf: ContrastsOf,
   claims: ReadonlyMap<SweepReport, ClaimResult[]>,
-): ContrastLookup {
+): PremiseReader {
   return (premise) => {
+    if (premise.family === 'robot − twin') {
+      const pair = gaps.find((candidate) => candidate.robot === premise.sweep && candidate.twin === premise.b);
+      return readGap(pair?.analysis.rows.find((row) => row.label === premise.a && row.metric === premise.metric) ?? null);
+    }
     const report = reports.find((candidate) => candidate.sweep === premise.sweep);
-    if (report === undefined) return null;
+    if (report === undefined) return 'not in this report';
     const family =
       premise.family === 'claims'
         ? claims.get(report)!.flatMap((result) => (result.contrast === null ? [] : [result.contrast]))
         : contrastsOf(report, QUESTIONS[premise.family - 1]);
-    return findContrast(family, premise);
+    return readPremise(premise, findContrast(family, premise));
   };
 }
 

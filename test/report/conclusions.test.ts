@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { summariseConfigurations } from '../../src/report/aggregate.js';
-import { conclusionsSection, findContrast, readPremise, type Conclusion, type Premise } from '../../src/report/conclusions.js';
+import { conclusionsSection, findContrast, readGap, readPremise, type Conclusion, type Premise } from '../../src/report/conclusions.js';
 import { CONCLUSIONS } from '../../src/report/conclusions-text.js';
 import { contrastFamily } from '../../src/report/contrasts.js';
 import { run } from './support.js';
@@ -41,6 +41,7 @@ describe('written conclusions checked against the report', () => {
     found,
   });
   const lookup = (p: Premise) => (p.sweep === 's' ? findContrast(family, p) : null);
+  const read = (p: Premise) => readPremise(p, lookup(p));
 
   test('a premise reads the same whichever way round the family holds the pair', () => {
     assert.equal(readPremise(premise(gsde, gaussian, 'higher'), lookup(premise(gsde, gaussian, 'higher'))), 'higher');
@@ -53,13 +54,31 @@ describe('written conclusions checked against the report', () => {
     assert.equal(readPremise(premise(gsde, param, 'higher'), lookup(premise(gsde, param, 'higher'))), 'not in this report');
   });
 
+  test('a robot pair reads higher or lower on the robot only where its corrected interval excludes 0', () => {
+    const row = (estimate: number, established: boolean | null) => ({
+      configuration: '',
+      label: 'gaussian k=1',
+      metric: 'meanSquaredJerk' as const,
+      pairs: 10,
+      robotMean: 1,
+      twinMean: 1,
+      difference:
+        established === null ? null : { estimate, interval: { low: estimate - 1, high: estimate + 1 }, confidence: 0.975, established },
+    });
+    assert.equal(readGap(row(5, true)), 'higher');
+    assert.equal(readGap(row(-5, true)), 'lower');
+    assert.equal(readGap(row(0.5, false)), 'no difference');
+    assert.equal(readGap(row(0, null)), 'not estimated');
+    assert.equal(readGap(null), 'not in this report');
+  });
+
   const conclusion = (premises: Premise[]): Conclusion => ({ title: 'T', paragraphs: ['P.'], premises });
 
   test('a conclusion whose premises hold says so in one line', () => {
     const lines = conclusionsSection(
       [conclusion([premise(gsde, gaussian, 'higher'), premise(gaussian, param, 'no difference')])],
       new Set(['s']),
-      lookup,
+      read,
     );
     assert.ok(lines.includes('### T') && lines.includes('P.'));
     assert.ok(lines.includes('*Checked on this report: the 2 contrasts this conclusion rests on read as written.*'));
@@ -69,7 +88,7 @@ describe('written conclusions checked against the report', () => {
     const text = conclusionsSection(
       [conclusion([premise(gsde, gaussian, 'higher'), premise(param, gaussian, 'higher'), premise(gsde, param, 'lower')])],
       new Set(['s']),
-      lookup,
+      read,
     ).join('\n');
     assert.match(text, /Check failed: 2 of the 3 contrasts this conclusion rests on no longer read as written; revise it\./);
     assert.match(text, new RegExp(`\`${param}\` against \`${gaussian}\` on return was higher, now no difference established`));
@@ -81,12 +100,12 @@ describe('written conclusions checked against the report', () => {
     const text = conclusionsSection(
       [conclusion([premise(gsde, gaussian, 'higher')]), conclusion([premise(gsde, gaussian, 'higher', 'other')])],
       new Set(['s']),
-      lookup,
+      read,
     ).join('\n');
     assert.equal(text.match(/### T/g)?.length, 1);
     assert.match(text, /1 further written conclusion rests on sweeps this report does not include/);
     assert.deepEqual(
-      conclusionsSection(CONCLUSIONS, new Set(['study-quick-pendulum']), () => null),
+      conclusionsSection(CONCLUSIONS, new Set(['study-quick-pendulum']), () => 'not in this report'),
       [],
     );
   });
