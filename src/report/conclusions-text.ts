@@ -23,6 +23,7 @@ const pendulum = on('study-pendulum');
 const reacher = on('study-sim-reacher');
 const arm = on('study-arm');
 const armAbsolute = on('study-arm-absolute');
+const furuta = on('study-furuta');
 /** A configuration on an emulated robot against the same on its twin in wall time. */
 const robotGap =
   (robot: string) =>
@@ -112,11 +113,41 @@ export const CONCLUSIONS: readonly Conclusion[] = [
     ],
   },
   {
+    title: 'The interval on long episodes (furuta): past a sixteenth of the episode it buys no smoothness, and it slows learning',
+    paragraphs: [
+      "On the Furuta pendulum (effort control, 500-step episodes, 50,000 steps) gSDE's interval was set as a share of the episode. The continuity cost falls from k = 1 to k = 8 (7.3 % to 1.9 %) and again to a sixteenth of the episode (k = 31: 0.93 %), then stops: a sixteenth, a quarter and once per episode cannot be told apart (0.76 % to 0.93 %), and sit at the cost of no noise (0.78 %). Beyond about 30 steps the policy's own action changes, not the noise, make the cost. The safety layer says the same: it changes 31 % of the commands at k = 1, 11 % at k = 8 and 7 to 8 % from a sixteenth on, as many as with no noise (7 %); the mean squared jerk falls 5-fold from k = 1 to k = 8.",
+      "The price of a longer interval is learning, and here it reaches the final return. The training return area falls with the interval (k = 1: 285, k = 8: 255, a sixteenth: 245, a quarter: 223, once per episode: 213, no noise: 199): k = 1 and k = 8 above a quarter and once per episode, a sixteenth above once per episode, while k = 1, k = 8 and a sixteenth cannot be told apart. The final return follows in trend (IQM 392 at k = 1, 387 at k = 8, 374 at a sixteenth, 313 at a quarter, 348 once per episode), and fewer runs reach the sweep's median final return within the budget (8, 7, 6, 4 and 2 of 10); the one final-return difference established is k = 8 above a quarter (by 55 on paired seeds). Over 50,000 steps once per episode draws 100 samples and k = 8 draws 6,250. On the pendulum, where every interval ended level, the interval cost only learning speed; on a task with long episodes and a return that does not saturate it costs return as well. No noise ends lowest (272), though no contrast here tests it.",
+      "Against the gSDE paper (Raffin et al., CoRL 2021) both continuity orderings agree (every 8 steps smoother than Gaussian noise, once per episode smoother than every 8 steps) and both return claims find no difference at 10 seeds. The size lies between the pendulum's and the paper's: gSDE every 8 steps keeps 24 % of the continuity cost of Gaussian noise (pendulum 9 %, paper 74 %), once per episode 10 %, as no noise does. On this task the compromise is a sixteenth of the episode: it cannot be told from once per episode in smoothness, nor from k = 8 in learning speed or return. This is why the interval is best set as a share of the episode: the same k = 8 is a twenty-fifth of a pendulum episode and a sixty-second of a furuta one, and only at about a sixteenth does furuta's cost reach its floor.",
+    ],
+    premises: [
+      furuta(3, 'gsde k=1', 'gsde k=8', CONTINUITY, 'higher'),
+      furuta(3, 'gsde k=8', 'gsde k=ep/16', CONTINUITY, 'higher'),
+      furuta(3, 'gsde k=ep/16', 'gsde k=ep/4', CONTINUITY, 'no difference'),
+      furuta(3, 'gsde k=ep/16', 'gsde k=ep', CONTINUITY, 'no difference'),
+      furuta(3, 'gsde k=ep/4', 'gsde k=ep', CONTINUITY, 'no difference'),
+      furuta(3, 'gsde k=1', 'gsde k=ep/4', AREA, 'higher'),
+      furuta(3, 'gsde k=1', 'gsde k=ep', AREA, 'higher'),
+      furuta(3, 'gsde k=8', 'gsde k=ep/4', AREA, 'higher'),
+      furuta(3, 'gsde k=8', 'gsde k=ep', AREA, 'higher'),
+      furuta(3, 'gsde k=ep/16', 'gsde k=ep', AREA, 'higher'),
+      furuta(3, 'gsde k=1', 'gsde k=8', AREA, 'no difference'),
+      furuta(3, 'gsde k=8', 'gsde k=ep/16', AREA, 'no difference'),
+      furuta(3, 'gsde k=8', 'gsde k=ep/4', 'return', 'higher'),
+      furuta(3, 'gsde k=1', 'gsde k=8', 'return', 'no difference'),
+      furuta(3, 'gsde k=8', 'gsde k=ep/16', 'return', 'no difference'),
+      furuta(3, 'gsde k=ep/4', 'gsde k=ep', 'return', 'no difference'),
+      furuta('claims', 'gsde k=8', 'gaussian k=1', CONTINUITY, 'lower'),
+      furuta('claims', 'gsde k=ep', 'gsde k=8', CONTINUITY, 'lower'),
+      furuta('claims', 'gsde k=8', 'gaussian k=1', 'return', 'no difference'),
+      furuta('claims', 'gsde k=ep', 'gsde k=8', 'return', 'no difference'),
+    ],
+  },
+  {
     title:
       '4. Return against smoothness: at equal continuity gSDE and parameter noise end level; gSDE learns faster, and wins where the task does not saturate',
     paragraphs: [
       'On the pendulum, every exploring configuration but OU ends within 10 of the others, so its Pareto front (pink noise once per episode, adaptive parameter noise with layer norm, gSDE every 32 steps, adaptive parameter noise at δ = 0.2) is a front of smoothness among equals. gSDE against parameter noise at equal continuity: no difference in final return in any of the 12 pairs. They differ in learning speed, and again by the interval: against adaptive parameter noise kept for the whole episode, its gSDE match of equal continuity (every 32 steps, or 8 with layer norm) has the higher training return area in all 5 pairs (gSDE k = 32: −393, parameter noise: −499), while parameter noise resampled within the episode and its gSDE match cannot be told apart in any of the 7. Parameter noise is smooth even when kept a whole episode because the action change it causes varies with the state; gSDE reaches the same smoothness with several samples per episode, and learns from more varied data.',
-      "The tasks that do not saturate separate the key configurations. On the arm (delta actions), gSDE every 8 steps reaches the best return (−51.8), Gaussian noise −57.2, and adaptive parameter noise once per episode −79.4, barely above no noise (−85.4): gSDE above parameter noise (by 29) and above Gaussian noise, as the gSDE paper reports, and Plappert et al.'s claim that parameter noise beats action noise contradicted. On the sim-reacher both gSDE (−18.9) and parameter noise (−17.4, no difference between them) beat Gaussian noise (−21.9), as both papers report; gSDE again learns faster (training return area −32.2 against −34.1). Parameter noise explores by the same mean |noise| on both tasks (0.11, against 0.18 to 0.20 for gSDE and 0.26 to 0.28 for Gaussian noise), so its failure on the arm is not one of scale; that the arm has four joints to coordinate within one perturbation per 100-step episode, where the reacher has two, is our hypothesis, not something these runs test. On both reaching tasks the continuity cost orders the key configurations exactly as the gSDE paper's figure does, and on the arm the return does too.",
+      "The tasks that do not saturate separate the key configurations. On the arm (delta actions), gSDE every 8 steps reaches the best return (−51.8), Gaussian noise −57.2, and adaptive parameter noise once per episode −79.4, barely above no noise (−85.4): gSDE above parameter noise (by 29) and above Gaussian noise, as the gSDE paper reports, and Plappert et al.'s claim that parameter noise beats action noise contradicted. On the sim-reacher both gSDE (−18.9) and parameter noise (−17.4, no difference between them) beat Gaussian noise (−21.9), as both papers report; gSDE again learns faster (training return area −32.2 against −34.1). Gaussian noise was still improving there when the budget ended (last-round gain +3.0, the one configuration of the four whose interval lies above 0), so its deficit is that of this budget. Parameter noise explores by the same mean |noise| on both tasks (0.11, against 0.18 to 0.20 for gSDE and 0.26 to 0.28 for Gaussian noise), so its failure on the arm is not one of scale; that the arm has four joints to coordinate within one perturbation per 100-step episode, where the reacher has two, is our hypothesis, not something these runs test. On both reaching tasks the continuity cost orders the key configurations exactly as the gSDE paper's figure does, and on the arm the return does too.",
     ],
     premises: [
       pendulum(4, 'gsde k=32', 'param k=ep adaptive', 'return', 'no difference'),
@@ -138,7 +169,7 @@ export const CONCLUSIONS: readonly Conclusion[] = [
     title: "The arm's action modes: with absolute targets the limiter sets the motion; in delta mode the noise does",
     paragraphs: [
       "With absolute joint targets the safety layer's velocity, acceleration and jerk limits shape nearly every command of every configuration (interventions 99–100 %, against none in delta mode), and what reaches the motors is the limiter's motion: the applied continuity cost lies between 0.0059 % and 0.0069 % whatever the noise, while the policy's raw actions range from 0.03 % (no noise) to 7.9 % (Gaussian noise). With absolute targets the smoothness of exploration noise is therefore moot on the motors, which is what the first edition measured without seeing it. In delta mode (each action moves the target by at most what the velocity limit allows in one period; the arm's calibration default) the limits catch nothing, and the applied continuity follows the exploration: gSDE 0.0029 %, Gaussian noise 0.0035 %, parameter noise 0.0018 %, no noise 0.0013 %, each lower than with absolute targets.",
-      'The mode also reorders the noises. With absolute targets Gaussian noise reaches the best return (−52.7, above gSDE every 8 steps, −58.8: the gSDE paper\'s "gSDE loses no return" contradicted here) and gSDE and parameter noise end level (−58.8 and −58.4); in delta mode gSDE is best (−51.8) and parameter noise falls to −79.4. Our reading, which these runs do not test: through the limiter, white noise on absolute targets becomes a slew-limited motion, already smooth, and its per-step independence explores more; in delta mode the actions integrate into the target, so a perturbation kept for a whole episode drifts the arm in one direction for 100 steps, and gSDE\'s 8-step segments explore without that drift. The sim-reacher keeps absolute targets, as in the first edition, and its limits likewise shape 92–100 % of its commands.',
+      "The mode also reorders the noises. With absolute targets Gaussian noise reaches the best return (−52.7, above gSDE every 8 steps, −58.8: the gSDE paper's \"gSDE loses no return\" contradicted here) and gSDE and parameter noise end level (−58.8 and −58.4); in delta mode gSDE is best (−51.8) and parameter noise falls to −79.4. Our reading, which these runs do not test: through the limiter, white noise on absolute targets becomes a slew-limited motion, already smooth, and its per-step independence explores more; in delta mode the actions integrate into the target, so a perturbation kept for a whole episode drifts the arm in one direction for 100 steps, and gSDE's 8-step segments explore without that drift. The sim-reacher keeps absolute targets, as in the first edition, and its limits likewise shape 92–100 % of its commands. With absolute targets Gaussian noise and no noise were still improving when the budget ended (last-round gains +5.4 and +4.3): their final returns there are those of this budget, and Gaussian noise's lead over gSDE was still growing.",
     ],
     premises: [
       armAbsolute('claims', 'gsde k=8', 'gaussian k=1', 'return', 'lower'),
